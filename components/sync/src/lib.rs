@@ -1,1 +1,115 @@
+//! Spin locks whose interrupt behaviour is a policy type parameter.
+//!
+//! A [`SpinLock<T, P>`] protects a `T`; its policy `P: IrqPolicy` says what happens to the
+//! CPU's interrupt flag (RFLAGS.IF) around the critical section. The point is A/B benchmarking:
+//! subsystems that are never entered from interrupt context use [`SubsystemLock`], and the kernel
+//! config chooses, through a Cargo feature, whether those locks pay for saving and disabling
+//! interrupts or not. Locks shared with interrupt handlers name [`IrqSave`] explicitly and are
+//! not affected by the config. The design follows Theseus' `irq_safety` locks.
+//!
+//! # Variants (policies)
+//!
+//! | Policy      | `NAME`     | Acquire                     | Release (after unlocking)   |
+//! |-------------|------------|-----------------------------|-----------------------------|
+//! | [`IrqSave`] | `irq-save` | remember IF, `cli`, spin    | `sti` only if IF was set    |
+//! | [`NoIrq`]   | `no-irq`   | spin                        | nothing                     |
+//!
+//! [`SubsystemPolicy`] is `IrqSave` with feature `subsystem-irq-save` (the default) and `NoIrq`
+//! with `subsystem-no-irq`; exactly one must be enabled.
+//!
+//! # Operations
+//!
+//! | Operation                     | Interrupts while held           | Notes                           |
+//! |-------------------------------|---------------------------------|---------------------------------|
+//! | [`SpinLock::new`]             | -                               | `const`, usable in statics      |
+//! | [`SpinLock::lock`]            | as the lock's policy `P` says   | spins until acquired            |
+//! | [`SpinLock::try_lock`]        | as `P` says                     | `None` if held; IF untouched    |
+//! | [`SpinLock::lock_irq_save`]   | disabled, restored on release   | forces [`IrqSave`]              |
+//! | [`SpinLock::lock_no_irq`]     | unchanged                       | forces [`NoIrq`]                |
+//! | [`SpinLock::is_locked`]       | -                               | a racy hint, not synchronisation |
+//! | [`SpinLock::into_inner`]      | -                               | consumes the lock               |
+//! | [`SpinLock::get_mut`]         | -                               | `&mut` proves exclusivity       |
+//!
+//! Dropping a [`SpinLockGuard`] releases the lock *then* restores interrupts, so an interrupt
+//! handler that runs as soon as IF is set again finds the lock free.
+//!
+//! # Features
+//!
+//! - `subsystem-irq-save` (default) / `subsystem-no-irq`: choose [`SubsystemPolicy`].
+//! - `tracking`: debug lock tracking (module `tracking`): every acquire records its call site in
+//!   the lock (`SpinLock::holder`), every release clears it, a global counter
+//!   (`tracking::acquisitions`) counts acquisitions, and a spin longer than
+//!   `tracking::DEADLOCK_SPINS` iterations panics with
+//!   `lock held since <file:line>, wanted at <file:line>: deadlock?`. Without the feature the lock
+//!   has no extra fields and does no extra work.
+//!
+//! # The interrupt flag on the host
+//!
+//! `cli`/`sti` are privileged, so on the host (`cfg(not(target_os = "none"))`) the flag is
+//! emulated by one global atomic, readable and settable through the host-only `host_irq`
+//! module; the policy code is the same on both. On the kernel target the flag is the real RFLAGS.IF, through the `x86_64`
+//! crate's safe wrappers.
+//!
+//! # Adding a policy
+//!
+//! 1. Add a unit struct in `policy.rs` and implement [`IrqPolicy`] for it: a unique `NAME`, the
+//!    CPU state to remember in `Saved`, and `enter`/`exit`, which must be exact inverses.
+//! 2. If a config should be able to pick it for subsystems, add a `subsystem-<name>` feature in
+//!    `Cargo.toml`, a branch for it in the `SubsystemPolicy` selection below, and extend the
+//!    "exactly one" `compile_error!` checks.
+//! 3. Add host tests in `src/tests/irq.rs` for what it does to the emulated interrupt flag.
+//!
+//! Also re-exported for kernels: [`Once`], [`LazyLock`] and its older name [`Lazy`] from `spin`.
+
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(not(target_os = "none"))]
+pub mod host_irq;
+mod irq_flag;
+mod lock;
+mod policy;
+#[cfg(feature = "tracking")]
+pub mod tracking;
+
+#[cfg(test)]
+mod tests;
+
+pub use lock::{SpinLock, SpinLockGuard};
+pub use policy::{IrqPolicy, IrqSave, NoIrq};
+pub use spin::{LazyLock, Once};
+
+/// A value initialised on first access: `spin::LazyLock` under the name `spin` 0.9 used and
+/// many kernels still spell (spin 0.12 deprecates its own `Lazy` alias).
+pub type Lazy<T, F = fn() -> T> = spin::LazyLock<T, F>;
+
+#[cfg(all(feature = "subsystem-irq-save", feature = "subsystem-no-irq"))]
+compile_error!(
+    "tessera-sync: enable exactly one of `subsystem-irq-save` and `subsystem-no-irq`, not both \
+     (depend on it with `default-features = false` to pick `subsystem-no-irq`)"
+);
+
+#[cfg(not(any(feature = "subsystem-irq-save", feature = "subsystem-no-irq")))]
+compile_error!(
+    "tessera-sync: enable exactly one of `subsystem-irq-save` and `subsystem-no-irq`, not neither"
+);
+
+/// The interrupt policy of locks in subsystems never entered from interrupt context, chosen by
+/// the kernel config: here [`IrqSave`] (feature `subsystem-irq-save`).
+#[cfg(all(feature = "subsystem-irq-save", not(feature = "subsystem-no-irq")))]
+pub type SubsystemPolicy = IrqSave;
+
+/// The interrupt policy of locks in subsystems never entered from interrupt context, chosen by
+/// the kernel config: here [`NoIrq`] (feature `subsystem-no-irq`).
+#[cfg(all(feature = "subsystem-no-irq", not(feature = "subsystem-irq-save")))]
+pub type SubsystemPolicy = NoIrq;
+
+/// The lock for subsystems never entered from interrupt context: its [`SpinLock::lock`] uses
+/// [`SubsystemPolicy`], which the kernel config picks. Never share one with an interrupt handler:
+/// under `subsystem-no-irq` the handler could spin forever on a lock its own CPU holds.
+#[cfg(any(
+    all(feature = "subsystem-irq-save", not(feature = "subsystem-no-irq")),
+    all(feature = "subsystem-no-irq", not(feature = "subsystem-irq-save"))
+))]
+pub type SubsystemLock<T> = SpinLock<T, SubsystemPolicy>;

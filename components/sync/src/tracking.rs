@@ -1,0 +1,108 @@
+//! Debug lock tracking (feature `tracking`).
+//!
+//! This is the cost the Tessera write-up measured for debug assertions on locks: every acquire
+//! stores its call site in the lock and bumps a global counter, every release clears the call
+//! site (one atomic store), and waiting spins count iterations so a deadlock panics with both
+//! call sites instead of hanging.
+
+use core::panic::Location;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_utils::atomic::AtomicCell;
+use spin::mutex::{SpinMutex, SpinMutexGuard};
+
+/// Spin iterations after which a waiting acquire gives up and panics as a presumed deadlock.
+/// Far above any legitimate wait in the kernel (tens of milliseconds of `pause`); tests use a
+/// lower bound so the deadlock test is quick, but high enough that a lock holder the host OS
+/// preempts is not mistaken for a deadlock.
+pub const DEADLOCK_SPINS: u64 = if cfg!(test) { 1 << 22 } else { 50_000_000 };
+
+/// Successful acquisitions of all tracked locks since boot.
+static ACQUISITIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times any [`SpinLock`](crate::SpinLock) has been acquired (by any method, including
+/// successful `try_lock`s) since boot.
+pub fn acquisitions() -> u64 {
+    ACQUISITIONS.load(Ordering::Relaxed)
+}
+
+/// Where a lock's current holder acquired it. `&'static Location` fits one word, so this is a
+/// plain atomic load/store.
+pub(crate) struct HolderSlot(AtomicCell<Option<&'static Location<'static>>>);
+
+impl HolderSlot {
+    pub(crate) const fn new() -> Self {
+        Self(AtomicCell::new(None))
+    }
+
+    pub(crate) fn get(&self) -> Option<&'static Location<'static>> {
+        self.0.load()
+    }
+}
+
+/// Proof that the holder was recorded; clears the record when dropped. The guard drops it
+/// before unlocking, so it never erases the record of the next holder.
+pub(crate) struct Held<'a>(&'a HolderSlot);
+
+impl<'a> Held<'a> {
+    /// Records the caller as holder of the (just acquired) lock owning `slot`.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn record(slot: &'a HolderSlot) -> Self {
+        slot.0.store(Some(Location::caller()));
+        ACQUISITIONS.fetch_add(1, Ordering::Relaxed);
+        Self(slot)
+    }
+}
+
+impl Drop for Held<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.0.store(None);
+    }
+}
+
+/// `SpinMutex::lock`, but counting spins and panicking after [`DEADLOCK_SPINS`] of them.
+#[inline]
+#[track_caller]
+pub(crate) fn spin_acquire<'a, T: ?Sized>(
+    mutex: &'a SpinMutex<T>,
+    holder: &HolderSlot,
+) -> SpinMutexGuard<'a, T> {
+    let mut spins: u64 = 0;
+    loop {
+        if let Some(data) = mutex.try_lock_weak() {
+            return data;
+        }
+        // Spin on a plain load rather than retrying the CAS, like `SpinMutex::lock`: the cache
+        // line stays shared until the holder releases it.
+        while mutex.is_locked() {
+            core::hint::spin_loop();
+            spins += 1;
+            if spins >= DEADLOCK_SPINS {
+                deadlock(holder.get(), Location::caller());
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn deadlock(held: Option<&'static Location<'static>>, wanted: &Location<'_>) -> ! {
+    match held {
+        Some(held) => panic!(
+            "lock held since {}:{}, wanted at {}:{}: deadlock?",
+            held.file(),
+            held.line(),
+            wanted.file(),
+            wanted.line()
+        ),
+        // The holder is between acquiring and recording, or stalled between clearing and
+        // unlocking: still worth reporting, just without its site.
+        None => panic!(
+            "lock held since <unrecorded>, wanted at {}:{}: deadlock?",
+            wanted.file(),
+            wanted.line()
+        ),
+    }
+}
