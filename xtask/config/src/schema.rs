@@ -1,0 +1,396 @@
+//! The config schema as data: every section, key, type, default and variant, each documented
+//! exactly once. Validation, Cargo features, generated constants and `docs/configs.md` are all
+//! derived from these tables, so they cannot disagree with each other.
+
+/// One value a [`KeyType::Choice`] key may take, e.g. the `buddy` variant of `page-alloc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    /// The value as written in the TOML file, e.g. `"buddy"`.
+    pub name: &'static str,
+    /// What selecting this variant means, one line.
+    pub doc: &'static str,
+}
+
+/// The type of a key's value and which values it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// Any non-empty string.
+    Text,
+    /// `true` or `false`.
+    Bool,
+    /// An integer in `min..=max`.
+    Int {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// One string out of a fixed list.
+    Choice(&'static [Variant]),
+}
+
+/// What a key is worth when the file leaves it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDefault {
+    /// The key must be present: a config has to say it explicitly.
+    Required,
+    /// Defaults to this boolean.
+    Bool(bool),
+    /// Defaults to this integer.
+    Int(i64),
+    /// Defaults to this string (for [`KeyType::Text`] and [`KeyType::Choice`] keys).
+    Text(&'static str),
+}
+
+/// Which Cargo features of the kernel crate a key turns on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Features {
+    /// None: the value reaches the kernel as a constant or a profile setting only.
+    None,
+    /// A choice key turns on `<key>-<variant>`, e.g. `page-alloc-buddy`.
+    PerVariant,
+    /// A boolean key turns on the feature `<key>` when `true`, e.g. `lock-tracking`.
+    WhenTrue,
+}
+
+/// One key of a config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// Name inside its section, e.g. `memory-mib`.
+    pub name: &'static str,
+    /// Type and allowed values.
+    pub ty: KeyType,
+    /// Value when absent, or [`KeyDefault::Required`].
+    pub default: KeyDefault,
+    /// Cargo features the key turns on.
+    pub features: Features,
+    /// What the key controls, one line.
+    pub doc: &'static str,
+}
+
+/// One `[section]` of a config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Section {
+    /// Table name, e.g. `kernel`.
+    pub name: &'static str,
+    /// What the section is about, one line.
+    pub doc: &'static str,
+    /// Its keys, in the order configs, features and constants list them.
+    pub keys: &'static [Key],
+}
+
+/// Name of the section whose keys are the swappable components.
+pub const COMPONENTS: &str = "components";
+
+/// A component: a required choice that selects the Cargo feature `<name>-<variant>`.
+/// Adding a component is one call of this in the [`COMPONENTS`] section of [`SECTIONS`].
+const fn component(name: &'static str, doc: &'static str, variants: &'static [Variant]) -> Key {
+    Key {
+        name,
+        ty: KeyType::Choice(variants),
+        default: KeyDefault::Required,
+        features: Features::PerVariant,
+        doc,
+    }
+}
+
+/// Keys outside any section. `description` is the only one: everything else lives in a table.
+pub static TOP_LEVEL_KEYS: &[Key] = &[Key {
+    name: "description",
+    ty: KeyType::Text,
+    default: KeyDefault::Required,
+    features: Features::None,
+    doc: "What the config is for, one line; compiled into the kernel as `CONFIG_DESCRIPTION`.",
+}];
+
+/// Every section a config may contain, in documentation order.
+pub static SECTIONS: &[Section] = &[
+    Section {
+        name: "profile",
+        doc: "How the kernel crate graph is compiled: `xtask` passes these to cargo.",
+        keys: &[
+            Key {
+                name: "opt-level",
+                ty: KeyType::Int { min: 0, max: 3 },
+                default: KeyDefault::Int(2),
+                features: Features::None,
+                doc: "Cargo `opt-level` of the kernel: 0 keeps machine code close to the source.",
+            },
+            Key {
+                name: "debug-assertions",
+                ty: KeyType::Bool,
+                default: KeyDefault::Bool(false),
+                features: Features::None,
+                doc: "Cargo `debug-assertions`: compile `debug_assert!` checks into the kernel.",
+            },
+            Key {
+                name: "lock-tracking",
+                ty: KeyType::Bool,
+                default: KeyDefault::Bool(false),
+                features: Features::WhenTrue,
+                doc: "Record the holder of every lock and panic on a spin that looks like a \
+                      deadlock; costs atomic stores on every acquire and release.",
+            },
+        ],
+    },
+    Section {
+        name: COMPONENTS,
+        doc: "One variant per component. Every key is required, so a config always says what \
+              it builds; each choice turns on the kernel feature `<component>-<variant>`.",
+        keys: &[
+            component(
+                "page-alloc",
+                "Physical page allocator (crate `tessera-page-alloc`).",
+                &[
+                    Variant {
+                        name: "bitmap",
+                        doc: "one bit per frame, next-fit linear search for a free aligned run",
+                    },
+                    Variant {
+                        name: "buddy",
+                        doc: "binary buddy allocator, O(1) free lists with coalescing",
+                    },
+                ],
+            ),
+            component(
+                "memops",
+                "`memcpy`/`memmove`/`memset`/page copy and zero the kernel links against \
+                 (crate `tessera-memops`).",
+                &[
+                    Variant {
+                        name: "simple",
+                        doc: "8-byte word loops with a byte tail; plain Rust, easy to read",
+                    },
+                    Variant {
+                        name: "erms",
+                        doc: "`rep movsq`/`rep stosq` bulk with a `rep movsb`/`rep stosb` tail",
+                    },
+                ],
+            ),
+            component(
+                "lock",
+                "Lock flavour of subsystems never touched from interrupt context \
+                 (`SubsystemLock` in crate `tessera-sync`).",
+                &[
+                    Variant {
+                        name: "irq-save",
+                        doc: "`lock()`: save the interrupt flag and `cli` around every \
+                              critical section (pushfq; cli; ... popfq)",
+                    },
+                    Variant {
+                        name: "no-irq",
+                        doc: "`lock_no_irq()`: spin only, interrupts untouched; sound because \
+                              these subsystems never run in interrupt context",
+                    },
+                ],
+            ),
+        ],
+    },
+    Section {
+        name: "kernel",
+        doc: "Kernel parameters, all optional; the kernel's build script turns them into constants.",
+        keys: &[
+            Key {
+                name: "memory-mib",
+                ty: KeyType::Int { min: 32, max: 4096 },
+                default: KeyDefault::Int(128),
+                features: Features::None,
+                doc: "RAM in MiB: QEMU's `-m` and the amount the kernel expects to find.",
+            },
+            Key {
+                name: "timer-hz",
+                ty: KeyType::Int { min: 10, max: 1000 },
+                default: KeyDefault::Int(100),
+                features: Features::None,
+                doc: "Timer interrupt frequency in Hz.",
+            },
+            Key {
+                name: "log-level",
+                ty: KeyType::Choice(&[
+                    Variant {
+                        name: "error",
+                        doc: "errors only",
+                    },
+                    Variant {
+                        name: "warn",
+                        doc: "errors and warnings",
+                    },
+                    Variant {
+                        name: "info",
+                        doc: "also boot progress and summaries",
+                    },
+                    Variant {
+                        name: "debug",
+                        doc: "also per-subsystem detail for debugging",
+                    },
+                    Variant {
+                        name: "trace",
+                        doc: "everything, including per-operation tracing (slow)",
+                    },
+                ]),
+                default: KeyDefault::Text("info"),
+                features: Features::None,
+                doc: "Most verbose kind of kernel log message that is printed.",
+            },
+        ],
+    },
+];
+
+/// Every key with its dotted name (`description`, `kernel.memory-mib`, ...), top-level keys
+/// first, then each section's keys in table order.
+pub fn all_keys() -> impl Iterator<Item = (String, &'static Key)> {
+    let top = TOP_LEVEL_KEYS.iter().map(|key| (key.name.to_string(), key));
+    let nested = SECTIONS.iter().flat_map(|section| {
+        section
+            .keys
+            .iter()
+            .map(move |key| (format!("{}.{}", section.name, key.name), key))
+    });
+    top.chain(nested)
+}
+
+/// The key with this dotted name, e.g. `find_key("components.lock")`.
+pub fn find_key(dotted: &str) -> Option<&'static Key> {
+    match dotted.split_once('.') {
+        None => TOP_LEVEL_KEYS.iter().find(|key| key.name == dotted),
+        Some((section, name)) => find_section(section)?
+            .keys
+            .iter()
+            .find(|key| key.name == name),
+    }
+}
+
+/// The section with this table name.
+pub fn find_section(name: &str) -> Option<&'static Section> {
+    SECTIONS.iter().find(|section| section.name == name)
+}
+
+impl KeyType {
+    /// The allowed values as an error message or the docs spell them: `"bitmap", "buddy"`,
+    /// `32..=4096`, `true, false` or `any non-empty string`.
+    pub fn allowed(&self) -> String {
+        match self {
+            KeyType::Text => "any non-empty string".to_string(),
+            KeyType::Bool => "true, false".to_string(),
+            KeyType::Int { min, max } => format!("{min}..={max}"),
+            KeyType::Choice(variants) => variants
+                .iter()
+                .map(|variant| format!("{:?}", variant.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// Short type name for the docs: `string`, `bool`, `integer` or `choice`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KeyType::Text => "string",
+            KeyType::Bool => "bool",
+            KeyType::Int { .. } => "integer",
+            KeyType::Choice(_) => "choice",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique() {
+        let dotted: Vec<String> = all_keys().map(|(dotted, _)| dotted).collect();
+        let unique: HashSet<&String> = dotted.iter().collect();
+        assert_eq!(unique.len(), dotted.len(), "duplicate key in {dotted:?}");
+        let sections: HashSet<&str> = SECTIONS.iter().map(|section| section.name).collect();
+        assert_eq!(sections.len(), SECTIONS.len());
+        for (dotted, key) in all_keys() {
+            if let KeyType::Choice(variants) = key.ty {
+                let names: HashSet<&str> = variants.iter().map(|variant| variant.name).collect();
+                assert_eq!(names.len(), variants.len(), "duplicate variant of {dotted}");
+            }
+        }
+    }
+
+    /// Docs go into markdown table cells and `///` lines, so they must be single-line and
+    /// free of `|`.
+    #[test]
+    fn docs_fit_in_a_table_cell() {
+        let mut docs: Vec<&str> = SECTIONS.iter().map(|section| section.doc).collect();
+        for (_, key) in all_keys() {
+            docs.push(key.doc);
+            if let KeyType::Choice(variants) = key.ty {
+                docs.extend(variants.iter().map(|variant| variant.doc));
+            }
+        }
+        for doc in docs {
+            assert!(!doc.trim().is_empty(), "empty doc string");
+            assert!(
+                !doc.contains(['|', '\n']),
+                "doc {doc:?} has `|` or a newline"
+            );
+        }
+    }
+
+    #[test]
+    fn defaults_match_their_type() {
+        for (dotted, key) in all_keys() {
+            let fits = match (key.ty, key.default) {
+                (_, KeyDefault::Required) => true,
+                (KeyType::Bool, KeyDefault::Bool(_)) => true,
+                (KeyType::Int { min, max }, KeyDefault::Int(n)) => (min..=max).contains(&n),
+                (KeyType::Text, KeyDefault::Text(s)) => !s.is_empty(),
+                (KeyType::Choice(variants), KeyDefault::Text(s)) => {
+                    variants.iter().any(|variant| variant.name == s)
+                }
+                _ => false,
+            };
+            assert!(fits, "default of {dotted} does not fit its type");
+        }
+    }
+
+    #[test]
+    fn feature_rules_match_their_type() {
+        for (dotted, key) in all_keys() {
+            let fits = match key.features {
+                Features::None => true,
+                Features::PerVariant => matches!(key.ty, KeyType::Choice(_)),
+                Features::WhenTrue => key.ty == KeyType::Bool,
+            };
+            assert!(fits, "feature rule of {dotted} does not fit its type");
+        }
+        let components = find_section(COMPONENTS).expect("components section");
+        assert!(components.keys.iter().all(|key| {
+            key.features == Features::PerVariant && key.default == KeyDefault::Required
+        }));
+    }
+
+    #[test]
+    fn find_key_resolves_dotted_names() {
+        assert_eq!(
+            find_key("description").map(|key| key.name),
+            Some("description")
+        );
+        assert_eq!(
+            find_key("kernel.timer-hz").map(|key| key.name),
+            Some("timer-hz")
+        );
+        assert_eq!(find_key("kernel.nope"), None);
+        assert_eq!(find_key("nope.timer-hz"), None);
+        assert_eq!(find_key("memory-mib"), None);
+    }
+
+    #[test]
+    fn allowed_spells_each_type() {
+        assert_eq!(
+            find_key("components.page-alloc").unwrap().ty.allowed(),
+            r#""bitmap", "buddy""#
+        );
+        assert_eq!(
+            find_key("kernel.memory-mib").unwrap().ty.allowed(),
+            "32..=4096"
+        );
+        assert_eq!(KeyType::Bool.allowed(), "true, false");
+        assert_eq!(KeyType::Text.allowed(), "any non-empty string");
+    }
+}
