@@ -1,1 +1,75 @@
-fn main() {}
+//! `cargo xtask`: Tessera's build tool. Every user-facing command goes through here (the
+//! justfile only forwards), so a fresh machine with rustup and cargo needs nothing else.
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
+//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S]` | builds and boots it in QEMU on this terminal |
+//! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
+//! | `docs` | regenerates `docs/configs.md` from the config schema |
+//! | `setup` | installs what the others need (rustup target, QEMU) |
+//!
+//! Exit codes: see [`exit`] and `docs/exit-codes.md`.
+
+mod args;
+mod checks;
+mod exit;
+mod kernel;
+mod ksyms;
+mod qemu;
+mod setup;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use args::Args;
+
+/// The repository root (xtask lives one level below it).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask has a parent").to_path_buf()
+}
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  build  [--config NAME|PATH]            build target/kernels/NAME/kernel.elf
+  run    [--config NAME|PATH] [--append ARGS] [--mode icount|wall] [--timeout SECONDS]
+                                         build and boot in QEMU (default config: fast)
+  test                                   run every test (what CI runs)
+  docs                                   regenerate docs/configs.md
+  setup                                  install the rustup target and QEMU if missing
+";
+
+fn main() -> ExitCode {
+    let mut args = Args::from_env();
+    let command = args.command();
+    let result = match command.as_deref() {
+        Some("build") => kernel::build_command(&mut args),
+        Some("run") => qemu::run_command(&mut args),
+        Some("test") => test::test_command(&mut args),
+        Some("docs") => write_docs(&mut args),
+        Some("setup") => args.finish().and_then(|()| setup::ensure_all()).map(|()| exit::Code::Ok),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(exit::Code::Ok)
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(message) => {
+            eprintln!("error: {message}");
+            exit::Code::ToolError.into()
+        }
+    }
+}
+
+fn write_docs(args: &mut Args) -> Result<exit::Code, String> {
+    args.finish()?;
+    let path = root().join("docs/configs.md");
+    std::fs::write(&path, tessera_config::reference_markdown()).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(exit::Code::Ok)
+}

@@ -1,1 +1,59 @@
-#![cfg_attr(not(test), no_std)]
+//! The platform layer: the one crate of Tessera (with `tessera-memops`) that uses `unsafe`.
+//!
+//! It owns everything that touches the machine directly and offers safe interfaces to the
+//! rest of the kernel, which denies `unsafe_code`:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`boot`](self) | PVH note, Multiboot2 header, 32-bit stub to 64-bit higher half |
+//! | [`bootinfo`] | memory map, command line and modules from PVH or Multiboot2 |
+//! | [`mm`] | direct map of physical memory, free RAM, safe frame access ([`mm::frame`]) |
+//! | [`heap`] | the `#[global_allocator]`, on frames from the kernel's page allocator |
+//! | `gdt`, [`trap`] | segments, TSS with interrupt stacks, IDT, entry stubs, [`trap::TrapFrame`] |
+//! | [`timer`], [`clock`] | PIC + PIT periodic interrupt; TSC clock calibrated against the PIT |
+//! | `report`, [`ksyms`] | exception and panic reports with symbolized backtraces |
+//! | [`exit`] | QEMU debug-exit codes |
+//! | [`debug`] | deliberate faults for the tests of the fault report |
+//! | [`console`] | `print!`, `println!` and the `log` backend on COM1 |
+//!
+//! The kernel crate names its entry with [`entry_point!`]; the platform calls it once the
+//! CPU, memory map, direct map and clock are up, with interrupts still off.
+//!
+//! On any target but `x86_64-unknown-none` the crate is empty, so host `cargo test` of the
+//! workspace can include it.
+#![cfg(target_os = "none")]
+#![no_std]
+
+mod boot;
+pub mod bootinfo;
+pub mod clock;
+pub mod console;
+pub mod cpu;
+pub mod debug;
+pub mod exit;
+mod gdt;
+pub mod heap;
+pub mod ksyms;
+pub mod mm;
+mod report;
+mod serial;
+mod start;
+pub mod timer;
+pub mod trap;
+
+pub use bootinfo::BootInfo;
+pub use start::start_timer;
+
+/// Declares the kernel's entry point: `entry_point!(path::to::main)` where
+/// `fn main(boot: &'static BootInfo) -> !`. The symbol it defines is what the platform calls;
+/// the attribute that names it lives here, so the kernel crate stays free of `unsafe`.
+#[macro_export]
+macro_rules! entry_point {
+    ($main:path) => {
+        #[unsafe(export_name = "tessera_kernel_main")]
+        fn __tessera_kernel_main(boot: &'static $crate::BootInfo) -> ! {
+            let main: fn(&'static $crate::BootInfo) -> ! = $main;
+            main(boot)
+        }
+    };
+}

@@ -1,0 +1,34 @@
+//! CPU features the kernel turns on: NX (already on from boot), SMEP, SMAP, global pages.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use x86_64::registers::control::{Cr4, Cr4Flags};
+
+static SMEP: AtomicBool = AtomicBool::new(false);
+static SMAP: AtomicBool = AtomicBool::new(false);
+
+/// Enables what the CPU model offers. SMEP stops the kernel executing user pages; SMAP stops
+/// it touching them outside usercopy (which brackets its accesses with STAC/CLAC).
+pub(crate) fn init() {
+    let max_leaf = core::arch::x86_64::__cpuid(0).eax;
+    let leaf7 = core::arch::x86_64::__cpuid_count(7, 0);
+    let smep = max_leaf >= 7 && leaf7.ebx & (1 << 7) != 0;
+    let smap = max_leaf >= 7 && leaf7.ebx & (1 << 20) != 0;
+    let mut flags = Cr4::read() | Cr4Flags::PAGE_GLOBAL;
+    if smep {
+        flags |= Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION;
+    }
+    if smap {
+        flags |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION;
+    }
+    // SAFETY: enabling global pages, SMEP and SMAP only restricts what the kernel may do; the
+    // kernel never executes or touches user memory at this point (there is none yet).
+    unsafe { Cr4::write(flags) };
+    SMEP.store(smep, Ordering::Relaxed);
+    SMAP.store(smap, Ordering::Relaxed);
+}
+
+/// Whether SMEP / SMAP are on.
+pub fn protections() -> (bool, bool) {
+    (SMEP.load(Ordering::Relaxed), SMAP.load(Ordering::Relaxed))
+}

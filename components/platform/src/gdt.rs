@@ -1,0 +1,82 @@
+//! Segments: the GDT (laid out for SYSCALL/SYSRET) and the TSS with its interrupt stacks.
+
+use spin::Once;
+use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use x86_64::instructions::tables::load_tss;
+use x86_64::registers::segmentation::SegmentSelector;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::{PrivilegeLevel, VirtAddr};
+
+/// Kernel code selector (GDT index 1).
+pub const KERNEL_CODE: SegmentSelector = SegmentSelector::new(1, PrivilegeLevel::Ring0);
+/// Kernel data selector (index 2).
+pub const KERNEL_DATA: SegmentSelector = SegmentSelector::new(2, PrivilegeLevel::Ring0);
+/// User data selector (index 3): SYSRET loads SS = STAR[63:48] + 8.
+pub const USER_DATA: SegmentSelector = SegmentSelector::new(3, PrivilegeLevel::Ring3);
+/// User code selector (index 4): SYSRET loads CS = STAR[63:48] + 16.
+pub const USER_CODE: SegmentSelector = SegmentSelector::new(4, PrivilegeLevel::Ring3);
+/// TSS selector (indices 5-6).
+const TSS_SELECTOR: SegmentSelector = SegmentSelector::new(5, PrivilegeLevel::Ring0);
+
+/// IST slot (1-based, as in the gate descriptor) for the double fault handler.
+pub(crate) const IST_DOUBLE_FAULT: u8 = 1;
+/// IST slot for NMIs.
+pub(crate) const IST_NMI: u8 = 2;
+
+const IST_STACK_SIZE: usize = 16 * 1024;
+
+/// Memory the CPU switches to; only its address is used from Rust.
+#[repr(align(16))]
+struct Stack(#[allow(dead_code)] [u8; IST_STACK_SIZE]);
+
+static mut DOUBLE_FAULT_STACK: Stack = Stack([0; IST_STACK_SIZE]);
+static mut NMI_STACK: Stack = Stack([0; IST_STACK_SIZE]);
+static TSS: Once<TaskStateSegment> = Once::new();
+static GDT: Once<GlobalDescriptorTable> = Once::new();
+
+fn stack_top(stack: *const Stack) -> VirtAddr {
+    VirtAddr::from_ptr(stack) + IST_STACK_SIZE as u64
+}
+
+/// The kernel stacks the CPU may switch to: (bottom, top) pairs, for backtrace bounds.
+pub(crate) fn ist_stacks() -> [(u64, u64); 2] {
+    let df = core::ptr::addr_of!(DOUBLE_FAULT_STACK) as u64;
+    let nmi = core::ptr::addr_of!(NMI_STACK) as u64;
+    [(df, df + IST_STACK_SIZE as u64), (nmi, nmi + IST_STACK_SIZE as u64)]
+}
+
+pub(crate) fn init() {
+    let tss = TSS.call_once(|| {
+        let mut tss = TaskStateSegment::new();
+        tss.interrupt_stack_table[usize::from(IST_DOUBLE_FAULT - 1)] =
+            stack_top(core::ptr::addr_of!(DOUBLE_FAULT_STACK));
+        tss.interrupt_stack_table[usize::from(IST_NMI - 1)] = stack_top(core::ptr::addr_of!(NMI_STACK));
+        tss
+    });
+    let gdt = GDT.call_once(|| {
+        let mut gdt = GlobalDescriptorTable::new();
+        let selectors = [
+            gdt.append(Descriptor::kernel_code_segment()),
+            gdt.append(Descriptor::kernel_data_segment()),
+            gdt.append(Descriptor::user_data_segment()),
+            gdt.append(Descriptor::user_code_segment()),
+            gdt.append(Descriptor::tss_segment(tss)),
+        ];
+        assert_eq!(
+            selectors.map(|s| s.index()),
+            [KERNEL_CODE, KERNEL_DATA, USER_DATA, USER_CODE, TSS_SELECTOR].map(|s| s.index())
+        );
+        gdt
+    });
+    gdt.load();
+    // SAFETY: the selectors index the descriptors appended above, in the GDT just loaded, which
+    // lives forever in a static; the TSS descriptor points at a static TSS.
+    unsafe {
+        CS::set_reg(KERNEL_CODE);
+        DS::set_reg(KERNEL_DATA);
+        ES::set_reg(KERNEL_DATA);
+        SS::set_reg(KERNEL_DATA);
+        load_tss(TSS_SELECTOR);
+    }
+}

@@ -1,0 +1,140 @@
+//! The kernel heap (`#[global_allocator]`), built on frames from the page allocator.
+//!
+//! Small requests (up to 2 KiB) come from power-of-two size classes: each class keeps a free
+//! list threaded through its free blocks and refills from one fresh frame at a time. Larger
+//! requests take 2^order frames straight from the page allocator and give them back on free.
+//! Power-of-two blocks carved from page-aligned frames are naturally aligned, so alignment up
+//! to 4 KiB costs nothing; larger alignments round the order up.
+//!
+//! The page allocator is a component the kernel chooses by config, so the heap reaches it
+//! through the [`FrameSource`] the kernel registers with [`init`]. Before that, every
+//! allocation fails (and the out-of-memory panic says so).
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use spin::{Mutex, Once};
+
+use crate::mm::{phys_to_virt, PHYS_OFFSET, PAGE_SIZE};
+
+/// Where the heap gets frames: implemented by the kernel over its page allocator.
+pub trait FrameSource: Sync {
+    /// 2^order contiguous, naturally aligned frames; returns the first frame number.
+    fn alloc_frames(&self, order: u32) -> Option<usize>;
+    /// Gives back frames obtained from `alloc_frames(order)`.
+    fn free_frames(&self, pfn: usize, order: u32);
+}
+
+const CLASSES: [usize; 8] = [16, 32, 64, 128, 256, 512, 1024, 2048];
+
+struct Heap {
+    /// Head of each size class's free list (0 = empty); the next pointer lives in the block.
+    free: Mutex<[usize; CLASSES.len()]>,
+    source: Once<&'static dyn FrameSource>,
+    in_use: AtomicUsize,
+}
+
+static HEAP: Heap = Heap { free: Mutex::new([0; CLASSES.len()]), source: Once::new(), in_use: AtomicUsize::new(0) };
+
+#[global_allocator]
+static GLOBAL: KernelHeap = KernelHeap;
+
+struct KernelHeap;
+
+/// Connects the heap to the kernel's page allocator.
+pub fn init(source: &'static dyn FrameSource) {
+    HEAP.source.call_once(|| source);
+}
+
+/// Bytes currently allocated from the heap (requested sizes rounded to their block).
+pub fn bytes_in_use() -> usize {
+    HEAP.in_use.load(Ordering::Relaxed)
+}
+
+fn class_of(layout: &Layout) -> Option<usize> {
+    let size = layout.size().max(layout.align());
+    CLASSES.iter().position(|&class| class >= size)
+}
+
+fn order_of(layout: &Layout) -> u32 {
+    let pages = layout.size().max(layout.align()).div_ceil(PAGE_SIZE);
+    pages.next_power_of_two().trailing_zeros()
+}
+
+fn frame_addr(pfn: usize) -> usize {
+    phys_to_virt((pfn * PAGE_SIZE) as u64) as usize
+}
+
+impl Heap {
+    fn source(&self) -> Option<&'static dyn FrameSource> {
+        self.source.get().copied()
+    }
+
+    fn alloc_small(&self, class: usize) -> *mut u8 {
+        x86_64::instructions::interrupts::without_interrupts(|| {
+            let mut free = self.free.lock();
+            if free[class] == 0 {
+                let Some(pfn) = self.source().and_then(|s| s.alloc_frames(0)) else {
+                    return null_mut();
+                };
+                let base = frame_addr(pfn);
+                let size = CLASSES[class];
+                // Thread the fresh frame's blocks into the free list, last block first.
+                for block in (0..PAGE_SIZE / size).rev() {
+                    let addr = base + block * size;
+                    // SAFETY: addr lies in a frame the page allocator just gave us, mapped in the
+                    // direct map, 16-byte aligned and at least 16 bytes long.
+                    unsafe { (addr as *mut usize).write(free[class]) };
+                    free[class] = addr;
+                }
+            }
+            let block = free[class];
+            // SAFETY: block is the head of this class's free list: a free block whose first
+            // word holds the next free block (written on refill or free).
+            free[class] = unsafe { (block as *const usize).read() };
+            block as *mut u8
+        })
+    }
+
+    fn free_small(&self, class: usize, ptr: *mut u8) {
+        x86_64::instructions::interrupts::without_interrupts(|| {
+            let mut free = self.free.lock();
+            // SAFETY: ptr is a block of this class being returned by its owner, so it is ours to
+            // reuse; it is at least 16 bytes and aligned for a usize.
+            unsafe { (ptr as *mut usize).write(free[class]) };
+            free[class] = ptr as usize;
+        });
+    }
+}
+
+// SAFETY: blocks come from distinct frames or distinct offsets of one frame, are handed out
+// once until freed, and satisfy the layout's size and alignment (see the module doc).
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = match class_of(&layout) {
+            Some(class) => HEAP.alloc_small(class),
+            None => match HEAP.source().and_then(|s| s.alloc_frames(order_of(&layout))) {
+                Some(pfn) => frame_addr(pfn) as *mut u8,
+                None => null_mut(),
+            },
+        };
+        if !ptr.is_null() {
+            HEAP.in_use.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HEAP.in_use.fetch_sub(layout.size(), Ordering::Relaxed);
+        match class_of(&layout) {
+            Some(class) => HEAP.free_small(class, ptr),
+            None => {
+                let pfn = (ptr as u64 - PHYS_OFFSET) as usize / PAGE_SIZE;
+                if let Some(source) = HEAP.source() {
+                    source.free_frames(pfn, order_of(&layout));
+                }
+            }
+        }
+    }
+}

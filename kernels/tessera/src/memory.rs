@@ -1,0 +1,62 @@
+//! The page allocator chosen by the config, fed with the free RAM the platform found, and the
+//! kernel heap on top of it.
+
+use tessera_page_alloc::{AllocError, PageAllocator, Pfn};
+use tessera_platform::heap::{self, FrameSource};
+use tessera_platform::mm::{self, PAGE_SIZE};
+use tessera_platform::BootInfo;
+use tessera_sync::{IrqSave, Once, SpinLock};
+
+use crate::variants::PageAlloc;
+
+/// The page allocator. IRQ-saving: the heap may be entered with interrupts in any state.
+static FRAMES: Once<SpinLock<PageAlloc, IrqSave>> = Once::new();
+
+fn frames() -> &'static SpinLock<PageAlloc, IrqSave> {
+    FRAMES.get().expect("memory::init has not run")
+}
+
+/// Sets up the page allocator over all RAM and connects the heap to it.
+pub fn init(boot: &BootInfo) {
+    let page = PAGE_SIZE as u64;
+    let first = boot.ram().iter().map(|r| r.start.max(1 << 20)).min().unwrap_or(0) / page;
+    let end = boot.ram().iter().map(|r| r.end).max().unwrap_or(0) / page;
+    let pages = (end - first) as usize;
+    let meta = mm::reserve_static(PageAlloc::metadata_words(pages));
+    let mut alloc = PageAlloc::new(meta, first as Pfn, pages);
+    for region in mm::free_regions() {
+        alloc.add_free_range((region.start / page) as Pfn, (region.len() / page) as usize);
+    }
+    FRAMES.call_once(|| SpinLock::new(alloc));
+    heap::init(&HEAP_FRAMES);
+}
+
+/// (managed, free) page counts.
+pub fn page_counts() -> (usize, usize) {
+    let frames = frames().lock();
+    (frames.total_pages(), frames.free_pages())
+}
+
+/// Allocates 2^order frames.
+pub fn alloc_frames(order: u32) -> Result<Pfn, AllocError> {
+    frames().lock().alloc(order)
+}
+
+/// Frees 2^order frames obtained from [`alloc_frames`].
+pub fn free_frames(pfn: Pfn, order: u32) -> Result<(), AllocError> {
+    frames().lock().free(pfn, order)
+}
+
+struct HeapFrames;
+
+static HEAP_FRAMES: HeapFrames = HeapFrames;
+
+impl FrameSource for HeapFrames {
+    fn alloc_frames(&self, order: u32) -> Option<usize> {
+        alloc_frames(order).ok()
+    }
+
+    fn free_frames(&self, pfn: usize, order: u32) {
+        free_frames(pfn, order).expect("heap freed frames it does not own");
+    }
+}

@@ -1,0 +1,39 @@
+//! Which variant of each component this kernel was compiled with.
+//!
+//! One place names them all: to add a variant, add its feature in `Cargo.toml`, its schema
+//! entry in `xtask/config`, and an arm here. Two variants of one component at once is a
+//! compile error, never a silent priority.
+
+pub use tessera_sync::{SubsystemLock, SubsystemPolicy};
+use tessera_page_alloc::PageAllocator;
+use tessera_sync::IrqPolicy;
+
+cfg_if::cfg_if! {
+    if #[cfg(all(feature = "page-alloc-bitmap", feature = "page-alloc-buddy"))] {
+        compile_error!("two page-alloc variants selected: enable exactly one of page-alloc-bitmap, page-alloc-buddy");
+    } else if #[cfg(feature = "page-alloc-bitmap")] {
+        /// The page allocator chosen by the config.
+        pub type PageAlloc = tessera_page_alloc::bitmap::BitmapAllocator;
+    } else if #[cfg(feature = "page-alloc-buddy")] {
+        /// The page allocator chosen by the config.
+        pub type PageAlloc = tessera_page_alloc::buddy::BuddyAllocator;
+    } else {
+        compile_error!("no page-alloc variant selected: enable one of page-alloc-bitmap, page-alloc-buddy");
+    }
+}
+
+/// (component key, variant) as compiled, in config order: what the banner shows.
+pub const COMPILED: [(&str, &str); 3] = [
+    ("page-alloc", <PageAlloc as PageAllocator>::NAME),
+    ("memops", tessera_memops::VARIANT),
+    ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
+];
+
+/// Panics if the compiled variants differ from the config's (the build script prevents it;
+/// this catches a component whose NAME disagrees with its schema entry).
+pub fn check_against_config() {
+    for (key, variant) in crate::config::COMPONENTS {
+        let compiled = COMPILED.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+        assert_eq!(compiled, Some(*variant), "component {key}: config says {variant}, kernel has {compiled:?}");
+    }
+}

@@ -1,0 +1,83 @@
+//! Building a kernel from a config: features and profile from the TOML, one output directory
+//! per config (`target/kernels/NAME/kernel.elf`) so that A and B of a comparison never
+//! overwrite each other, and the symbol table written into the image.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tessera_config::Config;
+
+use crate::args::Args;
+use crate::exit::Code;
+use crate::setup::{self, KERNEL_TARGET};
+
+/// A built kernel image and the config it came from.
+pub struct Kernel {
+    pub config: Config,
+    pub elf: PathBuf,
+}
+
+/// Loads a config by name (under `configs/`) or path, with the config crate's error messages.
+pub fn load_config(name_or_path: &str) -> Result<Config, String> {
+    // A relative configs dir keeps error messages short: `configs/x.toml: ...`.
+    let root = crate::root();
+    let configs = if std::env::current_dir().is_ok_and(|d| d == root) { PathBuf::from("configs") } else { root.join("configs") };
+    tessera_config::load(name_or_path, &configs).map_err(|e| e.to_string())
+}
+
+/// `cargo xtask build [--config NAME]`.
+pub fn build_command(args: &mut Args) -> Result<Code, String> {
+    let config = args.value("config")?.unwrap_or_else(|| "fast".into());
+    args.finish()?;
+    let kernel = build(&load_config(&config)?)?;
+    println!("{}", kernel.elf.display());
+    Ok(Code::Ok)
+}
+
+/// Builds the kernel for `config` and returns where its image is.
+pub fn build(config: &Config) -> Result<Kernel, String> {
+    setup::ensure_kernel_target()?;
+    let root = crate::root();
+    let features = config.cargo_features().join(",");
+    let debug = config.debug_assertions.to_string();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--quiet", "--package", "tessera-kernel", "--bin", "tessera"])
+        .args(["--target", KERNEL_TARGET, "--profile", "kernel", "--no-default-features"])
+        .args(["--features", &features])
+        .args(["--config", &format!("profile.kernel.opt-level={}", config.opt_level)])
+        .args(["--config", &format!("profile.kernel.debug-assertions={debug}")])
+        .args(["--config", &format!("profile.kernel.overflow-checks={debug}")])
+        .env("TESSERA_CONFIG", config.path.canonicalize().unwrap_or_else(|_| config.path.clone()))
+        .env_remove("RUSTFLAGS")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building the kernel for config `{}` failed", config.name));
+    }
+    let built = target_dir().join(KERNEL_TARGET).join("kernel/tessera");
+    let out_dir = target_dir().join("kernels").join(&config.name);
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let elf = out_dir.join("kernel.elf");
+    let mut image = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
+    crate::ksyms::write_table(&mut image)?;
+    std::fs::write(&elf, image).map_err(|e| format!("{}: {e}", elf.display()))?;
+    Ok(Kernel { config: config.clone(), elf })
+}
+
+/// Cargo's target directory (respecting CARGO_TARGET_DIR).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() { dir } else { crate::root().join(dir) }
+        }
+        None => crate::root().join("target"),
+    }
+}
+
+/// Whether `path` is inside the repository's configs directory (for messages).
+pub fn display_path(path: &Path) -> String {
+    path.strip_prefix(crate::root()).unwrap_or(path).display().to_string()
+}

@@ -1,0 +1,149 @@
+//! Booting a kernel in QEMU (TCG: these machines have no KVM), on the terminal or captured.
+//!
+//! The same flags serve every use, so that a benchmark of Tessera and one of Linux differ only
+//! in the kernel: `-machine q35 -cpu max -m MEM -smp 1`, the debug-exit device, `-no-reboot`.
+//! `--mode icount` adds `-icount shift=0,align=off,sleep=off`: one virtual nanosecond per guest
+//! instruction, so a guest timing a loop measures instructions, identically on every run.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::args::Args;
+use crate::exit::{Code, Verdict};
+use crate::kernel::{self, Kernel};
+use crate::setup;
+
+/// How guest time relates to host time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain TCG: guest time follows the host clock.
+    Wall,
+    /// `-icount shift=0`: guest time counts guest instructions.
+    Icount,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "wall" => Ok(Mode::Wall),
+            "icount" => Ok(Mode::Icount),
+            other => Err(format!("--mode {other}: allowed values: icount, wall")),
+        }
+    }
+}
+
+/// Everything that selects a QEMU run.
+pub struct Boot<'a> {
+    pub kernel: &'a Kernel,
+    pub append: String,
+    pub mode: Mode,
+}
+
+impl Boot<'_> {
+    /// The QEMU command line, without the console wiring.
+    fn command(&self) -> Command {
+        let mut qemu = Command::new(setup::QEMU);
+        qemu.args(["-machine", "q35", "-cpu", "max", "-smp", "1"])
+            .args(["-m", &format!("{}M", self.kernel.config.memory_mib)])
+            .arg("-kernel")
+            .arg(&self.kernel.elf)
+            .args(["-append", &self.append])
+            .args(["-display", "none", "-no-reboot"])
+            .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        if self.mode == Mode::Icount {
+            qemu.args(["-icount", "shift=0,align=off,sleep=off"]);
+        }
+        qemu
+    }
+}
+
+/// `cargo xtask run`: build, then boot on this terminal. Ctrl-A X leaves QEMU.
+pub fn run_command(args: &mut Args) -> Result<Code, String> {
+    let config = args.value("config")?.unwrap_or_else(|| "fast".into());
+    let append = args.value("append")?.unwrap_or_default();
+    let mode = Mode::parse(&args.value("mode")?.unwrap_or_else(|| "wall".into()))?;
+    let timeout = args
+        .value("timeout")?
+        .map(|t| t.parse::<u64>().map_err(|_| format!("--timeout {t}: a number of seconds")))
+        .transpose()?;
+    args.finish()?;
+    setup::ensure_qemu()?;
+    let kernel = kernel::build(&kernel::load_config(&config)?)?;
+    eprintln!(
+        "xtask: booting {} in QEMU ({} mode); Ctrl-A X quits",
+        kernel::display_path(&kernel.elf),
+        if mode == Mode::Icount { "icount" } else { "wall" }
+    );
+    let boot = Boot { kernel: &kernel, append, mode };
+    let mut qemu = boot.command();
+    // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.
+    qemu.args(["-chardev", "stdio,id=console,signal=off,mux=on", "-serial", "chardev:console"])
+        .args(["-mon", "chardev=console,mode=readline"]);
+    let child = qemu.spawn().map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
+    let (verdict, _) = wait(child, timeout.map(Duration::from_secs))?;
+    eprintln!("xtask: {}", verdict.describe());
+    Ok(verdict.code())
+}
+
+/// The result of a captured boot.
+pub struct Captured {
+    pub verdict: Verdict,
+    /// Everything the kernel wrote to the serial console.
+    pub output: String,
+}
+
+/// Boots with the console captured (stdin empty) and a hard timeout. `echo` copies the
+/// console to stderr as it arrives.
+pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captured, String> {
+    setup::ensure_qemu()?;
+    let mut qemu = boot.command();
+    qemu.args(["-serial", "stdio", "-monitor", "none"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = qemu.spawn().map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            if echo {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
+            all.push_str(&text);
+            all.push('\n');
+        }
+        let _ = tx.send(all);
+    });
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (verdict, _) = wait(child, Some(timeout))?;
+    let _ = reader.join();
+    let mut output = rx.recv().unwrap_or_default();
+    let qemu_errors = errors.join().unwrap_or_default();
+    if !qemu_errors.trim().is_empty() {
+        output.push_str(&format!("[qemu stderr] {}\n", qemu_errors.trim()));
+    }
+    Ok(Captured { verdict, output })
+}
+
+/// Waits for QEMU, killing it at the timeout.
+fn wait(mut child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duration), String> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok((Verdict::from_qemu_status(status.code()), start.elapsed()));
+        }
+        if timeout.is_some_and(|t| start.elapsed() > t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((Verdict::Timeout, start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
