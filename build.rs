@@ -18,11 +18,13 @@ fn fail(message: &str) -> ! {
 }
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest.join("../..");
     println!("cargo:rerun-if-env-changed=TESSERA_CONFIG");
     let name = env::var("TESSERA_CONFIG").unwrap_or_else(|_| "fast".to_string());
-    let config = tessera_config::load(&name, &root.join("configs")).unwrap_or_else(|e| fail(&e.to_string()));
+    let config =
+        tessera_config::load(&name, &root.join("configs")).unwrap_or_else(|e| fail(&e.to_string()));
     println!("cargo:rerun-if-changed={}", config.path.display());
 
     let wanted = config.cargo_features();
@@ -36,11 +38,17 @@ fn main() {
     }
     let opt_level = env::var("OPT_LEVEL").unwrap_or_default();
     if opt_level != config.opt_level.to_string() {
-        wrong.push(format!("opt-level {opt_level} (config: {})", config.opt_level));
+        wrong.push(format!(
+            "opt-level {opt_level} (config: {})",
+            config.opt_level
+        ));
     }
     let debug_assertions = env::var_os("CARGO_CFG_DEBUG_ASSERTIONS").is_some();
     if debug_assertions != config.debug_assertions {
-        wrong.push(format!("debug-assertions {debug_assertions} (config: {})", config.debug_assertions));
+        wrong.push(format!(
+            "debug-assertions {debug_assertions} (config: {})",
+            config.debug_assertions
+        ));
     }
     if !wrong.is_empty() {
         fail(&format!(
@@ -59,6 +67,9 @@ fn main() {
     let script = root.join("components/platform/linker.ld");
     let script = script.canonicalize().unwrap_or(script);
     println!("cargo:rerun-if-changed={}", script.display());
-    println!("cargo:rustc-link-arg-bins=-T{}", Path::new(&script).display());
+    println!(
+        "cargo:rustc-link-arg-bins=-T{}",
+        Path::new(&script).display()
+    );
     println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
 }

@@ -7,18 +7,24 @@ pub struct Args {
 
 impl Args {
     pub fn from_env() -> Self {
-        Self { items: std::env::args().skip(1).collect() }
+        Self {
+            items: std::env::args().skip(1).collect(),
+        }
     }
 
     #[cfg(test)]
     pub fn from(items: &[&str]) -> Self {
-        Self { items: items.iter().map(|s| s.to_string()).collect() }
+        Self {
+            items: items.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     /// The first argument, if it is not an option.
     pub fn command(&mut self) -> Option<String> {
         match self.items.first() {
-            Some(first) if !first.starts_with("--") || first == "--help" => Some(self.items.remove(0)),
+            Some(first) if !first.starts_with("--") || first == "--help" => {
+                Some(self.items.remove(0))
+            }
             _ => None,
         }
     }
@@ -56,7 +62,9 @@ impl Args {
     pub fn finish(&self) -> Result<(), String> {
         match self.items.first() {
             None => Ok(()),
-            Some(extra) => Err(format!("unexpected argument `{extra}` (see `cargo xtask help`)")),
+            Some(extra) => Err(format!(
+                "unexpected argument `{extra}` (see `cargo xtask help`)"
+            )),
         }
     }
 }
@@ -80,7 +88,11 @@ mod tests {
     fn missing_value_and_leftovers_are_errors() {
         let mut args = Args::from(&["--config"]);
         assert_eq!(args.command(), None);
-        assert!(args.value("config").unwrap_err().contains("--config needs a value"));
+        assert!(
+            args.value("config")
+                .unwrap_err()
+                .contains("--config needs a value")
+        );
         let args = Args::from(&["--bogus"]);
         assert!(args.finish().unwrap_err().contains("--bogus"));
     }

@@ -21,16 +21,26 @@ pub fn function_code(path: &Path, symbol: &str) -> Result<Vec<u8>, String> {
         file.sections().find_map(|s| {
             let start = s.address();
             (address >= start && address + size <= start + s.size())
-                .then(|| s.data().ok().map(|d| d[(address - start) as usize..(address - start + size) as usize].to_vec()))
+                .then(|| {
+                    s.data().ok().map(|d| {
+                        d[(address - start) as usize..(address - start + size) as usize].to_vec()
+                    })
+                })
                 .flatten()
         })
     };
-    let sym = file.symbols().find(|s| s.name() == Ok(symbol)).ok_or(format!("no symbol {symbol} in {}", path.display()))?;
+    let sym = file
+        .symbols()
+        .find(|s| s.name() == Ok(symbol))
+        .ok_or(format!("no symbol {symbol} in {}", path.display()))?;
     let mut code = code_at(sym.address(), sym.size()).ok_or(format!("no code for {symbol}"))?;
     if code.first() == Some(&0xe9) && code.len() >= 5 {
         let rel = i32::from_le_bytes(code[1..5].try_into().expect("4 bytes")) as i64;
         let target = (sym.address() as i64 + 5 + rel) as u64;
-        if let Some(callee) = file.symbols().find(|s| s.address() == target && s.size() > 0) {
+        if let Some(callee) = file
+            .symbols()
+            .find(|s| s.address() == target && s.size() > 0)
+        {
             code.extend(code_at(target, callee.size()).unwrap_or_default());
         }
     }
@@ -43,8 +53,12 @@ pub fn memops_linked(elf: &Path, variant: &str) -> Result<(), String> {
     let rep = contains(&code, &REP_MOVSQ) || contains(&code, &REP_MOVSB);
     match (variant, rep) {
         ("erms", true) | ("simple", false) => Ok(()),
-        ("erms", false) => Err("config says memops = erms but the linked memcpy has no rep movs".into()),
-        ("simple", true) => Err("config says memops = simple but the linked memcpy uses rep movs".into()),
+        ("erms", false) => {
+            Err("config says memops = erms but the linked memcpy has no rep movs".into())
+        }
+        ("simple", true) => {
+            Err("config says memops = simple but the linked memcpy uses rep movs".into())
+        }
         (other, _) => Err(format!("no link check for memops variant {other}")),
     }
 }
@@ -58,12 +72,22 @@ pub fn unsafe_discipline(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     let mut crate_dirs: Vec<_> = ["components", "kernels"]
         .iter()
-        .flat_map(|dir| std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten().map(|e| e.path()))
+        .flat_map(|dir| {
+            std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+        })
         .collect();
     crate_dirs.push(root.join("xtask"));
     crate_dirs.push(root.join("xtask/config"));
     for dir in crate_dirs {
-        let rel = dir.strip_prefix(root).unwrap_or(&dir).to_string_lossy().to_string();
+        let rel = dir
+            .strip_prefix(root)
+            .unwrap_or(&dir)
+            .to_string_lossy()
+            .to_string();
         if UNSAFE_CRATES.contains(&rel.as_str()) {
             for file in rust_files(&dir.join("src")) {
                 let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -71,9 +95,14 @@ pub fn unsafe_discipline(root: &Path) -> Result<(), String> {
                 for (i, line) in lines.iter().enumerate() {
                     let code = line.split("//").next().unwrap_or("");
                     if code.contains("unsafe {") || code.trim_end().ends_with("unsafe") {
-                        let justified = line.contains("SAFETY") || comment_above(&lines, i).contains("SAFETY");
+                        let justified =
+                            line.contains("SAFETY") || comment_above(&lines, i).contains("SAFETY");
                         if !justified {
-                            problems.push(format!("{}:{}: unsafe block without a // SAFETY: comment", file.strip_prefix(root).unwrap_or(&file).display(), i + 1));
+                            problems.push(format!(
+                                "{}:{}: unsafe block without a // SAFETY: comment",
+                                file.strip_prefix(root).unwrap_or(&file).display(),
+                                i + 1
+                            ));
                         }
                     }
                 }
@@ -86,11 +115,17 @@ pub fn unsafe_discipline(root: &Path) -> Result<(), String> {
                 && !text.contains("#![deny(unsafe_code)]")
                 && !text.contains("#![forbid(unsafe_code)]")
             {
-                problems.push(format!("{rel}/{entry}: crate outside the platform layer must #![deny(unsafe_code)]"));
+                problems.push(format!(
+                    "{rel}/{entry}: crate outside the platform layer must #![deny(unsafe_code)]"
+                ));
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// The comment lines (and attributes) directly above line `i`, joined.

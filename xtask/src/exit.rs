@@ -70,7 +70,9 @@ impl Verdict {
             Verdict::TestFailure => "the kernel reported a test failure".into(),
             Verdict::Panic => "the kernel panicked".into(),
             Verdict::Timeout => "no result before the timeout (hang?)".into(),
-            Verdict::NoVerdict(0) => "QEMU exited 0 without a kernel verdict (triple fault or reset?)".into(),
+            Verdict::NoVerdict(0) => {
+                "QEMU exited 0 without a kernel verdict (triple fault or reset?)".into()
+            }
             Verdict::NoVerdict(code) => format!("QEMU exited {code} without a kernel verdict"),
         }
     }
@@ -83,8 +85,14 @@ mod tests {
     #[test]
     fn qemu_status_mapping() {
         assert_eq!(Verdict::from_qemu_status(Some(33)).code(), Code::Ok);
-        assert_eq!(Verdict::from_qemu_status(Some(35)).code(), Code::TestFailure);
-        assert_eq!(Verdict::from_qemu_status(Some(37)).code(), Code::KernelPanic);
+        assert_eq!(
+            Verdict::from_qemu_status(Some(35)).code(),
+            Code::TestFailure
+        );
+        assert_eq!(
+            Verdict::from_qemu_status(Some(37)).code(),
+            Code::KernelPanic
+        );
         // A triple fault with -no-reboot exits 0: never success.
         assert_eq!(Verdict::from_qemu_status(Some(0)).code(), Code::NoVerdict);
         assert_eq!(Verdict::from_qemu_status(None).code(), Code::NoVerdict);

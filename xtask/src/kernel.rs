@@ -21,7 +21,11 @@ pub struct Kernel {
 pub fn load_config(name_or_path: &str) -> Result<Config, String> {
     // A relative configs dir keeps error messages short: `configs/x.toml: ...`.
     let root = crate::root();
-    let configs = if std::env::current_dir().is_ok_and(|d| d == root) { PathBuf::from("configs") } else { root.join("configs") };
+    let configs = if std::env::current_dir().is_ok_and(|d| d == root) {
+        PathBuf::from("configs")
+    } else {
+        root.join("configs")
+    };
     tessera_config::load(name_or_path, &configs).map_err(|e| e.to_string())
 }
 
@@ -43,18 +47,49 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
-        .args(["build", "--quiet", "--package", "tessera-kernel", "--bin", "tessera"])
-        .args(["--target", KERNEL_TARGET, "--profile", "kernel", "--no-default-features"])
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "tessera-kernel",
+            "--bin",
+            "tessera",
+        ])
+        .args([
+            "--target",
+            KERNEL_TARGET,
+            "--profile",
+            "kernel",
+            "--no-default-features",
+        ])
         .args(["--features", &features])
-        .args(["--config", &format!("profile.kernel.opt-level={}", config.opt_level)])
-        .args(["--config", &format!("profile.kernel.debug-assertions={debug}")])
-        .args(["--config", &format!("profile.kernel.overflow-checks={debug}")])
-        .env("TESSERA_CONFIG", config.path.canonicalize().unwrap_or_else(|_| config.path.clone()))
+        .args([
+            "--config",
+            &format!("profile.kernel.opt-level={}", config.opt_level),
+        ])
+        .args([
+            "--config",
+            &format!("profile.kernel.debug-assertions={debug}"),
+        ])
+        .args([
+            "--config",
+            &format!("profile.kernel.overflow-checks={debug}"),
+        ])
+        .env(
+            "TESSERA_CONFIG",
+            config
+                .path
+                .canonicalize()
+                .unwrap_or_else(|_| config.path.clone()),
+        )
         .env_remove("RUSTFLAGS")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("building the kernel for config `{}` failed", config.name));
+        return Err(format!(
+            "building the kernel for config `{}` failed",
+            config.name
+        ));
     }
     let built = target_dir().join(KERNEL_TARGET).join("kernel/tessera");
     let out_dir = target_dir().join("kernels").join(&config.name);
@@ -63,7 +98,10 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
     let mut image = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
     crate::ksyms::write_table(&mut image)?;
     std::fs::write(&elf, image).map_err(|e| format!("{}: {e}", elf.display()))?;
-    Ok(Kernel { config: config.clone(), elf })
+    Ok(Kernel {
+        config: config.clone(),
+        elf,
+    })
 }
 
 /// Cargo's target directory (respecting CARGO_TARGET_DIR).
@@ -71,7 +109,11 @@ pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
             let dir = PathBuf::from(dir);
-            if dir.is_absolute() { dir } else { crate::root().join(dir) }
+            if dir.is_absolute() {
+                dir
+            } else {
+                crate::root().join(dir)
+            }
         }
         None => crate::root().join("target"),
     }
@@ -79,5 +121,8 @@ pub fn target_dir() -> PathBuf {
 
 /// Whether `path` is inside the repository's configs directory (for messages).
 pub fn display_path(path: &Path) -> String {
-    path.strip_prefix(crate::root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(crate::root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }

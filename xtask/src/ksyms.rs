@@ -7,14 +7,20 @@ use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 pub fn write_table(image: &mut [u8]) -> Result<(), String> {
     let (table, offset, capacity) = {
         let file = object::File::parse(&*image).map_err(|e| format!("kernel ELF: {e}"))?;
-        let section = file.section_by_name(".ksyms").ok_or("kernel ELF has no .ksyms section")?;
+        let section = file
+            .section_by_name(".ksyms")
+            .ok_or("kernel ELF has no .ksyms section")?;
         let (offset, capacity) = section.file_range().ok_or(".ksyms has no file contents")?;
         let mut symbols: Vec<(u64, u64, String)> = file
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
             .filter_map(|s| {
                 let name = s.name().ok()?;
-                Some((s.address(), s.size(), format!("{:#}", rustc_demangle::demangle(name))))
+                Some((
+                    s.address(),
+                    s.size(),
+                    format!("{:#}", rustc_demangle::demangle(name)),
+                ))
             })
             .collect();
         symbols.sort_by_key(|(address, size, _)| (*address, std::cmp::Reverse(*size)));
@@ -63,7 +69,10 @@ mod tests {
         assert_eq!(u32::from_le_bytes(table[4..8].try_into().unwrap()), 2);
         let strings = u32::from_le_bytes(table[8..12].try_into().unwrap()) as usize;
         assert_eq!(strings, 12 + 2 * 24);
-        assert_eq!(u64::from_le_bytes(table[12 + 24..12 + 32].try_into().unwrap()), 0x2000);
+        assert_eq!(
+            u64::from_le_bytes(table[12 + 24..12 + 32].try_into().unwrap()),
+            0x2000
+        );
         assert_eq!(&table[strings..], b"a::bc");
     }
 }

@@ -11,6 +11,8 @@
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
 
+#![deny(unsafe_code)]
+
 mod args;
 mod checks;
 mod exit;
@@ -27,7 +29,10 @@ use args::Args;
 
 /// The repository root (xtask lives one level below it).
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent")
+        .to_path_buf()
 }
 
 const USAGE: &str = "\
@@ -50,7 +55,10 @@ fn main() -> ExitCode {
         Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
         Some("docs") => write_docs(&mut args),
-        Some("setup") => args.finish().and_then(|()| setup::ensure_all()).map(|()| exit::Code::Ok),
+        Some("setup") => args
+            .finish()
+            .and_then(|()| setup::ensure_all())
+            .map(|()| exit::Code::Ok),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(exit::Code::Ok)
@@ -69,7 +77,8 @@ fn main() -> ExitCode {
 fn write_docs(args: &mut Args) -> Result<exit::Code, String> {
     args.finish()?;
     let path = root().join("docs/configs.md");
-    std::fs::write(&path, tessera_config::reference_markdown()).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, tessera_config::reference_markdown())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(exit::Code::Ok)
 }

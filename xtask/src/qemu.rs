@@ -66,7 +66,10 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
     let mode = Mode::parse(&args.value("mode")?.unwrap_or_else(|| "wall".into()))?;
     let timeout = args
         .value("timeout")?
-        .map(|t| t.parse::<u64>().map_err(|_| format!("--timeout {t}: a number of seconds")))
+        .map(|t| {
+            t.parse::<u64>()
+                .map_err(|_| format!("--timeout {t}: a number of seconds"))
+        })
         .transpose()?;
     args.finish()?;
     setup::ensure_qemu()?;
@@ -74,14 +77,29 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
     eprintln!(
         "xtask: booting {} in QEMU ({} mode); Ctrl-A X quits",
         kernel::display_path(&kernel.elf),
-        if mode == Mode::Icount { "icount" } else { "wall" }
+        if mode == Mode::Icount {
+            "icount"
+        } else {
+            "wall"
+        }
     );
-    let boot = Boot { kernel: &kernel, append, mode };
+    let boot = Boot {
+        kernel: &kernel,
+        append,
+        mode,
+    };
     let mut qemu = boot.command();
     // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.
-    qemu.args(["-chardev", "stdio,id=console,signal=off,mux=on", "-serial", "chardev:console"])
-        .args(["-mon", "chardev=console,mode=readline"]);
-    let child = qemu.spawn().map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
+    qemu.args([
+        "-chardev",
+        "stdio,id=console,signal=off,mux=on",
+        "-serial",
+        "chardev:console",
+    ])
+    .args(["-mon", "chardev=console,mode=readline"]);
+    let child = qemu
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
     let (verdict, _) = wait(child, timeout.map(Duration::from_secs))?;
     eprintln!("xtask: {}", verdict.describe());
     Ok(verdict.code())
@@ -99,8 +117,13 @@ pub struct Captured {
 pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captured, String> {
     setup::ensure_qemu()?;
     let mut qemu = boot.command();
-    qemu.args(["-serial", "stdio", "-monitor", "none"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = qemu.spawn().map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
+    qemu.args(["-serial", "stdio", "-monitor", "none"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = qemu
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let (tx, rx) = mpsc::channel();
@@ -108,7 +131,9 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
         let mut all = String::new();
         for line in BufReader::new(stdout).split(b'\n') {
             let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
             if echo {
                 let _ = writeln!(std::io::stderr(), "{text}");
             }

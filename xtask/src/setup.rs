@@ -12,23 +12,40 @@ pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
 pub const QEMU: &str = "qemu-system-x86_64";
 
 fn succeeds(command: &mut Command) -> bool {
-    command.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn output(command: &mut Command) -> Option<String> {
     let out = command.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// The Rust target for the kernel.
 pub fn ensure_kernel_target() -> Result<(), String> {
-    let installed = output(Command::new("rustc").args(["--print", "target-libdir", "--target", KERNEL_TARGET]))
-        .is_some_and(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcore")))));
+    let installed =
+        output(Command::new("rustc").args(["--print", "target-libdir", "--target", KERNEL_TARGET]))
+            .is_some_and(|dir| {
+                std::fs::read_dir(dir).is_ok_and(|mut entries| {
+                    entries.any(|e| {
+                        e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcore"))
+                    })
+                })
+            });
     if installed {
         return Ok(());
     }
     eprintln!("xtask: installing the Rust target {KERNEL_TARGET} (rustup target add)");
-    if succeeds(Command::new("rustup").args(["target", "add", KERNEL_TARGET]).current_dir(crate::root())) {
+    if succeeds(
+        Command::new("rustup")
+            .args(["target", "add", KERNEL_TARGET])
+            .current_dir(crate::root()),
+    ) {
         Ok(())
     } else {
         Err(format!(
@@ -55,10 +72,15 @@ pub fn ensure_qemu() -> Result<(), String> {
             .args(["install", "-y", "-q", "qemu-system-x86"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status();
-        if update.is_ok_and(|s| s.success()) && install.is_ok_and(|s| s.success()) && succeeds(Command::new(QEMU).arg("--version")) {
+        if update.is_ok_and(|s| s.success())
+            && install.is_ok_and(|s| s.success())
+            && succeeds(Command::new(QEMU).arg("--version"))
+        {
             return Ok(());
         }
-        return Err(format!("installing qemu-system-x86 with apt-get failed; {QEMU} is needed to boot kernels"));
+        return Err(format!(
+            "installing qemu-system-x86 with apt-get failed; {QEMU} is needed to boot kernels"
+        ));
     }
     Err(format!(
         "{QEMU} not found. Install QEMU for x86_64 and run again:\n  \

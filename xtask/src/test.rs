@@ -50,16 +50,52 @@ impl Report {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Cargo invocations for the host tests: (name, arguments).
 const HOST_SUITES: &[(&str, &[&str])] = &[
     ("host/workspace", &["test", "--all-targets"]),
-    ("host/sync-tracking", &["test", "-p", "tessera-sync", "--features", "tracking"]),
-    ("host/sync-no-irq", &["test", "-p", "tessera-sync", "--no-default-features", "--features", "subsystem-no-irq"]),
-    ("host/memops-simple-only", &["test", "-p", "tessera-memops", "--no-default-features", "--features", "simple"]),
-    ("host/memops-erms-only", &["test", "-p", "tessera-memops", "--no-default-features", "--features", "erms"]),
+    (
+        "host/sync-tracking",
+        &["test", "-p", "tessera-sync", "--features", "tracking"],
+    ),
+    (
+        "host/sync-no-irq",
+        &[
+            "test",
+            "-p",
+            "tessera-sync",
+            "--no-default-features",
+            "--features",
+            "subsystem-no-irq",
+        ],
+    ),
+    (
+        "host/memops-simple-only",
+        &[
+            "test",
+            "-p",
+            "tessera-memops",
+            "--no-default-features",
+            "--features",
+            "simple",
+        ],
+    ),
+    (
+        "host/memops-erms-only",
+        &[
+            "test",
+            "-p",
+            "tessera-memops",
+            "--no-default-features",
+            "--features",
+            "erms",
+        ],
+    ),
 ];
 
 fn cargo() -> Command {
@@ -72,17 +108,31 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     let verbose = args.flag("verbose");
     args.finish()?;
     crate::setup::ensure_all()?;
-    let mut report = Report { passed: 0, failed: Vec::new() };
+    let mut report = Report {
+        passed: 0,
+        failed: Vec::new(),
+    };
 
     for (name, cargo_args) in HOST_SUITES {
         report.check(name, || {
-            let status = cargo().args(*cargo_args).status().map_err(|e| e.to_string())?;
-            status.success().then_some(()).ok_or(format!("cargo {} failed", cargo_args.join(" ")))
+            let status = cargo()
+                .args(*cargo_args)
+                .status()
+                .map_err(|e| e.to_string())?;
+            status
+                .success()
+                .then_some(())
+                .ok_or(format!("cargo {} failed", cargo_args.join(" ")))
         });
     }
-    report.check("source/unsafe-only-in-platform", || crate::checks::unsafe_discipline(&crate::root()));
+    report.check("source/unsafe-only-in-platform", || {
+        crate::checks::unsafe_discipline(&crate::root())
+    });
     report.check("build/refuses-bad-config", refuses_bad_config);
-    report.check("build/refuses-mismatched-features", refuses_mismatched_features);
+    report.check(
+        "build/refuses-mismatched-features",
+        refuses_mismatched_features,
+    );
 
     let mut kernels = Vec::new();
     for name in tessera_config::available_configs(&crate::root().join("configs")) {
@@ -97,14 +147,21 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     }
     for kernel in &kernels {
         let name = &kernel.config.name;
-        report.check(&format!("boot/{name}"), || boot_and_selftest(kernel, verbose));
+        report.check(&format!("boot/{name}"), || {
+            boot_and_selftest(kernel, verbose)
+        });
         report.check(&format!("link/{name}/memops"), || {
-            crate::checks::memops_linked(&kernel.elf, kernel.config.variant("memops").unwrap_or("?"))
+            crate::checks::memops_linked(
+                &kernel.elf,
+                kernel.config.variant("memops").unwrap_or("?"),
+            )
         });
     }
     if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
         for (kind, expect) in FAULTS {
-            report.check(&format!("fault/{kind}"), || deliberate_fault(fast, kind, expect, verbose));
+            report.check(&format!("fault/{kind}"), || {
+                deliberate_fault(fast, kind, expect, verbose)
+            });
         }
     }
 
@@ -112,12 +169,24 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     if !report.failed.is_empty() {
         println!("failed: {}", report.failed.join(", "));
     }
-    println!("tests: {} passed, {} failed", report.passed, report.failed.len());
-    Ok(if report.failed.is_empty() { Code::Ok } else { Code::TestFailure })
+    println!(
+        "tests: {} passed, {} failed",
+        report.passed,
+        report.failed.len()
+    );
+    Ok(if report.failed.is_empty() {
+        Code::Ok
+    } else {
+        Code::TestFailure
+    })
 }
 
 fn boot(kernel: &Kernel, append: &str, verbose: bool) -> Result<qemu::Captured, String> {
-    let boot = Boot { kernel, append: append.to_string(), mode: Mode::Wall };
+    let boot = Boot {
+        kernel,
+        append: append.to_string(),
+        mode: Mode::Wall,
+    };
     qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)
 }
 
@@ -132,7 +201,12 @@ fn expect_in_order(output: &str, needles: &[String]) -> Result<(), String> {
     for needle in needles {
         match rest.find(needle.as_str()) {
             Some(at) => rest = &rest[at + needle.len()..],
-            None => return Err(format!("console output lacks {needle:?} (in order)\n--- last lines:\n{}", tail(output, 30))),
+            None => {
+                return Err(format!(
+                    "console output lacks {needle:?} (in order)\n--- last lines:\n{}",
+                    tail(output, 30)
+                ));
+            }
         }
     }
     Ok(())
@@ -141,8 +215,17 @@ fn expect_in_order(output: &str, needles: &[String]) -> Result<(), String> {
 fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
     let run = boot(kernel, "", verbose)?;
     let config = &kernel.config;
-    let mut needles = vec![format!("Tessera {} -- config \"{}\"", env!("CARGO_PKG_VERSION"), config.name)];
-    needles.extend(config.components.iter().map(|(key, variant)| format!("component  {key} = {variant}\n")));
+    let mut needles = vec![format!(
+        "Tessera {} -- config \"{}\"",
+        env!("CARGO_PKG_VERSION"),
+        config.name
+    )];
+    needles.extend(
+        config
+            .components
+            .iter()
+            .map(|(key, variant)| format!("component  {key} = {variant}\n")),
+    );
     needles.push(format!(
         "opt-level = {}, debug-assertions = {}, lock-tracking = {}",
         config.opt_level, config.debug_assertions, config.lock_tracking
@@ -158,7 +241,11 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
         return Err(format!("self-tests: {summary}\n{}", tail(&run.output, 30)));
     }
     if run.verdict != Verdict::Success {
-        return Err(format!("{}\n{}", run.verdict.describe(), tail(&run.output, 30)));
+        return Err(format!(
+            "{}\n{}",
+            run.verdict.describe(),
+            tail(&run.output, 30)
+        ));
     }
     Ok(())
 }
@@ -167,18 +254,56 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
 const FAULTS: [(&str, &[&str]); 3] = [
     (
         "page",
-        &["KERNEL PANIC: CPU exception 14 (#PF page fault)", "write access to a non-present page in kernel mode",
-          "RIP 0x", "fault_on_purpose", "CR2 0x00000deadbeef000", "RAX 0x", "R15 0x", "backtrace:", "kernel_main"],
+        &[
+            "KERNEL PANIC: CPU exception 14 (#PF page fault)",
+            "write access to a non-present page in kernel mode",
+            "RIP 0x",
+            "fault_on_purpose",
+            "CR2 0x00000deadbeef000",
+            "RAX 0x",
+            "R15 0x",
+            "backtrace:",
+            "kernel_main",
+        ],
     ),
-    ("invalid-opcode", &["CPU exception 6 (#UD invalid opcode)", "RIP 0x", "fault_on_purpose", "backtrace:", "kernel_main"]),
-    ("panic", &["KERNEL PANIC at kernels/tessera/src/selftest.rs", "deliberate panic", "backtrace:", "fault_on_purpose", "kernel_main"]),
+    (
+        "invalid-opcode",
+        &[
+            "CPU exception 6 (#UD invalid opcode)",
+            "RIP 0x",
+            "fault_on_purpose",
+            "backtrace:",
+            "kernel_main",
+        ],
+    ),
+    (
+        "panic",
+        &[
+            "KERNEL PANIC at kernels/tessera/src/selftest.rs",
+            "deliberate panic",
+            "backtrace:",
+            "fault_on_purpose",
+            "kernel_main",
+        ],
+    ),
 ];
 
-fn deliberate_fault(kernel: &Kernel, kind: &str, expect: &[&str], verbose: bool) -> Result<(), String> {
+fn deliberate_fault(
+    kernel: &Kernel,
+    kind: &str,
+    expect: &[&str],
+    verbose: bool,
+) -> Result<(), String> {
     let run = boot(kernel, &format!("tessera.fault={kind}"), verbose)?;
-    expect_in_order(&run.output, &expect.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    expect_in_order(
+        &run.output,
+        &expect.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    )?;
     if run.verdict != Verdict::Panic {
-        return Err(format!("expected the panic exit code, got: {}", run.verdict.describe()));
+        return Err(format!(
+            "expected the panic exit code, got: {}",
+            run.verdict.describe()
+        ));
     }
     Ok(())
 }
@@ -187,8 +312,13 @@ fn refuses_bad_config() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("tessera-bad-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let path = dir.join("bad.toml");
-    let fast = std::fs::read_to_string(crate::root().join("configs/fast.toml")).map_err(|e| e.to_string())?;
-    std::fs::write(&path, fast.replace("page-alloc = \"buddy\"", "page-alloc = \"slab\"")).map_err(|e| e.to_string())?;
+    let fast = std::fs::read_to_string(crate::root().join("configs/fast.toml"))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        &path,
+        fast.replace("page-alloc = \"buddy\"", "page-alloc = \"slab\""),
+    )
+    .map_err(|e| e.to_string())?;
     let out = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .args(["build", "--config", &path.to_string_lossy()])
         .current_dir(crate::root())
@@ -196,24 +326,55 @@ fn refuses_bad_config() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let named = ["bad.toml", "components.page-alloc", "\"slab\"", "\"bitmap\"", "\"buddy\""];
-    if out.status.code() != Some(Code::ToolError as i32) || !named.iter().all(|n| stderr.contains(n)) {
-        return Err(format!("expected exit 1 and a message naming file, key and allowed values; got {:?}:\n{stderr}", out.status.code()));
+    let named = [
+        "bad.toml",
+        "components.page-alloc",
+        "\"slab\"",
+        "\"bitmap\"",
+        "\"buddy\"",
+    ];
+    if out.status.code() != Some(Code::ToolError as i32)
+        || !named.iter().all(|n| stderr.contains(n))
+    {
+        return Err(format!(
+            "expected exit 1 and a message naming file, key and allowed values; got {:?}:\n{stderr}",
+            out.status.code()
+        ));
     }
     Ok(())
 }
 
 fn refuses_mismatched_features() -> Result<(), String> {
     let out = cargo()
-        .args(["build", "-p", "tessera-kernel", "--target", crate::setup::KERNEL_TARGET, "--profile", "kernel"])
-        .args(["--no-default-features", "--features", "page-alloc-bitmap,page-alloc-buddy,memops-erms,lock-no-irq"])
+        .args([
+            "build",
+            "-p",
+            "tessera-kernel",
+            "--target",
+            crate::setup::KERNEL_TARGET,
+            "--profile",
+            "kernel",
+        ])
+        .args([
+            "--no-default-features",
+            "--features",
+            "page-alloc-bitmap,page-alloc-buddy,memops-erms,lock-no-irq",
+        ])
         .env("TESSERA_CONFIG", "fast")
-        .env("CARGO_TARGET_DIR", kernel::target_dir().join("refusal-check"))
+        .env(
+            "CARGO_TARGET_DIR",
+            kernel::target_dir().join("refusal-check"),
+        )
         .output()
         .map_err(|e| e.to_string())?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.success() || !stderr.contains("+page-alloc-bitmap") || !stderr.contains("cargo xtask build") {
-        return Err(format!("a kernel build with two page allocators must be refused, naming the extra feature:\n{stderr}"));
+    if out.status.success()
+        || !stderr.contains("+page-alloc-bitmap")
+        || !stderr.contains("cargo xtask build")
+    {
+        return Err(format!(
+            "a kernel build with two page allocators must be refused, naming the extra feature:\n{stderr}"
+        ));
     }
     Ok(())
 }

@@ -74,7 +74,10 @@ impl BootInfo {
 
     fn add_ram(&mut self, start: u64, len: u64) {
         if self.ram_count < MAX_REGIONS && len > 0 {
-            self.ram[self.ram_count] = PhysRange { start, end: start + len };
+            self.ram[self.ram_count] = PhysRange {
+                start,
+                end: start + len,
+            };
             self.ram_count += 1;
         }
     }
@@ -105,7 +108,10 @@ impl BootInfo {
 
 /// Reads a boot structure field through the boot mapping of the first GiB.
 fn read<T: Copy>(paddr: u64) -> T {
-    assert!(paddr < (1 << 30), "boot information above 1 GiB: {paddr:#x}");
+    assert!(
+        paddr < (1 << 30),
+        "boot information above 1 GiB: {paddr:#x}"
+    );
     // SAFETY: boot.rs maps physical [0, 1 GiB) at KERNEL_VMA for the whole boot; the boot
     // loader placed its structures in RAM there; read_unaligned has no alignment requirement.
     unsafe { core::ptr::read_unaligned((KERNEL_VMA + paddr) as *const T) }
@@ -140,13 +146,19 @@ fn parse_pvh(boot: &mut BootInfo, info: u64) {
     let nr_modules = read::<u32>(info + 12);
     let modlist = read::<u64>(info + 16);
     boot.set_cmdline(read::<u64>(info + 24));
-    boot.info_range = PhysRange { start: info, end: info + 56 };
+    boot.info_range = PhysRange {
+        start: info,
+        end: info + 56,
+    };
     for i in 0..u64::from(nr_modules) {
         let entry = modlist + i * 32;
         let start = read::<u64>(entry);
         boot.add_module(start, start + read::<u64>(entry + 8));
     }
-    assert!(version >= 1, "PVH start info version {version} has no memory map");
+    assert!(
+        version >= 1,
+        "PVH start info version {version} has no memory map"
+    );
     let memmap = read::<u64>(info + 40);
     let entries = read::<u32>(info + 48);
     for i in 0..u64::from(entries) {
@@ -159,7 +171,10 @@ fn parse_pvh(boot: &mut BootInfo, info: u64) {
 
 fn parse_multiboot2(boot: &mut BootInfo, info: u64) {
     let total = u64::from(read::<u32>(info));
-    boot.info_range = PhysRange { start: info, end: info + total };
+    boot.info_range = PhysRange {
+        start: info,
+        end: info + total,
+    };
     let mut tag = info + 8;
     while tag + 8 <= info + total {
         let kind = read::<u32>(tag);
@@ -167,7 +182,10 @@ fn parse_multiboot2(boot: &mut BootInfo, info: u64) {
         match kind {
             0 => break,
             1 => boot.set_cmdline(tag + 8),
-            3 => boot.add_module(u64::from(read::<u32>(tag + 8)), u64::from(read::<u32>(tag + 12))),
+            3 => boot.add_module(
+                u64::from(read::<u32>(tag + 8)),
+                u64::from(read::<u32>(tag + 12)),
+            ),
             6 => {
                 let entry_size = u64::from(read::<u32>(tag + 8)).max(24);
                 let mut entry = tag + 16;

@@ -1,7 +1,7 @@
 //! Segments: the GDT (laid out for SYSCALL/SYSRET) and the TSS with its interrupt stacks.
 
 use spin::Once;
-use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
 use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
@@ -43,7 +43,10 @@ fn stack_top(stack: *const Stack) -> VirtAddr {
 pub(crate) fn ist_stacks() -> [(u64, u64); 2] {
     let df = core::ptr::addr_of!(DOUBLE_FAULT_STACK) as u64;
     let nmi = core::ptr::addr_of!(NMI_STACK) as u64;
-    [(df, df + IST_STACK_SIZE as u64), (nmi, nmi + IST_STACK_SIZE as u64)]
+    [
+        (df, df + IST_STACK_SIZE as u64),
+        (nmi, nmi + IST_STACK_SIZE as u64),
+    ]
 }
 
 pub(crate) fn init() {
@@ -51,7 +54,8 @@ pub(crate) fn init() {
         let mut tss = TaskStateSegment::new();
         tss.interrupt_stack_table[usize::from(IST_DOUBLE_FAULT - 1)] =
             stack_top(core::ptr::addr_of!(DOUBLE_FAULT_STACK));
-        tss.interrupt_stack_table[usize::from(IST_NMI - 1)] = stack_top(core::ptr::addr_of!(NMI_STACK));
+        tss.interrupt_stack_table[usize::from(IST_NMI - 1)] =
+            stack_top(core::ptr::addr_of!(NMI_STACK));
         tss
     });
     let gdt = GDT.call_once(|| {

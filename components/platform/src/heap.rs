@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spin::{Mutex, Once};
 
-use crate::mm::{phys_to_virt, PHYS_OFFSET, PAGE_SIZE};
+use crate::mm::{PAGE_SIZE, PHYS_OFFSET, phys_to_virt};
 
 /// Where the heap gets frames: implemented by the kernel over its page allocator.
 pub trait FrameSource: Sync {
@@ -35,7 +35,11 @@ struct Heap {
     in_use: AtomicUsize,
 }
 
-static HEAP: Heap = Heap { free: Mutex::new([0; CLASSES.len()]), source: Once::new(), in_use: AtomicUsize::new(0) };
+static HEAP: Heap = Heap {
+    free: Mutex::new([0; CLASSES.len()]),
+    source: Once::new(),
+    in_use: AtomicUsize::new(0),
+};
 
 #[global_allocator]
 static GLOBAL: KernelHeap = KernelHeap;
@@ -114,7 +118,10 @@ unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = match class_of(&layout) {
             Some(class) => HEAP.alloc_small(class),
-            None => match HEAP.source().and_then(|s| s.alloc_frames(order_of(&layout))) {
+            None => match HEAP
+                .source()
+                .and_then(|s| s.alloc_frames(order_of(&layout)))
+            {
                 Some(pfn) => frame_addr(pfn) as *mut u8,
                 None => null_mut(),
             },

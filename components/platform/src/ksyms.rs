@@ -35,11 +35,15 @@ fn table() -> &'static [u8] {
 }
 
 fn u32_at(table: &[u8], offset: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(table.get(offset..offset + 4)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        table.get(offset..offset + 4)?.try_into().ok()?,
+    ))
 }
 
 fn u64_at(table: &[u8], offset: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(table.get(offset..offset + 8)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        table.get(offset..offset + 8)?.try_into().ok()?,
+    ))
 }
 
 const ENTRY: usize = 24;

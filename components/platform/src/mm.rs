@@ -12,9 +12,9 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::{Mutex, Once};
+use x86_64::PhysAddr;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
-use x86_64::PhysAddr;
 
 use crate::bootinfo::{BootInfo, PhysRange};
 
@@ -42,7 +42,10 @@ unsafe extern "C" {
 
 static DIRECT_MAP_END: AtomicU64 = AtomicU64::new(0);
 /// Free RAM while the kernel still carves boot-time allocations out of it.
-static FREE: Mutex<FreeRegions> = Mutex::new(FreeRegions { ranges: [PhysRange { start: 0, end: 0 }; MAX_FREE], count: 0 });
+static FREE: Mutex<FreeRegions> = Mutex::new(FreeRegions {
+    ranges: [PhysRange { start: 0, end: 0 }; MAX_FREE],
+    count: 0,
+});
 /// Free RAM as handed to the page allocator: fixed from the first call of [`free_regions`].
 static FROZEN: Once<FreeRegions> = Once::new();
 
@@ -83,7 +86,10 @@ pub(crate) fn free_regions_if_ready() -> &'static [PhysRange] {
 /// data structures needed before the heap exists, such as the page allocator's metadata.
 /// Panics once [`free_regions`] has been handed out, or if no free region is large enough.
 pub fn reserve_static(words: usize) -> &'static mut [u64] {
-    assert!(FROZEN.get().is_none(), "reserve_static after free_regions was handed out");
+    assert!(
+        FROZEN.get().is_none(),
+        "reserve_static after free_regions was handed out"
+    );
     let bytes = (words * 8).next_multiple_of(PAGE_SIZE) as u64;
     let mut free = FREE.lock();
     let count = free.count;
@@ -105,7 +111,10 @@ pub fn reserve_static(words: usize) -> &'static mut [u64] {
 
 /// Builds the free list from the boot memory map, then the direct map, and switches to it.
 pub(crate) fn init(boot: &BootInfo) {
-    let mut free = FreeRegions { ranges: [PhysRange::default(); MAX_FREE], count: 0 };
+    let mut free = FreeRegions {
+        ranges: [PhysRange::default(); MAX_FREE],
+        count: 0,
+    };
     for ram in boot.ram() {
         let start = ram.start.max(1 << 20).next_multiple_of(PAGE_SIZE as u64);
         let end = ram.end & !(PAGE_SIZE as u64 - 1);
@@ -119,7 +128,11 @@ pub(crate) fn init(boot: &BootInfo) {
     for module in boot.modules() {
         free.remove(*module);
     }
-    let top = free.ranges[..free.count].iter().map(|r| r.end).max().unwrap_or(0);
+    let top = free.ranges[..free.count]
+        .iter()
+        .map(|r| r.end)
+        .max()
+        .unwrap_or(0);
     // Map at least 4 GiB so that device memory below 4 GiB (LAPIC, PCI BARs) is reachable.
     let map_end = top.max(4 << 30).next_multiple_of(1 << 30);
     build_direct_map(&mut free, map_end);
@@ -140,8 +153,14 @@ impl FreeRegions {
                 i += 1;
                 continue;
             }
-            let below = PhysRange { start: r.start, end: hole.start };
-            let above = PhysRange { start: hole.end, end: r.end };
+            let below = PhysRange {
+                start: r.start,
+                end: hole.start,
+            };
+            let above = PhysRange {
+                start: hole.end,
+                end: r.end,
+            };
             self.ranges[i] = below;
             if !above.is_empty() && self.count < MAX_FREE {
                 self.ranges[self.count] = above;
@@ -192,7 +211,8 @@ fn build_direct_map(free: &mut FreeRegions, map_end: u64) {
     let pml4 = free.take_frame();
     // The kernel image mapping (PML4[511]) is kept from the boot tables.
     // SAFETY: reading the boot PML4's last entry, mapped at KERNEL_VMA (it lies in the image).
-    let kernel_entry = unsafe { core::ptr::read_volatile((KERNEL_VMA + boot_pml4 + 511 * 8) as *const u64) };
+    let kernel_entry =
+        unsafe { core::ptr::read_volatile((KERNEL_VMA + boot_pml4 + 511 * 8) as *const u64) };
     set_entry(pml4, 511, kernel_entry);
     let pml4_index = (PHYS_OFFSET >> 39) & 511;
     let mut gib = 0;
@@ -200,7 +220,9 @@ fn build_direct_map(free: &mut FreeRegions, map_end: u64) {
         let pml4_slot = pml4_index + gib / 512;
         let pdpt = {
             // SAFETY: reading an entry of the PML4 we are building (mapped as above).
-            let entry = unsafe { core::ptr::read_volatile((KERNEL_VMA + pml4 + pml4_slot * 8) as *const u64) };
+            let entry = unsafe {
+                core::ptr::read_volatile((KERNEL_VMA + pml4 + pml4_slot * 8) as *const u64)
+            };
             if entry & PTE_PRESENT != 0 {
                 entry & 0x000f_ffff_ffff_f000
             } else {
@@ -213,7 +235,11 @@ fn build_direct_map(free: &mut FreeRegions, map_end: u64) {
         set_entry(pdpt, gib % 512, pd | PTE_PRESENT | PTE_WRITABLE);
         for i in 0..512 {
             let paddr = gib * (1 << 30) + i * HUGE;
-            set_entry(pd, i, paddr | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | PTE_NX);
+            set_entry(
+                pd,
+                i,
+                paddr | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_GLOBAL | PTE_NX,
+            );
         }
         gib += 1;
     }
@@ -232,14 +258,16 @@ pub(crate) fn phys_to_virt(paddr: u64) -> u64 {
 
 /// Safe access to free frames: the memory the page allocator hands out.
 pub mod frame {
-    use super::{free_regions, phys_to_virt, Pfn, PAGE_SIZE};
+    use super::{PAGE_SIZE, Pfn, free_regions, phys_to_virt};
 
     /// Panics unless `pfn` lies in the free regions (so kernel image and page tables can never
     /// be reached through these functions).
     fn virt(pfn: Pfn) -> *mut u8 {
         let paddr = (pfn * PAGE_SIZE) as u64;
         assert!(
-            free_regions().iter().any(|r| paddr >= r.start && paddr < r.end),
+            free_regions()
+                .iter()
+                .any(|r| paddr >= r.start && paddr < r.end),
             "frame {pfn:#x} is not free RAM"
         );
         phys_to_virt(paddr) as *mut u8
@@ -258,14 +286,20 @@ pub mod frame {
         assert_ne!(dst, src, "copying a frame onto itself");
         // SAFETY: both checked by virt(); distinct frames do not overlap; references end here.
         let (d, s) = unsafe {
-            (&mut *(virt(dst) as *mut [u8; PAGE_SIZE]), &*(virt(src) as *const [u8; PAGE_SIZE]))
+            (
+                &mut *(virt(dst) as *mut [u8; PAGE_SIZE]),
+                &*(virt(src) as *const [u8; PAGE_SIZE]),
+            )
         };
         tessera_memops::copy_page(d, s);
     }
 
     /// Writes `data` into the frame at `offset`.
     pub fn write(pfn: Pfn, offset: usize, data: &[u8]) {
-        assert!(offset + data.len() <= PAGE_SIZE, "write past the end of a frame");
+        assert!(
+            offset + data.len() <= PAGE_SIZE,
+            "write past the end of a frame"
+        );
         // SAFETY: bounds checked above, frame checked by virt(); `data` is ordinary kernel
         // memory and cannot overlap a free frame the caller owns.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), virt(pfn).add(offset), data.len()) };
@@ -273,8 +307,13 @@ pub mod frame {
 
     /// Reads from the frame at `offset` into `buf`.
     pub fn read(pfn: Pfn, offset: usize, buf: &mut [u8]) {
-        assert!(offset + buf.len() <= PAGE_SIZE, "read past the end of a frame");
+        assert!(
+            offset + buf.len() <= PAGE_SIZE,
+            "read past the end of a frame"
+        );
         // SAFETY: as in write().
-        unsafe { core::ptr::copy_nonoverlapping(virt(pfn).add(offset), buf.as_mut_ptr(), buf.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(virt(pfn).add(offset), buf.as_mut_ptr(), buf.len())
+        };
     }
 }

@@ -26,7 +26,7 @@ fn init_pic() {
     for (port, value) in [
         (0x20, 0x11), // ICW1: init, expect ICW4
         (0xa0, 0x11),
-        (0x21, IRQ_BASE),     // ICW2: vector base
+        (0x21, IRQ_BASE), // ICW2: vector base
         (0xa1, IRQ_BASE + 8),
         (0x21, 4), // ICW3: slave on IRQ 2
         (0xa1, 2),
@@ -41,7 +41,11 @@ fn init_pic() {
 
 /// Unmasks one PIC interrupt line (e.g. 4 for COM1 receive).
 pub fn unmask_irq(irq: u8) {
-    let (port, bit) = if irq < 8 { (0x21, irq) } else { (0xa1, irq - 8) };
+    let (port, bit) = if irq < 8 {
+        (0x21, irq)
+    } else {
+        (0xa1, irq - 8)
+    };
     outb(port, inb(port) & !(1 << bit));
     if irq >= 8 {
         outb(0x21, inb(0x21) & !(1 << 2));

@@ -8,9 +8,9 @@
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
+use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
-use x86_64::VirtAddr;
 
 use crate::gdt;
 
@@ -358,8 +358,15 @@ struct Gate {
     reserved: u32,
 }
 
-const EMPTY_GATE: Gate =
-    Gate { offset_low: 0, selector: 0, ist: 0, attributes: 0, offset_mid: 0, offset_high: 0, reserved: 0 };
+const EMPTY_GATE: Gate = Gate {
+    offset_low: 0,
+    selector: 0,
+    ist: 0,
+    attributes: 0,
+    offset_mid: 0,
+    offset_high: 0,
+    reserved: 0,
+};
 
 static mut IDT: [Gate; 256] = [EMPTY_GATE; 256];
 

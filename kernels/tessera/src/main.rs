@@ -18,8 +18,8 @@ mod memory;
 mod selftest;
 mod variants;
 
-use tessera_platform::exit::{exit, ExitCode};
-use tessera_platform::{println, BootInfo};
+use tessera_platform::exit::{ExitCode, exit};
+use tessera_platform::{BootInfo, println};
 
 tessera_platform::entry_point!(kernel_main);
 
@@ -34,7 +34,11 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
         selftest::fault_on_purpose(kind);
     }
     let passed = selftest::run_all();
-    exit(if passed { ExitCode::Success } else { ExitCode::TestFailure })
+    exit(if passed {
+        ExitCode::Success
+    } else {
+        ExitCode::TestFailure
+    })
 }
 
 fn banner(boot: &BootInfo) {
@@ -42,7 +46,12 @@ fn banner(boot: &BootInfo) {
     let on = |b: bool| if b { "on" } else { "off" };
     let mib = |pages: usize| pages as f64 * 4096.0 / (1024.0 * 1024.0);
     println!();
-    println!("Tessera {} -- config \"{}\": {}", env!("CARGO_PKG_VERSION"), config::CONFIG_NAME, config::CONFIG_DESCRIPTION);
+    println!(
+        "Tessera {} -- config \"{}\": {}",
+        env!("CARGO_PKG_VERSION"),
+        config::CONFIG_NAME,
+        config::CONFIG_DESCRIPTION
+    );
     for (key, variant) in variants::COMPILED {
         println!("  component  {key} = {variant}");
     }
@@ -53,7 +62,12 @@ fn banner(boot: &BootInfo) {
         config::LOCK_TRACKING
     );
     let (total, free) = memory::page_counts();
-    println!("  memory     {:.1} MiB managed, {:.1} MiB free (config: {} MiB)", mib(total), mib(free), config::MEMORY_MIB);
+    println!(
+        "  memory     {:.1} MiB managed, {:.1} MiB free (config: {} MiB)",
+        mib(total),
+        mib(free),
+        config::MEMORY_MIB
+    );
     println!(
         "  machine    boot {:?}, TSC {} MHz, timer {} Hz, SMEP {}, SMAP {}",
         boot.protocol,

@@ -2,9 +2,9 @@
 //! kernel heap on top of it.
 
 use tessera_page_alloc::{AllocError, PageAllocator, Pfn};
+use tessera_platform::BootInfo;
 use tessera_platform::heap::{self, FrameSource};
 use tessera_platform::mm::{self, PAGE_SIZE};
-use tessera_platform::BootInfo;
 use tessera_sync::{IrqSave, Once, SpinLock};
 
 use crate::variants::PageAlloc;
@@ -19,7 +19,13 @@ fn frames() -> &'static SpinLock<PageAlloc, IrqSave> {
 /// Sets up the page allocator over all RAM and connects the heap to it.
 pub fn init(boot: &BootInfo) {
     let page = PAGE_SIZE as u64;
-    let first = boot.ram().iter().map(|r| r.start.max(1 << 20)).min().unwrap_or(0) / page;
+    let first = boot
+        .ram()
+        .iter()
+        .map(|r| r.start.max(1 << 20))
+        .min()
+        .unwrap_or(0)
+        / page;
     let end = boot.ram().iter().map(|r| r.end).max().unwrap_or(0) / page;
     let pages = (end - first) as usize;
     let meta = mm::reserve_static(PageAlloc::metadata_words(pages));

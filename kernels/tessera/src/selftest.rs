@@ -46,7 +46,10 @@ pub fn run_all() -> bool {
             }
         }
     }
-    println!("selftests: {} passed, {failed} failed", TESTS.len() - failed);
+    println!(
+        "selftests: {} passed, {failed} failed",
+        TESTS.len() - failed
+    );
     failed == 0
 }
 
@@ -81,11 +84,17 @@ fn page_alloc() -> Outcome {
         let (mut head, mut tail) = ([0u8; 64], [0u8; 8]);
         frame::read(pfn, 0, &mut head);
         frame::read(pfn, 4096 - 8, &mut tail);
-        check!(head == [i as u8; 64] && u64::from_le_bytes(tail) == i as u64, "frame {pfn:#x} lost its contents");
+        check!(
+            head == [i as u8; 64] && u64::from_le_bytes(tail) == i as u64,
+            "frame {pfn:#x} lost its contents"
+        );
     }
     for order in [1, 4, 9] {
         let pfn = alloc_frames(order).map_err(|e| format!("order {order}: {e:?}"))?;
-        check!(pfn % (1 << order) == 0, "order-{order} block at pfn {pfn:#x} is misaligned");
+        check!(
+            pfn % (1 << order) == 0,
+            "order-{order} block at pfn {pfn:#x} is misaligned"
+        );
         free_frames(pfn, order).map_err(|e| format!("free order {order}: {e:?}"))?;
     }
     for pfn in pfns.drain(..) {
@@ -93,8 +102,15 @@ fn page_alloc() -> Outcome {
     }
     let victim = alloc_frames(0).map_err(|e| format!("{e:?}"))?;
     free_frames(victim, 0).map_err(|e| format!("{e:?}"))?;
-    check!(free_frames(victim, 0) == Err(AllocError::InvalidFree), "double free not detected");
-    check!(page_counts().1 == free_before, "free pages {} after the test, {free_before} before", page_counts().1);
+    check!(
+        free_frames(victim, 0) == Err(AllocError::InvalidFree),
+        "double free not detected"
+    );
+    check!(
+        page_counts().1 == free_before,
+        "free pages {} after the test, {free_before} before",
+        page_counts().1
+    );
     Ok(())
 }
 
@@ -106,24 +122,41 @@ fn heap() -> Outcome {
     let in_use_before = heap::bytes_in_use();
     {
         let v: Vec<u64> = (0..100_000).collect();
-        check!(v.iter().sum::<u64>() == 99_999 * 100_000 / 2, "Vec<u64> sum is wrong");
+        check!(
+            v.iter().sum::<u64>() == 99_999 * 100_000 / 2,
+            "Vec<u64> sum is wrong"
+        );
         let mut map = BTreeMap::new();
         for i in 0..2_000u32 {
             map.insert(i.wrapping_mul(2_654_435_761), i);
         }
-        check!(map.len() == 2_000 && map.values().map(|&v| u64::from(v)).sum::<u64>() == 1_999_000, "BTreeMap contents");
+        check!(
+            map.len() == 2_000 && map.values().map(|&v| u64::from(v)).sum::<u64>() == 1_999_000,
+            "BTreeMap contents"
+        );
         let strings: Vec<String> = (0..500).map(|i| format!("string number {i}")).collect();
         check!(strings[499] == "string number 499", "String contents");
         let aligned = Box::new(PageAligned([7; 4096]));
-        check!(core::ptr::from_ref(&*aligned).addr() % 4096 == 0, "Box<align(4096)> misaligned");
+        check!(
+            core::ptr::from_ref(&*aligned).addr() % 4096 == 0,
+            "Box<align(4096)> misaligned"
+        );
         check!(aligned.0.iter().all(|&b| b == 7), "aligned box contents");
         let big = alloc::vec![0xa5u8; 3 << 20];
         check!(big.iter().all(|&b| b == 0xa5), "3 MiB allocation contents");
     }
-    check!(heap::bytes_in_use() == in_use_before, "heap bytes in use {} after, {in_use_before} before", heap::bytes_in_use());
+    check!(
+        heap::bytes_in_use() == in_use_before,
+        "heap bytes in use {} after, {in_use_before} before",
+        heap::bytes_in_use()
+    );
     // Small-class frames stay with the heap; large blocks go back to the page allocator.
     let (_, free_after) = page_counts();
-    check!(free_before - free_after < 256, "heap kept {} frames after freeing everything", free_before - free_after);
+    check!(
+        free_before - free_after < 256,
+        "heap kept {} frames after freeing everything",
+        free_before - free_after
+    );
     Ok(())
 }
 
@@ -141,11 +174,23 @@ fn memops() -> Outcome {
         for offset in 0..9 {
             let mut dst = alloc::vec![0u8; len + 16];
             dst[offset..offset + len].copy_from_slice(&src[3..3 + len]);
-            check!(dst[offset..offset + len] == src[3..3 + len], "memcpy len {len} offset {offset}");
-            check!(dst[..offset].iter().all(|&b| b == 0), "memcpy wrote before the buffer");
-            check!(dst[offset + len..].iter().all(|&b| b == 0), "memcpy wrote past the buffer");
+            check!(
+                dst[offset..offset + len] == src[3..3 + len],
+                "memcpy len {len} offset {offset}"
+            );
+            check!(
+                dst[..offset].iter().all(|&b| b == 0),
+                "memcpy wrote before the buffer"
+            );
+            check!(
+                dst[offset + len..].iter().all(|&b| b == 0),
+                "memcpy wrote past the buffer"
+            );
             dst[offset..offset + len].fill(0x5c);
-            check!(dst[offset..offset + len].iter().all(|&b| b == 0x5c), "memset len {len}");
+            check!(
+                dst[offset..offset + len].iter().all(|&b| b == 0x5c),
+                "memset len {len}"
+            );
         }
     }
     // memmove in both directions, against a copy through a separate buffer.
@@ -162,7 +207,10 @@ fn memops() -> Outcome {
     check!(a == b, "bcmp equal");
     b[99] = 2;
     check!(a != b && a < b, "memcmp order");
-    let (p, q) = (alloc_frames(0).map_err(|e| format!("{e:?}"))?, alloc_frames(0).map_err(|e| format!("{e:?}"))?);
+    let (p, q) = (
+        alloc_frames(0).map_err(|e| format!("{e:?}"))?,
+        alloc_frames(0).map_err(|e| format!("{e:?}"))?,
+    );
     frame::write(p, 100, b"tessera");
     frame::copy(q, p);
     let mut word = [0u8; 7];
@@ -184,7 +232,10 @@ fn locks() -> Outcome {
         let mut guard = lock.lock_irq_save();
         *guard += 1;
         check!(!are_enabled(), "lock_irq_save left interrupts on");
-        check!(lock.try_lock().is_none(), "try_lock succeeded on a held lock");
+        check!(
+            lock.try_lock().is_none(),
+            "try_lock succeeded on a held lock"
+        );
     }
     check!(are_enabled(), "lock_irq_save did not restore interrupts");
     {
@@ -196,15 +247,30 @@ fn locks() -> Outcome {
     {
         let _guard = subsystem.lock();
         let expect_on = SubsystemPolicy::NAME == "no-irq";
-        check!(are_enabled() == expect_on, "subsystem lock ({}) interrupt state wrong", SubsystemPolicy::NAME);
+        check!(
+            are_enabled() == expect_on,
+            "subsystem lock ({}) interrupt state wrong",
+            SubsystemPolicy::NAME
+        );
     }
-    check!(SubsystemPolicy::NAME == crate::config::COMPONENTS[2].1, "subsystem lock policy differs from the config");
+    check!(
+        SubsystemPolicy::NAME == crate::config::COMPONENTS[2].1,
+        "subsystem lock policy differs from the config"
+    );
     #[cfg(feature = "lock-tracking")]
     {
         let guard = subsystem.lock();
-        check!(subsystem.holder().is_some_and(|l| l.file().ends_with("selftest.rs")), "lock tracking did not record the holder");
+        check!(
+            subsystem
+                .holder()
+                .is_some_and(|l| l.file().ends_with("selftest.rs")),
+            "lock tracking did not record the holder"
+        );
         drop(guard);
-        check!(subsystem.holder().is_none(), "lock tracking did not clear the holder");
+        check!(
+            subsystem.holder().is_none(),
+            "lock tracking did not clear the holder"
+        );
     }
     check!(*lock.lock() == 2, "lock contents");
     Ok(())
@@ -216,7 +282,10 @@ fn timer() -> Outcome {
     // A generous virtual-time bound: this checks that ticks arrive, not how fast.
     let deadline = start_ns + 10_000_000_000;
     while trap::ticks() < start_ticks + TICKS {
-        check!(clock::now_ns() < deadline, "fewer than {TICKS} timer ticks in 10 s");
+        check!(
+            clock::now_ns() < deadline,
+            "fewer than {TICKS} timer ticks in 10 s"
+        );
         x86_64::instructions::hlt();
     }
     let (mut last, mut monotonic) = (clock::now_ns(), true);
@@ -226,6 +295,9 @@ fn timer() -> Outcome {
         last = now;
     }
     check!(monotonic, "the clock went backwards");
-    check!(last > start_ns, "the clock did not advance over {TICKS} ticks");
+    check!(
+        last > start_ns,
+        "the clock did not advance over {TICKS} ticks"
+    );
     Ok(())
 }

@@ -4,9 +4,9 @@
 //! entry in `xtask/config`, and an arm here. Two variants of one component at once is a
 //! compile error, never a silent priority.
 
-pub use tessera_sync::{SubsystemLock, SubsystemPolicy};
 use tessera_page_alloc::PageAllocator;
 use tessera_sync::IrqPolicy;
+pub use tessera_sync::{SubsystemLock, SubsystemPolicy};
 
 cfg_if::cfg_if! {
     if #[cfg(all(feature = "page-alloc-bitmap", feature = "page-alloc-buddy"))] {
@@ -34,6 +34,10 @@ pub const COMPILED: [(&str, &str); 3] = [
 pub fn check_against_config() {
     for (key, variant) in crate::config::COMPONENTS {
         let compiled = COMPILED.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
-        assert_eq!(compiled, Some(*variant), "component {key}: config says {variant}, kernel has {compiled:?}");
+        assert_eq!(
+            compiled,
+            Some(*variant),
+            "component {key}: config says {variant}, kernel has {compiled:?}"
+        );
     }
 }
