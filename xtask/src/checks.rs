@@ -128,14 +128,15 @@ pub fn unsafe_discipline(root: &Path) -> Result<(), String> {
     }
 }
 
-/// The comment lines (and attributes) directly above line `i`, joined.
+/// The comment lines (and attributes) directly above the statement that line `i` belongs to
+/// (a line ending in `=` or `(` continues on the next one, as rustfmt splits long lets), joined.
 fn comment_above(lines: &[&str], i: usize) -> String {
     let mut text = String::new();
     for line in lines[..i].iter().rev() {
-        let trimmed = line.trim_start();
+        let trimmed = line.trim();
         if trimmed.starts_with("//") || trimmed.starts_with("#[") {
             text.push_str(trimmed);
-        } else {
+        } else if !(text.is_empty() && (trimmed.ends_with('=') || trimmed.ends_with('('))) {
             break;
         }
     }
