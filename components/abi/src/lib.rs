@@ -1,0 +1,13 @@
+//! Numbers and layouts of the Linux x86_64 ABI, shared by Tessera's components and kernel.
+//!
+//! One module per area; each owns its constants so that components do not redefine them.
+//! Plain data: no behaviour beyond conversions.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+
+pub mod errno;
+
+pub use errno::Errno;
+
+/// Result of a kernel operation that fails with a Linux error number.
+pub type KResult<T> = Result<T, Errno>;
