@@ -6,6 +6,7 @@
 //! instruction, so a guest timing a loop measures instructions, identically on every run.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -34,24 +35,38 @@ impl Mode {
     }
 }
 
-/// Everything that selects a QEMU run.
-pub struct Boot<'a> {
-    pub kernel: &'a Kernel,
+/// Everything that selects a QEMU run. The same for Tessera and for Linux (the baseline):
+/// only `image`, `append` and `initrd` differ between them.
+pub struct Boot {
+    /// The kernel image given to `-kernel` (Tessera's ELF or Linux's bzImage).
+    pub image: PathBuf,
+    pub memory_mib: u32,
+    /// The kernel command line.
     pub append: String,
     pub mode: Mode,
+    /// A cpio archive given to `-initrd` (Tessera receives it as a PVH boot module).
+    pub initrd: Option<PathBuf>,
 }
 
-impl Boot<'_> {
+impl Boot {
+    /// Boots a Tessera kernel built from a config.
+    pub fn tessera(kernel: &Kernel, append: &str, mode: Mode) -> Self {
+        Boot { image: kernel.elf.clone(), memory_mib: kernel.config.memory_mib, append: append.into(), mode, initrd: None }
+    }
+
     /// The QEMU command line, without the console wiring.
     fn command(&self) -> Command {
         let mut qemu = Command::new(setup::QEMU);
         qemu.args(["-machine", "q35", "-cpu", "max", "-smp", "1"])
-            .args(["-m", &format!("{}M", self.kernel.config.memory_mib)])
+            .args(["-m", &format!("{}M", self.memory_mib)])
             .arg("-kernel")
-            .arg(&self.kernel.elf)
+            .arg(&self.image)
             .args(["-append", &self.append])
             .args(["-display", "none", "-no-reboot"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        if let Some(initrd) = &self.initrd {
+            qemu.arg("-initrd").arg(initrd);
+        }
         if self.mode == Mode::Icount {
             qemu.args(["-icount", "shift=0,align=off,sleep=off"]);
         }
