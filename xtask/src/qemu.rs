@@ -51,7 +51,13 @@ pub struct Boot {
 impl Boot {
     /// Boots a Tessera kernel built from a config.
     pub fn tessera(kernel: &Kernel, append: &str, mode: Mode) -> Self {
-        Boot { image: kernel.elf.clone(), memory_mib: kernel.config.memory_mib, append: append.into(), mode, initrd: None }
+        Boot {
+            image: kernel.elf.clone(),
+            memory_mib: kernel.config.memory_mib,
+            append: append.into(),
+            mode,
+            initrd: None,
+        }
     }
 
     /// The QEMU command line, without the console wiring.
@@ -98,11 +104,7 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
             "wall"
         }
     );
-    let boot = Boot {
-        kernel: &kernel,
-        append,
-        mode,
-    };
+    let boot = Boot::tessera(&kernel, &append, mode);
     let mut qemu = boot.command();
     // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.
     qemu.args([

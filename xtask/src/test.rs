@@ -182,11 +182,7 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
 }
 
 fn boot(kernel: &Kernel, append: &str, verbose: bool) -> Result<qemu::Captured, String> {
-    let boot = Boot {
-        kernel,
-        append: append.to_string(),
-        mode: Mode::Wall,
-    };
+    let boot = Boot::tessera(kernel, append, Mode::Wall);
     qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)
 }
 
