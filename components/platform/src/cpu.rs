@@ -24,6 +24,18 @@ pub(crate) fn init() {
     // SAFETY: enabling global pages, SMEP and SMAP only restricts what the kernel may do; the
     // kernel never executes or touches user memory at this point (there is none yet).
     unsafe { Cr4::write(flags) };
+    // x87/SSE for user programs: CR0.MP set, CR0.EM clear, CR4.OSFXSR and OSXMMEXCPT. The
+    // kernel itself is soft-float and never touches these registers.
+    // SAFETY: enabling FXSAVE/SSE changes no memory and the kernel does not use the FPU.
+    unsafe {
+        use x86_64::registers::control::{Cr0, Cr0Flags};
+        Cr0::update(|cr0| {
+            cr0.remove(Cr0Flags::EMULATE_COPROCESSOR);
+            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR);
+        });
+        Cr4::update(|cr4| cr4.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
+    }
+    crate::usercopy::init(smap);
     SMEP.store(smep, Ordering::Relaxed);
     SMAP.store(smap, Ordering::Relaxed);
 }

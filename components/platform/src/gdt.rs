@@ -32,7 +32,7 @@ struct Stack(#[allow(dead_code)] [u8; IST_STACK_SIZE]);
 
 static mut DOUBLE_FAULT_STACK: Stack = Stack([0; IST_STACK_SIZE]);
 static mut NMI_STACK: Stack = Stack([0; IST_STACK_SIZE]);
-static TSS: Once<TaskStateSegment> = Once::new();
+static mut TSS: TaskStateSegment = TaskStateSegment::new();
 static GDT: Once<GlobalDescriptorTable> = Once::new();
 
 fn stack_top(stack: *const Stack) -> VirtAddr {
@@ -49,15 +49,24 @@ pub(crate) fn ist_stacks() -> [(u64, u64); 2] {
     ]
 }
 
+/// Sets the stack the CPU switches to on an interrupt from user mode (TSS.RSP0).
+pub(crate) fn set_rsp0(top: u64) {
+    // SAFETY: single CPU; the CPU reads RSP0 only on a privilege change, which cannot happen
+    // during this store (the caller runs in kernel mode with interrupts off).
+    unsafe { (*core::ptr::addr_of_mut!(TSS)).privilege_stack_table[0] = VirtAddr::new(top) };
+}
+
 pub(crate) fn init() {
-    let tss = TSS.call_once(|| {
-        let mut tss = TaskStateSegment::new();
+    // SAFETY: runs once at boot before interrupts are enabled; nothing else uses the TSS yet,
+    // and afterwards only set_rsp0 writes it (single CPU, interrupts off).
+    let tss: &'static TaskStateSegment = unsafe {
+        let tss = &mut *core::ptr::addr_of_mut!(TSS);
         tss.interrupt_stack_table[usize::from(IST_DOUBLE_FAULT - 1)] =
             stack_top(core::ptr::addr_of!(DOUBLE_FAULT_STACK));
         tss.interrupt_stack_table[usize::from(IST_NMI - 1)] =
             stack_top(core::ptr::addr_of!(NMI_STACK));
-        tss
-    });
+        &*core::ptr::addr_of!(TSS)
+    };
     let gdt = GDT.call_once(|| {
         let mut gdt = GlobalDescriptorTable::new();
         let selectors = [

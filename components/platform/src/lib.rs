@@ -12,6 +12,9 @@
 //! | `gdt`, [`trap`] | segments, TSS with interrupt stacks, IDT, entry stubs, [`trap::TrapFrame`] |
 //! | [`timer`], [`clock`] | PIC + PIT periodic interrupt; TSC clock calibrated against the PIT |
 //! | `report`, [`ksyms`] | exception and panic reports with symbolized backtraces |
+//! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, FPU state, kernel hooks |
+//! | [`vm`] | user page tables |
+//! | [`usercopy`] | copies to and from user memory, with fault fixup (EFAULT) |
 //! | [`exit`] | QEMU debug-exit codes |
 //! | [`debug`] | deliberate faults for the tests of the fault report |
 //! | [`console`] | `print!`, `println!` and the `log` backend on COM1 |
@@ -23,6 +26,8 @@
 //! workspace can include it.
 #![cfg(target_os = "none")]
 #![no_std]
+
+extern crate alloc;
 
 mod boot;
 pub mod bootinfo;
@@ -40,6 +45,9 @@ mod serial;
 mod start;
 pub mod timer;
 pub mod trap;
+pub mod usercopy;
+pub mod usermode;
+pub mod vm;
 
 pub use bootinfo::BootInfo;
 pub use start::start_timer;

@@ -19,6 +19,7 @@ extern "C" fn platform_start64(magic: u32, info: u32) -> ! {
     crate::trap::init();
     let boot = BOOT_INFO.call_once(|| bootinfo::parse(magic, u64::from(info)));
     crate::cpu::init();
+    crate::usermode::init();
     crate::mm::init(boot);
     crate::clock::init();
     // SAFETY: the kernel crate defines tessera_kernel_main through entry_point!, with exactly

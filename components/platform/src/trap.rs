@@ -81,6 +81,8 @@ trap_common:
     cld
     mov %rsp, %rdi
     call trap_dispatch
+    .global trap_return
+trap_return:
     pop %r15
     pop %r14
     pop %r13
@@ -420,9 +422,41 @@ pub fn set_tick_hook(hook: fn(u64)) {
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     if vector < IRQ_BASE {
-        crate::report::exception(frame);
+        exception(frame);
+    } else {
+        interrupt(frame, vector - IRQ_BASE);
     }
-    let irq = vector - IRQ_BASE;
+    if frame.from_user()
+        && let Some(hooks) = crate::usermode::hooks()
+    {
+        (hooks.return_to_user)(frame);
+    }
+}
+
+const PAGE_FAULT: u64 = 14;
+
+fn exception(frame: &mut TrapFrame) {
+    let cr2 = x86_64::registers::control::Cr2::read_raw();
+    if frame.from_user() {
+        if let Some(hooks) = crate::usermode::hooks() {
+            (hooks.user_exception)(frame, cr2);
+            return;
+        }
+    } else if frame.vector == PAGE_FAULT
+        && cr2 < crate::vm::USER_END
+        && let Some(fixup) = crate::usercopy::fixup_for(frame.rip)
+    {
+        let resolved = crate::usermode::hooks().is_some_and(|h| (h.user_page_fault_in_kernel)(cr2, frame.error_code));
+        if !resolved {
+            frame.rip = fixup;
+        }
+        return;
+    }
+    crate::report::exception(frame);
+}
+
+fn interrupt(frame: &mut TrapFrame, irq: u8) {
+    let _ = frame;
     if crate::timer::is_spurious(irq) {
         return;
     }
@@ -437,5 +471,20 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         }
     } else {
         crate::timer::end_of_interrupt(irq);
+        let hook = IRQ_HOOKS[usize::from(irq)].load(Ordering::Acquire);
+        if !hook.is_null() {
+            // SAFETY: IRQ_HOOKS entries only ever hold a `fn()` stored by set_irq_hook.
+            let hook: fn() = unsafe { core::mem::transmute(hook) };
+            hook();
+        }
     }
+}
+
+static IRQ_HOOKS: [AtomicPtr<()>; 16] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 16];
+
+/// Registers the handler of a PIC interrupt line (1..16; 0 is the timer, see set_tick_hook)
+/// and unmasks it.
+pub fn set_irq_hook(irq: u8, hook: fn()) {
+    IRQ_HOOKS[usize::from(irq)].store(hook as *mut (), Ordering::Release);
+    crate::timer::unmask_irq(irq);
 }

@@ -1,0 +1,279 @@
+//! Entering and leaving user mode: SYSCALL entry, per-CPU data, kernel stacks and context
+//! switching, and the hooks through which the kernel handles syscalls and user traps.
+//!
+//! A syscall builds the same [`TrapFrame`] as an interrupt (vector [`SYSCALL_VECTOR`]) on the
+//! current task's kernel stack, so that the kernel handles both alike and every return to
+//! user mode goes through one path (`trap_return`, `iretq`): after a syscall, after an
+//! interrupt or exception from user mode, and for a new task. Before that return the kernel's
+//! [`Hooks::return_to_user`] runs: the place for rescheduling and signal delivery.
+
+use core::arch::global_asm;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use x86_64::registers::model_specific::{Efer, EferFlags, FsBase, GsBase, KernelGsBase, LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+use x86_64::VirtAddr;
+
+use crate::gdt;
+use crate::trap::TrapFrame;
+
+/// The `vector` field of a frame built by the SYSCALL entry.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+
+/// The kernel's handlers, registered once with [`set_hooks`].
+pub struct Hooks {
+    /// A syscall: number in `rax`, arguments in `rdi, rsi, rdx, r10, r8, r9`; the result goes
+    /// in `rax`. The frame may be changed (execve, signal delivery, rt_sigreturn).
+    pub syscall: fn(&mut TrapFrame),
+    /// A CPU exception in user mode (vector, error code and CR2 for page faults).
+    pub user_exception: fn(&mut TrapFrame, cr2: u64),
+    /// A page fault in kernel mode inside usercopy, at a user address: true if the kernel made
+    /// the page accessible (demand paging, copy-on-write), so the copy resumes; false makes
+    /// the copy fail with EFAULT.
+    pub user_page_fault_in_kernel: fn(addr: u64, error_code: u64) -> bool,
+    /// Runs before every return to user mode, with interrupts disabled.
+    pub return_to_user: fn(&mut TrapFrame),
+}
+
+static HOOKS: AtomicPtr<Hooks> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Registers the kernel's handlers (required before any task enters user mode).
+pub fn set_hooks(hooks: &'static Hooks) {
+    HOOKS.store(hooks as *const Hooks as *mut Hooks, Ordering::Release);
+}
+
+pub(crate) fn hooks() -> Option<&'static Hooks> {
+    let ptr = HOOKS.load(Ordering::Acquire);
+    // SAFETY: HOOKS only ever holds null or a &'static Hooks stored by set_hooks.
+    (!ptr.is_null()).then(|| unsafe { &*ptr })
+}
+
+/// Per-CPU data reached through GS in the entry path (one CPU for now).
+#[repr(C)]
+struct PerCpu {
+    /// Scratch slot for the user RSP while the SYSCALL entry switches stacks (offset 0).
+    user_rsp: u64,
+    /// Top of the current task's kernel stack (offset 8).
+    kernel_rsp: u64,
+}
+
+static mut PER_CPU: PerCpu = PerCpu { user_rsp: 0, kernel_rsp: 0 };
+
+global_asm!(
+    r#"
+    .section .text.syscall_entry, "ax"
+    .global syscall_entry
+    .p2align 4
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:0
+    mov %gs:8, %rsp
+    push $0x1b                       /* ss: user data */
+    push %gs:0                       /* user rsp */
+    push %r11                        /* rflags */
+    push $0x23                       /* cs: user code */
+    push %rcx                        /* rip */
+    push $0                          /* error code */
+    push $0x100                      /* vector: SYSCALL_VECTOR */
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    cld
+    xor %ebp, %ebp                   /* backtraces stop at the user boundary */
+    mov %rsp, %rdi
+    call syscall_dispatch
+    jmp trap_return
+
+    /* A new task's first switch lands here (see KernelStack::init_user_return). */
+    .global task_start_user
+task_start_user:
+    jmp trap_return
+
+    /* switch_context(from: *mut u64, to: u64): save callee-saved registers, swap stacks. */
+    .global switch_context
+switch_context:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, (%rdi)
+    mov %rsi, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+"#,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    fn syscall_entry();
+    fn task_start_user();
+    fn switch_context(from: *mut u64, to: u64);
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    let hooks = hooks().expect("syscall before the kernel registered its hooks");
+    x86_64::instructions::interrupts::enable();
+    (hooks.syscall)(frame);
+    x86_64::instructions::interrupts::disable();
+    (hooks.return_to_user)(frame);
+}
+
+/// Programs SYSCALL/SYSRET and the per-CPU pointer.
+pub(crate) fn init() {
+    // SAFETY: the MSR writes configure SYSCALL to enter `syscall_entry` with the kernel
+    // selectors of our GDT and interrupts masked; KernelGsBase points at the static per-CPU
+    // block the entry path expects. EFER.SCE only enables the instruction.
+    unsafe {
+        Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS);
+        Star::write(gdt::USER_CODE, gdt::USER_DATA, gdt::KERNEL_CODE, gdt::KERNEL_DATA)
+            .expect("GDT layout suits SYSRET");
+        LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
+        SFMask::write(
+            RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK,
+        );
+        // In the kernel GS points at the per-CPU block; the user's GS waits in KernelGsBase
+        // (swapped on every entry from and return to user mode).
+        GsBase::write(VirtAddr::new(core::ptr::addr_of!(PER_CPU) as u64));
+        KernelGsBase::write(VirtAddr::new(0));
+    }
+}
+
+const KERNEL_STACK_SIZE: usize = 32 * 1024;
+
+/// A task's kernel stack: syscalls and interrupts from its user mode run on it.
+pub struct KernelStack {
+    memory: alloc::boxed::Box<StackMemory>,
+}
+
+#[repr(C, align(16))]
+struct StackMemory([u8; KERNEL_STACK_SIZE]);
+
+/// The saved kernel stack pointer of a task that is not running.
+#[derive(Debug, Default)]
+pub struct TaskContext {
+    rsp: u64,
+}
+
+impl KernelStack {
+    /// A zeroed stack on the heap.
+    pub fn new() -> Self {
+        // Built in place through a zeroed allocation: 32 KiB would not fit the boot stack.
+        let layout = core::alloc::Layout::new::<StackMemory>();
+        // SAFETY: the layout is non-zero-sized; a null result is handled; alloc_zeroed returns
+        // memory valid for StackMemory (all-zero bytes are a valid [u8; N]), owned by the Box.
+        let memory = unsafe {
+            let ptr = alloc::alloc::alloc_zeroed(layout) as *mut StackMemory;
+            if ptr.is_null() {
+                alloc::alloc::handle_alloc_error(layout);
+            }
+            alloc::boxed::Box::from_raw(ptr)
+        };
+        KernelStack { memory }
+    }
+
+    /// The address just above the stack.
+    pub fn top(&self) -> u64 {
+        self.memory.0.as_ptr() as u64 + KERNEL_STACK_SIZE as u64
+    }
+
+    /// Prepares the stack so that the first [`switch`] to the returned context enters user
+    /// mode with the registers of `frame` (for a new process, a fork child, or after exec).
+    pub fn init_user_return(&mut self, frame: &TrapFrame) -> TaskContext {
+        let top = self.top();
+        let frame_at = top - core::mem::size_of::<TrapFrame>() as u64;
+        // Below the frame: what switch_context pops (six registers) and its return address.
+        let switch_at = frame_at - 7 * 8;
+        // SAFETY: both writes land inside this stack's memory (frame_at and switch_at are
+        // above its bottom, below its top, 8-aligned), which we own exclusively (&mut self).
+        unsafe {
+            core::ptr::write(frame_at as *mut TrapFrame, frame.clone());
+            let words = switch_at as *mut u64;
+            for i in 0..6 {
+                words.add(i).write(0);
+            }
+            words.add(6).write(task_start_user as *const () as u64);
+        }
+        TaskContext { rsp: switch_at }
+    }
+}
+
+impl Default for KernelStack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Makes `stack` the one the CPU enters on from user mode (TSS.RSP0 and the SYSCALL entry).
+pub fn set_kernel_stack(top: u64) {
+    gdt::set_rsp0(top);
+    // SAFETY: single CPU, interrupts are off in the scheduler that calls this; the entry path
+    // reads this field only on a later entry from user mode.
+    unsafe { (*core::ptr::addr_of_mut!(PER_CPU)).kernel_rsp = top };
+}
+
+/// Switches from the running task (its context is saved into `from`) to `to`. Returns when
+/// some later switch resumes `from`. The kernel guarantees each context's stack is alive
+/// and that `to` was saved by a switch or prepared by `init_user_return`.
+pub fn switch(from: &mut TaskContext, to: &TaskContext) {
+    // SAFETY: switch_context saves callee-saved registers and RSP into `from` and resumes the
+    // stack saved in `to`, which holds exactly what switch_context pushed (or what
+    // init_user_return prepared), per the contract above.
+    unsafe { switch_context(&mut from.rsp, to.rsp) };
+}
+
+/// 512-byte FXSAVE area: a user task's x87/SSE registers.
+#[repr(C, align(16))]
+#[derive(Clone)]
+pub struct FpuState([u8; 512]);
+
+impl Default for FpuState {
+    /// Initial state as after FNINIT with MXCSR = 0x1f80 (all exceptions masked).
+    fn default() -> Self {
+        let mut area = [0u8; 512];
+        area[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // FCW
+        area[24..28].copy_from_slice(&0x1f80u32.to_le_bytes()); // MXCSR
+        FpuState(area)
+    }
+}
+
+impl FpuState {
+    /// Saves the CPU's x87/SSE registers here.
+    pub fn save(&mut self) {
+        // SAFETY: FXSAVE64 writes 512 bytes to a 16-byte aligned area we own.
+        unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) self.0.as_mut_ptr(), options(nostack)) };
+    }
+
+    /// Loads the CPU's x87/SSE registers from here.
+    pub fn restore(&self) {
+        // SAFETY: FXRSTOR64 reads 512 bytes from a 16-byte aligned area holding a valid image
+        // (from save() or Default, whose reserved MXCSR bits are zero).
+        unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) self.0.as_ptr(), options(nostack)) };
+    }
+}
+
+/// Sets the user's FS base (the thread pointer, `arch_prctl(ARCH_SET_FS)`); part of a task's
+/// context, restored on every switch.
+pub fn set_fs_base(base: u64) {
+    // FS is not used by the kernel, so changing its base never affects kernel code.
+    FsBase::write(VirtAddr::new_truncate(base));
+}

@@ -1,0 +1,223 @@
+//! User address spaces: 4-level page tables whose lower half belongs to one process and whose
+//! upper half is the kernel's (shared entries copied from the kernel's PML4).
+//!
+//! The platform only builds and walks page tables. What a mapping means (which frame, shared
+//! or copy-on-write, reference counts) is the kernel's business: it passes frames in and gets
+//! them back from [`PageTable::unmap`]. Intermediate tables come from the kernel's
+//! [`FrameSource`](crate::heap::FrameSource) and are freed by [`PageTable::destroy`].
+
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::structures::paging::PhysFrame;
+use x86_64::PhysAddr;
+
+use crate::heap::FrameSource;
+use crate::mm::{phys_to_virt, Pfn, PAGE_SIZE};
+
+/// First address above user space (the lower canonical half).
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+bitflags::bitflags! {
+    /// Properties of a user page mapping (a subset of the x86 PTE bits, plus one software bit).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct PageFlags: u64 {
+        const WRITABLE = 1 << 1;
+        /// Software bit (ignored by the CPU): the page is copy-on-write.
+        const COW = 1 << 9;
+        /// Software bit: the page is shared (MAP_SHARED), never copied on write.
+        const SHARED = 1 << 10;
+        const NO_EXECUTE = 1 << 63;
+    }
+}
+
+const PRESENT: u64 = 1;
+const USER: u64 = 1 << 2;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+const FLAG_MASK: u64 = PageFlags::all().bits();
+
+/// Why a mapping failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame for an intermediate table.
+    NoMemory,
+    /// Not a canonical user address, or not page-aligned.
+    BadAddress,
+}
+
+/// A process's page tables.
+pub struct PageTable {
+    root: u64,
+}
+
+fn entry_ptr(table: u64, index: u64) -> *mut u64 {
+    (phys_to_virt(table) + index * 8) as *mut u64
+}
+
+fn read_entry(table: u64, index: u64) -> u64 {
+    // SAFETY: `table` is a page-table frame owned by a PageTable (or the kernel's PML4), mapped
+    // in the direct map; index < 512.
+    unsafe { entry_ptr(table, index).read_volatile() }
+}
+
+fn write_entry(table: u64, index: u64, value: u64) {
+    // SAFETY: as in read_entry; the PageTable that owns `table` is borrowed mutably.
+    unsafe { entry_ptr(table, index).write_volatile(value) }
+}
+
+fn indices(va: u64) -> [u64; 4] {
+    [(va >> 39) & 511, (va >> 30) & 511, (va >> 21) & 511, (va >> 12) & 511]
+}
+
+fn new_table(frames: &dyn FrameSource) -> Result<u64, MapError> {
+    let pfn = frames.alloc_frames(0).ok_or(MapError::NoMemory)?;
+    let paddr = (pfn * PAGE_SIZE) as u64;
+    // SAFETY: a fresh frame from the page allocator, mapped in the direct map, owned by us.
+    unsafe { core::ptr::write_bytes(phys_to_virt(paddr) as *mut u8, 0, PAGE_SIZE) };
+    Ok(paddr)
+}
+
+fn flush(va: u64) {
+    x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
+}
+
+impl PageTable {
+    /// An empty user half with the kernel half of the running page tables.
+    pub fn new(frames: &dyn FrameSource) -> Result<Self, MapError> {
+        let root = new_table(frames)?;
+        let kernel = Cr3::read().0.start_address().as_u64();
+        for index in 256..512 {
+            write_entry(root, index, read_entry(kernel, index));
+        }
+        Ok(PageTable { root })
+    }
+
+    fn is_active(&self) -> bool {
+        Cr3::read().0.start_address().as_u64() == self.root
+    }
+
+    /// Makes this the address space of the CPU.
+    pub fn activate(&self) {
+        if !self.is_active() {
+            let frame = PhysFrame::containing_address(PhysAddr::new(self.root));
+            // SAFETY: the kernel half is identical in every PageTable (copied from the kernel's
+            // PML4 at creation, and the kernel never adds top-level entries after boot), so
+            // kernel code, data and stacks stay mapped across the switch.
+            unsafe { Cr3::write(frame, Cr3Flags::empty()) };
+        }
+    }
+
+    /// The leaf entry for `va`, creating intermediate tables if `create`.
+    fn leaf(&mut self, va: u64, create: Option<&dyn FrameSource>) -> Result<Option<*mut u64>, MapError> {
+        if va >= USER_END || va % PAGE_SIZE as u64 != 0 {
+            return Err(MapError::BadAddress);
+        }
+        let idx = indices(va);
+        let mut table = self.root;
+        for &index in &idx[..3] {
+            let entry = read_entry(table, index);
+            table = if entry & PRESENT != 0 {
+                entry & ADDR_MASK
+            } else if let Some(frames) = create {
+                let next = new_table(frames)?;
+                write_entry(table, index, next | PRESENT | PageFlags::WRITABLE.bits() | USER);
+                next
+            } else {
+                return Ok(None);
+            };
+        }
+        Ok(Some(entry_ptr(table, idx[3])))
+    }
+
+    /// Maps the page at `va` to frame `pfn`, replacing any previous mapping (whose frame the
+    /// caller must have taken back with unmap first, or it is leaked).
+    pub fn map(&mut self, va: u64, pfn: Pfn, flags: PageFlags, frames: &dyn FrameSource) -> Result<(), MapError> {
+        let leaf = self.leaf(va, Some(frames))?.expect("created");
+        let value = (pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK);
+        // SAFETY: leaf points into a page table this PageTable owns (see read_entry).
+        let old = unsafe { leaf.replace(value) };
+        if old & PRESENT != 0 && self.is_active() {
+            flush(va);
+        }
+        Ok(())
+    }
+
+    /// Removes the mapping at `va`, returning its frame and flags.
+    pub fn unmap(&mut self, va: u64) -> Option<(Pfn, PageFlags)> {
+        let leaf = self.leaf(va, None).ok()??;
+        // SAFETY: as in map().
+        let old = unsafe { leaf.replace(0) };
+        if old & PRESENT == 0 {
+            return None;
+        }
+        if self.is_active() {
+            flush(va);
+        }
+        Some((((old & ADDR_MASK) / PAGE_SIZE as u64) as Pfn, PageFlags::from_bits_truncate(old)))
+    }
+
+    /// The frame and flags mapped at `va`.
+    pub fn query(&mut self, va: u64) -> Option<(Pfn, PageFlags)> {
+        let leaf = self.leaf(va & !(PAGE_SIZE as u64 - 1), None).ok()??;
+        // SAFETY: as in map().
+        let entry = unsafe { leaf.read() };
+        (entry & PRESENT != 0)
+            .then(|| (((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn, PageFlags::from_bits_truncate(entry)))
+    }
+
+    /// Changes the flags of the mapping at `va`; false if nothing is mapped there.
+    pub fn protect(&mut self, va: u64, flags: PageFlags) -> bool {
+        let Some((pfn, _)) = self.query(va) else { return false };
+        let Ok(Some(leaf)) = self.leaf(va, None) else { return false };
+        // SAFETY: as in map().
+        unsafe { leaf.write((pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK)) };
+        if self.is_active() {
+            flush(va);
+        }
+        true
+    }
+
+    /// Every mapped page in [start, end): (va, frame, flags), in address order.
+    pub fn mapped_pages(&mut self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Pfn, PageFlags)> {
+        let mut pages = alloc::vec::Vec::new();
+        self.walk(self.root, 0, 0, start, end.min(USER_END), &mut pages);
+        pages
+    }
+
+    fn walk(&self, table: u64, level: u32, base: u64, start: u64, end: u64, out: &mut alloc::vec::Vec<(u64, Pfn, PageFlags)>) {
+        let shift = 39 - 9 * level;
+        for index in 0..if level == 0 { 256 } else { 512 } {
+            let va = base | (index << shift);
+            let span = 1u64 << shift;
+            if va + span <= start || va >= end {
+                continue;
+            }
+            let entry = read_entry(table, index);
+            if entry & PRESENT == 0 {
+                continue;
+            }
+            if level == 3 {
+                out.push((va, ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn, PageFlags::from_bits_truncate(entry)));
+            } else {
+                self.walk(entry & ADDR_MASK, level + 1, va, start, end, out);
+            }
+        }
+    }
+
+    /// Frees the intermediate tables and the root. Leaf frames must have been unmapped (or
+    /// are the caller's to account for: they are not touched).
+    pub fn destroy(self, frames: &dyn FrameSource) {
+        assert!(!self.is_active(), "destroying the active address space");
+        fn free_level(table: u64, level: u32, frames: &dyn FrameSource) {
+            let count = if level == 0 { 256 } else { 512 };
+            for index in 0..count {
+                let entry = read_entry(table, index);
+                if entry & PRESENT != 0 && level < 3 {
+                    let next = entry & ADDR_MASK;
+                    free_level(next, level + 1, frames);
+                    frames.free_frames((next / PAGE_SIZE as u64) as usize, 0);
+                }
+            }
+        }
+        free_level(self.root, 0, frames);
+        frames.free_frames((self.root / PAGE_SIZE as u64) as usize, 0);
+    }
+}
