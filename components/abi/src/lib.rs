@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod auxv;
 pub mod errno;
 
 pub use errno::Errno;
