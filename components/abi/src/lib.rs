@@ -7,6 +7,7 @@
 
 pub mod auxv;
 pub mod errno;
+pub mod fs;
 pub mod termios;
 
 pub use errno::Errno;

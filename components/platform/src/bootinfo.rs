@@ -60,6 +60,19 @@ impl BootInfo {
         &self.modules[..self.module_count]
     }
 
+    /// The bytes of boot module `index` (e.g. the initrd). Modules are kept out of the free
+    /// memory, so nothing ever writes them.
+    pub fn module_data(&self, index: usize) -> Option<&'static [u8]> {
+        let module = self.modules().get(index)?;
+        if module.end > crate::mm::direct_map_end() {
+            return None;
+        }
+        let start = crate::mm::phys_to_virt(module.start) as *const u8;
+        // SAFETY: the range is RAM below the end of the direct map, mapped there; mm::init
+        // removed it from the free regions, so it is never handed out or written.
+        Some(unsafe { core::slice::from_raw_parts(start, module.len() as usize) })
+    }
+
     /// The kernel command line (`-append` in QEMU).
     pub fn cmdline(&self) -> &str {
         core::str::from_utf8(&self.cmdline[..self.cmdline_len]).unwrap_or("")

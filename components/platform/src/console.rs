@@ -70,3 +70,24 @@ pub fn init_log(level: &str) {
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(filter);
 }
+
+/// Writes raw bytes to the serial console (no newline translation: the tty does that).
+pub fn write_raw(bytes: &[u8]) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let mut serial = SERIAL.lock();
+        for &byte in bytes {
+            serial.write_byte(byte);
+        }
+    });
+}
+
+/// A byte received on the serial console, if one is waiting.
+pub fn try_read_byte() -> Option<u8> {
+    x86_64::instructions::interrupts::without_interrupts(|| SERIAL.lock().try_read_byte())
+}
+
+/// Calls `hook` (in interrupt context) whenever the serial console receives data.
+pub fn on_input(hook: fn()) {
+    crate::serial::enable_receive_interrupt();
+    crate::trap::set_irq_hook(4, hook);
+}

@@ -41,6 +41,12 @@ unsafe extern "C" {
 }
 
 static DIRECT_MAP_END: AtomicU64 = AtomicU64::new(0);
+static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+
+/// The physical address of the kernel's PML4 (kernel half only).
+pub(crate) fn kernel_root() -> u64 {
+    KERNEL_ROOT.load(Ordering::Relaxed)
+}
 /// Free RAM while the kernel still carves boot-time allocations out of it.
 static FREE: Mutex<FreeRegions> = Mutex::new(FreeRegions {
     ranges: [PhysRange { start: 0, end: 0 }; MAX_FREE],
@@ -243,6 +249,7 @@ fn build_direct_map(free: &mut FreeRegions, map_end: u64) {
         }
         gib += 1;
     }
+    KERNEL_ROOT.store(pml4, Ordering::Relaxed);
     let frame = PhysFrame::containing_address(PhysAddr::new(pml4));
     // SAFETY: the new PML4 maps the kernel image exactly as before (same PML4[511] subtree), so
     // the code, stack and data in use stay mapped; it drops only the identity map of the first

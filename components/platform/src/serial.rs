@@ -45,8 +45,7 @@ impl Serial {
         }
     }
 
-    /// A received byte, if one is waiting (the console input path of the Linux-ABI work).
-    #[allow(dead_code)]
+    /// A received byte, if one is waiting.
     pub(crate) fn try_read_byte(&mut self) -> Option<u8> {
         // SAFETY: as in write_byte.
         unsafe { (self.line_status.read() & 1 != 0).then(|| self.data.read()) }
@@ -63,4 +62,11 @@ impl core::fmt::Write for Serial {
         }
         Ok(())
     }
+}
+
+/// Asks the UART to interrupt (IRQ 4) when a byte arrives.
+pub(crate) fn enable_receive_interrupt() {
+    let mut ier = Port::<u8>::new(COM1 + 1);
+    // SAFETY: setting bit 0 of COM1's interrupt-enable register only enables its receive IRQ.
+    unsafe { ier.write(0x01) };
 }

@@ -446,7 +446,8 @@ fn exception(frame: &mut TrapFrame) {
         && cr2 < crate::vm::USER_END
         && let Some(fixup) = crate::usercopy::fixup_for(frame.rip)
     {
-        let resolved = crate::usermode::hooks().is_some_and(|h| (h.user_page_fault_in_kernel)(cr2, frame.error_code));
+        let resolved = crate::usermode::hooks()
+            .is_some_and(|h| (h.user_page_fault_in_kernel)(cr2, frame.error_code));
         if !resolved {
             frame.rip = fixup;
         }

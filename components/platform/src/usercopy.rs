@@ -74,7 +74,9 @@ pub(crate) fn init(smap: bool) {
 pub(crate) fn fixup_for(rip: u64) -> Option<u64> {
     let start = core::ptr::addr_of!(usercopy_start) as u64;
     let end = core::ptr::addr_of!(usercopy_end) as u64;
-    (start..end).contains(&rip).then(|| core::ptr::addr_of!(usercopy_fixup) as u64)
+    (start..end)
+        .contains(&rip)
+        .then(|| core::ptr::addr_of!(usercopy_fixup) as u64)
 }
 
 fn check_range(addr: u64, len: usize) -> Result<(), Fault> {

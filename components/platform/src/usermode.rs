@@ -10,9 +10,11 @@
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use x86_64::registers::model_specific::{Efer, EferFlags, FsBase, GsBase, KernelGsBase, LStar, SFMask, Star};
-use x86_64::registers::rflags::RFlags;
 use x86_64::VirtAddr;
+use x86_64::registers::model_specific::{
+    Efer, EferFlags, FsBase, GsBase, KernelGsBase, LStar, SFMask, Star,
+};
+use x86_64::registers::rflags::RFlags;
 
 use crate::gdt;
 use crate::trap::TrapFrame;
@@ -57,7 +59,10 @@ struct PerCpu {
     kernel_rsp: u64,
 }
 
-static mut PER_CPU: PerCpu = PerCpu { user_rsp: 0, kernel_rsp: 0 };
+static mut PER_CPU: PerCpu = PerCpu {
+    user_rsp: 0,
+    kernel_rsp: 0,
+};
 
 global_asm!(
     r#"
@@ -145,11 +150,19 @@ pub(crate) fn init() {
     // block the entry path expects. EFER.SCE only enables the instruction.
     unsafe {
         Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS);
-        Star::write(gdt::USER_CODE, gdt::USER_DATA, gdt::KERNEL_CODE, gdt::KERNEL_DATA)
-            .expect("GDT layout suits SYSRET");
+        Star::write(
+            gdt::USER_CODE,
+            gdt::USER_DATA,
+            gdt::KERNEL_CODE,
+            gdt::KERNEL_DATA,
+        )
+        .expect("GDT layout suits SYSRET");
         LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
         SFMask::write(
-            RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK,
+            RFlags::INTERRUPT_FLAG
+                | RFlags::DIRECTION_FLAG
+                | RFlags::TRAP_FLAG
+                | RFlags::ALIGNMENT_CHECK,
         );
         // In the kernel GS points at the per-CPU block; the user's GS waits in KernelGsBase
         // (swapped on every entry from and return to user mode).
@@ -168,10 +181,21 @@ pub struct KernelStack {
 #[repr(C, align(16))]
 struct StackMemory([u8; KERNEL_STACK_SIZE]);
 
-/// The saved kernel stack pointer of a task that is not running.
+/// The saved kernel stack pointer of a task that is not running. Interior mutability lets the
+/// scheduler switch between contexts it reaches through shared references (e.g. a static
+/// table indexed by task slot).
 #[derive(Debug, Default)]
 pub struct TaskContext {
-    rsp: u64,
+    rsp: core::sync::atomic::AtomicU64,
+}
+
+impl TaskContext {
+    /// An empty context: filled by the first switch away from it, or by init_user_return.
+    pub const fn new() -> Self {
+        TaskContext {
+            rsp: core::sync::atomic::AtomicU64::new(0),
+        }
+    }
 }
 
 impl KernelStack {
@@ -196,9 +220,9 @@ impl KernelStack {
         self.memory.0.as_ptr() as u64 + KERNEL_STACK_SIZE as u64
     }
 
-    /// Prepares the stack so that the first [`switch`] to the returned context enters user
-    /// mode with the registers of `frame` (for a new process, a fork child, or after exec).
-    pub fn init_user_return(&mut self, frame: &TrapFrame) -> TaskContext {
+    /// Prepares the stack, and `context`, so that the next [`switch`] to `context` enters user
+    /// mode with the registers of `frame` (for a new process or a fork child).
+    pub fn init_user_return(&mut self, frame: &TrapFrame, context: &TaskContext) {
         let top = self.top();
         let frame_at = top - core::mem::size_of::<TrapFrame>() as u64;
         // Below the frame: what switch_context pops (six registers) and its return address.
@@ -213,7 +237,7 @@ impl KernelStack {
             }
             words.add(6).write(task_start_user as *const () as u64);
         }
-        TaskContext { rsp: switch_at }
+        context.rsp.store(switch_at, Ordering::Relaxed);
     }
 }
 
@@ -232,13 +256,14 @@ pub fn set_kernel_stack(top: u64) {
 }
 
 /// Switches from the running task (its context is saved into `from`) to `to`. Returns when
-/// some later switch resumes `from`. The kernel guarantees each context's stack is alive
-/// and that `to` was saved by a switch or prepared by `init_user_return`.
-pub fn switch(from: &mut TaskContext, to: &TaskContext) {
+/// some later switch resumes `from`. The kernel guarantees that the kernel stack of `to` is
+/// alive and that `to` was saved by a switch or prepared by `init_user_return`.
+pub fn switch(from: &TaskContext, to: &TaskContext) {
+    let to_rsp = to.rsp.load(Ordering::Relaxed);
     // SAFETY: switch_context saves callee-saved registers and RSP into `from` and resumes the
     // stack saved in `to`, which holds exactly what switch_context pushed (or what
     // init_user_return prepared), per the contract above.
-    unsafe { switch_context(&mut from.rsp, to.rsp) };
+    unsafe { switch_context(from.rsp.as_ptr(), to_rsp) };
 }
 
 /// 512-byte FXSAVE area: a user task's x87/SSE registers.
@@ -257,6 +282,20 @@ impl Default for FpuState {
 }
 
 impl FpuState {
+    /// The FXSAVE image (what a signal frame stores).
+    pub fn as_bytes(&self) -> &[u8; 512] {
+        &self.0
+    }
+
+    /// An image from a signal frame; reserved MXCSR bits are cleared so that restoring it
+    /// cannot fault.
+    pub fn from_bytes(image: &[u8; 512]) -> Self {
+        let mut state = FpuState(*image);
+        let mxcsr = u32::from_le_bytes(image[24..28].try_into().expect("4 bytes")) & 0xffff;
+        state.0[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        state
+    }
+
     /// Saves the CPU's x87/SSE registers here.
     pub fn save(&mut self) {
         // SAFETY: FXSAVE64 writes 512 bytes to a 16-byte aligned area we own.

@@ -6,12 +6,12 @@
 //! them back from [`PageTable::unmap`]. Intermediate tables come from the kernel's
 //! [`FrameSource`](crate::heap::FrameSource) and are freed by [`PageTable::destroy`].
 
+use x86_64::PhysAddr;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
-use x86_64::PhysAddr;
 
 use crate::heap::FrameSource;
-use crate::mm::{phys_to_virt, Pfn, PAGE_SIZE};
+use crate::mm::{PAGE_SIZE, Pfn, phys_to_virt};
 
 /// First address above user space (the lower canonical half).
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
@@ -33,6 +33,14 @@ const PRESENT: u64 = 1;
 const USER: u64 = 1 << 2;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 const FLAG_MASK: u64 = PageFlags::all().bits();
+
+/// Switches to the kernel's own page tables (no user half), e.g. before destroying the
+/// address space of an exiting task.
+pub fn activate_kernel() {
+    let frame = PhysFrame::containing_address(PhysAddr::new(crate::mm::kernel_root()));
+    // SAFETY: the kernel PML4 maps the kernel half exactly as every PageTable does.
+    unsafe { Cr3::write(frame, Cr3Flags::empty()) };
+}
 
 /// Why a mapping failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +72,12 @@ fn write_entry(table: u64, index: u64, value: u64) {
 }
 
 fn indices(va: u64) -> [u64; 4] {
-    [(va >> 39) & 511, (va >> 30) & 511, (va >> 21) & 511, (va >> 12) & 511]
+    [
+        (va >> 39) & 511,
+        (va >> 30) & 511,
+        (va >> 21) & 511,
+        (va >> 12) & 511,
+    ]
 }
 
 fn new_table(frames: &dyn FrameSource) -> Result<u64, MapError> {
@@ -83,7 +96,7 @@ impl PageTable {
     /// An empty user half with the kernel half of the running page tables.
     pub fn new(frames: &dyn FrameSource) -> Result<Self, MapError> {
         let root = new_table(frames)?;
-        let kernel = Cr3::read().0.start_address().as_u64();
+        let kernel = crate::mm::kernel_root();
         for index in 256..512 {
             write_entry(root, index, read_entry(kernel, index));
         }
@@ -91,6 +104,7 @@ impl PageTable {
     }
 
     fn is_active(&self) -> bool {
+        assert!(self.root != 0, "use of a destroyed page table");
         Cr3::read().0.start_address().as_u64() == self.root
     }
 
@@ -106,7 +120,11 @@ impl PageTable {
     }
 
     /// The leaf entry for `va`, creating intermediate tables if `create`.
-    fn leaf(&mut self, va: u64, create: Option<&dyn FrameSource>) -> Result<Option<*mut u64>, MapError> {
+    fn leaf(
+        &mut self,
+        va: u64,
+        create: Option<&dyn FrameSource>,
+    ) -> Result<Option<*mut u64>, MapError> {
         if va >= USER_END || va % PAGE_SIZE as u64 != 0 {
             return Err(MapError::BadAddress);
         }
@@ -118,7 +136,11 @@ impl PageTable {
                 entry & ADDR_MASK
             } else if let Some(frames) = create {
                 let next = new_table(frames)?;
-                write_entry(table, index, next | PRESENT | PageFlags::WRITABLE.bits() | USER);
+                write_entry(
+                    table,
+                    index,
+                    next | PRESENT | PageFlags::WRITABLE.bits() | USER,
+                );
                 next
             } else {
                 return Ok(None);
@@ -129,7 +151,13 @@ impl PageTable {
 
     /// Maps the page at `va` to frame `pfn`, replacing any previous mapping (whose frame the
     /// caller must have taken back with unmap first, or it is leaked).
-    pub fn map(&mut self, va: u64, pfn: Pfn, flags: PageFlags, frames: &dyn FrameSource) -> Result<(), MapError> {
+    pub fn map(
+        &mut self,
+        va: u64,
+        pfn: Pfn,
+        flags: PageFlags,
+        frames: &dyn FrameSource,
+    ) -> Result<(), MapError> {
         let leaf = self.leaf(va, Some(frames))?.expect("created");
         let value = (pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK);
         // SAFETY: leaf points into a page table this PageTable owns (see read_entry).
@@ -151,7 +179,10 @@ impl PageTable {
         if self.is_active() {
             flush(va);
         }
-        Some((((old & ADDR_MASK) / PAGE_SIZE as u64) as Pfn, PageFlags::from_bits_truncate(old)))
+        Some((
+            ((old & ADDR_MASK) / PAGE_SIZE as u64) as Pfn,
+            PageFlags::from_bits_truncate(old),
+        ))
     }
 
     /// The frame and flags mapped at `va`.
@@ -159,16 +190,26 @@ impl PageTable {
         let leaf = self.leaf(va & !(PAGE_SIZE as u64 - 1), None).ok()??;
         // SAFETY: as in map().
         let entry = unsafe { leaf.read() };
-        (entry & PRESENT != 0)
-            .then(|| (((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn, PageFlags::from_bits_truncate(entry)))
+        (entry & PRESENT != 0).then(|| {
+            (
+                ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn,
+                PageFlags::from_bits_truncate(entry),
+            )
+        })
     }
 
     /// Changes the flags of the mapping at `va`; false if nothing is mapped there.
     pub fn protect(&mut self, va: u64, flags: PageFlags) -> bool {
-        let Some((pfn, _)) = self.query(va) else { return false };
-        let Ok(Some(leaf)) = self.leaf(va, None) else { return false };
+        let Some((pfn, _)) = self.query(va) else {
+            return false;
+        };
+        let Ok(Some(leaf)) = self.leaf(va, None) else {
+            return false;
+        };
         // SAFETY: as in map().
-        unsafe { leaf.write((pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK)) };
+        unsafe {
+            leaf.write((pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK))
+        };
         if self.is_active() {
             flush(va);
         }
@@ -182,7 +223,15 @@ impl PageTable {
         pages
     }
 
-    fn walk(&self, table: u64, level: u32, base: u64, start: u64, end: u64, out: &mut alloc::vec::Vec<(u64, Pfn, PageFlags)>) {
+    fn walk(
+        &self,
+        table: u64,
+        level: u32,
+        base: u64,
+        start: u64,
+        end: u64,
+        out: &mut alloc::vec::Vec<(u64, Pfn, PageFlags)>,
+    ) {
         let shift = 39 - 9 * level;
         for index in 0..if level == 0 { 256 } else { 512 } {
             let va = base | (index << shift);
@@ -195,17 +244,22 @@ impl PageTable {
                 continue;
             }
             if level == 3 {
-                out.push((va, ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn, PageFlags::from_bits_truncate(entry)));
+                out.push((
+                    va,
+                    ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn,
+                    PageFlags::from_bits_truncate(entry),
+                ));
             } else {
                 self.walk(entry & ADDR_MASK, level + 1, va, start, end, out);
             }
         }
     }
 
-    /// Frees the intermediate tables and the root. Leaf frames must have been unmapped (or
-    /// are the caller's to account for: they are not touched).
-    pub fn destroy(self, frames: &dyn FrameSource) {
+    /// Frees the intermediate tables and the root; the table is unusable afterwards (any use
+    /// panics). Leaf frames must have been unmapped (or are the caller's to account for).
+    pub fn destroy(&mut self, frames: &dyn FrameSource) {
         assert!(!self.is_active(), "destroying the active address space");
+        assert!(self.root != 0, "page table destroyed twice");
         fn free_level(table: u64, level: u32, frames: &dyn FrameSource) {
             let count = if level == 0 { 256 } else { 512 };
             for index in 0..count {
@@ -219,5 +273,6 @@ impl PageTable {
         }
         free_level(self.root, 0, frames);
         frames.free_frames((self.root / PAGE_SIZE as u64) as usize, 0);
+        self.root = 0;
     }
 }

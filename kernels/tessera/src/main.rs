@@ -14,8 +14,14 @@ extern crate alloc;
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
+mod fs;
 mod memory;
+mod process;
+mod random;
 mod selftest;
+mod syscall;
+mod user;
+mod userspace;
 mod variants;
 
 use tessera_platform::exit::{ExitCode, exit};
@@ -28,13 +34,45 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     variants::check_against_config();
     memory::init(boot);
     banner(boot);
+    syscall::init();
+    syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
+    tessera_platform::trap::set_tick_hook(process::sched::on_tick);
     tessera_platform::start_timer(config::TIMER_HZ);
 
     if let Some(kind) = boot.cmdline_value("tessera.fault") {
         selftest::fault_on_purpose(kind);
     }
-    let passed = selftest::run_all();
-    exit(if passed {
+    if !selftest::run_all() {
+        exit(ExitCode::TestFailure);
+    }
+    match boot.module_data(0) {
+        // No initramfs: a self-test boot, done.
+        None => exit(ExitCode::Success),
+        Some(initrd) => userspace::run(initrd, boot.cmdline_value("init").unwrap_or("/init")),
+    }
+}
+
+/// PID 1 exited: the machine stops, reporting its status (0 -> success).
+pub fn init_exited(wait_status: i32) -> ! {
+    let code = if wait_status & 0x7f != 0 {
+        println!("tessera: init killed by signal {}", wait_status & 0x7f);
+        ExitCode::TestFailure
+    } else {
+        let status = (wait_status >> 8) & 0xff;
+        println!("tessera: init exited with status {status}");
+        if status == 0 {
+            ExitCode::Success
+        } else {
+            ExitCode::TestFailure
+        }
+    };
+    exit(code)
+}
+
+/// reboot(RB_POWER_OFF) and friends.
+pub fn power_off(status: i32) -> ! {
+    println!("tessera: power off");
+    exit(if status == 0 {
         ExitCode::Success
     } else {
         ExitCode::TestFailure

@@ -34,6 +34,7 @@ pub fn init(boot: &BootInfo) {
         alloc.add_free_range((region.start / page) as Pfn, (region.len() / page) as usize);
     }
     FRAMES.call_once(|| SpinLock::new(alloc));
+    SPAN.call_once(|| (first as Pfn, pages));
     heap::init(&HEAP_FRAMES);
 }
 
@@ -65,4 +66,67 @@ impl FrameSource for HeapFrames {
     fn free_frames(&self, pfn: usize, order: u32) {
         free_frames(pfn, order).expect("heap freed frames it does not own");
     }
+}
+
+/// The page allocator as the platform's frame source (for page tables).
+pub fn frame_source() -> &'static dyn FrameSource {
+    &HEAP_FRAMES
+}
+
+/// Reference counts of frames mapped into user space (shared by fork's copy-on-write and
+/// MAP_SHARED), indexed by pfn - first managed pfn.
+struct FrameRefs {
+    first: Pfn,
+    counts: alloc::vec::Vec<u16>,
+}
+
+static REFS: Once<SpinLock<FrameRefs, IrqSave>> = Once::new();
+
+fn refs() -> &'static SpinLock<FrameRefs, IrqSave> {
+    REFS.call_once(|| {
+        let (first, pages) = *SPAN.get().expect("memory::init has not run");
+        SpinLock::new(FrameRefs {
+            first,
+            counts: alloc::vec![0; pages],
+        })
+    })
+}
+
+static SPAN: Once<(Pfn, usize)> = Once::new();
+
+/// A zeroed frame for user memory, with one reference.
+pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
+    let pfn = alloc_frames(0)?;
+    tessera_platform::mm::frame::zero(pfn);
+    let mut refs = refs().lock();
+    let first = refs.first;
+    refs.counts[pfn - first] = 1;
+    Ok(pfn)
+}
+
+/// One more mapping of a user frame.
+pub fn share_user_frame(pfn: Pfn) {
+    let mut refs = refs().lock();
+    let first = refs.first;
+    refs.counts[pfn - first] += 1;
+}
+
+/// One mapping fewer; the frame is freed with the last.
+pub fn release_user_frame(pfn: Pfn) {
+    let last = {
+        let mut refs = refs().lock();
+        let first = refs.first;
+        let count = &mut refs.counts[pfn - first];
+        *count -= 1;
+        *count == 0
+    };
+    if last {
+        free_frames(pfn, 0).expect("user frame freed twice");
+    }
+}
+
+/// How many mappings a user frame has.
+pub fn user_frame_refs(pfn: Pfn) -> u16 {
+    let refs = refs().lock();
+    refs.counts[pfn - refs.first]
 }

@@ -22,11 +22,24 @@ cfg_if::cfg_if! {
     }
 }
 
+cfg_if::cfg_if! {
+    if #[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))] {
+        compile_error!("two dcache variants selected: enable exactly one of dcache-off, dcache-hashbrown");
+    } else if #[cfg(feature = "dcache-off")] {
+        const DCACHE: &str = "off";
+    } else if #[cfg(feature = "dcache-hashbrown")] {
+        const DCACHE: &str = "hashbrown";
+    } else {
+        compile_error!("no dcache variant selected: enable one of dcache-off, dcache-hashbrown");
+    }
+}
+
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 3] = [
+pub const COMPILED: [(&str, &str); 4] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
+    ("dcache", DCACHE),
 ];
 
 /// Panics if the compiled variants differ from the config's (the build script prevents it;

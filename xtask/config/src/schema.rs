@@ -184,6 +184,21 @@ pub static SECTIONS: &[Section] = &[
                     },
                 ],
             ),
+            component(
+                "dcache",
+                "Dentry cache of path lookup (crate `tessera-vfs`).",
+                &[
+                    Variant {
+                        name: "off",
+                        doc: "every path step asks the file system and builds a new dentry",
+                    },
+                    Variant {
+                        name: "hashbrown",
+                        doc: "(parent, name) -> dentry hash map; repeated lookups skip the \
+                              file system, invalidated on unlink, rename, rmdir and mount",
+                    },
+                ],
+            ),
         ],
     },
     Section {

@@ -20,6 +20,7 @@ lock-tracking = true
 page-alloc = "buddy"
 memops = "erms"
 lock = "no-irq"
+dcache = "hashbrown"
 
 [kernel]
 memory-mib = 256
@@ -35,6 +36,7 @@ description = "only what is required"
 page-alloc = "bitmap"
 memops = "simple"
 lock = "irq-save"
+dcache = "off"
 "#;
 
 fn parse_ok(text: &str) -> Config {
@@ -84,7 +86,8 @@ fn parses_every_key() {
         [
             ("page-alloc", "buddy"),
             ("memops", "erms"),
-            ("lock", "no-irq")
+            ("lock", "no-irq"),
+            ("dcache", "hashbrown")
         ]
     );
 }
@@ -103,15 +106,15 @@ fn absent_keys_take_their_defaults() {
 #[test]
 fn components_come_in_schema_order_whatever_the_file_order() {
     let text = MINIMAL.replace(
-        "page-alloc = \"bitmap\"\nmemops = \"simple\"\nlock = \"irq-save\"",
-        "lock = \"no-irq\"\nmemops = \"erms\"\npage-alloc = \"buddy\"",
+        "page-alloc = \"bitmap\"\nmemops = \"simple\"\nlock = \"irq-save\"\ndcache = \"off\"",
+        "dcache = \"off\"\nlock = \"no-irq\"\nmemops = \"erms\"\npage-alloc = \"buddy\"",
     );
     let keys: Vec<String> = parse_ok(&text)
         .components
         .into_iter()
         .map(|(key, _)| key)
         .collect();
-    assert_eq!(keys, ["page-alloc", "memops", "lock"]);
+    assert_eq!(keys, ["page-alloc", "memops", "lock", "dcache"]);
 }
 
 #[test]

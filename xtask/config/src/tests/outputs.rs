@@ -11,12 +11,13 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "lock-tracking",
             "page-alloc-buddy",
             "memops-erms",
-            "lock-no-irq"
+            "lock-no-irq",
+            "dcache-hashbrown"
         ]
     );
     assert_eq!(
         parse_ok(MINIMAL).cargo_features(),
-        ["page-alloc-bitmap", "memops-simple", "lock-irq-save"]
+        ["page-alloc-bitmap", "memops-simple", "lock-irq-save", "dcache-off"]
     );
 }
 
@@ -33,6 +34,8 @@ fn all_features_cover_every_variant_once() {
             "memops-erms",
             "lock-irq-save",
             "lock-no-irq",
+            "dcache-off",
+            "dcache-hashbrown",
         ]
     );
     let mut unique = all.clone();
@@ -56,7 +59,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("dcache", "hashbrown")];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),

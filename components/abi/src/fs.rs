@@ -1,0 +1,217 @@
+//! File system numbers: file types and permission bits (`st_mode`), directory entry types,
+//! name limits, `open`/`*at` flags, timestamps and device numbers (`linux/stat.h`, `fcntl.h`,
+//! `limits.h`, `kdev_t.h`).
+
+/// Mask of the file type bits of a mode.
+pub const S_IFMT: u32 = 0o170_000;
+/// Socket.
+pub const S_IFSOCK: u32 = 0o140_000;
+/// Symbolic link.
+pub const S_IFLNK: u32 = 0o120_000;
+/// Regular file.
+pub const S_IFREG: u32 = 0o100_000;
+/// Block device.
+pub const S_IFBLK: u32 = 0o060_000;
+/// Directory.
+pub const S_IFDIR: u32 = 0o040_000;
+/// Character device.
+pub const S_IFCHR: u32 = 0o020_000;
+/// Named pipe (FIFO).
+pub const S_IFIFO: u32 = 0o010_000;
+/// Set-user-ID on execution.
+pub const S_ISUID: u32 = 0o4000;
+/// Set-group-ID on execution.
+pub const S_ISGID: u32 = 0o2000;
+/// Sticky bit (restricted deletion in directories).
+pub const S_ISVTX: u32 = 0o1000;
+/// Owner may read, write and execute.
+pub const S_IRWXU: u32 = 0o700;
+/// Owner may read.
+pub const S_IRUSR: u32 = 0o400;
+/// Owner may write.
+pub const S_IWUSR: u32 = 0o200;
+/// Owner may execute (search, for a directory).
+pub const S_IXUSR: u32 = 0o100;
+/// Group may read, write and execute.
+pub const S_IRWXG: u32 = 0o070;
+/// Group may read.
+pub const S_IRGRP: u32 = 0o040;
+/// Group may write.
+pub const S_IWGRP: u32 = 0o020;
+/// Group may execute.
+pub const S_IXGRP: u32 = 0o010;
+/// Others may read, write and execute.
+pub const S_IRWXO: u32 = 0o007;
+/// Others may read.
+pub const S_IROTH: u32 = 0o004;
+/// Others may write.
+pub const S_IWOTH: u32 = 0o002;
+/// Others may execute.
+pub const S_IXOTH: u32 = 0o001;
+/// Every bit `chmod` may change: permissions plus setuid, setgid and sticky.
+pub const S_IALLUGO: u32 = 0o7777;
+
+/// `d_type` of a directory entry whose type is not known.
+pub const DT_UNKNOWN: u8 = 0;
+/// `d_type` of a FIFO.
+pub const DT_FIFO: u8 = 1;
+/// `d_type` of a character device.
+pub const DT_CHR: u8 = 2;
+/// `d_type` of a directory.
+pub const DT_DIR: u8 = 4;
+/// `d_type` of a block device.
+pub const DT_BLK: u8 = 6;
+/// `d_type` of a regular file.
+pub const DT_REG: u8 = 8;
+/// `d_type` of a symbolic link.
+pub const DT_LNK: u8 = 10;
+/// `d_type` of a socket.
+pub const DT_SOCK: u8 = 12;
+
+/// Longest file name (one path component), in bytes.
+pub const NAME_MAX: usize = 255;
+/// Size of the longest path including its NUL: a path of `PATH_MAX` bytes or more is refused.
+pub const PATH_MAX: usize = 4096;
+/// Most symbolic links followed while resolving one path (`MAXSYMLINKS`).
+pub const MAXSYMLINKS: u32 = 40;
+
+/// `dirfd` meaning "the current working directory".
+pub const AT_FDCWD: i32 = -100;
+/// Do not follow a symbolic link in the last component.
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+/// `unlinkat`: remove a directory (rmdir) instead of a file.
+pub const AT_REMOVEDIR: u32 = 0x200;
+/// `linkat`: follow a symbolic link in the old path.
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+/// An empty path names `dirfd` itself.
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+/// `open`: read only (access mode).
+pub const O_RDONLY: u32 = 0;
+/// `open`: write only (access mode).
+pub const O_WRONLY: u32 = 1;
+/// `open`: read and write (access mode).
+pub const O_RDWR: u32 = 2;
+/// `open`: mask of the access mode.
+pub const O_ACCMODE: u32 = 3;
+/// `open`: create the file if it does not exist.
+pub const O_CREAT: u32 = 0o100;
+/// `open`: with `O_CREAT`, fail with EEXIST if the name exists (symlinks not followed).
+pub const O_EXCL: u32 = 0o200;
+/// `open`: do not make a terminal the controlling terminal.
+pub const O_NOCTTY: u32 = 0o400;
+/// `open`: truncate a regular file to length 0.
+pub const O_TRUNC: u32 = 0o1000;
+/// `open`: every write appends.
+pub const O_APPEND: u32 = 0o2000;
+/// `open`: non-blocking I/O.
+pub const O_NONBLOCK: u32 = 0o4000;
+/// `open`: synchronous data writes.
+pub const O_DSYNC: u32 = 0o10000;
+/// `open`: large file offsets (always on for 64-bit; the kernel's value).
+pub const O_LARGEFILE: u32 = 0o100_000;
+/// `open`: fail with ENOTDIR unless the path names a directory.
+pub const O_DIRECTORY: u32 = 0o200_000;
+/// `open`: fail with ELOOP if the last component is a symbolic link.
+pub const O_NOFOLLOW: u32 = 0o400_000;
+/// `open`: do not update the access time.
+pub const O_NOATIME: u32 = 0o1_000_000;
+/// `open`: close on `execve`.
+pub const O_CLOEXEC: u32 = 0o2_000_000;
+/// `open`: synchronous writes (data and metadata; includes `O_DSYNC`).
+pub const O_SYNC: u32 = 0o4_010_000;
+/// `open`: a handle to the location only, no I/O.
+pub const O_PATH: u32 = 0o10_000_000;
+/// `open`: an unnamed temporary file in the given directory (includes `O_DIRECTORY`).
+pub const O_TMPFILE: u32 = 0o20_200_000;
+
+/// `lseek`: from the start.
+pub const SEEK_SET: u32 = 0;
+/// `lseek`: from the current offset.
+pub const SEEK_CUR: u32 = 1;
+/// `lseek`: from the end.
+pub const SEEK_END: u32 = 2;
+
+/// `renameat2`: fail with EEXIST instead of replacing the target.
+pub const RENAME_NOREPLACE: u32 = 1;
+/// `renameat2`: atomically exchange source and target.
+pub const RENAME_EXCHANGE: u32 = 2;
+/// `renameat2`: leave a whiteout (overlay file systems).
+pub const RENAME_WHITEOUT: u32 = 4;
+
+/// `utimensat`: `tv_nsec` value meaning "set this time to now".
+pub const UTIME_NOW: i64 = (1 << 30) - 1;
+/// `utimensat`: `tv_nsec` value meaning "leave this time unchanged".
+pub const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+/// `statfs` magic number of tmpfs (`f_type`).
+pub const TMPFS_MAGIC: u64 = 0x0102_1994;
+
+/// `struct timespec`: seconds and nanoseconds since the Unix epoch (or since boot, for
+/// monotonic clocks). Same layout as Linux x86_64: two 64-bit fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(C)]
+pub struct Timespec {
+    /// Whole seconds.
+    pub sec: i64,
+    /// Nanoseconds, 0..=999_999_999.
+    pub nsec: i64,
+}
+
+impl Timespec {
+    /// The epoch (or boot) itself.
+    pub const ZERO: Timespec = Timespec { sec: 0, nsec: 0 };
+
+    /// A time of `sec` seconds and `nsec` nanoseconds.
+    pub const fn new(sec: i64, nsec: i64) -> Timespec {
+        Timespec { sec, nsec }
+    }
+}
+
+/// A device number (`dev_t`) from its major and minor numbers, in the encoding of glibc's
+/// `makedev`, which for majors below 4096 and minors below 2^20 equals the kernel's
+/// `new_encode_dev` used for `st_dev`/`st_rdev` in x86_64 `struct stat`: minor bits 0-7 in
+/// bits 0-7, major bits 0-11 in bits 8-19, minor bits 8-31 in bits 20-43, major bits 12-31 in
+/// bits 44-63.
+pub const fn makedev(major: u32, minor: u32) -> u64 {
+    let (major, minor) = (major as u64, minor as u64);
+    ((major & 0xffff_f000) << 32)
+        | ((major & 0x0000_0fff) << 8)
+        | ((minor & 0xffff_ff00) << 12)
+        | (minor & 0x0000_00ff)
+}
+
+/// The major number of a device number made by [`makedev`].
+pub const fn major(dev: u64) -> u32 {
+    (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0x0000_0fff)) as u32
+}
+
+/// The minor number of a device number made by [`makedev`].
+pub const fn minor(dev: u64) -> u32 {
+    (((dev >> 12) & 0xffff_ff00) | (dev & 0x0000_00ff)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_numbers_round_trip_and_match_linux() {
+        // /dev/tty1 is 4:1 and /dev/null 1:3; Linux's new_encode_dev gives these values.
+        assert_eq!(makedev(4, 1), 0x401);
+        assert_eq!(makedev(1, 3), 0x103);
+        assert_eq!(makedev(259, 0x12345), 0x1231_0345);
+        for (ma, mi) in [(0, 0), (4095, 255), (4096, 256), (0xffff_ffff, 0xffff_ffff), (8, 17)] {
+            let dev = makedev(ma, mi);
+            assert_eq!((major(dev), minor(dev)), (ma, mi));
+        }
+    }
+
+    #[test]
+    fn file_type_bits_are_disjoint_from_permissions() {
+        for t in [S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO] {
+            assert_eq!(t & S_IFMT, t);
+            assert_eq!(t & S_IALLUGO, 0);
+        }
+    }
+}

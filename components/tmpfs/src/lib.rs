@@ -1,0 +1,168 @@
+//! tmpfs: the in-memory file system the kernel uses as its root (and for `/tmp`, `/dev`).
+//!
+//! Implements every [`Inode`] operation of `tessera-vfs` for:
+//!
+//! | File type | Contents | Notes |
+//! |---|---|---|
+//! | directory | entries in insertion order | readdir cookies stable across concurrent unlinks and creations; `.` and `..` listed first |
+//! | regular file | sparse 4 KiB pages | holes read as zeros and use no memory; writes past the end extend; truncate both ways |
+//! | symlink | its target | `readlink` |
+//! | char/block device, fifo, socket | nothing but `rdev` | the kernel recognises them by type and does their I/O |
+//!
+//! Hard links count in `nlink` (directories: 2 + subdirectories); an unlinked file stays
+//! readable and writable by whoever holds its inode. `stat` reports what Linux's tmpfs
+//! does: `blocks` in 512-byte units of pages really allocated, `blksize` 4096, directory size
+//! 40 + 20 per entry, the `dev` given at creation, inode numbers unique per file system (the
+//! root is 1). Timestamps come from the clock given at creation, following Linux's rules
+//! (creation and removal touch the directory's mtime/ctime, writes the file's, attribute
+//! changes the ctime, reads the atime with `relatime`).
+//!
+//! Errors are Linux's: EEXIST, ENOENT, ENOTEMPTY, EISDIR, ENOTDIR, EINVAL (a directory
+//! renamed into its own subtree), EXDEV (links and renames to another file system), EPERM
+//! (hard link to a directory), EFBIG (past `i64::MAX`), ENOSPC (page limit or memory
+//! exhausted: allocation is fallible), ENAMETOOLONG.
+//!
+//! # How the kernel uses it
+//! `Tmpfs::new(dev, clock)` (or [`Tmpfs::with_page_limit`]) and hand [`Tmpfs::root`] to
+//! `Vfs::new` or `Vfs::mount`. Everything else goes through the `Inode` trait. For
+//! `statfs`, downcast an inode to [`TmpInode`] and ask [`TmpInode::fs_stats`].
+//!
+//! `stat` is lock-cheap: the inode number, type and `rdev` live outside the inode's lock.
+//! Each inode has one spin lock; an operation holds at most a directory's and one child's
+//! (parent first), never while calling out (readdir copies entries out in small batches).
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod dir;
+mod file;
+mod inode;
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use tessera_abi::fs::Timespec;
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::Inode;
+
+pub use file::{MAX_FILE_SIZE, PAGE_SIZE};
+pub use inode::TmpInode;
+
+/// State shared by all inodes of one tmpfs instance.
+pub(crate) struct Shared {
+    pub(crate) dev: u64,
+    pub(crate) clock: fn() -> Timespec,
+    next_ino: AtomicU64,
+    used_pages: AtomicU64,
+    page_limit: Option<u64>,
+    live_inodes: AtomicU64,
+}
+
+impl Shared {
+    /// The current time.
+    pub(crate) fn now(&self) -> Timespec {
+        (self.clock)()
+    }
+
+    /// A fresh inode number (counted as live until [`Shared::inode_gone`]).
+    pub(crate) fn new_ino(&self) -> u64 {
+        self.live_inodes.fetch_add(1, Ordering::Relaxed);
+        self.next_ino.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// An inode was freed.
+    pub(crate) fn inode_gone(&self) {
+        self.live_inodes.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A zeroed page, within the page limit and without panicking when memory runs out.
+    pub(crate) fn alloc_page(&self) -> KResult<Box<[u8]>> {
+        let used = self.used_pages.fetch_add(1, Ordering::Relaxed);
+        if self.page_limit.is_some_and(|limit| used >= limit) {
+            self.used_pages.fetch_sub(1, Ordering::Relaxed);
+            return Err(Errno::ENOSPC);
+        }
+        let mut page = Vec::new();
+        if page.try_reserve_exact(PAGE_SIZE).is_err() {
+            self.used_pages.fetch_sub(1, Ordering::Relaxed);
+            return Err(Errno::ENOSPC);
+        }
+        page.resize(PAGE_SIZE, 0u8);
+        Ok(page.into_boxed_slice())
+    }
+
+    /// `n` pages were freed.
+    pub(crate) fn free_pages(&self, n: u64) {
+        self.used_pages.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// Usage figures of a tmpfs instance, for `statfs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TmpfsStats {
+    /// Data pages in use.
+    pub used_pages: u64,
+    /// Most data pages allowed (`None`: as much as memory allows).
+    pub page_limit: Option<u64>,
+    /// Inodes alive (linked, or unlinked but still held).
+    pub inodes: u64,
+    /// The device number given at creation.
+    pub dev: u64,
+}
+
+/// One tmpfs instance.
+pub struct Tmpfs {
+    shared: Arc<Shared>,
+    root: Arc<TmpInode>,
+}
+
+impl Tmpfs {
+    /// An empty tmpfs with device number `dev`, reading the time from `clock`. Its root
+    /// directory is owned by root with mode 01777, Linux's tmpfs default; for the root file
+    /// system the kernel sets 0755 with `set_mode` (or lets the initramfs entry `.` do it).
+    pub fn new(dev: u64, clock: fn() -> Timespec) -> Tmpfs {
+        Self::build(dev, clock, None)
+    }
+
+    /// Like [`Tmpfs::new`], with at most `max_pages` pages of file data (ENOSPC beyond).
+    pub fn with_page_limit(dev: u64, clock: fn() -> Timespec, max_pages: u64) -> Tmpfs {
+        Self::build(dev, clock, Some(max_pages))
+    }
+
+    fn build(dev: u64, clock: fn() -> Timespec, page_limit: Option<u64>) -> Tmpfs {
+        let shared = Arc::new(Shared {
+            dev,
+            clock,
+            next_ino: AtomicU64::new(1),
+            used_pages: AtomicU64::new(0),
+            page_limit,
+            live_inodes: AtomicU64::new(0),
+        });
+        let root = TmpInode::new_root(&shared);
+        Tmpfs { shared, root }
+    }
+
+    /// The root directory, to mount.
+    pub fn root(&self) -> Arc<dyn Inode> {
+        self.root.clone()
+    }
+
+    /// Usage figures.
+    pub fn stats(&self) -> TmpfsStats {
+        stats_of(&self.shared)
+    }
+}
+
+/// Usage figures of the instance `shared` describes.
+pub(crate) fn stats_of(shared: &Shared) -> TmpfsStats {
+    TmpfsStats {
+        used_pages: shared.used_pages.load(Ordering::Relaxed),
+        page_limit: shared.page_limit,
+        inodes: shared.live_inodes.load(Ordering::Relaxed),
+        dev: shared.dev,
+    }
+}

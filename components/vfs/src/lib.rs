@@ -1,0 +1,77 @@
+//! The virtual file system: the [`Inode`] trait file systems implement, the [`Dentry`] tree
+//! of walked names, the mount table, path resolution with Linux's rules, the namespace
+//! operations (`open`/`mkdir`/`rename`/...), a switchable dentry cache, and the initramfs
+//! (cpio newc) unpacker.
+//!
+//! | Operation | Function | Linux |
+//! |---|---|---|
+//! | walk a path | [`Vfs::resolve`] | `filename_lookup` (stat, chdir, execve, ...) |
+//! | walk to the parent | [`Vfs::resolve_parent`] -> [`ParentPath`] | `filename_parentat` |
+//! | one step | [`Vfs::lookup_child`] | `lookup_one` + `follow_mount` |
+//! | open / create | [`Vfs::open`] with [`OpenHow`] | `do_filp_open` (namespace part) |
+//! | create names | [`Vfs::mknod`], [`Vfs::mkdir`], [`Vfs::symlink`], [`Vfs::link`] | `do_mknodat`, ... |
+//! | remove names | [`Vfs::unlink`], [`Vfs::rmdir`] | `do_unlinkat`, `do_rmdir` |
+//! | move names | [`Vfs::rename`] | `do_renameat2` (no `RENAME_EXCHANGE`) |
+//! | mounts | [`Vfs::mount`], [`Vfs::umount`], [`Vfs::is_mountpoint`] | `do_new_mount`, `umount` |
+//! | getcwd | [`Dentry::path`], [`Dentry::path_from`], [`Dentry::is_deleted`] | `d_path` |
+//! | file I/O, stat, chmod, readdir, ... | the [`Inode`] methods, on `dentry.inode()` | `file_operations` |
+//! | initramfs | [`unpack_cpio_newc`], [`CpioReader`] | `init/initramfs.c` |
+//!
+//! # How the kernel uses it
+//! At boot: `let vfs = KernelVfs::new(tmpfs_root)`, then [`unpack_cpio_newc`]`(&vfs,
+//! vfs.root(), initrd)`, then [`Vfs::mount`] for `/dev`, `/proc`, ... Each process holds
+//! two `Arc<Dentry>`: its root (initially `vfs.root()`) and its working directory. A syscall
+//! taking a path passes the working directory (or the dirfd's dentry) as `start` and the
+//! process root as `root`, then calls the inode of the dentry it gets (`read_at`,
+//! `metadata`, ...). Open files keep their `Arc<Dentry>` (for `fchdir`, `/proc/self/fd`, and
+//! so that an unlinked file stays readable). The kernel recognises its own inode types
+//! (console, pipes, device nodes by `rdev`) with [`Inode::as_any`] or by file type.
+//!
+//! All namespace changes go through the `Vfs` so the dentry cache stays coherent; a file
+//! system whose directories change by themselves opts out of caching with
+//! [`Inode::cache_children`].
+//!
+//! # The dentry cache variants
+//! [`Vfs`] is generic over a [`Dcache`]: [`NoDcache`] (variant `off`) or [`HashDcache`]
+//! (variant `hashbrown`). Both are always compiled and the tests run against both; the
+//! Cargo feature `dcache-off` or `dcache-hashbrown` picks the one [`KernelDcache`] (and
+//! [`KernelVfs`]) name. See [`dcache`] for the trade-offs.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod cpio;
+pub mod dcache;
+mod dentry;
+mod initramfs;
+mod inode;
+mod ops;
+mod vfs;
+mod walk;
+
+pub use cpio::{CpioEntry, CpioError, CpioErrorKind, CpioReader};
+pub use dcache::{Dcache, DcacheStats, HashDcache, NoDcache};
+pub use dentry::Dentry;
+pub use initramfs::{UnpackError, UnpackStats, unpack_cpio_newc, unpack_cpio_newc_detailed};
+pub use inode::{DirEntry, DirSink, FileType, Inode, Metadata, inode_key};
+pub use ops::{OpenHow, Opened};
+pub use tessera_abi::fs::Timespec;
+pub use vfs::Vfs;
+pub use walk::{Last, ParentPath};
+
+#[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))]
+compile_error!("tessera-vfs: enable exactly one of the features `dcache-off` and `dcache-hashbrown`");
+
+/// The dentry cache the kernel's config picked (feature `dcache-off`).
+#[cfg(all(feature = "dcache-off", not(feature = "dcache-hashbrown")))]
+pub type KernelDcache = NoDcache;
+
+/// The dentry cache the kernel's config picked (feature `dcache-hashbrown`).
+#[cfg(all(feature = "dcache-hashbrown", not(feature = "dcache-off")))]
+pub type KernelDcache = HashDcache;
+
+/// The kernel's VFS type, with the dentry cache its config picked.
+#[cfg(any(feature = "dcache-off", feature = "dcache-hashbrown"))]
+pub type KernelVfs = Vfs<KernelDcache>;

@@ -1,0 +1,102 @@
+//! Character devices behind device nodes: null, zero, full, random/urandom, tty and console.
+//!
+//! `mount -t devtmpfs` gives a tmpfs filled with these nodes ([`populate_devtmpfs`]); opening
+//! a node maps its device number to the device here.
+
+use alloc::sync::Arc;
+
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::Inode;
+
+use super::file::FileOps;
+use super::stat::{S_IFCHR, Stat, makedev};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    Zero,
+    Full,
+    Random,
+}
+
+struct Simple {
+    kind: Kind,
+    rdev: u64,
+}
+
+impl FileOps for Simple {
+    fn read(&self, _offset: u64, buf: &mut [u8], _nonblock: bool) -> KResult<usize> {
+        match self.kind {
+            Kind::Null => Ok(0),
+            Kind::Zero | Kind::Full => {
+                buf.fill(0);
+                Ok(buf.len())
+            }
+            Kind::Random => {
+                crate::random::fill(buf);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn write(&self, _offset: u64, buf: &[u8], _nonblock: bool) -> KResult<usize> {
+        match self.kind {
+            Kind::Full => Err(Errno::ENOSPC),
+            _ => Ok(buf.len()),
+        }
+    }
+
+    fn stat(&self) -> KResult<Stat> {
+        Ok(Stat {
+            mode: S_IFCHR | 0o666,
+            rdev: self.rdev,
+            nlink: 1,
+            blksize: 4096,
+            dev: 5,
+            ..Stat::default()
+        })
+    }
+
+    fn seekable(&self) -> bool {
+        // lseek on these succeeds (and means nothing), as on Linux.
+        true
+    }
+}
+
+/// (name, major, minor, mode) of the nodes devtmpfs provides.
+const NODES: [(&[u8], u32, u32, u32); 8] = [
+    (b"null", 1, 3, 0o666),
+    (b"zero", 1, 5, 0o666),
+    (b"full", 1, 7, 0o666),
+    (b"random", 1, 8, 0o666),
+    (b"urandom", 1, 9, 0o666),
+    (b"tty", 5, 0, 0o666),
+    (b"console", 5, 1, 0o600),
+    (b"ttyS0", 4, 64, 0o660),
+];
+
+/// The device a node's number names.
+pub fn open(rdev: u64) -> KResult<Arc<dyn FileOps>> {
+    let simple = |kind| -> Arc<dyn FileOps> { Arc::new(Simple { kind, rdev }) };
+    Ok(match rdev {
+        r if r == makedev(1, 3) => simple(Kind::Null),
+        r if r == makedev(1, 5) => simple(Kind::Zero),
+        r if r == makedev(1, 7) => simple(Kind::Full),
+        r if r == makedev(1, 8) || r == makedev(1, 9) => simple(Kind::Random),
+        r if r == makedev(5, 0) || r == makedev(5, 1) || r == makedev(4, 64) => {
+            super::console::file()
+        }
+        _ => return Err(Errno::ENXIO),
+    })
+}
+
+/// Fills a fresh tmpfs with the device nodes (what `mount -t devtmpfs` shows).
+pub fn populate_devtmpfs(root: &Arc<dyn Inode>) -> KResult<()> {
+    for (name, major, minor, mode) in NODES {
+        root.create(name, S_IFCHR | mode, makedev(major, minor))?;
+    }
+    root.mkdir(b"pts", 0o755)?;
+    root.mkdir(b"shm", 0o1777)?;
+    root.symlink(b"fd", b"/proc/self/fd")?;
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! Open files and file descriptor tables.
+//!
+//! An [`OpenFile`] is what an fd refers to (shared by dup and fork): the object's operations,
+//! the file offset and the status flags. Operations are a trait so that regular files,
+//! directories, pipes, the console and device files share one fd table.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use tessera_abi::{Errno, KResult};
+use tessera_sync::SpinLock;
+
+use super::stat::Stat;
+
+pub const O_ACCMODE: u32 = 3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_PATH: u32 = 0o10000000;
+
+/// poll(2) event bits.
+pub const POLLIN: u16 = 1;
+pub const POLLPRI: u16 = 2;
+pub const POLLOUT: u16 = 4;
+pub const POLLERR: u16 = 8;
+pub const POLLHUP: u16 = 16;
+pub const POLLNVAL: u16 = 32;
+
+/// What an open file can do. Defaults are the errors Linux gives for objects that lack the
+/// operation.
+pub trait FileOps: Send + Sync {
+    /// Reads at `offset` (ignored by streams); may block unless `nonblock`.
+    fn read(&self, offset: u64, buf: &mut [u8], nonblock: bool) -> KResult<usize>;
+    /// Writes at `offset` (ignored by streams); may block unless `nonblock`.
+    fn write(&self, offset: u64, buf: &[u8], nonblock: bool) -> KResult<usize>;
+    fn stat(&self) -> KResult<Stat>;
+    /// Whether lseek and pread/pwrite make sense (regular files, directories, block devices).
+    fn seekable(&self) -> bool {
+        false
+    }
+    /// The size, for SEEK_END and O_APPEND.
+    fn size(&self) -> u64 {
+        0
+    }
+    fn truncate(&self, _len: u64) -> KResult<()> {
+        Err(Errno::EINVAL)
+    }
+    /// The ioctl; `arg` is the raw user argument.
+    fn ioctl(&self, _cmd: u32, _arg: u64) -> KResult<isize> {
+        Err(Errno::ENOTTY)
+    }
+    /// Current readiness (POLLIN/POLLOUT/POLLHUP...). Files are always ready.
+    fn poll(&self) -> u16 {
+        POLLIN | POLLOUT
+    }
+    /// Directory entries from `cookie` into linux_dirent64 records in `buf`; returns the
+    /// bytes written and the next cookie.
+    fn getdents(&self, _cookie: u64, _buf: &mut [u8]) -> KResult<(usize, u64)> {
+        Err(Errno::ENOTDIR)
+    }
+    /// The VFS node behind this file, for fchdir, fstatat(fd, ""), mmap and *at lookups.
+    fn dentry(&self) -> Option<super::DentryRef> {
+        None
+    }
+    /// Called when the last fd referring to this open file is closed.
+    fn release(&self) {}
+}
+
+/// An open file description.
+pub struct OpenFile {
+    pub ops: Arc<dyn FileOps>,
+    pub offset: SpinLock<u64>,
+    /// O_ACCMODE, O_APPEND, O_NONBLOCK... (as fcntl F_GETFL reports them).
+    pub flags: AtomicU32,
+}
+
+impl OpenFile {
+    pub fn new(ops: Arc<dyn FileOps>, flags: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            ops,
+            offset: SpinLock::new(0),
+            flags: AtomicU32::new(flags & !O_CLOEXEC),
+        })
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn readable(&self) -> bool {
+        self.flags() & O_ACCMODE != O_WRONLY && self.flags() & O_PATH == 0
+    }
+
+    pub fn writable(&self) -> bool {
+        self.flags() & O_ACCMODE != O_RDONLY && self.flags() & O_PATH == 0
+    }
+
+    fn nonblock(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+
+    /// read(2): at the file offset, advancing it.
+    pub fn read(&self, buf: &mut [u8]) -> KResult<usize> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return self.ops.read(0, buf, self.nonblock());
+        }
+        let mut offset = self.offset.lock();
+        let n = self.ops.read(*offset, buf, self.nonblock())?;
+        *offset += n as u64;
+        Ok(n)
+    }
+
+    /// write(2): at the offset (or the end with O_APPEND), advancing it.
+    pub fn write(&self, buf: &[u8]) -> KResult<usize> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return self.ops.write(0, buf, self.nonblock());
+        }
+        let mut offset = self.offset.lock();
+        if self.flags() & O_APPEND != 0 {
+            *offset = self.ops.size();
+        }
+        let n = self.ops.write(*offset, buf, self.nonblock())?;
+        *offset += n as u64;
+        Ok(n)
+    }
+
+    /// pread64 (no offset change); also what file-backed mmap reads with.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        self.ops.read(offset, buf, self.nonblock())
+    }
+
+    pub fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.write(offset, buf, self.nonblock())
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        self.ops.release();
+    }
+}
+
+/// The most fds a process may have (RLIMIT_NOFILE).
+pub const MAX_FDS: usize = 1024;
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<OpenFile>,
+    cloexec: bool,
+}
+
+/// A process's file descriptors.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    pub fn get(&self, fd: i32) -> KResult<Arc<OpenFile>> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|fd| self.slots.get(fd))
+            .and_then(|slot| slot.as_ref())
+            .map(|slot| slot.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// The lowest free fd at or above `min`.
+    pub fn insert_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool) -> KResult<i32> {
+        let fd = (min..MAX_FDS)
+            .find(|&fd| self.slots.get(fd).is_none_or(|s| s.is_none()))
+            .ok_or(Errno::EMFILE)?;
+        self.set(fd, file, cloexec);
+        Ok(fd as i32)
+    }
+
+    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool) -> KResult<i32> {
+        self.insert_from(0, file, cloexec)
+    }
+
+    /// Puts `file` at `fd`, closing what was there.
+    pub fn set(&mut self, fd: usize, file: Arc<OpenFile>, cloexec: bool) {
+        if self.slots.len() <= fd {
+            self.slots.resize(fd + 1, None);
+        }
+        self.slots[fd] = Some(Slot { file, cloexec });
+    }
+
+    pub fn close(&mut self, fd: i32) -> KResult<()> {
+        let slot = usize::try_from(fd)
+            .ok()
+            .and_then(|fd| self.slots.get_mut(fd))
+            .ok_or(Errno::EBADF)?;
+        slot.take().map(drop).ok_or(Errno::EBADF)
+    }
+
+    pub fn cloexec(&self, fd: i32) -> KResult<bool> {
+        self.get(fd)?;
+        Ok(self.slots[fd as usize].as_ref().is_some_and(|s| s.cloexec))
+    }
+
+    pub fn set_cloexec(&mut self, fd: i32, on: bool) -> KResult<()> {
+        self.get(fd)?;
+        if let Some(slot) = self.slots[fd as usize].as_mut() {
+            slot.cloexec = on;
+        }
+        Ok(())
+    }
+
+    /// execve: closes the O_CLOEXEC descriptors.
+    pub fn close_on_exec(&mut self) {
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|s| s.cloexec) {
+                *slot = None;
+            }
+        }
+    }
+
+    pub fn close_all(&mut self) {
+        self.slots.clear();
+    }
+
+    /// Open fds, for /proc/self/fd-like listings and poll.
+    pub fn fds(&self) -> impl Iterator<Item = i32> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(fd, _)| fd as i32)
+    }
+}

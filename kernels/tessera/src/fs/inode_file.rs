@@ -1,0 +1,115 @@
+//! Regular files, directories and symlinks of the VFS as open files.
+
+use alloc::sync::Arc;
+
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::{DirEntry, FileType};
+
+use super::DentryRef;
+use super::file::FileOps;
+use super::stat::{Stat, Time};
+
+pub struct InodeFile {
+    dentry: DentryRef,
+}
+
+impl InodeFile {
+    pub fn new(dentry: DentryRef) -> Self {
+        InodeFile { dentry }
+    }
+}
+
+/// stat of a VFS inode.
+pub fn stat_of(inode: &Arc<dyn tessera_vfs::Inode>) -> KResult<Stat> {
+    let m = inode.metadata()?;
+    let time = |t: tessera_abi::fs::Timespec| Time {
+        sec: t.sec,
+        nsec: t.nsec as u32,
+    };
+    Ok(Stat {
+        dev: m.dev,
+        ino: m.ino,
+        nlink: u64::from(m.nlink),
+        mode: m.mode,
+        uid: m.uid,
+        gid: m.gid,
+        rdev: m.rdev,
+        size: m.size,
+        blksize: u64::from(m.blksize),
+        blocks: m.blocks,
+        atime: time(m.atime),
+        mtime: time(m.mtime),
+        ctime: time(m.ctime),
+    })
+}
+
+impl FileOps for InodeFile {
+    fn read(&self, offset: u64, buf: &mut [u8], _nonblock: bool) -> KResult<usize> {
+        if self.dentry.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        self.dentry.inode().read_at(offset, buf)
+    }
+
+    fn write(&self, offset: u64, buf: &[u8], _nonblock: bool) -> KResult<usize> {
+        if self.dentry.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        self.dentry.inode().write_at(offset, buf)
+    }
+
+    fn stat(&self) -> KResult<Stat> {
+        stat_of(self.dentry.inode())
+    }
+
+    fn seekable(&self) -> bool {
+        true
+    }
+
+    fn size(&self) -> u64 {
+        self.dentry.inode().metadata().map_or(0, |m| m.size)
+    }
+
+    fn truncate(&self, len: u64) -> KResult<()> {
+        if self.dentry.inode().file_type() != FileType::Regular {
+            return Err(Errno::EINVAL);
+        }
+        self.dentry.inode().truncate(len)
+    }
+
+    fn getdents(&self, cookie: u64, buf: &mut [u8]) -> KResult<(usize, u64)> {
+        if !self.dentry.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        let mut used = 0;
+        let mut next = cookie;
+        let mut too_small = false;
+        self.dentry
+            .inode()
+            .readdir(cookie, &mut |entry: &DirEntry<'_>| {
+                let reclen = (19 + entry.name.len() + 1).next_multiple_of(8);
+                if used + reclen > buf.len() {
+                    too_small = used == 0;
+                    return false;
+                }
+                let rec = &mut buf[used..used + reclen];
+                rec.fill(0);
+                rec[0..8].copy_from_slice(&entry.ino.to_le_bytes());
+                rec[8..16].copy_from_slice(&entry.next.to_le_bytes());
+                rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+                rec[18] = entry.kind.dirent_type();
+                rec[19..19 + entry.name.len()].copy_from_slice(entry.name);
+                used += reclen;
+                next = entry.next;
+                true
+            })?;
+        if too_small {
+            return Err(Errno::EINVAL);
+        }
+        Ok((used, next))
+    }
+
+    fn dentry(&self) -> Option<DentryRef> {
+        Some(self.dentry.clone())
+    }
+}

@@ -1,0 +1,128 @@
+//! The kernel side of files: the VFS instance with tmpfs as root, open files and fd tables,
+//! device files, pipes and the console.
+
+pub mod console;
+mod devices;
+pub mod file;
+mod inode_file;
+pub mod pipe;
+pub mod procfs;
+pub mod stat;
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use tessera_abi::fs::Timespec;
+use tessera_abi::{Errno, KResult};
+use tessera_sync::Once;
+use tessera_vfs::{Dentry, FileType, Inode, Vfs};
+
+pub use devices::populate_devtmpfs;
+pub use file::{FdTable, OpenFile};
+
+/// stat of the file a dentry names.
+pub fn inode_file_stat(dentry: &DentryRef) -> KResult<stat::Stat> {
+    inode_file::stat_of(dentry.inode())
+}
+
+/// A reference to a dentry (what cwd, root and dirfds hold).
+pub type DentryRef = Arc<Dentry>;
+
+cfg_if::cfg_if! {
+    if #[cfg(feature = "dcache-hashbrown")] {
+        /// The dentry cache chosen by the config.
+        pub type Cache = tessera_vfs::HashDcache;
+    } else {
+        /// The dentry cache chosen by the config: none.
+        pub type Cache = tessera_vfs::NoDcache;
+    }
+}
+
+static VFS: Once<Vfs<Cache>> = Once::new();
+
+/// The mounted file systems.
+pub fn vfs() -> &'static Vfs<Cache> {
+    VFS.get().expect("fs::init_root has not run")
+}
+
+/// A process's view of the file system: working directory, root, umask.
+#[derive(Clone)]
+pub struct FsContext {
+    pub cwd: DentryRef,
+    pub root: DentryRef,
+    pub umask: u32,
+}
+
+/// The clock file systems stamp times with.
+pub fn now() -> Timespec {
+    let ns = tessera_platform::clock::now_ns() + 1_767_225_600 * 1_000_000_000;
+    Timespec {
+        sec: (ns / 1_000_000_000) as i64,
+        nsec: (ns % 1_000_000_000) as i64,
+    }
+}
+
+static NEXT_DEV: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0x20);
+
+/// A new, empty tmpfs (each with its own device number).
+pub fn new_tmpfs() -> Arc<dyn Inode> {
+    let dev = NEXT_DEV.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    tessera_tmpfs::Tmpfs::new(dev, now).root()
+}
+
+/// Mounts a tmpfs root, unpacks the initramfs into it, and returns PID 1's view.
+pub fn init_root(initrd: &[u8]) -> KResult<FsContext> {
+    let vfs = VFS.call_once(|| Vfs::new(new_tmpfs()));
+    let root = vfs.root().clone();
+    tessera_vfs::unpack_cpio_newc(vfs, &root, initrd)?;
+    Ok(FsContext {
+        cwd: root.clone(),
+        root,
+        umask: 0o022,
+    })
+}
+
+/// Resolves `path` for the current process (relative to its cwd).
+pub fn lookup(path: &[u8], follow: bool) -> KResult<DentryRef> {
+    let task = crate::process::current();
+    let fs = task.fs.lock().clone();
+    vfs().resolve(&fs.cwd, &fs.root, path, follow)
+}
+
+/// Reads a whole file that execve may run: EACCES unless a regular file with an execute bit.
+pub fn read_executable(path: &[u8]) -> KResult<Vec<u8>> {
+    let dentry = lookup(path, true)?;
+    let inode = dentry.inode();
+    if inode.file_type() != FileType::Regular {
+        return Err(Errno::EACCES);
+    }
+    let meta = inode.metadata()?;
+    if meta.mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    let mut image = vec![0u8; meta.size as usize];
+    let mut done = 0;
+    while done < image.len() {
+        let n = inode.read_at(done as u64, &mut image[done..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    image.truncate(done);
+    Ok(image)
+}
+
+/// Opens what `dentry` names as an open file with `flags` (device nodes become their
+/// devices, fifos their pipes).
+pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
+    let ops: Arc<dyn file::FileOps> = match dentry.inode().file_type() {
+        FileType::CharDevice if flags & file::O_PATH == 0 => {
+            devices::open(dentry.inode().metadata()?.rdev)?
+        }
+        FileType::Fifo if flags & file::O_PATH == 0 => pipe::open_fifo(&dentry, flags)?,
+        _ => Arc::new(inode_file::InodeFile::new(dentry)),
+    };
+    Ok(OpenFile::new(ops, flags))
+}

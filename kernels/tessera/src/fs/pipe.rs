@@ -1,0 +1,209 @@
+//! Pipes and fifos: the `tessera-pipe` state machine behind two open-file ends, with wait
+//! queues for the blocking.
+//!
+//! Data moves directly between user memory and the ring (one copy per direction): the read
+//! and write paths hand the pipe callbacks that copy to and from user addresses.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+
+use tessera_abi::{Errno, KResult};
+use tessera_pipe::{Pipe, PipeRead, PipeWrite, PollEvents};
+use tessera_sync::{SpinLock, SubsystemLock};
+
+use super::DentryRef;
+use super::file::{FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile};
+use super::stat::{S_IFIFO, Stat};
+use crate::process::sched::WaitQueue;
+
+/// A pipe shared by its ends.
+pub struct PipeShared {
+    pipe: SubsystemLock<Pipe>,
+    readable: WaitQueue,
+    writable: WaitQueue,
+    ino: u64,
+}
+
+/// One end of a pipe.
+pub struct PipeEnd {
+    shared: Arc<PipeShared>,
+    reader: bool,
+}
+
+impl PipeShared {
+    fn new(ino: u64) -> Arc<Self> {
+        Arc::new(PipeShared {
+            pipe: SubsystemLock::new(Pipe::new()),
+            readable: WaitQueue::new(),
+            writable: WaitQueue::new(),
+            ino,
+        })
+    }
+
+    fn end(self: &Arc<Self>, reader: bool) -> Arc<PipeEnd> {
+        let mut pipe = self.pipe.lock();
+        if reader {
+            pipe.open_reader();
+        } else {
+            pipe.open_writer();
+        }
+        Arc::new(PipeEnd {
+            shared: self.clone(),
+            reader,
+        })
+    }
+}
+
+static NEXT_PIPE_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+/// pipe2: (read end, write end).
+pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
+    let shared = PipeShared::new(NEXT_PIPE_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed));
+    let nonblock = flags & O_NONBLOCK;
+    (
+        OpenFile::new(shared.end(true), O_RDONLY | nonblock),
+        OpenFile::new(shared.end(false), O_WRONLY | nonblock),
+    )
+}
+
+/// Pipes of named fifos, by inode.
+static FIFOS: SpinLock<BTreeMap<usize, Arc<PipeShared>>> = SpinLock::new(BTreeMap::new());
+
+/// Opening a fifo: readers and writers of the same fifo share one pipe.
+pub fn open_fifo(dentry: &DentryRef, flags: u32) -> KResult<Arc<dyn FileOps>> {
+    let key = tessera_vfs::inode_key(dentry.inode());
+    let ino = dentry.inode().metadata()?.ino;
+    let shared = FIFOS
+        .lock()
+        .entry(key)
+        .or_insert_with(|| PipeShared::new(ino))
+        .clone();
+    let end: Arc<dyn FileOps> = match flags & O_ACCMODE {
+        O_RDONLY => shared.end(true),
+        O_WRONLY => shared.end(false),
+        _ => return Err(Errno::EINVAL),
+    };
+    Ok(end)
+}
+
+impl FileOps for PipeEnd {
+    fn read(&self, _offset: u64, buf: &mut [u8], nonblock: bool) -> KResult<usize> {
+        if !self.reader {
+            return Err(Errno::EBADF);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.shared.readable.wait_until(true, || {
+            let mut pipe = self.shared.pipe.lock();
+            let mut done = 0;
+            let result = pipe.try_read(&mut |chunk: &[u8]| {
+                let n = chunk.len().min(buf.len() - done);
+                buf[done..done + n].copy_from_slice(&chunk[..n]);
+                done += n;
+                Ok(n)
+            });
+            match result {
+                Ok(PipeRead::Data(n)) => Some(Ok(n)),
+                Ok(PipeRead::Eof) => Some(Ok(0)),
+                Ok(PipeRead::WouldBlock) if nonblock => Some(Err(Errno::EAGAIN)),
+                Ok(PipeRead::WouldBlock) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })??;
+        self.shared.writable.wake_all();
+        Ok(n)
+    }
+
+    fn write(&self, _offset: u64, buf: &[u8], nonblock: bool) -> KResult<usize> {
+        if self.reader {
+            return Err(Errno::EBADF);
+        }
+        let mut written = 0;
+        while written < buf.len() || buf.is_empty() {
+            let rest = &buf[written..];
+            let step = self.shared.writable.wait_until(true, || {
+                let mut pipe = self.shared.pipe.lock();
+                let mut done = 0;
+                let result = pipe.try_write(rest.len(), &mut |room: &mut [u8]| {
+                    let n = room.len().min(rest.len() - done);
+                    room[..n].copy_from_slice(&rest[done..done + n]);
+                    done += n;
+                    Ok(n)
+                });
+                match result {
+                    Ok(PipeWrite::Wrote(n)) => Some(Ok(n)),
+                    Ok(PipeWrite::BrokenPipe) => Some(Err(Errno::EPIPE)),
+                    Ok(PipeWrite::WouldBlock) if nonblock => Some(Err(Errno::EAGAIN)),
+                    Ok(PipeWrite::WouldBlock) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            });
+            match step {
+                Ok(Ok(n)) => {
+                    written += n;
+                    self.shared.readable.wake_all();
+                    if buf.is_empty() {
+                        break;
+                    }
+                }
+                Ok(Err(Errno::EPIPE)) => {
+                    crate::process::signal::send(
+                        &crate::process::current(),
+                        crate::process::signal::SIGPIPE,
+                    );
+                    return if written > 0 {
+                        Ok(written)
+                    } else {
+                        Err(Errno::EPIPE)
+                    };
+                }
+                Ok(Err(e)) | Err(e) => return if written > 0 { Ok(written) } else { Err(e) },
+            }
+        }
+        Ok(written)
+    }
+
+    fn stat(&self) -> KResult<Stat> {
+        Ok(Stat {
+            mode: S_IFIFO | 0o600,
+            ino: self.shared.ino,
+            nlink: 1,
+            blksize: 4096,
+            dev: 12,
+            ..Stat::default()
+        })
+    }
+
+    fn poll(&self) -> u16 {
+        let pipe = self.shared.pipe.lock();
+        let events: PollEvents = if self.reader {
+            pipe.poll_read()
+        } else {
+            pipe.poll_write()
+        };
+        events.bits()
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> KResult<isize> {
+        const FIONREAD: u32 = 0x541b;
+        if cmd == FIONREAD {
+            let len = self.shared.pipe.lock().len() as u32;
+            crate::user::write_u32(arg, len)?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
+
+    fn release(&self) {
+        let mut pipe = self.shared.pipe.lock();
+        if self.reader {
+            pipe.close_reader();
+        } else {
+            pipe.close_writer();
+        }
+        drop(pipe);
+        self.shared.readable.wake_all();
+        self.shared.writable.wake_all();
+    }
+}

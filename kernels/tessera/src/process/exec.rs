@@ -1,0 +1,155 @@
+//! execve: replaces the current process's program with an ELF executable or a `#!` script.
+//!
+//! The ELF decisions (segments, auxiliary vector, stack layout, shebang rules) come from the
+//! `tessera-exec` component; this module makes them real in a fresh address space: areas
+//! for the segments and the stack, the file bytes copied in, the initial stack written, and
+//! the trap frame pointed at the entry.
+
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use tessera_abi::{Errno, KResult};
+use tessera_exec::{Credentials, build_stack, elf_auxv, parse_elf, parse_shebang, script_argv};
+use tessera_platform::trap::TrapFrame;
+use tessera_platform::usermode::FpuState;
+
+use super::current;
+use super::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
+use crate::user;
+
+/// Where a static PIE is loaded (as Linux's ELF_ET_DYN_BASE for x86_64).
+const PIE_BASE: u64 = 0x5555_5555_4000;
+/// `#!` interpreters may themselves be scripts, this deep.
+const MAX_SCRIPT_DEPTH: usize = 4;
+
+pub fn execve(
+    path: &[u8],
+    mut argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    frame: &mut TrapFrame,
+) -> KResult<()> {
+    let execfn = path.to_vec();
+    let mut path = path.to_vec();
+    for _ in 0..MAX_SCRIPT_DEPTH {
+        let image = crate::fs::read_executable(&path)?;
+        let head = &image[..image.len().min(256)];
+        if let Some(shebang) = parse_shebang(head) {
+            let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            let new_argv: Vec<Vec<u8>> = script_argv(&shebang, &path, &args)
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect();
+            path = shebang.interpreter.to_vec();
+            argv = new_argv;
+            continue;
+        }
+        return load(&image, &path, &argv, &envp, &execfn, frame);
+    }
+    Err(Errno::ELOOP)
+}
+
+fn prot(p: tessera_exec::Prot) -> Prot {
+    let mut prot = Prot::empty();
+    if p.read {
+        prot |= Prot::READ;
+    }
+    if p.write {
+        prot |= Prot::WRITE;
+    }
+    if p.exec {
+        prot |= Prot::EXEC;
+    }
+    prot
+}
+
+fn load(
+    image: &[u8],
+    path: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    execfn: &[u8],
+    frame: &mut TrapFrame,
+) -> KResult<()> {
+    let plan = parse_elf(image, PIE_BASE)?;
+    let mut vm = Vm::new()?;
+    // Segments are created writable so the file bytes can be copied in; their real
+    // protection is applied after the copy.
+    for segment in &plan.segments {
+        vm.insert(Vma {
+            start: segment.start,
+            end: segment.end,
+            prot: Prot::READ | Prot::WRITE,
+            shared: false,
+            backing: Backing::Anonymous,
+        });
+    }
+    vm.insert(Vma {
+        start: STACK_TOP - STACK_SIZE,
+        end: STACK_TOP,
+        prot: Prot::READ | Prot::WRITE,
+        shared: false,
+        backing: Backing::Anonymous,
+    });
+    vm.brk_start = plan.brk;
+    vm.brk = plan.brk;
+
+    let mut random = [0u8; 16];
+    crate::random::fill(&mut random);
+    let auxv = elf_auxv(&plan, Credentials::default(), hwcap());
+    let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let envp_refs: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
+    let stack = build_stack(
+        STACK_TOP, &argv_refs, &envp_refs, execfn, &auxv, random, b"x86_64",
+    )?;
+
+    // The point of no return: the old program is gone from here on.
+    let task = current();
+    vm.activate();
+    let old = task.vm.lock().replace(vm);
+    drop(old);
+    let copied = (|| -> KResult<()> {
+        for segment in &plan.segments {
+            user::write_bytes(segment.start, segment.file_bytes(image))?;
+        }
+        user::write_bytes(stack.start, &stack.bytes)?;
+        let mut vm = task.vm.lock();
+        let vm = vm.as_mut().expect("just installed");
+        for segment in &plan.segments {
+            vm.protect(
+                segment.start,
+                segment.end - segment.start,
+                prot(segment.prot),
+            )?;
+        }
+        Ok(())
+    })();
+    if copied.is_err() {
+        super::exit::exit_task(task, super::signal::SIGSEGV as i32);
+    }
+
+    *frame = TrapFrame {
+        rip: plan.entry,
+        rsp: stack.start,
+        rflags: 0x202,
+        cs: 0x23,
+        ss: 0x1b,
+        ..TrapFrame::default()
+    };
+    task.files.lock().close_on_exec();
+    task.signals.lock().reset_for_exec();
+    FpuState::default().restore();
+    task.fs_base.store(0, Ordering::Relaxed);
+    tessera_platform::usermode::set_fs_base(0);
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    *task.name.lock() =
+        alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();
+    if task.in_vfork.swap(false, Ordering::Relaxed) {
+        task.vfork_done.wake_all();
+    }
+    Ok(())
+}
+
+/// AT_HWCAP on x86: CPUID leaf 1 EDX.
+fn hwcap() -> u64 {
+    u64::from(core::arch::x86_64::__cpuid(1).edx)
+}

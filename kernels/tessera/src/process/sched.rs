@@ -1,0 +1,297 @@
+//! The scheduler: a round-robin run queue, wait queues and timed sleeps.
+//!
+//! The boot context becomes the idle loop: it runs when no task is runnable, halting until an
+//! interrupt wakes someone. Switching saves and restores each task's FPU registers, FS base,
+//! kernel stack (TSS.RSP0) and address space.
+
+use alloc::collections::VecDeque;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::usermode::{self, TaskContext};
+use tessera_platform::{clock, vm};
+use tessera_sync::{IrqSave, SpinLock};
+use x86_64::instructions::interrupts;
+
+use super::task::{Task, TaskState};
+
+struct Scheduler {
+    run_queue: VecDeque<Arc<Task>>,
+    current: Option<Arc<Task>>,
+    sleepers: Vec<Weak<Task>>,
+}
+
+static SCHED: SpinLock<Scheduler, IrqSave> = SpinLock::new(Scheduler {
+    run_queue: VecDeque::new(),
+    current: None,
+    sleepers: Vec::new(),
+});
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+static TICKS_IN_SLICE: AtomicU64 = AtomicU64::new(0);
+
+/// Most tasks alive at once (live and zombie).
+pub const MAX_TASKS: usize = 1024;
+
+/// Saved kernel stack pointers, by task slot; the last one belongs to the idle loop. A static
+/// table, so that a switch never holds a reference to a task: a task that exits switches
+/// away for good and leaves nothing of its own behind on its stack.
+static CONTEXTS: [TaskContext; MAX_TASKS + 1] = [const { TaskContext::new() }; MAX_TASKS + 1];
+const IDLE_SLOT: usize = MAX_TASKS;
+static SLOTS: SpinLock<[bool; MAX_TASKS], IrqSave> = SpinLock::new([false; MAX_TASKS]);
+
+/// Takes a free context slot for a new task.
+pub fn alloc_slot() -> KResult<usize> {
+    let mut slots = SLOTS.lock();
+    let slot = slots.iter().position(|used| !used).ok_or(Errno::EAGAIN)?;
+    slots[slot] = true;
+    Ok(slot)
+}
+
+/// Frees the slot of a reaped task.
+pub fn free_slot(slot: usize) {
+    SLOTS.lock()[slot] = false;
+}
+
+/// The saved context of a task slot.
+pub fn context(slot: usize) -> &'static TaskContext {
+    &CONTEXTS[slot]
+}
+
+/// Time slice: timer ticks a task may run in user mode while others wait.
+const TIME_SLICE_TICKS: u64 = 2;
+
+/// The running task, if any (none in the idle loop).
+pub fn current() -> Option<Arc<Task>> {
+    SCHED.lock().current.clone()
+}
+
+/// Runs `f` with `task` as the current task, from the boot context (to exec PID 1 before
+/// it ever ran: exec works on the current task).
+pub fn with_current<T>(task: &Arc<Task>, f: impl FnOnce() -> T) -> T {
+    SCHED.lock().current = Some(task.clone());
+    let result = f();
+    SCHED.lock().current = None;
+    tessera_platform::vm::activate_kernel();
+    result
+}
+
+/// Makes a blocked task runnable (from any context, including interrupt handlers).
+pub fn wake(task: &Arc<Task>) {
+    let mut state = task.state.lock();
+    if *state == TaskState::Blocked {
+        *state = TaskState::Runnable;
+        drop(state);
+        SCHED.lock().run_queue.push_back(task.clone());
+        NEED_RESCHED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Adds a new task to the run queue.
+pub fn spawn(task: Arc<Task>) {
+    SCHED.lock().run_queue.push_back(task);
+}
+
+/// Gives up the CPU: the current task (if still runnable) goes to the back of the queue.
+/// Returns when the task is chosen again. From the idle loop, runs the first runnable task.
+pub fn schedule() {
+    let saved = interrupts::are_enabled();
+    interrupts::disable();
+    NEED_RESCHED.store(false, Ordering::Relaxed);
+    TICKS_IN_SLICE.store(0, Ordering::Relaxed);
+    let (from, to) = {
+        let mut sched = SCHED.lock();
+        let prev = sched.current.take();
+        if let Some(prev) = &prev
+            && prev.state() == TaskState::Runnable
+        {
+            sched.run_queue.push_back(prev.clone());
+        }
+        let mut next = None;
+        while let Some(task) = sched.run_queue.pop_front() {
+            if task.state() == TaskState::Runnable {
+                next = Some(task);
+                break;
+            }
+        }
+        sched.current = next.clone();
+        let same = matches!((&prev, &next), (Some(p), Some(n)) if Arc::ptr_eq(p, n));
+        if same {
+            (IDLE_SLOT, IDLE_SLOT)
+        } else {
+            if let Some(prev) = &prev {
+                prev.fpu.lock().save();
+            }
+            if let Some(next) = &next {
+                enter(next);
+            }
+            (
+                prev.map_or(IDLE_SLOT, |t| t.slot),
+                next.map_or(IDLE_SLOT, |t| t.slot),
+            )
+        }
+    };
+    if from != to {
+        usermode::switch(&CONTEXTS[from], &CONTEXTS[to]);
+    }
+    if saved {
+        interrupts::enable();
+    }
+}
+
+/// Loads what the CPU needs to run `task` in user mode.
+fn enter(task: &Task) {
+    match task.vm.lock().as_ref() {
+        Some(vm) => vm.activate(),
+        None => vm::activate_kernel(),
+    }
+    if let Some(stack) = task.kernel_stack.lock().as_ref() {
+        usermode::set_kernel_stack(stack.top());
+    }
+    usermode::set_fs_base(task.fs_base.load(Ordering::Relaxed));
+    task.fpu.lock().restore();
+}
+
+/// The idle loop: runs tasks while any exist, halting in between; returns when no task is
+/// left at all (every process has exited and been reaped).
+pub fn idle_loop(alive: impl Fn() -> bool) {
+    while alive() {
+        schedule();
+        interrupts::enable_and_hlt();
+    }
+}
+
+/// Timer tick: wakes sleepers whose deadline passed and asks for a reschedule when the
+/// running task used its slice.
+pub fn on_tick(_ticks: u64) {
+    let now = clock::now_ns();
+    let due: Vec<Arc<Task>> = {
+        let mut sched = SCHED.lock();
+        let mut due = Vec::new();
+        sched.sleepers.retain(|weak| match weak.upgrade() {
+            Some(task) => {
+                let at = task.wake_at.load(Ordering::Relaxed);
+                if at != 0 && at <= now {
+                    task.wake_at.store(0, Ordering::Relaxed);
+                    due.push(task);
+                    false
+                } else {
+                    at != 0
+                }
+            }
+            None => false,
+        });
+        due
+    };
+    for task in &due {
+        wake(task);
+    }
+    if TICKS_IN_SLICE.fetch_add(1, Ordering::Relaxed) + 1 >= TIME_SLICE_TICKS {
+        NEED_RESCHED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether the running task should give up the CPU on its way back to user mode.
+pub fn need_resched() -> bool {
+    NEED_RESCHED.load(Ordering::Relaxed)
+}
+
+/// A list of blocked tasks waiting for something.
+pub struct WaitQueue {
+    waiters: SpinLock<Vec<Weak<Task>>, IrqSave>,
+}
+
+impl WaitQueue {
+    pub const fn new() -> Self {
+        WaitQueue {
+            waiters: SpinLock::new(Vec::new()),
+        }
+    }
+
+    /// Wakes every waiter.
+    pub fn wake_all(&self) {
+        let waiters = core::mem::take(&mut *self.waiters.lock());
+        for task in waiters.iter().filter_map(Weak::upgrade) {
+            wake(&task);
+        }
+    }
+
+    /// Blocks the current task until `ready()` returns Some, re-checking after every wake-up.
+    /// A pending unblocked signal interrupts the wait with EINTR (when `interruptible`).
+    pub fn wait_until<T>(
+        &self,
+        interruptible: bool,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> KResult<T> {
+        let task = super::current();
+        loop {
+            // Interrupts off between the check and blocking: a wake-up from an interrupt
+            // handler cannot slip in between and be lost.
+            let saved = interrupts::are_enabled();
+            interrupts::disable();
+            if let Some(value) = ready() {
+                if saved {
+                    interrupts::enable();
+                }
+                return Ok(value);
+            }
+            if interruptible && super::signal::has_deliverable(&task) {
+                if saved {
+                    interrupts::enable();
+                }
+                return Err(Errno::EINTR);
+            }
+            self.waiters.lock().push(Arc::downgrade(&task));
+            *task.state.lock() = TaskState::Blocked;
+            schedule();
+            if saved {
+                interrupts::enable();
+            }
+        }
+    }
+}
+
+impl Default for WaitQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Sleeps until the clock reaches `deadline_ns` or a signal arrives (EINTR).
+pub fn sleep_until(deadline_ns: u64) -> KResult<()> {
+    let task = super::current();
+    loop {
+        interrupts::disable();
+        if clock::now_ns() >= deadline_ns {
+            interrupts::enable();
+            return Ok(());
+        }
+        if super::signal::has_deliverable(&task) {
+            interrupts::enable();
+            return Err(Errno::EINTR);
+        }
+        task.wake_at.store(deadline_ns, Ordering::Relaxed);
+        SCHED.lock().sleepers.push(Arc::downgrade(&task));
+        *task.state.lock() = TaskState::Blocked;
+        schedule();
+        task.wake_at.store(0, Ordering::Relaxed);
+        interrupts::enable();
+    }
+}
+
+/// Blocks the current task until woken by [`wake`] (for exit paths and vfork).
+pub fn block_current() {
+    let task = super::current();
+    *task.state.lock() = TaskState::Blocked;
+    schedule();
+}
+
+/// Marks the current task a zombie and switches away for good.
+pub fn exit_current() -> ! {
+    let task = super::current();
+    *task.state.lock() = TaskState::Zombie;
+    drop(task);
+    schedule();
+    unreachable!("a zombie was scheduled");
+}

@@ -1,0 +1,331 @@
+//! Signals: actions, masks, pending sets, delivery on the way back to user mode, and the
+//! Linux x86_64 `rt_sigframe` that handlers run on and `rt_sigreturn` restores.
+
+use alloc::sync::Arc;
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::trap::TrapFrame;
+use tessera_platform::usercopy::{copy_from_user, copy_to_user};
+use tessera_platform::usermode::FpuState;
+
+use super::task::Task;
+
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGABRT: u32 = 6;
+pub const SIGBUS: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGKILL: u32 = 9;
+pub const SIGSEGV: u32 = 11;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGCHLD: u32 = 17;
+pub const SIGCONT: u32 = 18;
+pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGURG: u32 = 23;
+pub const SIGXCPU: u32 = 24;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGWINCH: u32 = 28;
+pub const SIGSYS: u32 = 31;
+/// Signals are 1..=64.
+pub const NSIG: u32 = 64;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+pub const SA_NOCLDSTOP: u64 = 1;
+pub const SA_SIGINFO: u64 = 4;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+/// `struct k_sigaction` as rt_sigaction passes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+impl SigAction {
+    pub fn from_bytes(b: &[u8; 32]) -> Self {
+        let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        SigAction {
+            handler: word(0),
+            flags: word(1),
+            restorer: word(2),
+            mask: word(3),
+        }
+    }
+
+    pub fn to_bytes(self) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        for (i, w) in [self.handler, self.flags, self.restorer, self.mask]
+            .into_iter()
+            .enumerate()
+        {
+            b[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        b
+    }
+}
+
+/// A task's signal state.
+#[derive(Clone)]
+pub struct SignalState {
+    pub actions: [SigAction; NSIG as usize],
+    pub blocked: u64,
+    pub pending: u64,
+    /// The mask to restore after rt_sigsuspend's handler runs.
+    pub saved_mask: Option<u64>,
+}
+
+impl Default for SignalState {
+    fn default() -> Self {
+        SignalState {
+            actions: [SigAction::default(); NSIG as usize],
+            blocked: 0,
+            pending: 0,
+            saved_mask: None,
+        }
+    }
+}
+
+pub const fn bit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
+
+const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
+
+/// What a signal does when its action is SIG_DFL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Default_ {
+    Terminate,
+    CoreDump,
+    Ignore,
+}
+
+fn default_action(sig: u32) -> Default_ {
+    match sig {
+        SIGCHLD | SIGURG | SIGWINCH | SIGCONT => Default_::Ignore,
+        // Job control stops are not implemented: stopping signals are ignored (documented).
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Ignore,
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
+        | SIGSYS => Default_::CoreDump,
+        _ => Default_::Terminate,
+    }
+}
+
+impl SignalState {
+    /// What exec keeps: ignored signals stay ignored, handlers go back to default.
+    pub fn reset_for_exec(&mut self) {
+        for action in &mut self.actions {
+            if action.handler != SIG_IGN {
+                *action = SigAction::default();
+            }
+        }
+    }
+
+    /// Whether a pending signal would be ignored anyway (so it need not wake anyone).
+    fn ignored(&self, sig: u32) -> bool {
+        let action = self.actions[sig as usize - 1];
+        action.handler == SIG_IGN
+            || (action.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
+    }
+
+    fn deliverable(&self) -> u64 {
+        self.pending & !(self.blocked & !UNBLOCKABLE)
+    }
+}
+
+/// Sends `sig` to `task` (0 only checks that the task exists).
+pub fn send(task: &Arc<Task>, sig: u32) {
+    if sig == 0 || sig > NSIG {
+        return;
+    }
+    let wake = {
+        let mut state = task.signals.lock();
+        if state.ignored(sig) && sig != SIGKILL {
+            return;
+        }
+        state.pending |= bit(sig);
+        state.deliverable() != 0
+    };
+    if wake {
+        super::sched::wake(task);
+    }
+}
+
+/// Whether this state has a deliverable signal (for callers holding the lock).
+pub fn has_deliverable_locked(state: &SignalState) -> bool {
+    state.deliverable() != 0
+}
+
+/// Whether `task` has a signal that would interrupt a blocking syscall.
+pub fn has_deliverable(task: &Task) -> bool {
+    task.signals.lock().deliverable() != 0
+}
+
+/// Called before returning to user mode: runs the default action or sets up the handler of
+/// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
+/// and may be restarted if the handler asked for SA_RESTART.
+pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
+    loop {
+        let (sig, action) = {
+            let mut state = task.signals.lock();
+            let ready = state.deliverable();
+            if ready == 0 {
+                return;
+            }
+            let sig = ready.trailing_zeros() + 1;
+            state.pending &= !bit(sig);
+            (sig, state.actions[sig as usize - 1])
+        };
+        match action.handler {
+            SIG_IGN => continue,
+            SIG_DFL => match default_action(sig) {
+                Default_::Ignore => continue,
+                Default_::Terminate => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32 | 0x80),
+            },
+            _ => {
+                if restart && action.flags & SA_RESTART != 0 {
+                    frame.rax = frame.error_code;
+                    frame.rip -= 2;
+                }
+                if setup_frame(task, frame, sig, action).is_err() {
+                    // No room for the frame on the user stack: Linux kills with SIGSEGV.
+                    super::exit::exit_task(task.clone(), SIGSEGV as i32 | 0x80);
+                }
+                return;
+            }
+        }
+    }
+}
+
+const SIGCONTEXT: usize = 256;
+const UCONTEXT: usize = 40 + SIGCONTEXT + 8;
+const SIGINFO: usize = 128;
+const FRAME: usize = 8 + UCONTEXT + SIGINFO;
+
+fn put(buf: &mut [u8], at: usize, value: u64) {
+    buf[at..at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+fn get(buf: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// General registers in `struct sigcontext` order.
+fn registers(frame: &mut TrapFrame) -> [&mut u64; 17] {
+    [
+        &mut frame.r8,
+        &mut frame.r9,
+        &mut frame.r10,
+        &mut frame.r11,
+        &mut frame.r12,
+        &mut frame.r13,
+        &mut frame.r14,
+        &mut frame.r15,
+        &mut frame.rdi,
+        &mut frame.rsi,
+        &mut frame.rbp,
+        &mut frame.rbx,
+        &mut frame.rdx,
+        &mut frame.rax,
+        &mut frame.rcx,
+        &mut frame.rsp,
+        &mut frame.rip,
+    ]
+}
+
+fn setup_frame(
+    task: &Arc<Task>,
+    frame: &mut TrapFrame,
+    sig: u32,
+    action: SigAction,
+) -> KResult<()> {
+    // Below the red zone: the FPU image (64-aligned), then the frame, so that at handler
+    // entry (rsp + 8) is 16-aligned, as after a call.
+    let fp_at = (frame.rsp - 128 - 512) & !63;
+    let frame_at = ((fp_at - FRAME as u64) & !15) - 8;
+    let mut fpu = FpuState::default();
+    fpu.save();
+    *task.fpu.lock() = fpu.clone();
+    copy_to_user(fp_at, fpu.as_bytes()).map_err(|_| Errno::EFAULT)?;
+
+    let old_mask = {
+        let mut state = task.signals.lock();
+        let old = state.saved_mask.take().unwrap_or(state.blocked);
+        state.blocked |= action.mask & !UNBLOCKABLE;
+        if action.flags & SA_NODEFER == 0 {
+            state.blocked |= bit(sig);
+        }
+        if action.flags & SA_RESETHAND != 0 {
+            state.actions[sig as usize - 1] = SigAction::default();
+        }
+        old
+    };
+
+    let mut buf = alloc::vec![0u8; FRAME];
+    put(&mut buf, 0, action.restorer);
+    let mc = 8 + 40;
+    for (i, reg) in registers(frame).into_iter().enumerate() {
+        put(&mut buf, mc + i * 8, *reg);
+    }
+    put(&mut buf, mc + 136, frame.rflags);
+    buf[mc + 144..mc + 146].copy_from_slice(&(frame.cs as u16).to_le_bytes());
+    buf[mc + 150..mc + 152].copy_from_slice(&(frame.ss as u16).to_le_bytes());
+    put(&mut buf, mc + 184, fp_at);
+    put(&mut buf, 8 + 40 + SIGCONTEXT, old_mask);
+    let info = 8 + UCONTEXT;
+    buf[info..info + 4].copy_from_slice(&(sig as i32).to_le_bytes());
+    copy_to_user(frame_at, &buf).map_err(|_| Errno::EFAULT)?;
+
+    frame.rsp = frame_at;
+    frame.rip = action.handler;
+    frame.rdi = u64::from(sig);
+    frame.rsi = frame_at + info as u64;
+    frame.rdx = frame_at + 8;
+    frame.rax = 0;
+    frame.rflags &= !0x400; // DF clear for the handler, as the ABI requires
+    Ok(())
+}
+
+/// rt_sigreturn: restores what setup_frame saved; the frame starts 8 bytes below the user's
+/// rsp (the handler's `ret` popped the restorer address).
+pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
+    let frame_at = frame.rsp - 8;
+    let mut buf = alloc::vec![0u8; FRAME];
+    copy_from_user(&mut buf, frame_at).map_err(|_| Errno::EFAULT)?;
+    let mc = 8 + 40;
+    let saved: [u64; 17] = core::array::from_fn(|i| get(&buf, mc + i * 8));
+    for (reg, value) in registers(frame).into_iter().zip(saved) {
+        *reg = value;
+    }
+    // User-controllable flags only (IOPL, VM and the like stay as the kernel wants), IF on.
+    const USER_FLAGS: u64 = 0x50dd5;
+    frame.rflags = (frame.rflags & !USER_FLAGS) | (get(&buf, mc + 136) & USER_FLAGS) | 0x200;
+    frame.cs = 0x23;
+    frame.ss = 0x1b;
+    let fp_at = get(&buf, mc + 184);
+    if fp_at != 0 {
+        let mut image = [0u8; 512];
+        copy_from_user(&mut image, fp_at).map_err(|_| Errno::EFAULT)?;
+        let fpu = FpuState::from_bytes(&image);
+        fpu.restore();
+        *task.fpu.lock() = fpu;
+    }
+    let mask = get(&buf, 8 + 40 + SIGCONTEXT);
+    task.signals.lock().blocked = mask & !UNBLOCKABLE;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The task: everything the kernel keeps about one process.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+
+use tessera_abi::KResult;
+use tessera_platform::usermode::{FpuState, KernelStack};
+use tessera_sync::{IrqSave, SpinLock};
+
+use super::sched::WaitQueue;
+use super::signal::SignalState;
+use super::vm::Vm;
+use crate::fs::{FdTable, FsContext};
+
+/// A process id (also its only thread's id).
+pub type Pid = u32;
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    /// On the run queue or running.
+    Runnable,
+    /// Waiting on a wait queue or a timer.
+    Blocked,
+    /// Exited; its parent has not reaped it yet.
+    Zombie,
+}
+
+/// One process.
+pub struct Task {
+    pub pid: Pid,
+    /// Index of this task's saved context in the scheduler's table.
+    pub slot: usize,
+    pub state: SpinLock<TaskState, IrqSave>,
+    /// Freed when the task is reaped (None from then on).
+    pub kernel_stack: SpinLock<Option<KernelStack>>,
+    pub vm: SpinLock<Option<Vm>>,
+    pub files: SpinLock<FdTable>,
+    pub fs: SpinLock<FsContext>,
+    pub parent: SpinLock<Weak<Task>>,
+    pub children: SpinLock<Vec<Arc<Task>>>,
+    pub pgid: AtomicU32,
+    pub sid: AtomicU32,
+    pub signals: SpinLock<SignalState, IrqSave>,
+    /// Wait status as wait4 reports it, set at exit.
+    pub exit_status: AtomicI32,
+    /// Woken when a child changes state (exits).
+    pub child_exited: WaitQueue,
+    pub fpu: SpinLock<FpuState>,
+    pub fs_base: AtomicU64,
+    pub clear_child_tid: AtomicU64,
+    pub name: SpinLock<String>,
+    /// Set by vfork until the child execs or exits.
+    pub vfork_done: WaitQueue,
+    pub in_vfork: AtomicBool,
+    /// Deadline (clock ns) of a timed sleep, 0 if none.
+    pub wake_at: AtomicU64,
+}
+
+/// Every task until it is reaped (strong references: a blocked task lives here).
+static TASKS: SpinLock<BTreeMap<Pid, Arc<Task>>, IrqSave> = SpinLock::new(BTreeMap::new());
+static NEXT_PID: AtomicU32 = AtomicU32::new(1);
+
+impl Task {
+    /// A new task with fresh state; the caller fills in what it inherits.
+    pub fn new(name: &str, vm: Option<Vm>, files: FdTable, fs: FsContext) -> KResult<Arc<Task>> {
+        let slot = super::sched::alloc_slot()?;
+        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        let task = Arc::new(Task {
+            pid,
+            slot,
+            state: SpinLock::new(TaskState::Runnable),
+            kernel_stack: SpinLock::new(Some(KernelStack::new())),
+            vm: SpinLock::new(vm),
+            files: SpinLock::new(files),
+            fs: SpinLock::new(fs),
+            parent: SpinLock::new(Weak::new()),
+            children: SpinLock::new(Vec::new()),
+            pgid: AtomicU32::new(pid),
+            sid: AtomicU32::new(pid),
+            signals: SpinLock::new(SignalState::default()),
+            exit_status: AtomicI32::new(0),
+            child_exited: WaitQueue::new(),
+            fpu: SpinLock::new(FpuState::default()),
+            fs_base: AtomicU64::new(0),
+            clear_child_tid: AtomicU64::new(0),
+            name: SpinLock::new(String::from(name)),
+            vfork_done: WaitQueue::new(),
+            in_vfork: AtomicBool::new(false),
+            wake_at: AtomicU64::new(0),
+        });
+        TASKS.lock().insert(pid, task.clone());
+        Ok(task)
+    }
+
+    pub fn state(&self) -> TaskState {
+        *self.state.lock()
+    }
+
+    pub fn parent(&self) -> Option<Arc<Task>> {
+        self.parent.lock().upgrade()
+    }
+
+    pub fn ppid(&self) -> Pid {
+        self.parent().map_or(0, |p| p.pid)
+    }
+
+    /// Forgets a reaped task: its slot and its entry in the task table.
+    pub fn unregister(&self) {
+        drop(self.kernel_stack.lock().take());
+        TASKS.lock().remove(&self.pid);
+        super::sched::free_slot(self.slot);
+    }
+}
+
+/// The task with this pid, if it exists (zombies included).
+pub fn find(pid: Pid) -> Option<Arc<Task>> {
+    TASKS.lock().get(&pid).cloned()
+}
+
+/// Every live task, in pid order.
+pub fn all() -> Vec<Arc<Task>> {
+    TASKS.lock().values().cloned().collect()
+}
+
+/// The task running on this CPU (panics in the boot/idle context).
+pub fn current() -> Arc<Task> {
+    super::sched::current().expect("no current task")
+}

@@ -1,0 +1,444 @@
+//! A process's address space: its memory areas (VMAs) and page tables, demand paging,
+//! copy-on-write after fork, and the operations behind brk, mmap, munmap, mprotect, mremap.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
+use tessera_platform::vm::{PageFlags, PageTable, USER_END};
+
+use crate::fs::OpenFile;
+use crate::memory::{
+    alloc_user_frame, frame_source, release_user_frame, share_user_frame, user_frame_refs,
+};
+
+const PAGE: u64 = PAGE_SIZE as u64;
+/// The top of the initial stack.
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+/// The stack area: 8 MiB, filled on demand.
+pub const STACK_SIZE: u64 = 8 << 20;
+/// mmap areas are placed top-down from here.
+const MMAP_TOP: u64 = 0x7fff_0000_0000;
+/// Lowest address a mapping may use (keeps NULL and the first pages unmapped).
+const MMAP_MIN: u64 = 0x10000;
+
+bitflags::bitflags! {
+    /// PROT_* bits of mmap/mprotect.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Prot: u32 {
+        const READ = 1;
+        const WRITE = 2;
+        const EXEC = 4;
+    }
+}
+
+/// What fills a page on first touch.
+#[derive(Clone)]
+pub enum Backing {
+    /// Zeroes.
+    Anonymous,
+    /// File contents from `offset` (the start of the area); bytes past the end of the file
+    /// read as zero. Private: copied on first touch.
+    File { file: Arc<OpenFile>, offset: u64 },
+}
+
+/// One contiguous area of an address space.
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: Prot,
+    /// MAP_SHARED: writes are seen by every process that shares the pages (after fork).
+    pub shared: bool,
+    pub backing: Backing,
+}
+
+impl Vma {
+    fn flags(&self) -> PageFlags {
+        let mut flags = PageFlags::empty();
+        if self.prot.contains(Prot::WRITE) {
+            flags |= PageFlags::WRITABLE;
+        }
+        if !self.prot.contains(Prot::EXEC) {
+            flags |= PageFlags::NO_EXECUTE;
+        }
+        if self.shared {
+            flags |= PageFlags::SHARED;
+        }
+        flags
+    }
+}
+
+/// Why a user access faulted: the signal the task gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// No area, or the access is not allowed: SIGSEGV.
+    Segv,
+    /// Out of memory.
+    NoMemory,
+}
+
+/// An address space.
+pub struct Vm {
+    table: PageTable,
+    areas: BTreeMap<u64, Vma>,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+impl Vm {
+    pub fn new() -> KResult<Vm> {
+        let table = PageTable::new(frame_source()).map_err(|_| Errno::ENOMEM)?;
+        Ok(Vm {
+            table,
+            areas: BTreeMap::new(),
+            brk_start: 0,
+            brk: 0,
+        })
+    }
+
+    pub fn activate(&self) {
+        self.table.activate();
+    }
+
+    /// The area containing `addr`.
+    pub fn find(&self, addr: u64) -> Option<&Vma> {
+        self.areas
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| addr < v.end)
+    }
+
+    /// Whether [start, end) overlaps no area.
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        start >= MMAP_MIN
+            && end <= USER_END
+            && self
+                .areas
+                .range(..end)
+                .next_back()
+                .is_none_or(|(_, v)| v.end <= start)
+    }
+
+    /// Adds an area at a fixed place (replacing whatever was mapped there).
+    pub fn insert(&mut self, vma: Vma) {
+        self.unmap(vma.start, vma.end - vma.start);
+        self.areas.insert(vma.start, vma);
+    }
+
+    /// Finds room for `len` bytes, top-down below the mmap base.
+    pub fn find_free(&self, len: u64) -> Option<u64> {
+        let mut top = MMAP_TOP;
+        for (_, vma) in self.areas.range(..MMAP_TOP).rev() {
+            if vma.end <= top && top - vma.end >= len {
+                break;
+            }
+            top = top.min(vma.start);
+        }
+        let start = top.checked_sub(len)?;
+        self.is_free(start, start + len).then_some(start)
+    }
+
+    /// mmap: a new area; `fixed` places it exactly at `addr` (replacing mappings).
+    pub fn map(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        shared: bool,
+        backing: Backing,
+        fixed: bool,
+    ) -> KResult<u64> {
+        let len = len.checked_next_multiple_of(PAGE).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let start = if fixed {
+            if addr % PAGE != 0 || addr.checked_add(len).is_none_or(|end| end > USER_END) {
+                return Err(Errno::EINVAL);
+            }
+            addr
+        } else if addr != 0
+            && addr % PAGE == 0
+            && addr
+                .checked_add(len)
+                .is_some_and(|end| self.is_free(addr, end))
+        {
+            addr
+        } else {
+            self.find_free(len).ok_or(Errno::ENOMEM)?
+        };
+        self.insert(Vma {
+            start,
+            end: start + len,
+            prot,
+            shared,
+            backing,
+        });
+        Ok(start)
+    }
+
+    /// Splits areas so that `at` is a boundary.
+    fn split_at(&mut self, at: u64) {
+        let Some(vma) = self.find(at).cloned() else {
+            return;
+        };
+        if vma.start == at {
+            return;
+        }
+        let mut upper = vma.clone();
+        upper.start = at;
+        if let Backing::File { offset, .. } = &mut upper.backing {
+            *offset += at - vma.start;
+        }
+        self.areas.get_mut(&vma.start).expect("found").end = at;
+        self.areas.insert(at, upper);
+    }
+
+    /// munmap: removes [start, start+len), releasing its pages.
+    pub fn unmap(&mut self, start: u64, len: u64) {
+        let end = start.saturating_add(len).min(USER_END);
+        if start >= end {
+            return;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let doomed: Vec<u64> = self.areas.range(start..end).map(|(&s, _)| s).collect();
+        for s in doomed {
+            self.areas.remove(&s);
+        }
+        for (va, _, _) in self.table.mapped_pages(start, end) {
+            if let Some((pfn, _)) = self.table.unmap(va) {
+                release_user_frame(pfn);
+            }
+        }
+    }
+
+    /// madvise(MADV_DONTNEED): drops the pages of [start, start+len); the areas stay, so the
+    /// next touch refills them (zeroes, or the file's bytes).
+    pub fn discard(&mut self, start: u64, len: u64) {
+        for (va, _, _) in self.table.mapped_pages(start, start.saturating_add(len)) {
+            if let Some((pfn, _)) = self.table.unmap(va) {
+                release_user_frame(pfn);
+            }
+        }
+    }
+
+    /// mprotect.
+    pub fn protect(&mut self, start: u64, len: u64, prot: Prot) -> KResult<()> {
+        let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
+        // Linux: ENOMEM if any part of the range is not mapped.
+        let mut at = start;
+        while at < end {
+            let vma = self.find(at).ok_or(Errno::ENOMEM)?;
+            at = vma.end;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let starts: Vec<u64> = self.areas.range(start..end).map(|(&s, _)| s).collect();
+        for s in starts {
+            let vma = self.areas.get_mut(&s).expect("listed");
+            vma.prot = prot;
+            let flags = vma.flags();
+            let (vs, ve) = (vma.start, vma.end);
+            for (va, _, old) in self.table.mapped_pages(vs, ve) {
+                // A copy-on-write page stays read-only until written.
+                let mut new = flags;
+                if old.contains(PageFlags::COW) {
+                    new.remove(PageFlags::WRITABLE);
+                    new.insert(PageFlags::COW);
+                }
+                self.table.protect(va, new);
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves a fault at `addr` (`write`/`exec` say what the access was).
+    pub fn handle_fault(&mut self, addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
+        let vma = self.find(addr).ok_or(FaultError::Segv)?.clone();
+        if (write && !vma.prot.contains(Prot::WRITE))
+            || (exec && !vma.prot.contains(Prot::EXEC))
+            || vma.prot.is_empty()
+        {
+            return Err(FaultError::Segv);
+        }
+        let page = addr & !(PAGE - 1);
+        match self.table.query(page) {
+            Some((pfn, flags)) if write && flags.contains(PageFlags::COW) => {
+                self.break_cow(page, pfn, &vma)
+            }
+            Some(_) => Ok(()), // already resolved (e.g. a retried copy)
+            None => self.fill(page, &vma),
+        }
+    }
+
+    fn fill(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
+        let pfn = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
+        if let Backing::File { file, offset } = &vma.backing {
+            let mut buf = alloc::vec![0u8; PAGE_SIZE];
+            let at = offset + (page - vma.start);
+            let n = file.read_at(at, &mut buf).unwrap_or(0);
+            frame::write(pfn, 0, &buf[..n]);
+        }
+        self.table
+            .map(page, pfn, vma.flags(), frame_source())
+            .map_err(|_| {
+                release_user_frame(pfn);
+                FaultError::NoMemory
+            })
+    }
+
+    fn break_cow(&mut self, page: u64, pfn: Pfn, vma: &Vma) -> Result<(), FaultError> {
+        if user_frame_refs(pfn) == 1 {
+            self.table.protect(page, vma.flags());
+            return Ok(());
+        }
+        let copy = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
+        frame::copy(copy, pfn);
+        self.table
+            .map(page, copy, vma.flags(), frame_source())
+            .map_err(|_| FaultError::NoMemory)?;
+        release_user_frame(pfn);
+        Ok(())
+    }
+
+    /// fork: the child's address space shares every page; private writable pages become
+    /// copy-on-write in both.
+    pub fn fork(&mut self) -> KResult<Vm> {
+        let mut child = Vm::new()?;
+        child.areas = self.areas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        for (va, pfn, flags) in self.table.mapped_pages(0, USER_END) {
+            let mut flags = flags;
+            if !flags.contains(PageFlags::SHARED)
+                && (flags.contains(PageFlags::WRITABLE) || flags.contains(PageFlags::COW))
+            {
+                flags.remove(PageFlags::WRITABLE);
+                flags.insert(PageFlags::COW);
+                self.table.protect(va, flags);
+            }
+            share_user_frame(pfn);
+            child
+                .table
+                .map(va, pfn, flags, frame_source())
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        Ok(child)
+    }
+
+    /// brk: moves the program break (never below its start); returns the new break.
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start || new > self.brk_start + (1 << 30) {
+            return self.brk;
+        }
+        let old_end = self.brk.next_multiple_of(PAGE);
+        let new_end = new.next_multiple_of(PAGE);
+        if new_end > old_end {
+            if !self.is_free(old_end, new_end) {
+                return self.brk;
+            }
+            let prot = Prot::READ | Prot::WRITE;
+            // Extend the heap area (or create it).
+            match self.areas.range_mut(..old_end).next_back() {
+                Some((_, vma))
+                    if vma.end == old_end && old_end > self.brk_start && vma.prot == prot =>
+                {
+                    vma.end = new_end
+                }
+                _ => {
+                    self.areas.insert(
+                        old_end,
+                        Vma {
+                            start: old_end,
+                            end: new_end,
+                            prot,
+                            shared: false,
+                            backing: Backing::Anonymous,
+                        },
+                    );
+                }
+            }
+        } else if new_end < old_end {
+            self.unmap(new_end, old_end - new_end);
+        }
+        self.brk = new;
+        new
+    }
+
+    /// mremap: resizes the area at `old` (moving it if allowed and needed).
+    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool) -> KResult<u64> {
+        let old_len = old_len.next_multiple_of(PAGE);
+        let new_len = new_len.next_multiple_of(PAGE);
+        let vma = self.find(old).cloned().ok_or(Errno::EFAULT)?;
+        if old % PAGE != 0 || new_len == 0 || vma.start != old || old + old_len > vma.end {
+            return Err(Errno::EINVAL);
+        }
+        if new_len <= old_len {
+            self.unmap(old + new_len, old_len - new_len);
+            return Ok(old);
+        }
+        if self.is_free(old + old_len, old + new_len) && old_len == vma.end - vma.start {
+            self.areas.get_mut(&old).expect("found").end = old + new_len;
+            return Ok(old);
+        }
+        if !may_move {
+            return Err(Errno::ENOMEM);
+        }
+        let new = self.find_free(new_len).ok_or(Errno::ENOMEM)?;
+        let mut moved = vma.clone();
+        moved.start = new;
+        moved.end = new + new_len;
+        for (va, pfn, flags) in self.table.mapped_pages(old, old + old_len) {
+            self.table.unmap(va);
+            self.table
+                .map(new + (va - old), pfn, flags, frame_source())
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        self.split_at(old + old_len);
+        self.areas.remove(&old);
+        self.areas.insert(new, moved);
+        Ok(new)
+    }
+
+    /// Writes into this address space without it being active (e.g. a fork child's memory),
+    /// resolving demand paging and copy-on-write like a user write would.
+    pub fn write_user(&mut self, addr: u64, data: &[u8]) -> KResult<()> {
+        let mut done = 0;
+        while done < data.len() {
+            let at = addr + done as u64;
+            let chunk = ((PAGE - at % PAGE) as usize).min(data.len() - done);
+            self.handle_fault(at, true, false)
+                .map_err(|_| Errno::EFAULT)?;
+            let (pfn, _) = self.table.query(at).ok_or(Errno::EFAULT)?;
+            frame::write(pfn, (at % PAGE) as usize, &data[done..done + chunk]);
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Every area, for /proc and debugging.
+    pub fn areas(&self) -> impl Iterator<Item = &Vma> {
+        self.areas.values()
+    }
+
+    /// Resident pages (mapped frames).
+    pub fn resident_pages(&mut self) -> usize {
+        self.table.mapped_pages(0, USER_END).len()
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        for (va, _, _) in self.table.mapped_pages(0, USER_END) {
+            if let Some((pfn, _)) = self.table.unmap(va) {
+                release_user_frame(pfn);
+            }
+        }
+        self.table.destroy(frame_source());
+    }
+}

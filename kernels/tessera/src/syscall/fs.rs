@@ -1,0 +1,954 @@
+//! File syscalls: descriptors, I/O, paths, directories, metadata, poll/select, mounts.
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::{FileType, OpenHow};
+
+use super::Args;
+use crate::fs::file::*;
+use crate::fs::inode_file_stat;
+use crate::fs::stat::{S_IFMT, S_IFREG};
+use crate::fs::{self as kfs, DentryRef, OpenFile, vfs};
+use crate::process::{current, sched};
+use crate::user;
+
+const AT_FDCWD: i32 = -100;
+const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+const AT_REMOVEDIR: u64 = 0x200;
+const AT_SYMLINK_FOLLOW: u64 = 0x400;
+const AT_EMPTY_PATH: u64 = 0x1000;
+/// Largest single read or write, as Linux (MAX_RW_COUNT).
+const MAX_RW: usize = 0x7fff_f000;
+/// Reads and writes move through a kernel buffer of at most this many bytes per step.
+const CHUNK: usize = 64 * 1024;
+
+fn file(fd: u64) -> KResult<Arc<OpenFile>> {
+    current().files.lock().get(fd as i32)
+}
+
+/// (start, root) for a path relative to `dirfd`.
+fn at(dirfd: u64, path: &[u8]) -> KResult<(DentryRef, DentryRef)> {
+    let task = current();
+    let fs = task.fs.lock().clone();
+    if path.first() == Some(&b'/') || dirfd as i32 == AT_FDCWD {
+        return Ok((fs.cwd, fs.root));
+    }
+    let dir = task
+        .files
+        .lock()
+        .get(dirfd as i32)?
+        .ops
+        .dentry()
+        .ok_or(Errno::ENOTDIR)?;
+    if !dir.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((dir, fs.root))
+}
+
+fn resolve_at(dirfd: u64, path: &[u8], follow: bool) -> KResult<DentryRef> {
+    let (start, root) = at(dirfd, path)?;
+    vfs().resolve(&start, &root, path, follow)
+}
+
+fn current_umask() -> u32 {
+    current().fs.lock().umask
+}
+
+// ---- read and write ----
+
+pub fn read(a: Args) -> KResult<isize> {
+    let f = file(a[0])?;
+    let len = (a[2] as usize).min(MAX_RW);
+    let mut buf = vec![0u8; len.min(CHUNK)];
+    let n = f.read(&mut buf)?;
+    user::write_bytes(a[1], &buf[..n])?;
+    Ok(n as isize)
+}
+
+pub fn write(a: Args) -> KResult<isize> {
+    let f = file(a[0])?;
+    let len = (a[2] as usize).min(MAX_RW);
+    let mut done = 0;
+    while done < len || len == 0 {
+        let step = (len - done).min(CHUNK);
+        let buf = user::read_bytes(a[1] + done as u64, step)?;
+        match f.write(&buf) {
+            Ok(n) => {
+                done += n;
+                if n < step || len == 0 {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done as isize)
+}
+
+pub fn pread64(a: Args) -> KResult<isize> {
+    let f = file(a[0])?;
+    if (a[3] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut buf = vec![0u8; (a[2] as usize).min(CHUNK)];
+    let n = f.read_at(a[3], &mut buf)?;
+    user::write_bytes(a[1], &buf[..n])?;
+    Ok(n as isize)
+}
+
+pub fn pwrite64(a: Args) -> KResult<isize> {
+    let f = file(a[0])?;
+    if (a[3] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let buf = user::read_bytes(a[1], (a[2] as usize).min(CHUNK))?;
+    Ok(f.write_at(a[3], &buf)? as isize)
+}
+
+fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
+    if count > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let raw = user::read_bytes(addr, count as usize * 16)?;
+    let vecs: Vec<(u64, usize)> = raw
+        .chunks(16)
+        .map(|c| {
+            (
+                u64::from_le_bytes(c[..8].try_into().expect("8")),
+                u64::from_le_bytes(c[8..].try_into().expect("8")) as usize,
+            )
+        })
+        .collect();
+    if vecs.iter().any(|&(_, len)| len > MAX_RW) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(vecs)
+}
+
+pub fn readv(a: Args) -> KResult<isize> {
+    let mut total = 0isize;
+    for (base, len) in iovecs(a[1], a[2])? {
+        if len == 0 {
+            continue;
+        }
+        let n = match read([a[0], base, len as u64, 0, 0, 0]) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if (n as usize) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn writev(a: Args) -> KResult<isize> {
+    let mut total = 0isize;
+    for (base, len) in iovecs(a[1], a[2])? {
+        if len == 0 {
+            continue;
+        }
+        let n = match write([a[0], base, len as u64, 0, 0, 0]) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if (n as usize) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn lseek(a: Args) -> KResult<isize> {
+    const SEEK_SET: u64 = 0;
+    const SEEK_CUR: u64 = 1;
+    const SEEK_END: u64 = 2;
+    let f = file(a[0])?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let mut offset = f.offset.lock();
+    let base = match a[2] {
+        SEEK_SET => 0,
+        SEEK_CUR => *offset as i64,
+        SEEK_END => f.ops.size() as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base.checked_add(a[1] as i64).ok_or(Errno::EOVERFLOW)?;
+    if new < 0 {
+        return Err(Errno::EINVAL);
+    }
+    *offset = new as u64;
+    Ok(new as isize)
+}
+
+// ---- opening and closing ----
+
+fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
+    let path = user::read_path(path_ptr)?;
+    let (start, root) = at(dirfd, &path)?;
+    let how = OpenHow::from_flags(flags, mode & 0o7777 & !current_umask());
+    let opened = vfs().open(&start, &root, &path, &how)?;
+    let dentry = opened.dentry;
+    let kind = dentry.inode().file_type();
+    if kind == FileType::Directory && flags & O_ACCMODE != O_RDONLY {
+        return Err(Errno::EISDIR);
+    }
+    if flags & O_TRUNC != 0
+        && kind == FileType::Regular
+        && flags & O_ACCMODE != O_RDONLY
+        && !opened.created
+    {
+        dentry.inode().truncate(0)?;
+    }
+    let file = kfs::open_dentry(dentry, flags)?;
+    let fd = current()
+        .files
+        .lock()
+        .insert(file, flags & O_CLOEXEC != 0)?;
+    Ok(fd as isize)
+}
+
+pub fn open(a: Args) -> KResult<isize> {
+    do_open(AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32)
+}
+
+pub fn openat(a: Args) -> KResult<isize> {
+    do_open(a[0], a[1], a[2] as u32, a[3] as u32)
+}
+
+pub fn close(a: Args) -> KResult<isize> {
+    current().files.lock().close(a[0] as i32)?;
+    Ok(0)
+}
+
+pub fn dup(a: Args) -> KResult<isize> {
+    let task = current();
+    let mut files = task.files.lock();
+    let f = files.get(a[0] as i32)?;
+    Ok(files.insert(f, false)? as isize)
+}
+
+fn dup_to(old: u64, new: u64, cloexec: bool) -> KResult<isize> {
+    let task = current();
+    let mut files = task.files.lock();
+    let f = files.get(old as i32)?;
+    if new as usize >= MAX_FDS {
+        return Err(Errno::EBADF);
+    }
+    files.set(new as usize, f, cloexec);
+    Ok(new as isize)
+}
+
+pub fn dup2(a: Args) -> KResult<isize> {
+    if a[0] == a[1] {
+        file(a[0])?;
+        return Ok(a[1] as isize);
+    }
+    dup_to(a[0], a[1], false)
+}
+
+pub fn dup3(a: Args) -> KResult<isize> {
+    if a[0] == a[1] || a[2] as u32 & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    dup_to(a[0], a[1], a[2] as u32 & O_CLOEXEC != 0)
+}
+
+pub fn fcntl(a: Args) -> KResult<isize> {
+    const F_DUPFD: u64 = 0;
+    const F_GETFD: u64 = 1;
+    const F_SETFD: u64 = 2;
+    const F_GETFL: u64 = 3;
+    const F_SETFL: u64 = 4;
+    const F_GETLK: u64 = 5;
+    const F_SETLK: u64 = 6;
+    const F_SETLKW: u64 = 7;
+    const F_DUPFD_CLOEXEC: u64 = 1030;
+    const FD_CLOEXEC: u64 = 1;
+    let task = current();
+    let mut files = task.files.lock();
+    let f = files.get(a[0] as i32)?;
+    match a[1] {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            if a[2] as usize >= MAX_FDS {
+                return Err(Errno::EINVAL);
+            }
+            Ok(files.insert_from(a[2] as usize, f, a[1] == F_DUPFD_CLOEXEC)? as isize)
+        }
+        F_GETFD => Ok(if files.cloexec(a[0] as i32)? {
+            FD_CLOEXEC as isize
+        } else {
+            0
+        }),
+        F_SETFD => {
+            files.set_cloexec(a[0] as i32, a[2] & FD_CLOEXEC != 0)?;
+            Ok(0)
+        }
+        F_GETFL => Ok(f.flags() as isize),
+        F_SETFL => {
+            let settable = O_APPEND | O_NONBLOCK;
+            let old = f.flags();
+            f.flags.store(
+                (old & !settable) | (a[2] as u32 & settable),
+                core::sync::atomic::Ordering::Relaxed,
+            );
+            Ok(0)
+        }
+        F_GETLK => {
+            // No other process holds a lock: report F_UNLCK (2) in l_type.
+            user::write_bytes(a[2], &2u16.to_le_bytes())?;
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn pipe(a: Args) -> KResult<isize> {
+    pipe2([a[0], 0, 0, 0, 0, 0])
+}
+
+pub fn pipe2(a: Args) -> KResult<isize> {
+    let flags = a[1] as u32;
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = kfs::pipe::new_pipe(flags);
+    let task = current();
+    let mut files = task.files.lock();
+    let cloexec = flags & O_CLOEXEC != 0;
+    let rfd = files.insert(r, cloexec)?;
+    let wfd = match files.insert(w, cloexec) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = files.close(rfd);
+            return Err(e);
+        }
+    };
+    drop(files);
+    let mut fds = [0u8; 8];
+    fds[..4].copy_from_slice(&rfd.to_le_bytes());
+    fds[4..].copy_from_slice(&wfd.to_le_bytes());
+    if let Err(e) = user::write_bytes(a[0], &fds) {
+        let mut files = task.files.lock();
+        let _ = files.close(rfd);
+        let _ = files.close(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn ioctl(a: Args) -> KResult<isize> {
+    const FIOCLEX: u32 = 0x5451;
+    const FIONCLEX: u32 = 0x5450;
+    const FIONBIO: u32 = 0x5421;
+    let f = file(a[0])?;
+    match a[1] as u32 {
+        FIOCLEX | FIONCLEX => {
+            current()
+                .files
+                .lock()
+                .set_cloexec(a[0] as i32, a[1] as u32 == FIOCLEX)?;
+            Ok(0)
+        }
+        FIONBIO => {
+            let on = user::read_u32(a[2])? != 0;
+            let old = f.flags();
+            let new = if on {
+                old | O_NONBLOCK
+            } else {
+                old & !O_NONBLOCK
+            };
+            f.flags.store(new, core::sync::atomic::Ordering::Relaxed);
+            Ok(0)
+        }
+        cmd => f.ops.ioctl(cmd, a[2]),
+    }
+}
+
+pub fn fsync(a: Args) -> KResult<isize> {
+    file(a[0])?;
+    Ok(0)
+}
+
+pub fn sync() -> KResult<isize> {
+    Ok(0)
+}
+
+pub fn truncate(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let dentry = kfs::lookup(&path, true)?;
+    match dentry.inode().file_type() {
+        FileType::Directory => Err(Errno::EISDIR),
+        FileType::Regular => dentry.inode().truncate(a[1]).map(|()| 0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn ftruncate(a: Args) -> KResult<isize> {
+    let f = file(a[0])?;
+    if (a[1] as i64) < 0 || !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    f.ops.truncate(a[1]).map(|()| 0)
+}
+
+// ---- metadata ----
+
+fn write_stat(addr: u64, st: crate::fs::stat::Stat) -> KResult<isize> {
+    user::write_bytes(addr, &st.to_stat_bytes())?;
+    Ok(0)
+}
+
+pub fn stat(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    write_stat(a[1], inode_file_stat(&kfs::lookup(&path, true)?)?)
+}
+
+pub fn lstat(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    write_stat(a[1], inode_file_stat(&kfs::lookup(&path, false)?)?)
+}
+
+pub fn fstat(a: Args) -> KResult<isize> {
+    write_stat(a[1], file(a[0])?.ops.stat()?)
+}
+
+/// The stat of (dirfd, path, flags), with AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
+fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::Stat> {
+    let path = match user::read_path(path_ptr) {
+        Err(Errno::ENOENT) if flags & AT_EMPTY_PATH != 0 => Vec::new(),
+        other => other?,
+    };
+    if path.is_empty() {
+        return file(dirfd)?.ops.stat();
+    }
+    inode_file_stat(&resolve_at(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?)
+}
+
+pub fn newfstatat(a: Args) -> KResult<isize> {
+    write_stat(a[2], stat_at(a[0], a[1], a[3])?)
+}
+
+pub fn statx(a: Args) -> KResult<isize> {
+    let st = stat_at(a[0], a[1], a[2])?;
+    user::write_bytes(a[4], &st.to_statx_bytes())?;
+    Ok(0)
+}
+
+pub fn access(a: Args) -> KResult<isize> {
+    faccessat([AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
+}
+
+pub fn faccessat(a: Args) -> KResult<isize> {
+    if a[2] & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = user::read_path(a[1])?;
+    let dentry = resolve_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?;
+    // Root may do anything, except execute a file with no execute bit at all.
+    if a[2] & 1 != 0 && !dentry.is_dir() && dentry.inode().metadata()?.mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+pub fn umask(a: Args) -> KResult<isize> {
+    let task = current();
+    let mut fs = task.fs.lock();
+    let old = fs.umask;
+    fs.umask = a[0] as u32 & 0o777;
+    Ok(old as isize)
+}
+
+fn chmod_dentry(dentry: &DentryRef, mode: u64) -> KResult<isize> {
+    dentry.inode().set_mode(mode as u32 & 0o7777)?;
+    Ok(0)
+}
+
+pub fn chmod(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    chmod_dentry(&kfs::lookup(&path, true)?, a[1])
+}
+
+pub fn fchmod(a: Args) -> KResult<isize> {
+    chmod_dentry(&file(a[0])?.ops.dentry().ok_or(Errno::EINVAL)?, a[1])
+}
+
+pub fn fchmodat(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[1])?;
+    chmod_dentry(&resolve_at(a[0], &path, true)?, a[2])
+}
+
+pub fn chown(a: Args) -> KResult<isize> {
+    // Only root exists; ownership changes are accepted and recorded.
+    let path = user::read_path(a[0]);
+    if let Ok(path) = path {
+        let dentry = kfs::lookup(&path, true)?;
+        let id = |v: u64| (v as u32 != u32::MAX).then_some(v as u32);
+        dentry.inode().set_owner(id(a[1]), id(a[2]))?;
+        return Ok(0);
+    }
+    // fchown / lchown with an fd or bad pointer.
+    file(a[0]).map(|_| 0)
+}
+
+pub fn fchownat(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[1])?;
+    let dentry = resolve_at(a[0], &path, a[4] & AT_SYMLINK_NOFOLLOW == 0)?;
+    let id = |v: u64| (v as u32 != u32::MAX).then_some(v as u32);
+    dentry.inode().set_owner(id(a[2]), id(a[3]))?;
+    Ok(0)
+}
+
+fn read_times(
+    addr: u64,
+) -> KResult<(
+    Option<tessera_abi::fs::Timespec>,
+    Option<tessera_abi::fs::Timespec>,
+)> {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    if addr == 0 {
+        let now = kfs::now();
+        return Ok((Some(now), Some(now)));
+    }
+    let raw = user::read_bytes(addr, 32)?;
+    let word = |i: usize| i64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8"));
+    let one = |sec: i64, nsec: i64| -> KResult<Option<tessera_abi::fs::Timespec>> {
+        match nsec {
+            UTIME_NOW => Ok(Some(kfs::now())),
+            UTIME_OMIT => Ok(None),
+            0..1_000_000_000 => Ok(Some(tessera_abi::fs::Timespec { sec, nsec })),
+            _ => Err(Errno::EINVAL),
+        }
+    };
+    Ok((one(word(0), word(1))?, one(word(2), word(3))?))
+}
+
+pub fn utimensat(a: Args) -> KResult<isize> {
+    let (atime, mtime) = read_times(a[2])?;
+    let dentry = if a[1] == 0 {
+        file(a[0])?.ops.dentry().ok_or(Errno::EINVAL)?
+    } else {
+        let path = user::read_path(a[1])?;
+        resolve_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?
+    };
+    dentry.inode().set_times(atime, mtime)?;
+    Ok(0)
+}
+
+pub fn utimes(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    let dentry = kfs::lookup(&path, true)?;
+    let now = kfs::now();
+    dentry.inode().set_times(Some(now), Some(now))?;
+    Ok(0)
+}
+
+pub fn utime(a: Args) -> KResult<isize> {
+    utimes(a)
+}
+
+// ---- directories and names ----
+
+pub fn getcwd(a: Args) -> KResult<isize> {
+    let task = current();
+    let fs = task.fs.lock().clone();
+    let mut path = fs.cwd.path_from(&fs.root).unwrap_or_else(|| fs.cwd.path());
+    path.push(0);
+    if path.len() > a[1] as usize {
+        return Err(Errno::ERANGE);
+    }
+    user::write_bytes(a[0], &path)?;
+    Ok(path.len() as isize)
+}
+
+fn set_cwd(dentry: DentryRef) -> KResult<isize> {
+    if !dentry.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    current().fs.lock().cwd = dentry;
+    Ok(0)
+}
+
+pub fn chdir(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    set_cwd(kfs::lookup(&path, true)?)
+}
+
+pub fn fchdir(a: Args) -> KResult<isize> {
+    set_cwd(file(a[0])?.ops.dentry().ok_or(Errno::ENOTDIR)?)
+}
+
+pub fn chroot(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    let dentry = kfs::lookup(&path, true)?;
+    if !dentry.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    current().fs.lock().root = dentry;
+    Ok(0)
+}
+
+pub fn mkdir(a: Args) -> KResult<isize> {
+    mkdirat([AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
+}
+
+pub fn mkdirat(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[1])?;
+    let (start, root) = at(a[0], &path)?;
+    vfs().mkdir(
+        &start,
+        &root,
+        &path,
+        a[2] as u32 & 0o7777 & !current_umask(),
+    )?;
+    Ok(0)
+}
+
+pub fn mknod(a: Args) -> KResult<isize> {
+    mknodat([AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+}
+
+pub fn mknodat(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[1])?;
+    let (start, root) = at(a[0], &path)?;
+    let mut mode = a[2] as u32;
+    if mode & S_IFMT == 0 {
+        mode |= S_IFREG;
+    }
+    let perms = mode & 0o7777 & !current_umask();
+    vfs().mknod(&start, &root, &path, (mode & S_IFMT) | perms, a[3])?;
+    Ok(0)
+}
+
+pub fn rmdir(a: Args) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    let (start, root) = at(AT_FDCWD as u64, &path)?;
+    vfs().rmdir(&start, &root, &path).map(|()| 0)
+}
+
+pub fn unlink(a: Args) -> KResult<isize> {
+    unlinkat([AT_FDCWD as u64, a[0], 0, 0, 0, 0])
+}
+
+pub fn unlinkat(a: Args) -> KResult<isize> {
+    if a[2] & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = user::read_path(a[1])?;
+    let (start, root) = at(a[0], &path)?;
+    if a[2] & AT_REMOVEDIR != 0 {
+        vfs().rmdir(&start, &root, &path)
+    } else {
+        vfs().unlink(&start, &root, &path)
+    }
+    .map(|()| 0)
+}
+
+pub fn rename(a: Args) -> KResult<isize> {
+    renameat([AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+}
+
+pub fn renameat(a: Args) -> KResult<isize> {
+    const RENAME_NOREPLACE: u64 = 1;
+    if a[4] & !RENAME_NOREPLACE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old = user::read_path(a[1])?;
+    let new = user::read_path(a[3])?;
+    let (old_start, root) = at(a[0], &old)?;
+    let (new_start, _) = at(a[2], &new)?;
+    vfs()
+        .rename(
+            &old_start,
+            &old,
+            &new_start,
+            &new,
+            &root,
+            a[4] & RENAME_NOREPLACE != 0,
+        )
+        .map(|()| 0)
+}
+
+pub fn link(a: Args) -> KResult<isize> {
+    linkat([AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+}
+
+pub fn linkat(a: Args) -> KResult<isize> {
+    let old = user::read_path(a[1])?;
+    let new = user::read_path(a[3])?;
+    let (old_start, root) = at(a[0], &old)?;
+    let (new_start, _) = at(a[2], &new)?;
+    vfs().link(
+        &old_start,
+        &old,
+        &new_start,
+        &new,
+        &root,
+        a[4] & AT_SYMLINK_FOLLOW != 0,
+    )?;
+    Ok(0)
+}
+
+pub fn symlink(a: Args) -> KResult<isize> {
+    symlinkat([a[0], AT_FDCWD as u64, a[1], 0, 0, 0])
+}
+
+pub fn symlinkat(a: Args) -> KResult<isize> {
+    let target = user::read_path(a[0])?;
+    let path = user::read_path(a[2])?;
+    let (start, root) = at(a[1], &path)?;
+    vfs().symlink(&target, &start, &root, &path)?;
+    Ok(0)
+}
+
+pub fn readlink(a: Args) -> KResult<isize> {
+    readlinkat([AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+}
+
+pub fn readlinkat(a: Args) -> KResult<isize> {
+    if (a[3] as i64) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = user::read_path(a[1])?;
+    let dentry = resolve_at(a[0], &path, false)?;
+    if dentry.inode().file_type() != FileType::Symlink {
+        return Err(Errno::EINVAL);
+    }
+    let target = dentry.inode().readlink()?;
+    let n = target.len().min(a[3] as usize);
+    user::write_bytes(a[2], &target[..n])?;
+    Ok(n as isize)
+}
+
+pub fn getdents64(a: Args) -> KResult<isize> {
+    let f = file(a[0])?;
+    let mut buf = vec![0u8; (a[2] as usize).min(CHUNK)];
+    let mut offset = f.offset.lock();
+    let (used, next) = f.ops.getdents(*offset, &mut buf)?;
+    user::write_bytes(a[1], &buf[..used])?;
+    *offset = next;
+    Ok(used as isize)
+}
+
+// ---- mounts ----
+
+pub fn mount(a: Args) -> KResult<isize> {
+    let target = user::read_path(a[1])?;
+    let kind = if a[2] != 0 {
+        user::read_cstr(a[2], 64, Errno::ENODEV)?
+    } else {
+        Vec::new()
+    };
+    let at_dentry = kfs::lookup(&target, true)?;
+    if !at_dentry.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let fs_root = match kind.as_slice() {
+        b"tmpfs" | b"ramfs" => kfs::new_tmpfs(),
+        b"devtmpfs" => {
+            let root = kfs::new_tmpfs();
+            kfs::populate_devtmpfs(&root)?;
+            root
+        }
+        b"proc" => kfs::procfs::new_procfs(),
+        b"sysfs" | b"devpts" => kfs::new_tmpfs(),
+        _ => return Err(Errno::ENODEV),
+    };
+    vfs().mount(&at_dentry, fs_root)?;
+    Ok(0)
+}
+
+pub fn umount(a: Args) -> KResult<isize> {
+    let target = user::read_path(a[0])?;
+    let dentry = kfs::lookup(&target, true)?;
+    vfs().umount(&dentry).map(|()| 0)
+}
+
+// ---- poll and select ----
+
+/// Waits until one of `fds` (fd, events) is ready or the deadline passes; fills revents.
+fn poll_fds(fds: &mut [(i32, u16, u16)], deadline: Option<u64>) -> KResult<usize> {
+    loop {
+        let mut ready = 0;
+        {
+            let task = current();
+            let files = task.files.lock();
+            for (fd, events, revents) in fds.iter_mut() {
+                *revents = if *fd < 0 {
+                    0
+                } else {
+                    match files.get(*fd) {
+                        Ok(f) => f.ops.poll() & (*events | POLLERR | POLLHUP),
+                        Err(_) => POLLNVAL,
+                    }
+                };
+                if *revents != 0 {
+                    ready += 1;
+                }
+            }
+        }
+        if ready > 0 {
+            return Ok(ready);
+        }
+        let now = tessera_platform::clock::now_ns();
+        if deadline.is_some_and(|d| now >= d) {
+            return Ok(0);
+        }
+        // Readiness changes wake no one here: poll again every tick (coarse, but correct).
+        let next = now + 10_000_000;
+        sched::sleep_until(deadline.map_or(next, |d| d.min(next)))?;
+    }
+}
+
+fn deadline_after_ms(ms: i64) -> Option<u64> {
+    (ms >= 0).then(|| tessera_platform::clock::now_ns() + ms as u64 * 1_000_000)
+}
+
+fn read_pollfds(addr: u64, count: u64) -> KResult<Vec<(i32, u16, u16)>> {
+    if count > MAX_FDS as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let raw = user::read_bytes(addr, count as usize * 8)?;
+    Ok(raw
+        .chunks(8)
+        .map(|c| {
+            (
+                i32::from_le_bytes(c[..4].try_into().expect("4")),
+                u16::from_le_bytes(c[4..6].try_into().expect("2")),
+                0,
+            )
+        })
+        .collect())
+}
+
+fn write_pollfds(addr: u64, fds: &[(i32, u16, u16)]) -> KResult<()> {
+    for (i, (_, _, revents)) in fds.iter().enumerate() {
+        user::write_bytes(addr + i as u64 * 8 + 6, &revents.to_le_bytes())?;
+    }
+    Ok(())
+}
+
+pub fn poll(a: Args) -> KResult<isize> {
+    let mut fds = read_pollfds(a[0], a[1])?;
+    let n = poll_fds(&mut fds, deadline_after_ms(a[2] as i32 as i64))?;
+    write_pollfds(a[0], &fds)?;
+    Ok(n as isize)
+}
+
+fn timespec_deadline(addr: u64) -> KResult<Option<u64>> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let raw = user::read_bytes(addr, 16)?;
+    let sec = i64::from_le_bytes(raw[..8].try_into().expect("8"));
+    let nsec = i64::from_le_bytes(raw[8..].try_into().expect("8"));
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(
+        tessera_platform::clock::now_ns() + sec as u64 * 1_000_000_000 + nsec as u64,
+    ))
+}
+
+pub fn ppoll(a: Args) -> KResult<isize> {
+    let mut fds = read_pollfds(a[0], a[1])?;
+    let n = poll_fds(&mut fds, timespec_deadline(a[2])?)?;
+    write_pollfds(a[0], &fds)?;
+    Ok(n as isize)
+}
+
+fn do_select(nfds: u64, sets: [u64; 3], deadline: Option<u64>) -> KResult<isize> {
+    if nfds > MAX_FDS as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = (nfds as usize).div_ceil(64) * 8;
+    let read_set = |addr: u64| -> KResult<Vec<u8>> {
+        if addr == 0 {
+            Ok(vec![0; bytes])
+        } else {
+            user::read_bytes(addr, bytes)
+        }
+    };
+    let ins = [read_set(sets[0])?, read_set(sets[1])?, read_set(sets[2])?];
+    let mut fds = Vec::new();
+    for fd in 0..nfds as usize {
+        let bit = |set: &Vec<u8>| set[fd / 8] & (1 << (fd % 8)) != 0;
+        let mut events = 0;
+        if bit(&ins[0]) {
+            events |= POLLIN;
+        }
+        if bit(&ins[1]) {
+            events |= POLLOUT;
+        }
+        if bit(&ins[2]) {
+            events |= POLLPRI;
+        }
+        if events != 0 {
+            fds.push((fd as i32, events, 0));
+        }
+    }
+    poll_fds(&mut fds, deadline)?;
+    let mut outs = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let mut count = 0;
+    for &(fd, events, revents) in &fds {
+        if revents & POLLNVAL != 0 {
+            return Err(Errno::EBADF);
+        }
+        let fd = fd as usize;
+        for (set, mask) in [
+            (0, POLLIN | POLLHUP | POLLERR),
+            (1, POLLOUT | POLLERR),
+            (2, POLLPRI),
+        ] {
+            let wanted = [POLLIN, POLLOUT, POLLPRI][set];
+            if events & wanted != 0 && revents & mask != 0 {
+                outs[set][fd / 8] |= 1 << (fd % 8);
+                count += 1;
+            }
+        }
+    }
+    for (set, addr) in sets.iter().enumerate() {
+        if *addr != 0 {
+            user::write_bytes(*addr, &outs[set])?;
+        }
+    }
+    Ok(count)
+}
+
+pub fn select(a: Args) -> KResult<isize> {
+    let deadline = if a[4] == 0 {
+        None
+    } else {
+        let raw = user::read_bytes(a[4], 16)?;
+        let sec = i64::from_le_bytes(raw[..8].try_into().expect("8"));
+        let usec = i64::from_le_bytes(raw[8..].try_into().expect("8"));
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(tessera_platform::clock::now_ns() + sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+    };
+    do_select(a[0], [a[1], a[2], a[3]], deadline)
+}
+
+pub fn pselect6(a: Args) -> KResult<isize> {
+    do_select(a[0], [a[1], a[2], a[3]], timespec_deadline(a[4])?)
+}

@@ -1,0 +1,212 @@
+//! Identity, limits, system information and the rest of what libc start-up asks for.
+
+use core::sync::atomic::Ordering;
+
+use tessera_abi::{Errno, KResult};
+
+use super::Args;
+use crate::process::current;
+use crate::user::{self, StructWriter};
+
+pub fn uname(a: Args) -> KResult<isize> {
+    let mut w = StructWriter::new(65 * 6);
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        b"tessera",
+        b"6.1.0-tessera",
+        b"#1 Tessera",
+        b"x86_64",
+        b"(none)",
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        w.bytes_at(i * 65, field);
+    }
+    user::write_bytes(a[0], &w.bytes)?;
+    Ok(0)
+}
+
+/// getuid, geteuid, getgid, getegid: everyone is root.
+pub fn ids() -> KResult<isize> {
+    Ok(0)
+}
+
+pub fn getresid(a: Args) -> KResult<isize> {
+    for addr in &a[..3] {
+        user::write_u32(*addr, 0)?;
+    }
+    Ok(0)
+}
+
+pub fn getgroups(_a: Args) -> KResult<isize> {
+    Ok(0)
+}
+
+const RLIMIT_STACK: u64 = 3;
+const RLIMIT_NOFILE: u64 = 7;
+const RLIM_INFINITY: u64 = u64::MAX;
+
+fn limit(resource: u64) -> KResult<(u64, u64)> {
+    match resource {
+        RLIMIT_STACK => Ok((crate::process::vm::STACK_SIZE, RLIM_INFINITY)),
+        RLIMIT_NOFILE => Ok((
+            crate::fs::file::MAX_FDS as u64,
+            crate::fs::file::MAX_FDS as u64,
+        )),
+        0..16 => Ok((RLIM_INFINITY, RLIM_INFINITY)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn write_limit(addr: u64, (cur, max): (u64, u64)) -> KResult<()> {
+    let mut w = StructWriter::new(16);
+    w.u64(0, cur).u64(8, max);
+    user::write_bytes(addr, &w.bytes)
+}
+
+pub fn getrlimit(a: Args) -> KResult<isize> {
+    write_limit(a[1], limit(a[0])?)?;
+    Ok(0)
+}
+
+pub fn setrlimit(a: Args) -> KResult<isize> {
+    limit(a[0])?;
+    Ok(0)
+}
+
+pub fn prlimit64(a: Args) -> KResult<isize> {
+    if a[0] != 0 && a[0] != u64::from(current().pid) {
+        crate::process::task::find(a[0] as u32).ok_or(Errno::ESRCH)?;
+    }
+    let current_limit = limit(a[1])?;
+    if a[3] != 0 {
+        write_limit(a[3], current_limit)?;
+    }
+    Ok(0)
+}
+
+pub fn getrusage(a: Args) -> KResult<isize> {
+    user::write_bytes(a[1], &[0u8; 144])?;
+    Ok(0)
+}
+
+pub fn sysinfo(a: Args) -> KResult<isize> {
+    let (total, free) = crate::memory::page_counts();
+    let mut w = StructWriter::new(112);
+    let uptime = tessera_platform::clock::now_ns() / 1_000_000_000;
+    w.u64(0, uptime)
+        .u64(32, (total * 4096) as u64)
+        .u64(40, (free * 4096) as u64);
+    w.u16(80, crate::process::task::all().len() as u16)
+        .u32(104, 1);
+    user::write_bytes(a[0], &w.bytes)?;
+    Ok(0)
+}
+
+pub fn statfs(a: Args) -> KResult<isize> {
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    let (total, free) = crate::memory::page_counts();
+    let mut w = StructWriter::new(120);
+    w.u64(0, TMPFS_MAGIC)
+        .u64(8, 4096)
+        .u64(16, total as u64)
+        .u64(24, free as u64)
+        .u64(32, free as u64);
+    w.u64(64, 255).u64(72, 4096);
+    user::write_bytes(a[1], &w.bytes)?;
+    Ok(0)
+}
+
+pub fn arch_prctl(a: Args) -> KResult<isize> {
+    const ARCH_SET_FS: u64 = 0x1002;
+    const ARCH_GET_FS: u64 = 0x1003;
+    let task = current();
+    match a[0] {
+        ARCH_SET_FS => {
+            if a[1] >= tessera_platform::vm::USER_END {
+                return Err(Errno::EPERM);
+            }
+            task.fs_base.store(a[1], Ordering::Relaxed);
+            tessera_platform::usermode::set_fs_base(a[1]);
+            Ok(0)
+        }
+        ARCH_GET_FS => {
+            user::write_u64(a[1], task.fs_base.load(Ordering::Relaxed))?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn prctl(a: Args) -> KResult<isize> {
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    let task = current();
+    match a[0] {
+        PR_SET_NAME => {
+            let name = user::read_cstr(a[1], 16, Errno::EINVAL).unwrap_or_default();
+            *task.name.lock() = alloc::string::String::from_utf8_lossy(&name).into_owned();
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut buf = [0u8; 16];
+            let name = task.name.lock();
+            let n = name.len().min(15);
+            buf[..n].copy_from_slice(&name.as_bytes()[..n]);
+            user::write_bytes(a[1], &buf)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn set_robust_list() -> KResult<isize> {
+    Ok(0)
+}
+
+/// futex: single-threaded processes only need WAKE (no one waits) and WAIT on a changed
+/// value (EAGAIN); a real wait would never be woken, so it is refused.
+pub fn futex(a: Args) -> KResult<isize> {
+    const FUTEX_WAIT: u64 = 0;
+    const FUTEX_WAKE: u64 = 1;
+    match a[1] & 0x7f {
+        FUTEX_WAKE => Ok(0),
+        FUTEX_WAIT => {
+            if user::read_u32(a[0])? != a[2] as u32 {
+                Err(Errno::EAGAIN)
+            } else {
+                Err(Errno::EDEADLK)
+            }
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+pub fn sched_getaffinity(a: Args) -> KResult<isize> {
+    if a[1] < 8 {
+        return Err(Errno::EINVAL);
+    }
+    user::write_u64(a[2], 1)?;
+    Ok(8)
+}
+
+pub fn getrandom(a: Args) -> KResult<isize> {
+    let len = (a[1] as usize).min(1 << 20);
+    let mut buf = alloc::vec![0u8; len];
+    crate::random::fill(&mut buf);
+    user::write_bytes(a[0], &buf)?;
+    Ok(len as isize)
+}
+
+pub fn reboot(a: Args) -> KResult<isize> {
+    const MAGIC1: u64 = 0xfee1_dead;
+    const RB_POWER_OFF: u64 = 0x4321_fedc;
+    const RB_RESTART: u64 = 0x0123_4567;
+    const RB_HALT: u64 = 0xcdef_0123;
+    if a[0] != MAGIC1 {
+        return Err(Errno::EINVAL);
+    }
+    match a[2] {
+        RB_POWER_OFF | RB_HALT | RB_RESTART => crate::power_off(0),
+        _ => Err(Errno::EINVAL),
+    }
+}

@@ -1,0 +1,117 @@
+//! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
+
+use tessera_abi::{Errno, KResult};
+
+use super::Args;
+use crate::process::current;
+use crate::process::vm::{Backing, Prot, Vm};
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+const PAGE: u64 = 4096;
+
+fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
+    let task = current();
+    let mut vm = task.vm.lock();
+    f(vm.as_mut().ok_or(Errno::EFAULT)?)
+}
+
+fn prot(bits: u64) -> KResult<Prot> {
+    Prot::from_bits(bits as u32).ok_or(Errno::EINVAL)
+}
+
+pub fn brk(a: Args) -> KResult<isize> {
+    with_vm(|vm| Ok(vm.set_brk(a[0]) as isize))
+}
+
+pub fn mmap(a: Args) -> KResult<isize> {
+    let (addr, len, prot_bits, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
+    let prot = prot(prot_bits)?;
+    let kind = flags & 0x3;
+    if len == 0 || offset % PAGE != 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE) {
+        return Err(Errno::EINVAL);
+    }
+    if len > (1 << 46) {
+        return Err(Errno::ENOMEM);
+    }
+    let shared = kind == MAP_SHARED;
+    let backing = if flags & MAP_ANONYMOUS != 0 {
+        Backing::Anonymous
+    } else {
+        let file = current().files.lock().get(fd)?;
+        if !file.readable() || !file.ops.seekable() {
+            return Err(if file.ops.seekable() {
+                Errno::EACCES
+            } else {
+                Errno::ENODEV
+            });
+        }
+        if shared && prot.contains(Prot::WRITE) {
+            // Writable shared file mappings would need write-back: not supported.
+            return Err(Errno::ENODEV);
+        }
+        Backing::File { file, offset }
+    };
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    with_vm(|vm| {
+        if flags & MAP_FIXED_NOREPLACE != 0 && vm.find(addr).is_some() {
+            return Err(Errno::EEXIST);
+        }
+        Ok(vm.map(addr, len, prot, shared, backing, fixed)? as isize)
+    })
+}
+
+pub fn munmap(a: Args) -> KResult<isize> {
+    let (addr, len) = (a[0], a[1]);
+    if addr % PAGE != 0 || len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    with_vm(|vm| {
+        vm.unmap(addr, len.next_multiple_of(PAGE));
+        Ok(0)
+    })
+}
+
+pub fn mprotect(a: Args) -> KResult<isize> {
+    let (addr, len, prot_bits) = (a[0], a[1], a[2]);
+    if addr % PAGE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let prot = prot(prot_bits & 7)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    with_vm(|vm| {
+        vm.protect(addr, len.next_multiple_of(PAGE), prot)
+            .map(|()| 0)
+    })
+}
+
+pub fn mremap(a: Args) -> KResult<isize> {
+    const MREMAP_MAYMOVE: u64 = 1;
+    let (old, old_len, new_len, flags) = (a[0], a[1], a[2], a[3]);
+    if flags & !MREMAP_MAYMOVE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    with_vm(|vm| Ok(vm.remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0)? as isize))
+}
+
+pub fn madvise(a: Args) -> KResult<isize> {
+    const MADV_DONTNEED: u64 = 4;
+    let (addr, len, advice) = (a[0], a[1], a[2]);
+    if addr % PAGE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if advice == MADV_DONTNEED {
+        // Private anonymous pages read as zero afterwards: drop them (they refill on touch).
+        with_vm(|vm| {
+            vm.discard(addr, len.next_multiple_of(PAGE));
+            Ok(0)
+        })
+    } else {
+        Ok(0)
+    }
+}

@@ -1,0 +1,259 @@
+//! Process syscalls: fork, vfork, clone, execve, exit, wait4, ids, process groups, sessions.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::trap::TrapFrame;
+
+use super::Args;
+use crate::process::exit::{self, WaitFor};
+use crate::process::task::{self, Task};
+use crate::process::{current, exec, sched, signal};
+use crate::user;
+
+pub fn getpid() -> KResult<isize> {
+    Ok(current().pid as isize)
+}
+
+pub fn gettid() -> KResult<isize> {
+    getpid()
+}
+
+pub fn getppid() -> KResult<isize> {
+    Ok(current().ppid() as isize)
+}
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/// A copy of the current process: copy-on-write memory, shared open files (dup'ed table),
+/// same signal actions and mask; the child returns 0 from the syscall.
+fn fork_task(frame: &TrapFrame) -> KResult<Arc<Task>> {
+    let parent = current();
+    let vm = match parent.vm.lock().as_mut() {
+        Some(vm) => Some(vm.fork()?),
+        None => None,
+    };
+    let files = parent.files.lock().clone();
+    let fs = parent.fs.lock().clone();
+    let child = Task::new(&parent.name.lock(), vm, files, fs)?;
+    *child.parent.lock() = Arc::downgrade(&parent);
+    child
+        .pgid
+        .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
+    child
+        .sid
+        .store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
+    {
+        let mut signals = child.signals.lock();
+        *signals = parent.signals.lock().clone();
+        signals.pending = 0;
+    }
+    let mut fpu = tessera_platform::usermode::FpuState::default();
+    fpu.save();
+    *child.fpu.lock() = fpu;
+    child
+        .fs_base
+        .store(parent.fs_base.load(Ordering::Relaxed), Ordering::Relaxed);
+    let mut child_frame = frame.clone();
+    child_frame.rax = 0;
+    child
+        .kernel_stack
+        .lock()
+        .as_mut()
+        .expect("a new task has a stack")
+        .init_user_return(&child_frame, sched::context(child.slot));
+    parent.children.lock().push(child.clone());
+    Ok(child)
+}
+
+pub fn fork(frame: &TrapFrame) -> KResult<isize> {
+    let child = fork_task(frame)?;
+    let pid = child.pid;
+    sched::spawn(child);
+    Ok(pid as isize)
+}
+
+/// vfork: like fork (copy-on-write makes it cheap), but the parent waits until the child
+/// execs or exits, as programs that vfork expect.
+pub fn vfork(frame: &TrapFrame) -> KResult<isize> {
+    let child = fork_task(frame)?;
+    let pid = child.pid;
+    child.in_vfork.store(true, Ordering::Relaxed);
+    sched::spawn(child.clone());
+    let _ = child.vfork_done.wait_until(false, || {
+        (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
+    });
+    Ok(pid as isize)
+}
+
+pub fn clone(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
+    let (flags, stack, parent_tid, child_tid, tls) = (a[0], a[1], a[2], a[3], a[4]);
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+        // Threads are not supported: static single-threaded programs never ask for them.
+        return Err(Errno::ENOSYS);
+    }
+    let mut child_frame = frame.clone();
+    if stack != 0 {
+        child_frame.rsp = stack;
+    }
+    let child = fork_task(&child_frame)?;
+    let pid = child.pid;
+    if flags & CLONE_SETTLS != 0 {
+        child.fs_base.store(tls, Ordering::Relaxed);
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        user::write_u32(parent_tid, pid)?;
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        child.clear_child_tid.store(child_tid, Ordering::Relaxed);
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        // The child's copy of the page gets its own tid.
+        if let Some(vm) = child.vm.lock().as_mut() {
+            vm.write_user(child_tid, &pid.to_le_bytes())?;
+        }
+    }
+    if flags & CLONE_VFORK != 0 {
+        child.in_vfork.store(true, Ordering::Relaxed);
+        sched::spawn(child.clone());
+        let _ = child.vfork_done.wait_until(false, || {
+            (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
+        });
+    } else {
+        sched::spawn(child);
+    }
+    Ok(pid as isize)
+}
+
+pub fn execve(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    let argv = user::read_string_array(a[1])?;
+    let envp = user::read_string_array(a[2])?;
+    exec::execve(&path, argv, envp, frame)?;
+    Ok(0)
+}
+
+pub fn exit(a: Args) -> KResult<isize> {
+    let status = ((a[0] & 0xff) << 8) as i32;
+    exit::exit_task(current(), status)
+}
+
+pub fn exit_group(a: Args) -> KResult<isize> {
+    exit(a)
+}
+
+pub fn set_tid_address(a: Args) -> KResult<isize> {
+    let task = current();
+    task.clear_child_tid.store(a[0], Ordering::Relaxed);
+    Ok(task.pid as isize)
+}
+
+pub fn wait4(a: Args) -> KResult<isize> {
+    let (pid, status_ptr, options) = (a[0] as i32, a[1], a[2] as u32);
+    const KNOWN: u32 =
+        exit::WNOHANG | 2 | 8 | 0x0100_0000 | 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
+    if options & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    let which = match pid {
+        -1 => WaitFor::Any,
+        0 => WaitFor::Group(task.pgid.load(Ordering::Relaxed)),
+        p if p < -1 => WaitFor::Group((-p) as u32),
+        p => WaitFor::Pid(p as u32),
+    };
+    match exit::wait_child(&task, which, options)? {
+        Some((pid, status)) => {
+            if status_ptr != 0 {
+                user::write_u32(status_ptr, status as u32)?;
+            }
+            if a[3] != 0 {
+                user::write_bytes(a[3], &[0u8; 144])?;
+            }
+            Ok(pid as isize)
+        }
+        None => Ok(0),
+    }
+}
+
+pub fn waitid(a: Args) -> KResult<isize> {
+    const P_ALL: u64 = 0;
+    const P_PID: u64 = 1;
+    const P_PGID: u64 = 2;
+    const WEXITED: u32 = 4;
+    let (idtype, id, infop, options) = (a[0], a[1] as u32, a[2], a[3] as u32);
+    if options & WEXITED == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match idtype {
+        P_ALL => WaitFor::Any,
+        P_PID => WaitFor::Pid(id),
+        P_PGID => WaitFor::Group(id),
+        _ => return Err(Errno::EINVAL),
+    };
+    let task = current();
+    let reaped = exit::wait_child(&task, which, options & exit::WNOHANG)?;
+    if infop != 0 {
+        let mut info = [0u8; 128];
+        if let Some((pid, status)) = reaped {
+            let (code, value) = if status & 0x7f == 0 {
+                (1, (status >> 8) & 0xff)
+            } else {
+                (2 + i32::from(status & 0x80 != 0), status & 0x7f)
+            };
+            info[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
+            info[8..12].copy_from_slice(&code.to_le_bytes());
+            info[16..20].copy_from_slice(&pid.to_le_bytes());
+            info[24..28].copy_from_slice(&value.to_le_bytes());
+        }
+        user::write_bytes(infop, &info)?;
+    }
+    Ok(0)
+}
+
+fn target(pid: u64) -> KResult<Arc<Task>> {
+    if pid == 0 {
+        Ok(current())
+    } else {
+        task::find(pid as u32).ok_or(Errno::ESRCH)
+    }
+}
+
+pub fn setpgid(a: Args) -> KResult<isize> {
+    let task = target(a[0])?;
+    let pgid = if a[1] == 0 { task.pid } else { a[1] as u32 };
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    task.pgid.store(pgid, Ordering::Relaxed);
+    Ok(0)
+}
+
+pub fn getpgid(a: Args) -> KResult<isize> {
+    Ok(target(a[0])?.pgid.load(Ordering::Relaxed) as isize)
+}
+
+pub fn getpgrp() -> KResult<isize> {
+    Ok(current().pgid.load(Ordering::Relaxed) as isize)
+}
+
+pub fn getsid(a: Args) -> KResult<isize> {
+    Ok(target(a[0])?.sid.load(Ordering::Relaxed) as isize)
+}
+
+pub fn setsid() -> KResult<isize> {
+    let task = current();
+    if task.pgid.load(Ordering::Relaxed) == task.pid {
+        return Err(Errno::EPERM);
+    }
+    task.sid.store(task.pid, Ordering::Relaxed);
+    task.pgid.store(task.pid, Ordering::Relaxed);
+    Ok(task.pid as isize)
+}

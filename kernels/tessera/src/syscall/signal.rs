@@ -1,0 +1,176 @@
+//! Signal syscalls.
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::trap::TrapFrame;
+
+use super::Args;
+use crate::process::signal::{self as sig, NSIG, SIGKILL, SIGSTOP, SigAction};
+use crate::process::{current, sched, task};
+use crate::user;
+
+fn valid(signal: u64) -> KResult<u32> {
+    if (1..=u64::from(NSIG)).contains(&signal) {
+        Ok(signal as u32)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+pub fn rt_sigaction(a: Args) -> KResult<isize> {
+    let (signal, new, old, size) = (valid(a[0])?, a[1], a[2], a[3]);
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let new = if new != 0 {
+        let mut b = [0u8; 32];
+        user::read_into(new, &mut b)?;
+        Some(SigAction::from_bytes(&b))
+    } else {
+        None
+    };
+    if new.is_some() && (signal == SIGKILL || signal == SIGSTOP) {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    let previous = {
+        let mut state = task.signals.lock();
+        let previous = state.actions[signal as usize - 1];
+        if let Some(action) = new {
+            state.actions[signal as usize - 1] = action;
+            // Setting SIG_IGN discards a pending instance (POSIX).
+            if action.handler == sig::SIG_IGN {
+                state.pending &= !sig::bit(signal);
+            }
+        }
+        previous
+    };
+    if old != 0 {
+        user::write_bytes(old, &previous.to_bytes())?;
+    }
+    Ok(0)
+}
+
+pub fn rt_sigprocmask(a: Args) -> KResult<isize> {
+    const SIG_BLOCK: u64 = 0;
+    const SIG_UNBLOCK: u64 = 1;
+    const SIG_SETMASK: u64 = 2;
+    let (how, set, old, size) = (a[0], a[1], a[2], a[3]);
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    let previous = task.signals.lock().blocked;
+    if set != 0 {
+        let set = user::read_u64(set)? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
+        let mut state = task.signals.lock();
+        state.blocked = match how {
+            SIG_BLOCK => state.blocked | set,
+            SIG_UNBLOCK => state.blocked & !set,
+            SIG_SETMASK => set,
+            _ => return Err(Errno::EINVAL),
+        };
+    }
+    if old != 0 {
+        user::write_u64(old, previous)?;
+    }
+    Ok(0)
+}
+
+pub fn rt_sigreturn(frame: &mut TrapFrame) -> KResult<isize> {
+    let task = current();
+    if sig::sigreturn(&task, frame).is_err() {
+        crate::process::exit::exit_task(task, sig::SIGSEGV as i32 | 0x80);
+    }
+    // rax is the restored register, not a result.
+    Ok(frame.rax as isize)
+}
+
+pub fn rt_sigpending(a: Args) -> KResult<isize> {
+    let task = current();
+    let state = task.signals.lock();
+    let pending = state.pending & state.blocked;
+    drop(state);
+    user::write_u64(a[0], pending)?;
+    Ok(0)
+}
+
+/// rt_sigsuspend: waits with a temporary mask until a signal is delivered; always EINTR.
+pub fn rt_sigsuspend(a: Args) -> KResult<isize> {
+    if a[1] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = user::read_u64(a[0])?;
+    let task = current();
+    {
+        let mut state = task.signals.lock();
+        state.saved_mask = Some(state.blocked);
+        state.blocked = mask & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
+    }
+    let queue = sched::WaitQueue::new();
+    let _ = queue.wait_until(true, || None::<()>);
+    // Restored by the handler's frame (saved_mask); if no handler ran, restore here.
+    let mut state = task.signals.lock();
+    if !sig::has_deliverable_locked(&state)
+        && let Some(saved) = state.saved_mask.take()
+    {
+        state.blocked = saved;
+    }
+    Err(Errno::EINTR)
+}
+
+pub fn sigaltstack(a: Args) -> KResult<isize> {
+    // No alternate stacks: report "disabled" (SS_DISABLE) for the old one.
+    if a[1] != 0 {
+        user::write_bytes(a[1], &[0u8; 24])?;
+        user::write_u32(a[1] + 8, 2)?;
+    }
+    Ok(0)
+}
+
+pub fn kill(a: Args) -> KResult<isize> {
+    let (pid, signal) = (a[0] as i32, a[1]);
+    if signal > u64::from(NSIG) {
+        return Err(Errno::EINVAL);
+    }
+    let me = current();
+    let targets: alloc::vec::Vec<_> = match pid {
+        p if p > 0 => alloc::vec![task::find(p as u32).ok_or(Errno::ESRCH)?],
+        0 => group(me.pgid.load(core::sync::atomic::Ordering::Relaxed)),
+        -1 => task::all()
+            .into_iter()
+            .filter(|t| t.pid != 1 && t.pid != me.pid)
+            .collect(),
+        p => group((-p) as u32),
+    };
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    for target in targets {
+        if target.state() != crate::process::task::TaskState::Zombie {
+            sig::send(&target, signal as u32);
+        }
+    }
+    Ok(0)
+}
+
+/// Live members of a process group.
+pub fn group(pgid: u32) -> alloc::vec::Vec<alloc::sync::Arc<task::Task>> {
+    task::all()
+        .into_iter()
+        .filter(|t| t.pgid.load(core::sync::atomic::Ordering::Relaxed) == pgid)
+        .collect()
+}
+
+pub fn tkill(a: Args) -> KResult<isize> {
+    if (a[0] as i64) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    kill([a[0], a[1], 0, 0, 0, 0])
+}
+
+pub fn tgkill(a: Args) -> KResult<isize> {
+    if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    kill([a[1], a[2], 0, 0, 0, 0])
+}

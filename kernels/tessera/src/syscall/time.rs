@@ -1,0 +1,121 @@
+//! Time syscalls. All clocks read the TSC-based monotonic clock; the realtime clock starts at
+//! a fixed epoch offset (there is no RTC driver yet).
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::clock;
+
+use super::Args;
+use crate::process::sched;
+use crate::user;
+
+/// Realtime at boot: 2026-01-01T00:00:00Z (no RTC is read).
+const BOOT_EPOCH_SECS: u64 = 1_767_225_600;
+
+const CLOCK_REALTIME: u64 = 0;
+const CLOCK_MONOTONIC: u64 = 1;
+
+fn now(clock_id: u64) -> KResult<u64> {
+    let ns = clock::now_ns();
+    match clock_id {
+        CLOCK_REALTIME | 8 | 11 => Ok(ns + BOOT_EPOCH_SECS * 1_000_000_000),
+        CLOCK_MONOTONIC | 2 | 3 | 4 | 5 | 6 | 7 | 9 => Ok(ns),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn timespec(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+    b[8..].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
+    b
+}
+
+/// A user timespec in ns; EINVAL for nsec out of range or negative seconds.
+fn read_timespec(addr: u64) -> KResult<u64> {
+    let mut b = [0u8; 16];
+    user::read_into(addr, &mut b)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
+    let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec as u64))
+}
+
+pub fn clock_gettime(a: Args) -> KResult<isize> {
+    let ns = now(a[0])?;
+    user::write_bytes(a[1], &timespec(ns))?;
+    Ok(0)
+}
+
+pub fn clock_getres(a: Args) -> KResult<isize> {
+    now(a[0])?;
+    if a[1] != 0 {
+        user::write_bytes(a[1], &timespec(1))?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(a: Args) -> KResult<isize> {
+    if a[0] != 0 {
+        let ns = now(CLOCK_REALTIME)?;
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+        b[8..].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
+        user::write_bytes(a[0], &b)?;
+    }
+    Ok(0)
+}
+
+pub fn time(a: Args) -> KResult<isize> {
+    let secs = now(CLOCK_REALTIME)? / 1_000_000_000;
+    if a[0] != 0 {
+        user::write_u64(a[0], secs)?;
+    }
+    Ok(secs as isize)
+}
+
+fn sleep(duration_ns: u64, remaining: u64) -> KResult<isize> {
+    let deadline = clock::now_ns().saturating_add(duration_ns);
+    match sched::sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            if remaining != 0 {
+                user::write_bytes(
+                    remaining,
+                    &timespec(deadline.saturating_sub(clock::now_ns())),
+                )?;
+            }
+            Err(e)
+        }
+    }
+}
+
+pub fn nanosleep(a: Args) -> KResult<isize> {
+    sleep(read_timespec(a[0])?, a[1])
+}
+
+pub fn clock_nanosleep(a: Args) -> KResult<isize> {
+    const TIMER_ABSTIME: u64 = 1;
+    let (clock_id, flags, req, rem) = (a[0], a[1], a[2], a[3]);
+    let start = now(clock_id)?;
+    let value = read_timespec(req)?;
+    let duration = if flags & TIMER_ABSTIME != 0 {
+        value.saturating_sub(start)
+    } else {
+        value
+    };
+    sleep(duration, if flags & TIMER_ABSTIME != 0 { 0 } else { rem })
+}
+
+pub fn sched_yield() -> KResult<isize> {
+    sched::schedule();
+    Ok(0)
+}
+
+pub fn alarm(_a: Args) -> KResult<isize> {
+    // No interval timers yet: report no previous alarm.
+    Ok(0)
+}

@@ -1,0 +1,121 @@
+//! Reading and writing user memory from syscalls, with Linux's errors (EFAULT, ENAMETOOLONG).
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use tessera_abi::{Errno, KResult};
+use tessera_platform::usercopy::{copy_from_user, copy_to_user, read_user_cstr};
+
+/// PATH_MAX: the longest path, with its NUL.
+pub const PATH_MAX: usize = 4096;
+
+pub fn read_bytes(addr: u64, len: usize) -> KResult<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    copy_from_user(&mut buf, addr).map_err(|_| Errno::EFAULT)?;
+    Ok(buf)
+}
+
+pub fn read_into(addr: u64, buf: &mut [u8]) -> KResult<()> {
+    copy_from_user(buf, addr).map_err(|_| Errno::EFAULT)
+}
+
+pub fn write_bytes(addr: u64, data: &[u8]) -> KResult<()> {
+    copy_to_user(addr, data).map_err(|_| Errno::EFAULT)
+}
+
+pub fn read_u64(addr: u64) -> KResult<u64> {
+    let mut b = [0u8; 8];
+    read_into(addr, &mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+pub fn read_u32(addr: u64) -> KResult<u32> {
+    let mut b = [0u8; 4];
+    read_into(addr, &mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
+pub fn write_u64(addr: u64, value: u64) -> KResult<()> {
+    write_bytes(addr, &value.to_le_bytes())
+}
+
+pub fn write_u32(addr: u64, value: u32) -> KResult<()> {
+    write_bytes(addr, &value.to_le_bytes())
+}
+
+/// A NUL-terminated string of at most `max` bytes (with the NUL), else `too_long`.
+pub fn read_cstr(addr: u64, max: usize, too_long: Errno) -> KResult<Vec<u8>> {
+    let mut buf = vec![0u8; max];
+    match read_user_cstr(addr, &mut buf) {
+        Ok(Some(len)) => {
+            buf.truncate(len);
+            Ok(buf)
+        }
+        Ok(None) => Err(too_long),
+        Err(_) => Err(Errno::EFAULT),
+    }
+}
+
+/// A path argument: EFAULT, ENAMETOOLONG (longer than PATH_MAX), ENOENT (empty).
+pub fn read_path(addr: u64) -> KResult<Vec<u8>> {
+    let path = read_cstr(addr, PATH_MAX, Errno::ENAMETOOLONG)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    Ok(path)
+}
+
+/// A NULL-terminated array of string pointers (argv, envp), limited like Linux (E2BIG).
+pub fn read_string_array(addr: u64) -> KResult<Vec<Vec<u8>>> {
+    let mut strings = Vec::new();
+    if addr == 0 {
+        return Ok(strings);
+    }
+    let mut total = 0usize;
+    for i in 0.. {
+        let ptr = read_u64(addr + i * 8)?;
+        if ptr == 0 {
+            break;
+        }
+        let s = read_cstr(ptr, 128 * 1024, Errno::E2BIG)?;
+        total += s.len() + 1 + 8;
+        if total > 2 * 1024 * 1024 {
+            return Err(Errno::E2BIG);
+        }
+        strings.push(s);
+    }
+    Ok(strings)
+}
+
+/// Little-endian field writer for ABI structs built in a byte buffer.
+pub struct StructWriter {
+    pub bytes: Vec<u8>,
+}
+
+impl StructWriter {
+    pub fn new(size: usize) -> Self {
+        StructWriter {
+            bytes: vec![0; size],
+        }
+    }
+
+    pub fn u64(&mut self, at: usize, v: u64) -> &mut Self {
+        self.bytes[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub fn u32(&mut self, at: usize, v: u32) -> &mut Self {
+        self.bytes[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub fn u16(&mut self, at: usize, v: u16) -> &mut Self {
+        self.bytes[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub fn bytes_at(&mut self, at: usize, data: &[u8]) -> &mut Self {
+        self.bytes[at..at + data.len()].copy_from_slice(data);
+        self
+    }
+}
