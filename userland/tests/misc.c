@@ -1,0 +1,181 @@
+/*
+ * misc: the system calls a libc and a shell make around everything else. uname,
+ * getrandom, clocks, user and group ids, sysinfo, resource limits (prlimit64), sched_yield,
+ * arch_prctl, ioctl on a non-terminal, and unknown system call numbers (ENOSYS).
+ */
+#include "check.h"
+
+#include <asm/prctl.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
+
+static void identity(void)
+{
+    struct utsname u;
+    CHECK_EQ("uname", uname(&u), 0);
+    CHECK_STR("uname sysname", u.sysname, "Linux");
+    CHECK_STR("uname machine", u.machine, "x86_64");
+    CHECK("uname release is set", u.release[0] != 0);
+    CHECK("uname version is set", u.version[0] != 0);
+    CHECK("uname nodename is NUL-terminated", memchr(u.nodename, 0, sizeof u.nodename) != NULL);
+
+    CHECK_EQ("getuid is root", getuid(), 0);
+    CHECK_EQ("geteuid is root", geteuid(), 0);
+    CHECK_EQ("getgid is root", getgid(), 0);
+    CHECK_EQ("getegid is root", getegid(), 0);
+    uid_t r, e, s;
+    CHECK_EQ("getresuid", getresuid(&r, &e, &s), 0);
+    CHECK("getresuid: all root", r == 0 && e == 0 && s == 0);
+    gid_t gr, ge, gs;
+    CHECK_EQ("getresgid", getresgid(&gr, &ge, &gs), 0);
+    CHECK("getresgid: all root", gr == 0 && ge == 0 && gs == 0);
+    CHECK("getgroups returns a count", getgroups(0, NULL) >= 0);
+}
+
+static void randomness(void)
+{
+    unsigned char a[32], b[32];
+    CHECK_EQ("getrandom fills the buffer", getrandom(a, sizeof a, 0), 32);
+    CHECK_EQ("getrandom again", getrandom(b, sizeof b, 0), 32);
+    CHECK("two getrandom calls differ", memcmp(a, b, sizeof a) != 0);
+    CHECK_EQ("getrandom GRND_NONBLOCK", getrandom(a, 16, GRND_NONBLOCK), 16);
+    CHECK_EQ("getrandom of 0 bytes", getrandom(a, 0, 0), 0);
+    CHECK_ERR("getrandom with unknown flags -> EINVAL", getrandom(a, 16, 0x100), EINVAL);
+    CHECK_ERR("getrandom into a bad pointer -> EFAULT", syscall(SYS_getrandom, (void *)1, 16, 0),
+              EFAULT);
+}
+
+static int before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
+}
+
+static void clocks(void)
+{
+    struct timespec prev, t;
+    int monotonic = 1, ranged = 1;
+    clock_gettime(CLOCK_MONOTONIC, &prev);
+    for (int i = 0; i < 1000; i++) {
+        if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t) != 0)
+            monotonic = 0;
+        monotonic &= before(prev, t);
+        ranged &= t.tv_nsec >= 0 && t.tv_nsec < 1000000000;
+        prev = t;
+    }
+    CHECK("CLOCK_MONOTONIC never goes backwards (1000 raw reads)", monotonic);
+    CHECK("tv_nsec is always below one second", ranged);
+    struct timespec real;
+    CHECK_EQ("CLOCK_REALTIME", clock_gettime(CLOCK_REALTIME, &real), 0);
+    CHECK("CLOCK_REALTIME is after 2020", real.tv_sec > 1577836800);
+    struct timeval tv;
+    CHECK_EQ("gettimeofday", gettimeofday(&tv, NULL), 0);
+    CHECK("gettimeofday agrees with CLOCK_REALTIME", tv.tv_sec - real.tv_sec <= 5);
+    CHECK("time agrees with CLOCK_REALTIME", time(NULL) - real.tv_sec <= 5);
+    CHECK_EQ("CLOCK_BOOTTIME", clock_gettime(CLOCK_BOOTTIME, &t), 0);
+    CHECK_EQ("CLOCK_PROCESS_CPUTIME_ID", clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t), 0);
+    CHECK_EQ("CLOCK_MONOTONIC_COARSE", clock_gettime(CLOCK_MONOTONIC_COARSE, &t), 0);
+    struct timespec res;
+    CHECK_EQ("clock_getres CLOCK_MONOTONIC", clock_getres(CLOCK_MONOTONIC, &res), 0);
+    CHECK("the resolution is between 1 ns and 10 ms",
+          res.tv_sec == 0 && res.tv_nsec >= 1 && res.tv_nsec <= 10000000);
+    CHECK_ERR("clock_gettime of an unknown clock -> EINVAL",
+              syscall(SYS_clock_gettime, 12345, &t), EINVAL);
+    CHECK_ERR("clock_getres of an unknown clock -> EINVAL", syscall(SYS_clock_getres, 12345, &t),
+              EINVAL);
+    struct timespec set = {0, 0};
+    CHECK_ERR("clock_settime of CLOCK_MONOTONIC -> EINVAL",
+              syscall(SYS_clock_settime, CLOCK_MONOTONIC, &set), EINVAL);
+}
+
+static void limits(void)
+{
+    struct rlimit old, now;
+    CHECK_EQ("prlimit64 get RLIMIT_NOFILE", prlimit(0, RLIMIT_NOFILE, NULL, &old), 0);
+    CHECK("RLIMIT_NOFILE soft <= hard", old.rlim_cur <= old.rlim_max);
+    CHECK("RLIMIT_NOFILE allows at least 64 files", old.rlim_cur >= 64);
+    struct rlimit low = {64, old.rlim_max};
+    CHECK_EQ("prlimit64 set RLIMIT_NOFILE soft to 64", prlimit(0, RLIMIT_NOFILE, &low, NULL), 0);
+    getrlimit(RLIMIT_NOFILE, &now);
+    CHECK_EQ("getrlimit reads back the new soft limit", now.rlim_cur, 64);
+    int last = -1, fd;
+    while ((fd = dup(0)) >= 0)
+        last = fd;
+    CHECK_ERR("dup beyond RLIMIT_NOFILE -> EMFILE", dup(0), EMFILE);
+    CHECK_EQ("the last fd allowed is limit - 1", last, 63);
+    CHECK_ERR("dup2 to an fd at the limit -> EBADF", dup2(0, 64), EBADF);
+    for (fd = 3; fd <= last; fd++)
+        close(fd);
+    CHECK_EQ("prlimit64 restores the old limit", prlimit(0, RLIMIT_NOFILE, &old, NULL), 0);
+    struct rlimit inverted = {old.rlim_max, old.rlim_max - 1};
+    CHECK_ERR("a soft limit above the hard limit -> EINVAL",
+              prlimit(0, RLIMIT_NOFILE, &inverted, NULL), EINVAL);
+    CHECK_ERR("prlimit64 of an unknown resource -> EINVAL",
+              syscall(SYS_prlimit64, 0, 1000, NULL, &now), EINVAL);
+    CHECK_ERR("prlimit64 of a missing process -> ESRCH",
+              syscall(SYS_prlimit64, 999999, RLIMIT_NOFILE, NULL, &now), ESRCH);
+    CHECK_EQ("getrlimit RLIMIT_STACK", getrlimit(RLIMIT_STACK, &now), 0);
+    CHECK("the stack limit is at least 1 MiB", now.rlim_cur >= 1024 * 1024);
+    CHECK_EQ("getrlimit RLIMIT_AS", getrlimit(RLIMIT_AS, &now), 0);
+    CHECK("RLIMIT_AS is unlimited", now.rlim_cur == RLIM_INFINITY);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit lim = {100, 100};
+        setrlimit(RLIMIT_NOFILE, &lim);
+        struct rlimit back = {100, 1000};
+        _exit(setrlimit(RLIMIT_NOFILE, &back) == 0 ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK_EQ("root may raise a hard limit it lowered", st, 0);
+}
+
+static void system_info(void)
+{
+    struct sysinfo si;
+    CHECK_EQ("sysinfo", sysinfo(&si), 0);
+    CHECK("sysinfo totalram is set", si.totalram > 0 && si.mem_unit > 0);
+    CHECK("sysinfo freeram <= totalram", si.freeram <= si.totalram);
+    CHECK("sysinfo counts at least one process", si.procs >= 1);
+    CHECK_ERR("sysinfo into a bad pointer -> EFAULT", syscall(SYS_sysinfo, (void *)1), EFAULT);
+    CHECK_EQ("sched_yield", sched_yield(), 0);
+    CHECK_ERR("an unknown system call number -> ENOSYS", syscall(1000), ENOSYS);
+    CHECK_ERR("a negative system call number -> ENOSYS", syscall(-1), ENOSYS);
+    unsigned long fs = 0;
+    CHECK_EQ("arch_prctl ARCH_GET_FS", syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+    CHECK("the thread pointer is set up by libc", fs != 0);
+    CHECK_ERR("arch_prctl with an unknown code -> EINVAL", syscall(SYS_arch_prctl, 0x9999, &fs),
+              EINVAL);
+    CHECK("set_tid_address returns the tid", syscall(SYS_set_tid_address, NULL) == getpid());
+    int p[2];
+    pipe(p);
+    struct termios t;
+    CHECK_ERR("tcgetattr (ioctl TCGETS) on a pipe -> ENOTTY", ioctl(p[0], TCGETS, &t), ENOTTY);
+    CHECK_ERR("ioctl on a bad fd -> EBADF", ioctl(1000, TCGETS, &t), EBADF);
+    int n = -1;
+    write(p[1], "abc", 3);
+    CHECK_EQ("ioctl FIONREAD on a pipe", ioctl(p[0], FIONREAD, &n), 0);
+    CHECK_EQ("FIONREAD counts the buffered bytes", n, 3);
+    close(p[0]);
+    close(p[1]);
+    CHECK_EQ("getpriority of this process", getpriority(PRIO_PROCESS, 0), 0);
+    CHECK_EQ("umask round trip", (umask(027), umask(022)), 027);
+}
+
+int main(void)
+{
+    identity();
+    randomness();
+    clocks();
+    limits();
+    system_info();
+    return check_exit();
+}

@@ -1,0 +1,152 @@
+/*
+ * runner: /init of the conformance initramfs. Runs every program in /tests in name order
+ * (fork + execve + wait4) and frames its output:
+ *
+ *     === <name>
+ *     ...what the program printed...
+ *     === <name> exit <code>            (or "exit signal <n>" when a signal killed it)
+ *     ...
+ *     === done
+ *
+ * then powers the machine off with reboot(RB_POWER_OFF) when it is process 1. `cargo xtask
+ * conform` compares what lies between the first "===" line and "=== done" across kernels,
+ * so anything else the runner says (a failed setup step) goes before the first "===".
+ *
+ * It prepares what the tests need itself: a console on fds 0-2, a tmpfs on /tmp (unless
+ * /tmp is already a mount of its own), proc on /proc. On a development host, run it as
+ * `runner DIR` (not as process 1) to run the programs in DIR; it exits 0 when all passed.
+ */
+#include "check.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+
+/* A test that runs longer than this is killed (SIGALRM survives execve). */
+#define TEST_SECONDS 120
+#define MAX_TESTS 64
+
+static void console(void)
+{
+    if (fcntl(1, F_GETFD) >= 0)
+        return;
+    int fd = open("/dev/console", O_RDWR);
+    if (fd < 0)
+        return; /* nowhere to report anything */
+    for (int i = 0; i < 3; i++)
+        if (fd != i)
+            dup2(fd, i);
+    if (fd > 2)
+        close(fd);
+}
+
+/* Whether `path` is the root of a mount: its device differs from its parent's. */
+static int mounted(const char *path, const char *parent)
+{
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+static void prepare(void)
+{
+    if (mkdir("/tmp", 01777) != 0 && errno != EEXIST)
+        say("runner: mkdir /tmp: %s", errno_name(errno));
+    if (!mounted("/tmp", "/") && mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777") != 0)
+        say("runner: mount tmpfs on /tmp: %s (the tests use /tmp as it is)", errno_name(errno));
+    if (mkdir("/proc", 0555) != 0 && errno != EEXIST)
+        say("runner: mkdir /proc: %s", errno_name(errno));
+    if (!mounted("/proc", "/") && mount("proc", "/proc", "proc", 0, NULL) != 0)
+        say("runner: mount proc on /proc: %s", errno_name(errno));
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The programs in `dir`, sorted: executable files, no dot files, not the runner itself. */
+static int list_tests(const char *dir, char **names)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        say("runner: cannot open %s: %s", dir, errno_name(errno));
+        return 0;
+    }
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && count < MAX_TESTS) {
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "runner") == 0)
+            continue;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+            continue;
+        names[count++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, count, sizeof names[0], by_name);
+    return count;
+}
+
+/* Runs one program and returns its raw wait status (-1 if it could not be started). */
+static int run(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char *argv[] = {path, NULL};
+        char *envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/", NULL};
+        signal(SIGALRM, SIG_DFL);
+        alarm(TEST_SECONDS);
+        execve(path, argv, envp);
+        say("runner: execve %s: %s", path, errno_name(errno));
+        _exit(127);
+    }
+    /* As process 1 the runner also inherits orphans; reap them on the way. */
+    for (;;) {
+        int status;
+        pid_t got = wait4(-1, &status, 0, NULL);
+        if (got == pid)
+            return status;
+        if (got < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int init = getpid() == 1;
+    const char *dir = !init && argc > 1 ? argv[1] : "/tests";
+    if (init) {
+        console();
+        prepare();
+    }
+    char *names[MAX_TESTS];
+    int count = list_tests(dir, names);
+    int failed = count == 0;
+    for (int i = 0; i < count; i++) {
+        say("=== %s", names[i]);
+        int status = run(dir, names[i]);
+        if (status == -1)
+            say("=== %s exit not-started", names[i]);
+        else if (WIFEXITED(status))
+            say("=== %s exit %d", names[i], WEXITSTATUS(status));
+        else
+            say("=== %s exit signal %d", names[i], WTERMSIG(status));
+        failed |= status != 0;
+    }
+    say("=== done");
+    if (!init)
+        return failed;
+    sync();
+    reboot(RB_POWER_OFF);
+    say("runner: reboot(RB_POWER_OFF): %s", errno_name(errno));
+    return 1;
+}
