@@ -201,7 +201,13 @@ mod tests {
         assert_eq!(makedev(4, 1), 0x401);
         assert_eq!(makedev(1, 3), 0x103);
         assert_eq!(makedev(259, 0x12345), 0x1231_0345);
-        for (ma, mi) in [(0, 0), (4095, 255), (4096, 256), (0xffff_ffff, 0xffff_ffff), (8, 17)] {
+        for (ma, mi) in [
+            (0, 0),
+            (4095, 255),
+            (4096, 256),
+            (0xffff_ffff, 0xffff_ffff),
+            (8, 17),
+        ] {
             let dev = makedev(ma, mi);
             assert_eq!((major(dev), minor(dev)), (ma, mi));
         }
@@ -209,7 +215,9 @@ mod tests {
 
     #[test]
     fn file_type_bits_are_disjoint_from_permissions() {
-        for t in [S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO] {
+        for t in [
+            S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO,
+        ] {
             assert_eq!(t & S_IFMT, t);
             assert_eq!(t & S_IALLUGO, 0);
         }

@@ -13,20 +13,9 @@ use tessera_sync::SpinLock;
 
 use super::stat::Stat;
 
-pub const O_ACCMODE: u32 = 3;
-pub const O_RDONLY: u32 = 0;
-pub const O_WRONLY: u32 = 1;
-pub const O_RDWR: u32 = 2;
-pub const O_CREAT: u32 = 0o100;
-pub const O_EXCL: u32 = 0o200;
-pub const O_NOCTTY: u32 = 0o400;
-pub const O_TRUNC: u32 = 0o1000;
-pub const O_APPEND: u32 = 0o2000;
-pub const O_NONBLOCK: u32 = 0o4000;
-pub const O_DIRECTORY: u32 = 0o200000;
-pub const O_NOFOLLOW: u32 = 0o400000;
-pub const O_CLOEXEC: u32 = 0o2000000;
-pub const O_PATH: u32 = 0o10000000;
+pub use tessera_abi::fs::{
+    O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+};
 
 /// poll(2) event bits.
 pub const POLLIN: u16 = 1;
@@ -243,14 +232,5 @@ impl FdTable {
 
     pub fn close_all(&mut self) {
         self.slots.clear();
-    }
-
-    /// Open fds, for /proc/self/fd-like listings and poll.
-    pub fn fds(&self) -> impl Iterator<Item = i32> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_some())
-            .map(|(fd, _)| fd as i32)
     }
 }

@@ -265,8 +265,10 @@ impl Inode for PidFile {
         };
         let rss = t.vm.lock().as_mut().map_or(0, |vm| vm.resident_pages());
         let text = match self.which {
+            // Fields as proc(5) lists them: tty_nr..cstime are zero (no accounting yet),
+            // priority 20, nice 0, one thread, then vsize and rss, and the rest zero.
             0 => format!(
-                "{} ({}) {} {} {} {} 0 0 0 0 0 0 0 0 0 0 20 0 1 0 0 {} {} 0\n",
+                "{} ({}) {} {} {} {} 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 0 {} {} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
                 t.pid,
                 name,
                 state,

@@ -280,13 +280,6 @@ pub fn sleep_until(deadline_ns: u64) -> KResult<()> {
     }
 }
 
-/// Blocks the current task until woken by [`wake`] (for exit paths and vfork).
-pub fn block_current() {
-    let task = super::current();
-    *task.state.lock() = TaskState::Blocked;
-    schedule();
-}
-
 /// Marks the current task a zombie and switches away for good.
 pub fn exit_current() -> ! {
     let task = super::current();

@@ -421,11 +421,6 @@ impl Vm {
         Ok(())
     }
 
-    /// Every area, for /proc and debugging.
-    pub fn areas(&self) -> impl Iterator<Item = &Vma> {
-        self.areas.values()
-    }
-
     /// Resident pages (mapped frames).
     pub fn resident_pages(&mut self) -> usize {
         self.table.mapped_pages(0, USER_END).len()

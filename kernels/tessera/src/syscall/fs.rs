@@ -15,11 +15,12 @@ use crate::fs::{self as kfs, DentryRef, OpenFile, vfs};
 use crate::process::{current, sched};
 use crate::user;
 
-const AT_FDCWD: i32 = -100;
-const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
-const AT_REMOVEDIR: u64 = 0x200;
-const AT_SYMLINK_FOLLOW: u64 = 0x400;
-const AT_EMPTY_PATH: u64 = 0x1000;
+use tessera_abi::fs::{AT_FDCWD, RENAME_NOREPLACE, SEEK_CUR, SEEK_END, SEEK_SET};
+
+const AT_SYMLINK_NOFOLLOW: u64 = tessera_abi::fs::AT_SYMLINK_NOFOLLOW as u64;
+const AT_REMOVEDIR: u64 = tessera_abi::fs::AT_REMOVEDIR as u64;
+const AT_SYMLINK_FOLLOW: u64 = tessera_abi::fs::AT_SYMLINK_FOLLOW as u64;
+const AT_EMPTY_PATH: u64 = tessera_abi::fs::AT_EMPTY_PATH as u64;
 /// Largest single read or write, as Linux (MAX_RW_COUNT).
 const MAX_RW: usize = 0x7fff_f000;
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -172,15 +173,12 @@ pub fn writev(a: Args) -> KResult<isize> {
 }
 
 pub fn lseek(a: Args) -> KResult<isize> {
-    const SEEK_SET: u64 = 0;
-    const SEEK_CUR: u64 = 1;
-    const SEEK_END: u64 = 2;
     let f = file(a[0])?;
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
     let mut offset = f.offset.lock();
-    let base = match a[2] {
+    let base = match a[2] as u32 {
         SEEK_SET => 0,
         SEEK_CUR => *offset as i64,
         SEEK_END => f.ops.size() as i64,
@@ -668,8 +666,7 @@ pub fn rename(a: Args) -> KResult<isize> {
 }
 
 pub fn renameat(a: Args) -> KResult<isize> {
-    const RENAME_NOREPLACE: u64 = 1;
-    if a[4] & !RENAME_NOREPLACE != 0 {
+    if a[4] & !u64::from(RENAME_NOREPLACE) != 0 {
         return Err(Errno::EINVAL);
     }
     let old = user::read_path(a[1])?;
@@ -683,7 +680,7 @@ pub fn renameat(a: Args) -> KResult<isize> {
             &new_start,
             &new,
             &root,
-            a[4] & RENAME_NOREPLACE != 0,
+            a[4] & u64::from(RENAME_NOREPLACE) != 0,
         )
         .map(|()| 0)
 }
@@ -951,4 +948,51 @@ pub fn select(a: Args) -> KResult<isize> {
 
 pub fn pselect6(a: Args) -> KResult<isize> {
     do_select(a[0], [a[1], a[2], a[3]], timespec_deadline(a[4])?)
+}
+
+/// sendfile: copies between two files through a kernel buffer.
+pub fn sendfile(a: Args) -> KResult<isize> {
+    let (out, input) = (file(a[0])?, file(a[1])?);
+    if !out.writable() || !input.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut offset = if a[2] != 0 {
+        Some(user::read_u64(a[2])?)
+    } else {
+        None
+    };
+    let count = (a[3] as usize).min(MAX_RW);
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut total = 0;
+    while total < count {
+        let want = (count - total).min(buf.len());
+        let n = match offset {
+            Some(at) => input.read_at(at, &mut buf[..want]),
+            None => input.read(&mut buf[..want]),
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let written = match out.write(&buf[..n]) {
+            Ok(w) => w,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += written;
+        if let Some(at) = offset.as_mut() {
+            *at += written as u64;
+        }
+        if written < n {
+            break;
+        }
+    }
+    if let (Some(at), true) = (offset, a[2] != 0) {
+        user::write_u64(a[2], at)?;
+    }
+    Ok(total as isize)
 }

@@ -120,6 +120,7 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         33 => fs::dup2(a),
         35 => time::nanosleep(a),
         37 => time::alarm(a),
+        40 => fs::sendfile(a),
         39 => process::getpid(),
         56 => process::clone(a, frame),
         57 => process::fork(frame),
