@@ -25,11 +25,28 @@ bitflags::bitflags! {
         const COW = 1 << 9;
         /// Software bit: the page is shared (MAP_SHARED), never copied on write.
         const SHARED = 1 << 10;
+        /// Software bit: PROT_NONE. x86 cannot forbid reads of a present page, so such a
+        /// page is kept not-present (the frame stays recorded in the entry) until its
+        /// protection changes.
+        const NO_ACCESS = 1 << 11;
         const NO_EXECUTE = 1 << 63;
     }
 }
 
 const PRESENT: u64 = 1;
+/// An entry that holds a frame: present, or parked by NO_ACCESS.
+fn holds_frame(entry: u64) -> bool {
+    entry & PRESENT != 0 || entry & PageFlags::NO_ACCESS.bits() != 0
+}
+
+fn leaf_value(pfn: Pfn, flags: PageFlags) -> u64 {
+    let present = if flags.contains(PageFlags::NO_ACCESS) {
+        0
+    } else {
+        PRESENT
+    };
+    (pfn * PAGE_SIZE) as u64 | present | USER | (flags.bits() & FLAG_MASK)
+}
 const USER: u64 = 1 << 2;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 const FLAG_MASK: u64 = PageFlags::all().bits();
@@ -159,9 +176,8 @@ impl PageTable {
         frames: &dyn FrameSource,
     ) -> Result<(), MapError> {
         let leaf = self.leaf(va, Some(frames))?.expect("created");
-        let value = (pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK);
         // SAFETY: leaf points into a page table this PageTable owns (see read_entry).
-        let old = unsafe { leaf.replace(value) };
+        let old = unsafe { leaf.replace(leaf_value(pfn, flags)) };
         if old & PRESENT != 0 && self.is_active() {
             flush(va);
         }
@@ -173,7 +189,7 @@ impl PageTable {
         let leaf = self.leaf(va, None).ok()??;
         // SAFETY: as in map().
         let old = unsafe { leaf.replace(0) };
-        if old & PRESENT == 0 {
+        if !holds_frame(old) {
             return None;
         }
         if self.is_active() {
@@ -240,6 +256,14 @@ impl PageTable {
                 continue;
             }
             let entry = read_entry(table, index);
+            if level == 3 && holds_frame(entry) {
+                out.push((
+                    va,
+                    ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn,
+                    PageFlags::from_bits_truncate(entry),
+                ));
+                continue;
+            }
             if entry & PRESENT == 0 {
                 continue;
             }

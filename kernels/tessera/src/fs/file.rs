@@ -32,6 +32,19 @@ pub trait FileOps: Send + Sync {
     fn read(&self, offset: u64, buf: &mut [u8], nonblock: bool) -> KResult<usize>;
     /// Writes at `offset` (ignored by streams); may block unless `nonblock`.
     fn write(&self, offset: u64, buf: &[u8], nonblock: bool) -> KResult<usize>;
+    /// Reads into user memory. The default goes through a kernel buffer; streams override it
+    /// to copy straight from their buffer, so that a bad user pointer consumes nothing.
+    fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        let mut buf = alloc::vec![0u8; len.min(USER_CHUNK)];
+        let n = self.read(offset, &mut buf, nonblock)?;
+        crate::user::write_bytes(addr, &buf[..n])?;
+        Ok(n)
+    }
+    /// Writes from user memory (default: through a kernel buffer, one chunk).
+    fn write_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        let buf = crate::user::read_bytes(addr, len.min(USER_CHUNK))?;
+        self.write(offset, &buf, nonblock)
+    }
     fn stat(&self) -> KResult<Stat>;
     /// Whether lseek and pread/pwrite make sense (regular files, directories, block devices).
     fn seekable(&self) -> bool {
@@ -65,6 +78,9 @@ pub trait FileOps: Send + Sync {
     fn release(&self) {}
 }
 
+/// The most bytes one default read_user/write_user step moves through the kernel.
+pub const USER_CHUNK: usize = 64 * 1024;
+
 /// An open file description.
 pub struct OpenFile {
     pub ops: Arc<dyn FileOps>,
@@ -96,6 +112,38 @@ impl OpenFile {
 
     fn nonblock(&self) -> bool {
         self.flags() & O_NONBLOCK != 0
+    }
+
+    /// read(2) into user memory: at the file offset, advancing it only by what reached the
+    /// user (a fault consumes nothing).
+    pub fn read_user(&self, addr: u64, len: usize) -> KResult<usize> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return self.ops.read_user(0, addr, len, self.nonblock());
+        }
+        let mut offset = self.offset.lock();
+        let n = self.ops.read_user(*offset, addr, len, self.nonblock())?;
+        *offset += n as u64;
+        Ok(n)
+    }
+
+    /// write(2) from user memory, one step (the caller loops for long writes).
+    pub fn write_user(&self, addr: u64, len: usize) -> KResult<usize> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return self.ops.write_user(0, addr, len, self.nonblock());
+        }
+        let mut offset = self.offset.lock();
+        if self.flags() & O_APPEND != 0 {
+            *offset = self.ops.size();
+        }
+        let n = self.ops.write_user(*offset, addr, len, self.nonblock())?;
+        *offset += n as u64;
+        Ok(n)
     }
 
     /// read(2): at the file offset, advancing it.
@@ -154,8 +202,10 @@ impl Drop for OpenFile {
     }
 }
 
-/// The most fds a process may have (RLIMIT_NOFILE).
-pub const MAX_FDS: usize = 1024;
+/// The hard ceiling of RLIMIT_NOFILE (Linux's nr_open is larger; this kernel keeps tables small).
+pub const MAX_FDS: usize = 4096;
+/// The default soft RLIMIT_NOFILE, as on Linux.
+pub const DEFAULT_FD_LIMIT: usize = 1024;
 
 #[derive(Clone)]
 struct Slot {
@@ -164,9 +214,20 @@ struct Slot {
 }
 
 /// A process's file descriptors.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
+    /// RLIMIT_NOFILE's soft limit: fds must be below it.
+    pub limit: usize,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        FdTable {
+            slots: Vec::new(),
+            limit: DEFAULT_FD_LIMIT,
+        }
+    }
 }
 
 impl FdTable {
@@ -181,7 +242,7 @@ impl FdTable {
 
     /// The lowest free fd at or above `min`.
     pub fn insert_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool) -> KResult<i32> {
-        let fd = (min..MAX_FDS)
+        let fd = (min..self.limit)
             .find(|&fd| self.slots.get(fd).is_none_or(|s| s.is_none()))
             .ok_or(Errno::EMFILE)?;
         self.set(fd, file, cloexec);

@@ -56,7 +56,7 @@ pub struct FsContext {
 
 /// The clock file systems stamp times with.
 pub fn now() -> Timespec {
-    let ns = tessera_platform::clock::now_ns() + 1_767_225_600 * 1_000_000_000;
+    let ns = crate::syscall::realtime_ns();
     Timespec {
         sec: (ns / 1_000_000_000) as i64,
         nsec: (ns % 1_000_000_000) as i64,

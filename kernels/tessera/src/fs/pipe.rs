@@ -86,20 +86,22 @@ pub fn open_fifo(dentry: &DentryRef, flags: u32) -> KResult<Arc<dyn FileOps>> {
     Ok(end)
 }
 
-impl FileOps for PipeEnd {
-    fn read(&self, _offset: u64, buf: &mut [u8], nonblock: bool) -> KResult<usize> {
+impl PipeEnd {
+    /// One read: `copy` moves bytes out of the ring (to a kernel buffer or straight to user
+    /// memory); blocks until data, EOF or a signal.
+    fn read_with(
+        &self,
+        nonblock: bool,
+        copy: &mut dyn FnMut(&[u8], usize) -> KResult<usize>,
+    ) -> KResult<usize> {
         if !self.reader {
             return Err(Errno::EBADF);
-        }
-        if buf.is_empty() {
-            return Ok(0);
         }
         let n = self.shared.readable.wait_until(true, || {
             let mut pipe = self.shared.pipe.lock();
             let mut done = 0;
             let result = pipe.try_read(&mut |chunk: &[u8]| {
-                let n = chunk.len().min(buf.len() - done);
-                buf[done..done + n].copy_from_slice(&chunk[..n]);
+                let n = copy(chunk, done)?;
                 done += n;
                 Ok(n)
             });
@@ -115,19 +117,24 @@ impl FileOps for PipeEnd {
         Ok(n)
     }
 
-    fn write(&self, _offset: u64, buf: &[u8], nonblock: bool) -> KResult<usize> {
+    /// A whole write (looping over partial steps for more than PIPE_BUF); `copy` fills ring
+    /// space from offset `done` of the source.
+    fn write_with(
+        &self,
+        len: usize,
+        nonblock: bool,
+        copy: &mut dyn FnMut(&mut [u8], usize) -> KResult<usize>,
+    ) -> KResult<usize> {
         if self.reader {
             return Err(Errno::EBADF);
         }
         let mut written = 0;
-        while written < buf.len() || buf.is_empty() {
-            let rest = &buf[written..];
+        while written < len || len == 0 {
             let step = self.shared.writable.wait_until(true, || {
                 let mut pipe = self.shared.pipe.lock();
-                let mut done = 0;
-                let result = pipe.try_write(rest.len(), &mut |room: &mut [u8]| {
-                    let n = room.len().min(rest.len() - done);
-                    room[..n].copy_from_slice(&rest[done..done + n]);
+                let mut done = written;
+                let result = pipe.try_write(len - written, &mut |room: &mut [u8]| {
+                    let n = copy(room, done)?;
                     done += n;
                     Ok(n)
                 });
@@ -143,7 +150,7 @@ impl FileOps for PipeEnd {
                 Ok(Ok(n)) => {
                     written += n;
                     self.shared.readable.wake_all();
-                    if buf.is_empty() {
+                    if len == 0 {
                         break;
                     }
                 }
@@ -162,6 +169,48 @@ impl FileOps for PipeEnd {
             }
         }
         Ok(written)
+    }
+}
+
+impl FileOps for PipeEnd {
+    fn read_user(&self, _offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        if len == 0 {
+            return Ok(0);
+        }
+        // Straight from the ring to user memory: one copy, and a fault consumes nothing.
+        self.read_with(nonblock, &mut |chunk, done| {
+            let n = chunk.len().min(len - done);
+            crate::user::write_bytes(addr + done as u64, &chunk[..n])?;
+            Ok(n)
+        })
+    }
+
+    fn write_user(&self, _offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        // Straight from user memory into the ring.
+        self.write_with(len, nonblock, &mut |room, done| {
+            let n = room.len().min(len - done);
+            crate::user::read_into(addr + done as u64, &mut room[..n])?;
+            Ok(n)
+        })
+    }
+
+    fn read(&self, _offset: u64, buf: &mut [u8], nonblock: bool) -> KResult<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.read_with(nonblock, &mut |chunk, done| {
+            let n = chunk.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&chunk[..n]);
+            Ok(n)
+        })
+    }
+
+    fn write(&self, _offset: u64, buf: &[u8], nonblock: bool) -> KResult<usize> {
+        self.write_with(buf.len(), nonblock, &mut |room, done| {
+            let n = room.len().min(buf.len() - done);
+            room[..n].copy_from_slice(&buf[done..done + n]);
+            Ok(n)
+        })
     }
 
     fn stat(&self) -> KResult<Stat> {

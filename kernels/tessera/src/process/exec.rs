@@ -106,7 +106,8 @@ fn load(
     let task = current();
     vm.activate();
     let old = task.vm.lock().replace(vm);
-    drop(old);
+    // A vfork child hands the parent's memory back; anyone else's old image goes away.
+    drop(task.end_vfork(old));
     let copied = (|| -> KResult<()> {
         for segment in &plan.segments {
             user::write_bytes(segment.start, segment.file_bytes(image))?;
@@ -143,9 +144,6 @@ fn load(
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =
         alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();
-    if task.in_vfork.swap(false, Ordering::Relaxed) {
-        task.vfork_done.wake_all();
-    }
     Ok(())
 }
 

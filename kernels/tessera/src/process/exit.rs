@@ -21,10 +21,8 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     // Release what the process holds: files, address space (after leaving it).
     task.files.lock().close_all();
     vm::activate_kernel();
-    drop(task.vm.lock().take());
-    if task.in_vfork.swap(false, Ordering::Relaxed) {
-        task.vfork_done.wake_all();
-    }
+    let own = task.vm.lock().take();
+    drop(task.end_vfork(own));
     // Orphans go to init, which reaps them.
     let orphans: Vec<Arc<Task>> = core::mem::take(&mut *task.children.lock());
     if !orphans.is_empty()

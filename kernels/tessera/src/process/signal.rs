@@ -160,7 +160,8 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore => continue,
                 Default_::Terminate => super::exit::exit_task(task.clone(), sig as i32),
-                Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32 | 0x80),
+                // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
+                Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32),
             },
             _ => {
                 if restart && action.flags & SA_RESTART != 0 {
@@ -169,7 +170,7 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
                 }
                 if setup_frame(task, frame, sig, action).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.
-                    super::exit::exit_task(task.clone(), SIGSEGV as i32 | 0x80);
+                    super::exit::exit_task(task.clone(), SIGSEGV as i32);
                 }
                 return;
             }

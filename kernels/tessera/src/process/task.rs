@@ -56,8 +56,26 @@ pub struct Task {
     /// Set by vfork until the child execs or exits.
     pub vfork_done: WaitQueue,
     pub in_vfork: AtomicBool,
+    /// A vfork child runs in its parent's address space, borrowed until exec or exit.
+    pub vfork_parent: SpinLock<Option<Arc<Task>>>,
     /// Deadline (clock ns) of a timed sleep, 0 if none.
     pub wake_at: AtomicU64,
+    /// Resource limits (soft, hard) by RLIMIT_* number.
+    pub rlimits: SpinLock<[(u64, u64); 16]>,
+}
+
+/// Linux's defaults: unlimited, but for the stack (8 MiB soft), core files (0) and open files
+/// (1024 soft).
+fn default_rlimits() -> [(u64, u64); 16] {
+    const INF: u64 = u64::MAX;
+    let mut limits = [(INF, INF); 16];
+    limits[3] = (super::vm::STACK_SIZE, INF);
+    limits[4] = (0, INF);
+    limits[7] = (
+        crate::fs::file::DEFAULT_FD_LIMIT as u64,
+        crate::fs::file::MAX_FDS as u64,
+    );
+    limits
 }
 
 /// Every task until it is reaped (strong references: a blocked task lives here).
@@ -90,7 +108,9 @@ impl Task {
             name: SpinLock::new(String::from(name)),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),
+            vfork_parent: SpinLock::new(None),
             wake_at: AtomicU64::new(0),
+            rlimits: SpinLock::new(default_rlimits()),
         });
         TASKS.lock().insert(pid, task.clone());
         Ok(task)
@@ -106,6 +126,23 @@ impl Task {
 
     pub fn ppid(&self) -> Pid {
         self.parent().map_or(0, |p| p.pid)
+    }
+
+    /// Ends a vfork: gives the borrowed address space back to the parent and wakes it.
+    /// `vm` is the address space the child was running in (its parent's).
+    pub fn end_vfork(&self, vm: Option<Vm>) -> Option<Vm> {
+        let parent = self.vfork_parent.lock().take();
+        let rest = match parent {
+            Some(parent) => {
+                *parent.vm.lock() = vm;
+                None
+            }
+            None => vm,
+        };
+        if self.in_vfork.swap(false, Ordering::Relaxed) {
+            self.vfork_done.wake_all();
+        }
+        rest
     }
 
     /// Forgets a reaped task: its slot and its entry in the task table.

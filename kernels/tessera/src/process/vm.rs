@@ -67,6 +67,9 @@ impl Vma {
         if self.shared {
             flags |= PageFlags::SHARED;
         }
+        if self.prot.is_empty() {
+            flags |= PageFlags::NO_ACCESS;
+        }
         flags
     }
 }
@@ -272,6 +275,7 @@ impl Vm {
                 self.break_cow(page, pfn, &vma)
             }
             Some(_) => Ok(()), // already resolved (e.g. a retried copy)
+
             None => self.fill(page, &vma),
         }
     }

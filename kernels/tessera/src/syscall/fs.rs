@@ -63,11 +63,7 @@ fn current_umask() -> u32 {
 
 pub fn read(a: Args) -> KResult<isize> {
     let f = file(a[0])?;
-    let len = (a[2] as usize).min(MAX_RW);
-    let mut buf = vec![0u8; len.min(CHUNK)];
-    let n = f.read(&mut buf)?;
-    user::write_bytes(a[1], &buf[..n])?;
-    Ok(n as isize)
+    Ok(f.read_user(a[1], (a[2] as usize).min(MAX_RW))? as isize)
 }
 
 pub fn write(a: Args) -> KResult<isize> {
@@ -75,12 +71,10 @@ pub fn write(a: Args) -> KResult<isize> {
     let len = (a[2] as usize).min(MAX_RW);
     let mut done = 0;
     while done < len || len == 0 {
-        let step = (len - done).min(CHUNK);
-        let buf = user::read_bytes(a[1] + done as u64, step)?;
-        match f.write(&buf) {
+        match f.write_user(a[1] + done as u64, len - done) {
             Ok(n) => {
                 done += n;
-                if n < step || len == 0 {
+                if n == 0 || len == 0 {
                     break;
                 }
             }
@@ -195,6 +189,14 @@ pub fn lseek(a: Args) -> KResult<isize> {
 // ---- opening and closing ----
 
 fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
+    const O_TMPFILE_BIT: u32 = 0o20000000;
+    if flags & O_TMPFILE_BIT != 0 {
+        // O_TMPFILE needs O_DIRECTORY and write access; unnamed files are not supported.
+        if flags & tessera_abi::fs::O_DIRECTORY == 0 || flags & O_ACCMODE == O_RDONLY {
+            return Err(Errno::EINVAL);
+        }
+        return Err(Errno::EOPNOTSUPP);
+    }
     let path = user::read_path(path_ptr)?;
     let (start, root) = at(dirfd, &path)?;
     let how = OpenHow::from_flags(flags, mode & 0o7777 & !current_umask());
@@ -243,7 +245,7 @@ fn dup_to(old: u64, new: u64, cloexec: bool) -> KResult<isize> {
     let task = current();
     let mut files = task.files.lock();
     let f = files.get(old as i32)?;
-    if new as usize >= MAX_FDS {
+    if new as usize >= files.limit {
         return Err(Errno::EBADF);
     }
     files.set(new as usize, f, cloexec);
@@ -275,13 +277,15 @@ pub fn fcntl(a: Args) -> KResult<isize> {
     const F_SETLK: u64 = 6;
     const F_SETLKW: u64 = 7;
     const F_DUPFD_CLOEXEC: u64 = 1030;
+    const F_SETPIPE_SZ: u64 = 1031;
+    const F_GETPIPE_SZ: u64 = 1032;
     const FD_CLOEXEC: u64 = 1;
     let task = current();
     let mut files = task.files.lock();
     let f = files.get(a[0] as i32)?;
     match a[1] {
         F_DUPFD | F_DUPFD_CLOEXEC => {
-            if a[2] as usize >= MAX_FDS {
+            if a[2] as usize >= files.limit {
                 return Err(Errno::EINVAL);
             }
             Ok(files.insert_from(a[2] as usize, f, a[1] == F_DUPFD_CLOEXEC)? as isize)
@@ -311,6 +315,10 @@ pub fn fcntl(a: Args) -> KResult<isize> {
             Ok(0)
         }
         F_SETLK | F_SETLKW => Ok(0),
+        // Pipes have a fixed 64 KiB ring; F_SETPIPE_SZ reports that size.
+        F_GETPIPE_SZ | F_SETPIPE_SZ if f.ops.stat()?.mode & S_IFMT == tessera_abi::fs::S_IFIFO => {
+            Ok(tessera_pipe::PIPE_CAPACITY as isize)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -430,6 +438,11 @@ pub fn fstat(a: Args) -> KResult<isize> {
 
 /// The stat of (dirfd, path, flags), with AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
 fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::Stat> {
+    const AT_NO_AUTOMOUNT: u64 = 0x800;
+    const AT_STATX_SYNC_TYPE: u64 = 0x6000;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let path = match user::read_path(path_ptr) {
         Err(Errno::ENOENT) if flags & AT_EMPTY_PATH != 0 => Vec::new(),
         other => other?,

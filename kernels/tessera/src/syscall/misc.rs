@@ -41,19 +41,14 @@ pub fn getgroups(_a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-const RLIMIT_STACK: u64 = 3;
 const RLIMIT_NOFILE: u64 = 7;
-const RLIM_INFINITY: u64 = u64::MAX;
+const RLIM_NLIMITS: u64 = 16;
 
-fn limit(resource: u64) -> KResult<(u64, u64)> {
-    match resource {
-        RLIMIT_STACK => Ok((crate::process::vm::STACK_SIZE, RLIM_INFINITY)),
-        RLIMIT_NOFILE => Ok((
-            crate::fs::file::MAX_FDS as u64,
-            crate::fs::file::MAX_FDS as u64,
-        )),
-        0..16 => Ok((RLIM_INFINITY, RLIM_INFINITY)),
-        _ => Err(Errno::EINVAL),
+fn check_resource(resource: u64) -> KResult<usize> {
+    if resource < RLIM_NLIMITS {
+        Ok(resource as usize)
+    } else {
+        Err(Errno::EINVAL)
     }
 }
 
@@ -63,23 +58,54 @@ fn write_limit(addr: u64, (cur, max): (u64, u64)) -> KResult<()> {
     user::write_bytes(addr, &w.bytes)
 }
 
+fn read_limit(addr: u64) -> KResult<(u64, u64)> {
+    let raw = user::read_bytes(addr, 16)?;
+    let cur = u64::from_le_bytes(raw[..8].try_into().expect("8"));
+    let max = u64::from_le_bytes(raw[8..].try_into().expect("8"));
+    Ok((cur, max))
+}
+
+/// Sets a limit of `task` (root may raise hard limits, up to what the kernel supports).
+fn set_limit(task: &crate::process::Task, resource: usize, (cur, max): (u64, u64)) -> KResult<()> {
+    if cur > max {
+        return Err(Errno::EINVAL);
+    }
+    if resource as u64 == RLIMIT_NOFILE {
+        if max > crate::fs::file::MAX_FDS as u64 {
+            return Err(Errno::EPERM);
+        }
+        task.files.lock().limit = cur as usize;
+    }
+    task.rlimits.lock()[resource] = (cur, max);
+    Ok(())
+}
+
 pub fn getrlimit(a: Args) -> KResult<isize> {
-    write_limit(a[1], limit(a[0])?)?;
+    let resource = check_resource(a[0])?;
+    let limit = current().rlimits.lock()[resource];
+    write_limit(a[1], limit)?;
     Ok(0)
 }
 
 pub fn setrlimit(a: Args) -> KResult<isize> {
-    limit(a[0])?;
+    let resource = check_resource(a[0])?;
+    set_limit(&current(), resource, read_limit(a[1])?)?;
     Ok(0)
 }
 
 pub fn prlimit64(a: Args) -> KResult<isize> {
-    if a[0] != 0 && a[0] != u64::from(current().pid) {
-        crate::process::task::find(a[0] as u32).ok_or(Errno::ESRCH)?;
+    let task = if a[0] == 0 {
+        current()
+    } else {
+        crate::process::task::find(a[0] as u32).ok_or(Errno::ESRCH)?
+    };
+    let resource = check_resource(a[1])?;
+    let old = task.rlimits.lock()[resource];
+    if a[2] != 0 {
+        set_limit(&task, resource, read_limit(a[2])?)?;
     }
-    let current_limit = limit(a[1])?;
     if a[3] != 0 {
-        write_limit(a[3], current_limit)?;
+        write_limit(a[3], old)?;
     }
     Ok(0)
 }
@@ -190,6 +216,14 @@ pub fn sched_getaffinity(a: Args) -> KResult<isize> {
 }
 
 pub fn getrandom(a: Args) -> KResult<isize> {
+    const GRND_NONBLOCK: u64 = 1;
+    const GRND_RANDOM: u64 = 2;
+    const GRND_INSECURE: u64 = 4;
+    if a[2] & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || a[2] & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
+    {
+        return Err(Errno::EINVAL);
+    }
     let len = (a[1] as usize).min(1 << 20);
     let mut buf = alloc::vec![0u8; len];
     crate::random::fill(&mut buf);
@@ -209,4 +243,19 @@ pub fn reboot(a: Args) -> KResult<isize> {
         RB_POWER_OFF | RB_HALT | RB_RESTART => crate::power_off(0),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// getpriority returns 20 - nice (the raw syscall's encoding); every task has nice 0.
+pub fn getpriority(a: Args) -> KResult<isize> {
+    if a[0] > 2 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(20)
+}
+
+pub fn setpriority(a: Args) -> KResult<isize> {
+    if a[0] > 2 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
 }

@@ -80,6 +80,11 @@ pub fn mprotect(a: Args) -> KResult<isize> {
     if addr % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
+    const PROT_GROWSDOWN: u64 = 0x0100_0000;
+    const PROT_GROWSUP: u64 = 0x0200_0000;
+    if prot_bits & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let prot = prot(prot_bits & 7)?;
     if len == 0 {
         return Ok(0);
@@ -103,6 +108,10 @@ pub fn madvise(a: Args) -> KResult<isize> {
     const MADV_DONTNEED: u64 = 4;
     let (addr, len, advice) = (a[0], a[1], a[2]);
     if addr % PAGE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let known = matches!(advice, 0..=4 | 8..=25 | 100 | 101);
+    if !known {
         return Err(Errno::EINVAL);
     }
     if advice == MADV_DONTNEED {

@@ -22,6 +22,8 @@ use tessera_sync::{IrqSave, SpinLock};
 
 use crate::process::{sched, signal as sig};
 
+pub use time::realtime_ns;
+
 /// The arguments of a syscall (rdi, rsi, rdx, r10, r8, r9).
 pub type Args = [u64; 6];
 
@@ -118,6 +120,7 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         28 => mm::madvise(a),
         32 => fs::dup(a),
         33 => fs::dup2(a),
+        34 => signal::pause(),
         35 => time::nanosleep(a),
         37 => time::alarm(a),
         40 => fs::sendfile(a),
@@ -167,6 +170,8 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         131 => signal::sigaltstack(a),
         132 => fs::utime(a),
         137 | 138 => misc::statfs(a),
+        140 => misc::getpriority(a),
+        141 => misc::setpriority(a),
         157 => misc::prctl(a),
         158 => misc::arch_prctl(a),
         160 => misc::setrlimit(a),
@@ -182,6 +187,7 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         204 => misc::sched_getaffinity(a),
         217 => fs::getdents64(a),
         218 => process::set_tid_address(a),
+        227 => time::clock_settime(a),
         228 => time::clock_gettime(a),
         229 => time::clock_getres(a),
         230 => time::clock_nanosleep(a),

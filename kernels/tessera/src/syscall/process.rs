@@ -34,11 +34,16 @@ const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
 /// A copy of the current process: copy-on-write memory, shared open files (dup'ed table),
 /// same signal actions and mask; the child returns 0 from the syscall.
-fn fork_task(frame: &TrapFrame) -> KResult<Arc<Task>> {
+/// With `share_vm` (vfork), the child borrows the parent's address space instead.
+fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
     let parent = current();
-    let vm = match parent.vm.lock().as_mut() {
-        Some(vm) => Some(vm.fork()?),
-        None => None,
+    let vm = if share_vm {
+        None
+    } else {
+        match parent.vm.lock().as_mut() {
+            Some(vm) => Some(vm.fork()?),
+            None => None,
+        }
     };
     let files = parent.files.lock().clone();
     let fs = parent.fs.lock().clone();
@@ -69,27 +74,37 @@ fn fork_task(frame: &TrapFrame) -> KResult<Arc<Task>> {
         .as_mut()
         .expect("a new task has a stack")
         .init_user_return(&child_frame, sched::context(child.slot));
+    if share_vm {
+        *child.vm.lock() = parent.vm.lock().take();
+        *child.vfork_parent.lock() = Some(parent.clone());
+        child.in_vfork.store(true, Ordering::Relaxed);
+    }
     parent.children.lock().push(child.clone());
     Ok(child)
 }
 
+/// Runs a vfork child and waits until it execs or exits (the parent's memory is the child's
+/// until then).
+fn run_vfork_child(child: Arc<Task>) {
+    sched::spawn(child.clone());
+    let _ = child.vfork_done.wait_until(false, || {
+        (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
+    });
+}
+
 pub fn fork(frame: &TrapFrame) -> KResult<isize> {
-    let child = fork_task(frame)?;
+    let child = fork_task(frame, false)?;
     let pid = child.pid;
     sched::spawn(child);
     Ok(pid as isize)
 }
 
-/// vfork: like fork (copy-on-write makes it cheap), but the parent waits until the child
-/// execs or exits, as programs that vfork expect.
+/// vfork: the child runs in the parent's memory while the parent waits, until the child
+/// execs or exits.
 pub fn vfork(frame: &TrapFrame) -> KResult<isize> {
-    let child = fork_task(frame)?;
+    let child = fork_task(frame, true)?;
     let pid = child.pid;
-    child.in_vfork.store(true, Ordering::Relaxed);
-    sched::spawn(child.clone());
-    let _ = child.vfork_done.wait_until(false, || {
-        (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
-    });
+    run_vfork_child(child);
     Ok(pid as isize)
 }
 
@@ -103,7 +118,10 @@ pub fn clone(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
     if stack != 0 {
         child_frame.rsp = stack;
     }
-    let child = fork_task(&child_frame)?;
+    let child = fork_task(
+        &child_frame,
+        flags & CLONE_VFORK != 0 && flags & CLONE_VM != 0,
+    )?;
     let pid = child.pid;
     if flags & CLONE_SETTLS != 0 {
         child.fs_base.store(tls, Ordering::Relaxed);
@@ -122,10 +140,7 @@ pub fn clone(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
     }
     if flags & CLONE_VFORK != 0 {
         child.in_vfork.store(true, Ordering::Relaxed);
-        sched::spawn(child.clone());
-        let _ = child.vfork_done.wait_until(false, || {
-            (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
-        });
+        run_vfork_child(child);
     } else {
         sched::spawn(child);
     }
@@ -227,11 +242,15 @@ fn target(pid: u64) -> KResult<Arc<Task>> {
 }
 
 pub fn setpgid(a: Args) -> KResult<isize> {
-    let task = target(a[0])?;
-    let pgid = if a[1] == 0 { task.pid } else { a[1] as u32 };
-    if (a[1] as i64) < 0 {
+    if (a[1] as i32) < 0 {
         return Err(Errno::EINVAL);
     }
+    let task = target(a[0])?;
+    let pgid = if a[1] as i32 == 0 {
+        task.pid
+    } else {
+        a[1] as u32
+    };
     task.pgid.store(pgid, Ordering::Relaxed);
     Ok(0)
 }

@@ -79,7 +79,7 @@ pub fn rt_sigprocmask(a: Args) -> KResult<isize> {
 pub fn rt_sigreturn(frame: &mut TrapFrame) -> KResult<isize> {
     let task = current();
     if sig::sigreturn(&task, frame).is_err() {
-        crate::process::exit::exit_task(task, sig::SIGSEGV as i32 | 0x80);
+        crate::process::exit::exit_task(task, sig::SIGSEGV as i32);
     }
     // rax is the restored register, not a result.
     Ok(frame.rax as isize)
@@ -173,4 +173,11 @@ pub fn tgkill(a: Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     kill([a[1], a[2], 0, 0, 0, 0])
+}
+
+/// pause: waits for a signal; always EINTR.
+pub fn pause() -> KResult<isize> {
+    let queue = sched::WaitQueue::new();
+    let _ = queue.wait_until(true, || None::<()>);
+    Err(Errno::EINTR)
 }

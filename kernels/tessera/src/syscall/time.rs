@@ -8,8 +8,10 @@ use super::Args;
 use crate::process::sched;
 use crate::user;
 
-/// Realtime at boot: 2026-01-01T00:00:00Z (no RTC is read).
+/// Realtime at boot: 2026-01-01T00:00:00Z (no RTC is read), moved by clock_settime.
 const BOOT_EPOCH_SECS: u64 = 1_767_225_600;
+static REALTIME_OFFSET_NS: core::sync::atomic::AtomicU64 =
+    core::sync::atomic::AtomicU64::new(BOOT_EPOCH_SECS * 1_000_000_000);
 
 const CLOCK_REALTIME: u64 = 0;
 const CLOCK_MONOTONIC: u64 = 1;
@@ -17,7 +19,9 @@ const CLOCK_MONOTONIC: u64 = 1;
 fn now(clock_id: u64) -> KResult<u64> {
     let ns = clock::now_ns();
     match clock_id {
-        CLOCK_REALTIME | 8 | 11 => Ok(ns + BOOT_EPOCH_SECS * 1_000_000_000),
+        CLOCK_REALTIME | 8 | 11 => {
+            Ok(ns + REALTIME_OFFSET_NS.load(core::sync::atomic::Ordering::Relaxed))
+        }
         CLOCK_MONOTONIC | 2 | 3 | 4 | 5 | 6 | 7 | 9 => Ok(ns),
         _ => Err(Errno::EINVAL),
     }
@@ -118,4 +122,21 @@ pub fn sched_yield() -> KResult<isize> {
 pub fn alarm(_a: Args) -> KResult<isize> {
     // No interval timers yet: report no previous alarm.
     Ok(0)
+}
+
+/// clock_settime: only CLOCK_REALTIME can be set (EINVAL for the others, as Linux).
+pub fn clock_settime(a: Args) -> KResult<isize> {
+    now(a[0])?;
+    if a[0] != CLOCK_REALTIME {
+        return Err(Errno::EINVAL);
+    }
+    let target = read_timespec(a[1])?;
+    let offset = target.saturating_sub(clock::now_ns());
+    REALTIME_OFFSET_NS.store(offset, core::sync::atomic::Ordering::Relaxed);
+    Ok(0)
+}
+
+/// Wall-clock time in ns since the epoch (file time stamps).
+pub fn realtime_ns() -> u64 {
+    clock::now_ns() + REALTIME_OFFSET_NS.load(core::sync::atomic::Ordering::Relaxed)
 }
