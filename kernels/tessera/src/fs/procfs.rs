@@ -262,6 +262,7 @@ impl Inode for PidFile {
             TaskState::Runnable => 'R',
             TaskState::Blocked => 'S',
             TaskState::Zombie => 'Z',
+            TaskState::Stopped => 'T',
         };
         let rss = t.vm.lock().as_mut().map_or(0, |vm| vm.resident_pages());
         let text = match self.which {

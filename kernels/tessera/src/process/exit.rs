@@ -39,11 +39,57 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     }
     *task.state.lock() = TaskState::Zombie;
     if let Some(parent) = task.parent() {
-        signal::send(&parent, SIGCHLD);
+        let killed = wait_status & 0x7f != 0;
+        let info = signal::SigInfo {
+            code: if killed { signal::CLD_KILLED } else { signal::CLD_EXITED },
+            pid: task.pid,
+            status: if killed { wait_status & 0x7f } else { (wait_status >> 8) & 0xff },
+            ..Default::default()
+        };
+        signal::send_info(&parent, SIGCHLD, info);
         parent.child_exited.wake_all();
     }
     drop(task);
     sched::exit_current();
+}
+
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
+
+/// Stops the current task (a stop signal's default action) until SIGCONT or SIGKILL; the
+/// parent hears of it (SIGCHLD unless SA_NOCLDSTOP, and wait4 with WUNTRACED).
+pub fn stop_current(task: &Arc<Task>, sig: u32) {
+    *task.job_report.lock() = Some(((sig as i32) << 8) | 0x7f);
+    *task.state.lock() = TaskState::Stopped;
+    notify_parent(task, CLD_STOPPED, sig as i32);
+    sched::schedule();
+}
+
+/// SIGCONT (or SIGKILL) for a stopped task: runnable again; wait4 with WCONTINUED hears of it.
+pub fn continue_task(task: &Arc<Task>) {
+    let was_stopped = {
+        let mut state = task.state.lock();
+        let stopped = *state == TaskState::Stopped;
+        if stopped {
+            *state = TaskState::Blocked;
+        }
+        stopped
+    };
+    if was_stopped {
+        *task.job_report.lock() = Some(0xffff);
+        sched::wake(task);
+        notify_parent(task, CLD_CONTINUED, signal::SIGCONT as i32);
+    }
+}
+
+fn notify_parent(task: &Arc<Task>, code: i32, status: i32) {
+    if let Some(parent) = task.parent() {
+        let nocldstop = parent.signals.lock().actions[SIGCHLD as usize - 1].flags & signal::SA_NOCLDSTOP != 0;
+        if !nocldstop {
+            signal::send_info(&parent, SIGCHLD, signal::SigInfo { code, pid: task.pid, status, ..Default::default() });
+        }
+        parent.child_exited.wake_all();
+    }
 }
 
 /// Which children wait4 accepts.
@@ -55,6 +101,8 @@ pub enum WaitFor {
 }
 
 pub const WNOHANG: u32 = 1;
+pub const WUNTRACED: u32 = 2;
+pub const WCONTINUED: u32 = 8;
 
 /// wait4: reaps a zombie child; returns (pid, wait status, user+system time in ticks).
 /// None with WNOHANG and no zombie yet.
@@ -69,13 +117,22 @@ pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<O
     }
     let reap = || {
         let mut children = parent.children.lock();
-        let index = children
-            .iter()
-            .position(|c| matches(c) && c.state() == TaskState::Zombie)?;
-        let child = children.remove(index);
-        drop(children);
-        child.unregister();
-        Some((child.pid, child.exit_status.load(Ordering::Relaxed)))
+        if let Some(index) = children.iter().position(|c| matches(c) && c.state() == TaskState::Zombie) {
+            let child = children.remove(index);
+            drop(children);
+            child.unregister();
+            return Some((child.pid, child.exit_status.load(Ordering::Relaxed)));
+        }
+        // Stops (WUNTRACED) and continues (WCONTINUED) are reported once each.
+        children.iter().filter(|c| matches(c)).find_map(|child| {
+            let mut report = child.job_report.lock();
+            let wanted = match *report {
+                Some(0xffff) => options & WCONTINUED != 0,
+                Some(_) => options & WUNTRACED != 0,
+                None => false,
+            };
+            if wanted { report.take().map(|status| (child.pid, status)) } else { None }
+        })
     };
     if options & WNOHANG != 0 {
         return Ok(reap());

@@ -187,6 +187,7 @@ pub fn on_tick(_ticks: u64) {
     for task in &due {
         wake(task);
     }
+    fire_real_timers(now);
     if TICKS_IN_SLICE.fetch_add(1, Ordering::Relaxed) + 1 >= TIME_SLICE_TICKS {
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
@@ -287,4 +288,41 @@ pub fn exit_current() -> ! {
     drop(task);
     schedule();
     unreachable!("a zombie was scheduled");
+}
+
+/// Tasks with an armed ITIMER_REAL (alarm, setitimer).
+static TIMERS: SpinLock<Vec<Weak<Task>>, IrqSave> = SpinLock::new(Vec::new());
+
+/// Arms (or with `deadline` 0, disarms) the current task's real-time timer; returns the
+/// previous (remaining ns, interval ns).
+pub fn set_real_timer(task: &Arc<Task>, deadline: u64, interval: u64) -> (u64, u64) {
+    let now = clock::now_ns();
+    let old = core::mem::replace(&mut *task.real_timer.lock(), (deadline, interval));
+    if deadline != 0 {
+        let mut timers = TIMERS.lock();
+        if !timers.iter().any(|t| t.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task))) {
+            timers.push(Arc::downgrade(task));
+        }
+    }
+    (if old.0 == 0 { 0 } else { old.0.saturating_sub(now).max(1) }, old.1)
+}
+
+fn fire_real_timers(now: u64) {
+    let mut fired = Vec::new();
+    TIMERS.lock().retain(|weak| {
+        let Some(task) = weak.upgrade() else { return false };
+        let mut timer = task.real_timer.lock();
+        if timer.0 == 0 {
+            return false;
+        }
+        if timer.0 <= now {
+            timer.0 = if timer.1 == 0 { 0 } else { now + timer.1 };
+            drop(timer);
+            fired.push(task);
+        }
+        true
+    });
+    for task in fired {
+        super::signal::send(&task, super::signal::SIGALRM);
+    }
 }

@@ -44,12 +44,67 @@ impl SigAction {
     }
 }
 
+/// Who sent a signal and why: what a SA_SIGINFO handler finds in its `siginfo_t`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigInfo {
+    pub code: i32,
+    pub pid: u32,
+    pub uid: u32,
+    /// SIGCHLD: the exit status or the signal.
+    pub status: i32,
+    /// Fault signals: the faulting address.
+    pub addr: u64,
+}
+
+/// si_code values.
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const SEGV_MAPERR: i32 = 1;
+pub const SEGV_ACCERR: i32 = 2;
+/// First real-time signal: these queue (every instance is delivered), the others merge.
+pub const SIGRTMIN: u32 = 32;
+
+impl SigInfo {
+    /// From kill/tkill by `pid`.
+    pub fn user(code: i32, pid: u32) -> Self {
+        SigInfo { code, pid, ..SigInfo::default() }
+    }
+
+    /// From the kernel itself (SIGPIPE, terminal signals).
+    pub fn kernel() -> Self {
+        SigInfo { code: SI_KERNEL, ..SigInfo::default() }
+    }
+
+    /// The 128-byte `siginfo_t`.
+    fn to_bytes(self, sig: u32) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        if matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0 {
+            b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+        } else {
+            b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+            b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+            b[24..28].copy_from_slice(&self.status.to_le_bytes());
+        }
+        b
+    }
+}
+
 /// A task's signal state.
 #[derive(Clone)]
 pub struct SignalState {
     pub actions: [SigAction; NSIG as usize],
     pub blocked: u64,
+    /// Pending signals (a bit each; real-time ones also sit in `queue`, once per instance).
     pub pending: u64,
+    /// siginfo of the pending standard signals (they merge: the first sender is kept).
+    info: [SigInfo; SIGRTMIN as usize],
+    /// Pending real-time signals, in arrival order.
+    queue: alloc::collections::VecDeque<(u32, SigInfo)>,
     /// The mask to restore after rt_sigsuspend's handler runs.
     pub saved_mask: Option<u64>,
 }
@@ -60,6 +115,8 @@ impl Default for SignalState {
             actions: [SigAction::default(); NSIG as usize],
             blocked: 0,
             pending: 0,
+            info: [SigInfo::default(); SIGRTMIN as usize],
+            queue: alloc::collections::VecDeque::new(),
             saved_mask: None,
         }
     }
@@ -77,13 +134,13 @@ enum Default_ {
     Terminate,
     CoreDump,
     Ignore,
+    Stop,
 }
 
 fn default_action(sig: u32) -> Default_ {
     match sig {
         SIGCHLD | SIGURG | SIGWINCH | SIGCONT => Default_::Ignore,
-        // Job control stops are not implemented: stopping signals are ignored (documented).
-        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Ignore,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Stop,
         SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
         | SIGSYS => Default_::CoreDump,
         _ => Default_::Terminate,
@@ -91,6 +148,43 @@ fn default_action(sig: u32) -> Default_ {
 }
 
 impl SignalState {
+    /// Makes `sig` pending with its sender's information.
+    pub fn post(&mut self, sig: u32, info: SigInfo) {
+        if sig >= SIGRTMIN {
+            self.queue.push_back((sig, info));
+        } else if self.pending & bit(sig) == 0 {
+            self.info[sig as usize] = info;
+        }
+        self.pending |= bit(sig);
+    }
+
+    /// Takes one instance of pending `sig`.
+    fn take(&mut self, sig: u32) -> SigInfo {
+        if sig >= SIGRTMIN {
+            let index = self.queue.iter().position(|(s, _)| *s == sig);
+            let info = index.and_then(|i| self.queue.remove(i)).map_or(SigInfo::default(), |(_, info)| info);
+            if !self.queue.iter().any(|(s, _)| *s == sig) {
+                self.pending &= !bit(sig);
+            }
+            info
+        } else {
+            self.pending &= !bit(sig);
+            self.info[sig as usize]
+        }
+    }
+
+    /// Drops every pending instance of `sig` (e.g. when its action becomes SIG_IGN).
+    pub fn discard(&mut self, sig: u32) {
+        self.pending &= !bit(sig);
+        self.queue.retain(|(s, _)| *s != sig);
+    }
+
+    /// Clears everything pending (a fork child starts with nothing pending).
+    pub fn clear_pending(&mut self) {
+        self.pending = 0;
+        self.queue.clear();
+    }
+
     /// What exec keeps: ignored signals stay ignored, handlers go back to default.
     pub fn reset_for_exec(&mut self) {
         for action in &mut self.actions {
@@ -112,17 +206,34 @@ impl SignalState {
     }
 }
 
-/// Sends `sig` to `task` (0 only checks that the task exists).
+/// Sends `sig` from the kernel to `task`.
 pub fn send(task: &Arc<Task>, sig: u32) {
+    send_info(task, sig, SigInfo::kernel());
+}
+
+/// Sends `sig` to `task` with its siginfo (0 only checks that the task exists).
+pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
     if sig == 0 || sig > NSIG {
         return;
+    }
+    // SIGCONT continues a stopped task (even if ignored or blocked) and cancels pending
+    // stops; a stop cancels a pending SIGCONT; SIGKILL also ends a stop.
+    if sig == SIGCONT || sig == SIGKILL {
+        let mut state = task.signals.lock();
+        for stop in [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU] {
+            state.discard(stop);
+        }
+        drop(state);
+        super::exit::continue_task(task);
+    } else if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+        task.signals.lock().discard(SIGCONT);
     }
     let wake = {
         let mut state = task.signals.lock();
         if state.ignored(sig) && sig != SIGKILL {
             return;
         }
-        state.pending |= bit(sig);
+        state.post(sig, info);
         state.deliverable() != 0
     };
     if wake {
@@ -142,33 +253,45 @@ pub fn has_deliverable(task: &Task) -> bool {
 
 /// Called before returning to user mode: runs the default action or sets up the handler of
 /// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
-/// and may be restarted if the handler asked for SA_RESTART.
+/// and may be restarted: transparently when no handler runs (the signal was ignored or
+/// stopped the task), or if the handler asked for SA_RESTART.
 pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
+    let restart_syscall = |frame: &mut TrapFrame| {
+        frame.rax = frame.error_code;
+        frame.rip -= 2;
+    };
     loop {
-        let (sig, action) = {
+        let (sig, action, info) = {
             let mut state = task.signals.lock();
             let ready = state.deliverable();
             if ready == 0 {
+                drop(state);
+                if restart {
+                    restart_syscall(frame);
+                }
                 return;
             }
             let sig = ready.trailing_zeros() + 1;
-            state.pending &= !bit(sig);
-            (sig, state.actions[sig as usize - 1])
+            let info = state.take(sig);
+            (sig, state.actions[sig as usize - 1], info)
         };
         match action.handler {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore => continue,
+                Default_::Stop => {
+                    super::exit::stop_current(task, sig);
+                    continue;
+                }
                 Default_::Terminate => super::exit::exit_task(task.clone(), sig as i32),
                 // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
                 Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32),
             },
             _ => {
                 if restart && action.flags & SA_RESTART != 0 {
-                    frame.rax = frame.error_code;
-                    frame.rip -= 2;
+                    restart_syscall(frame);
                 }
-                if setup_frame(task, frame, sig, action).is_err() {
+                if setup_frame(task, frame, sig, action, info).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.
                     super::exit::exit_task(task.clone(), SIGSEGV as i32);
                 }
@@ -219,6 +342,7 @@ fn setup_frame(
     frame: &mut TrapFrame,
     sig: u32,
     action: SigAction,
+    info: SigInfo,
 ) -> KResult<()> {
     // Below the red zone: the FPU image (64-aligned), then the frame, so that at handler
     // entry (rsp + 8) is 16-aligned, as after a call.
@@ -253,14 +377,14 @@ fn setup_frame(
     buf[mc + 150..mc + 152].copy_from_slice(&(frame.ss as u16).to_le_bytes());
     put(&mut buf, mc + 184, fp_at);
     put(&mut buf, 8 + 40 + SIGCONTEXT, old_mask);
-    let info = 8 + UCONTEXT;
-    buf[info..info + 4].copy_from_slice(&(sig as i32).to_le_bytes());
+    let info_at = 8 + UCONTEXT;
+    buf[info_at..info_at + SIGINFO].copy_from_slice(&info.to_bytes(sig));
     copy_to_user(frame_at, &buf).map_err(|_| Errno::EFAULT)?;
 
     frame.rsp = frame_at;
     frame.rip = action.handler;
     frame.rdi = u64::from(sig);
-    frame.rsi = frame_at + info as u64;
+    frame.rsi = frame_at + info_at as u64;
     frame.rdx = frame_at + 8;
     frame.rax = 0;
     frame.rflags &= !0x400; // DF clear for the handler, as the ABI requires

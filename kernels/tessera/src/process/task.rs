@@ -27,6 +27,8 @@ pub enum TaskState {
     Blocked,
     /// Exited; its parent has not reaped it yet.
     Zombie,
+    /// Stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU until SIGCONT.
+    Stopped,
 }
 
 /// One process.
@@ -60,6 +62,10 @@ pub struct Task {
     pub vfork_parent: SpinLock<Option<Arc<Task>>>,
     /// Deadline (clock ns) of a timed sleep, 0 if none.
     pub wake_at: AtomicU64,
+    /// ITIMER_REAL: (deadline in clock ns, 0 if off; interval in ns).
+    pub real_timer: SpinLock<(u64, u64), IrqSave>,
+    /// A stop or continue the parent has not collected with wait4 yet (its wait status).
+    pub job_report: SpinLock<Option<i32>, IrqSave>,
     /// Resource limits (soft, hard) by RLIMIT_* number.
     pub rlimits: SpinLock<[(u64, u64); 16]>,
 }
@@ -110,6 +116,8 @@ impl Task {
             in_vfork: AtomicBool::new(false),
             vfork_parent: SpinLock::new(None),
             wake_at: AtomicU64::new(0),
+            job_report: SpinLock::new(None),
+            real_timer: SpinLock::new((0, 0)),
             rlimits: SpinLock::new(default_rlimits()),
         });
         TASKS.lock().insert(pid, task.clone());

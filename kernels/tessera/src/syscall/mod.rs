@@ -122,7 +122,9 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         33 => fs::dup2(a),
         34 => signal::pause(),
         35 => time::nanosleep(a),
+        36 => time::getitimer(a),
         37 => time::alarm(a),
+        38 => time::setitimer(a),
         40 => fs::sendfile(a),
         39 => process::getpid(),
         56 => process::clone(a, frame),
@@ -225,17 +227,19 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
 /// A CPU exception in user mode: page faults may be demand paging; the rest are signals.
 fn user_exception(frame: &mut TrapFrame, cr2: u64) {
     let task = crate::process::current();
+    let mut info = sig::SigInfo { code: sig::SI_KERNEL, addr: frame.rip, ..Default::default() };
     let signal = match frame.vector {
         14 => {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
-            let result = task
-                .vm
-                .lock()
-                .as_mut()
-                .map(|vm| vm.handle_fault(cr2, write, exec));
+            let result = task.vm.lock().as_mut().map(|vm| vm.handle_fault(cr2, write, exec));
             match result {
                 Some(Ok(())) => return,
-                _ => sig::SIGSEGV,
+                _ => {
+                    let present = frame.error_code & 1 != 0;
+                    let code = if present { sig::SEGV_ACCERR } else { sig::SEGV_MAPERR };
+                    info = sig::SigInfo { code, addr: cr2, ..Default::default() };
+                    sig::SIGSEGV
+                }
             }
         }
         0 | 16 | 19 => sig::SIGFPE,
@@ -244,18 +248,18 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
         17 => sig::SIGBUS,
         _ => sig::SIGSEGV,
     };
-    force_signal(&task, signal);
+    force_signal(&task, signal, info);
 }
 
 /// A synchronous fault signal: blocked or ignored, it still kills (as on Linux).
-fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32) {
+fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32, info: sig::SigInfo) {
     let mut state = task.signals.lock();
     let action = &mut state.actions[signal as usize - 1];
     if action.handler == sig::SIG_IGN {
         action.handler = sig::SIG_DFL;
     }
     state.blocked &= !sig::bit(signal);
-    state.pending |= sig::bit(signal);
+    state.post(signal, info);
 }
 
 fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {

@@ -58,7 +58,7 @@ fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
     {
         let mut signals = child.signals.lock();
         *signals = parent.signals.lock().clone();
-        signals.pending = 0;
+        signals.clear_pending();
     }
     let mut fpu = tessera_platform::usermode::FpuState::default();
     fpu.save();

@@ -39,7 +39,7 @@ pub fn rt_sigaction(a: Args) -> KResult<isize> {
             state.actions[signal as usize - 1] = action;
             // Setting SIG_IGN discards a pending instance (POSIX).
             if action.handler == sig::SIG_IGN {
-                state.pending &= !sig::bit(signal);
+                state.discard(signal);
             }
         }
         previous
@@ -128,7 +128,10 @@ pub fn sigaltstack(a: Args) -> KResult<isize> {
 }
 
 pub fn kill(a: Args) -> KResult<isize> {
-    let (pid, signal) = (a[0] as i32, a[1]);
+    send_from_user(a[0] as i32, a[1], sig::SI_USER)
+}
+
+fn send_from_user(pid: i32, signal: u64, code: i32) -> KResult<isize> {
     if signal > u64::from(NSIG) {
         return Err(Errno::EINVAL);
     }
@@ -147,7 +150,7 @@ pub fn kill(a: Args) -> KResult<isize> {
     }
     for target in targets {
         if target.state() != crate::process::task::TaskState::Zombie {
-            sig::send(&target, signal as u32);
+            sig::send_info(&target, signal as u32, sig::SigInfo::user(code, me.pid));
         }
     }
     Ok(0)
@@ -165,14 +168,14 @@ pub fn tkill(a: Args) -> KResult<isize> {
     if (a[0] as i64) <= 0 {
         return Err(Errno::EINVAL);
     }
-    kill([a[0], a[1], 0, 0, 0, 0])
+    send_from_user(a[0] as i32, a[1], sig::SI_TKILL)
 }
 
 pub fn tgkill(a: Args) -> KResult<isize> {
     if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
         return Err(Errno::EINVAL);
     }
-    kill([a[1], a[2], 0, 0, 0, 0])
+    send_from_user(a[1] as i32, a[2], sig::SI_TKILL)
 }
 
 /// pause: waits for a signal; always EINTR.

@@ -119,8 +119,64 @@ pub fn sched_yield() -> KResult<isize> {
     Ok(0)
 }
 
-pub fn alarm(_a: Args) -> KResult<isize> {
-    // No interval timers yet: report no previous alarm.
+/// alarm: SIGALRM after `a[0]` seconds (0 cancels); returns the seconds left of the old one.
+pub fn alarm(a: Args) -> KResult<isize> {
+    let task = crate::process::current();
+    let deadline = if a[0] == 0 { 0 } else { clock::now_ns() + a[0] * 1_000_000_000 };
+    let (left, _) = sched::set_real_timer(&task, deadline, 0);
+    Ok(left.div_ceil(1_000_000_000) as isize)
+}
+
+fn timeval_ns(raw: &[u8]) -> KResult<u64> {
+    let sec = i64::from_le_bytes(raw[..8].try_into().expect("8"));
+    let usec = i64::from_le_bytes(raw[8..16].try_into().expect("8"));
+    if sec < 0 || !(0..1_000_000).contains(&usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+}
+
+fn itimerval(interval: u64, value: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (at, ns) in [(0, interval), (16, value)] {
+        b[at..at + 8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+        b[at + 8..at + 16].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
+    }
+    b
+}
+
+const ITIMER_REAL: u64 = 0;
+
+/// setitimer: ITIMER_REAL only (the virtual and profiling timers need CPU-time accounting).
+pub fn setitimer(a: Args) -> KResult<isize> {
+    if a[0] > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let new = if a[1] != 0 { Some(user::read_bytes(a[1], 32)?) } else { None };
+    let (interval, value) = match &new {
+        Some(raw) => (timeval_ns(&raw[..16])?, timeval_ns(&raw[16..])?),
+        None => (0, 0),
+    };
+    if a[0] != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let task = crate::process::current();
+    let deadline = if value == 0 { 0 } else { clock::now_ns() + value };
+    let (left, old_interval) = sched::set_real_timer(&task, deadline, interval);
+    if a[2] != 0 {
+        user::write_bytes(a[2], &itimerval(old_interval, left))?;
+    }
+    Ok(0)
+}
+
+pub fn getitimer(a: Args) -> KResult<isize> {
+    if a[0] > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let task = crate::process::current();
+    let (deadline, interval) = if a[0] == ITIMER_REAL { *task.real_timer.lock() } else { (0, 0) };
+    let left = if deadline == 0 { 0 } else { deadline.saturating_sub(clock::now_ns()).max(1) };
+    user::write_bytes(a[1], &itimerval(interval, left))?;
     Ok(0)
 }
 
