@@ -48,14 +48,18 @@ impl FileOps for InodeFile {
         if self.dentry.is_dir() {
             return Err(Errno::EISDIR);
         }
-        self.dentry.inode().read_at(offset, buf)
+        let n = self.dentry.inode().read_at(offset, buf)?;
+        super::pagecache::overlay_read(self.dentry.inode(), offset, &mut buf[..n]);
+        Ok(n)
     }
 
     fn write(&self, offset: u64, buf: &[u8], _nonblock: bool) -> KResult<usize> {
         if self.dentry.is_dir() {
             return Err(Errno::EISDIR);
         }
-        self.dentry.inode().write_at(offset, buf)
+        let n = self.dentry.inode().write_at(offset, buf)?;
+        super::pagecache::write_through(self.dentry.inode(), offset, &buf[..n]);
+        Ok(n)
     }
 
     fn stat(&self) -> KResult<Stat> {

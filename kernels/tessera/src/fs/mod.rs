@@ -5,6 +5,7 @@ pub mod console;
 mod devices;
 pub mod file;
 mod inode_file;
+pub mod pagecache;
 pub mod pipe;
 pub mod procfs;
 pub mod stat;

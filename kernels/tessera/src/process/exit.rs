@@ -41,9 +41,17 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     if let Some(parent) = task.parent() {
         let killed = wait_status & 0x7f != 0;
         let info = signal::SigInfo {
-            code: if killed { signal::CLD_KILLED } else { signal::CLD_EXITED },
+            code: if killed {
+                signal::CLD_KILLED
+            } else {
+                signal::CLD_EXITED
+            },
             pid: task.pid,
-            status: if killed { wait_status & 0x7f } else { (wait_status >> 8) & 0xff },
+            status: if killed {
+                wait_status & 0x7f
+            } else {
+                (wait_status >> 8) & 0xff
+            },
             ..Default::default()
         };
         signal::send_info(&parent, SIGCHLD, info);
@@ -84,9 +92,19 @@ pub fn continue_task(task: &Arc<Task>) {
 
 fn notify_parent(task: &Arc<Task>, code: i32, status: i32) {
     if let Some(parent) = task.parent() {
-        let nocldstop = parent.signals.lock().actions[SIGCHLD as usize - 1].flags & signal::SA_NOCLDSTOP != 0;
+        let nocldstop =
+            parent.signals.lock().actions[SIGCHLD as usize - 1].flags & signal::SA_NOCLDSTOP != 0;
         if !nocldstop {
-            signal::send_info(&parent, SIGCHLD, signal::SigInfo { code, pid: task.pid, status, ..Default::default() });
+            signal::send_info(
+                &parent,
+                SIGCHLD,
+                signal::SigInfo {
+                    code,
+                    pid: task.pid,
+                    status,
+                    ..Default::default()
+                },
+            );
         }
         parent.child_exited.wake_all();
     }
@@ -117,7 +135,10 @@ pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<O
     }
     let reap = || {
         let mut children = parent.children.lock();
-        if let Some(index) = children.iter().position(|c| matches(c) && c.state() == TaskState::Zombie) {
+        if let Some(index) = children
+            .iter()
+            .position(|c| matches(c) && c.state() == TaskState::Zombie)
+        {
             let child = children.remove(index);
             drop(children);
             child.unregister();
@@ -131,7 +152,11 @@ pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<O
                 Some(_) => options & WUNTRACED != 0,
                 None => false,
             };
-            if wanted { report.take().map(|status| (child.pid, status)) } else { None }
+            if wanted {
+                report.take().map(|status| (child.pid, status))
+            } else {
+                None
+            }
         })
     };
     if options & WNOHANG != 0 {

@@ -300,17 +300,29 @@ pub fn set_real_timer(task: &Arc<Task>, deadline: u64, interval: u64) -> (u64, u
     let old = core::mem::replace(&mut *task.real_timer.lock(), (deadline, interval));
     if deadline != 0 {
         let mut timers = TIMERS.lock();
-        if !timers.iter().any(|t| t.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task))) {
+        if !timers
+            .iter()
+            .any(|t| t.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task)))
+        {
             timers.push(Arc::downgrade(task));
         }
     }
-    (if old.0 == 0 { 0 } else { old.0.saturating_sub(now).max(1) }, old.1)
+    (
+        if old.0 == 0 {
+            0
+        } else {
+            old.0.saturating_sub(now).max(1)
+        },
+        old.1,
+    )
 }
 
 fn fire_real_timers(now: u64) {
     let mut fired = Vec::new();
     TIMERS.lock().retain(|weak| {
-        let Some(task) = weak.upgrade() else { return false };
+        let Some(task) = weak.upgrade() else {
+            return false;
+        };
         let mut timer = task.real_timer.lock();
         if timer.0 == 0 {
             return false;

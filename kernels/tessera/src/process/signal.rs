@@ -70,12 +70,19 @@ pub const SIGRTMIN: u32 = 32;
 impl SigInfo {
     /// From kill/tkill by `pid`.
     pub fn user(code: i32, pid: u32) -> Self {
-        SigInfo { code, pid, ..SigInfo::default() }
+        SigInfo {
+            code,
+            pid,
+            ..SigInfo::default()
+        }
     }
 
     /// From the kernel itself (SIGPIPE, terminal signals).
     pub fn kernel() -> Self {
-        SigInfo { code: SI_KERNEL, ..SigInfo::default() }
+        SigInfo {
+            code: SI_KERNEL,
+            ..SigInfo::default()
+        }
     }
 
     /// The 128-byte `siginfo_t`.
@@ -162,7 +169,9 @@ impl SignalState {
     fn take(&mut self, sig: u32) -> SigInfo {
         if sig >= SIGRTMIN {
             let index = self.queue.iter().position(|(s, _)| *s == sig);
-            let info = index.and_then(|i| self.queue.remove(i)).map_or(SigInfo::default(), |(_, info)| info);
+            let info = index
+                .and_then(|i| self.queue.remove(i))
+                .map_or(SigInfo::default(), |(_, info)| info);
             if !self.queue.iter().any(|(s, _)| *s == sig) {
                 self.pending &= !bit(sig);
             }

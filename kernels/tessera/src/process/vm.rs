@@ -209,13 +209,37 @@ impl Vm {
         }
         self.split_at(start);
         self.split_at(end);
+        self.release_pages(start, end);
         let doomed: Vec<u64> = self.areas.range(start..end).map(|(&s, _)| s).collect();
         for s in doomed {
             self.areas.remove(&s);
         }
+    }
+
+    /// The page-cache key of a shared file mapping's page at `va`.
+    fn shared_key(&self, va: u64) -> Option<(usize, u64)> {
+        let vma = self.find(va)?;
+        match (&vma.backing, vma.shared) {
+            (Backing::File { file, offset }, true) => {
+                let dentry = file.ops.dentry()?;
+                Some(crate::fs::pagecache::key(
+                    dentry.inode(),
+                    offset + (va - vma.start),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Unmaps and releases every page in [start, end) (areas stay as they are).
+    fn release_pages(&mut self, start: u64, end: u64) {
         for (va, _, _) in self.table.mapped_pages(start, end) {
+            let key = self.shared_key(va);
             if let Some((pfn, _)) = self.table.unmap(va) {
                 release_user_frame(pfn);
+            }
+            if let Some(key) = key {
+                crate::fs::pagecache::unmapped(key);
             }
         }
     }
@@ -223,11 +247,7 @@ impl Vm {
     /// madvise(MADV_DONTNEED): drops the pages of [start, start+len); the areas stay, so the
     /// next touch refills them (zeroes, or the file's bytes).
     pub fn discard(&mut self, start: u64, len: u64) {
-        for (va, _, _) in self.table.mapped_pages(start, start.saturating_add(len)) {
-            if let Some((pfn, _)) = self.table.unmap(va) {
-                release_user_frame(pfn);
-            }
-        }
+        self.release_pages(start, start.saturating_add(len));
     }
 
     /// mprotect.
@@ -281,6 +301,17 @@ impl Vm {
     }
 
     fn fill(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
+        if let (Backing::File { file, offset }, true) = (&vma.backing, vma.shared) {
+            // Shared file page: the page cache's frame, seen by every mapping and by read().
+            let dentry = file.ops.dentry().ok_or(FaultError::Segv)?;
+            let index = (offset + (page - vma.start)) / PAGE;
+            let pfn = crate::fs::pagecache::map_page(dentry.inode(), index)
+                .map_err(|_| FaultError::NoMemory)?;
+            return self
+                .table
+                .map(page, pfn, vma.flags(), frame_source())
+                .map_err(|_| FaultError::NoMemory);
+        }
         let pfn = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
         if let Backing::File { file, offset } = &vma.backing {
             let mut buf = alloc::vec![0u8; PAGE_SIZE];
@@ -433,11 +464,7 @@ impl Vm {
 
 impl Drop for Vm {
     fn drop(&mut self) {
-        for (va, _, _) in self.table.mapped_pages(0, USER_END) {
-            if let Some((pfn, _)) = self.table.unmap(va) {
-                release_user_frame(pfn);
-            }
-        }
+        self.release_pages(0, USER_END);
         self.table.destroy(frame_source());
     }
 }

@@ -49,8 +49,10 @@ pub fn mmap(a: Args) -> KResult<isize> {
                 Errno::ENODEV
             });
         }
-        if shared && prot.contains(Prot::WRITE) {
-            // Writable shared file mappings would need write-back: not supported.
+        if shared && prot.contains(Prot::WRITE) && !file.writable() {
+            return Err(Errno::EACCES);
+        }
+        if shared && file.ops.dentry().is_none() {
             return Err(Errno::ENODEV);
         }
         Backing::File { file, offset }

@@ -227,17 +227,33 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
 /// A CPU exception in user mode: page faults may be demand paging; the rest are signals.
 fn user_exception(frame: &mut TrapFrame, cr2: u64) {
     let task = crate::process::current();
-    let mut info = sig::SigInfo { code: sig::SI_KERNEL, addr: frame.rip, ..Default::default() };
+    let mut info = sig::SigInfo {
+        code: sig::SI_KERNEL,
+        addr: frame.rip,
+        ..Default::default()
+    };
     let signal = match frame.vector {
         14 => {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
-            let result = task.vm.lock().as_mut().map(|vm| vm.handle_fault(cr2, write, exec));
+            let result = task
+                .vm
+                .lock()
+                .as_mut()
+                .map(|vm| vm.handle_fault(cr2, write, exec));
             match result {
                 Some(Ok(())) => return,
                 _ => {
                     let present = frame.error_code & 1 != 0;
-                    let code = if present { sig::SEGV_ACCERR } else { sig::SEGV_MAPERR };
-                    info = sig::SigInfo { code, addr: cr2, ..Default::default() };
+                    let code = if present {
+                        sig::SEGV_ACCERR
+                    } else {
+                        sig::SEGV_MAPERR
+                    };
+                    info = sig::SigInfo {
+                        code,
+                        addr: cr2,
+                        ..Default::default()
+                    };
                     sig::SIGSEGV
                 }
             }

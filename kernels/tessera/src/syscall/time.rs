@@ -122,7 +122,11 @@ pub fn sched_yield() -> KResult<isize> {
 /// alarm: SIGALRM after `a[0]` seconds (0 cancels); returns the seconds left of the old one.
 pub fn alarm(a: Args) -> KResult<isize> {
     let task = crate::process::current();
-    let deadline = if a[0] == 0 { 0 } else { clock::now_ns() + a[0] * 1_000_000_000 };
+    let deadline = if a[0] == 0 {
+        0
+    } else {
+        clock::now_ns() + a[0] * 1_000_000_000
+    };
     let (left, _) = sched::set_real_timer(&task, deadline, 0);
     Ok(left.div_ceil(1_000_000_000) as isize)
 }
@@ -152,7 +156,11 @@ pub fn setitimer(a: Args) -> KResult<isize> {
     if a[0] > 2 {
         return Err(Errno::EINVAL);
     }
-    let new = if a[1] != 0 { Some(user::read_bytes(a[1], 32)?) } else { None };
+    let new = if a[1] != 0 {
+        Some(user::read_bytes(a[1], 32)?)
+    } else {
+        None
+    };
     let (interval, value) = match &new {
         Some(raw) => (timeval_ns(&raw[..16])?, timeval_ns(&raw[16..])?),
         None => (0, 0),
@@ -161,7 +169,11 @@ pub fn setitimer(a: Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     let task = crate::process::current();
-    let deadline = if value == 0 { 0 } else { clock::now_ns() + value };
+    let deadline = if value == 0 {
+        0
+    } else {
+        clock::now_ns() + value
+    };
     let (left, old_interval) = sched::set_real_timer(&task, deadline, interval);
     if a[2] != 0 {
         user::write_bytes(a[2], &itimerval(old_interval, left))?;
@@ -174,8 +186,16 @@ pub fn getitimer(a: Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     let task = crate::process::current();
-    let (deadline, interval) = if a[0] == ITIMER_REAL { *task.real_timer.lock() } else { (0, 0) };
-    let left = if deadline == 0 { 0 } else { deadline.saturating_sub(clock::now_ns()).max(1) };
+    let (deadline, interval) = if a[0] == ITIMER_REAL {
+        *task.real_timer.lock()
+    } else {
+        (0, 0)
+    };
+    let left = if deadline == 0 {
+        0
+    } else {
+        deadline.saturating_sub(clock::now_ns()).max(1)
+    };
     user::write_bytes(a[1], &itimerval(interval, left))?;
     Ok(0)
 }
