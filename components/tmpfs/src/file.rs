@@ -39,7 +39,9 @@ impl FileData {
         if offset >= self.size {
             return 0;
         }
-        let len = buf.len().min((self.size - offset).min(usize::MAX as u64) as usize);
+        let len = buf
+            .len()
+            .min((self.size - offset).min(usize::MAX as u64) as usize);
         let mut done = 0;
         while done < len {
             let pos = offset + done as u64;

@@ -39,6 +39,7 @@ extern crate alloc;
 mod dir;
 mod file;
 mod inode;
+mod namespace;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

@@ -20,7 +20,10 @@ fn create_lookup_and_name_errors() {
     assert_eq!(root.mkdir(b"f", 0o755).err(), Some(Errno::EEXIST));
     assert_eq!(root.mkdir(b".", 0o755).err(), Some(Errno::EEXIST));
     assert_eq!(root.mkdir(b"..", 0o755).err(), Some(Errno::EEXIST));
-    assert_eq!(root.mkdir(&[b'x'; 256], 0o755).err(), Some(Errno::ENAMETOOLONG));
+    assert_eq!(
+        root.mkdir(&[b'x'; 256], 0o755).err(),
+        Some(Errno::ENAMETOOLONG)
+    );
     assert_eq!(root.lookup(&[b'x'; 256]).err(), Some(Errno::ENAMETOOLONG));
     root.mkdir(&[b'x'; 255], 0o755).unwrap();
     assert_eq!(root.create(b"a/b", S_IFREG, 0).err(), Some(Errno::EINVAL));
@@ -41,13 +44,24 @@ fn dot_entries_and_link_counts() {
     let ino = |i: &std::sync::Arc<dyn Inode>| i.metadata().unwrap().ino;
     assert_eq!(ino(&b.lookup(b"..").unwrap()), ino(&a));
     assert_eq!(ino(&b.lookup(b".").unwrap()), ino(&b));
-    assert_eq!(ino(&root.lookup(b"..").unwrap()), ino(&root), "the root is its own parent");
+    assert_eq!(
+        ino(&root.lookup(b"..").unwrap()),
+        ino(&root),
+        "the root is its own parent"
+    );
     assert_eq!(root.metadata().unwrap().nlink, 3);
-    assert_eq!(a.metadata().unwrap().nlink, 3, "2 + one subdirectory; files do not count");
+    assert_eq!(
+        a.metadata().unwrap().nlink,
+        3,
+        "2 + one subdirectory; files do not count"
+    );
     assert_eq!(a.metadata().unwrap().size, 80, "40 + 20 per entry");
     let listing = list_from(&b, 0).unwrap();
     assert_eq!(listing[0].0, b".");
-    assert_eq!(listing[1], (b"..".to_vec(), ino(&a), FileType::Directory, 2));
+    assert_eq!(
+        listing[1],
+        (b"..".to_vec(), ino(&a), FileType::Directory, 2)
+    );
 }
 
 #[test]
@@ -82,7 +96,8 @@ fn readdir_cookies_survive_unlinks_and_creations() {
     let fs = tmpfs();
     let root = fs.root();
     for i in 0..100 {
-        root.create(format!("f{i:03}").as_bytes(), S_IFREG, 0).unwrap();
+        root.create(format!("f{i:03}").as_bytes(), S_IFREG, 0)
+            .unwrap();
     }
     // Read `.`, `..` and 40 entries, as a getdents call with a small buffer would.
     let mut seen = Vec::new();
@@ -111,7 +126,10 @@ fn readdir_cookies_survive_unlinks_and_creations() {
     expected.extend((0..40).map(|i| format!("f{i:03}")));
     expected.extend((40..100).filter(|i| i % 3 != 0).map(|i| format!("f{i:03}")));
     expected.push("new".into());
-    assert_eq!(seen, expected, "each surviving entry exactly once, removed unlisted ones never");
+    assert_eq!(
+        seen, expected,
+        "each surviving entry exactly once, removed unlisted ones never"
+    );
 }
 
 #[test]
@@ -151,7 +169,10 @@ fn hard_links_count_and_keep_data_alive() {
     f.write_at(0, b"data").unwrap();
     d.link(b"g", &f).unwrap();
     assert_eq!(f.metadata().unwrap().nlink, 2);
-    assert_eq!(d.lookup(b"g").unwrap().metadata().unwrap().ino, f.metadata().unwrap().ino);
+    assert_eq!(
+        d.lookup(b"g").unwrap().metadata().unwrap().ino,
+        f.metadata().unwrap().ino
+    );
     assert_eq!(d.link(b"g", &f), Err(Errno::EEXIST));
     assert_eq!(root.link(b"d2", &d), Err(Errno::EPERM));
     let other = tmpfs();
@@ -161,9 +182,17 @@ fn hard_links_count_and_keep_data_alive() {
     d.unlink(b"g").unwrap();
     assert_eq!(f.metadata().unwrap().nlink, 0);
     let mut buf = [0u8; 4];
-    assert_eq!(f.read_at(0, &mut buf).unwrap(), 4, "an unlinked open file stays readable");
+    assert_eq!(
+        f.read_at(0, &mut buf).unwrap(),
+        4,
+        "an unlinked open file stays readable"
+    );
     assert_eq!(&buf, b"data");
-    assert_eq!(root.link(b"back", &f), Err(Errno::ENOENT), "no new name for an unlinked file");
+    assert_eq!(
+        root.link(b"back", &f),
+        Err(Errno::ENOENT),
+        "no new name for an unlinked file"
+    );
 }
 
 #[test]
@@ -178,8 +207,16 @@ fn rename_moves_replaces_and_refuses_like_linux() {
     let g = root.create(b"g", S_IFREG, 0).unwrap();
     let empty = root.mkdir(b"empty", 0o755).unwrap();
     assert_eq!(root.rename(b"nope", &root, b"x"), Err(Errno::ENOENT));
-    assert_eq!(root.rename(b"a", &b, b"x"), Err(Errno::EINVAL), "into its own subdirectory");
-    assert_eq!(root.rename(b"a", &a, b"x"), Err(Errno::EINVAL), "into itself");
+    assert_eq!(
+        root.rename(b"a", &b, b"x"),
+        Err(Errno::EINVAL),
+        "into its own subdirectory"
+    );
+    assert_eq!(
+        root.rename(b"a", &a, b"x"),
+        Err(Errno::EINVAL),
+        "into itself"
+    );
     assert_eq!(root.rename(b"a", &root, b"f"), Err(Errno::ENOTDIR));
     assert_eq!(root.rename(b"f", &root, b"a"), Err(Errno::EISDIR));
     assert_eq!(root.rename(b"a", &root, b"c"), Err(Errno::ENOTEMPTY));
@@ -193,14 +230,24 @@ fn rename_moves_replaces_and_refuses_like_linux() {
     root.rename(b"f", &root, b"f").unwrap();
     // Replace a file: the old target loses its link.
     root.rename(b"g", &root, b"f2").unwrap();
-    assert_eq!((g.metadata().unwrap().nlink, f.metadata().unwrap().nlink), (1, 1));
+    assert_eq!(
+        (g.metadata().unwrap().nlink, f.metadata().unwrap().nlink),
+        (1, 1)
+    );
     assert_eq!(root.lookup(b"g").err(), Some(Errno::ENOENT));
     // Move a directory: link counts of both parents, and its `..`, follow.
     root.rename(b"c", &b, b"c2").unwrap();
-    assert_eq!((root.metadata().unwrap().nlink, b.metadata().unwrap().nlink), (4, 3));
+    assert_eq!(
+        (root.metadata().unwrap().nlink, b.metadata().unwrap().nlink),
+        (4, 3)
+    );
     let ino = |i: &std::sync::Arc<dyn Inode>| i.metadata().unwrap().ino;
     assert_eq!(ino(&c.lookup(b"..").unwrap()), ino(&b));
-    assert_eq!(list_from(&c, 1).unwrap()[0].1, ino(&b), "readdir's `..` follows too");
+    assert_eq!(
+        list_from(&c, 1).unwrap()[0].1,
+        ino(&b),
+        "readdir's `..` follows too"
+    );
     // Replace an empty directory: it dies.
     b.rename(b"c2", &root, b"empty").unwrap();
     assert_eq!(empty.metadata().unwrap().nlink, 0);

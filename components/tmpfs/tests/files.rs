@@ -4,7 +4,9 @@ mod common;
 
 use common::{DEV, clock, contents, set_time, tmpfs};
 use tessera_abi::Errno;
-use tessera_abi::fs::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, Timespec, makedev};
+use tessera_abi::fs::{
+    S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, Timespec, makedev,
+};
 use tessera_tmpfs::{MAX_FILE_SIZE, TmpInode, Tmpfs};
 use tessera_vfs::FileType;
 
@@ -14,7 +16,10 @@ fn root_reports_what_linux_tmpfs_does() {
     let m = fs.root().metadata().unwrap();
     assert_eq!(m.ino, 1);
     assert_eq!(m.mode, S_IFDIR | 0o1777);
-    assert_eq!((m.nlink, m.size, m.blocks, m.blksize, m.dev), (2, 40, 0, 4096, DEV));
+    assert_eq!(
+        (m.nlink, m.size, m.blocks, m.blksize, m.dev),
+        (2, 40, 0, 4096, DEV)
+    );
     assert_eq!((m.uid, m.gid, m.rdev), (0, 0, 0));
 }
 
@@ -23,7 +28,10 @@ fn writes_extend_holes_read_as_zeros_and_cost_nothing() {
     let fs = tmpfs();
     let f = fs.root().create(b"f", S_IFREG | 0o644, 0).unwrap();
     let m = f.metadata().unwrap();
-    assert_eq!((m.mode, m.nlink, m.size, m.blocks), (S_IFREG | 0o644, 1, 0, 0));
+    assert_eq!(
+        (m.mode, m.nlink, m.size, m.blocks),
+        (S_IFREG | 0o644, 1, 0, 0)
+    );
     assert_eq!(f.write_at(10_000, b"hello").unwrap(), 5);
     let m = f.metadata().unwrap();
     assert_eq!(m.size, 10_005);
@@ -57,12 +65,19 @@ fn truncate_both_ways_zeroes_the_cut_tail() {
     let data = contents(&f);
     assert_eq!(data.len(), 5000);
     assert!(data[..100].iter().all(|&b| b == 1));
-    assert!(data[100..].iter().all(|&b| b == 0), "bytes cut by a shrink come back as zeros");
+    assert!(
+        data[100..].iter().all(|&b| b == 0),
+        "bytes cut by a shrink come back as zeros"
+    );
     f.truncate(0).unwrap();
     assert_eq!((f.metadata().unwrap().size, fs.stats().used_pages), (0, 0));
     assert_eq!(f.truncate(MAX_FILE_SIZE + 1), Err(Errno::EFBIG));
     f.truncate(MAX_FILE_SIZE).unwrap();
-    assert_eq!(f.metadata().unwrap().blocks, 0, "a huge sparse file uses nothing");
+    assert_eq!(
+        f.metadata().unwrap().blocks,
+        0,
+        "a huge sparse file uses nothing"
+    );
     assert_eq!(f.write_at(MAX_FILE_SIZE - 1, b"ab"), Err(Errno::EFBIG));
     assert_eq!(f.write_at(u64::MAX, b"a"), Err(Errno::EFBIG));
 }
@@ -71,7 +86,11 @@ fn truncate_both_ways_zeroes_the_cut_tail() {
 fn the_page_limit_gives_enospc_and_partial_writes() {
     let fs = Tmpfs::with_page_limit(DEV, clock, 2);
     let f = fs.root().create(b"f", S_IFREG | 0o600, 0).unwrap();
-    assert_eq!(f.write_at(0, &[3u8; 3 * 4096]).unwrap(), 2 * 4096, "a short write up to the limit");
+    assert_eq!(
+        f.write_at(0, &[3u8; 3 * 4096]).unwrap(),
+        2 * 4096,
+        "a short write up to the limit"
+    );
     assert_eq!(f.write_at(2 * 4096, b"x"), Err(Errno::ENOSPC));
     assert_eq!(f.metadata().unwrap().size, 2 * 4096);
     // Writing inside allocated pages still works; freeing pages makes room again.
@@ -99,11 +118,21 @@ fn io_on_the_wrong_type_fails_like_linux() {
     assert_eq!(fifo.truncate(0), Err(Errno::EINVAL));
     assert_eq!(dir.readlink(), Err(Errno::EINVAL));
     let file = root.create(b"f", 0o644, 0).unwrap();
-    assert_eq!(file.metadata().unwrap().mode & S_IFMT, S_IFREG, "type 0 means regular");
+    assert_eq!(
+        file.metadata().unwrap().mode & S_IFMT,
+        S_IFREG,
+        "type 0 means regular"
+    );
     assert_eq!(file.lookup(b"x").err(), Some(Errno::ENOTDIR));
     assert_eq!(file.readdir(0, &mut |_| true), Err(Errno::ENOTDIR));
-    assert_eq!(root.create(b"x", S_IFDIR | 0o755, 0).err(), Some(Errno::EINVAL));
-    assert_eq!(root.create(b"x", S_IFLNK | 0o777, 0).err(), Some(Errno::EINVAL));
+    assert_eq!(
+        root.create(b"x", S_IFDIR | 0o755, 0).err(),
+        Some(Errno::EINVAL)
+    );
+    assert_eq!(
+        root.create(b"x", S_IFLNK | 0o777, 0).err(),
+        Some(Errno::EINVAL)
+    );
     assert_eq!(root.create(b"x", 0o170_000, 0).err(), Some(Errno::EINVAL));
 }
 
@@ -113,27 +142,54 @@ fn symlinks_store_their_target() {
     let root = fs.root();
     let short = root.symlink(b"s", b"../some/where").unwrap();
     let m = short.metadata().unwrap();
-    assert_eq!((m.mode, m.size, m.blocks, m.nlink), (S_IFLNK | 0o777, 13, 0, 1));
+    assert_eq!(
+        (m.mode, m.size, m.blocks, m.nlink),
+        (S_IFLNK | 0o777, 13, 0, 1)
+    );
     assert_eq!(short.readlink().unwrap(), b"../some/where");
     assert_eq!(short.file_type(), FileType::Symlink);
     let long = root.symlink(b"long", &[b'a'; 200]).unwrap();
-    assert_eq!(long.metadata().unwrap().blocks, 8, "a long target takes a page");
+    assert_eq!(
+        long.metadata().unwrap().blocks,
+        8,
+        "a long target takes a page"
+    );
     assert_eq!(root.symlink(b"e", b"").err(), Some(Errno::ENOENT));
-    assert_eq!(root.symlink(b"big", &[b'a'; 4096]).err(), Some(Errno::ENAMETOOLONG));
+    assert_eq!(
+        root.symlink(b"big", &[b'a'; 4096]).err(),
+        Some(Errno::ENAMETOOLONG)
+    );
     assert_eq!(root.symlink(b"s", b"x").err(), Some(Errno::EEXIST));
 }
 
 #[test]
 fn device_nodes_carry_rdev_and_are_recognised_by_type() {
     let fs = tmpfs();
-    let tty = fs.root().create(b"tty1", S_IFCHR | 0o620, makedev(4, 1)).unwrap();
+    let tty = fs
+        .root()
+        .create(b"tty1", S_IFCHR | 0o620, makedev(4, 1))
+        .unwrap();
     let m = tty.metadata().unwrap();
-    assert_eq!((m.mode, m.rdev, m.size), (S_IFCHR | 0o620, makedev(4, 1), 0));
+    assert_eq!(
+        (m.mode, m.rdev, m.size),
+        (S_IFCHR | 0o620, makedev(4, 1), 0)
+    );
     assert_eq!(tty.file_type(), FileType::CharDevice);
     let fifo = fs.root().create(b"fifo", S_IFIFO | 0o644, 1234).unwrap();
-    assert_eq!(fifo.metadata().unwrap().rdev, 0, "only device nodes keep rdev");
+    assert_eq!(
+        fifo.metadata().unwrap().rdev,
+        0,
+        "only device nodes keep rdev"
+    );
     assert!(tty.as_any().downcast_ref::<TmpInode>().is_some());
-    assert_eq!(tty.as_any().downcast_ref::<TmpInode>().unwrap().fs_stats().dev, DEV);
+    assert_eq!(
+        tty.as_any()
+            .downcast_ref::<TmpInode>()
+            .unwrap()
+            .fs_stats()
+            .dev,
+        DEV
+    );
 }
 
 #[test]
@@ -145,7 +201,11 @@ fn timestamps_follow_linux_rules() {
     let t = |s| Timespec::new(s, 0);
     let m = f.metadata().unwrap();
     assert_eq!((m.atime, m.mtime, m.ctime), (t(100), t(100), t(100)));
-    assert_eq!(root.metadata().unwrap().mtime, t(100), "creating touches the directory");
+    assert_eq!(
+        root.metadata().unwrap().mtime,
+        t(100),
+        "creating touches the directory"
+    );
     set_time(200);
     f.write_at(0, b"abc").unwrap();
     let m = f.metadata().unwrap();
@@ -153,17 +213,32 @@ fn timestamps_follow_linux_rules() {
     set_time(300);
     let mut buf = [0u8; 3];
     f.read_at(0, &mut buf).unwrap();
-    assert_eq!(f.metadata().unwrap().atime, t(300), "relatime: atime older than mtime is updated");
+    assert_eq!(
+        f.metadata().unwrap().atime,
+        t(300),
+        "relatime: atime older than mtime is updated"
+    );
     set_time(400);
     f.read_at(0, &mut buf).unwrap();
-    assert_eq!(f.metadata().unwrap().atime, t(300), "relatime: a recent atime is kept");
+    assert_eq!(
+        f.metadata().unwrap().atime,
+        t(300),
+        "relatime: a recent atime is kept"
+    );
     set_time(300 + 86_400);
     f.read_at(0, &mut buf).unwrap();
-    assert_eq!(f.metadata().unwrap().atime, t(300 + 86_400), "relatime: a day-old atime is updated");
+    assert_eq!(
+        f.metadata().unwrap().atime,
+        t(300 + 86_400),
+        "relatime: a day-old atime is updated"
+    );
     set_time(500_000);
     f.set_mode(0o600).unwrap();
     let m = f.metadata().unwrap();
-    assert_eq!((m.mode, m.ctime, m.mtime), (S_IFREG | 0o600, t(500_000), t(200)));
+    assert_eq!(
+        (m.mode, m.ctime, m.mtime),
+        (S_IFREG | 0o600, t(500_000), t(200))
+    );
     set_time(600_000);
     f.set_times(Some(t(5)), None).unwrap();
     let m = f.metadata().unwrap();
@@ -172,19 +247,30 @@ fn timestamps_follow_linux_rules() {
     assert_eq!(f.metadata().unwrap().mtime, t(7));
     set_time(700_000);
     f.truncate(3).unwrap();
-    assert_eq!(f.metadata().unwrap().mtime, t(7), "a truncate to the same size changes nothing");
+    assert_eq!(
+        f.metadata().unwrap().mtime,
+        t(7),
+        "a truncate to the same size changes nothing"
+    );
     f.truncate(1).unwrap();
     assert_eq!(f.metadata().unwrap().mtime, t(700_000));
     set_time(800_000);
     root.unlink(b"f").unwrap();
     assert_eq!(root.metadata().unwrap().mtime, t(800_000));
-    assert_eq!(f.metadata().unwrap().ctime, t(800_000), "the link count change touches ctime");
+    assert_eq!(
+        f.metadata().unwrap().ctime,
+        t(800_000),
+        "the link count change touches ctime"
+    );
 }
 
 #[test]
 fn chown_clears_setuid_and_setgid_of_executables_only() {
     let fs = tmpfs();
-    let f = fs.root().create(b"su", S_IFREG | S_ISUID | S_ISGID | 0o755, 0).unwrap();
+    let f = fs
+        .root()
+        .create(b"su", S_IFREG | S_ISUID | S_ISGID | 0o755, 0)
+        .unwrap();
     f.set_owner(Some(1000), None).unwrap();
     let m = f.metadata().unwrap();
     assert_eq!((m.uid, m.gid, m.mode), (1000, 0, S_IFREG | 0o755));
@@ -194,7 +280,11 @@ fn chown_clears_setuid_and_setgid_of_executables_only() {
     assert_eq!(f.metadata().unwrap().mode, S_IFREG | S_ISGID | 0o644);
     let d = fs.root().mkdir(b"d", S_ISGID | 0o775).unwrap();
     d.set_owner(Some(1), Some(1)).unwrap();
-    assert_eq!(d.metadata().unwrap().mode, S_IFDIR | S_ISGID | 0o775, "directories keep setgid");
+    assert_eq!(
+        d.metadata().unwrap().mode,
+        S_IFDIR | S_ISGID | 0o775,
+        "directories keep setgid"
+    );
 }
 
 #[test]

@@ -76,7 +76,11 @@ fn tmp_dir(root: &Arc<dyn Inode>, dirs: &[String]) -> KResult<Arc<dyn Inode>> {
     for name in dirs {
         cur = cur.lookup(name.as_bytes())?;
     }
-    if cur.file_type().is_dir() { Ok(cur) } else { Err(Errno::ENOTDIR) }
+    if cur.file_type().is_dir() {
+        Ok(cur)
+    } else {
+        Err(Errno::ENOTDIR)
+    }
 }
 
 fn split(p: &Path) -> (&[String], &String) {
@@ -91,7 +95,11 @@ fn apply_model(root: &mut Node, op: &Op) -> KResult<()> {
             if entries.contains_key(name) {
                 return Err(Errno::EEXIST);
             }
-            let node = if matches!(op, Op::Mkdir(_)) { Node::Dir(BTreeMap::new()) } else { Node::File(vec![]) };
+            let node = if matches!(op, Op::Mkdir(_)) {
+                Node::Dir(BTreeMap::new())
+            } else {
+                Node::File(vec![])
+            };
             entries.insert(name.clone(), node);
             Ok(())
         }
@@ -136,7 +144,10 @@ fn apply_model(root: &mut Node, op: &Op) -> KResult<()> {
             let ((fdirs, fname), (tdirs, tname)) = (split(from), split(to));
             model_dir(root, fdirs)?;
             model_dir(root, tdirs)?;
-            let src = model_dir(root, fdirs)?.get(fname).ok_or(Errno::ENOENT)?.clone();
+            let src = model_dir(root, fdirs)?
+                .get(fname)
+                .ok_or(Errno::ENOENT)?
+                .clone();
             if from == to {
                 return Ok(());
             }
@@ -146,7 +157,9 @@ fn apply_model(root: &mut Node, op: &Op) -> KResult<()> {
             match (&src, model_dir(root, tdirs)?.get(tname)) {
                 (Node::Dir(_), Some(Node::File(_))) => return Err(Errno::ENOTDIR),
                 (Node::File(_), Some(Node::Dir(_))) => return Err(Errno::EISDIR),
-                (Node::Dir(_), Some(Node::Dir(e))) if !e.is_empty() => return Err(Errno::ENOTEMPTY),
+                (Node::Dir(_), Some(Node::Dir(e))) if !e.is_empty() => {
+                    return Err(Errno::ENOTEMPTY);
+                }
                 _ => {}
             }
             model_dir(root, fdirs)?.remove(fname);
@@ -188,7 +201,10 @@ fn check_dir(dir: &Arc<dyn Inode>, model: &BTreeMap<String, Node>, parent_ino: u
     let meta = dir.metadata().unwrap();
     assert_eq!(listing[0].0, b".");
     assert_eq!(listing[0].1, meta.ino);
-    assert_eq!((listing[1].0.as_slice(), listing[1].1), (&b".."[..], parent_ino));
+    assert_eq!(
+        (listing[1].0.as_slice(), listing[1].1),
+        (&b".."[..], parent_ino)
+    );
     let mut listed: Vec<(String, FileType)> = listing[2..]
         .iter()
         .map(|(n, _, t, _)| (String::from_utf8(n.clone()).unwrap(), *t))
@@ -196,7 +212,16 @@ fn check_dir(dir: &Arc<dyn Inode>, model: &BTreeMap<String, Node>, parent_ino: u
     listed.sort();
     let expected: Vec<(String, FileType)> = model
         .iter()
-        .map(|(n, node)| (n.clone(), if matches!(node, Node::Dir(_)) { FileType::Directory } else { FileType::Regular }))
+        .map(|(n, node)| {
+            (
+                n.clone(),
+                if matches!(node, Node::Dir(_)) {
+                    FileType::Directory
+                } else {
+                    FileType::Regular
+                },
+            )
+        })
         .collect();
     assert_eq!(listed, expected);
     let subdirs = model.values().filter(|n| matches!(n, Node::Dir(_))).count() as u32;
@@ -210,7 +235,10 @@ fn check_dir(dir: &Arc<dyn Inode>, model: &BTreeMap<String, Node>, parent_ino: u
                 assert_eq!(&contents(&child), data, "contents of {name}");
                 let meta = child.metadata().unwrap();
                 assert_eq!(meta.nlink, 1);
-                assert!(meta.blocks <= meta.size.div_ceil(4096) * 8, "no page past the end");
+                assert!(
+                    meta.blocks <= meta.size.div_ceil(4096) * 8,
+                    "no page past the end"
+                );
             }
         }
     }

@@ -92,10 +92,19 @@ pub struct CpioReader<'a> {
 impl<'a> CpioReader<'a> {
     /// A reader over `archive`.
     pub fn new(archive: &'a [u8]) -> CpioReader<'a> {
-        CpioReader { archive, pos: 0, at_boundary: true, failed: false }
+        CpioReader {
+            archive,
+            pos: 0,
+            at_boundary: true,
+            failed: false,
+        }
     }
 
-    fn fail(&mut self, offset: usize, kind: CpioErrorKind) -> Option<Result<CpioEntry<'a>, CpioError>> {
+    fn fail(
+        &mut self,
+        offset: usize,
+        kind: CpioErrorKind,
+    ) -> Option<Result<CpioEntry<'a>, CpioError>> {
         self.failed = true;
         Some(Err(CpioError { offset, kind }))
     }
@@ -136,15 +145,17 @@ impl<'a> Iterator for CpioReader<'a> {
                 return None;
             }
             let offset = self.pos;
-            if offset % 4 != 0 {
+            if !offset.is_multiple_of(4) {
                 return self.fail(offset, CpioErrorKind::Misaligned);
+            }
+            // The magic first, even in a short input: "not cpio" says more than "truncated".
+            let magic = &a[offset..a.len().min(offset + 6)];
+            if !b"070701".starts_with(magic) && !b"070702".starts_with(magic) {
+                return self.fail(offset, CpioErrorKind::BadMagic);
             }
             let Some(h) = a.get(offset..offset + HEADER_LEN) else {
                 return self.fail(offset, CpioErrorKind::Truncated);
             };
-            if &h[..6] != b"070701" && &h[..6] != b"070702" {
-                return self.fail(offset, CpioErrorKind::BadMagic);
-            }
             let mut f = [0u32; 13];
             for (i, slot) in f.iter_mut().enumerate() {
                 match field(h, i) {
@@ -152,7 +163,21 @@ impl<'a> Iterator for CpioReader<'a> {
                     None => return self.fail(offset + 6 + 8 * i, CpioErrorKind::BadNumber),
                 }
             }
-            let [ino, mode, uid, gid, nlink, mtime, filesize, dev_major, dev_minor, rdev_major, rdev_minor, namesize, _check] = f;
+            let [
+                ino,
+                mode,
+                uid,
+                gid,
+                nlink,
+                mtime,
+                filesize,
+                dev_major,
+                dev_minor,
+                rdev_major,
+                rdev_minor,
+                namesize,
+                _check,
+            ] = f;
             let name_start = offset + HEADER_LEN;
             let (namesize, filesize) = (namesize as usize, filesize as usize);
             let Some(name_with_nul) = a.get(name_start..name_start.saturating_add(namesize)) else {

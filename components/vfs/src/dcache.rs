@@ -67,7 +67,11 @@ impl Dcache for NoDcache {
     }
     fn remove_mount(&self, _mount_id: u64) {}
     fn stats(&self) -> DcacheStats {
-        DcacheStats { hits: 0, misses: self.misses.load(Ordering::Relaxed), entries: 0 }
+        DcacheStats {
+            hits: 0,
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: 0,
+        }
     }
 }
 
@@ -115,7 +119,10 @@ impl HashDcache {
     /// (no process, open file, child dentry or mount uses them).
     pub fn with_limit(limit: usize) -> HashDcache {
         HashDcache {
-            inner: Mutex::new(HashInner { map: HashMap::new(), sweep_at: limit.max(1) }),
+            inner: Mutex::new(HashInner {
+                map: HashMap::new(),
+                sweep_at: limit.max(1),
+            }),
             limit: limit.max(1),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -134,15 +141,27 @@ impl Dcache for HashDcache {
 
     fn get(&self, parent: u64, name: &[u8]) -> Option<Arc<Dentry>> {
         let found = self.inner.lock().map.get(&KeyRef { parent, name }).cloned();
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         found
     }
 
     fn insert(&self, parent: u64, name: &[u8], child: Arc<Dentry>) {
+        let key = Key {
+            parent,
+            name: name.to_vec(),
+        };
         let mut inner = self.inner.lock();
-        inner.map.insert(Key { parent, name: name.to_vec() }, child);
+        // Dentries leaving the cache are dropped unlocked: dropping one may drop its inode,
+        // which is file system code.
+        let replaced = inner.map.insert(key, child);
         if inner.map.len() < inner.sweep_at {
+            drop(inner);
+            drop(replaced);
             return;
         }
         // Repeat: dropping an evicted leaf can leave its parent referenced only by the cache.
@@ -158,12 +177,13 @@ impl Dcache for HashDcache {
             if unused.is_empty() {
                 break;
             }
-            // Dropped unlocked: dropping a dentry may drop its inode, which is file system code.
             drop(inner);
             drop(unused);
             inner = self.inner.lock();
         }
         inner.sweep_at = (inner.map.len() * 2).max(self.limit);
+        drop(inner);
+        drop(replaced);
     }
 
     fn remove(&self, parent: u64, name: &[u8]) -> Option<Arc<Dentry>> {

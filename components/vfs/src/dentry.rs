@@ -55,8 +55,17 @@ impl Dentry {
     }
 
     /// A child `name` of `parent`, in the parent's mount.
-    pub(crate) fn new_child(parent: &Arc<Dentry>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
-        Self::build(name.to_vec(), inode, Some(parent.clone()), parent.mount.clone())
+    pub(crate) fn new_child(
+        parent: &Arc<Dentry>,
+        name: &[u8],
+        inode: Arc<dyn Inode>,
+    ) -> Arc<Dentry> {
+        Self::build(
+            name.to_vec(),
+            inode,
+            Some(parent.clone()),
+            parent.mount.clone(),
+        )
     }
 
     fn build(
@@ -71,7 +80,11 @@ impl Dentry {
             cache_children: inode.file_type().is_dir() && inode.cache_children(),
             inode,
             mount,
-            links: Mutex::new(Links { name, parent, deleted: false }),
+            links: Mutex::new(Links {
+                name,
+                parent,
+                deleted: false,
+            }),
         })
     }
 
@@ -235,7 +248,10 @@ impl core::fmt::Debug for Dentry {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Dentry")
             .field("id", &self.id)
-            .field("path", &alloc::string::String::from_utf8_lossy(&self.path()))
+            .field(
+                "path",
+                &alloc::string::String::from_utf8_lossy(&self.path()),
+            )
             .field("type", &self.kind)
             .field("mount", &self.mount.id)
             .finish()

@@ -85,8 +85,14 @@ pub struct UnpackStats {
 /// Unpack the newc archive `archive` under the directory `root` of `vfs` (paths in the
 /// archive are relative to it; leading `/` and `./` are ignored, `.` is `root` itself).
 /// EINVAL for a malformed archive, the file system's error otherwise; never panics.
-pub fn unpack_cpio_newc<C: Dcache>(vfs: &Vfs<C>, root: &Arc<Dentry>, archive: &[u8]) -> KResult<()> {
-    unpack_cpio_newc_detailed(vfs, root, archive).map(|_| ()).map_err(Errno::from)
+pub fn unpack_cpio_newc<C: Dcache>(
+    vfs: &Vfs<C>,
+    root: &Arc<Dentry>,
+    archive: &[u8],
+) -> KResult<()> {
+    unpack_cpio_newc_detailed(vfs, root, archive)
+        .map(|_| ())
+        .map_err(Errno::from)
 }
 
 /// [`unpack_cpio_newc`] with statistics and an error that names the culprit (for the boot log).
@@ -95,18 +101,37 @@ pub fn unpack_cpio_newc_detailed<'a, C: Dcache>(
     root: &Arc<Dentry>,
     archive: &'a [u8],
 ) -> Result<UnpackStats, UnpackError<'a>> {
-    let mut unpacker = Unpacker { vfs, root, links: BTreeMap::new(), dir_times: Vec::new(), stats: UnpackStats::default() };
+    let mut unpacker = Unpacker {
+        vfs,
+        root,
+        links: BTreeMap::new(),
+        dir_times: Vec::new(),
+        stats: UnpackStats::default(),
+    };
     for entry in CpioReader::new(archive) {
         let entry = entry.map_err(UnpackError::Malformed)?;
         let Some(kind) = FileType::from_mode(entry.mode) else {
-            return Err(UnpackError::BadType { name: entry.name, mode: entry.mode });
+            return Err(UnpackError::BadType {
+                name: entry.name,
+                mode: entry.mode,
+            });
         };
-        unpacker.apply(&entry, kind).map_err(|errno| UnpackError::Fs { name: entry.name, errno })?;
+        unpacker
+            .apply(&entry, kind)
+            .map_err(|errno| UnpackError::Fs {
+                name: entry.name,
+                errno,
+            })?;
         unpacker.stats.entries += 1;
     }
     for (dir, mtime) in unpacker.dir_times.drain(..) {
         let t = Some(Timespec::new(i64::from(mtime), 0));
-        dir.inode().set_times(t, t).map_err(|errno| UnpackError::Fs { name: b"(directory mtime)", errno })?;
+        dir.inode()
+            .set_times(t, t)
+            .map_err(|errno| UnpackError::Fs {
+                name: b"(directory mtime)",
+                errno,
+            })?;
     }
     Ok(unpacker.stats)
 }
@@ -159,7 +184,11 @@ impl<C: Dcache> Unpacker<'_, C> {
             Err(Errno::ENOENT) => None,
             Err(err) => return Err(err),
         };
-        let link_to = if kind == FileType::Directory { None } else { self.hard_link_source(path, e) };
+        let link_to = if kind == FileType::Directory {
+            None
+        } else {
+            self.hard_link_source(path, e)
+        };
         // Like Linux's clean_path: a name of another type goes, and so does any old name that
         // is not a directory or regular file (re-created with the new attributes) or that a
         // hard link replaces.
@@ -187,17 +216,30 @@ impl<C: Dcache> Unpacker<'_, C> {
         let dentry = match (link_to, kind) {
             // The data of a hard-link group comes with its last member: written below into
             // the shared inode, not truncating what earlier members brought.
-            (Some(first), _) => self.vfs.link(self.root, &first, self.root, path, self.root, false)?,
+            (Some(first), _) => self
+                .vfs
+                .link(self.root, &first, self.root, path, self.root, false)?,
             (None, FileType::Symlink) => self.vfs.symlink(e.data, self.root, self.root, path)?,
             (None, FileType::Regular) => {
-                let how = OpenHow { create: true, follow: false, mode: e.mode & 0o7777, ..OpenHow::default() };
+                let how = OpenHow {
+                    create: true,
+                    follow: false,
+                    mode: e.mode & 0o7777,
+                    ..OpenHow::default()
+                };
                 let d = self.vfs.open(self.root, self.root, path, &how)?.dentry;
                 d.inode().truncate(0)?;
                 d
             }
             (None, _) => {
                 let rdev = makedev(e.rdev_major, e.rdev_minor);
-                self.vfs.mknod(self.root, self.root, path, (e.mode & !S_IFMT) | kind.mode_bits(), rdev)?
+                self.vfs.mknod(
+                    self.root,
+                    self.root,
+                    path,
+                    (e.mode & !S_IFMT) | kind.mode_bits(),
+                    rdev,
+                )?
             }
         };
         if kind == FileType::Regular && !e.data.is_empty() {
@@ -239,8 +281,15 @@ impl<C: Dcache> Unpacker<'_, C> {
             Err(Errno::ENOENT) => {}
             other => return other.map(|_| ()),
         }
-        for (i, _) in path.iter().enumerate().filter(|&(i, &b)| b == b'/' && i > 0) {
-            match self.vfs.mkdir(self.root, self.root, &path[..i], S_IFDIR | 0o755) {
+        for (i, _) in path
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'/' && i > 0)
+        {
+            match self
+                .vfs
+                .mkdir(self.root, self.root, &path[..i], S_IFDIR | 0o755)
+            {
                 Ok(_) | Err(Errno::EEXIST) => {}
                 Err(err) => return Err(err),
             }

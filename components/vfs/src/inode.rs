@@ -228,7 +228,12 @@ pub trait Inode: Send + Sync {
         }
         let ino = self.metadata()?.ino;
         for (c, name) in [(0u64, &b"."[..]), (1, &b".."[..])] {
-            let entry = DirEntry { ino, kind: FileType::Directory, name, next: c + 1 };
+            let entry = DirEntry {
+                ino,
+                kind: FileType::Directory,
+                name,
+                next: c + 1,
+            };
             if c >= cookie && !sink(&entry) {
                 break;
             }
@@ -287,12 +292,20 @@ pub trait Inode: Send + Sync {
 /// The error of a directory operation a file system lacks: ENOTDIR on a non-directory, else
 /// `dir_error` (ENOENT for lookup, EPERM for namespace changes, as Linux's VFS).
 fn dir_op_error(kind: FileType, dir_error: Errno) -> Errno {
-    if kind.is_dir() { dir_error } else { Errno::ENOTDIR }
+    if kind.is_dir() {
+        dir_error
+    } else {
+        Errno::ENOTDIR
+    }
 }
 
 /// The error of a data operation a file system lacks: EISDIR on a directory, else EINVAL.
 fn data_op_error(kind: FileType) -> Errno {
-    if kind.is_dir() { Errno::EISDIR } else { Errno::EINVAL }
+    if kind.is_dir() {
+        Errno::EISDIR
+    } else {
+        Errno::EINVAL
+    }
 }
 
 /// A key that identifies an inode object while it is alive (its address). Two `Arc`s to the
@@ -380,7 +393,15 @@ mod tests {
     #[test]
     fn file_types_round_trip_through_mode_bits() {
         use FileType::*;
-        for t in [Regular, Directory, Symlink, CharDevice, BlockDevice, Fifo, Socket] {
+        for t in [
+            Regular,
+            Directory,
+            Symlink,
+            CharDevice,
+            BlockDevice,
+            Fifo,
+            Socket,
+        ] {
             assert_eq!(FileType::from_mode(t.mode_bits() | 0o644), Some(t));
         }
         assert_eq!(FileType::from_mode(0o644), None);

@@ -34,8 +34,20 @@
 //! # The dentry cache variants
 //! [`Vfs`] is generic over a [`Dcache`]: [`NoDcache`] (variant `off`) or [`HashDcache`]
 //! (variant `hashbrown`). Both are always compiled and the tests run against both; the
-//! Cargo feature `dcache-off` or `dcache-hashbrown` picks the one [`KernelDcache`] (and
-//! [`KernelVfs`]) name. See [`dcache`] for the trade-offs.
+//! Cargo feature `dcache-off` or `dcache-hashbrown` picks the one `KernelDcache` (and
+//! `KernelVfs`) name; with neither feature those aliases do not exist. See [`dcache`] for
+//! the trade-offs.
+//!
+//! # Limits
+//! - No permission checks: every caller is treated as privileged (root), as every process
+//!   of the kernel is today. `O_TMPFILE`, `RENAME_EXCHANGE`, bind mounts and mount
+//!   propagation are not implemented.
+//! - With the cache off, a dentry held across a rename of itself or of an ancestor (a
+//!   working directory, a mount point) keeps the parents it was walked through: its inode
+//!   and everything below it stay right, its [`Dentry::path`] and `..` are those of its old
+//!   place. The hashbrown variant moves it, as Linux does.
+//! - Changes made by calling a directory inode directly, not through the `Vfs`, leave stale
+//!   cache entries unless followed by [`Vfs::invalidate_child`].
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -62,7 +74,9 @@ pub use vfs::Vfs;
 pub use walk::{Last, ParentPath};
 
 #[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))]
-compile_error!("tessera-vfs: enable exactly one of the features `dcache-off` and `dcache-hashbrown`");
+compile_error!(
+    "tessera-vfs: enable exactly one of the features `dcache-off` and `dcache-hashbrown`"
+);
 
 /// The dentry cache the kernel's config picked (feature `dcache-off`).
 #[cfg(all(feature = "dcache-off", not(feature = "dcache-hashbrown")))]

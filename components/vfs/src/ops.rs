@@ -7,8 +7,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use tessera_abi::fs::{
-    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, PATH_MAX, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO,
-    S_IFMT, S_IFREG, S_IFSOCK,
+    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, PATH_MAX, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT,
+    S_IFREG, S_IFSOCK,
 };
 use tessera_abi::{Errno, KResult};
 
@@ -63,7 +63,13 @@ impl<C: Dcache> Vfs<C> {
     /// [`Vfs::resolve`]'s: EEXIST (`exclusive`), EISDIR (`create` on a directory, `.`, `..`
     /// or a name with a trailing slash), ELOOP (symlink and not `follow`), ENOTDIR
     /// (`directory` on a non-directory), EINVAL (`create` with `directory`).
-    pub fn open(&self, start: &Arc<Dentry>, root: &Arc<Dentry>, path: &[u8], how: &OpenHow) -> KResult<Opened> {
+    pub fn open(
+        &self,
+        start: &Arc<Dentry>,
+        root: &Arc<Dentry>,
+        path: &[u8],
+        how: &OpenHow,
+    ) -> KResult<Opened> {
         let mut links = 0;
         if !how.create {
             let dentry = self.resolve_counting(start, root, path, how.follow, &mut links)?;
@@ -73,7 +79,10 @@ impl<C: Dcache> Vfs<C> {
             if how.directory && !dentry.is_dir() {
                 return Err(Errno::ENOTDIR);
             }
-            return Ok(Opened { dentry, created: false });
+            return Ok(Opened {
+                dentry,
+                created: false,
+            });
         }
         if how.directory {
             return Err(Errno::EINVAL);
@@ -93,9 +102,16 @@ impl<C: Dcache> Vfs<C> {
             let child = match self.lookup_child(&parent.dir, name) {
                 Ok(child) => child,
                 Err(Errno::ENOENT) => {
-                    let inode = parent.dir.inode().create(name, S_IFREG | (how.mode & 0o7777), 0)?;
+                    let inode =
+                        parent
+                            .dir
+                            .inode()
+                            .create(name, S_IFREG | (how.mode & 0o7777), 0)?;
                     let dentry = self.add_child(&parent.dir, name, inode);
-                    return Ok(Opened { dentry, created: true });
+                    return Ok(Opened {
+                        dentry,
+                        created: true,
+                    });
                 }
                 Err(e) => return Err(e),
             };
@@ -117,7 +133,12 @@ impl<C: Dcache> Vfs<C> {
                 }
                 FileType::Symlink => return Err(Errno::ELOOP),
                 FileType::Directory => return Err(Errno::EISDIR),
-                _ => return Ok(Opened { dentry: child, created: false }),
+                _ => {
+                    return Ok(Opened {
+                        dentry: child,
+                        created: false,
+                    });
+                }
             }
         }
     }
@@ -126,7 +147,14 @@ impl<C: Dcache> Vfs<C> {
     /// with `mode` (umask applied) and device number `rdev`. EPERM for `S_IFDIR`, EINVAL for
     /// another type; EEXIST if the name exists (symlinks are not followed), ENOENT for a
     /// missing name with a trailing slash.
-    pub fn mknod(&self, start: &Arc<Dentry>, root: &Arc<Dentry>, path: &[u8], mode: u32, rdev: u64) -> KResult<Arc<Dentry>> {
+    pub fn mknod(
+        &self,
+        start: &Arc<Dentry>,
+        root: &Arc<Dentry>,
+        path: &[u8],
+        mode: u32,
+        rdev: u64,
+    ) -> KResult<Arc<Dentry>> {
         let mode = match mode & S_IFMT {
             0 => mode | S_IFREG,
             S_IFREG | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => mode,
@@ -140,7 +168,13 @@ impl<C: Dcache> Vfs<C> {
 
     /// `mkdir` with permissions `mode` (umask applied; only `0o1777` is kept, as Linux).
     /// EEXIST if the name exists (also for `.`, `..`, `/`).
-    pub fn mkdir(&self, start: &Arc<Dentry>, root: &Arc<Dentry>, path: &[u8], mode: u32) -> KResult<Arc<Dentry>> {
+    pub fn mkdir(
+        &self,
+        start: &Arc<Dentry>,
+        root: &Arc<Dentry>,
+        path: &[u8],
+        mode: u32,
+    ) -> KResult<Arc<Dentry>> {
         let (dir, name) = self.prepare_create(start, root, path, true)?;
         let inode = dir.inode().mkdir(name, mode & 0o1777)?;
         Ok(self.add_child(&dir, name, inode))
@@ -148,7 +182,13 @@ impl<C: Dcache> Vfs<C> {
 
     /// `symlink`: create `path` as a symbolic link to `target` (stored as given, not
     /// resolved). ENOENT for an empty target, ENAMETOOLONG for one of `PATH_MAX` bytes or more.
-    pub fn symlink(&self, target: &[u8], start: &Arc<Dentry>, root: &Arc<Dentry>, path: &[u8]) -> KResult<Arc<Dentry>> {
+    pub fn symlink(
+        &self,
+        target: &[u8],
+        start: &Arc<Dentry>,
+        root: &Arc<Dentry>,
+        path: &[u8],
+    ) -> KResult<Arc<Dentry>> {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -252,7 +292,11 @@ impl<C: Dcache> Vfs<C> {
             return Err(Errno::EBUSY);
         };
         let Last::Normal(new_name) = new.last else {
-            return Err(if noreplace { Errno::EEXIST } else { Errno::EBUSY });
+            return Err(if noreplace {
+                Errno::EEXIST
+            } else {
+                Errno::EBUSY
+            });
         };
         let source = self.lookup_raw(&old.dir, old_name)?;
         let target = match self.lookup_raw(&new.dir, new_name) {
@@ -288,7 +332,9 @@ impl<C: Dcache> Vfs<C> {
         if self.is_mountpoint(&source) {
             return Err(Errno::EBUSY);
         }
-        old.dir.inode().rename(old_name, new.dir.inode(), new_name)?;
+        old.dir
+            .inode()
+            .rename(old_name, new.dir.inode(), new_name)?;
         if let Some(target) = &target {
             self.forget(&new.dir, new_name, target);
         }

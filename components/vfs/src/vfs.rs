@@ -42,7 +42,10 @@ impl<C: Dcache> Vfs<C> {
     /// Like [`Vfs::new`] with a given cache (e.g. a [`HashDcache`](crate::HashDcache) with a
     /// small limit).
     pub fn with_cache(root_fs: Arc<dyn Inode>, cache: C) -> Vfs<C> {
-        let mount = Arc::new(Mount { id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed), mountpoint: None });
+        let mount = Arc::new(Mount {
+            id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
+            mountpoint: None,
+        });
         Vfs {
             root: Dentry::new_root(root_fs, mount),
             cache,
@@ -74,7 +77,10 @@ impl<C: Dcache> Vfs<C> {
         }
         let at = self.cross_mounts(at.clone());
         let key = (at.mount_id(), inode_key(at.inode()));
-        let mount = Arc::new(Mount { id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed), mountpoint: Some(at) });
+        let mount = Arc::new(Mount {
+            id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
+            mountpoint: Some(at),
+        });
         let root = Dentry::new_root(fs_root, mount);
         self.mounts.lock().insert(key, root.clone());
         self.mount_count.fetch_add(1, Ordering::Relaxed);
@@ -99,7 +105,10 @@ impl<C: Dcache> Vfs<C> {
                 Some(r) if Arc::ptr_eq(r, at) => {}
                 _ => return Err(Errno::EINVAL),
             }
-            if mounts.keys().any(|&(parent_mount, _)| parent_mount == at.mount_id()) {
+            if mounts
+                .keys()
+                .any(|&(parent_mount, _)| parent_mount == at.mount_id())
+            {
                 return Err(Errno::EBUSY);
             }
             mounts.remove(&key)
@@ -114,7 +123,10 @@ impl<C: Dcache> Vfs<C> {
     pub fn is_mountpoint(&self, d: &Dentry) -> bool {
         d.is_dir()
             && self.mount_count.load(Ordering::Relaxed) != 0
-            && self.mounts.lock().contains_key(&(d.mount_id(), inode_key(d.inode())))
+            && self
+                .mounts
+                .lock()
+                .contains_key(&(d.mount_id(), inode_key(d.inode())))
     }
 
     /// Follow mounts down from `d`: the root of the topmost file system mounted on it, or
@@ -124,7 +136,11 @@ impl<C: Dcache> Vfs<C> {
             return d;
         }
         while d.is_dir() {
-            let above = self.mounts.lock().get(&(d.mount_id(), inode_key(d.inode()))).cloned();
+            let above = self
+                .mounts
+                .lock()
+                .get(&(d.mount_id(), inode_key(d.inode())))
+                .cloned();
             match above {
                 Some(root) => d = root,
                 None => break,
@@ -163,7 +179,12 @@ impl<C: Dcache> Vfs<C> {
     }
 
     /// Record a child just created in `dir` (so later walks find this dentry).
-    pub(crate) fn add_child(&self, dir: &Arc<Dentry>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
+    pub(crate) fn add_child(
+        &self,
+        dir: &Arc<Dentry>,
+        name: &[u8],
+        inode: Arc<dyn Inode>,
+    ) -> Arc<Dentry> {
         let child = Dentry::new_child(dir, name, inode);
         if dir.caches_children() {
             self.cache.insert(dir.id(), name, child.clone());

@@ -76,7 +76,10 @@ fn next_component(bytes: &[u8], pos: &mut usize) -> Option<(usize, usize, bool, 
         *pos = start;
         return None;
     }
-    let end = bytes[start..].iter().position(|&b| b == b'/').map_or(bytes.len(), |i| start + i);
+    let end = bytes[start..]
+        .iter()
+        .position(|&b| b == b'/')
+        .map_or(bytes.len(), |i| start + i);
     *pos = end;
     let only_slashes = bytes[end..].iter().all(|&b| b == b'/');
     Some((start, end, end < bytes.len(), only_slashes))
@@ -163,7 +166,11 @@ impl<C: Dcache> Vfs<C> {
         links: &mut u32,
     ) -> KResult<Outcome<'p>> {
         check_path(path)?;
-        let mut cur = if path[0] == b'/' { root.clone() } else { start.clone() };
+        let mut cur = if path[0] == b'/' {
+            root.clone()
+        } else {
+            start.clone()
+        };
         // Frame 0 is `path` itself (at `pos`, while `path_live`); symlink targets stack above.
         let mut pos = 0;
         let mut path_live = true;
@@ -185,9 +192,11 @@ impl<C: Dcache> Vfs<C> {
                 // No component left at all: the path was only slashes, or ended in a link
                 // to one.
                 return Ok(match goal {
-                    Goal::Parent => {
-                        Outcome::Parent(ParentPath { dir: cur, last: Last::Root, trailing_slash: false })
-                    }
+                    Goal::Parent => Outcome::Parent(ParentPath {
+                        dir: cur,
+                        last: Last::Root,
+                        trailing_slash: false,
+                    }),
                     Goal::Full { .. } => Outcome::Found(cur),
                 });
             };
@@ -222,7 +231,8 @@ impl<C: Dcache> Vfs<C> {
                 b".." => self.dotdot(cur.clone(), root),
                 _ => self.lookup_child(&cur, name)?,
             };
-            let follow = !is_last || must_be_dir || matches!(goal, Goal::Full { follow_last: true });
+            let follow =
+                !is_last || must_be_dir || matches!(goal, Goal::Full { follow_last: true });
             if next.file_type() == FileType::Symlink && follow {
                 *links += 1;
                 if *links > MAXSYMLINKS {
@@ -243,7 +253,10 @@ impl<C: Dcache> Vfs<C> {
                 if target[0] == b'/' {
                     cur = root.clone();
                 }
-                frames.push(LinkFrame { path: target, pos: 0 });
+                frames.push(LinkFrame {
+                    path: target,
+                    pos: 0,
+                });
                 continue;
             }
             if is_last {

@@ -31,8 +31,11 @@ pub fn tmpfs() -> Tmpfs {
     Tmpfs::new(DEV, clock)
 }
 
-/// The entries of `dir` from `cookie` as (name, ino, type, next cookie), `.` and `..` included.
-pub fn list_from(dir: &Arc<dyn Inode>, cookie: u64) -> KResult<Vec<(Vec<u8>, u64, FileType, u64)>> {
+/// A listed entry: name, inode number, type, next cookie.
+pub type Listed = (Vec<u8>, u64, FileType, u64);
+
+/// The entries of `dir` from `cookie`, `.` and `..` included.
+pub fn list_from(dir: &Arc<dyn Inode>, cookie: u64) -> KResult<Vec<Listed>> {
     let mut out = Vec::new();
     dir.readdir(cookie, &mut |e| {
         out.push((e.name.to_vec(), e.ino, e.kind, e.next));

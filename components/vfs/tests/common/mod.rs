@@ -35,12 +35,14 @@ impl<C: Dcache> Fixture<C> {
 
     /// Resolve from the root, following the last symlink.
     pub fn get(&self, path: &str) -> KResult<Arc<Dentry>> {
-        self.vfs.resolve(&self.root, &self.root, path.as_bytes(), true)
+        self.vfs
+            .resolve(&self.root, &self.root, path.as_bytes(), true)
     }
 
     /// Resolve from the root without following the last symlink.
     pub fn lget(&self, path: &str) -> KResult<Arc<Dentry>> {
-        self.vfs.resolve(&self.root, &self.root, path.as_bytes(), false)
+        self.vfs
+            .resolve(&self.root, &self.root, path.as_bytes(), false)
     }
 
     /// Resolve relative to `start`.
@@ -54,18 +56,22 @@ impl<C: Dcache> Fixture<C> {
     }
 
     pub fn mkdir(&self, path: &str) -> KResult<Arc<Dentry>> {
-        self.vfs.mkdir(&self.root, &self.root, path.as_bytes(), 0o755)
+        self.vfs
+            .mkdir(&self.root, &self.root, path.as_bytes(), 0o755)
     }
 
     /// Create a regular file holding `data`.
     pub fn file(&self, path: &str, data: &[u8]) -> KResult<Arc<Dentry>> {
-        let d = self.vfs.mknod(&self.root, &self.root, path.as_bytes(), S_IFREG | 0o644, 0)?;
+        let d = self
+            .vfs
+            .mknod(&self.root, &self.root, path.as_bytes(), S_IFREG | 0o644, 0)?;
         d.inode().write_at(0, data)?;
         Ok(d)
     }
 
     pub fn symlink(&self, target: &str, path: &str) -> KResult<Arc<Dentry>> {
-        self.vfs.symlink(target.as_bytes(), &self.root, &self.root, path.as_bytes())
+        self.vfs
+            .symlink(target.as_bytes(), &self.root, &self.root, path.as_bytes())
     }
 
     pub fn unlink(&self, path: &str) -> KResult<()> {
@@ -77,7 +83,14 @@ impl<C: Dcache> Fixture<C> {
     }
 
     pub fn rename(&self, from: &str, to: &str) -> KResult<()> {
-        self.vfs.rename(&self.root, from.as_bytes(), &self.root, to.as_bytes(), &self.root, false)
+        self.vfs.rename(
+            &self.root,
+            from.as_bytes(),
+            &self.root,
+            to.as_bytes(),
+            &self.root,
+            false,
+        )
     }
 
     pub fn open(&self, path: &str, how: OpenHow) -> KResult<tessera_vfs::Opened> {
@@ -141,7 +154,17 @@ pub struct Member<'a> {
 
 impl<'a> Member<'a> {
     pub fn new(name: &'a str, mode: u32, data: &'a [u8]) -> Self {
-        Member { name, mode, data, ino: 0, nlink: 1, uid: 0, gid: 0, mtime: 0, rdev: (0, 0) }
+        Member {
+            name,
+            mode,
+            data,
+            ino: 0,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            rdev: (0, 0),
+        }
     }
 }
 
@@ -168,11 +191,11 @@ pub fn write_entry(out: &mut Vec<u8>, m: &Member<'_>) {
     }
     out.extend_from_slice(m.name.as_bytes());
     out.push(0);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
     out.extend_from_slice(m.data);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
