@@ -183,6 +183,8 @@ static void vfork_and_exec(void)
 
 static void pids_and_groups(void)
 {
+    /* A group of its own, so that its id can be named (init's group on Linux is 0). */
+    setpgid(0, 0);
     pid_t me = getpid();
     CHECK("getpid is positive", me > 0);
     CHECK("gettid equals getpid in a single-threaded process", syscall(SYS_gettid) == me);

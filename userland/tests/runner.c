@@ -12,6 +12,9 @@
  * conform` compares what lies between the first "===" line and "=== done" across kernels,
  * so anything else the runner says (a failed setup step) goes before the first "===".
  *
+ * A program still running after TEST_SECONDS is killed with its process group (the
+ * runner says so and goes on), so one hang does not hide the later programs' results.
+ *
  * It prepares what the tests need itself: a console on fds 0-2, a tmpfs on /tmp (unless
  * /tmp is already a mount of its own), proc on /proc. On a development host, run it as
  * `runner DIR` (not as process 1) to run the programs in DIR; it exits 0 when all passed.
@@ -25,8 +28,10 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 
-/* A test that runs longer than this is killed (SIGALRM survives execve). */
-#define TEST_SECONDS 120
+/* A program that runs longer than this is killed with its process group. */
+#ifndef TEST_SECONDS
+#define TEST_SECONDS 60
+#endif
 #define MAX_TESTS 64
 
 static void console(void)
@@ -92,6 +97,14 @@ static int list_tests(const char *dir, char **names)
     return count;
 }
 
+static volatile sig_atomic_t timed_out;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    timed_out = 1;
+}
+
 /* Runs one program and returns its raw wait status (-1 if it could not be started). */
 static int run(const char *dir, const char *name)
 {
@@ -103,20 +116,33 @@ static int run(const char *dir, const char *name)
     if (pid == 0) {
         char *argv[] = {path, NULL};
         char *envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/", NULL};
-        signal(SIGALRM, SIG_DFL);
-        alarm(TEST_SECONDS);
+        /* Each program leads its own process group, as a shell's job would (init's group
+         * on Linux is 0, which setpgid cannot name). */
+        setpgid(0, 0);
         execve(path, argv, envp);
         say("runner: execve %s: %s", path, errno_name(errno));
         _exit(127);
     }
+    setpgid(pid, pid); /* also here: whichever runs first, the group exists before a kill */
+    /* The watchdog is the runner's own alarm, so a program's timers cannot disarm it. */
+    timed_out = 0;
+    alarm(TEST_SECONDS);
     /* As process 1 the runner also inherits orphans; reap them on the way. */
     for (;;) {
         int status;
         pid_t got = wait4(-1, &status, 0, NULL);
-        if (got == pid)
+        if (got == pid) {
+            alarm(0);
             return status;
-        if (got < 0 && errno != EINTR)
+        }
+        if (got < 0 && errno == EINTR && timed_out == 1) {
+            say("runner: %s still running after %d s: killed", name, TEST_SECONDS);
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            timed_out = 2;
+        } else if (got < 0 && errno != EINTR) {
             return -1;
+        }
     }
 }
 
@@ -128,6 +154,9 @@ int main(int argc, char **argv)
         console();
         prepare();
     }
+    struct sigaction watchdog = {.sa_handler = on_alarm}; /* no SA_RESTART: wait4 stops */
+    sigemptyset(&watchdog.sa_mask);
+    sigaction(SIGALRM, &watchdog, NULL);
     char *names[MAX_TESTS];
     int count = list_tests(dir, names);
     int failed = count == 0;

@@ -4,7 +4,8 @@
 //! | command | what it does |
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
-//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S]` | builds and boots it in QEMU on this terminal |
+//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH]` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise) |
+//! | `conform [--config NAME] [--kernel tessera\|linux\|both]` | runs the userland test programs on Tessera and Linux and compares their output |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
 //! | `docs` | regenerates `docs/configs.md` from the config schema |
 //! | `setup` | installs what the others need (rustup target, QEMU) |
@@ -14,13 +15,19 @@
 #![deny(unsafe_code)]
 
 mod args;
+mod busybox;
 mod checks;
+mod conform;
+mod cpio;
 mod exit;
+mod initrd;
 mod kernel;
 mod ksyms;
+mod linux;
 mod qemu;
 mod setup;
 mod test;
+mod userland;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,7 +48,12 @@ usage: cargo xtask <command> [options]
 commands:
   build  [--config NAME|PATH]            build target/kernels/NAME/kernel.elf
   run    [--config NAME|PATH] [--append ARGS] [--mode icount|wall] [--timeout SECONDS]
-                                         build and boot in QEMU (default config: fast)
+         [--initrd FILE.cpio | --init STATIC-BINARY]
+                                         build and boot in QEMU (default config: fast) with
+                                         the BusyBox initramfs, or the given archive, or one
+                                         binary packed as /init
+  conform [--config NAME|PATH] [--kernel tessera|linux|both] [--timeout SECONDS] [--verbose]
+                                         run userland/tests on Linux and Tessera, compare
   test                                   run every test (what CI runs)
   docs                                   regenerate docs/configs.md
   setup                                  install the rustup target and QEMU if missing
@@ -54,6 +66,7 @@ fn main() -> ExitCode {
         Some("build") => kernel::build_command(&mut args),
         Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
+        Some("conform") => conform::conform_command(&mut args),
         Some("docs") => write_docs(&mut args),
         Some("setup") => args
             .finish()

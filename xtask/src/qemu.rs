@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::exit::{Code, Verdict};
+use crate::initrd;
 use crate::kernel::{self, Kernel};
 use crate::setup;
 
@@ -81,6 +82,11 @@ impl Boot {
 }
 
 /// `cargo xtask run`: build, then boot on this terminal. Ctrl-A X leaves QEMU.
+///
+/// The initramfs: `--initrd FILE` as given, `--init PATH` packs that one static binary as
+/// `/init`, and by default the interactive BusyBox system (`initrd::busybox`); when that
+/// cannot be built (no network for the first fetch, no C compiler) the kernel boots
+/// without one, after a warning.
 pub fn run_command(args: &mut Args) -> Result<Code, String> {
     let config = args.value("config")?.unwrap_or_else(|| "fast".into());
     let append = args.value("append")?.unwrap_or_default();
@@ -92,19 +98,44 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
                 .map_err(|_| format!("--timeout {t}: a number of seconds"))
         })
         .transpose()?;
+    let initrd_arg = args.value("initrd")?;
+    let init_arg = args.value("init")?;
     args.finish()?;
     setup::ensure_qemu()?;
+    let initrd = match (initrd_arg, init_arg) {
+        (Some(_), Some(_)) => return Err("--initrd and --init exclude each other".into()),
+        (Some(file), None) => {
+            let file = PathBuf::from(file);
+            if !file.is_file() {
+                return Err(format!("--initrd {}: no such file", file.display()));
+            }
+            Some(file)
+        }
+        (None, Some(binary)) => Some(initrd::single_init(std::path::Path::new(&binary))?),
+        (None, None) => match initrd::busybox() {
+            Ok(archive) => Some(archive),
+            Err(why) => {
+                eprintln!("xtask: warning: no BusyBox initramfs, booting without one: {why}");
+                None
+            }
+        },
+    };
     let kernel = kernel::build(&kernel::load_config(&config)?)?;
     eprintln!(
-        "xtask: booting {} in QEMU ({} mode); Ctrl-A X quits",
+        "xtask: booting {}{} in QEMU ({} mode); Ctrl-A X quits",
         kernel::display_path(&kernel.elf),
+        initrd
+            .as_ref()
+            .map(|i| format!(" with {}", kernel::display_path(i)))
+            .unwrap_or_default(),
         if mode == Mode::Icount {
             "icount"
         } else {
             "wall"
         }
     );
-    let boot = Boot::tessera(&kernel, &append, mode);
+    let mut boot = Boot::tessera(&kernel, &append, mode);
+    boot.initrd = initrd;
     let mut qemu = boot.command();
     // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.
     qemu.args([

@@ -1,0 +1,179 @@
+//! Output extraction, the pass rules and the diff: everything of `conform` but QEMU.
+
+use super::*;
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_string).collect()
+}
+
+const LINUX_CONSOLE: &str = "\
+[    0.000000] Linux version 6.1.0-56-amd64
+early console noise
+=== files
+ok open
+[    1.234567] random: crng init done
+ok read
+=== files exit 0
+=== pipes
+ok pipe
+=== pipes exit 0
+=== done
+[    2.000000] reboot: Power down
+";
+
+#[test]
+fn extract_keeps_the_runner_region_without_kernel_lines() {
+    let got = extract(LINUX_CONSOLE).unwrap();
+    assert_eq!(
+        got,
+        lines(
+            "=== files\nok open\nok read\n=== files exit 0\n=== pipes\nok pipe\n\
+             === pipes exit 0\n=== done"
+        )
+    );
+}
+
+#[test]
+fn extract_drops_tessera_log_lines_too() {
+    let console = "Tessera 0.1.0 -- config \"fast\"\n=== misc\n\
+                   [    3.141] WARN  unimplemented syscall unknown (1000): ENOSYS\n\
+                   ok ENOSYS\n=== misc exit 0\n=== done\ntessera: power off\n";
+    assert_eq!(
+        extract(console).unwrap(),
+        lines("=== misc\nok ENOSYS\n=== misc exit 0\n=== done")
+    );
+}
+
+#[test]
+fn extract_needs_the_runner_and_keeps_an_unfinished_run() {
+    assert!(
+        extract("no runner here\n")
+            .unwrap_err()
+            .contains("no `===` line")
+    );
+    let hung = extract("boot\n=== files\nok a\n[    9.000] WARN  x\nok b\n").unwrap();
+    assert_eq!(
+        hung,
+        lines("=== files\nok a\nok b"),
+        "a hang still shows what ran"
+    );
+    let tests = ["files".to_string()];
+    assert_eq!(
+        problems(&hung, &tests),
+        [
+            "files: did not run to the end",
+            "no `=== done`: the runner did not finish"
+        ]
+    );
+}
+
+#[test]
+fn kernel_log_lines_are_recognized_by_their_timestamp() {
+    assert!(is_kernel_log("[    0.000000] Linux version"));
+    assert!(is_kernel_log("[12345.5] x"));
+    assert!(
+        !is_kernel_log("[1] read(0x0) ..."),
+        "strace lines are not log lines"
+    );
+    assert!(!is_kernel_log("[ ] x"));
+    assert!(!is_kernel_log("ok [1.5] in the middle"));
+    assert!(!is_kernel_log("[1.] x"));
+}
+
+#[test]
+fn problems_of_a_clean_run_are_none() {
+    let tests = ["files".to_string(), "pipes".to_string()];
+    assert!(problems(&extract(LINUX_CONSOLE).unwrap(), &tests).is_empty());
+}
+
+#[test]
+fn problems_name_fails_exits_and_missing_programs() {
+    let tests = ["files", "memory", "pipes"].map(String::from);
+    let run = lines(
+        "=== files\nok a\nFAIL b: got 1, want 2\n=== files exit 1\n\
+         === memory\n=== memory exit signal 11\n=== stray\n=== stray exit 0\n=== done",
+    );
+    assert_eq!(
+        problems(&run, &tests),
+        [
+            "files: FAIL b: got 1, want 2",
+            "files: exit 1",
+            "memory: exit signal 11",
+            "stray: not a test program of this build",
+            "pipes: did not run to the end",
+        ]
+    );
+}
+
+#[test]
+fn equal_outputs_have_no_diff() {
+    let a = lines("a\nb\nc");
+    assert_eq!(unified_diff(&a, &a, "linux", "tessera"), None);
+}
+
+#[test]
+fn diff_of_one_changed_line_has_context() {
+    let a = lines("1\n2\n3\n4\n5\n6\n7\n8\n9");
+    let mut b = a.clone();
+    b[4] = "five".into();
+    assert_eq!(
+        unified_diff(&a, &b, "linux", "tessera").unwrap(),
+        "--- linux\n+++ tessera\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n"
+    );
+}
+
+#[test]
+fn distant_changes_make_separate_hunks() {
+    let a: Vec<String> = (1..=20).map(|i| i.to_string()).collect();
+    let mut b = a.clone();
+    b.remove(1); // line 2 missing
+    b.push("21".into()); // a line added at the end
+    let diff = unified_diff(&a, &b, "a", "b").unwrap();
+    let headers: Vec<&str> = diff.lines().filter(|l| l.starts_with("@@")).collect();
+    assert_eq!(headers, ["@@ -1,5 +1,4 @@", "@@ -18,3 +17,4 @@"]);
+    assert!(diff.contains("\n-2\n"));
+    assert!(diff.ends_with(" 20\n+21\n"));
+}
+
+#[test]
+fn diff_against_an_empty_side() {
+    let a = lines("x\ny");
+    assert_eq!(
+        unified_diff(&a, &[], "a", "b").unwrap(),
+        "--- a\n+++ b\n@@ -1,2 +0,0 @@\n-x\n-y\n"
+    );
+    assert_eq!(
+        unified_diff(&[], &a, "a", "b").unwrap(),
+        "--- a\n+++ b\n@@ -0,0 +1,2 @@\n+x\n+y\n"
+    );
+}
+
+#[test]
+fn edit_script_is_minimal() {
+    let a = lines("a\nb\nc\nd");
+    let b = lines("a\nc\nd\ne");
+    let script = edits(&a, &b);
+    let changes = script
+        .iter()
+        .filter(|e| !matches!(e, Edit::Same(..)))
+        .count();
+    assert_eq!(changes, 2, "remove b, add e: {script:?}");
+}
+
+#[test]
+fn the_worst_outcome_sets_the_exit_code() {
+    assert_eq!(
+        worse(Code::Ok, Verdict::Timeout, Verdict::Success),
+        Code::Timeout
+    );
+    assert_eq!(
+        worse(Code::Ok, Verdict::Success, Verdict::Success),
+        Code::TestFailure,
+        "a clean end with failed checks is a test failure"
+    );
+    assert_eq!(
+        worse(Code::Timeout, Verdict::Panic, Verdict::Success),
+        Code::Timeout,
+        "the first failure is kept"
+    );
+}

@@ -1,0 +1,216 @@
+//! The initramfs archives QEMU hands the kernel with `-initrd`, written to
+//! `target/initrd/<name>.cpio`.
+//!
+//! | archive | `/init` | what else |
+//! |---|---|---|
+//! | `busybox.cpio` ([`busybox`]) | a `#!/bin/sh` script that mounts proc, devtmpfs and tmpfs and runs `/bin/sh` | `/bin/busybox` and its applet links, `/etc/passwd`, `/etc/group`, the test programs in `/tests` |
+//! | `conform.cpio` ([`conform`]) | the test runner | the test programs in `/tests` |
+//! | `single-init.cpio` ([`single_init`]) | one given static binary | nothing |
+//!
+//! Every archive has the same skeleton ([`skeleton`]): `/dev/console` (Linux opens it for
+//! init's stdin, stdout and stderr before running `/init`; without it init has no output),
+//! and empty `/proc`, `/sys`, `/dev`, `/tmp` and `/root` to mount on or live in.
+
+use std::path::{Path, PathBuf};
+
+use crate::busybox;
+use crate::cpio::Archive;
+use crate::userland::{self, Programs};
+
+/// Where the archives go.
+pub fn dir() -> PathBuf {
+    crate::kernel::target_dir().join("initrd")
+}
+
+/// The search path the interactive shell starts with.
+pub const PATH: &str = "/bin:/sbin:/usr/bin:/usr/sbin";
+
+/// The interactive system's `/init`.
+pub fn init_script() -> String {
+    format!(
+        "#!/bin/sh\n\
+         # /init of Tessera's BusyBox initramfs (written by cargo xtask, xtask/src/initrd.rs).\n\
+         export PATH={PATH} HOME=/\n\
+         mount -t proc proc /proc\n\
+         mount -t devtmpfs devtmpfs /dev\n\
+         mount -t tmpfs tmpfs /tmp\n\
+         cd /\n\
+         echo 'Welcome to BusyBox on Tessera: /tests/runner runs the test programs, poweroff -f leaves.'\n\
+         exec /bin/sh\n"
+    )
+}
+
+/// What every archive has: the console device and the mount points.
+pub fn skeleton(archive: &mut Archive) {
+    archive
+        .char_device("dev/console", 0o600, 5, 1)
+        .dir("proc", 0o555)
+        .dir("sys", 0o555)
+        .dir("tmp", 0o1777)
+        .dir("root", 0o700);
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes `archive` as `target/initrd/<name>.cpio` and returns the path.
+pub fn write(name: &str, archive: &Archive) -> Result<PathBuf, String> {
+    let dir = dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{name}.cpio"));
+    std::fs::write(&path, archive.to_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Adds the test programs under `/tests` (the runner too, as `/tests/runner`, when asked:
+/// it skips itself when listing the directory).
+fn add_tests(archive: &mut Archive, programs: &Programs, with_runner: bool) -> Result<(), String> {
+    for program in &programs.tests {
+        archive.file(
+            &format!("tests/{}", program.name),
+            0o755,
+            read(&program.path)?,
+        );
+    }
+    if with_runner {
+        archive.file(
+            &format!("tests/{}", userland::RUNNER),
+            0o755,
+            read(&programs.runner.path)?,
+        );
+    }
+    Ok(())
+}
+
+/// The interactive BusyBox system, in an archive.
+pub fn busybox_archive(
+    busybox: &[u8],
+    applets: &[String],
+    programs: &Programs,
+) -> Result<Archive, String> {
+    let mut archive = Archive::new();
+    skeleton(&mut archive);
+    archive
+        .file("bin/busybox", 0o755, busybox.to_vec())
+        .file("init", 0o755, init_script().into_bytes())
+        .file(
+            "etc/passwd",
+            0o644,
+            b"root:x:0:0:root:/root:/bin/sh\n".to_vec(),
+        )
+        .file("etc/group", 0o644, b"root:x:0:\n".to_vec())
+        .dir("usr/bin", 0o755)
+        .dir("usr/sbin", 0o755)
+        .dir("sbin", 0o755);
+    for applet in applets {
+        archive.symlink(applet, "/bin/busybox");
+    }
+    add_tests(&mut archive, programs, true)?;
+    Ok(archive)
+}
+
+/// `target/initrd/busybox.cpio`: the default initramfs of `cargo xtask run`. Fetches
+/// BusyBox and builds the test programs when needed.
+pub fn busybox() -> Result<PathBuf, String> {
+    let binary = busybox::binary()?;
+    let applets = busybox::applets(&binary)?;
+    let programs = userland::build()?;
+    write(
+        "busybox",
+        &busybox_archive(&read(&binary)?, &applets, &programs)?,
+    )
+}
+
+/// `target/initrd/conform.cpio`: the runner as `/init` and the test programs in `/tests`.
+pub fn conform(programs: &Programs) -> Result<PathBuf, String> {
+    let mut archive = Archive::new();
+    skeleton(&mut archive);
+    archive.file("init", 0o755, read(&programs.runner.path)?);
+    add_tests(&mut archive, programs, false)?;
+    write("conform", &archive)
+}
+
+/// `target/initrd/single-init.cpio`: one static binary as `/init`.
+pub fn single_init(binary: &Path) -> Result<PathBuf, String> {
+    let mut archive = Archive::new();
+    skeleton(&mut archive);
+    archive.file("init", 0o755, read(binary)?);
+    write("single-init", &archive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpio::tests::parse;
+    use crate::userland::Program;
+
+    fn fake_programs(dir: &Path) -> Programs {
+        std::fs::create_dir_all(dir).unwrap();
+        let program = |name: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("ELF {name}")).unwrap();
+            Program {
+                name: name.into(),
+                path,
+            }
+        };
+        Programs {
+            runner: program("runner"),
+            tests: vec![program("files"), program("pipes")],
+        }
+    }
+
+    #[test]
+    fn busybox_archive_has_init_applets_tests_and_console() {
+        let dir = std::env::temp_dir().join(format!("xtask-initrd-{}", std::process::id()));
+        let programs = fake_programs(&dir);
+        let applets = [
+            "bin/sh".to_string(),
+            "usr/bin/awk".into(),
+            "sbin/poweroff".into(),
+        ];
+        let archive = busybox_archive(b"BUSYBOX", &applets, &programs).unwrap();
+        let entries = parse(&archive.to_bytes());
+        let get = |n: &str| {
+            entries
+                .iter()
+                .find(|e| e.name == n)
+                .unwrap_or_else(|| panic!("no {n}"))
+        };
+        assert_eq!(get("bin/busybox").data, b"BUSYBOX");
+        assert_eq!(get("usr/bin/awk").data, b"/bin/busybox");
+        assert_eq!(
+            get("bin/sh").mode & 0o170000,
+            0o120000,
+            "applets are symlinks"
+        );
+        let init = String::from_utf8(get("init").data.clone()).unwrap();
+        assert!(init.starts_with("#!/bin/sh\n"));
+        for line in [
+            "mount -t proc proc /proc",
+            "mount -t devtmpfs devtmpfs /dev",
+            "mount -t tmpfs tmpfs /tmp",
+            "exec /bin/sh",
+            "PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/",
+        ] {
+            assert!(init.contains(line), "init lacks {line:?}");
+        }
+        assert_eq!(get("init").mode, 0o100755);
+        assert!(String::from_utf8_lossy(&get("etc/passwd").data).starts_with("root:x:0:0:"));
+        assert_eq!(get("dev/console").rdev, (5, 1));
+        assert_eq!(get("tmp").mode, 0o041777);
+        assert_eq!(get("tests/files").data, b"ELF files");
+        assert_eq!(get("tests/runner").data, b"ELF runner");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn skeleton_has_the_console_and_mount_points() {
+        let mut archive = Archive::new();
+        skeleton(&mut archive);
+        for path in ["dev/console", "proc", "sys", "tmp", "root", "dev"] {
+            assert!(archive.contains(path), "{path}");
+        }
+    }
+}
