@@ -171,7 +171,12 @@ pub(crate) fn init() {
     }
 }
 
-const KERNEL_STACK_SIZE: usize = 32 * 1024;
+/// Per-task kernel stack. Unoptimised builds (opt-level 0) use several times the stack of
+/// optimised ones; 64 KiB covers the deepest syscall paths there with room to spare.
+const KERNEL_STACK_SIZE: usize = 64 * 1024;
+/// Written at the bottom of every kernel stack and checked on every switch: an overflow
+/// is reported instead of silently corrupting the heap below.
+const STACK_CANARY: u64 = 0x5354_4143_4b21_2121;
 
 /// A task's kernel stack: syscalls and interrupts from its user mode run on it.
 pub struct KernelStack {
@@ -212,7 +217,19 @@ impl KernelStack {
             }
             alloc::boxed::Box::from_raw(ptr)
         };
-        KernelStack { memory }
+        let mut stack = KernelStack { memory };
+        stack.memory.0[..8].copy_from_slice(&STACK_CANARY.to_le_bytes());
+        stack
+    }
+
+    /// Panics if the stack overflowed its bottom (the canary was overwritten).
+    pub fn check(&self) {
+        let canary = u64::from_le_bytes(self.memory.0[..8].try_into().expect("8 bytes"));
+        assert!(
+            canary == STACK_CANARY,
+            "kernel stack overflow: the canary at {:#x} was overwritten",
+            self.memory.0.as_ptr() as u64
+        );
     }
 
     /// The address just above the stack.

@@ -95,8 +95,19 @@ fn refs() -> &'static SpinLock<FrameRefs, IrqSave> {
 static SPAN: Once<(Pfn, usize)> = Once::new();
 
 /// A zeroed frame for user memory, with one reference.
+///
+/// `page-zero = "twice"` (the origin write-up's "before"): the allocator also zeroes the
+/// frame while holding its lock, so the page is cleared twice and the lock is held longer.
+/// `"once"`: one clear, after the lock is released.
 pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
-    let pfn = alloc_frames(0)?;
+    let pfn = if cfg!(feature = "page-zero-twice") {
+        let mut frames = frames().lock();
+        let pfn = frames.alloc(0)?;
+        tessera_platform::mm::frame::zero(pfn);
+        pfn
+    } else {
+        alloc_frames(0)?
+    };
     tessera_platform::mm::frame::zero(pfn);
     let mut refs = refs().lock();
     let first = refs.first;

@@ -34,11 +34,48 @@ cfg_if::cfg_if! {
     }
 }
 
+/// Exactly one of two features: its variant name, or a compile error naming the key.
+macro_rules! one_of {
+    ($key:literal, $a:literal => $va:literal, $b:literal => $vb:literal) => {{
+        #[cfg(all(feature = $a, feature = $b))]
+        compile_error!(concat!(
+            "two ",
+            $key,
+            " variants selected: enable exactly one of ",
+            $a,
+            ", ",
+            $b
+        ));
+        #[cfg(not(any(feature = $a, feature = $b)))]
+        compile_error!(concat!(
+            "no ",
+            $key,
+            " variant selected: enable one of ",
+            $a,
+            ", ",
+            $b
+        ));
+        if cfg!(feature = $a) { $va } else { $vb }
+    }};
+}
+
+/// Path arguments: `heap` or `stack` (see `user::read_path`).
+pub const PATH_BUF: &str =
+    one_of!("path-buf", "path-buf-heap" => "heap", "path-buf-stack" => "stack");
+/// Pipe paths: `simple` or `fast` (see `fs::pipe`).
+pub const PIPE: &str = one_of!("pipe", "pipe-simple" => "simple", "pipe-fast" => "fast");
+/// Fresh user pages: zeroed `twice` or `once` (see `memory::alloc_user_frame`).
+pub const PAGE_ZERO: &str =
+    one_of!("page-zero", "page-zero-twice" => "twice", "page-zero-once" => "once");
+
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 4] = [
+pub const COMPILED: [(&str, &str); 7] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
+    ("path-buf", PATH_BUF),
+    ("pipe", PIPE),
+    ("page-zero", PAGE_ZERO),
     ("dcache", DCACHE),
 ];
 

@@ -185,6 +185,51 @@ pub static SECTIONS: &[Section] = &[
                 ],
             ),
             component(
+                "path-buf",
+                "How path arguments are read from user memory (the origin write-up's StackPathBuf).",
+                &[
+                    Variant {
+                        name: "heap",
+                        doc: "three heap allocations per path: the bytes, a UTF-8 checked copy and \
+                              the owned path",
+                    },
+                    Variant {
+                        name: "stack",
+                        doc: "one copy into a 256-byte stack buffer; the heap only for longer paths",
+                    },
+                ],
+            ),
+            component(
+                "pipe",
+                "Pipe read/write paths (kernel `fs::pipe` over crate `tessera-pipe`).",
+                &[
+                    Variant {
+                        name: "simple",
+                        doc: "every operation enqueues on the wait queue first, bounces through a \
+                              kernel buffer and wakes the other side through the queue lock",
+                    },
+                    Variant {
+                        name: "fast",
+                        doc: "try first; copy straight between user memory and the ring; skip \
+                              wake-ups when no one waits (atomic waiter count)",
+                    },
+                ],
+            ),
+            component(
+                "page-zero",
+                "Zeroing of fresh user pages (anonymous memory, demand paging).",
+                &[
+                    Variant {
+                        name: "twice",
+                        doc: "zeroed by the allocator under its lock, then again by the fault handler",
+                    },
+                    Variant {
+                        name: "once",
+                        doc: "zeroed once, by the fault handler, after the allocator lock is released",
+                    },
+                ],
+            ),
+            component(
                 "dcache",
                 "Dentry cache of path lookup (crate `tessera-vfs`).",
                 &[

@@ -1,8 +1,13 @@
 //! Pipes and fifos: the `tessera-pipe` state machine behind two open-file ends, with wait
 //! queues for the blocking.
 //!
-//! Data moves directly between user memory and the ring (one copy per direction): the read
-//! and write paths hand the pipe callbacks that copy to and from user addresses.
+//! Two variants (config key `pipe`), the origin write-up's before and after:
+//! - `fast`: try the operation first and sleep only when it would block; data moves directly
+//!   between user memory and the ring (one copy per direction); the other side is woken only
+//!   when its queue's waiter count says someone waits.
+//! - `simple`: every operation enqueues on the wait queue before trying, bounces through a
+//!   kernel buffer (two copies per direction), and always takes the other queue's lock to
+//!   wake it.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -86,6 +91,24 @@ pub fn open_fifo(dentry: &DentryRef, flags: u32) -> KResult<Arc<dyn FileOps>> {
     Ok(end)
 }
 
+/// Blocks until `ready` has a result: try first (`fast`) or enqueue first (`simple`).
+fn wait<T>(queue: &WaitQueue, ready: impl FnMut() -> Option<T>) -> KResult<T> {
+    if cfg!(feature = "pipe-fast") {
+        queue.wait_until(true, ready)
+    } else {
+        queue.wait_until_enqueued(true, ready)
+    }
+}
+
+/// Wakes the other side: only if someone waits (`fast`), or always through the lock.
+fn wake(queue: &WaitQueue) {
+    if cfg!(feature = "pipe-fast") {
+        queue.wake_waiters();
+    } else {
+        queue.wake_all();
+    }
+}
+
 impl PipeEnd {
     /// One read: `copy` moves bytes out of the ring (to a kernel buffer or straight to user
     /// memory); blocks until data, EOF or a signal.
@@ -97,7 +120,7 @@ impl PipeEnd {
         if !self.reader {
             return Err(Errno::EBADF);
         }
-        let n = self.shared.readable.wait_until(true, || {
+        let n = wait(&self.shared.readable, || {
             let mut pipe = self.shared.pipe.lock();
             let mut done = 0;
             let result = pipe.try_read(&mut |chunk: &[u8]| {
@@ -113,7 +136,7 @@ impl PipeEnd {
                 Err(e) => Some(Err(e)),
             }
         })??;
-        self.shared.writable.wake_all();
+        wake(&self.shared.writable);
         Ok(n)
     }
 
@@ -130,7 +153,7 @@ impl PipeEnd {
         }
         let mut written = 0;
         while written < len || len == 0 {
-            let step = self.shared.writable.wait_until(true, || {
+            let step = wait(&self.shared.writable, || {
                 let mut pipe = self.shared.pipe.lock();
                 let mut done = written;
                 let result = pipe.try_write(len - written, &mut |room: &mut [u8]| {
@@ -149,7 +172,7 @@ impl PipeEnd {
             match step {
                 Ok(Ok(n)) => {
                     written += n;
-                    self.shared.readable.wake_all();
+                    wake(&self.shared.readable);
                     if len == 0 {
                         break;
                     }
@@ -173,9 +196,16 @@ impl PipeEnd {
 }
 
 impl FileOps for PipeEnd {
-    fn read_user(&self, _offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+    fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
         if len == 0 {
             return Ok(0);
+        }
+        if cfg!(feature = "pipe-simple") {
+            // Through a kernel buffer, then to the user.
+            let mut buf = alloc::vec![0u8; len.min(super::file::USER_CHUNK)];
+            let n = self.read(offset, &mut buf, nonblock)?;
+            crate::user::write_bytes(addr, &buf[..n])?;
+            return Ok(n);
         }
         // Straight from the ring to user memory: one copy, and a fault consumes nothing.
         self.read_with(nonblock, &mut |chunk, done| {
@@ -185,7 +215,12 @@ impl FileOps for PipeEnd {
         })
     }
 
-    fn write_user(&self, _offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+    fn write_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        if cfg!(feature = "pipe-simple") {
+            // From the user into a kernel buffer, then into the ring.
+            let buf = crate::user::read_bytes(addr, len.min(super::file::USER_CHUNK))?;
+            return self.write(offset, &buf, nonblock);
+        }
         // Straight from user memory into the ring.
         self.write_with(len, nonblock, &mut |room, done| {
             let n = room.len().min(len - done);

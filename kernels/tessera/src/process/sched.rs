@@ -122,6 +122,9 @@ pub fn schedule() {
         } else {
             if let Some(prev) = &prev {
                 prev.fpu.lock().save();
+                if let Some(stack) = prev.kernel_stack.lock().as_ref() {
+                    stack.check();
+                }
             }
             if let Some(next) = &next {
                 enter(next);
@@ -201,20 +204,81 @@ pub fn need_resched() -> bool {
 /// A list of blocked tasks waiting for something.
 pub struct WaitQueue {
     waiters: SpinLock<Vec<Weak<Task>>, IrqSave>,
+    /// How many are queued, readable without the lock (see [`WaitQueue::wake_waiters`]).
+    count: core::sync::atomic::AtomicUsize,
 }
 
 impl WaitQueue {
     pub const fn new() -> Self {
         WaitQueue {
             waiters: SpinLock::new(Vec::new()),
+            count: core::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    /// Wakes every waiter.
+    fn enqueue(&self, task: &Arc<Task>) {
+        let mut waiters = self.waiters.lock();
+        waiters.push(Arc::downgrade(task));
+        self.count.store(waiters.len(), Ordering::Relaxed);
+    }
+
+    fn dequeue(&self, task: &Arc<Task>) {
+        let mut waiters = self.waiters.lock();
+        waiters.retain(|w| !w.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task)));
+        self.count.store(waiters.len(), Ordering::Relaxed);
+    }
+
+    /// Wakes every waiter (always takes the queue lock).
     pub fn wake_all(&self) {
-        let waiters = core::mem::take(&mut *self.waiters.lock());
+        let waiters = {
+            let mut waiters = self.waiters.lock();
+            self.count.store(0, Ordering::Relaxed);
+            core::mem::take(&mut *waiters)
+        };
         for task in waiters.iter().filter_map(Weak::upgrade) {
             wake(&task);
+        }
+    }
+
+    /// Wakes every waiter, skipping the lock when the waiter count says nobody waits. Sound
+    /// on one CPU: waiters enqueue with interrupts off, before they block, so a zero count
+    /// seen here means nobody can be between checking the condition and sleeping.
+    pub fn wake_waiters(&self) {
+        if self.count.load(Ordering::Relaxed) != 0 {
+            self.wake_all();
+        }
+    }
+
+    /// Like [`WaitQueue::wait_until`], but enqueues before every check and dequeues after:
+    /// the lock traffic a "sleep until" loop pays when it never tries the operation first
+    /// (the `pipe = "simple"` variant).
+    pub fn wait_until_enqueued<T>(
+        &self,
+        interruptible: bool,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> KResult<T> {
+        let task = super::current();
+        loop {
+            let saved = interrupts::are_enabled();
+            interrupts::disable();
+            self.enqueue(&task);
+            let outcome = if interruptible && super::signal::has_deliverable(&task) {
+                Some(Err(Errno::EINTR))
+            } else {
+                ready().map(Ok)
+            };
+            if let Some(outcome) = outcome {
+                self.dequeue(&task);
+                if saved {
+                    interrupts::enable();
+                }
+                return outcome;
+            }
+            *task.state.lock() = TaskState::Blocked;
+            schedule();
+            if saved {
+                interrupts::enable();
+            }
         }
     }
 
@@ -243,7 +307,7 @@ impl WaitQueue {
                 }
                 return Err(Errno::EINTR);
             }
-            self.waiters.lock().push(Arc::downgrade(&task));
+            self.enqueue(&task);
             *task.state.lock() = TaskState::Blocked;
             schedule();
             if saved {

@@ -444,7 +444,7 @@ fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::St
         return Err(Errno::EINVAL);
     }
     let path = match user::read_path(path_ptr) {
-        Err(Errno::ENOENT) if flags & AT_EMPTY_PATH != 0 => Vec::new(),
+        Err(Errno::ENOENT) if flags & AT_EMPTY_PATH != 0 => user::UserPath::Heap(Vec::new()),
         other => other?,
     };
     if path.is_empty() {

@@ -20,6 +20,9 @@ lock-tracking = true
 page-alloc = "buddy"
 memops = "erms"
 lock = "no-irq"
+path-buf = "stack"
+pipe = "fast"
+page-zero = "once"
 dcache = "hashbrown"
 
 [kernel]
@@ -36,6 +39,9 @@ description = "only what is required"
 page-alloc = "bitmap"
 memops = "simple"
 lock = "irq-save"
+path-buf = "heap"
+pipe = "simple"
+page-zero = "twice"
 dcache = "off"
 "#;
 
@@ -87,6 +93,9 @@ fn parses_every_key() {
             ("page-alloc", "buddy"),
             ("memops", "erms"),
             ("lock", "no-irq"),
+            ("path-buf", "stack"),
+            ("pipe", "fast"),
+            ("page-zero", "once"),
             ("dcache", "hashbrown")
         ]
     );
@@ -106,15 +115,26 @@ fn absent_keys_take_their_defaults() {
 #[test]
 fn components_come_in_schema_order_whatever_the_file_order() {
     let text = MINIMAL.replace(
-        "page-alloc = \"bitmap\"\nmemops = \"simple\"\nlock = \"irq-save\"\ndcache = \"off\"",
-        "dcache = \"off\"\nlock = \"no-irq\"\nmemops = \"erms\"\npage-alloc = \"buddy\"",
+        "page-alloc = \"bitmap\"\nmemops = \"simple\"\nlock = \"irq-save\"",
+        "lock = \"no-irq\"\nmemops = \"erms\"\npage-alloc = \"buddy\"",
     );
     let keys: Vec<String> = parse_ok(&text)
         .components
         .into_iter()
         .map(|(key, _)| key)
         .collect();
-    assert_eq!(keys, ["page-alloc", "memops", "lock", "dcache"]);
+    assert_eq!(
+        keys,
+        [
+            "page-alloc",
+            "memops",
+            "lock",
+            "path-buf",
+            "pipe",
+            "page-zero",
+            "dcache"
+        ]
+    );
 }
 
 #[test]

@@ -12,12 +12,23 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "page-alloc-buddy",
             "memops-erms",
             "lock-no-irq",
+            "path-buf-stack",
+            "pipe-fast",
+            "page-zero-once",
             "dcache-hashbrown"
         ]
     );
     assert_eq!(
         parse_ok(MINIMAL).cargo_features(),
-        ["page-alloc-bitmap", "memops-simple", "lock-irq-save", "dcache-off"]
+        [
+            "page-alloc-bitmap",
+            "memops-simple",
+            "lock-irq-save",
+            "path-buf-heap",
+            "pipe-simple",
+            "page-zero-twice",
+            "dcache-off"
+        ]
     );
 }
 
@@ -34,6 +45,12 @@ fn all_features_cover_every_variant_once() {
             "memops-erms",
             "lock-irq-save",
             "lock-no-irq",
+            "path-buf-heap",
+            "path-buf-stack",
+            "pipe-simple",
+            "pipe-fast",
+            "page-zero-twice",
+            "page-zero-once",
             "dcache-off",
             "dcache-hashbrown",
         ]
@@ -59,7 +76,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("dcache", "hashbrown")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("dcache", "hashbrown")];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),
