@@ -153,6 +153,19 @@ static void masking(void)
     CHECK_EQ("a real-time signal sent twice while blocked is delivered twice", rt_count, 2);
     sigpending(&pending);
     CHECK("nothing is pending after delivery", !sigismember(&pending, SIGUSR1));
+
+    sigset_t usr1 = just(SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    count = 0;
+    raise(SIGUSR1);
+    int sig = 0;
+    CHECK_EQ("sigwait takes a blocked pending signal", sigwait(&usr1, &sig), 0);
+    CHECK("sigwait returns its number and the handler does not run",
+          sig == SIGUSR1 && count == 0);
+    struct timespec zero = {0, 0};
+    CHECK_ERR("sigtimedwait with nothing pending times out -> EAGAIN",
+              sigtimedwait(&usr1, NULL, &zero), EAGAIN);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
     CHECK_ERR("sigprocmask with a bad how -> EINVAL", sigprocmask(42, &old, NULL), EINVAL);
 
     /* fork: handlers and mask are inherited, pending signals are not. */
@@ -243,6 +256,15 @@ static void on_alarm(int sig)
     count++;
 }
 
+static volatile pid_t poke_pid;
+
+static void on_alarm_poke(int sig)
+{
+    (void)sig;
+    count++;
+    kill(poke_pid, SIGUSR1);
+}
+
 static void arm_timer(long usec)
 {
     struct itimerval it = {{0, 0}, {0, usec}};
@@ -279,14 +301,25 @@ static void sleeping(void)
     arm_timer(30000);
     CHECK_ERR("a signal interrupts a blocked read -> EINTR", read(p[0], &c, 1), EINTR);
 
-    handle(SIGALRM, on_alarm, SA_RESTART);
-    count = 0;
+    /* The writer writes only when the handler pokes it, so the data always arrives after
+     * the signal interrupted the read: the read returns it only if it was restarted. */
+    sigset_t usr1 = just(SIGUSR1), old;
+    sigprocmask(SIG_BLOCK, &usr1, &old);
     pid_t pid = fork();
     if (pid == 0) {
-        usleep(300000);
+        handle(SIGUSR1, on_signal, 0);
+        count = 0;
+        sigset_t wait_mask;
+        sigemptyset(&wait_mask);
+        while (count == 0)
+            sigsuspend(&wait_mask);
         write(p[1], "r", 1);
         _exit(0);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    poke_pid = pid;
+    handle(SIGALRM, on_alarm_poke, SA_RESTART);
+    count = 0;
     arm_timer(30000);
     CHECK_EQ("with SA_RESTART the read is restarted and gets the data", read(p[0], &c, 1), 1);
     CHECK_EQ("the handler ran during the restarted read", count, 1);
