@@ -6,8 +6,10 @@
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
 //! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH]` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise) |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both]` | runs the userland test programs on Tessera and Linux and compares their output |
+//! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call benchmark on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
+//! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
-//! | `docs` | regenerates `docs/configs.md` from the config schema |
+//! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
 //! | `setup` | installs what the others need (rustup target, QEMU) |
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
@@ -15,6 +17,7 @@
 #![deny(unsafe_code)]
 
 mod args;
+mod bench;
 mod busybox;
 mod checks;
 mod conform;
@@ -25,7 +28,9 @@ mod kernel;
 mod ksyms;
 mod linux;
 mod qemu;
+mod session;
 mod setup;
+mod syscall_docs;
 mod test;
 mod userland;
 
@@ -54,8 +59,16 @@ commands:
                                          binary packed as /init
   conform [--config NAME|PATH] [--kernel tessera|linux|both] [--timeout SECONDS] [--verbose]
                                          run userland/tests on Linux and Tessera, compare
+  bench  [--config NAME|PATH|linux] [--mode icount|wall] [--quick] [--only NAME,NAME]
+         [--timeout SECONDS] [--verbose]
+                                         run the system-call benchmark (docs/benchmarks.md)
+  bench  --smoke                         quick icount runs on fast, twice: must be identical
+  ab     [--a SPEC] [--b SPEC] [--mode icount|wall] [--runs N] [--quick] [--only NAME,NAME]
+         [--timeout SECONDS] [--verbose]
+                                         compare two kernels (default: baseline vs fast);
+                                         SPEC is linux, a config, or NAME,key=variant,...
   test                                   run every test (what CI runs)
-  docs                                   regenerate docs/configs.md
+  docs                                   regenerate docs/configs.md and docs/syscalls.md
   setup                                  install the rustup target and QEMU if missing
 ";
 
@@ -67,6 +80,8 @@ fn main() -> ExitCode {
         Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
         Some("conform") => conform::conform_command(&mut args),
+        Some("bench") => bench::bench_command(&mut args),
+        Some("ab") => bench::ab_command(&mut args),
         Some("docs") => write_docs(&mut args),
         Some("setup") => args
             .finish()
@@ -91,6 +106,10 @@ fn write_docs(args: &mut Args) -> Result<exit::Code, String> {
     args.finish()?;
     let path = root().join("docs/configs.md");
     std::fs::write(&path, tessera_config::reference_markdown())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    let path = root().join("docs/syscalls.md");
+    std::fs::write(&path, syscall_docs::render(&root())?)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(exit::Code::Ok)

@@ -160,6 +160,17 @@ pub struct Captured {
     pub output: String,
 }
 
+/// Spawns QEMU with the serial console on piped stdin/stdout (for scripted sessions).
+pub fn spawn_piped(boot: &Boot) -> Result<Child, String> {
+    setup::ensure_qemu()?;
+    let mut qemu = boot.command();
+    qemu.args(["-serial", "stdio", "-monitor", "none"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    qemu.spawn().map_err(|e| format!("cannot start {}: {e}", setup::QEMU))
+}
+
 /// Boots with the console captured (stdin empty) and a hard timeout. `echo` copies the
 /// console to stderr as it arrives.
 pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captured, String> {

@@ -10,6 +10,9 @@
 //! 5. Deliberate faults: the report (vector, RIP, CR2, registers, symbolized backtrace) and
 //!    the panic exit code.
 //! 6. Link checks: the memops variant in each image is the configured one.
+//! 7. A scripted BusyBox session on every config (files, pipelines, jobs, Ctrl-C, signals).
+//! 8. The userland test programs on Tessera (fast and baseline) compared with Linux
+//!    (`cargo xtask conform`).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -164,6 +167,20 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             });
         }
     }
+    for kernel in &kernels {
+        report.check(&format!("busybox-session/{}", kernel.config.name), || {
+            let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+            boot.initrd = Some(crate::initrd::busybox()?);
+            crate::session::run(&boot, verbose)
+        });
+    }
+    for config in ["fast", "baseline"] {
+        // The userland programs on Tessera, compared line by line with Linux 6.1 in the same
+        // QEMU (cargo xtask conform; Linux is fetched once into target/cache).
+        report.check(&format!("conform/{config}"), || {
+            xtask_subcommand(&["conform", "--config", config])
+        });
+    }
 
     println!();
     if !report.failed.is_empty() {
@@ -302,6 +319,16 @@ fn deliberate_fault(
         ));
     }
     Ok(())
+}
+
+/// Runs another `cargo xtask` command; its output goes to the console, its exit code decides.
+fn xtask_subcommand(args: &[&str]) -> Result<(), String> {
+    let status = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args(args)
+        .current_dir(crate::root())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("cargo xtask {} exited {:?}", args.join(" "), status.code())) }
 }
 
 fn refuses_bad_config() -> Result<(), String> {

@@ -54,6 +54,8 @@ pub fn run_all() -> bool {
 }
 
 /// `tessera.fault=KIND`: raise a CPU exception or panic on purpose (tests of the report).
+/// Never inlined, so that it shows in the backtrace the tests check.
+#[inline(never)]
 pub fn fault_on_purpose(kind: &str) {
     println!("raising a deliberate fault: {kind}");
     if kind == "panic" {

@@ -86,7 +86,7 @@ impl SigInfo {
     }
 
     /// The 128-byte `siginfo_t`.
-    fn to_bytes(self, sig: u32) -> [u8; 128] {
+    pub fn to_bytes(self, sig: u32) -> [u8; 128] {
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
@@ -180,6 +180,16 @@ impl SignalState {
             self.pending &= !bit(sig);
             self.info[sig as usize]
         }
+    }
+
+    /// Takes the lowest pending signal in `mask` with its siginfo (sigwait, sigtimedwait).
+    pub fn take_in(&mut self, mask: u64) -> Option<(u32, SigInfo)> {
+        let ready = self.pending & mask;
+        if ready == 0 {
+            return None;
+        }
+        let sig = ready.trailing_zeros() + 1;
+        Some((sig, self.take(sig)))
     }
 
     /// Drops every pending instance of `sig` (e.g. when its action becomes SIG_IGN).

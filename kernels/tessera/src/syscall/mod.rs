@@ -168,6 +168,7 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         121 => process::getpgid(a),
         124 => process::getsid(a),
         127 => signal::rt_sigpending(a),
+        128 => signal::rt_sigtimedwait(a),
         130 => signal::rt_sigsuspend(a),
         131 => signal::sigaltstack(a),
         132 => fs::utime(a),

@@ -184,3 +184,39 @@ pub fn pause() -> KResult<isize> {
     let _ = queue.wait_until(true, || None::<()>);
     Err(Errno::EINTR)
 }
+
+/// rt_sigtimedwait: takes a pending signal of `set` (normally blocked) without running its
+/// handler; EAGAIN at the timeout, EINTR if another signal is delivered meanwhile.
+pub fn rt_sigtimedwait(a: Args) -> KResult<isize> {
+    if a[3] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let set = user::read_u64(a[0])? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
+    let deadline = if a[2] == 0 {
+        None
+    } else {
+        let raw = user::read_bytes(a[2], 16)?;
+        let sec = i64::from_le_bytes(raw[..8].try_into().expect("8"));
+        let nsec = i64::from_le_bytes(raw[8..].try_into().expect("8"));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(tessera_platform::clock::now_ns() + sec as u64 * 1_000_000_000 + nsec as u64)
+    };
+    let task = current();
+    loop {
+        if let Some((signal, info)) = task.signals.lock().take_in(set) {
+            if a[1] != 0 {
+                user::write_bytes(a[1], &info.to_bytes(signal))?;
+            }
+            return Ok(signal as isize);
+        }
+        let now = tessera_platform::clock::now_ns();
+        if deadline.is_some_and(|d| now >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        // Blocked signals wake no one: look again every tick.
+        let next = now + 10_000_000;
+        sched::sleep_until(deadline.map_or(next, |d| d.min(next)))?;
+    }
+}
