@@ -1,0 +1,46 @@
+/*
+ * bench.h: what the benchmark driver (bench.c) and the benchmark bodies (cases.c) share.
+ *
+ * A benchmark is one row of `benchmarks[]`: a name, two compiled-in iteration counts (full
+ * and quick; the same on every kernel, so that two runs are comparable), the bytes one
+ * operation moves (throughput benchmarks only) and a body. The body runs `n` operations and
+ * adds the nanoseconds it measured to `*ns`; most time the whole loop, some (mmap_fault,
+ * tmpfs_write, tmpfs_read) leave their setup out of the timed part. A body returns NULL on
+ * success or a message that becomes `BENCH name=X error=<message>`.
+ */
+#ifndef TESSERA_BENCH_H
+#define TESSERA_BENCH_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+
+/* One benchmark. */
+struct bench {
+    const char *name;
+    long iters;       /* operations timed in a full run */
+    long quick_iters; /* operations timed in a quick run */
+    long bytes_per_op;
+    const char *(*body)(long n, uint64_t *ns);
+};
+
+/* Every benchmark, in the order they run; the last entry has a NULL name. */
+extern const struct bench benchmarks[];
+
+/* CLOCK_MONOTONIC in nanoseconds (guest instructions under `-icount shift=0`). */
+uint64_t now_ns(void);
+
+/* "what: ENOENT" for the current errno, in a static buffer. */
+const char *failed(const char *what);
+
+/* A message without errno, in a static buffer. */
+const char *failed_because(const char *what, long got, long want);
+
+/* Where the benchmarks keep their files: a tmpfs. */
+#define BENCH_DIR "/tmp/bench"
+
+/* The static program fork_exec runs (packed into the initramfs by `cargo xtask bench`). */
+#define EXEC_TARGET "/bench-exec-target"
+
+#endif

@@ -1,0 +1,464 @@
+/*
+ * cases.c: the benchmark bodies and the table of benchmarks (see bench.h).
+ *
+ * Each body checks every result it gets: a benchmark whose system call fails reports an
+ * error, never a time. Setup that is not the operation measured (creating files, mapping
+ * the region to fault in, starting the ping-pong partner) happens before the clock starts.
+ */
+#include "bench.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096
+/* mmap_fault touches the pages of regions this large (16 MiB). */
+#define FAULT_REGION_PAGES 4096
+/* tmpfs_write and tmpfs_read use a 1 MiB file: this many 4 KiB chunks. */
+#define FILE_CHUNKS 256
+/* getdents64 lists a directory with this many files (plus "." and ".."). */
+#define DIR_ENTRIES 64
+
+static char buffer[PAGE];
+
+static const char *loop_getpid(long n, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (getpid() <= 0)
+            return failed("getpid");
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+/* read or write of `size` bytes on `path`, each expected to return `want`. */
+static const char *loop_rw(const char *path, int writing, size_t size, ssize_t want, long n,
+                           uint64_t *ns)
+{
+    int fd = open(path, writing ? O_WRONLY : O_RDONLY);
+    if (fd < 0)
+        return failed(path);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        ssize_t got = writing ? write(fd, buffer, size) : read(fd, buffer, size);
+        if (got != want)
+            return got < 0 ? failed(writing ? "write" : "read")
+                           : failed_because(writing ? "write" : "read", got, want);
+    }
+    *ns += now_ns() - t0;
+    close(fd);
+    return NULL;
+}
+
+static const char *loop_read_null(long n, uint64_t *ns)
+{
+    return loop_rw("/dev/null", 0, 1, 0, n, ns);
+}
+
+static const char *loop_write_null(long n, uint64_t *ns)
+{
+    return loop_rw("/dev/null", 1, 1, 1, n, ns);
+}
+
+static const char *loop_read_zero(long n, uint64_t *ns)
+{
+    return loop_rw("/dev/zero", 0, PAGE, PAGE, n, ns);
+}
+
+static const char *loop_pipe(long n, uint64_t *ns)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return failed("pipe");
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        ssize_t w = write(p[1], buffer, PAGE);
+        if (w != PAGE)
+            return w < 0 ? failed("write") : failed_because("write", w, PAGE);
+        ssize_t r = read(p[0], buffer, PAGE);
+        if (r != PAGE)
+            return r < 0 ? failed("read") : failed_because("read", r, PAGE);
+    }
+    *ns += now_ns() - t0;
+    close(p[0]);
+    close(p[1]);
+    return NULL;
+}
+
+/* A small file in the tmpfs, created once. */
+static const char *make_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return failed(path);
+    if (write(fd, "tessera\n", 8) != 8)
+        return failed("write");
+    close(fd);
+    return NULL;
+}
+
+static const char *loop_open_close(long n, uint64_t *ns)
+{
+    const char *path = BENCH_DIR "/open_close";
+    const char *why = make_file(path);
+    if (why)
+        return why;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            return failed("open");
+        if (close(fd) != 0)
+            return failed("close");
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+static const char *loop_stat(long n, uint64_t *ns)
+{
+    const char *path = BENCH_DIR "/stat";
+    const char *why = make_file(path);
+    if (why)
+        return why;
+    struct stat st;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (stat(path, &st) != 0)
+            return failed("stat");
+    *ns += now_ns() - t0;
+    if (st.st_size != 8)
+        return failed_because("stat size", st.st_size, 8);
+    return NULL;
+}
+
+/* First touch of anonymous pages, per page: regions of FAULT_REGION_PAGES, mapped and
+ * unmapped outside the timed part. Huge pages are declined so that every 4 KiB page
+ * faults on Linux too. */
+static const char *loop_mmap_fault(long n, uint64_t *ns)
+{
+    for (long done = 0; done < n;) {
+        long pages = n - done < FAULT_REGION_PAGES ? n - done : FAULT_REGION_PAGES;
+        size_t len = (size_t)FAULT_REGION_PAGES * PAGE;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return failed("mmap");
+        if (madvise(p, len, MADV_NOHUGEPAGE) != 0 && errno != EINVAL)
+            return failed("madvise");
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < pages; i++)
+            ((volatile char *)p)[i * PAGE] = 1;
+        *ns += now_ns() - t0;
+        if (munmap(p, len) != 0)
+            return failed("munmap");
+        done += pages;
+    }
+    return NULL;
+}
+
+/* Waits for `pid` and checks that it exited with 0. */
+static const char *reap(pid_t pid)
+{
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        return failed("waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return failed_because("child wait status", status, 0);
+    return NULL;
+}
+
+static const char *loop_fork_exit(long n, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return failed("fork");
+        if (pid == 0)
+            _exit(0);
+        const char *why = reap(pid);
+        if (why)
+            return why;
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+static const char *loop_fork_exec(long n, uint64_t *ns)
+{
+    char *argv[] = {EXEC_TARGET, NULL};
+    char *envp[] = {NULL};
+    if (access(EXEC_TARGET, X_OK) != 0)
+        return failed(EXEC_TARGET);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return failed("fork");
+        if (pid == 0) {
+            execve(EXEC_TARGET, argv, envp);
+            _exit(127);
+        }
+        const char *why = reap(pid);
+        if (why)
+            return why;
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+/* One byte bounced between two processes over two pipes, per round trip. The partner
+ * echoes until its input pipe reaches end of file. */
+static const char *loop_ctx_switch(long n, uint64_t *ns)
+{
+    int there[2], back[2];
+    if (pipe(there) != 0 || pipe(back) != 0)
+        return failed("pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        return failed("fork");
+    if (pid == 0) {
+        close(there[1]);
+        close(back[0]);
+        char c;
+        while (read(there[0], &c, 1) == 1)
+            if (write(back[1], &c, 1) != 1)
+                _exit(1);
+        _exit(0);
+    }
+    close(there[0]);
+    close(back[1]);
+    char c = 'x';
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        if (write(there[1], &c, 1) != 1)
+            return failed("write");
+        if (read(back[0], &c, 1) != 1)
+            return failed("read");
+    }
+    *ns += now_ns() - t0;
+    close(there[1]);
+    close(back[0]);
+    return reap(pid);
+}
+
+static const char *loop_dup_close(long n, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        int fd = dup(1);
+        if (fd < 0)
+            return failed("dup");
+        if (close(fd) != 0)
+            return failed("close");
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+static const char *loop_clock_gettime(long n, uint64_t *ns)
+{
+    struct timespec ts;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+            return failed("clock_gettime");
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+static const char *loop_sched_yield(long n, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (sched_yield() != 0)
+            return failed("sched_yield");
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+/* A directory of DIR_ENTRIES files listed in full (rewound with lseek) per operation. */
+static const char *loop_getdents64(long n, uint64_t *ns)
+{
+    const char *dir = BENCH_DIR "/dir";
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return failed("mkdir");
+    for (int i = 0; i < DIR_ENTRIES; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "%s/entry-%02d", dir, i);
+        const char *why = make_file(path);
+        if (why)
+            return why;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return failed("open");
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        if (lseek(fd, 0, SEEK_SET) != 0)
+            return failed("lseek");
+        long entries = 0;
+        for (;;) {
+            long got = syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+            if (got < 0)
+                return failed("getdents64");
+            if (got == 0)
+                break;
+            for (long at = 0; at < got; entries++)
+                at += ((struct dirent64 *)(buffer + at))->d_reclen;
+        }
+        if (entries != DIR_ENTRIES + 2)
+            return failed_because("entries listed", entries, DIR_ENTRIES + 2);
+    }
+    *ns += now_ns() - t0;
+    close(fd);
+    return NULL;
+}
+
+static const char *loop_mmap_munmap(long n, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return failed("mmap");
+        if (munmap(p, PAGE) != 0)
+            return failed("munmap");
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+/* The raw brk system call (glibc's brk() caches the break; this asks the kernel). */
+static const char *loop_brk(long n, uint64_t *ns)
+{
+    uintptr_t base = syscall(SYS_brk, 0);
+    uintptr_t grown = base + 16 * PAGE;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        if ((uintptr_t)syscall(SYS_brk, grown) != grown)
+            return failed_because("brk grow", 0, 1);
+        if ((uintptr_t)syscall(SYS_brk, base) != base)
+            return failed_because("brk shrink", 0, 1);
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+static volatile long delivered;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    delivered++;
+}
+
+static const char *loop_sigaction(long n, uint64_t *ns)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (sigaction(SIGUSR1, &sa, NULL) != 0)
+            return failed("sigaction");
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+/* kill() of the process itself with a handler installed: the signal is delivered on the
+ * way back from kill, so one operation is the system call, the delivery and sigreturn. */
+static const char *loop_signal_delivery(long n, uint64_t *ns)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        return failed("sigaction");
+    pid_t self = getpid();
+    delivered = 0;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (kill(self, SIGUSR1) != 0)
+            return failed("kill");
+    *ns += now_ns() - t0;
+    if (delivered != n)
+        return failed_because("signals delivered", delivered, n);
+    return NULL;
+}
+
+/* Writes (or reads) a 1 MiB file in 4 KiB chunks; only the chunks are timed. A write pass
+ * starts from an empty file, so every chunk allocates its page. */
+static const char *loop_file(int writing, long n, uint64_t *ns)
+{
+    const char *path = BENCH_DIR "/data";
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return failed("open");
+    if (!writing)
+        for (int i = 0; i < FILE_CHUNKS; i++)
+            if (pwrite(fd, buffer, PAGE, (off_t)i * PAGE) != PAGE)
+                return failed("pwrite");
+    for (long done = 0; done < n;) {
+        long chunks = n - done < FILE_CHUNKS ? n - done : FILE_CHUNKS;
+        if (writing && ftruncate(fd, 0) != 0)
+            return failed("ftruncate");
+        if (lseek(fd, 0, SEEK_SET) != 0)
+            return failed("lseek");
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < chunks; i++) {
+            ssize_t got = writing ? write(fd, buffer, PAGE) : read(fd, buffer, PAGE);
+            if (got != PAGE)
+                return got < 0 ? failed(writing ? "write" : "read")
+                               : failed_because(writing ? "write" : "read", got, PAGE);
+        }
+        *ns += now_ns() - t0;
+        done += chunks;
+    }
+    close(fd);
+    return unlink(path) == 0 ? NULL : failed("unlink");
+}
+
+static const char *loop_tmpfs_write(long n, uint64_t *ns)
+{
+    return loop_file(1, n, ns);
+}
+
+static const char *loop_tmpfs_read(long n, uint64_t *ns)
+{
+    return loop_file(0, n, ns);
+}
+
+/* The core eight first (the write-up's table), then the extended set. */
+const struct bench benchmarks[] = {
+    {"getpid", 200000, 2000, 0, loop_getpid},
+    {"read_null", 200000, 2000, 0, loop_read_null},
+    {"write_null", 200000, 2000, 0, loop_write_null},
+    {"pipe", 20000, 200, PAGE, loop_pipe},
+    {"open_close", 20000, 200, 0, loop_open_close},
+    {"stat", 20000, 200, 0, loop_stat},
+    {"mmap_fault", 4 * FAULT_REGION_PAGES, FAULT_REGION_PAGES, 0, loop_mmap_fault},
+    {"fork_exit", 1000, 20, 0, loop_fork_exit},
+    {"ctx_switch", 20000, 200, 0, loop_ctx_switch},
+    {"fork_exec", 300, 10, 0, loop_fork_exec},
+    {"dup_close", 100000, 1000, 0, loop_dup_close},
+    {"clock_gettime", 200000, 2000, 0, loop_clock_gettime},
+    {"sched_yield", 100000, 1000, 0, loop_sched_yield},
+    {"getdents64", 5000, 50, 0, loop_getdents64},
+    {"mmap_munmap", 20000, 200, 0, loop_mmap_munmap},
+    {"brk", 20000, 200, 0, loop_brk},
+    {"sigaction", 100000, 1000, 0, loop_sigaction},
+    {"signal_delivery", 20000, 200, 0, loop_signal_delivery},
+    {"read_zero", 20000, 200, PAGE, loop_read_zero},
+    {"tmpfs_write", 16 * FILE_CHUNKS, FILE_CHUNKS, PAGE, loop_tmpfs_write},
+    {"tmpfs_read", 16 * FILE_CHUNKS, FILE_CHUNKS, PAGE, loop_tmpfs_read},
+    {NULL, 0, 0, 0, NULL},
+};

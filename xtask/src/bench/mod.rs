@@ -1,0 +1,539 @@
+//! `cargo xtask bench` and `cargo xtask ab`: the system-call benchmark on Tessera and on
+//! Linux under the same QEMU, and A/B comparisons of two kernels (docs/benchmarks.md).
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | one run: table on stdout, `target/bench/<label>-<mode>[-quick].json` |
+//! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N] [--quick] [--only a,b]` | A and B interleaved N times: medians, min/max, B/A, verdict; `target/bench/ab-<a>-<b>-<mode>.{md,json,svg}` |
+//! | `bench --smoke`, [`smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures |
+//!
+//! A SPEC is `linux`, a config (`fast`, `path/x.toml`) or an ablation of one
+//! (`fast,dcache=off`: see [`target`]). Every kernel boots the same initramfs (the program as
+//! `/init`, see [`program`]) on the same machine (`qemu::Boot`: q35, `-cpu max`, the config's
+//! memory, one CPU). A run counts only if the program printed every requested result and
+//! `BENCH-DONE` and the kernel then powered off; a hang, crash, timeout or error line is a
+//! failure, reported as such and never as a number.
+//!
+//! Modules: [`program`] (build + initramfs), [`target`] (specs, ablations, identity),
+//! [`parse`] (console lines), [`stats`] (median, ranges, verdicts), [`report`] (tables,
+//! Markdown, JSON), [`svg`] (the A/B chart), [`catalog`] (names and descriptions).
+
+pub mod catalog;
+pub mod json;
+pub mod parse;
+pub mod program;
+pub mod report;
+pub mod stats;
+pub mod svg;
+pub mod target;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::args::Args;
+use crate::exit::{Code, Verdict};
+use crate::qemu::{self, Mode};
+use crate::{kernel, setup};
+use parse::Outcome;
+use target::{Prepared, Spec};
+
+/// A full run: generous for TCG (a full icount run of `fast` takes a few minutes; the
+/// unoptimised `baseline` and Linux's boot take longer).
+const FULL_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+/// A quick run.
+const QUICK_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The benchmarks [`smoke`] runs.
+pub const SMOKE_BENCHMARKS: &[&str] = &["getpid", "pipe", "stat", "fork_exit"];
+
+/// The machine every run of a report used.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    /// First line of `qemu-system-x86_64 --version`.
+    pub qemu: String,
+    /// The guest CPU model given to QEMU (`qemu::Boot` always passes `-cpu max`).
+    pub cpu_model: &'static str,
+    /// The host's CPU (`model name` of /proc/cpuinfo): matters for the wall view.
+    pub host_cpu: String,
+    pub memory_mib: u32,
+}
+
+impl Machine {
+    fn describe(memory_mib: u32) -> Machine {
+        let qemu = Command::new(setup::QEMU)
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let host_cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        Machine {
+            qemu,
+            cpu_model: "max",
+            host_cpu,
+            memory_mib,
+        }
+    }
+}
+
+/// One boot of one kernel with the benchmark program.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Each requested benchmark's outcome, in program order.
+    pub outcomes: Vec<(String, Outcome)>,
+    /// What is wrong with the run as a whole (empty when it finished properly).
+    pub problems: Vec<String>,
+    pub verdict: Verdict,
+    /// Host seconds the boot took.
+    pub seconds: f64,
+    /// The console, for diagnosing failures.
+    pub console: String,
+}
+
+impl Run {
+    /// Whether every requested benchmark has a figure and the run ended properly.
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty()
+            && self
+                .outcomes
+                .iter()
+                .all(|(_, o)| matches!(o, Outcome::Measured(_)))
+    }
+
+    /// The exit code of a run that is not complete.
+    fn failure_code(&self) -> Code {
+        match self.verdict {
+            Verdict::Timeout | Verdict::Panic => self.verdict.code(),
+            _ => Code::TestFailure,
+        }
+    }
+
+    /// The problems, then the last console lines.
+    fn diagnosis(&self) -> String {
+        let mut text = String::new();
+        for problem in &self.problems {
+            text.push_str(&format!("  {problem}\n"));
+        }
+        for (name, outcome) in &self.outcomes {
+            if let Outcome::Failed(why) = outcome {
+                text.push_str(&format!("  {name}: {why}\n"));
+            }
+        }
+        let lines: Vec<&str> = self.console.lines().collect();
+        text.push_str("  --- last console lines:\n");
+        for line in &lines[lines.len().saturating_sub(15)..] {
+            text.push_str(&format!("  {line}\n"));
+        }
+        text
+    }
+}
+
+/// What a run asks the program for.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub mode: Mode,
+    pub quick: bool,
+    /// The benchmarks, in program order.
+    pub benchmarks: Vec<&'static str>,
+    pub timeout: Duration,
+    /// Copy the console to stderr as it arrives.
+    pub echo: bool,
+}
+
+/// Boots `kernel` with `initrd` and reads what the program printed.
+pub fn run(kernel: &Prepared, initrd: &Path, request: &Request) -> Result<Run, String> {
+    let started = Instant::now();
+    let boot = kernel.boot(request.mode, initrd);
+    let captured = qemu::run_captured(&boot, request.timeout, request.echo)?;
+    let parsed = parse::parse(&captured.output);
+    let mut problems = parsed.run_problems(&request.benchmarks, request.quick);
+    // Tessera powers off with its success code; Linux's power-off exits QEMU with 0, which
+    // a panic (init died, panic=-1 reboots, -no-reboot stops) also does: look for it.
+    let expected = match kernel.identity.kind {
+        "linux" => Verdict::NoVerdict(0),
+        _ => Verdict::Success,
+    };
+    if captured.verdict != expected {
+        problems.push(format!(
+            "the kernel ended with: {}",
+            captured.verdict.describe()
+        ));
+    }
+    if kernel.identity.kind == "linux" && captured.output.contains("Kernel panic") {
+        problems.push("Linux panicked".into());
+    }
+    Ok(Run {
+        outcomes: parsed.outcomes_for(&request.benchmarks),
+        problems,
+        verdict: captured.verdict,
+        seconds: started.elapsed().as_secs_f64(),
+        console: captured.output,
+    })
+}
+
+/// The options `bench` and `ab` share.
+struct Common {
+    mode: Mode,
+    quick: bool,
+    benchmarks: Vec<&'static str>,
+    everything: bool,
+    timeout: Duration,
+    echo: bool,
+}
+
+fn common_options(args: &mut Args) -> Result<Common, String> {
+    let mode = Mode::parse(&args.value("mode")?.unwrap_or_else(|| "icount".into()))?;
+    let quick = args.flag("quick");
+    let only = args.value("only")?;
+    let benchmarks = catalog::select(only.as_deref())?;
+    let timeout = match args.value("timeout")? {
+        Some(t) => Duration::from_secs(
+            t.parse()
+                .map_err(|_| format!("--timeout {t}: a number of seconds"))?,
+        ),
+        None if quick => QUICK_TIMEOUT,
+        None => FULL_TIMEOUT,
+    };
+    Ok(Common {
+        mode,
+        quick,
+        everything: benchmarks.len() == catalog::CATALOG.len(),
+        benchmarks,
+        timeout,
+        echo: args.flag("verbose"),
+    })
+}
+
+impl Common {
+    fn request(&self) -> Request {
+        Request {
+            mode: self.mode,
+            quick: self.quick,
+            benchmarks: self.benchmarks.clone(),
+            timeout: self.timeout,
+            echo: self.echo,
+        }
+    }
+
+    fn initrd(&self, name: &str) -> Result<PathBuf, String> {
+        let programs = program::build()?;
+        let args = program::args_text(self.quick, &self.benchmarks, self.everything);
+        program::initrd(name, &programs, &args)
+    }
+}
+
+/// `icount` or `wall`.
+pub fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Icount => "icount",
+        Mode::Wall => "wall",
+    }
+}
+
+/// The memory Linux gets: the Tessera side's, or `fast`'s when no side is Tessera.
+fn linux_memory(prepared: &[&Prepared]) -> Result<u32, String> {
+    match prepared.iter().find(|p| p.identity.kind == "tessera") {
+        Some(p) => Ok(p.memory_mib),
+        None => Ok(kernel::load_config("fast")?.memory_mib),
+    }
+}
+
+/// Builds or fetches the kernels of `specs`, Tessera first so Linux gets their memory size.
+fn prepare_all(specs: &[&Spec]) -> Result<Vec<Prepared>, String> {
+    let mut done: Vec<Option<Prepared>> = specs.iter().map(|_| None).collect();
+    for (i, spec) in specs.iter().enumerate() {
+        if **spec != Spec::Linux {
+            done[i] = Some(target::prepare(spec, 0)?);
+        }
+    }
+    let present: Vec<&Prepared> = done.iter().flatten().collect();
+    let memory = linux_memory(&present)?;
+    for (i, spec) in specs.iter().enumerate() {
+        if **spec == Spec::Linux {
+            done[i] = Some(target::prepare(spec, memory)?);
+        }
+    }
+    Ok(done.into_iter().flatten().collect())
+}
+
+/// A name usable in a file name.
+fn file_part(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '=') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Where reports go.
+pub fn output_dir() -> PathBuf {
+    kernel::target_dir().join("bench")
+}
+
+/// `cargo xtask bench`.
+pub fn bench_command(args: &mut Args) -> Result<Code, String> {
+    if args.flag("smoke") {
+        args.finish()?;
+        println!(
+            "bench: smoke check: quick icount runs of {} on fast, twice",
+            SMOKE_BENCHMARKS.join(",")
+        );
+        return match smoke() {
+            Ok(()) => {
+                println!("bench: smoke check passed: both runs complete and identical");
+                Ok(Code::Ok)
+            }
+            Err(why) => {
+                println!("bench: smoke check FAILED: {why}");
+                Ok(Code::TestFailure)
+            }
+        };
+    }
+    let spec = Spec::parse(&args.value("config")?.unwrap_or_else(|| "fast".into()))?;
+    let common = common_options(args)?;
+    args.finish()?;
+    let initrd = common.initrd("bench")?;
+    let kernel = prepare_all(&[&spec])?.remove(0);
+    println!(
+        "bench: {} ({} mode{}): {} benchmarks",
+        kernel.identity.label,
+        mode_name(common.mode),
+        if common.quick { ", quick" } else { "" },
+        common.benchmarks.len()
+    );
+    let result = run(&kernel, &initrd, &common.request())?;
+    let single = report::Single {
+        identity: kernel.identity.clone(),
+        machine: Machine::describe(kernel.memory_mib),
+        mode: common.mode,
+        quick: common.quick,
+        run: result,
+    };
+    print!("{}", report::single_table(&single));
+    let path = output_dir().join(format!(
+        "{}-{}{}.json",
+        file_part(&single.identity.label),
+        mode_name(common.mode),
+        if common.quick { "-quick" } else { "" }
+    ));
+    write_file(&path, &report::single_json(&single).render())?;
+    println!("bench: wrote {}", kernel::display_path(&path));
+    if single.run.complete() {
+        Ok(Code::Ok)
+    } else {
+        println!("bench: FAILED\n{}", single.run.diagnosis());
+        Ok(single.run.failure_code())
+    }
+}
+
+/// `cargo xtask ab`.
+pub fn ab_command(args: &mut Args) -> Result<Code, String> {
+    let a = Spec::parse(&args.value("a")?.unwrap_or_else(|| "baseline".into()))?;
+    let b = Spec::parse(&args.value("b")?.unwrap_or_else(|| "fast".into()))?;
+    let runs = args.value("runs")?;
+    let common = common_options(args)?;
+    args.finish()?;
+    let runs = match runs {
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("--runs {n}: a positive number"))?,
+        // icount is deterministic: one run each says everything.
+        None if common.mode == Mode::Icount => 1,
+        None => 5,
+    };
+    let initrd = common.initrd("bench")?;
+    let mut kernels = prepare_all(&[&a, &b])?;
+    let (kb, ka) = (kernels.remove(1), kernels.remove(0));
+    let request = common.request();
+    let mut a_runs = Vec::new();
+    let mut b_runs = Vec::new();
+    // Interleaved, so slow phases of a shared host hit both sides alike.
+    for round in 1..=runs {
+        for (kernel, into) in [(&ka, &mut a_runs), (&kb, &mut b_runs)] {
+            println!(
+                "ab: run {round}/{runs}: {} ({} mode)",
+                kernel.identity.label,
+                mode_name(common.mode)
+            );
+            let result = run(kernel, &initrd, &request)?;
+            if !result.complete() {
+                println!(
+                    "ab: {} run {round} FAILED\n{}",
+                    kernel.identity.label,
+                    result.diagnosis()
+                );
+            }
+            into.push(result);
+        }
+    }
+    let comparison = report::Comparison::new(
+        [ka.identity.clone(), kb.identity.clone()],
+        Machine::describe(ka.memory_mib),
+        common.mode,
+        common.quick,
+        &common.benchmarks,
+        [&a_runs, &b_runs],
+    );
+    print!("{}", report::comparison_markdown(&comparison));
+    let stem = format!(
+        "ab-{}-{}-{}{}",
+        file_part(&ka.identity.label),
+        file_part(&kb.identity.label),
+        mode_name(common.mode),
+        if common.quick { "-quick" } else { "" }
+    );
+    let dir = output_dir();
+    write_file(
+        &dir.join(format!("{stem}.md")),
+        &report::comparison_markdown(&comparison),
+    )?;
+    write_file(
+        &dir.join(format!("{stem}.json")),
+        &report::comparison_json(&comparison).render(),
+    )?;
+    write_file(&dir.join(format!("{stem}.svg")), &svg::chart(&comparison))?;
+    println!(
+        "ab: wrote {}.{{md,json,svg}}",
+        kernel::display_path(&dir.join(&stem))
+    );
+    let failed: Vec<&Run> = a_runs
+        .iter()
+        .chain(&b_runs)
+        .filter(|r| !r.complete())
+        .collect();
+    Ok(match failed.first() {
+        None if comparison.rows.iter().all(|r| r.result.is_ok()) => Code::Ok,
+        None => Code::TestFailure,
+        Some(run) => run.failure_code(),
+    })
+}
+
+/// The end-to-end check for `cargo xtask test`: the quick mode of [`SMOKE_BENCHMARKS`] on
+/// `fast` in icount mode, twice. Both runs must complete with every benchmark measured,
+/// and give identical figures (icount is deterministic: a difference is a bug in the
+/// harness, the program or the kernel's clock).
+pub fn smoke() -> Result<(), String> {
+    let programs = program::build()?;
+    let args = program::args_text(true, SMOKE_BENCHMARKS, false);
+    let initrd = program::initrd("bench-smoke", &programs, &args)?;
+    let kernel = target::prepare(&Spec::parse("fast")?, 0)?;
+    let request = Request {
+        mode: Mode::Icount,
+        quick: true,
+        benchmarks: SMOKE_BENCHMARKS.to_vec(),
+        timeout: QUICK_TIMEOUT,
+        echo: false,
+    };
+    let first = run(&kernel, &initrd, &request)?;
+    if !first.complete() {
+        return Err(format!("first run incomplete:\n{}", first.diagnosis()));
+    }
+    let second = run(&kernel, &initrd, &request)?;
+    if !second.complete() {
+        return Err(format!("second run incomplete:\n{}", second.diagnosis()));
+    }
+    let differences = identical(&first, &second);
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "icount runs differ (they must be identical):\n{}",
+            differences.join("\n")
+        ))
+    }
+}
+
+/// The benchmarks whose figures differ between two runs, described.
+fn identical(first: &Run, second: &Run) -> Vec<String> {
+    first
+        .outcomes
+        .iter()
+        .zip(&second.outcomes)
+        .filter(|(x, y)| x != y)
+        .map(|((name, x), (_, y))| format!("  {name}: {x:?} then {y:?}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parse::Measurement;
+
+    fn run_with(outcomes: &[(&str, Outcome)]) -> Run {
+        Run {
+            outcomes: outcomes
+                .iter()
+                .map(|(n, o)| (n.to_string(), o.clone()))
+                .collect(),
+            problems: Vec::new(),
+            verdict: Verdict::Success,
+            seconds: 1.0,
+            console: String::new(),
+        }
+    }
+
+    fn measured(total_ns: u64) -> Outcome {
+        Outcome::Measured(Measurement {
+            iters: 10,
+            total_ns,
+            bytes_per_op: None,
+        })
+    }
+
+    #[test]
+    fn completeness_needs_every_figure_and_no_problem() {
+        let good = run_with(&[("getpid", measured(100))]);
+        assert!(good.complete());
+        let failed = run_with(&[("getpid", Outcome::Failed("x".into()))]);
+        assert!(!failed.complete());
+        let mut hung = good.clone();
+        hung.problems.push("no BENCH-DONE".into());
+        hung.verdict = Verdict::Timeout;
+        assert!(!hung.complete());
+        assert_eq!(hung.failure_code(), Code::Timeout);
+    }
+
+    #[test]
+    fn identical_compares_exact_figures() {
+        let a = run_with(&[("getpid", measured(100)), ("stat", measured(500))]);
+        assert!(identical(&a, &a.clone()).is_empty());
+        let b = run_with(&[("getpid", measured(100)), ("stat", measured(501))]);
+        let diff = identical(&a, &b);
+        assert_eq!(diff.len(), 1);
+        assert!(diff[0].contains("stat"));
+    }
+
+    #[test]
+    fn file_names_stay_plain() {
+        assert_eq!(file_part("fast+dcache=off"), "fast+dcache=off");
+        assert_eq!(file_part("a/b c"), "a_b_c");
+    }
+}

@@ -1,0 +1,280 @@
+//! Rendering tests: Markdown, JSON and SVG of made-up runs (no timing involved).
+
+use super::*;
+use crate::bench::json::read;
+use crate::bench::parse::Measurement;
+use crate::bench::svg;
+use crate::exit::Verdict as Exit;
+
+fn identity(label: &str, kind: &'static str) -> Identity {
+    Identity {
+        kind,
+        label: label.into(),
+        components: if kind == "tessera" {
+            vec![("dcache".into(), "off".into())]
+        } else {
+            vec![]
+        },
+        profile: "opt-level=2".into(),
+        linux_version: (kind == "linux").then(|| "linux-image-6.1.0-56-amd64".into()),
+        git_describe: "abc1234-dirty".into(),
+        git_commit: "abc1234".into(),
+    }
+}
+
+fn machine() -> Machine {
+    Machine {
+        qemu: "QEMU emulator version 7.2.22".into(),
+        cpu_model: "max",
+        host_cpu: "Test CPU <&>".into(),
+        memory_mib: 128,
+    }
+}
+
+fn measured(iters: u64, total_ns: u64) -> Outcome {
+    Outcome::Measured(Measurement {
+        iters,
+        total_ns,
+        bytes_per_op: None,
+    })
+}
+
+/// A run with getpid, stat and pipe as given.
+fn run(getpid: u64, stat: Outcome, pipe_iters: u64) -> Run {
+    Run {
+        outcomes: vec![
+            ("getpid".into(), measured(1000, getpid)),
+            ("stat".into(), stat),
+            ("pipe".into(), measured(pipe_iters, 5_000_000)),
+        ],
+        problems: vec![],
+        verdict: Exit::Success,
+        seconds: 12.0,
+        console: String::new(),
+    }
+}
+
+const NAMES: &[&str] = &["getpid", "stat", "pipe"];
+
+fn icount() -> Comparison {
+    let a = [run(344_000, measured(100, 736_300), 100)];
+    let b = [run(300_000, Outcome::Failed("stat: ENOENT".into()), 200)];
+    Comparison::new(
+        [
+            identity("linux", "linux"),
+            identity("fast+dcache=off", "tessera"),
+        ],
+        machine(),
+        Mode::Icount,
+        false,
+        NAMES,
+        [&a, &b],
+    )
+}
+
+fn wall() -> Comparison {
+    let a: Vec<Run> = [100_000, 120_000, 110_000]
+        .iter()
+        .map(|&g| run(g, measured(100, 580_000 + g), 100))
+        .collect();
+    let b: Vec<Run> = [60_000, 65_000, 70_000]
+        .iter()
+        .map(|&g| run(g, measured(100, 690_000 + g / 10), 100))
+        .collect();
+    Comparison::new(
+        [identity("baseline", "tessera"), identity("fast", "tessera")],
+        machine(),
+        Mode::Wall,
+        true,
+        NAMES,
+        [&a, &b],
+    )
+}
+
+#[test]
+fn rows_compare_fail_and_refuse_different_counts() {
+    let c = icount();
+    let getpid = c.rows[0].result.as_ref().unwrap();
+    assert_eq!(c.rows[0].iters, Some(1000));
+    assert_eq!((getpid.a.median, getpid.b.median), (344.0, 300.0));
+    assert!(matches!(getpid.verdict, stats::Verdict::Faster(_)));
+    assert_eq!(
+        c.rows[1].result.as_ref().unwrap_err(),
+        "B run 1: stat: ENOENT"
+    );
+    assert!(
+        c.rows[2]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .contains("iteration counts differ")
+    );
+}
+
+#[test]
+fn markdown_has_identities_table_and_failures() {
+    let md = comparison_markdown(&icount());
+    assert!(md.starts_with("# A/B: linux vs fast+dcache=off (icount mode)\n"));
+    assert!(md.contains("Linux linux-image-6.1.0-56-amd64"));
+    assert!(md.contains("Tessera: dcache=off; opt-level=2 (tree abc1234-dirty at abc1234)"));
+    assert!(md.contains("QEMU emulator version 7.2.22, `-cpu max`, 128 MiB"));
+    assert!(md.contains("any difference between A and B is real"));
+    assert!(md.contains("| benchmark | iters | A instr/op | B instr/op | B/A | verdict |"));
+    assert!(
+        md.contains("| getpid | 1,000 | 344.0 | 300.0 | 0.872 | B 12.8% faster (deterministic) |"),
+        "{md}"
+    );
+    assert!(md.contains("| stat | | | | | FAILED: B run 1: stat: ENOENT |"));
+    // Every table row has the header's column count.
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        let pipes = line.matches('|').count() - line.matches("\\|").count();
+        assert_eq!(pipes, 7, "{line}");
+    }
+}
+
+#[test]
+fn wall_markdown_shows_ranges_and_noise() {
+    let md = comparison_markdown(&wall());
+    assert!(md.contains("median (min–max) of 3 interleaved runs"));
+    assert!(md.contains("QUICK"));
+    assert!(
+        md.contains("| getpid | 1,000 | 110.0 (100.0–120.0) | 65.0 (60.0–70.0) | 0.591 | B 40.9% faster (beyond noise) |"),
+        "{md}"
+    );
+    assert!(md.contains("within noise"), "stat's ranges overlap: {md}");
+}
+
+#[test]
+fn comparison_json_parses_back() {
+    let text = comparison_json(&wall()).render();
+    let Json::Obj(top) = read::parse(&text).unwrap() else {
+        panic!("not an object")
+    };
+    let get = |k: &str| &top.iter().find(|(key, _)| key == k).unwrap().1;
+    assert_eq!(get("mode"), &Json::str("wall"));
+    assert_eq!(get("quick"), &Json::Bool(true));
+    assert_eq!(get("runs_per_side"), &Json::Int(3));
+    let Json::Arr(rows) = get("benchmarks") else {
+        panic!()
+    };
+    assert_eq!(rows.len(), 3);
+    let Json::Obj(getpid) = &rows[0] else {
+        panic!()
+    };
+    let field = |k: &str| &getpid.iter().find(|(key, _)| key == k).unwrap().1;
+    assert_eq!(field("verdict"), &Json::str("faster"));
+    assert_eq!(field("group"), &Json::str("core"));
+    let Json::Obj(a) = field("a") else { panic!() };
+    assert_eq!(
+        a[0].1,
+        Json::Arr(vec![Json::Int(100), Json::Int(120), Json::Int(110)])
+    );
+    let Json::Obj(machine) = get("machine") else {
+        panic!()
+    };
+    assert!(machine.contains(&("host_cpu".into(), Json::str("Test CPU <&>"))));
+}
+
+#[test]
+fn single_run_table_and_json() {
+    let single = Single {
+        identity: identity("fast", "tessera"),
+        machine: machine(),
+        mode: Mode::Icount,
+        quick: false,
+        run: run(344_000, Outcome::Failed("stat: ENOENT".into()), 100),
+    };
+    let table = single_table(&single);
+    assert!(table.contains("instr/op"));
+    assert!(
+        table.contains("getpid               1000          344.0"),
+        "{table}"
+    );
+    assert!(table.contains("stat             FAILED: stat: ENOENT"));
+    let Json::Obj(top) = read::parse(&single_json(&single).render()).unwrap() else {
+        panic!()
+    };
+    let get = |k: &str| &top.iter().find(|(key, _)| key == k).unwrap().1;
+    assert_eq!(get("complete"), &Json::Bool(false), "a failed benchmark");
+    let Json::Arr(rows) = get("benchmarks") else {
+        panic!()
+    };
+    let Json::Obj(stat) = &rows[1] else { panic!() };
+    assert!(stat.contains(&("error".into(), Json::str("stat: ENOENT"))));
+    assert!(
+        !stat.iter().any(|(k, _)| k == "ns_per_op"),
+        "no number for a failure"
+    );
+}
+
+#[test]
+fn figures_are_readable() {
+    assert_eq!(figure(344.04), "344.0");
+    assert_eq!(figure(10515.4), "10,515");
+    assert_eq!(figure(185756.0), "185,756");
+    assert_eq!(figure(1234567.0), "1,234,567");
+    assert_eq!(figure(f64::NAN), "-");
+}
+
+/// A rough XML reader: every tag closes in order, attributes are quoted, entities are
+/// the five XML ones. Returns the element names in document order.
+fn xml_elements(text: &str) -> Vec<String> {
+    let body = text
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .expect("XML declaration");
+    let mut stack: Vec<String> = Vec::new();
+    let mut names = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        let content = &rest[..open];
+        for (i, _) in content.match_indices('&') {
+            let entity = &content[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| entity.starts_with(e)),
+                "bad entity in {content:?}"
+            );
+        }
+        let close = rest[open..].find('>').expect("unclosed tag") + open;
+        let tag = &rest[open + 1..close];
+        assert_eq!(
+            tag.matches('"').count() % 2,
+            0,
+            "unbalanced quotes in <{tag}>"
+        );
+        assert!(!tag.contains('<'), "'<' inside a tag: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "mismatched </{name}>");
+        } else {
+            let name = tag.split_whitespace().next().unwrap().trim_end_matches('/');
+            names.push(name.to_string());
+            if !tag.ends_with('/') {
+                stack.push(name.to_string());
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed elements: {stack:?}");
+    assert!(rest.trim().is_empty());
+    names
+}
+
+#[test]
+fn svg_is_well_formed() {
+    for comparison in [icount(), wall()] {
+        let text = svg::chart(&comparison);
+        let names = xml_elements(&text);
+        assert_eq!(names[0], "svg");
+        // Background, two legend swatches, two bars per compared row.
+        let compared = comparison.rows.iter().filter(|r| r.result.is_ok()).count();
+        let rects = names.iter().filter(|n| *n == "rect").count();
+        assert_eq!(rects, 3 + 2 * compared);
+        let failed = comparison.rows.iter().any(|r| r.result.is_err());
+        assert_eq!(text.contains("FAILED"), failed);
+    }
+    // Whiskers only where runs differ (wall), never for constant icount figures.
+    assert!(svg::chart(&wall()).contains("<path"));
+    assert!(!svg::chart(&icount()).contains("<path"));
+    assert_eq!(svg::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+}
