@@ -8,6 +8,7 @@
 pub mod auxv;
 pub mod errno;
 pub mod fs;
+pub mod net;
 pub mod signal;
 pub mod termios;
 
