@@ -18,3 +18,12 @@ test:
 # Regenerate docs/configs.md from the config schema
 docs:
     cargo xtask docs
+
+# key=value arguments become xtask options (`mode=wall` -> `--mode=wall`); docs/benchmarks.md.
+# System-call benchmark of one kernel: `just bench config=linux mode=wall`, `just bench --quick`
+bench *args="":
+    cargo xtask bench {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}
+
+# Compare two kernels: `just ab a=baseline b=fast`, `just ab b=fast,dcache=off mode=wall runs=5`
+ab *args="":
+    cargo xtask ab {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}

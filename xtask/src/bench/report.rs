@@ -69,8 +69,13 @@ pub fn describe_identity(id: &Identity) -> String {
             format!("Tessera: {}; {}", variants.join(", "), id.profile)
         }
     };
+    let modified = match id.modified.len() {
+        0 => String::new(),
+        n if n <= 3 => format!("; modified: {}", id.modified.join(", ")),
+        n => format!("; {n} files modified, e.g. {}", id.modified[..3].join(", ")),
+    };
     format!(
-        "`{}`: {what} (tree {} at {})",
+        "`{}`: {what} (tree {} at {}{modified})",
         id.label, id.git_describe, id.git_commit
     )
 }
@@ -90,6 +95,10 @@ fn identity_json(id: &Identity) -> Json {
         ),
         ("git_describe", Json::str(&id.git_describe)),
         ("git_commit", Json::str(&id.git_commit)),
+        (
+            "modified",
+            Json::Arr(id.modified.iter().map(Json::str).collect()),
+        ),
     ])
 }
 

@@ -172,6 +172,9 @@ pub struct Identity {
     pub git_describe: String,
     /// `git rev-parse HEAD`.
     pub git_commit: String,
+    /// Tracked files that differ from that commit (`git status`), so "-dirty" can be judged:
+    /// a regenerated Cargo.lock is not a kernel change.
+    pub modified: Vec<String>,
 }
 
 /// A kernel ready to boot.
@@ -206,11 +209,19 @@ fn git(args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// The git identity of the working tree.
-pub fn git_identity() -> (String, String) {
+/// The git identity of the working tree: describe, commit, modified tracked files.
+pub fn git_identity() -> (String, String, Vec<String>) {
+    let status = git(&["status", "--porcelain", "--untracked-files=no"]);
+    let modified = status
+        .lines()
+        .filter(|_| status != "unknown")
+        .filter_map(|l| l.get(3..))
+        .map(str::to_string)
+        .collect();
     (
         git(&["describe", "--always", "--dirty", "--tags"]),
         git(&["rev-parse", "HEAD"]),
+        modified,
     )
 }
 
@@ -229,7 +240,7 @@ pub fn bzimage_version(image: &[u8]) -> Option<String> {
 /// Builds (or fetches) the kernel of `spec`. Linux gets `linux_memory_mib` (the Tessera
 /// side's memory, so both run on the same machine).
 pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
-    let (git_describe, git_commit) = git_identity();
+    let (git_describe, git_commit, modified) = git_identity();
     match spec {
         Spec::Linux => {
             let image = linux::kernel()?;
@@ -251,6 +262,7 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
                     linux_version: Some(version),
                     git_describe,
                     git_commit,
+                    modified,
                     ..Identity::default()
                 },
                 image,
@@ -285,6 +297,7 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
                     linux_version: None,
                     git_describe,
                     git_commit,
+                    modified,
                 },
                 image: built.elf,
                 append: String::new(),

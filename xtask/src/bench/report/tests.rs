@@ -19,6 +19,7 @@ fn identity(label: &str, kind: &'static str) -> Identity {
         linux_version: (kind == "linux").then(|| "linux-image-6.1.0-56-amd64".into()),
         git_describe: "abc1234-dirty".into(),
         git_commit: "abc1234".into(),
+        modified: vec!["Cargo.lock".into()],
     }
 }
 
@@ -116,7 +117,9 @@ fn markdown_has_identities_table_and_failures() {
     let md = comparison_markdown(&icount());
     assert!(md.starts_with("# A/B: linux vs fast+dcache=off (icount mode)\n"));
     assert!(md.contains("Linux linux-image-6.1.0-56-amd64"));
-    assert!(md.contains("Tessera: dcache=off; opt-level=2 (tree abc1234-dirty at abc1234)"));
+    assert!(md.contains(
+        "Tessera: dcache=off; opt-level=2 (tree abc1234-dirty at abc1234; modified: Cargo.lock)"
+    ));
     assert!(md.contains("QEMU emulator version 7.2.22, `-cpu max`, 128 MiB"));
     assert!(md.contains("any difference between A and B is real"));
     assert!(md.contains("| benchmark | iters | A instr/op | B instr/op | B/A | verdict |"));
