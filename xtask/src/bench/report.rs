@@ -45,15 +45,21 @@ pub fn figure(x: f64) -> String {
     if x.abs() < 1000.0 {
         return format!("{x:.1}");
     }
-    let digits = format!("{:.0}", x.abs());
+    let out = count(x.abs().round() as u64);
+    if x < 0.0 { format!("-{out}") } else { out }
+}
+
+/// `200,000`: a count with thousands separators.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    if x < 0.0 { format!("-{out}") } else { out }
+    out
 }
 
 /// A kernel's identity in one line.
@@ -206,7 +212,7 @@ pub struct Compared {
     pub b: Summary,
     /// B's median over A's.
     pub ratio: f64,
-    pub verdict: stats::Verdict,
+    pub judgement: stats::Judgement,
 }
 
 /// One row of a comparison.
@@ -281,7 +287,7 @@ impl Comparison {
                                 )),
                             )
                         } else {
-                            let verdict = stats::verdict(mode, &a, &b);
+                            let judgement = stats::judge(mode, &a, &b);
                             let ratio = b.median / a.median;
                             (
                                 all.first().copied(),
@@ -289,7 +295,7 @@ impl Comparison {
                                     a,
                                     b,
                                     ratio,
-                                    verdict,
+                                    judgement,
                                 }),
                             )
                         }
@@ -336,6 +342,11 @@ fn cell(mode: Mode, s: &Summary) -> String {
 /// The Markdown report of a comparison.
 pub fn comparison_markdown(c: &Comparison) -> String {
     let [a, b] = &c.identities;
+    let varied = c.rows.iter().any(|r| {
+        r.result
+            .as_ref()
+            .is_ok_and(|r| r.judgement.basis == stats::Basis::Variation)
+    });
     let mut out = format!(
         "# A/B: {} vs {} ({} mode)\n\n- A: {}\n- B: {}\n",
         a.label,
@@ -349,9 +360,16 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         c.machine.qemu, c.machine.cpu_model, c.machine.memory_mib, c.machine.host_cpu
     ));
     out.push_str(&match c.mode {
+        Mode::Icount if !varied => format!(
+            "- Figures: {}. Every run gave the same count ({} run(s) per side), so any \
+             difference between A and B is real.\n",
+            unit(c.mode),
+            c.runs
+        ),
         Mode::Icount => format!(
-            "- Figures: {}. icount is deterministic: every run gives the same count, so \
-             any difference between A and B is real ({} run(s) per side).\n",
+            "- Figures: {}: median (min–max) of {} runs per side where they differed. \
+             Identical runs make a difference real; where a side's runs differed (Linux: \
+             address-space randomisation), it counts only beyond that variation.\n",
             unit(c.mode),
             c.runs
         ),
@@ -380,11 +398,11 @@ pub fn comparison_markdown(c: &Comparison) -> String {
             Ok(r) => out.push_str(&format!(
                 "| {} | {} | {} | {} | {:.3} | {} |\n",
                 row.name,
-                row.iters.map(|n| figure(n as f64)).unwrap_or_default(),
+                row.iters.map(count).unwrap_or_default(),
                 cell(c.mode, &r.a),
                 cell(c.mode, &r.b),
                 r.ratio,
-                r.verdict.describe(c.mode)
+                r.judgement.describe()
             )),
             Err(why) => out.push_str(&format!(
                 "| {} | | | | | FAILED: {} |\n",
@@ -430,8 +448,9 @@ pub fn comparison_json(c: &Comparison) -> Json {
                 ("a", summary_json(&r.a)),
                 ("b", summary_json(&r.b)),
                 ("ratio", Json::Num(r.ratio)),
-                ("verdict", Json::str(r.verdict.key())),
-                ("verdict_text", Json::str(r.verdict.describe(c.mode))),
+                ("verdict", Json::str(r.judgement.key())),
+                ("basis", Json::str(r.judgement.basis_key())),
+                ("verdict_text", Json::str(r.judgement.describe())),
             ]),
             Err(why) => pairs.push(("error", Json::str(why))),
         }

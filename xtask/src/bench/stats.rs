@@ -1,12 +1,14 @@
 //! The statistics of an A/B comparison: median, min and max of each side's runs, and
 //! whether the difference is real.
 //!
-//! - icount: figures are guest instructions and identical on every run, so any difference
-//!   between A and B is real; a side whose runs differ among themselves is reported as not
-//!   deterministic (something in the guest depends on the host: that is a finding).
+//! - icount, every run of each side identical (Tessera's case): figures are guest
+//!   instructions, so any difference between A and B is real ("deterministic").
 //! - wall: noisy. B differs from A "beyond noise" only when the min..max ranges of the
 //!   interleaved runs do not overlap; otherwise the verdict is "within noise", however
 //!   different the medians look. No thresholds: the ranges decide.
+//! - icount, but a side's runs differ among themselves (Linux's case: its address-space
+//!   randomisation draws on RDRAND, which `-cpu max` passes from the host): the wall rule,
+//!   against that run-to-run variation, and the verdict says so.
 
 use crate::qemu::Mode;
 
@@ -55,63 +57,91 @@ impl Summary {
 }
 
 /// What a comparison of A and B concludes (times: lower is better).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Verdict {
-    /// icount, identical figures.
+    /// Identical figures (icount, every run the same).
     Same,
-    /// wall, the ranges overlap.
+    /// The min..max ranges overlap.
     WithinNoise,
     /// B takes less time: by this fraction of A (0.25 = 25% less).
     Faster(f64),
     /// B takes more time: by this fraction of A.
     Slower(f64),
-    /// icount, but a side's runs differ among themselves.
-    NotDeterministic,
+}
+
+/// What a verdict rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    /// icount with identical runs: exact instruction counts.
+    Exact,
+    /// wall: the ranges of noisy runs.
+    Noise,
+    /// icount whose runs differed: the ranges of that variation.
+    Variation,
+}
+
+/// A verdict and its basis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub basis: Basis,
 }
 
 /// Compares B against A in `mode`.
-pub fn verdict(mode: Mode, a: &Summary, b: &Summary) -> Verdict {
-    let change = || {
-        let fraction = (b.median - a.median) / a.median;
-        if fraction < 0.0 {
-            Verdict::Faster(-fraction)
-        } else {
-            Verdict::Slower(fraction)
-        }
+pub fn judge(mode: Mode, a: &Summary, b: &Summary) -> Judgement {
+    let basis = match mode {
+        Mode::Icount if a.constant() && b.constant() => Basis::Exact,
+        Mode::Icount => Basis::Variation,
+        Mode::Wall => Basis::Noise,
     };
-    match mode {
-        Mode::Icount if !a.constant() || !b.constant() => Verdict::NotDeterministic,
-        Mode::Icount if a.median == b.median => Verdict::Same,
-        Mode::Icount => change(),
-        Mode::Wall if a.overlaps(b) => Verdict::WithinNoise,
-        Mode::Wall => change(),
-    }
+    let fraction = (b.median - a.median) / a.median;
+    let verdict = match basis {
+        Basis::Exact if a.median == b.median => Verdict::Same,
+        Basis::Noise | Basis::Variation if a.overlaps(b) => Verdict::WithinNoise,
+        _ if fraction < 0.0 => Verdict::Faster(-fraction),
+        _ => Verdict::Slower(fraction),
+    };
+    Judgement { verdict, basis }
 }
 
-impl Verdict {
+impl Judgement {
     /// A short phrase for tables: "B 12.5% faster (deterministic)".
-    pub fn describe(&self, mode: Mode) -> String {
-        let why = match mode {
-            Mode::Icount => "deterministic",
-            Mode::Wall => "beyond noise",
+    pub fn describe(&self) -> String {
+        let why = match self.basis {
+            Basis::Exact => "deterministic",
+            Basis::Noise => "beyond noise",
+            Basis::Variation => "beyond run-to-run variation",
         };
-        match self {
+        match self.verdict {
             Verdict::Same => "same (identical instruction counts)".into(),
+            Verdict::WithinNoise if self.basis == Basis::Variation => {
+                "within run-to-run variation (icount runs differed)".into()
+            }
             Verdict::WithinNoise => "within noise (ranges overlap)".into(),
+            // Large changes read better as factors: "B 35.2x faster", not "97.2% faster".
+            Verdict::Faster(f) if f >= 0.5 => format!("B {:.1}x faster ({why})", 1.0 / (1.0 - f)),
             Verdict::Faster(f) => format!("B {:.1}% faster ({why})", f * 100.0),
+            Verdict::Slower(f) if f >= 1.0 => format!("B {:.1}x slower ({why})", 1.0 + f),
             Verdict::Slower(f) => format!("B {:.1}% slower ({why})", f * 100.0),
-            Verdict::NotDeterministic => "not deterministic: runs differ under icount".into(),
         }
     }
 
-    /// A stable word for JSON: same, within-noise, faster, slower, not-deterministic.
+    /// A stable word for JSON: same, within-noise, faster, slower.
     pub fn key(&self) -> &'static str {
-        match self {
+        match self.verdict {
             Verdict::Same => "same",
             Verdict::WithinNoise => "within-noise",
             Verdict::Faster(_) => "faster",
             Verdict::Slower(_) => "slower",
-            Verdict::NotDeterministic => "not-deterministic",
+        }
+    }
+
+    /// A stable word for JSON: exact, noise, variation.
+    pub fn basis_key(&self) -> &'static str {
+        match self.basis {
+            Basis::Exact => "exact",
+            Basis::Noise => "noise",
+            Basis::Variation => "variation",
         }
     }
 }
@@ -136,13 +166,15 @@ mod tests {
         assert_eq!(s.samples, [3.0, 9.0, 1.0, 7.0, 5.0], "run order is kept");
     }
 
+    fn verdict(mode: Mode, a: &Summary, b: &Summary) -> Verdict {
+        judge(mode, a, b).verdict
+    }
+
     #[test]
     fn icount_differences_are_real_and_exact() {
         let a = summary(&[1000.0]);
-        assert_eq!(
-            verdict(Mode::Icount, &a, &summary(&[1000.0])),
-            Verdict::Same
-        );
+        let same = judge(Mode::Icount, &a, &summary(&[1000.0]));
+        assert_eq!((same.verdict, same.basis), (Verdict::Same, Basis::Exact));
         assert_eq!(
             verdict(Mode::Icount, &a, &summary(&[990.0])),
             Verdict::Faster(0.01)
@@ -151,9 +183,21 @@ mod tests {
             verdict(Mode::Icount, &a, &summary(&[1500.0, 1500.0])),
             Verdict::Slower(0.5)
         );
+        assert_eq!(same.describe(), "same (identical instruction counts)");
+    }
+
+    #[test]
+    fn varying_icount_runs_are_judged_by_their_ranges() {
+        let a = summary(&[1000.0]);
+        let inside = judge(Mode::Icount, &a, &summary(&[990.0, 1001.0]));
+        assert_eq!(inside.verdict, Verdict::WithinNoise);
+        assert_eq!(inside.basis, Basis::Variation);
+        assert!(inside.describe().contains("icount runs differed"));
+        let beyond = judge(Mode::Icount, &a, &summary(&[300.0, 301.0]));
+        assert_eq!(beyond.basis, Basis::Variation);
         assert_eq!(
-            verdict(Mode::Icount, &a, &summary(&[990.0, 991.0])),
-            Verdict::NotDeterministic
+            beyond.describe(),
+            "B 3.3x faster (beyond run-to-run variation)"
         );
     }
 
@@ -163,19 +207,46 @@ mod tests {
         // Medians differ by a lot, but one B run reaches into A's range: noise.
         let b = summary(&[60.0, 65.0, 100.0]);
         assert_eq!(verdict(Mode::Wall, &a, &b), Verdict::WithinNoise);
+        assert_eq!(
+            judge(Mode::Wall, &a, &b).describe(),
+            "within noise (ranges overlap)"
+        );
         let b = summary(&[60.0, 65.0, 99.0]);
         // B's median 65 against A's 110: 45/110 less time.
         assert!(matches!(
             verdict(Mode::Wall, &a, &b),
             Verdict::Faster(f) if (f - 45.0 / 110.0).abs() < 1e-12
         ));
+        assert_eq!(
+            judge(Mode::Wall, &a, &b).describe(),
+            "B 40.9% faster (beyond noise)"
+        );
         let b = summary(&[121.0, 130.0, 125.0]);
         assert!(matches!(verdict(Mode::Wall, &a, &b), Verdict::Slower(_)));
-        assert!(
-            Verdict::Faster(0.125)
-                .describe(Mode::Wall)
-                .contains("12.5% faster (beyond noise)")
+        // Even a constant pair is judged by ranges in wall mode.
+        let same = judge(Mode::Wall, &summary(&[5.0]), &summary(&[5.0]));
+        assert_eq!(same.verdict, Verdict::WithinNoise);
+    }
+
+    #[test]
+    fn large_changes_read_as_factors() {
+        let exact = |verdict| Judgement {
+            verdict,
+            basis: Basis::Exact,
+        };
+        assert_eq!(
+            exact(Verdict::Faster(0.9)).describe(),
+            "B 10.0x faster (deterministic)"
         );
+        assert_eq!(
+            exact(Verdict::Slower(2.0)).describe(),
+            "B 3.0x slower (deterministic)"
+        );
+        assert_eq!(
+            exact(Verdict::Slower(0.5)).describe(),
+            "B 50.0% slower (deterministic)"
+        );
+        assert_eq!(exact(Verdict::Faster(0.125)).key(), "faster");
     }
 
     proptest! {

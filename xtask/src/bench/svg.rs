@@ -10,7 +10,7 @@ use super::report::{Comparison, figure, unit};
 use super::stats::{Summary, Verdict};
 use crate::qemu::Mode;
 
-const WIDTH: f64 = 1040.0;
+const WIDTH: f64 = 1100.0;
 const NAMES: f64 = 150.0;
 const BARS: f64 = 480.0;
 const TOP: f64 = 78.0;
@@ -132,9 +132,9 @@ pub fn chart(c: &Comparison) -> String {
                 let scale = BARS / top;
                 bar(&mut out, y + 6.0, &r.a, scale, A_COLOR, "A");
                 bar(&mut out, y + 22.0, &r.b, scale, B_COLOR, "B");
-                let color = match r.verdict {
+                let color = match r.judgement.verdict {
                     Verdict::Faster(_) => "#1a7f37",
-                    Verdict::Slower(_) | Verdict::NotDeterministic => "#cf222e",
+                    Verdict::Slower(_) => "#cf222e",
                     Verdict::Same | Verdict::WithinNoise => "#555",
                 };
                 text(
@@ -142,7 +142,7 @@ pub fn chart(c: &Comparison) -> String {
                     NAMES + BARS + 110.0,
                     y + 25.0,
                     &format!("font-size=\"11\" fill=\"{color}\""),
-                    &format!("B/A {:.3}: {}", r.ratio, r.verdict.describe(c.mode)),
+                    &format!("B/A {:.3}: {}", r.ratio, r.judgement.describe()),
                 );
             }
             Err(why) => {

@@ -172,7 +172,7 @@ pub struct Identity {
     pub git_describe: String,
     /// `git rev-parse HEAD`.
     pub git_commit: String,
-    /// Tracked files that differ from that commit (`git status`), so "-dirty" can be judged:
+    /// Tracked files that differ from that commit (`git diff --name-only HEAD`), so "-dirty" can be judged:
     /// a regenerated Cargo.lock is not a kernel change.
     pub modified: Vec<String>,
 }
@@ -211,13 +211,11 @@ fn git(args: &[&str]) -> String {
 
 /// The git identity of the working tree: describe, commit, modified tracked files.
 pub fn git_identity() -> (String, String, Vec<String>) {
-    let status = git(&["status", "--porcelain", "--untracked-files=no"]);
-    let modified = status
-        .lines()
-        .filter(|_| status != "unknown")
-        .filter_map(|l| l.get(3..))
-        .map(str::to_string)
-        .collect();
+    let changed = git(&["diff", "--name-only", "HEAD"]);
+    let modified = match changed.as_str() {
+        "unknown" => Vec::new(),
+        text => text.lines().map(str::to_string).collect(),
+    };
     (
         git(&["describe", "--always", "--dirty", "--tags"]),
         git(&["rev-parse", "HEAD"]),

@@ -98,7 +98,10 @@ fn rows_compare_fail_and_refuse_different_counts() {
     let getpid = c.rows[0].result.as_ref().unwrap();
     assert_eq!(c.rows[0].iters, Some(1000));
     assert_eq!((getpid.a.median, getpid.b.median), (344.0, 300.0));
-    assert!(matches!(getpid.verdict, stats::Verdict::Faster(_)));
+    assert!(matches!(
+        getpid.judgement.verdict,
+        stats::Verdict::Faster(_)
+    ));
     assert_eq!(
         c.rows[1].result.as_ref().unwrap_err(),
         "B run 1: stat: ENOENT"
@@ -121,7 +124,7 @@ fn markdown_has_identities_table_and_failures() {
         "Tessera: dcache=off; opt-level=2 (tree abc1234-dirty at abc1234; modified: Cargo.lock)"
     ));
     assert!(md.contains("QEMU emulator version 7.2.22, `-cpu max`, 128 MiB"));
-    assert!(md.contains("any difference between A and B is real"));
+    assert!(md.contains("Every run gave the same count (1 run(s) per side)"));
     assert!(md.contains("| benchmark | iters | A instr/op | B instr/op | B/A | verdict |"));
     assert!(
         md.contains("| getpid | 1,000 | 344.0 | 300.0 | 0.872 | B 12.8% faster (deterministic) |"),
@@ -217,6 +220,9 @@ fn figures_are_readable() {
     assert_eq!(figure(185756.0), "185,756");
     assert_eq!(figure(1234567.0), "1,234,567");
     assert_eq!(figure(f64::NAN), "-");
+    assert_eq!(figure(-2500.0), "-2,500");
+    assert_eq!(count(300), "300");
+    assert_eq!(count(16384), "16,384");
 }
 
 /// A rough XML reader: every tag closes in order, attributes are quoted, entities are
@@ -280,4 +286,31 @@ fn svg_is_well_formed() {
     assert!(svg::chart(&wall()).contains("<path"));
     assert!(!svg::chart(&icount()).contains("<path"));
     assert_eq!(svg::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+}
+
+#[test]
+fn varying_icount_runs_are_shown_and_judged_by_range() {
+    let a = [
+        run(344_000, measured(100, 736_300), 100),
+        run(346_000, measured(100, 736_300), 100),
+    ];
+    let b = [
+        run(300_000, measured(100, 736_300), 100),
+        run(300_000, measured(100, 736_300), 100),
+    ];
+    let c = Comparison::new(
+        [identity("linux", "linux"), identity("fast", "tessera")],
+        machine(),
+        Mode::Icount,
+        false,
+        NAMES,
+        [&a, &b],
+    );
+    let md = comparison_markdown(&c);
+    assert!(md.contains("where a side's runs differed"), "{md}");
+    assert!(
+        md.contains("| getpid | 1,000 | 345.0 (344.0–346.0) | 300.0 | 0.870 | B 13.0% faster (beyond run-to-run variation) |"),
+        "{md}"
+    );
+    assert!(md.contains("| stat | 100 | 7,363 | 7,363 | 1.000 | same (identical instruction counts) |"));
 }
