@@ -6,26 +6,27 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 
 use crate::inode::TmpInode;
+use crate::stat::StatVariant;
 
 /// Cookie of the first real entry: 0 is `.`, 1 is `..`.
 pub(crate) const FIRST_COOKIE: u64 = 2;
 
 /// The entries of a directory.
-pub(crate) struct DirData {
+pub(crate) struct DirData<S: StatVariant> {
     /// Name -> (cookie, inode): the lookup path.
-    by_name: BTreeMap<Vec<u8>, (u64, Arc<TmpInode>)>,
+    by_name: BTreeMap<Vec<u8>, (u64, Arc<TmpInode<S>>)>,
     /// Cookie -> name: the readdir order.
     by_cookie: BTreeMap<u64, Vec<u8>>,
     next_cookie: u64,
     /// The directory holding this one (itself for the root); changed by rename.
-    pub(crate) parent: Weak<TmpInode>,
+    pub(crate) parent: Weak<TmpInode<S>>,
     /// Removed by rmdir: nothing may be created in it, readdir fails.
     pub(crate) dead: bool,
 }
 
-impl DirData {
+impl<S: StatVariant> DirData<S> {
     /// An empty directory inside `parent`.
-    pub(crate) fn new(parent: Weak<TmpInode>) -> DirData {
+    pub(crate) fn new(parent: Weak<TmpInode<S>>) -> DirData<S> {
         DirData {
             by_name: BTreeMap::new(),
             by_cookie: BTreeMap::new(),
@@ -36,7 +37,7 @@ impl DirData {
     }
 
     /// The child `name`.
-    pub(crate) fn get(&self, name: &[u8]) -> Option<&Arc<TmpInode>> {
+    pub(crate) fn get(&self, name: &[u8]) -> Option<&Arc<TmpInode<S>>> {
         self.by_name.get(name).map(|(_, inode)| inode)
     }
 
@@ -51,7 +52,7 @@ impl DirData {
     }
 
     /// Add `name` (which must be absent) at the end of the listing.
-    pub(crate) fn insert(&mut self, name: &[u8], inode: Arc<TmpInode>) {
+    pub(crate) fn insert(&mut self, name: &[u8], inode: Arc<TmpInode<S>>) {
         let cookie = self.next_cookie;
         self.next_cookie += 1;
         self.by_cookie.insert(cookie, name.to_vec());
@@ -59,14 +60,14 @@ impl DirData {
     }
 
     /// Remove `name`, returning its inode.
-    pub(crate) fn remove(&mut self, name: &[u8]) -> Option<Arc<TmpInode>> {
+    pub(crate) fn remove(&mut self, name: &[u8]) -> Option<Arc<TmpInode<S>>> {
         let (cookie, inode) = self.by_name.remove(name)?;
         self.by_cookie.remove(&cookie);
         Some(inode)
     }
 
     /// Up to `max` entries with cookie >= `from`: (cookie, name, inode).
-    pub(crate) fn batch(&self, from: u64, max: usize) -> Vec<(u64, Vec<u8>, Arc<TmpInode>)> {
+    pub(crate) fn batch(&self, from: u64, max: usize) -> Vec<(u64, Vec<u8>, Arc<TmpInode<S>>)> {
         self.by_cookie
             .range(from.max(FIRST_COOKIE)..)
             .take(max)

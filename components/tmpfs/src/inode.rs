@@ -4,14 +4,15 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 
-use spin::Mutex;
 use tessera_abi::fs::{PATH_MAX, S_IFMT, S_ISGID, S_ISUID, S_IXGRP, Timespec};
 use tessera_abi::{Errno, KResult};
+use tessera_sync::SubsystemLock;
 use tessera_vfs::{DirSink, FileType, Inode, Metadata};
 
 use crate::dir::DirData;
 use crate::file::{FileData, PAGE_SIZE};
 use crate::namespace::check_name;
+use crate::stat::{Attrs, StatVariant, Usage};
 use crate::{Shared, TmpfsStats, stats_of};
 
 /// Linux's tmpfs counts 20 bytes of directory size per entry (`BOGO_DIRENT_SIZE`), and two
@@ -20,36 +21,46 @@ const BOGO_DIRENT_SIZE: u64 = 20;
 /// Symlink targets longer than this take a page (`SHORT_SYMLINK_LEN`), shorter ones none.
 const SHORT_SYMLINK_LEN: usize = 128;
 
-pub(crate) enum Content {
-    Dir(DirData),
+pub(crate) enum Content<S: StatVariant> {
+    Dir(DirData<S>),
     File(FileData),
     Symlink(Vec<u8>),
     /// Device node, fifo or socket: no data here.
     Special,
 }
 
-/// The mutable part of an inode.
-pub(crate) struct State {
-    /// `S_IALLUGO` bits.
-    pub(crate) perm: u32,
-    pub(crate) uid: u32,
-    pub(crate) gid: u32,
-    pub(crate) nlink: u32,
-    pub(crate) atime: Timespec,
-    pub(crate) mtime: Timespec,
-    pub(crate) ctime: Timespec,
-    pub(crate) content: Content,
+impl<S: StatVariant> Content<S> {
+    /// `st_size` and `st_blocks` of these contents, as Linux's tmpfs reports them.
+    pub(crate) fn usage(&self) -> Usage {
+        let (size, blocks) = match self {
+            Content::Dir(d) => (BOGO_DIRENT_SIZE * (2 + d.len() as u64), 0),
+            Content::File(f) => (f.size(), f.pages() * (PAGE_SIZE as u64 / 512)),
+            Content::Symlink(t) => (
+                t.len() as u64,
+                if t.len() > SHORT_SYMLINK_LEN { 8 } else { 0 },
+            ),
+            Content::Special => (0, 0),
+        };
+        Usage { size, blocks }
+    }
 }
 
-impl State {
-    pub(crate) fn dir(&self) -> &DirData {
+/// The part of an inode behind its lock.
+pub(crate) struct State<S: StatVariant> {
+    /// The mutable `stat` fields, if the variant keeps them here (`stat-locked`).
+    pub(crate) attrs: S::InLock,
+    pub(crate) content: Content<S>,
+}
+
+impl<S: StatVariant> State<S> {
+    pub(crate) fn dir(&self) -> &DirData<S> {
         match &self.content {
             Content::Dir(d) => d,
             _ => unreachable!("only directories reach directory code (checked by type)"),
         }
     }
 
-    pub(crate) fn dir_mut(&mut self) -> &mut DirData {
+    pub(crate) fn dir_mut(&mut self) -> &mut DirData<S> {
         match &mut self.content {
             Content::Dir(d) => d,
             _ => unreachable!("only directories reach directory code (checked by type)"),
@@ -62,46 +73,33 @@ impl State {
             _ => unreachable!("only regular files reach file code (checked by type)"),
         }
     }
-
-    /// Content changed: mtime and ctime.
-    pub(crate) fn modified(&mut self, now: Timespec) {
-        self.mtime = now;
-        self.ctime = now;
-    }
-
-    /// Access with `relatime`: only if the atime is not newer than mtime/ctime or a day old.
-    pub(crate) fn accessed(&mut self, now: Timespec) {
-        if self.atime <= self.mtime
-            || self.atime <= self.ctime
-            || now.sec - self.atime.sec >= 86_400
-        {
-            self.atime = now;
-        }
-    }
 }
 
-/// An inode of a tmpfs. The inode number, type and `rdev` are immutable and outside the lock.
-pub struct TmpInode {
+/// An inode of a tmpfs whose `stat` works as the variant `S` says. The inode number, type and
+/// `rdev` are immutable and outside the lock; where the other `stat` fields live is `S`'s choice.
+pub struct TmpInode<S: StatVariant> {
     pub(crate) ino: u64,
     pub(crate) kind: FileType,
     rdev: u64,
     pub(crate) fs: Arc<Shared>,
     /// This inode's own `Arc` (for handing out `Arc<dyn Inode>` and parent pointers).
-    pub(crate) this: Weak<TmpInode>,
-    pub(crate) state: Mutex<State>,
+    pub(crate) this: Weak<TmpInode<S>>,
+    /// The mutable `stat` fields, if the variant keeps them outside the lock (`stat-lockfree`).
+    pub(crate) cells: S::Unlocked,
+    pub(crate) state: SubsystemLock<State<S>>,
 }
 
 /// What a new inode starts with.
-pub(crate) enum Init {
-    Dir(Option<Weak<TmpInode>>),
+pub(crate) enum Init<S: StatVariant> {
+    Dir(Option<Weak<TmpInode<S>>>),
     File,
     Symlink(Vec<u8>),
     Special,
 }
 
-impl TmpInode {
+impl<S: StatVariant> TmpInode<S> {
     /// The root directory of a new instance (its `..` is itself).
-    pub(crate) fn new_root(fs: &Arc<Shared>) -> Arc<TmpInode> {
+    pub(crate) fn new_root(fs: &Arc<Shared>) -> Arc<TmpInode<S>> {
         Self::new(fs, FileType::Directory, 0o1777, 0, Init::Dir(None))
     }
 
@@ -110,8 +108,8 @@ impl TmpInode {
         kind: FileType,
         perm: u32,
         rdev: u64,
-        init: Init,
-    ) -> Arc<TmpInode> {
+        init: Init<S>,
+    ) -> Arc<TmpInode<S>> {
         let now = fs.now();
         Arc::new_cyclic(|this| {
             let (content, nlink) = match init {
@@ -123,20 +121,25 @@ impl TmpInode {
                 Init::Symlink(target) => (Content::Symlink(target), 1),
                 Init::Special => (Content::Special, 1),
             };
+            let attrs = Attrs {
+                perm: perm & 0o7777,
+                uid: 0,
+                gid: 0,
+                nlink,
+                atime: now,
+                mtime: now,
+                ctime: now,
+            };
+            let (in_lock, cells) = S::new(attrs, content.usage());
             TmpInode {
                 ino: fs.new_ino(),
                 kind,
                 rdev,
                 fs: fs.clone(),
                 this: this.clone(),
-                state: Mutex::new(State {
-                    perm: perm & 0o7777,
-                    uid: 0,
-                    gid: 0,
-                    nlink,
-                    atime: now,
-                    mtime: now,
-                    ctime: now,
+                cells,
+                state: SubsystemLock::new(State {
+                    attrs: in_lock,
                     content,
                 }),
             }
@@ -144,7 +147,7 @@ impl TmpInode {
     }
 
     /// This inode's `Arc`.
-    pub(crate) fn arc(&self) -> Arc<TmpInode> {
+    pub(crate) fn arc(&self) -> Arc<TmpInode<S>> {
         self.this
             .upgrade()
             .expect("a TmpInode is only reachable through its Arc")
@@ -156,8 +159,8 @@ impl TmpInode {
     }
 
     /// The other inode as one of this tmpfs, or EXDEV.
-    pub(crate) fn same_fs<'a>(&self, other: &'a Arc<dyn Inode>) -> KResult<&'a TmpInode> {
-        match other.as_any().downcast_ref::<TmpInode>() {
+    pub(crate) fn same_fs<'a>(&self, other: &'a Arc<dyn Inode>) -> KResult<&'a TmpInode<S>> {
+        match other.as_any().downcast_ref::<TmpInode<S>>() {
             Some(t) if Arc::ptr_eq(&t.fs, &self.fs) => Ok(t),
             _ => Err(Errno::EXDEV),
         }
@@ -172,7 +175,7 @@ impl TmpInode {
     }
 
     /// The entry `name` (not `.`/`..`): ENOENT if absent.
-    pub(crate) fn child(&self, name: &[u8]) -> KResult<Arc<TmpInode>> {
+    pub(crate) fn child(&self, name: &[u8]) -> KResult<Arc<TmpInode<S>>> {
         self.state
             .lock()
             .dir()
@@ -182,7 +185,7 @@ impl TmpInode {
     }
 
     /// The directory holding this one (itself for the root).
-    pub(crate) fn parent_dir(&self) -> Arc<TmpInode> {
+    pub(crate) fn parent_dir(&self) -> Arc<TmpInode<S>> {
         self.state
             .lock()
             .dir()
@@ -190,9 +193,28 @@ impl TmpInode {
             .upgrade()
             .unwrap_or_else(|| self.arc())
     }
+
+    /// This inode's mutable `stat` fields; `st` is its locked state.
+    pub(crate) fn attrs(&self, st: &State<S>) -> Attrs {
+        S::get(&st.attrs, &self.cells)
+    }
+
+    /// Change this inode's mutable `stat` fields; `st` is its locked state (so writers are
+    /// serialised, whichever variant stores them).
+    pub(crate) fn update(&self, st: &mut State<S>, change: impl FnOnce(&mut Attrs)) {
+        let old = S::get(&st.attrs, &self.cells);
+        let mut new = old;
+        change(&mut new);
+        S::set(&mut st.attrs, &self.cells, &old, &new);
+    }
+
+    /// The contents in `st` (this inode's locked state) changed size: record it for `stat`.
+    pub(crate) fn content_changed(&self, st: &State<S>) {
+        S::set_usage(&self.cells, st.content.usage());
+    }
 }
 
-impl Drop for TmpInode {
+impl<S: StatVariant> Drop for TmpInode<S> {
     fn drop(&mut self) {
         if let Content::File(f) = &self.state.get_mut().content {
             self.fs.free_pages(f.pages());
@@ -201,30 +223,22 @@ impl Drop for TmpInode {
     }
 }
 
-impl Inode for TmpInode {
+impl<S: StatVariant> Inode for TmpInode<S> {
+    /// Locks the inode or not, as the variant `S` says (see [`StatVariant`]).
     fn metadata(&self) -> KResult<Metadata> {
-        let st = self.state.lock();
-        let (size, blocks) = match &st.content {
-            Content::Dir(d) => (BOGO_DIRENT_SIZE * (2 + d.len() as u64), 0),
-            Content::File(f) => (f.size(), f.pages() * (PAGE_SIZE as u64 / 512)),
-            Content::Symlink(t) => (
-                t.len() as u64,
-                if t.len() > SHORT_SYMLINK_LEN { 8 } else { 0 },
-            ),
-            Content::Special => (0, 0),
-        };
+        let (a, usage) = S::stat(self);
         Ok(Metadata {
             ino: self.ino,
-            mode: self.kind.mode_bits() | st.perm,
-            nlink: st.nlink,
-            uid: st.uid,
-            gid: st.gid,
-            size,
-            blocks,
+            mode: self.kind.mode_bits() | a.perm,
+            nlink: a.nlink,
+            uid: a.uid,
+            gid: a.gid,
+            size: usage.size,
+            blocks: usage.blocks,
             blksize: PAGE_SIZE as u32,
-            atime: st.atime,
-            mtime: st.mtime,
-            ctime: st.ctime,
+            atime: a.atime,
+            mtime: a.mtime,
+            ctime: a.ctime,
             rdev: self.rdev,
             dev: self.fs.dev,
         })
@@ -312,7 +326,7 @@ impl Inode for TmpInode {
         let now = self.fs.now();
         let mut st = self.state.lock();
         let n = st.file_mut().read(offset, buf);
-        st.accessed(now);
+        self.update(&mut st, |a| a.accessed(now));
         Ok(n)
     }
 
@@ -328,7 +342,8 @@ impl Inode for TmpInode {
         let now = self.fs.now();
         let mut st = self.state.lock();
         let n = st.file_mut().write(offset, buf, &self.fs)?;
-        st.modified(now);
+        self.content_changed(&st);
+        self.update(&mut st, |a| a.modified(now));
         Ok(n)
     }
 
@@ -343,7 +358,8 @@ impl Inode for TmpInode {
         let file = st.file_mut();
         if file.size() != len {
             file.truncate(len, &self.fs)?;
-            st.modified(now);
+            self.content_changed(&st);
+            self.update(&mut st, |a| a.modified(now));
         }
         Ok(())
     }
@@ -358,8 +374,10 @@ impl Inode for TmpInode {
     fn set_mode(&self, mode: u32) -> KResult<()> {
         let now = self.fs.now();
         let mut st = self.state.lock();
-        st.perm = mode & 0o7777;
-        st.ctime = now;
+        self.update(&mut st, |a| {
+            a.perm = mode & 0o7777;
+            a.ctime = now;
+        });
         Ok(())
     }
 
@@ -367,32 +385,37 @@ impl Inode for TmpInode {
     fn set_owner(&self, uid: Option<u32>, gid: Option<u32>) -> KResult<()> {
         let now = self.fs.now();
         let mut st = self.state.lock();
-        if let Some(uid) = uid {
-            st.uid = uid;
-        }
-        if let Some(gid) = gid {
-            st.gid = gid;
-        }
-        if !self.kind.is_dir() && (uid.is_some() || gid.is_some()) {
-            st.perm &= !S_ISUID;
-            if st.perm & S_IXGRP != 0 {
-                st.perm &= !S_ISGID;
+        let is_dir = self.kind.is_dir();
+        self.update(&mut st, |a| {
+            if let Some(uid) = uid {
+                a.uid = uid;
             }
-        }
-        st.ctime = now;
+            if let Some(gid) = gid {
+                a.gid = gid;
+            }
+            if !is_dir && (uid.is_some() || gid.is_some()) {
+                a.perm &= !S_ISUID;
+                if a.perm & S_IXGRP != 0 {
+                    a.perm &= !S_ISGID;
+                }
+            }
+            a.ctime = now;
+        });
         Ok(())
     }
 
     fn set_times(&self, atime: Option<Timespec>, mtime: Option<Timespec>) -> KResult<()> {
         let now = self.fs.now();
         let mut st = self.state.lock();
-        if let Some(t) = atime {
-            st.atime = t;
-        }
-        if let Some(t) = mtime {
-            st.mtime = t;
-        }
-        st.ctime = now;
+        self.update(&mut st, |a| {
+            if let Some(t) = atime {
+                a.atime = t;
+            }
+            if let Some(t) = mtime {
+                a.mtime = t;
+            }
+            a.ctime = now;
+        });
         Ok(())
     }
 }

@@ -23,13 +23,32 @@
 //! exhausted: allocation is fallible), ENAMETOOLONG.
 //!
 //! # How the kernel uses it
-//! `Tmpfs::new(dev, clock)` (or [`Tmpfs::with_page_limit`]) and hand [`Tmpfs::root`] to
-//! `Vfs::new` or `Vfs::mount`. Everything else goes through the `Inode` trait. For
-//! `statfs`, downcast an inode to [`TmpInode`] and ask [`TmpInode::fs_stats`].
+//! `KernelTmpfs::new(dev, clock)` (or [`Tmpfs::with_page_limit`]) and hand [`Tmpfs::root`]
+//! to `Vfs::new` or `Vfs::mount`. Everything else goes through the `Inode` trait. For
+//! `statfs`, downcast an inode to `KernelTmpInode` and ask [`TmpInode::fs_stats`].
 //!
-//! `stat` is lock-cheap: the inode number, type and `rdev` live outside the inode's lock.
-//! Each inode has one spin lock; an operation holds at most a directory's and one child's
-//! (parent first), never while calling out (readdir copies entries out in small batches).
+//! # The stat variants
+//! [`Tmpfs`] and [`TmpInode`] are generic over a [`StatVariant`], which says where an inode
+//! keeps the `stat` fields that change and whether `metadata()` takes the inode's lock:
+//!
+//! | Feature | Type | `metadata()` |
+//! |---|---|---|
+//! | `stat-locked` | [`LockedStat`] | takes the inode's lock and copies the fields out (the "before") |
+//! | `stat-lockfree` | [`LockfreeStat`] | relaxed atomic loads, no lock; writers update the atomics under the lock (the "after") |
+//!
+//! In both, the inode number, type, `rdev`, `dev` and `blksize` never change and live outside
+//! the lock. A lock-free `stat` concurrent with a writer may see a mix of old and new fields
+//! (each one a value some writer stored; time stamps are never torn): see [`StatVariant`].
+//! Both variants are always compiled, and the tests run the same suite against each (a
+//! generic test per behaviour, instantiated for both). The kernel enables exactly one feature
+//! (both is a compile error), which defines the aliases `KernelStat`, `KernelTmpfs` and
+//! `KernelTmpInode`; with neither those aliases do not exist.
+//!
+//! # Locks
+//! Each inode has one [`SubsystemLock`](tessera_sync::SubsystemLock): tmpfs never runs in
+//! interrupt context, so the kernel config's `lock` variant (irq-save or no-irq) applies. An
+//! operation holds at most a directory's lock and one child's (parent first), never while
+//! calling out (readdir copies entries out in small batches).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -40,6 +59,7 @@ mod dir;
 mod file;
 mod inode;
 mod namespace;
+mod stat;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -52,6 +72,28 @@ use tessera_vfs::Inode;
 
 pub use file::{MAX_FILE_SIZE, PAGE_SIZE};
 pub use inode::TmpInode;
+pub use stat::{LockedStat, LockfreeStat, StatVariant};
+
+#[cfg(all(feature = "stat-locked", feature = "stat-lockfree"))]
+compile_error!(
+    "tessera-tmpfs: enable exactly one of the features `stat-locked` and `stat-lockfree`"
+);
+
+/// The stat variant the kernel's config picked (feature `stat-locked`).
+#[cfg(all(feature = "stat-locked", not(feature = "stat-lockfree")))]
+pub type KernelStat = LockedStat;
+
+/// The stat variant the kernel's config picked (feature `stat-lockfree`).
+#[cfg(all(feature = "stat-lockfree", not(feature = "stat-locked")))]
+pub type KernelStat = LockfreeStat;
+
+/// The kernel's tmpfs, with the stat variant its config picked.
+#[cfg(any(feature = "stat-locked", feature = "stat-lockfree"))]
+pub type KernelTmpfs = Tmpfs<KernelStat>;
+
+/// The kernel's tmpfs inode (to downcast to, e.g. for `statfs`).
+#[cfg(any(feature = "stat-locked", feature = "stat-lockfree"))]
+pub type KernelTmpInode = TmpInode<KernelStat>;
 
 /// State shared by all inodes of one tmpfs instance.
 pub(crate) struct Shared {
@@ -115,26 +157,26 @@ pub struct TmpfsStats {
     pub dev: u64,
 }
 
-/// One tmpfs instance.
-pub struct Tmpfs {
+/// One tmpfs instance, whose inodes answer `stat` as the variant `S` says.
+pub struct Tmpfs<S: StatVariant> {
     shared: Arc<Shared>,
-    root: Arc<TmpInode>,
+    root: Arc<TmpInode<S>>,
 }
 
-impl Tmpfs {
+impl<S: StatVariant> Tmpfs<S> {
     /// An empty tmpfs with device number `dev`, reading the time from `clock`. Its root
     /// directory is owned by root with mode 01777, Linux's tmpfs default; for the root file
     /// system the kernel sets 0755 with `set_mode` (or lets the initramfs entry `.` do it).
-    pub fn new(dev: u64, clock: fn() -> Timespec) -> Tmpfs {
+    pub fn new(dev: u64, clock: fn() -> Timespec) -> Tmpfs<S> {
         Self::build(dev, clock, None)
     }
 
     /// Like [`Tmpfs::new`], with at most `max_pages` pages of file data (ENOSPC beyond).
-    pub fn with_page_limit(dev: u64, clock: fn() -> Timespec, max_pages: u64) -> Tmpfs {
+    pub fn with_page_limit(dev: u64, clock: fn() -> Timespec, max_pages: u64) -> Tmpfs<S> {
         Self::build(dev, clock, Some(max_pages))
     }
 
-    fn build(dev: u64, clock: fn() -> Timespec, page_limit: Option<u64>) -> Tmpfs {
+    fn build(dev: u64, clock: fn() -> Timespec, page_limit: Option<u64>) -> Tmpfs<S> {
         let shared = Arc::new(Shared {
             dev,
             clock,

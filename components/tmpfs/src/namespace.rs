@@ -8,11 +8,12 @@ use tessera_abi::{Errno, KResult};
 use tessera_vfs::{DirEntry, DirSink, FileType, Inode};
 
 use crate::inode::{Init, TmpInode};
+use crate::stat::StatVariant;
 
 /// Entries copied out of a directory per lock hold during readdir.
 const READDIR_BATCH: usize = 32;
 
-impl TmpInode {
+impl<S: StatVariant> TmpInode<S> {
     /// Create a new inode of `kind` as `name` (`Inode::create`, `mkdir`, `symlink`);
     /// EEXIST if taken, ENOENT in a removed directory.
     pub(crate) fn add(
@@ -21,7 +22,7 @@ impl TmpInode {
         kind: FileType,
         perm: u32,
         rdev: u64,
-        init: Init,
+        init: Init<S>,
     ) -> KResult<Arc<dyn Inode>> {
         self.require_dir()?;
         check_new_name(name)?;
@@ -36,15 +37,18 @@ impl TmpInode {
         }
         let child = TmpInode::new(&self.fs, kind, perm, rdev, init);
         dir.insert(name, child.clone());
-        if kind.is_dir() {
-            st.nlink += 1;
-        }
-        st.modified(now);
+        self.content_changed(&st);
+        self.update(&mut st, |a| {
+            if kind.is_dir() {
+                a.nlink += 1;
+            }
+            a.modified(now);
+        });
         Ok(child)
     }
 
     /// Whether `self` is `d` or one of its ancestors (both directories).
-    fn is_ancestor_or_self_of(&self, d: &TmpInode) -> bool {
+    fn is_ancestor_or_self_of(&self, d: &TmpInode<S>) -> bool {
         let mut cur = d.arc();
         loop {
             if cur.ino == self.ino {
@@ -66,7 +70,7 @@ impl TmpInode {
             return Err(Errno::EPERM);
         }
         check_new_name(name)?;
-        if target.state.lock().nlink == 0 {
+        if target.attrs(&target.state.lock()).nlink == 0 {
             // Linux refuses to give a name back to an unlinked file (no O_TMPFILE here).
             return Err(Errno::ENOENT);
         }
@@ -81,11 +85,14 @@ impl TmpInode {
                 return Err(Errno::EEXIST);
             }
             dir.insert(name, target.arc());
-            st.modified(now);
+            self.content_changed(&st);
+            self.update(&mut st, |a| a.modified(now));
         }
         let mut t = target.state.lock();
-        t.nlink += 1;
-        t.ctime = now;
+        target.update(&mut t, |a| {
+            a.nlink += 1;
+            a.ctime = now;
+        });
         Ok(())
     }
 
@@ -106,13 +113,16 @@ impl TmpInode {
                 Some(_) => {}
             }
             let child = dir.remove(name);
-            st.modified(now);
+            self.content_changed(&st);
+            self.update(&mut st, |a| a.modified(now));
             child
         };
         if let Some(child) = child {
             let mut c = child.state.lock();
-            c.nlink = c.nlink.saturating_sub(1);
-            c.ctime = now;
+            child.update(&mut c, |a| {
+                a.nlink = a.nlink.saturating_sub(1);
+                a.ctime = now;
+            });
         }
         Ok(())
     }
@@ -140,12 +150,17 @@ impl TmpInode {
                 return Err(Errno::ENOTEMPTY);
             }
             cdir.dead = true;
-            c.nlink = 0;
-            c.ctime = now;
+            child.update(&mut c, |a| {
+                a.nlink = 0;
+                a.ctime = now;
+            });
         }
         st.dir_mut().remove(name);
-        st.nlink -= 1;
-        st.modified(now);
+        self.content_changed(&st);
+        self.update(&mut st, |a| {
+            a.nlink -= 1;
+            a.modified(now);
+        });
         Ok(())
     }
 
@@ -190,35 +205,43 @@ impl TmpInode {
         {
             let mut st = self.state.lock();
             st.dir_mut().remove(old_name);
-            if moves_dir {
-                st.nlink -= 1;
-            }
-            st.modified(now);
+            self.content_changed(&st);
+            self.update(&mut st, |a| {
+                if moves_dir {
+                    a.nlink -= 1;
+                }
+                a.modified(now);
+            });
         }
         {
             let mut st = new_dir.state.lock();
             let replaced = st.dir_mut().remove(new_name);
             st.dir_mut().insert(new_name, src.clone());
-            if moves_dir {
-                st.nlink += 1;
-            }
-            if replaced.is_some_and(|r| r.kind.is_dir()) {
-                st.nlink -= 1;
-            }
-            st.modified(now);
+            new_dir.content_changed(&st);
+            let replaced_dir = replaced.is_some_and(|r| r.kind.is_dir());
+            new_dir.update(&mut st, |a| {
+                if moves_dir {
+                    a.nlink += 1;
+                }
+                if replaced_dir {
+                    a.nlink -= 1;
+                }
+                a.modified(now);
+            });
         }
         if let Some(dst) = dst {
             let mut d = dst.state.lock();
-            if dst.kind.is_dir() {
+            let is_dir = dst.kind.is_dir();
+            if is_dir {
                 d.dir_mut().dead = true;
-                d.nlink = 0;
-            } else {
-                d.nlink = d.nlink.saturating_sub(1);
             }
-            d.ctime = now;
+            dst.update(&mut d, |a| {
+                a.nlink = if is_dir { 0 } else { a.nlink.saturating_sub(1) };
+                a.ctime = now;
+            });
         }
         let mut s = src.state.lock();
-        s.ctime = now;
+        src.update(&mut s, |a| a.ctime = now);
         if src.kind.is_dir() {
             s.dir_mut().parent = new_dir.this.clone();
         }
@@ -234,7 +257,7 @@ impl TmpInode {
             if st.dir().dead {
                 return Err(Errno::ENOENT);
             }
-            st.accessed(now);
+            self.update(&mut st, |a| a.accessed(now));
         }
         let parent_ino = self.parent_dir().ino;
         for (c, name, ino) in [(0u64, &b"."[..], self.ino), (1, &b".."[..], parent_ino)] {

@@ -1,15 +1,16 @@
-//! Directories: entries, link counts, removal, readdir cookies, hard links and rename.
+//! Directories: entries, link counts, removal, readdir cookies, hard links and rename; run
+//! against both stat variants.
 
 mod common;
 
 use common::{list_from, names, tmpfs};
 use tessera_abi::Errno;
 use tessera_abi::fs::{S_IFREG, S_IFSOCK};
+use tessera_tmpfs::StatVariant;
 use tessera_vfs::{FileType, Inode};
 
-#[test]
-fn create_lookup_and_name_errors() {
-    let fs = tmpfs();
+fn create_lookup_and_name_errors<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let f = root.create(b"f", S_IFREG | 0o644, 0).unwrap();
     let again = root.lookup(b"f").unwrap();
@@ -34,9 +35,8 @@ fn create_lookup_and_name_errors() {
     assert_eq!(sock.file_type(), FileType::Socket);
 }
 
-#[test]
-fn dot_entries_and_link_counts() {
-    let fs = tmpfs();
+fn dot_entries_and_link_counts<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let a = root.mkdir(b"a", 0o755).unwrap();
     let b = a.mkdir(b"b", 0o700).unwrap();
@@ -64,9 +64,8 @@ fn dot_entries_and_link_counts() {
     );
 }
 
-#[test]
-fn unlink_and_rmdir_errors() {
-    let fs = tmpfs();
+fn unlink_and_rmdir_errors<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let d = root.mkdir(b"d", 0o755).unwrap();
     d.create(b"f", S_IFREG, 0).unwrap();
@@ -91,9 +90,8 @@ fn unlink_and_rmdir_errors() {
     assert_eq!(d.lookup(b"g").err(), Some(Errno::ENOENT));
 }
 
-#[test]
-fn readdir_cookies_survive_unlinks_and_creations() {
-    let fs = tmpfs();
+fn readdir_cookies_survive_unlinks_and_creations<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     for i in 0..100 {
         root.create(format!("f{i:03}").as_bytes(), S_IFREG, 0)
@@ -132,9 +130,8 @@ fn readdir_cookies_survive_unlinks_and_creations() {
     );
 }
 
-#[test]
-fn readdir_sink_can_stop_at_every_entry() {
-    let fs = tmpfs();
+fn readdir_sink_can_stop_at_every_entry<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     for i in 0..70 {
         root.create(format!("{i}").as_bytes(), S_IFREG, 0).unwrap();
@@ -160,9 +157,8 @@ fn readdir_sink_can_stop_at_every_entry() {
     assert_eq!(&all[2..], &names(&root)[..]);
 }
 
-#[test]
-fn hard_links_count_and_keep_data_alive() {
-    let fs = tmpfs();
+fn hard_links_count_and_keep_data_alive<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let d = root.mkdir(b"d", 0o755).unwrap();
     let f = root.create(b"f", S_IFREG | 0o644, 0).unwrap();
@@ -175,7 +171,7 @@ fn hard_links_count_and_keep_data_alive() {
     );
     assert_eq!(d.link(b"g", &f), Err(Errno::EEXIST));
     assert_eq!(root.link(b"d2", &d), Err(Errno::EPERM));
-    let other = tmpfs();
+    let other = tmpfs::<S>();
     assert_eq!(other.root().link(b"x", &f), Err(Errno::EXDEV));
     root.unlink(b"f").unwrap();
     assert_eq!(f.metadata().unwrap().nlink, 1);
@@ -195,9 +191,8 @@ fn hard_links_count_and_keep_data_alive() {
     );
 }
 
-#[test]
-fn rename_moves_replaces_and_refuses_like_linux() {
-    let fs = tmpfs();
+fn rename_moves_replaces_and_refuses_like_linux<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let a = root.mkdir(b"a", 0o755).unwrap();
     let b = a.mkdir(b"b", 0o755).unwrap();
@@ -222,7 +217,10 @@ fn rename_moves_replaces_and_refuses_like_linux() {
     assert_eq!(root.rename(b"a", &root, b"c"), Err(Errno::ENOTEMPTY));
     assert_eq!(root.rename(b".", &root, b"x"), Err(Errno::EBUSY));
     assert_eq!(root.rename(b"f", &f, b"x"), Err(Errno::ENOTDIR));
-    assert_eq!(root.rename(b"f", &tmpfs().root(), b"x"), Err(Errno::EXDEV));
+    assert_eq!(
+        root.rename(b"f", &tmpfs::<S>().root(), b"x"),
+        Err(Errno::EXDEV)
+    );
     // Same inode under both names: nothing happens.
     root.link(b"f2", &f).unwrap();
     root.rename(b"f", &root, b"f2").unwrap();
@@ -256,3 +254,13 @@ fn rename_moves_replaces_and_refuses_like_linux() {
     assert_eq!(names(&root), ["a", "f", "f2", "empty"]);
     assert_eq!(names(&root.lookup(b"empty").unwrap()), ["inside"]);
 }
+
+both_stats!(
+    create_lookup_and_name_errors,
+    dot_entries_and_link_counts,
+    unlink_and_rmdir_errors,
+    readdir_cookies_survive_unlinks_and_creations,
+    readdir_sink_can_stop_at_every_entry,
+    hard_links_count_and_keep_data_alive,
+    rename_moves_replaces_and_refuses_like_linux,
+);

@@ -1,4 +1,5 @@
-//! Regular files, symlinks and device nodes: data, holes, sizes, blocks, limits, attributes.
+//! Regular files, symlinks and device nodes: data, holes, sizes, blocks, limits, attributes;
+//! run against both stat variants.
 
 mod common;
 
@@ -7,12 +8,11 @@ use tessera_abi::Errno;
 use tessera_abi::fs::{
     S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, Timespec, makedev,
 };
-use tessera_tmpfs::{MAX_FILE_SIZE, TmpInode, Tmpfs};
+use tessera_tmpfs::{MAX_FILE_SIZE, StatVariant, TmpInode, Tmpfs};
 use tessera_vfs::FileType;
 
-#[test]
-fn root_reports_what_linux_tmpfs_does() {
-    let fs = tmpfs();
+fn root_reports_what_linux_tmpfs_does<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let m = fs.root().metadata().unwrap();
     assert_eq!(m.ino, 1);
     assert_eq!(m.mode, S_IFDIR | 0o1777);
@@ -23,9 +23,8 @@ fn root_reports_what_linux_tmpfs_does() {
     assert_eq!((m.uid, m.gid, m.rdev), (0, 0, 0));
 }
 
-#[test]
-fn writes_extend_holes_read_as_zeros_and_cost_nothing() {
-    let fs = tmpfs();
+fn writes_extend_holes_read_as_zeros_and_cost_nothing<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let f = fs.root().create(b"f", S_IFREG | 0o644, 0).unwrap();
     let m = f.metadata().unwrap();
     assert_eq!(
@@ -52,9 +51,8 @@ fn writes_extend_holes_read_as_zeros_and_cost_nothing() {
     assert_eq!(fs.stats().used_pages, 3);
 }
 
-#[test]
-fn truncate_both_ways_zeroes_the_cut_tail() {
-    let fs = tmpfs();
+fn truncate_both_ways_zeroes_the_cut_tail<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let f = fs.root().create(b"f", S_IFREG | 0o600, 0).unwrap();
     f.write_at(0, &[1u8; 9000]).unwrap();
     assert_eq!(fs.stats().used_pages, 3);
@@ -82,9 +80,8 @@ fn truncate_both_ways_zeroes_the_cut_tail() {
     assert_eq!(f.write_at(u64::MAX, b"a"), Err(Errno::EFBIG));
 }
 
-#[test]
-fn the_page_limit_gives_enospc_and_partial_writes() {
-    let fs = Tmpfs::with_page_limit(DEV, clock, 2);
+fn the_page_limit_gives_enospc_and_partial_writes<S: StatVariant>() {
+    let fs = Tmpfs::<S>::with_page_limit(DEV, clock, 2);
     let f = fs.root().create(b"f", S_IFREG | 0o600, 0).unwrap();
     assert_eq!(
         f.write_at(0, &[3u8; 3 * 4096]).unwrap(),
@@ -102,9 +99,8 @@ fn the_page_limit_gives_enospc_and_partial_writes() {
     assert_eq!(fs.stats().page_limit, Some(2));
 }
 
-#[test]
-fn io_on_the_wrong_type_fails_like_linux() {
-    let fs = tmpfs();
+fn io_on_the_wrong_type_fails_like_linux<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let dir = root.mkdir(b"d", 0o755).unwrap();
     let link = root.symlink(b"l", b"d").unwrap();
@@ -136,9 +132,8 @@ fn io_on_the_wrong_type_fails_like_linux() {
     assert_eq!(root.create(b"x", 0o170_000, 0).err(), Some(Errno::EINVAL));
 }
 
-#[test]
-fn symlinks_store_their_target() {
-    let fs = tmpfs();
+fn symlinks_store_their_target<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let short = root.symlink(b"s", b"../some/where").unwrap();
     let m = short.metadata().unwrap();
@@ -162,9 +157,8 @@ fn symlinks_store_their_target() {
     assert_eq!(root.symlink(b"s", b"x").err(), Some(Errno::EEXIST));
 }
 
-#[test]
-fn device_nodes_carry_rdev_and_are_recognised_by_type() {
-    let fs = tmpfs();
+fn device_nodes_carry_rdev_and_are_recognised_by_type<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let tty = fs
         .root()
         .create(b"tty1", S_IFCHR | 0o620, makedev(4, 1))
@@ -181,10 +175,10 @@ fn device_nodes_carry_rdev_and_are_recognised_by_type() {
         0,
         "only device nodes keep rdev"
     );
-    assert!(tty.as_any().downcast_ref::<TmpInode>().is_some());
+    assert!(tty.as_any().downcast_ref::<TmpInode<S>>().is_some());
     assert_eq!(
         tty.as_any()
-            .downcast_ref::<TmpInode>()
+            .downcast_ref::<TmpInode<S>>()
             .unwrap()
             .fs_stats()
             .dev,
@@ -192,9 +186,8 @@ fn device_nodes_carry_rdev_and_are_recognised_by_type() {
     );
 }
 
-#[test]
-fn timestamps_follow_linux_rules() {
-    let fs = tmpfs();
+fn timestamps_follow_linux_rules<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     set_time(100);
     let f = root.create(b"f", S_IFREG | 0o644, 0).unwrap();
@@ -264,9 +257,8 @@ fn timestamps_follow_linux_rules() {
     );
 }
 
-#[test]
-fn chown_clears_setuid_and_setgid_of_executables_only() {
-    let fs = tmpfs();
+fn chown_clears_setuid_and_setgid_of_executables_only<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let f = fs
         .root()
         .create(b"su", S_IFREG | S_ISUID | S_ISGID | 0o755, 0)
@@ -287,9 +279,8 @@ fn chown_clears_setuid_and_setgid_of_executables_only() {
     );
 }
 
-#[test]
-fn inode_numbers_are_unique_and_inodes_are_counted() {
-    let fs = tmpfs();
+fn inode_numbers_are_unique_and_inodes_are_counted<S: StatVariant>() {
+    let fs = tmpfs::<S>();
     let root = fs.root();
     let mut inos = vec![root.metadata().unwrap().ino];
     for i in 0..50u32 {
@@ -309,4 +300,35 @@ fn inode_numbers_are_unique_and_inodes_are_counted() {
     root.unlink(b"n0").unwrap();
     root.rmdir(b"n1").unwrap();
     assert_eq!(fs.stats().inodes, 49);
+}
+
+both_stats!(
+    root_reports_what_linux_tmpfs_does,
+    writes_extend_holes_read_as_zeros_and_cost_nothing,
+    truncate_both_ways_zeroes_the_cut_tail,
+    the_page_limit_gives_enospc_and_partial_writes,
+    io_on_the_wrong_type_fails_like_linux,
+    symlinks_store_their_target,
+    device_nodes_carry_rdev_and_are_recognised_by_type,
+    timestamps_follow_linux_rules,
+    chown_clears_setuid_and_setgid_of_executables_only,
+    inode_numbers_are_unique_and_inodes_are_counted,
+);
+
+/// With a stat feature on (as in the kernel), the kernel aliases name that variant.
+#[cfg(any(feature = "stat-locked", feature = "stat-lockfree"))]
+#[test]
+fn kernel_aliases_name_the_configured_variant() {
+    use tessera_tmpfs::{KernelStat, KernelTmpInode, KernelTmpfs};
+    let expected = if cfg!(feature = "stat-locked") {
+        "locked"
+    } else {
+        "lockfree"
+    };
+    assert_eq!(KernelStat::NAME, expected);
+    let fs = KernelTmpfs::new(DEV, clock);
+    let f = fs.root().create(b"f", S_IFREG | 0o644, 0).unwrap();
+    assert_eq!(f.metadata().unwrap().mode, S_IFREG | 0o644);
+    let inode = f.as_any().downcast_ref::<KernelTmpInode>().unwrap();
+    assert_eq!(inode.fs_stats().inodes, 2);
 }

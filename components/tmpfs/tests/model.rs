@@ -1,16 +1,19 @@
 //! Property test: random sequences of create/write/truncate/unlink/rename/mkdir/rmdir on
 //! tmpfs, checked step by step against a simple in-memory tree (results and errors), with
-//! listings, contents, sizes and link counts compared after every step.
+//! listings, contents, sizes and link counts compared after every step. Both stat variants
+//! run the same operations side by side, and every inode's whole `stat` must agree between
+//! them after every step (the lock-free one keeps size and blocks itself).
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{contents, list_from, tmpfs};
+use common::{contents, list_from, set_time, tmpfs};
 use proptest::prelude::*;
 use tessera_abi::fs::S_IFREG;
 use tessera_abi::{Errno, KResult};
+use tessera_tmpfs::{LockedStat, LockfreeStat, StatVariant};
 use tessera_vfs::{FileType, Inode};
 
 /// The model: a tree of directories and files (no hard links: one path per inode).
@@ -244,6 +247,20 @@ fn check_dir(dir: &Arc<dyn Inode>, model: &BTreeMap<String, Node>, parent_ino: u
     }
 }
 
+/// Every inode's whole `stat` must be the same in two trees built by the same operations
+/// (one per stat variant), recursively.
+fn same_stats(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) {
+    assert_eq!(a.metadata().unwrap(), b.metadata().unwrap());
+    if !a.file_type().is_dir() {
+        return;
+    }
+    let (la, lb) = (list_from(a, 2).unwrap(), list_from(b, 2).unwrap());
+    assert_eq!(la, lb);
+    for (name, ..) in la {
+        same_stats(&a.lookup(&name).unwrap(), &b.lookup(&name).unwrap());
+    }
+}
+
 /// Remove everything below `dir`.
 fn remove_all(dir: &Arc<dyn Inode>) {
     for (name, _, kind, _) in list_from(dir, 2).unwrap() {
@@ -256,26 +273,36 @@ fn remove_all(dir: &Arc<dyn Inode>) {
     }
 }
 
+/// Remove the whole tree of `fs`: then no page is used and only the root is alive.
+fn emptied_frees_everything<S: StatVariant>(fs: &tessera_tmpfs::Tmpfs<S>) -> bool {
+    remove_all(&fs.root());
+    fs.stats().used_pages == 0 && fs.stats().inodes == 1
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn tmpfs_matches_the_model(ops in prop::collection::vec(op(), 1..60)) {
-        let fs = tmpfs();
-        let root = fs.root();
+        let locked = tmpfs::<LockedStat>();
+        let lockfree = tmpfs::<LockfreeStat>();
         let mut model = Node::Dir(BTreeMap::new());
-        for op in &ops {
+        for (step, op) in ops.iter().enumerate() {
+            // Time moves, so the time stamps of both variants are compared too.
+            set_time(2_000 + step as i64);
             let expected = apply_model(&mut model, op);
-            let got = apply_tmpfs(&root, op);
-            prop_assert_eq!(got, expected, "{:?}", op);
             let Node::Dir(entries) = &model else { unreachable!() };
-            let root_ino = root.metadata().unwrap().ino;
-            check_dir(&root, entries, root_ino);
+            for root in [locked.root(), lockfree.root()] {
+                let got = apply_tmpfs(&root, op);
+                prop_assert_eq!(got, expected, "{:?}", op);
+                let root_ino = root.metadata().unwrap().ino;
+                check_dir(&root, entries, root_ino);
+            }
+            same_stats(&locked.root(), &lockfree.root());
         }
         // Every page and inode is accounted for: removing the whole tree frees them all.
-        remove_all(&root);
-        prop_assert_eq!(fs.stats().used_pages, 0);
-        prop_assert_eq!(fs.stats().inodes, 1);
+        prop_assert!(emptied_frees_everything(&locked));
+        prop_assert!(emptied_frees_everything(&lockfree));
     }
 
     /// A listing continued from any cookie after random removals and additions shows each
@@ -286,9 +313,10 @@ proptest! {
         stop_after in 0..70usize,
         removed in prop::collection::btree_set(0..60usize, 0..30),
         added in 0..10usize,
+        lockfree in any::<bool>(),
     ) {
-        let fs = tmpfs();
-        let root = fs.root();
+        // Listing does not depend on the stat variant: each case picks one.
+        let root = if lockfree { tmpfs::<LockfreeStat>().root() } else { tmpfs::<LockedStat>().root() };
         for i in 0..initial {
             root.create(format!("f{i}").as_bytes(), S_IFREG, 0).unwrap();
         }

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use hashbrown::{Equivalent, HashMap};
-use spin::Mutex;
+use tessera_sync::SubsystemLock;
 
 use crate::dentry::Dentry;
 
@@ -108,7 +108,7 @@ struct HashInner {
 
 /// Variant `hashbrown`: a hash map (parent dentry id, name) -> child dentry.
 pub struct HashDcache {
-    inner: Mutex<HashInner>,
+    inner: SubsystemLock<HashInner>,
     limit: usize,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -119,7 +119,7 @@ impl HashDcache {
     /// (no process, open file, child dentry or mount uses them).
     pub fn with_limit(limit: usize) -> HashDcache {
         HashDcache {
-            inner: Mutex::new(HashInner {
+            inner: SubsystemLock::new(HashInner {
                 map: HashMap::new(),
                 sweep_at: limit.max(1),
             }),

@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spin::Mutex;
+use tessera_sync::SubsystemLock;
 
 use crate::inode::{FileType, Inode, inode_key};
 
@@ -45,7 +45,7 @@ pub struct Dentry {
     /// Asked once of the inode (see [`Inode::cache_children`]), so walks need no extra call.
     cache_children: bool,
     mount: Arc<Mount>,
-    links: Mutex<Links>,
+    links: SubsystemLock<Links>,
 }
 
 impl Dentry {
@@ -80,7 +80,7 @@ impl Dentry {
             cache_children: inode.file_type().is_dir() && inode.cache_children(),
             inode,
             mount,
-            links: Mutex::new(Links {
+            links: SubsystemLock::new(Links {
                 name,
                 parent,
                 deleted: false,

@@ -6,6 +6,7 @@
 //! | Operation | Function | Linux |
 //! |---|---|---|
 //! | walk a path | [`Vfs::resolve`] | `filename_lookup` (stat, chdir, execve, ...) |
+//! | the inode a path names | `Vfs::lookup_inode` ([`Vfs::lookup_inode_full`] / [`Vfs::lookup_inode_fast`]) | `filename_lookup` + `d_inode` (stat, access, readlink, execve) |
 //! | walk to the parent | [`Vfs::resolve_parent`] -> [`ParentPath`] | `filename_parentat` |
 //! | one step | [`Vfs::lookup_child`] | `lookup_one` + `follow_mount` |
 //! | open / create | [`Vfs::open`] with [`OpenHow`] | `do_filp_open` (namespace part) |
@@ -23,9 +24,11 @@
 //! two `Arc<Dentry>`: its root (initially `vfs.root()`) and its working directory. A syscall
 //! taking a path passes the working directory (or the dirfd's dentry) as `start` and the
 //! process root as `root`, then calls the inode of the dentry it gets (`read_at`,
-//! `metadata`, ...). Open files keep their `Arc<Dentry>` (for `fchdir`, `/proc/self/fd`, and
-//! so that an unlinked file stays readable). The kernel recognises its own inode types
-//! (console, pipes, device nodes by `rdev`) with [`Inode::as_any`] or by file type.
+//! `metadata`, ...); a syscall that only needs the inode (`stat`, `access`, `readlink`,
+//! `execve`) calls `Vfs::lookup_inode` instead, with the same arguments. Open files keep
+//! their `Arc<Dentry>` (for `fchdir`, `/proc/self/fd`, and so that an unlinked file stays
+//! readable). The kernel recognises its own inode types (console, pipes, device nodes by
+//! `rdev`) with [`Inode::as_any`] or by file type.
 //!
 //! All namespace changes go through the `Vfs` so the dentry cache stays coherent; a file
 //! system whose directories change by themselves opts out of caching with
@@ -37,6 +40,22 @@
 //! Cargo feature `dcache-off` or `dcache-hashbrown` picks the one `KernelDcache` (and
 //! `KernelVfs`) name; with neither feature those aliases do not exist. See [`dcache`] for
 //! the trade-offs.
+//!
+//! # The inode lookup variants
+//! `Vfs::lookup_inode` is [`Vfs::lookup_inode_full`] (feature `lookup-full`: the dentry walk
+//! of `resolve`, then its inode) or [`Vfs::lookup_inode_fast`] (feature `lookup-fast`: a
+//! walk that builds no dentries and allocates nothing, falling back to the full walk on `..`,
+//! symlinks to follow and errors, so that both give the same inode or error). Both methods
+//! are always compiled and public, so the tests compare them (with each other and with
+//! `resolve`) in one run; the feature only decides which one `lookup_inode` calls and what
+//! `KERNEL_LOOKUP` says. The kernel enables exactly one; both is a compile error, and with
+//! neither `lookup_inode` does not exist. See [`lookup`].
+//!
+//! # Locks
+//! Every lock here (the hash cache's map, each dentry's links, the mount table) is a
+//! [`SubsystemLock`](tessera_sync::SubsystemLock): the VFS never runs in interrupt context,
+//! so the kernel config's `lock` variant (irq-save or no-irq) applies to it. None is held
+//! while calling into a file system.
 //!
 //! # Limits
 //! - No permission checks: every caller is treated as privileged (root), as every process
@@ -59,6 +78,7 @@ pub mod dcache;
 mod dentry;
 mod initramfs;
 mod inode;
+pub mod lookup;
 mod ops;
 mod vfs;
 mod walk;
@@ -85,6 +105,19 @@ pub type KernelDcache = NoDcache;
 /// The dentry cache the kernel's config picked (feature `dcache-hashbrown`).
 #[cfg(all(feature = "dcache-hashbrown", not(feature = "dcache-off")))]
 pub type KernelDcache = HashDcache;
+
+#[cfg(all(feature = "lookup-full", feature = "lookup-fast"))]
+compile_error!("tessera-vfs: enable exactly one of the features `lookup-full` and `lookup-fast`");
+
+/// The inode lookup variant `Vfs::lookup_inode` uses, for the boot banner (feature
+/// `lookup-full`).
+#[cfg(all(feature = "lookup-full", not(feature = "lookup-fast")))]
+pub const KERNEL_LOOKUP: &str = "full";
+
+/// The inode lookup variant `Vfs::lookup_inode` uses, for the boot banner (feature
+/// `lookup-fast`).
+#[cfg(all(feature = "lookup-fast", not(feature = "lookup-full")))]
+pub const KERNEL_LOOKUP: &str = "fast";
 
 /// The kernel's VFS type, with the dentry cache its config picked.
 #[cfg(any(feature = "dcache-off", feature = "dcache-hashbrown"))]

@@ -5,8 +5,8 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use hashbrown::HashMap;
-use spin::Mutex;
 use tessera_abi::{Errno, KResult};
+use tessera_sync::SubsystemLock;
 
 use crate::dcache::Dcache;
 use crate::dentry::{Dentry, Mount};
@@ -26,7 +26,7 @@ pub struct Vfs<C: Dcache> {
     root: Arc<Dentry>,
     pub(crate) cache: C,
     /// Covered directory -> root dentry of the file system mounted on it.
-    mounts: Mutex<HashMap<MountKey, Arc<Dentry>>>,
+    mounts: SubsystemLock<HashMap<MountKey, Arc<Dentry>>>,
     /// Number of entries in `mounts`: walks skip the table while nothing is mounted.
     mount_count: AtomicUsize,
 }
@@ -49,7 +49,7 @@ impl<C: Dcache> Vfs<C> {
         Vfs {
             root: Dentry::new_root(root_fs, mount),
             cache,
-            mounts: Mutex::new(HashMap::new()),
+            mounts: SubsystemLock::new(HashMap::new()),
             mount_count: AtomicUsize::new(0),
         }
     }
@@ -121,32 +121,36 @@ impl<C: Dcache> Vfs<C> {
 
     /// Whether a file system is mounted on the directory `d`.
     pub fn is_mountpoint(&self, d: &Dentry) -> bool {
-        d.is_dir()
-            && self.mount_count.load(Ordering::Relaxed) != 0
-            && self
-                .mounts
-                .lock()
-                .contains_key(&(d.mount_id(), inode_key(d.inode())))
+        d.is_dir() && self.has_mounts() && self.mounted_on(d.mount_id(), d.inode()).is_some()
     }
 
     /// Follow mounts down from `d`: the root of the topmost file system mounted on it, or
     /// `d` itself.
     pub(crate) fn cross_mounts(&self, mut d: Arc<Dentry>) -> Arc<Dentry> {
-        if self.mount_count.load(Ordering::Relaxed) == 0 {
+        if !self.has_mounts() {
             return d;
         }
         while d.is_dir() {
-            let above = self
-                .mounts
-                .lock()
-                .get(&(d.mount_id(), inode_key(d.inode())))
-                .cloned();
-            match above {
+            match self.mounted_on(d.mount_id(), d.inode()) {
                 Some(root) => d = root,
                 None => break,
             }
         }
         d
+    }
+
+    /// Whether anything is mounted (walks skip the mount table otherwise).
+    pub(crate) fn has_mounts(&self) -> bool {
+        self.mount_count.load(Ordering::Relaxed) != 0
+    }
+
+    /// The root dentry of the file system mounted on the directory `inode` of the mount
+    /// `mount_id`, if any (the top of a stack of mounts is found by asking again).
+    pub(crate) fn mounted_on(&self, mount_id: u64, inode: &Arc<dyn Inode>) -> Option<Arc<Dentry>> {
+        self.mounts
+            .lock()
+            .get(&(mount_id, inode_key(inode)))
+            .cloned()
     }
 
     /// The child `name` of the directory `dir`, following mounts on it: what a path walk

@@ -67,7 +67,7 @@ struct LinkFrame {
 
 /// The next component of `bytes` from `*pos`: (start, end, slashes follow, only slashes
 /// follow). Advances `*pos` past the component; `None` if only slashes remain.
-fn next_component(bytes: &[u8], pos: &mut usize) -> Option<(usize, usize, bool, bool)> {
+pub(crate) fn next_component(bytes: &[u8], pos: &mut usize) -> Option<(usize, usize, bool, bool)> {
     let mut start = *pos;
     while start < bytes.len() && bytes[start] == b'/' {
         start += 1;
@@ -87,7 +87,7 @@ fn next_component(bytes: &[u8], pos: &mut usize) -> Option<(usize, usize, bool, 
 
 /// The checks every path gets before the walk: ENOENT if empty, ENAMETOOLONG if `PATH_MAX`
 /// bytes or longer (its NUL would not fit).
-fn check_path(path: &[u8]) -> KResult<()> {
+pub(crate) fn check_path(path: &[u8]) -> KResult<()> {
     if path.is_empty() {
         Err(Errno::ENOENT)
     } else if path.len() >= PATH_MAX {

@@ -8,12 +8,11 @@ use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Fixture, clock};
+use common::{Fixture, Tmpfs, clock};
 use proptest::prelude::*;
-use spin::Mutex;
+use std::sync::Mutex;
 use tessera_abi::fs::S_IFREG;
 use tessera_abi::{Errno, KResult};
-use tessera_tmpfs::Tmpfs;
 use tessera_vfs::{Dcache, FileType, HashDcache, Inode, Metadata, NoDcache, Vfs};
 
 /// Wraps an inode to count the lookups the VFS makes into the file system.
@@ -174,7 +173,7 @@ impl Inode for Dynamic {
         false
     }
     fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
-        let names = self.names.lock();
+        let names = self.names.lock().unwrap();
         names
             .iter()
             .find(|n| n.as_bytes() == name)
@@ -198,13 +197,13 @@ fn directories_that_change_by_themselves_are_not_cached() {
     let as_inode: Arc<dyn Inode> = dynamic.clone();
     t.vfs.mount(&t.get("/proc").unwrap(), as_inode).unwrap();
     assert!(t.get("/proc/1").is_ok());
-    dynamic.names.lock().clear();
+    dynamic.names.lock().unwrap().clear();
     assert_eq!(
         t.get("/proc/1").err(),
         Some(Errno::ENOENT),
         "no stale entry"
     );
-    dynamic.names.lock().push("2");
+    dynamic.names.lock().unwrap().push("2");
     assert!(t.get("/proc/2").is_ok());
 }
 

@@ -5,9 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Fixture, clock};
+use common::{Fixture, Tmpfs, clock};
 use tessera_abi::Errno;
-use tessera_tmpfs::Tmpfs;
 use tessera_vfs::{Dcache, Inode};
 
 fn new_fs(dev: u64) -> Arc<dyn Inode> {

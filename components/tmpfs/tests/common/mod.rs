@@ -1,4 +1,5 @@
-//! Shared helpers: a settable fake clock and name-based shortcuts over the `Inode` trait.
+//! Shared helpers: a settable fake clock, name-based shortcuts over the `Inode` trait, and the
+//! both-variants test macro.
 #![allow(dead_code)]
 
 use std::cell::Cell;
@@ -6,7 +7,7 @@ use std::sync::Arc;
 
 use tessera_abi::KResult;
 use tessera_abi::fs::Timespec;
-use tessera_tmpfs::Tmpfs;
+use tessera_tmpfs::{StatVariant, Tmpfs};
 use tessera_vfs::{FileType, Inode};
 
 thread_local! {
@@ -26,9 +27,23 @@ pub fn set_time(sec: i64) {
 /// Device number the tests give their tmpfs.
 pub const DEV: u64 = 0x2a;
 
-/// A fresh tmpfs.
-pub fn tmpfs() -> Tmpfs {
+/// A fresh tmpfs of stat variant `S`.
+pub fn tmpfs<S: StatVariant>() -> Tmpfs<S> {
     Tmpfs::new(DEV, clock)
+}
+
+/// Instantiate generic test functions `fn name<S: StatVariant>()` once per stat variant:
+/// `locked::name` and `lockfree::name`.
+#[macro_export]
+macro_rules! both_stats {
+    ($($name:ident),* $(,)?) => {
+        mod locked {
+            $( #[test] fn $name() { super::$name::<tessera_tmpfs::LockedStat>() } )*
+        }
+        mod lockfree {
+            $( #[test] fn $name() { super::$name::<tessera_tmpfs::LockfreeStat>() } )*
+        }
+    };
 }
 
 /// A listed entry: name, inode number, type, next cookie.

@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use tessera_abi::KResult;
 use tessera_abi::fs::{S_IFREG, Timespec};
-use tessera_tmpfs::Tmpfs;
 use tessera_vfs::{Dcache, Dentry, Inode, OpenHow, Vfs};
+
+/// The file system under the VFS in these tests. Its stat variant does not matter to the
+/// VFS; tmpfs's own suite runs both.
+pub type Tmpfs = tessera_tmpfs::Tmpfs<tessera_tmpfs::LockfreeStat>;
 
 /// A fixed clock: these tests are about names, not times.
 pub fn clock() -> Timespec {
