@@ -15,6 +15,8 @@
 //! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, FPU state, kernel hooks |
 //! | [`vm`] | user page tables |
 //! | [`usercopy`] | copies to and from user memory, with fault fixup (EFAULT) |
+//! | [`pci`] | PCI configuration space (ports 0xCF8/0xCFC): find a device, its IRQ line, enable DMA |
+//! | [`virtio`] | the virtio-net card (`virtio-drivers`) behind a safe send/receive/MAC API |
 //! | [`exit`] | QEMU debug-exit codes |
 //! | [`debug`] | deliberate faults for the tests of the fault report |
 //! | [`console`] | `print!`, `println!` and the `log` backend on COM1 |
@@ -40,6 +42,7 @@ mod gdt;
 pub mod heap;
 pub mod ksyms;
 pub mod mm;
+pub mod pci;
 mod report;
 mod serial;
 mod start;
@@ -47,6 +50,7 @@ pub mod timer;
 pub mod trap;
 pub mod usercopy;
 pub mod usermode;
+pub mod virtio;
 pub mod vm;
 
 pub use bootinfo::BootInfo;

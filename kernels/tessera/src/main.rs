@@ -16,6 +16,7 @@ mod config {
 }
 mod fs;
 mod memory;
+mod net;
 mod process;
 mod random;
 mod selftest;
@@ -36,8 +37,10 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     banner(boot);
     syscall::init();
     syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
-    tessera_platform::trap::set_tick_hook(process::sched::on_tick);
+    tessera_platform::trap::set_tick_hook(on_tick);
     tessera_platform::start_timer(config::TIMER_HZ);
+    // After the timer: starting it reprograms the interrupt controller's masks.
+    net::init();
 
     if let Some(kind) = boot.cmdline_value("tessera.fault") {
         selftest::fault_on_purpose(kind);
@@ -50,6 +53,12 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
         None => exit(ExitCode::Success),
         Some(initrd) => userspace::run(initrd, boot.cmdline_value("init").unwrap_or("/init")),
     }
+}
+
+/// Every timer tick: the scheduler's sleepers and slices, then the network's timers.
+fn on_tick(ticks: u64) {
+    process::sched::on_tick(ticks);
+    net::on_tick();
 }
 
 /// PID 1 exited: the machine stops, reporting its status (0 -> success).

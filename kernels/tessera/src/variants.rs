@@ -68,8 +68,11 @@ pub const PIPE: &str = one_of!("pipe", "pipe-simple" => "simple", "pipe-fast" =>
 pub const PAGE_ZERO: &str =
     one_of!("page-zero", "page-zero-twice" => "twice", "page-zero-once" => "once");
 
+/// Networking: `none` or `smoltcp` (see `net`).
+pub const NET: &str = one_of!("net", "net-none" => "none", "net-smoltcp" => "smoltcp");
+
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 7] = [
+pub const COMPILED: [(&str, &str); 8] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
@@ -77,6 +80,7 @@ pub const COMPILED: [(&str, &str); 7] = [
     ("pipe", PIPE),
     ("page-zero", PAGE_ZERO),
     ("dcache", DCACHE),
+    ("net", NET),
 ];
 
 /// Panics if the compiled variants differ from the config's (the build script prevents it;

@@ -244,6 +244,22 @@ pub static SECTIONS: &[Section] = &[
                     },
                 ],
             ),
+            component(
+                "net",
+                "Networking (kernel `net` over crate `tessera-net`); Unix sockets exist in both.",
+                &[
+                    Variant {
+                        name: "none",
+                        doc: "no network card is touched; `socket(AF_INET, ...)` fails with \
+                              EAFNOSUPPORT",
+                    },
+                    Variant {
+                        name: "smoltcp",
+                        doc: "virtio-net card and the smoltcp TCP/IP stack: 10.0.2.15/24 via \
+                              10.0.2.2 (QEMU user networking), TCP, UDP, loopback",
+                    },
+                ],
+            ),
         ],
     },
     Section {

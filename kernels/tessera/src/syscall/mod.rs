@@ -9,6 +9,7 @@ mod fs;
 mod misc;
 mod mm;
 mod names;
+mod net;
 mod process;
 mod signal;
 mod time;
@@ -126,6 +127,21 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         37 => time::alarm(a),
         38 => time::setitimer(a),
         40 => fs::sendfile(a),
+        41 => net::socket_call(a),
+        42 => net::connect(a),
+        43 => net::accept(a),
+        44 => net::sendto(a),
+        45 => net::recvfrom(a),
+        46 => net::sendmsg(a),
+        47 => net::recvmsg(a),
+        48 => net::shutdown(a),
+        49 => net::bind(a),
+        50 => net::listen(a),
+        51 => net::getsockname(a),
+        52 => net::getpeername(a),
+        53 => net::socketpair(a),
+        54 => net::setsockopt(a),
+        55 => net::getsockopt(a),
         39 => process::getpid(),
         56 => process::clone(a, frame),
         57 => process::fork(frame),
@@ -214,6 +230,7 @@ fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
         271 => fs::ppoll(a),
         273 => misc::set_robust_list(),
         280 => fs::utimensat(a),
+        288 => net::accept4(a),
         292 => fs::dup3(a),
         293 => fs::pipe2(a),
         302 => misc::prlimit64(a),

@@ -24,6 +24,7 @@ path-buf = "stack"
 pipe = "fast"
 page-zero = "once"
 dcache = "hashbrown"
+net = "smoltcp"
 
 [kernel]
 memory-mib = 256
@@ -43,6 +44,7 @@ path-buf = "heap"
 pipe = "simple"
 page-zero = "twice"
 dcache = "off"
+net = "none"
 "#;
 
 fn parse_ok(text: &str) -> Config {
@@ -96,7 +98,8 @@ fn parses_every_key() {
             ("path-buf", "stack"),
             ("pipe", "fast"),
             ("page-zero", "once"),
-            ("dcache", "hashbrown")
+            ("dcache", "hashbrown"),
+            ("net", "smoltcp")
         ]
     );
 }
@@ -132,7 +135,8 @@ fn components_come_in_schema_order_whatever_the_file_order() {
             "path-buf",
             "pipe",
             "page-zero",
-            "dcache"
+            "dcache",
+            "net"
         ]
     );
 }

@@ -15,7 +15,8 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "path-buf-stack",
             "pipe-fast",
             "page-zero-once",
-            "dcache-hashbrown"
+            "dcache-hashbrown",
+            "net-smoltcp"
         ]
     );
     assert_eq!(
@@ -27,7 +28,8 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "path-buf-heap",
             "pipe-simple",
             "page-zero-twice",
-            "dcache-off"
+            "dcache-off",
+            "net-none"
         ]
     );
 }
@@ -53,6 +55,8 @@ fn all_features_cover_every_variant_once() {
             "page-zero-once",
             "dcache-off",
             "dcache-hashbrown",
+            "net-none",
+            "net-smoltcp",
         ]
     );
     let mut unique = all.clone();
@@ -76,7 +80,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("dcache", "hashbrown")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("dcache", "hashbrown"), ("net", "smoltcp")];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),
