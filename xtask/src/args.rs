@@ -58,6 +58,18 @@ impl Args {
         }
     }
 
+    /// Everything after `--` (removed from the list, with the `--`).
+    pub fn rest(&mut self) -> Vec<String> {
+        match self.items.iter().position(|a| a == "--") {
+            Some(i) => {
+                let rest = self.items.split_off(i + 1);
+                self.items.pop();
+                rest
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// Fails on anything not consumed.
     pub fn finish(&self) -> Result<(), String> {
         match self.items.first() {

@@ -10,6 +10,7 @@
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
 //! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
+//! | `profile [--config NAME] -- PROGRAM ARGS` | runs a program under the syscall profiler |
 //! | `setup` | installs what the others need (rustup target, QEMU) |
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
@@ -27,6 +28,7 @@ mod initrd;
 mod kernel;
 mod ksyms;
 mod linux;
+mod profile;
 mod qemu;
 mod session;
 mod setup;
@@ -68,6 +70,8 @@ commands:
                                          compare two kernels (default: baseline vs fast);
                                          SPEC is linux, a config, or NAME,key=variant,...
   test                                   run every test (what CI runs)
+  profile [--config NAME] [--mode icount|wall] -- PROGRAM [ARGS...]
+                                         run PROGRAM under the in-kernel syscall profiler
   docs                                   regenerate docs/configs.md and docs/syscalls.md
   setup                                  install the rustup target and QEMU if missing
 ";
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench_command(&mut args),
         Some("ab") => bench::ab_command(&mut args),
         Some("docs") => write_docs(&mut args),
+        Some("profile") => profile::profile_command(&mut args),
         Some("setup") => args
             .finish()
             .and_then(|()| setup::ensure_all())

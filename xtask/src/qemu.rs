@@ -168,7 +168,8 @@ pub fn spawn_piped(boot: &Boot) -> Result<Child, String> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    qemu.spawn().map_err(|e| format!("cannot start {}: {e}", setup::QEMU))
+    qemu.spawn()
+        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))
 }
 
 /// Boots with the console captured (stdin empty) and a hard timeout. `echo` copies the

@@ -16,14 +16,38 @@ type Step = (&'static str, &'static str);
 /// The session: files, redirections, a three-command pipeline, `$?`, background jobs and
 /// `wait`, Ctrl-C interrupting `sleep`, `find`, `sort`, `sh -c`, a process killed by a signal.
 const STEPS: &[Step] = &[
-    ("echo hi > /tmp/a && cat /tmp/a && echo ok-$((40+2))\n", "hi\r\nok-42"),
-    ("mkdir -p /tmp/d/e && touch /tmp/d/e/f && cp /tmp/a /tmp/d/g && ls /tmp/d | tr '\\n' ,\n", "e,g,"),
-    ("mv /tmp/d/g /tmp/d/h && rm /tmp/a && ls /tmp | tr '\\n' ,; echo\n", "d,"),
-    ("printf 'pear\\napple\\nfig\\n' | sort | tr a-z A-Z | tr '\\n' ' '; echo\n", "APPLE FIG PEAR"),
-    ("false; echo status=$?; true; echo status=$?\n", "status=1\r\nstatus=0"),
-    ("ls /nonexistent 2>/tmp/err >/tmp/out; echo rc=$?; wc -c < /tmp/out; grep -c No /tmp/err\n", "rc=1\r\n0\r\n1"),
-    ("sleep 1 & echo started-bg; wait; echo waited-$?\n", "waited-0"),
-    ("find /tmp/d -type f | sort | tr '\\n' ' '; echo\n", "/tmp/d/e/f /tmp/d/h"),
+    (
+        "echo hi > /tmp/a && cat /tmp/a && echo ok-$((40+2))\n",
+        "hi\r\nok-42",
+    ),
+    (
+        "mkdir -p /tmp/d/e && touch /tmp/d/e/f && cp /tmp/a /tmp/d/g && ls /tmp/d | tr '\\n' ,\n",
+        "e,g,",
+    ),
+    (
+        "mv /tmp/d/g /tmp/d/h && rm /tmp/a && ls /tmp | tr '\\n' ,; echo\n",
+        "d,",
+    ),
+    (
+        "printf 'pear\\napple\\nfig\\n' | sort | tr a-z A-Z | tr '\\n' ' '; echo\n",
+        "APPLE FIG PEAR",
+    ),
+    (
+        "false; echo status=$?; true; echo status=$?\n",
+        "status=1\r\nstatus=0",
+    ),
+    (
+        "ls /nonexistent 2>/tmp/err >/tmp/out; echo rc=$?; wc -c < /tmp/out; grep -c No /tmp/err\n",
+        "rc=1\r\n0\r\n1",
+    ),
+    (
+        "sleep 1 & echo started-bg; wait; echo waited-$?\n",
+        "waited-0",
+    ),
+    (
+        "find /tmp/d -type f | sort | tr '\\n' ' '; echo\n",
+        "/tmp/d/e/f /tmp/d/h",
+    ),
     ("sh -c 'exit 7'; echo sh-said-$?\n", "sh-said-7"),
     ("sh -c 'kill -9 $$'; echo killed-$?\n", "killed-137"),
     ("cat /proc/meminfo | head -1 | cut -d: -f1\n", "MemTotal"),
@@ -56,7 +80,10 @@ pub fn run(boot: &Boot, verbose: bool) -> Result<(), String> {
     let result = (|| -> Result<(), String> {
         let mut seen = wait_for(&output, 0, "/ # ", Duration::from_secs(90))?;
         for (typed, expect) in STEPS {
-            stdin.write_all(typed.as_bytes()).and_then(|()| stdin.flush()).map_err(|e| e.to_string())?;
+            stdin
+                .write_all(typed.as_bytes())
+                .and_then(|()| stdin.flush())
+                .map_err(|e| e.to_string())?;
             seen = wait_for(&output, seen, expect, Duration::from_secs(30))
                 .map_err(|e| format!("after typing {typed:?}: {e}"))?;
             // The next prompt, so that the next line is not typed ahead of the shell.
@@ -68,7 +95,12 @@ pub fn run(boot: &Boot, verbose: bool) -> Result<(), String> {
             }
         }
         stdin.write_all(b"exit 0\n").map_err(|e| e.to_string())?;
-        wait_for(&output, seen, "init exited with status 0", Duration::from_secs(30))?;
+        wait_for(
+            &output,
+            seen,
+            "init exited with status 0",
+            Duration::from_secs(30),
+        )?;
         Ok(())
     })();
     let status = wait_exit(&mut child, Duration::from_secs(30));
@@ -82,10 +114,20 @@ pub fn run(boot: &Boot, verbose: bool) -> Result<(), String> {
 }
 
 /// Waits until `needle` appears in the output after byte `from`; returns where it ended.
-fn wait_for(output: &Mutex<String>, from: usize, needle: &str, timeout: Duration) -> Result<usize, String> {
+fn wait_for(
+    output: &Mutex<String>,
+    from: usize,
+    needle: &str,
+    timeout: Duration,
+) -> Result<usize, String> {
     let start = Instant::now();
     loop {
-        if let Some(at) = output.lock().expect("output lock").get(from..).and_then(|rest| rest.find(needle)) {
+        if let Some(at) = output
+            .lock()
+            .expect("output lock")
+            .get(from..)
+            .and_then(|rest| rest.find(needle))
+        {
             return Ok(from + at + needle.len());
         }
         if start.elapsed() > timeout {

@@ -23,13 +23,19 @@ fn handlers(source: &str) -> BTreeMap<u64, String> {
     let body = body.split("\n}\n").next().unwrap_or("");
     let mut out = BTreeMap::new();
     for line in body.lines() {
-        let Some((numbers, handler)) = line.trim().split_once(" => ") else { continue };
+        let Some((numbers, handler)) = line.trim().split_once(" => ") else {
+            continue;
+        };
         if numbers.starts_with('_') {
             continue;
         }
         let handler = handler.trim_end_matches(',');
         let handler = match handler.split_once("// ") {
-            Some((_, why)) => format!("{} ({})", handler.split(',').next().unwrap_or("").trim(), why.trim()),
+            Some((_, why)) => format!(
+                "{} ({})",
+                handler.split(',').next().unwrap_or("").trim(),
+                why.trim()
+            ),
             None => handler.split('(').next().unwrap_or(handler).to_string(),
         };
         for number in numbers.split('|') {
@@ -70,7 +76,9 @@ mod tests {
     fn parses_arms_and_names() {
         let names = names("        0 => \"read\",\n        39 => \"getpid\",\n");
         assert_eq!(names[&39], "getpid");
-        let handlers = handlers("fn dispatch(nr: u64) {\n    match nr {\n        0 => fs::read(a),\n        26 | 27 => Ok(0), // msync: nothing\n        _ => unknown(nr),\n    }\n}\n");
+        let handlers = handlers(
+            "fn dispatch(nr: u64) {\n    match nr {\n        0 => fs::read(a),\n        26 | 27 => Ok(0), // msync: nothing\n        _ => unknown(nr),\n    }\n}\n",
+        );
         assert_eq!(handlers[&0], "fs::read");
         assert_eq!(handlers[&27], "Ok(0) (msync: nothing)");
         assert_eq!(handlers.len(), 3);
@@ -81,6 +89,9 @@ mod tests {
         let root = crate::root();
         let fresh = render(&root).unwrap();
         let committed = std::fs::read_to_string(root.join("docs/syscalls.md")).unwrap_or_default();
-        assert!(committed == fresh, "docs/syscalls.md is stale: run `cargo xtask docs`");
+        assert!(
+            committed == fresh,
+            "docs/syscalls.md is stale: run `cargo xtask docs`"
+        );
     }
 }

@@ -328,7 +328,15 @@ fn xtask_subcommand(args: &[&str]) -> Result<(), String> {
         .current_dir(crate::root())
         .status()
         .map_err(|e| e.to_string())?;
-    if status.success() { Ok(()) } else { Err(format!("cargo xtask {} exited {:?}", args.join(" "), status.code())) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo xtask {} exited {:?}",
+            args.join(" "),
+            status.code()
+        ))
+    }
 }
 
 fn refuses_bad_config() -> Result<(), String> {

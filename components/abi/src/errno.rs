@@ -167,11 +167,13 @@ pub enum Errno {
 
 impl Errno {
     /// The positive number.
+    #[inline]
     pub const fn code(self) -> i32 {
         self as i32
     }
 
     /// What a syscall returns for this error: `-errno`.
+    #[inline]
     pub const fn neg(self) -> isize {
         -(self as i32 as isize)
     }

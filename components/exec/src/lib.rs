@@ -61,7 +61,7 @@ mod shebang;
 mod stack;
 
 pub use auxv::{Credentials, USER_HZ, elf_auxv};
-pub use load::{ElfKind, LoadPlan, PHDR_SIZE, TlsTemplate, parse_elf};
+pub use load::{ElfKind, LoadPlan, PHDR_SIZE, TlsTemplate, parse_elf, parse_elf_prefix};
 pub use segment::{Prot, Segment};
 pub use shebang::{BINPRM_BUF_SIZE, MAX_INTERPRETER_DEPTH, Shebang, parse_shebang, script_argv};
 pub use stack::{MAX_ARG_STRLEN, MAX_ARG_TOTAL, StackImage, build_stack};

@@ -96,6 +96,16 @@ pub struct LoadPlan {
 ///
 /// Never panics, whatever the bytes.
 pub fn parse_elf(image: &[u8], pie_base: u64) -> KResult<LoadPlan> {
+    parse_elf_prefix(image, image.len() as u64, pie_base)
+}
+
+/// [`parse_elf`] from the start of the file only: `head` holds at least the ELF header and
+/// the program headers, `file_len` is the whole file's length (segments are checked against
+/// it). A kernel uses this to load a large executable without reading it into one buffer:
+/// it copies each segment's bytes from the file itself ([`Segment::file_offset`],
+/// [`Segment::file_size`]). ENOEXEC if the program headers lie beyond `head`.
+pub fn parse_elf_prefix(head: &[u8], file_len: u64, pie_base: u64) -> KResult<LoadPlan> {
+    let image = head;
     let bad = Errno::ENOEXEC;
     let ehdr = parse_header(image)?;
     let kind = match ehdr.e_type {
@@ -128,7 +138,7 @@ pub fn parse_elf(image: &[u8], pie_base: u64) -> KResult<LoadPlan> {
         base.checked_add(from_lowest).ok_or(bad)
     };
 
-    let image_len = image.len() as u64;
+    let image_len = file_len;
     let mut segments = loads()
         .map(|ph| plan_segment(ph, image_len, relocate))
         .collect::<KResult<Vec<Segment>>>()?;

@@ -162,3 +162,21 @@ fn host_linux_runs_the_fixtures() {
     assert_eq!(hello.stdout, b"hello\n");
     assert_eq!(hello.status.code(), Some(0), "bss not zero or not writable");
 }
+
+/// `parse_elf_prefix` on the headers alone gives the plan `parse_elf` gives on the whole file,
+/// and refuses a prefix that stops inside the program headers.
+#[test]
+fn prefix_parse_matches_the_whole_file() {
+    for name in ["exit42.elf", "hello-pie.elf"] {
+        let image = std::fs::read(fixture_path(name)).unwrap();
+        let whole = parse_elf(&image, 0x5555_5555_4000).unwrap();
+        let head = &image[..image.len().min(64 + 56 * 8)];
+        let prefix =
+            tessera_exec::parse_elf_prefix(head, image.len() as u64, 0x5555_5555_4000).unwrap();
+        assert_eq!(whole, prefix, "{name}");
+        assert_eq!(
+            tessera_exec::parse_elf_prefix(&image[..70], image.len() as u64, 0x5555_5555_4000),
+            Err(tessera_abi::Errno::ENOEXEC)
+        );
+    }
+}

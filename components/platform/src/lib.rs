@@ -14,6 +14,7 @@
 //! | `report`, [`ksyms`] | exception and panic reports with symbolized backtraces |
 //! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, FPU state, kernel hooks |
 //! | [`vm`] | user page tables |
+//! | [`current`] | the current-task slot, readable without a lock |
 //! | [`usercopy`] | copies to and from user memory, with fault fixup (EFAULT) |
 //! | [`pci`] | PCI configuration space (ports 0xCF8/0xCFC): find a device, its IRQ line, enable DMA |
 //! | [`virtio`] | the virtio-net card (`virtio-drivers`) behind a safe send/receive/MAC API |
@@ -36,6 +37,7 @@ pub mod bootinfo;
 pub mod clock;
 pub mod console;
 pub mod cpu;
+pub mod current;
 pub mod debug;
 pub mod exit;
 mod gdt;
@@ -66,6 +68,37 @@ macro_rules! entry_point {
         fn __tessera_kernel_main(boot: &'static $crate::BootInfo) -> ! {
             let main: fn(&'static $crate::BootInfo) -> ! = $main;
             main(boot)
+        }
+    };
+}
+
+/// Defines the kernel's user-mode handlers the platform calls directly (see
+/// [`usermode`]): `user_mode_hooks!(syscall: f, user_exception: g,
+/// user_page_fault_in_kernel: h, return_to_user: r)`. As with [`entry_point!`], the
+/// attribute naming the symbols lives here, so the kernel crate stays free of `unsafe`.
+#[macro_export]
+macro_rules! user_mode_hooks {
+    (
+        syscall: $syscall:path,
+        user_exception: $exception:path,
+        user_page_fault_in_kernel: $fault:path,
+        return_to_user: $ret:path $(,)?
+    ) => {
+        #[unsafe(export_name = "tessera_hook_syscall")]
+        fn __tessera_hook_syscall(frame: &mut $crate::trap::TrapFrame) {
+            $syscall(frame)
+        }
+        #[unsafe(export_name = "tessera_hook_user_exception")]
+        fn __tessera_hook_user_exception(frame: &mut $crate::trap::TrapFrame, cr2: u64) {
+            $exception(frame, cr2)
+        }
+        #[unsafe(export_name = "tessera_hook_user_page_fault_in_kernel")]
+        fn __tessera_hook_user_page_fault_in_kernel(addr: u64, error_code: u64) -> bool {
+            $fault(addr, error_code)
+        }
+        #[unsafe(export_name = "tessera_hook_return_to_user")]
+        fn __tessera_hook_return_to_user(frame: &mut $crate::trap::TrapFrame) {
+            $ret(frame)
         }
     };
 }

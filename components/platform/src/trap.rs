@@ -426,10 +426,8 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     } else {
         interrupt(frame, vector - IRQ_BASE);
     }
-    if frame.from_user()
-        && let Some(hooks) = crate::usermode::hooks()
-    {
-        (hooks.return_to_user)(frame);
+    if frame.from_user() {
+        crate::usermode::hooks::return_to_user(frame);
     }
 }
 
@@ -438,16 +436,13 @@ const PAGE_FAULT: u64 = 14;
 fn exception(frame: &mut TrapFrame) {
     let cr2 = x86_64::registers::control::Cr2::read_raw();
     if frame.from_user() {
-        if let Some(hooks) = crate::usermode::hooks() {
-            (hooks.user_exception)(frame, cr2);
-            return;
-        }
+        crate::usermode::hooks::user_exception(frame, cr2);
+        return;
     } else if frame.vector == PAGE_FAULT
         && cr2 < crate::vm::USER_END
         && let Some(fixup) = crate::usercopy::fixup_for(frame.rip)
     {
-        let resolved = crate::usermode::hooks()
-            .is_some_and(|h| (h.user_page_fault_in_kernel)(cr2, frame.error_code));
+        let resolved = crate::usermode::hooks::user_page_fault_in_kernel(cr2, frame.error_code);
         if !resolved {
             frame.rip = fixup;
         }

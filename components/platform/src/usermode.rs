@@ -5,10 +5,10 @@
 //! current task's kernel stack, so that the kernel handles both alike and every return to
 //! user mode goes through one path (`trap_return`, `iretq`): after a syscall, after an
 //! interrupt or exception from user mode, and for a new task. Before that return the kernel's
-//! [`Hooks::return_to_user`] runs: the place for rescheduling and signal delivery.
+//! return-to-user hook runs: the place for rescheduling and signal delivery.
 
 use core::arch::global_asm;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::Ordering;
 
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{
@@ -22,32 +22,44 @@ use crate::trap::TrapFrame;
 /// The `vector` field of a frame built by the SYSCALL entry.
 pub const SYSCALL_VECTOR: u64 = 0x100;
 
-/// The kernel's handlers, registered once with [`set_hooks`].
-pub struct Hooks {
-    /// A syscall: number in `rax`, arguments in `rdi, rsi, rdx, r10, r8, r9`; the result goes
-    /// in `rax`. The frame may be changed (execve, signal delivery, rt_sigreturn).
-    pub syscall: fn(&mut TrapFrame),
-    /// A CPU exception in user mode (vector, error code and CR2 for page faults).
-    pub user_exception: fn(&mut TrapFrame, cr2: u64),
-    /// A page fault in kernel mode inside usercopy, at a user address: true if the kernel made
-    /// the page accessible (demand paging, copy-on-write), so the copy resumes; false makes
-    /// the copy fail with EFAULT.
-    pub user_page_fault_in_kernel: fn(addr: u64, error_code: u64) -> bool,
-    /// Runs before every return to user mode, with interrupts disabled.
-    pub return_to_user: fn(&mut TrapFrame),
-}
+/// The kernel's handlers, defined in the kernel crate with [`crate::user_mode_hooks!`] and
+/// called directly (no registration, no indirect call on the syscall path):
+/// - syscall: number in `rax`, arguments in `rdi, rsi, rdx, r10, r8, r9`, result in `rax`;
+///   the frame may be changed (execve, signal delivery, rt_sigreturn);
+/// - user exception: a CPU exception in user mode (CR2 for page faults);
+/// - page fault in usercopy: a kernel-mode fault at a user address inside a copy routine;
+///   true if the kernel made the page accessible (demand paging, copy-on-write), so the copy
+///   resumes; false makes the copy fail with EFAULT;
+/// - return to user: runs before every return to user mode, interrupts disabled.
+pub(crate) mod hooks {
+    use crate::trap::TrapFrame;
 
-static HOOKS: AtomicPtr<Hooks> = AtomicPtr::new(core::ptr::null_mut());
+    unsafe extern "Rust" {
+        fn tessera_hook_syscall(frame: &mut TrapFrame);
+        fn tessera_hook_user_exception(frame: &mut TrapFrame, cr2: u64);
+        fn tessera_hook_user_page_fault_in_kernel(addr: u64, error_code: u64) -> bool;
+        fn tessera_hook_return_to_user(frame: &mut TrapFrame);
+    }
 
-/// Registers the kernel's handlers (required before any task enters user mode).
-pub fn set_hooks(hooks: &'static Hooks) {
-    HOOKS.store(hooks as *const Hooks as *mut Hooks, Ordering::Release);
-}
+    pub fn syscall(frame: &mut TrapFrame) {
+        // SAFETY: user_mode_hooks! in the kernel defines the symbol with this signature.
+        unsafe { tessera_hook_syscall(frame) }
+    }
 
-pub(crate) fn hooks() -> Option<&'static Hooks> {
-    let ptr = HOOKS.load(Ordering::Acquire);
-    // SAFETY: HOOKS only ever holds null or a &'static Hooks stored by set_hooks.
-    (!ptr.is_null()).then(|| unsafe { &*ptr })
+    pub fn user_exception(frame: &mut TrapFrame, cr2: u64) {
+        // SAFETY: as above.
+        unsafe { tessera_hook_user_exception(frame, cr2) }
+    }
+
+    pub fn user_page_fault_in_kernel(addr: u64, error_code: u64) -> bool {
+        // SAFETY: as above.
+        unsafe { tessera_hook_user_page_fault_in_kernel(addr, error_code) }
+    }
+
+    pub fn return_to_user(frame: &mut TrapFrame) {
+        // SAFETY: as above.
+        unsafe { tessera_hook_return_to_user(frame) }
+    }
 }
 
 /// Per-CPU data reached through GS in the entry path (one CPU for now).
@@ -136,11 +148,10 @@ unsafe extern "C" {
 
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
-    let hooks = hooks().expect("syscall before the kernel registered its hooks");
     x86_64::instructions::interrupts::enable();
-    (hooks.syscall)(frame);
+    hooks::syscall(frame);
     x86_64::instructions::interrupts::disable();
-    (hooks.return_to_user)(frame);
+    hooks::return_to_user(frame);
 }
 
 /// Programs SYSCALL/SYSRET and the per-CPU pointer.

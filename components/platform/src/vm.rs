@@ -39,6 +39,10 @@ fn holds_frame(entry: u64) -> bool {
     entry & PRESENT != 0 || entry & PageFlags::NO_ACCESS.bits() != 0
 }
 
+fn frame_of(entry: u64) -> Pfn {
+    ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn
+}
+
 fn leaf_value(pfn: Pfn, flags: PageFlags) -> u64 {
     let present = if flags.contains(PageFlags::NO_ACCESS) {
         0
@@ -223,60 +227,108 @@ impl PageTable {
             return false;
         };
         // SAFETY: as in map().
-        unsafe {
-            leaf.write((pfn * PAGE_SIZE) as u64 | PRESENT | USER | (flags.bits() & FLAG_MASK))
-        };
+        unsafe { leaf.write(leaf_value(pfn, flags)) };
         if self.is_active() {
             flush(va);
         }
         true
     }
 
-    /// Every mapped page in [start, end): (va, frame, flags), in address order.
-    pub fn mapped_pages(&mut self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Pfn, PageFlags)> {
-        let mut pages = alloc::vec::Vec::new();
-        self.walk(self.root, 0, 0, start, end.min(USER_END), &mut pages);
-        pages
-    }
-
-    fn walk(
+    /// Calls `f` for every leaf entry holding a frame in [start, end), visiting only the
+    /// table indices that overlap the range. `f` returns the new entry value (or the same).
+    fn visit(
         &self,
         table: u64,
         level: u32,
         base: u64,
         start: u64,
         end: u64,
-        out: &mut alloc::vec::Vec<(u64, Pfn, PageFlags)>,
+        f: &mut dyn FnMut(u64, u64) -> u64,
     ) {
         let shift = 39 - 9 * level;
-        for index in 0..if level == 0 { 256 } else { 512 } {
-            let va = base | (index << shift);
-            let span = 1u64 << shift;
-            if va + span <= start || va >= end {
-                continue;
-            }
+        let span = 1u64 << shift;
+        let limit = if level == 0 { 256 } else { 512 };
+        let first = start.saturating_sub(base) >> shift;
+        let last = ((end - 1).saturating_sub(base) >> shift).min(limit - 1);
+        for index in first..=last {
+            let va = base + index * span;
             let entry = read_entry(table, index);
-            if level == 3 && holds_frame(entry) {
-                out.push((
-                    va,
-                    ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn,
-                    PageFlags::from_bits_truncate(entry),
-                ));
-                continue;
-            }
-            if entry & PRESENT == 0 {
-                continue;
-            }
             if level == 3 {
-                out.push((
+                if holds_frame(entry) {
+                    let new = f(va, entry);
+                    if new != entry {
+                        write_entry(table, index, new);
+                    }
+                }
+            } else if entry & PRESENT != 0 {
+                self.visit(
+                    entry & ADDR_MASK,
+                    level + 1,
                     va,
-                    ((entry & ADDR_MASK) / PAGE_SIZE as u64) as Pfn,
-                    PageFlags::from_bits_truncate(entry),
-                ));
-            } else {
-                self.walk(entry & ADDR_MASK, level + 1, va, start, end, out);
+                    start.max(va),
+                    end.min(va + span),
+                    f,
+                );
             }
         }
+    }
+
+    /// Every mapped page in [start, end): (va, frame, flags), in address order.
+    pub fn mapped_pages(&mut self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Pfn, PageFlags)> {
+        let mut pages = alloc::vec::Vec::new();
+        let end = end.min(USER_END);
+        if start < end {
+            self.visit(self.root, 0, 0, start, end, &mut |va, entry| {
+                pages.push((va, frame_of(entry), PageFlags::from_bits_truncate(entry)));
+                entry
+            });
+        }
+        pages
+    }
+
+    /// Removes every mapping in [start, end), calling `f(va, frame, flags)` for each, with one
+    /// TLB flush at the end instead of one per page.
+    pub fn unmap_range(&mut self, start: u64, end: u64, mut f: impl FnMut(u64, Pfn, PageFlags)) {
+        let end = end.min(USER_END);
+        if start >= end {
+            return;
+        }
+        let mut any = false;
+        self.visit(self.root, 0, 0, start, end, &mut |va, entry| {
+            f(va, frame_of(entry), PageFlags::from_bits_truncate(entry));
+            any = true;
+            0
+        });
+        if any && self.is_active() {
+            x86_64::instructions::tlb::flush_all();
+        }
+    }
+
+    /// fork: maps every page of this address space into `child` (empty) in one walk.
+    /// `f(va, frame, flags)` gives the flags for (this table, the child): e.g. both
+    /// copy-on-write for private writable pages. One TLB flush at the end.
+    pub fn clone_into(
+        &mut self,
+        child: &mut PageTable,
+        frames: &dyn FrameSource,
+        mut f: impl FnMut(u64, Pfn, PageFlags) -> (PageFlags, PageFlags),
+    ) -> Result<(), MapError> {
+        let mut result = Ok(());
+        let mut changed = false;
+        self.visit(self.root, 0, 0, 0, USER_END, &mut |va, entry| {
+            let pfn = frame_of(entry);
+            let (mine, theirs) = f(va, pfn, PageFlags::from_bits_truncate(entry));
+            if result.is_ok() {
+                result = child.map(va, pfn, theirs, frames);
+            }
+            let new = leaf_value(pfn, mine);
+            changed |= new != entry;
+            new
+        });
+        if changed && self.is_active() {
+            x86_64::instructions::tlb::flush_all();
+        }
+        result
     }
 
     /// Frees the intermediate tables and the root; the table is unusable afterwards (any use

@@ -35,7 +35,6 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     variants::check_against_config();
     memory::init(boot);
     banner(boot);
-    syscall::init();
     syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
     tessera_platform::trap::set_tick_hook(on_tick);
     tessera_platform::start_timer(config::TIMER_HZ);
@@ -63,6 +62,7 @@ fn on_tick(ticks: u64) {
 
 /// PID 1 exited: the machine stops, reporting its status (0 -> success).
 pub fn init_exited(wait_status: i32) -> ! {
+    syscall::profile::report(20);
     let code = if wait_status & 0x7f != 0 {
         println!("tessera: init killed by signal {}", wait_status & 0x7f);
         ExitCode::TestFailure
@@ -80,6 +80,7 @@ pub fn init_exited(wait_status: i32) -> ! {
 
 /// reboot(RB_POWER_OFF) and friends.
 pub fn power_off(status: i32) -> ! {
+    syscall::profile::report(20);
     println!("tessera: power off");
     exit(if status == 0 {
         ExitCode::Success
@@ -103,10 +104,11 @@ fn banner(boot: &BootInfo) {
         println!("  component  {key} = {variant}");
     }
     println!(
-        "  profile    opt-level = {}, debug-assertions = {}, lock-tracking = {}",
+        "  profile    opt-level = {}, debug-assertions = {}, lock-tracking = {}, syscall-profiler = {}",
         config::OPT_LEVEL,
         config::DEBUG_ASSERTIONS,
-        config::LOCK_TRACKING
+        config::LOCK_TRACKING,
+        config::SYSCALL_PROFILER
     );
     let (total, free) = memory::page_counts();
     println!(

@@ -71,8 +71,14 @@ pub const PAGE_ZERO: &str =
 /// Networking: `none` or `smoltcp` (see `net`).
 pub const NET: &str = one_of!("net", "net-none" => "none", "net-smoltcp" => "smoltcp");
 
+/// Inode lookup for stat and friends: `full` or `fast` (crate `tessera-vfs`).
+pub const LOOKUP: &str = one_of!("lookup", "lookup-full" => "full", "lookup-fast" => "fast");
+/// tmpfs metadata: `locked` or `lockfree` (crate `tessera-tmpfs`).
+pub const TMPFS_STAT: &str =
+    one_of!("tmpfs-stat", "tmpfs-stat-locked" => "locked", "tmpfs-stat-lockfree" => "lockfree");
+
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 8] = [
+pub const COMPILED: [(&str, &str); 10] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
@@ -80,6 +86,8 @@ pub const COMPILED: [(&str, &str); 8] = [
     ("pipe", PIPE),
     ("page-zero", PAGE_ZERO),
     ("dcache", DCACHE),
+    ("lookup", LOOKUP),
+    ("tmpfs-stat", TMPFS_STAT),
     ("net", NET),
 ];
 

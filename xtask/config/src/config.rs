@@ -20,6 +20,8 @@ pub struct Config {
     pub debug_assertions: bool,
     /// `profile.lock-tracking`.
     pub lock_tracking: bool,
+    /// `profile.syscall-profiler`.
+    pub syscall_profiler: bool,
     /// `(component, variant)` for every key of `[components]`, in schema order.
     pub components: Vec<(String, String)>,
     /// `kernel.memory-mib`.
@@ -69,6 +71,7 @@ impl Config {
             "profile.opt-level" => Value::Int(self.opt_level.into()),
             "profile.debug-assertions" => Value::Bool(self.debug_assertions),
             "profile.lock-tracking" => Value::Bool(self.lock_tracking),
+            "profile.syscall-profiler" => Value::Bool(self.syscall_profiler),
             "kernel.memory-mib" => Value::Int(self.memory_mib.into()),
             "kernel.timer-hz" => Value::Int(self.timer_hz.into()),
             "kernel.log-level" => Value::Text(self.log_level.clone()),

@@ -85,6 +85,12 @@ impl Config {
                 self.lock_tracking.to_string(),
             ),
             (
+                key_doc("profile.syscall-profiler"),
+                "SYSCALL_PROFILER",
+                "bool",
+                self.syscall_profiler.to_string(),
+            ),
+            (
                 key_doc("kernel.memory-mib"),
                 "MEMORY_MIB",
                 "u32",

@@ -131,6 +131,14 @@ pub static SECTIONS: &[Section] = &[
                 doc: "Record the holder of every lock and panic on a spin that looks like a \
                       deadlock; costs atomic stores on every acquire and release.",
             },
+            Key {
+                name: "syscall-profiler",
+                ty: KeyType::Bool,
+                default: KeyDefault::Bool(false),
+                features: Features::WhenTrue,
+                doc: "Count every syscall with its total/min/max TSC cycles and print the top \
+                      ones when the machine stops (`cargo xtask profile`); compiled out when false.",
+            },
         ],
     },
     Section {
@@ -241,6 +249,36 @@ pub static SECTIONS: &[Section] = &[
                         name: "hashbrown",
                         doc: "(parent, name) -> dentry hash map; repeated lookups skip the \
                               file system, invalidated on unlink, rename, rmdir and mount",
+                    },
+                ],
+            ),
+            component(
+                "lookup",
+                "How stat, access, readlink and execve find an inode (crate `tessera-vfs`).",
+                &[
+                    Variant {
+                        name: "full",
+                        doc: "the general dentry walk for every path, then its inode",
+                    },
+                    Variant {
+                        name: "fast",
+                        doc: "inode to inode with no per-step allocation; the full walk only \
+                              for `..`, symlinks before the end, and errors",
+                    },
+                ],
+            ),
+            component(
+                "tmpfs-stat",
+                "How tmpfs reports an inode's metadata (crate `tessera-tmpfs`).",
+                &[
+                    Variant {
+                        name: "locked",
+                        doc: "takes the inode's lock to copy out every field",
+                    },
+                    Variant {
+                        name: "lockfree",
+                        doc: "immutable fields outside the lock, changing ones as atomics read \
+                              without locking",
                     },
                 ],
             ),

@@ -244,6 +244,7 @@ impl Settings {
             opt_level: self.int("profile.opt-level"),
             debug_assertions: self.bool("profile.debug-assertions"),
             lock_tracking: self.bool("profile.lock-tracking"),
+            syscall_profiler: self.bool("profile.syscall-profiler"),
             components,
             memory_mib: self.int("kernel.memory-mib"),
             timer_hz: self.int("kernel.timer-hz"),

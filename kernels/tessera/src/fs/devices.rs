@@ -46,6 +46,34 @@ impl FileOps for Simple {
         }
     }
 
+    fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        // No kernel buffer for the cases that need none: /dev/null reads nothing, zeroes are
+        // written straight to the user.
+        match self.kind {
+            Kind::Null => Ok(0),
+            Kind::Zero | Kind::Full => {
+                let len = len.min(super::file::USER_CHUNK);
+                tessera_platform::usercopy::fill_user_bytes(addr, 0, len)
+                    .map_err(|_| Errno::EFAULT)?;
+                Ok(len)
+            }
+            Kind::Random => {
+                let mut buf = alloc::vec![0u8; len.min(super::file::USER_CHUNK)];
+                let n = self.read(offset, &mut buf, nonblock)?;
+                crate::user::write_bytes(addr, &buf[..n])?;
+                Ok(n)
+            }
+        }
+    }
+
+    fn write_user(&self, _offset: u64, _addr: u64, len: usize, _nonblock: bool) -> KResult<usize> {
+        // The data goes nowhere, so it is not even read (as on Linux).
+        match self.kind {
+            Kind::Full => Err(Errno::ENOSPC),
+            _ => Ok(len),
+        }
+    }
+
     fn stat(&self) -> KResult<Stat> {
         Ok(Stat {
             mode: S_IFCHR | 0o666,

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use tessera_abi::{Errno, KResult};
-use tessera_sync::SpinLock;
+use tessera_sync::SubsystemLock;
 
 use super::stat::Stat;
 
@@ -84,7 +84,7 @@ pub const USER_CHUNK: usize = 64 * 1024;
 /// An open file description.
 pub struct OpenFile {
     pub ops: Arc<dyn FileOps>,
-    pub offset: SpinLock<u64>,
+    pub offset: SubsystemLock<u64>,
     /// O_ACCMODE, O_APPEND, O_NONBLOCK... (as fcntl F_GETFL reports them).
     pub flags: AtomicU32,
 }
@@ -93,7 +93,7 @@ impl OpenFile {
     pub fn new(ops: Arc<dyn FileOps>, flags: u32) -> Arc<OpenFile> {
         Arc::new(OpenFile {
             ops,
-            offset: SpinLock::new(0),
+            offset: SubsystemLock::new(0),
             flags: AtomicU32::new(flags & !O_CLOEXEC),
         })
     }

@@ -11,8 +11,6 @@ pub mod procfs;
 pub mod stat;
 
 use alloc::sync::Arc;
-use alloc::vec;
-use alloc::vec::Vec;
 
 use tessera_abi::fs::Timespec;
 use tessera_abi::{Errno, KResult};
@@ -22,9 +20,9 @@ use tessera_vfs::{Dentry, FileType, Inode, Vfs};
 pub use devices::populate_devtmpfs;
 pub use file::{FdTable, OpenFile};
 
-/// stat of the file a dentry names.
-pub fn inode_file_stat(dentry: &DentryRef) -> KResult<stat::Stat> {
-    inode_file::stat_of(dentry.inode())
+/// stat of an inode.
+pub fn inode_stat(inode: &Arc<dyn Inode>) -> KResult<stat::Stat> {
+    inode_file::stat_of(inode)
 }
 
 /// A reference to a dentry (what cwd, root and dirfds hold).
@@ -69,7 +67,7 @@ static NEXT_DEV: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::
 /// A new, empty tmpfs (each with its own device number).
 pub fn new_tmpfs() -> Arc<dyn Inode> {
     let dev = NEXT_DEV.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    tessera_tmpfs::Tmpfs::new(dev, now).root()
+    tessera_tmpfs::KernelTmpfs::new(dev, now).root()
 }
 
 /// Mounts a tmpfs root, unpacks the initramfs into it, and returns PID 1's view.
@@ -91,10 +89,19 @@ pub fn lookup(path: &[u8], follow: bool) -> KResult<DentryRef> {
     vfs().resolve(&fs.cwd, &fs.root, path, follow)
 }
 
-/// Reads a whole file that execve may run: EACCES unless a regular file with an execute bit.
-pub fn read_executable(path: &[u8]) -> KResult<Vec<u8>> {
-    let dentry = lookup(path, true)?;
-    let inode = dentry.inode();
+/// The inode `path` names for the current process (the config's `lookup` variant: no
+/// dentry is built when the fast walk applies).
+pub fn lookup_inode(path: &[u8], follow: bool) -> KResult<Arc<dyn Inode>> {
+    let task = crate::process::current();
+    let fs = task.fs.lock();
+    vfs().lookup_inode(&fs.cwd, &fs.root, path, follow)
+}
+
+/// A file execve may run: EACCES unless a regular file with an execute bit. Returns the
+/// inode and its size; the loader reads only the headers and then each segment's bytes, so
+/// no buffer as large as the program is ever needed.
+pub fn executable(path: &[u8]) -> KResult<(Arc<dyn Inode>, u64)> {
+    let inode = lookup_inode(path, true)?;
     if inode.file_type() != FileType::Regular {
         return Err(Errno::EACCES);
     }
@@ -102,17 +109,20 @@ pub fn read_executable(path: &[u8]) -> KResult<Vec<u8>> {
     if meta.mode & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
-    let mut image = vec![0u8; meta.size as usize];
+    Ok((inode, meta.size))
+}
+
+/// Reads up to `buf.len()` bytes at `offset`, looping over short reads; returns the count.
+pub fn read_full(inode: &Arc<dyn Inode>, offset: u64, buf: &mut [u8]) -> KResult<usize> {
     let mut done = 0;
-    while done < image.len() {
-        let n = inode.read_at(done as u64, &mut image[done..])?;
+    while done < buf.len() {
+        let n = inode.read_at(offset + done as u64, &mut buf[done..])?;
         if n == 0 {
             break;
         }
         done += n;
     }
-    image.truncate(done);
-    Ok(image)
+    Ok(done)
 }
 
 /// Opens what `dentry` names as an open file with `flags` (device nodes become their

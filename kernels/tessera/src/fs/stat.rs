@@ -1,7 +1,5 @@
 //! `struct stat` and `struct statx` as Linux x86_64 lays them out.
 
-use crate::user::StructWriter;
-
 pub use tessera_abi::fs::{S_IFCHR, S_IFIFO, S_IFMT, S_IFREG};
 
 /// A time stamp.
@@ -46,50 +44,57 @@ pub const fn makedev(major: u32, minor: u32) -> u64 {
         | (minor & 0xff)
 }
 
+fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
+    buf[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
 impl Stat {
     /// The 144-byte `struct stat`.
     pub fn to_stat_bytes(&self) -> [u8; 144] {
-        let mut w = StructWriter::new(144);
-        w.u64(0, self.dev)
-            .u64(8, self.ino)
-            .u64(16, self.nlink)
-            .u32(24, self.mode)
-            .u32(28, self.uid);
-        w.u32(32, self.gid)
-            .u64(40, self.rdev)
-            .u64(48, self.size)
-            .u64(56, self.blksize)
-            .u64(64, self.blocks);
+        let mut b = [0u8; 144];
+        put(&mut b, 0, &self.dev.to_le_bytes());
+        put(&mut b, 8, &self.ino.to_le_bytes());
+        put(&mut b, 16, &self.nlink.to_le_bytes());
+        put(&mut b, 24, &self.mode.to_le_bytes());
+        put(&mut b, 28, &self.uid.to_le_bytes());
+        put(&mut b, 32, &self.gid.to_le_bytes());
+        put(&mut b, 40, &self.rdev.to_le_bytes());
+        put(&mut b, 48, &self.size.to_le_bytes());
+        put(&mut b, 56, &self.blksize.to_le_bytes());
+        put(&mut b, 64, &self.blocks.to_le_bytes());
         for (at, t) in [(72, self.atime), (88, self.mtime), (104, self.ctime)] {
-            w.u64(at, t.sec as u64).u64(at + 8, u64::from(t.nsec));
+            put(&mut b, at, &t.sec.to_le_bytes());
+            put(&mut b, at + 8, &u64::from(t.nsec).to_le_bytes());
         }
-        w.bytes.try_into().expect("144 bytes")
+        b
     }
 
     /// The 256-byte `struct statx` with every basic field (STATX_BASIC_STATS).
     pub fn to_statx_bytes(&self) -> [u8; 256] {
         const STATX_BASIC_STATS: u32 = 0x7ff;
-        let mut w = StructWriter::new(256);
-        w.u32(0, STATX_BASIC_STATS)
-            .u32(4, self.blksize as u32)
-            .u32(16, self.nlink as u32);
-        w.u32(20, self.uid)
-            .u32(24, self.gid)
-            .u16(28, self.mode as u16)
-            .u64(32, self.ino);
-        w.u64(40, self.size).u64(48, self.blocks);
+        let mut b = [0u8; 256];
+        put(&mut b, 0, &STATX_BASIC_STATS.to_le_bytes());
+        put(&mut b, 4, &(self.blksize as u32).to_le_bytes());
+        put(&mut b, 16, &(self.nlink as u32).to_le_bytes());
+        put(&mut b, 20, &self.uid.to_le_bytes());
+        put(&mut b, 24, &self.gid.to_le_bytes());
+        put(&mut b, 28, &(self.mode as u16).to_le_bytes());
+        put(&mut b, 32, &self.ino.to_le_bytes());
+        put(&mut b, 40, &self.size.to_le_bytes());
+        put(&mut b, 48, &self.blocks.to_le_bytes());
         for (at, t) in [
             (64, self.atime),
             (80, self.ctime),
             (96, self.ctime),
             (112, self.mtime),
         ] {
-            w.u64(at, t.sec as u64).u32(at + 8, t.nsec);
+            put(&mut b, at, &t.sec.to_le_bytes());
+            put(&mut b, at + 8, &t.nsec.to_le_bytes());
         }
-        w.u32(128, major(self.rdev))
-            .u32(132, minor(self.rdev))
-            .u32(136, major(self.dev))
-            .u32(140, minor(self.dev));
-        w.bytes.try_into().expect("256 bytes")
+        put(&mut b, 128, &major(self.rdev).to_le_bytes());
+        put(&mut b, 132, &minor(self.rdev).to_le_bytes());
+        put(&mut b, 136, &major(self.dev).to_le_bytes());
+        put(&mut b, 140, &minor(self.dev).to_le_bytes());
+        b
     }
 }

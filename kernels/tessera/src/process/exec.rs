@@ -9,7 +9,9 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use tessera_abi::{Errno, KResult};
-use tessera_exec::{Credentials, build_stack, elf_auxv, parse_elf, parse_shebang, script_argv};
+use tessera_exec::{
+    Credentials, build_stack, elf_auxv, parse_elf_prefix, parse_shebang, script_argv,
+};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::usermode::FpuState;
 
@@ -19,6 +21,10 @@ use crate::user;
 
 /// Where a static PIE is loaded (as Linux's ELF_ET_DYN_BASE for x86_64).
 const PIE_BASE: u64 = 0x5555_5555_4000;
+/// How much of an executable is read before loading: ELF header and program headers.
+const HEAD_BYTES: usize = 16 * 1024;
+/// Segment bytes are copied from the file through a buffer of this size.
+const COPY_CHUNK: usize = 16 * 1024;
 /// `#!` interpreters may themselves be scripts, this deep.
 const MAX_SCRIPT_DEPTH: usize = 4;
 
@@ -31,7 +37,11 @@ pub fn execve(
     let execfn = path.to_vec();
     let mut path = path.to_vec();
     for _ in 0..MAX_SCRIPT_DEPTH {
-        let image = crate::fs::read_executable(&path)?;
+        let (inode, size) = crate::fs::executable(&path)?;
+        // The ELF and program headers (and a #! line) are in the first bytes of the file.
+        let mut image = alloc::vec![0u8; (size as usize).min(HEAD_BYTES)];
+        let read = crate::fs::read_full(&inode, 0, &mut image)?;
+        image.truncate(read);
         let head = &image[..image.len().min(256)];
         if let Some(shebang) = parse_shebang(head) {
             let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
@@ -43,7 +53,7 @@ pub fn execve(
             argv = new_argv;
             continue;
         }
-        return load(&image, &path, &argv, &envp, &execfn, frame);
+        return load(&inode, size, &image, &path, &argv, &envp, &execfn, frame);
     }
     Err(Errno::ELOOP)
 }
@@ -62,7 +72,10 @@ fn prot(p: tessera_exec::Prot) -> Prot {
     prot
 }
 
+#[allow(clippy::too_many_arguments)]
 fn load(
+    inode: &alloc::sync::Arc<dyn tessera_vfs::Inode>,
+    size: u64,
     image: &[u8],
     path: &[u8],
     argv: &[Vec<u8>],
@@ -70,7 +83,7 @@ fn load(
     execfn: &[u8],
     frame: &mut TrapFrame,
 ) -> KResult<()> {
-    let plan = parse_elf(image, PIE_BASE)?;
+    let plan = parse_elf_prefix(image, size, PIE_BASE)?;
     let mut vm = Vm::new()?;
     // Segments are created writable so the file bytes can be copied in; their real
     // protection is applied after the copy.
@@ -109,8 +122,19 @@ fn load(
     // A vfork child hands the parent's memory back; anyone else's old image goes away.
     drop(task.end_vfork(old));
     let copied = (|| -> KResult<()> {
+        let mut chunk = alloc::vec![0u8; COPY_CHUNK];
         for segment in &plan.segments {
-            user::write_bytes(segment.start, segment.file_bytes(image))?;
+            let mut done = 0;
+            while done < segment.file_size {
+                let want = (segment.file_size - done).min(COPY_CHUNK as u64) as usize;
+                let n =
+                    crate::fs::read_full(inode, segment.file_offset + done, &mut chunk[..want])?;
+                if n == 0 {
+                    return Err(Errno::EIO);
+                }
+                user::write_bytes(segment.start + done, &chunk[..n])?;
+                done += n as u64;
+            }
         }
         user::write_bytes(stack.start, &stack.bytes)?;
         let mut vm = task.vm.lock();

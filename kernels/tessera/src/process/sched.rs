@@ -19,15 +19,49 @@ use super::task::{Task, TaskState};
 
 struct Scheduler {
     run_queue: VecDeque<Arc<Task>>,
-    current: Option<Arc<Task>>,
     sleepers: Vec<Weak<Task>>,
 }
 
 static SCHED: SpinLock<Scheduler, IrqSave> = SpinLock::new(Scheduler {
     run_queue: VecDeque::new(),
-    current: None,
     sleepers: Vec::new(),
 });
+/// The running task's pid and signal hint, kept beside the slot so that getpid and the
+/// return-to-user check need no reference to the task.
+static CURRENT_PID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+static CURRENT_HINT: AtomicBool = AtomicBool::new(false);
+
+/// The running task's pid (0 in the idle loop).
+pub fn current_pid() -> u32 {
+    CURRENT_PID.load(Ordering::Relaxed)
+}
+
+/// Whether the running task may have a deliverable signal.
+pub fn current_signal_hint() -> bool {
+    CURRENT_HINT.load(Ordering::Acquire)
+}
+
+/// Sets a task's signal hint (and the CPU's copy when it is the running task).
+pub fn set_signal_hint(task: &Arc<Task>, value: bool) {
+    task.signal_hint.store(value, Ordering::Release);
+    if CURRENT.holds(task) {
+        CURRENT_HINT.store(value, Ordering::Release);
+    }
+}
+
+fn set_current(task: Option<Arc<Task>>) -> Option<Arc<Task>> {
+    CURRENT_PID.store(task.as_ref().map_or(0, |t| t.pid), Ordering::Relaxed);
+    CURRENT_HINT.store(
+        task.as_ref()
+            .is_some_and(|t| t.signal_hint.load(Ordering::Acquire)),
+        Ordering::Release,
+    );
+    CURRENT.replace(task)
+}
+
+/// The running task (none in the idle loop).
+static CURRENT: tessera_platform::current::CurrentSlot<Task> =
+    tessera_platform::current::CurrentSlot::new();
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 static TICKS_IN_SLICE: AtomicU64 = AtomicU64::new(0);
 
@@ -64,15 +98,15 @@ const TIME_SLICE_TICKS: u64 = 2;
 
 /// The running task, if any (none in the idle loop).
 pub fn current() -> Option<Arc<Task>> {
-    SCHED.lock().current.clone()
+    CURRENT.get()
 }
 
 /// Runs `f` with `task` as the current task, from the boot context (to exec PID 1 before
 /// it ever ran: exec works on the current task).
 pub fn with_current<T>(task: &Arc<Task>, f: impl FnOnce() -> T) -> T {
-    SCHED.lock().current = Some(task.clone());
+    set_current(Some(task.clone()));
     let result = f();
-    SCHED.lock().current = None;
+    set_current(None);
     tessera_platform::vm::activate_kernel();
     result
 }
@@ -102,7 +136,7 @@ pub fn schedule() {
     TICKS_IN_SLICE.store(0, Ordering::Relaxed);
     let (from, to) = {
         let mut sched = SCHED.lock();
-        let prev = sched.current.take();
+        let prev = set_current(None);
         if let Some(prev) = &prev
             && prev.state() == TaskState::Runnable
         {
@@ -115,7 +149,7 @@ pub fn schedule() {
                 break;
             }
         }
-        sched.current = next.clone();
+        set_current(next.clone());
         let same = matches!((&prev, &next), (Some(p), Some(n)) if Arc::ptr_eq(p, n));
         if same {
             (IDLE_SLOT, IDLE_SLOT)

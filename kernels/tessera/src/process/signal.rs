@@ -255,6 +255,7 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         state.post(sig, info);
         state.deliverable() != 0
     };
+    crate::process::sched::set_signal_hint(&task, true);
     if wake {
         super::sched::wake(task);
     }
@@ -284,6 +285,9 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
             let mut state = task.signals.lock();
             let ready = state.deliverable();
             if ready == 0 {
+                // Whatever is still pending is blocked: nothing to look at until a send or a
+                // mask change sets the hint again.
+                crate::process::sched::set_signal_hint(task, false);
                 drop(state);
                 if restart {
                     restart_syscall(frame);
@@ -436,5 +440,6 @@ pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
     }
     let mask = get(&buf, 8 + 40 + SIGCONTEXT);
     task.signals.lock().blocked = mask & !UNBLOCKABLE;
+    crate::process::sched::set_signal_hint(&task, true);
     Ok(())
 }

@@ -8,7 +8,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use tessera_abi::KResult;
 use tessera_platform::usermode::{FpuState, KernelStack};
-use tessera_sync::{IrqSave, SpinLock};
+use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
 
 use super::sched::WaitQueue;
 use super::signal::SignalState;
@@ -38,28 +38,31 @@ pub struct Task {
     pub slot: usize,
     pub state: SpinLock<TaskState, IrqSave>,
     /// Freed when the task is reaped (None from then on).
-    pub kernel_stack: SpinLock<Option<KernelStack>>,
-    pub vm: SpinLock<Option<Vm>>,
-    pub files: SpinLock<FdTable>,
-    pub fs: SpinLock<FsContext>,
-    pub parent: SpinLock<Weak<Task>>,
-    pub children: SpinLock<Vec<Arc<Task>>>,
+    pub kernel_stack: SubsystemLock<Option<KernelStack>>,
+    pub vm: SubsystemLock<Option<Vm>>,
+    pub files: SubsystemLock<FdTable>,
+    pub fs: SubsystemLock<FsContext>,
+    pub parent: SubsystemLock<Weak<Task>>,
+    pub children: SubsystemLock<Vec<Arc<Task>>>,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
     pub signals: SpinLock<SignalState, IrqSave>,
+    /// Set whenever a signal may have become deliverable (sent, or the mask changed); the
+    /// return-to-user path looks at `signals` only when it is set.
+    pub signal_hint: AtomicBool,
     /// Wait status as wait4 reports it, set at exit.
     pub exit_status: AtomicI32,
     /// Woken when a child changes state (exits).
     pub child_exited: WaitQueue,
-    pub fpu: SpinLock<FpuState>,
+    pub fpu: SubsystemLock<FpuState>,
     pub fs_base: AtomicU64,
     pub clear_child_tid: AtomicU64,
-    pub name: SpinLock<String>,
+    pub name: SubsystemLock<String>,
     /// Set by vfork until the child execs or exits.
     pub vfork_done: WaitQueue,
     pub in_vfork: AtomicBool,
     /// A vfork child runs in its parent's address space, borrowed until exec or exit.
-    pub vfork_parent: SpinLock<Option<Arc<Task>>>,
+    pub vfork_parent: SubsystemLock<Option<Arc<Task>>>,
     /// Deadline (clock ns) of a timed sleep, 0 if none.
     pub wake_at: AtomicU64,
     /// ITIMER_REAL: (deadline in clock ns, 0 if off; interval in ns).
@@ -67,7 +70,7 @@ pub struct Task {
     /// A stop or continue the parent has not collected with wait4 yet (its wait status).
     pub job_report: SpinLock<Option<i32>, IrqSave>,
     /// Resource limits (soft, hard) by RLIMIT_* number.
-    pub rlimits: SpinLock<[(u64, u64); 16]>,
+    pub rlimits: SubsystemLock<[(u64, u64); 16]>,
 }
 
 /// Linux's defaults: unlimited, but for the stack (8 MiB soft), core files (0) and open files
@@ -97,28 +100,29 @@ impl Task {
             pid,
             slot,
             state: SpinLock::new(TaskState::Runnable),
-            kernel_stack: SpinLock::new(Some(KernelStack::new())),
-            vm: SpinLock::new(vm),
-            files: SpinLock::new(files),
-            fs: SpinLock::new(fs),
-            parent: SpinLock::new(Weak::new()),
-            children: SpinLock::new(Vec::new()),
+            kernel_stack: SubsystemLock::new(Some(KernelStack::new())),
+            vm: SubsystemLock::new(vm),
+            files: SubsystemLock::new(files),
+            fs: SubsystemLock::new(fs),
+            parent: SubsystemLock::new(Weak::new()),
+            children: SubsystemLock::new(Vec::new()),
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
             signals: SpinLock::new(SignalState::default()),
+            signal_hint: AtomicBool::new(false),
             exit_status: AtomicI32::new(0),
             child_exited: WaitQueue::new(),
-            fpu: SpinLock::new(FpuState::default()),
+            fpu: SubsystemLock::new(FpuState::default()),
             fs_base: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
-            name: SpinLock::new(String::from(name)),
+            name: SubsystemLock::new(String::from(name)),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),
-            vfork_parent: SpinLock::new(None),
+            vfork_parent: SubsystemLock::new(None),
             wake_at: AtomicU64::new(0),
             job_report: SpinLock::new(None),
             real_timer: SpinLock::new((0, 0)),
-            rlimits: SpinLock::new(default_rlimits()),
+            rlimits: SubsystemLock::new(default_rlimits()),
         });
         TASKS.lock().insert(pid, task.clone());
         Ok(task)

@@ -233,6 +233,15 @@ impl Vm {
 
     /// Unmaps and releases every page in [start, end) (areas stay as they are).
     fn release_pages(&mut self, start: u64, end: u64) {
+        let shared_files = self.areas.values().any(|v| {
+            v.shared && v.start < end && v.end > start && matches!(v.backing, Backing::File { .. })
+        });
+        if !shared_files {
+            // The common case: one walk over the tables, one TLB flush.
+            self.table
+                .unmap_range(start, end, |_, pfn, _| release_user_frame(pfn));
+            return;
+        }
         for (va, _, _) in self.table.mapped_pages(start, end) {
             let key = self.shared_key(va);
             if let Some((pfn, _)) = self.table.unmap(va) {
@@ -348,21 +357,21 @@ impl Vm {
         child.areas = self.areas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        for (va, pfn, flags) in self.table.mapped_pages(0, USER_END) {
-            let mut flags = flags;
-            if !flags.contains(PageFlags::SHARED)
-                && (flags.contains(PageFlags::WRITABLE) || flags.contains(PageFlags::COW))
-            {
-                flags.remove(PageFlags::WRITABLE);
-                flags.insert(PageFlags::COW);
-                self.table.protect(va, flags);
-            }
-            share_user_frame(pfn);
-            child
-                .table
-                .map(va, pfn, flags, frame_source())
-                .map_err(|_| Errno::ENOMEM)?;
-        }
+        // One walk: every page is shared with the child; private writable ones become
+        // copy-on-write in both.
+        self.table
+            .clone_into(&mut child.table, frame_source(), |_, pfn, flags| {
+                let mut flags = flags;
+                if !flags.contains(PageFlags::SHARED)
+                    && (flags.contains(PageFlags::WRITABLE) || flags.contains(PageFlags::COW))
+                {
+                    flags.remove(PageFlags::WRITABLE);
+                    flags.insert(PageFlags::COW);
+                }
+                share_user_frame(pfn);
+                (flags, flags)
+            })
+            .map_err(|_| Errno::ENOMEM)?;
         Ok(child)
     }
 

@@ -9,7 +9,7 @@ use tessera_vfs::{FileType, OpenHow};
 
 use super::Args;
 use crate::fs::file::*;
-use crate::fs::inode_file_stat;
+use crate::fs::inode_stat;
 use crate::fs::stat::{S_IFMT, S_IFREG};
 use crate::fs::{self as kfs, DentryRef, OpenFile, vfs};
 use crate::process::{current, sched};
@@ -48,6 +48,12 @@ fn at(dirfd: u64, path: &[u8]) -> KResult<(DentryRef, DentryRef)> {
         return Err(Errno::ENOTDIR);
     }
     Ok((dir, fs.root))
+}
+
+/// The inode of (dirfd, path) through the config's `lookup` variant.
+fn lookup_inode_at(dirfd: u64, path: &[u8], follow: bool) -> KResult<Arc<dyn tessera_vfs::Inode>> {
+    let (start, root) = at(dirfd, path)?;
+    vfs().lookup_inode(&start, &root, path, follow)
 }
 
 fn resolve_at(dirfd: u64, path: &[u8], follow: bool) -> KResult<DentryRef> {
@@ -424,12 +430,12 @@ fn write_stat(addr: u64, st: crate::fs::stat::Stat) -> KResult<isize> {
 
 pub fn stat(a: Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
-    write_stat(a[1], inode_file_stat(&kfs::lookup(&path, true)?)?)
+    write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, true)?)?)
 }
 
 pub fn lstat(a: Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
-    write_stat(a[1], inode_file_stat(&kfs::lookup(&path, false)?)?)
+    write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, false)?)?)
 }
 
 pub fn fstat(a: Args) -> KResult<isize> {
@@ -450,7 +456,11 @@ fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::St
     if path.is_empty() {
         return file(dirfd)?.ops.stat();
     }
-    inode_file_stat(&resolve_at(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?)
+    inode_stat(&lookup_inode_at(
+        dirfd,
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )?)
 }
 
 pub fn newfstatat(a: Args) -> KResult<isize> {
@@ -472,9 +482,9 @@ pub fn faccessat(a: Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     let path = user::read_path(a[1])?;
-    let dentry = resolve_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?;
+    let inode = lookup_inode_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?;
     // Root may do anything, except execute a file with no execute bit at all.
-    if a[2] & 1 != 0 && !dentry.is_dir() && dentry.inode().metadata()?.mode & 0o111 == 0 {
+    if a[2] & 1 != 0 && !inode.file_type().is_dir() && inode.metadata()?.mode & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
     Ok(0)
@@ -739,11 +749,11 @@ pub fn readlinkat(a: Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     let path = user::read_path(a[1])?;
-    let dentry = resolve_at(a[0], &path, false)?;
-    if dentry.inode().file_type() != FileType::Symlink {
+    let inode = lookup_inode_at(a[0], &path, false)?;
+    if inode.file_type() != FileType::Symlink {
         return Err(Errno::EINVAL);
     }
-    let target = dentry.inode().readlink()?;
+    let target = inode.readlink()?;
     let n = target.len().min(a[3] as usize);
     user::write_bytes(a[2], &target[..n])?;
     Ok(n as isize)

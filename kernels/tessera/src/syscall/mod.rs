@@ -11,6 +11,7 @@ mod mm;
 mod names;
 mod net;
 mod process;
+pub mod profile;
 mod signal;
 mod time;
 
@@ -18,7 +19,7 @@ use alloc::collections::BTreeSet;
 
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
-use tessera_platform::usermode::{Hooks, SYSCALL_VECTOR};
+use tessera_platform::usermode::SYSCALL_VECTOR;
 use tessera_sync::{IrqSave, SpinLock};
 
 use crate::process::{sched, signal as sig};
@@ -28,17 +29,12 @@ pub use time::realtime_ns;
 /// The arguments of a syscall (rdi, rsi, rdx, r10, r8, r9).
 pub type Args = [u64; 6];
 
-static HOOKS: Hooks = Hooks {
+tessera_platform::user_mode_hooks!(
     syscall: handle,
-    user_exception,
+    user_exception: user_exception,
     user_page_fault_in_kernel: page_fault_in_usercopy,
-    return_to_user,
-};
-
-/// Registers the syscall and trap handlers with the platform.
-pub fn init() {
-    tessera_platform::usermode::set_hooks(&HOOKS);
-}
+    return_to_user: return_to_user,
+);
 
 /// `tessera.strace=1` on the command line: log every syscall and its result.
 static TRACE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
@@ -66,7 +62,9 @@ fn handle(frame: &mut TrapFrame) {
             args[2]
         );
     }
+    let started = profile::start();
     let result = dispatch(nr, args, frame);
+    profile::record(nr, started);
     if trace {
         let pid = sched::current().map_or(0, |t| t.pid);
         tessera_platform::println!("[{pid}] {} = {:?}", names::name(nr).unwrap_or("?"), result);
@@ -294,6 +292,7 @@ fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32, info
     }
     state.blocked &= !sig::bit(signal);
     state.post(signal, info);
+    crate::process::sched::set_signal_hint(&task, true);
 }
 
 fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
@@ -317,6 +316,9 @@ fn return_to_user(frame: &mut TrapFrame) {
     let Some(task) = sched::current() else { return };
     let interrupted =
         frame.vector == SYSCALL_VECTOR && frame.rax as i64 == Errno::EINTR.neg() as i64;
+    if !interrupted && !sched::current_signal_hint() {
+        return;
+    }
     let restart = interrupted && restartable(frame.error_code);
     sig::deliver(&task, frame, restart);
 }

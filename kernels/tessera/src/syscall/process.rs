@@ -13,7 +13,7 @@ use crate::process::{current, exec, sched, signal};
 use crate::user;
 
 pub fn getpid() -> KResult<isize> {
-    Ok(current().pid as isize)
+    Ok(sched::current_pid() as isize)
 }
 
 pub fn gettid() -> KResult<isize> {

@@ -63,6 +63,7 @@ pub fn rt_sigprocmask(a: Args) -> KResult<isize> {
     if set != 0 {
         let set = user::read_u64(set)? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
         let mut state = task.signals.lock();
+        crate::process::sched::set_signal_hint(&task, true);
         state.blocked = match how {
             SIG_BLOCK => state.blocked | set,
             SIG_UNBLOCK => state.blocked & !set,
@@ -103,6 +104,7 @@ pub fn rt_sigsuspend(a: Args) -> KResult<isize> {
     let task = current();
     {
         let mut state = task.signals.lock();
+        crate::process::sched::set_signal_hint(&task, true);
         state.saved_mask = Some(state.blocked);
         state.blocked = mask & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
     }

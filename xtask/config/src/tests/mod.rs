@@ -24,6 +24,8 @@ path-buf = "stack"
 pipe = "fast"
 page-zero = "once"
 dcache = "hashbrown"
+lookup = "fast"
+tmpfs-stat = "lockfree"
 net = "smoltcp"
 
 [kernel]
@@ -44,6 +46,8 @@ path-buf = "heap"
 pipe = "simple"
 page-zero = "twice"
 dcache = "off"
+lookup = "full"
+tmpfs-stat = "locked"
 net = "none"
 "#;
 
@@ -99,6 +103,8 @@ fn parses_every_key() {
             ("pipe", "fast"),
             ("page-zero", "once"),
             ("dcache", "hashbrown"),
+            ("lookup", "fast"),
+            ("tmpfs-stat", "lockfree"),
             ("net", "smoltcp")
         ]
     );
@@ -136,6 +142,8 @@ fn components_come_in_schema_order_whatever_the_file_order() {
             "pipe",
             "page-zero",
             "dcache",
+            "lookup",
+            "tmpfs-stat",
             "net"
         ]
     );

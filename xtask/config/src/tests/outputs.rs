@@ -16,6 +16,8 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "pipe-fast",
             "page-zero-once",
             "dcache-hashbrown",
+            "lookup-fast",
+            "tmpfs-stat-lockfree",
             "net-smoltcp"
         ]
     );
@@ -29,6 +31,8 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "pipe-simple",
             "page-zero-twice",
             "dcache-off",
+            "lookup-full",
+            "tmpfs-stat-locked",
             "net-none"
         ]
     );
@@ -41,6 +45,7 @@ fn all_features_cover_every_variant_once() {
         all,
         [
             "lock-tracking",
+            "syscall-profiler",
             "page-alloc-bitmap",
             "page-alloc-buddy",
             "memops-simple",
@@ -55,6 +60,10 @@ fn all_features_cover_every_variant_once() {
             "page-zero-once",
             "dcache-off",
             "dcache-hashbrown",
+            "lookup-full",
+            "lookup-fast",
+            "tmpfs-stat-locked",
+            "tmpfs-stat-lockfree",
             "net-none",
             "net-smoltcp",
         ]
@@ -80,7 +89,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("dcache", "hashbrown"), ("net", "smoltcp")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp")];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),
@@ -107,7 +116,7 @@ fn constants_are_rust_looking_lines() {
             );
         }
     }
-    assert_eq!(consts, 9);
+    assert_eq!(consts, 10);
     // Every constant is documented, so a kernel with `deny(missing_docs)` can include it.
     let lines: Vec<&str> = constants.lines().collect();
     for (i, line) in lines.iter().enumerate() {

@@ -312,5 +312,7 @@ fn varying_icount_runs_are_shown_and_judged_by_range() {
         md.contains("| getpid | 1,000 | 345.0 (344.0–346.0) | 300.0 | 0.870 | B 13.0% faster (beyond run-to-run variation) |"),
         "{md}"
     );
-    assert!(md.contains("| stat | 100 | 7,363 | 7,363 | 1.000 | same (identical instruction counts) |"));
+    assert!(
+        md.contains("| stat | 100 | 7,363 | 7,363 | 1.000 | same (identical instruction counts) |")
+    );
 }
