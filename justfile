@@ -15,7 +15,7 @@ run config=config *args="":
 test:
     cargo xtask test
 
-# Regenerate docs/configs.md from the config schema
+# Regenerate docs/configs.md and docs/syscalls.md
 docs:
     cargo xtask docs
 
@@ -27,3 +27,7 @@ bench *args="":
 # Compare two kernels: `just ab a=baseline b=fast`, `just ab b=fast,dcache=off mode=wall runs=5`
 ab *args="":
     cargo xtask ab {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}
+
+# A program under the in-kernel syscall profiler: `just profile config=fast -- ls -R /`
+profile config=config *args="":
+    cargo xtask profile --config {{config}} {{args}}

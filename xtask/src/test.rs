@@ -174,6 +174,8 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             crate::session::run(&boot, verbose)
         });
     }
+    // The benchmark harness end to end: quick icount runs, twice, identical figures.
+    report.check("bench/smoke", crate::bench::smoke);
     for config in ["fast", "baseline"] {
         // The userland programs on Tessera, compared line by line with Linux 6.1 in the same
         // QEMU (cargo xtask conform; Linux is fetched once into target/cache).

@@ -67,12 +67,12 @@ fn current_umask() -> u32 {
 
 // ---- read and write ----
 
-pub fn read(a: Args) -> KResult<isize> {
+pub fn read(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     Ok(f.read_user(a[1], (a[2] as usize).min(MAX_RW))? as isize)
 }
 
-pub fn write(a: Args) -> KResult<isize> {
+pub fn write(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     let len = (a[2] as usize).min(MAX_RW);
     let mut done = 0;
@@ -91,7 +91,7 @@ pub fn write(a: Args) -> KResult<isize> {
     Ok(done as isize)
 }
 
-pub fn pread64(a: Args) -> KResult<isize> {
+pub fn pread64(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
@@ -105,7 +105,7 @@ pub fn pread64(a: Args) -> KResult<isize> {
     Ok(n as isize)
 }
 
-pub fn pwrite64(a: Args) -> KResult<isize> {
+pub fn pwrite64(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
@@ -134,13 +134,13 @@ fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
     Ok(vecs)
 }
 
-pub fn readv(a: Args) -> KResult<isize> {
+pub fn readv(a: &Args) -> KResult<isize> {
     let mut total = 0isize;
     for (base, len) in iovecs(a[1], a[2])? {
         if len == 0 {
             continue;
         }
-        let n = match read([a[0], base, len as u64, 0, 0, 0]) {
+        let n = match read(&[a[0], base, len as u64, 0, 0, 0]) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -153,13 +153,13 @@ pub fn readv(a: Args) -> KResult<isize> {
     Ok(total)
 }
 
-pub fn writev(a: Args) -> KResult<isize> {
+pub fn writev(a: &Args) -> KResult<isize> {
     let mut total = 0isize;
     for (base, len) in iovecs(a[1], a[2])? {
         if len == 0 {
             continue;
         }
-        let n = match write([a[0], base, len as u64, 0, 0, 0]) {
+        let n = match write(&[a[0], base, len as u64, 0, 0, 0]) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -172,7 +172,7 @@ pub fn writev(a: Args) -> KResult<isize> {
     Ok(total)
 }
 
-pub fn lseek(a: Args) -> KResult<isize> {
+pub fn lseek(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
@@ -227,20 +227,20 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
     Ok(fd as isize)
 }
 
-pub fn open(a: Args) -> KResult<isize> {
+pub fn open(a: &Args) -> KResult<isize> {
     do_open(AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32)
 }
 
-pub fn openat(a: Args) -> KResult<isize> {
+pub fn openat(a: &Args) -> KResult<isize> {
     do_open(a[0], a[1], a[2] as u32, a[3] as u32)
 }
 
-pub fn close(a: Args) -> KResult<isize> {
+pub fn close(a: &Args) -> KResult<isize> {
     current().files.lock().close(a[0] as i32)?;
     Ok(0)
 }
 
-pub fn dup(a: Args) -> KResult<isize> {
+pub fn dup(a: &Args) -> KResult<isize> {
     let task = current();
     let mut files = task.files.lock();
     let f = files.get(a[0] as i32)?;
@@ -258,7 +258,7 @@ fn dup_to(old: u64, new: u64, cloexec: bool) -> KResult<isize> {
     Ok(new as isize)
 }
 
-pub fn dup2(a: Args) -> KResult<isize> {
+pub fn dup2(a: &Args) -> KResult<isize> {
     if a[0] == a[1] {
         file(a[0])?;
         return Ok(a[1] as isize);
@@ -266,14 +266,14 @@ pub fn dup2(a: Args) -> KResult<isize> {
     dup_to(a[0], a[1], false)
 }
 
-pub fn dup3(a: Args) -> KResult<isize> {
+pub fn dup3(a: &Args) -> KResult<isize> {
     if a[0] == a[1] || a[2] as u32 & !O_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
     dup_to(a[0], a[1], a[2] as u32 & O_CLOEXEC != 0)
 }
 
-pub fn fcntl(a: Args) -> KResult<isize> {
+pub fn fcntl(a: &Args) -> KResult<isize> {
     const F_DUPFD: u64 = 0;
     const F_GETFD: u64 = 1;
     const F_SETFD: u64 = 2;
@@ -329,11 +329,11 @@ pub fn fcntl(a: Args) -> KResult<isize> {
     }
 }
 
-pub fn pipe(a: Args) -> KResult<isize> {
-    pipe2([a[0], 0, 0, 0, 0, 0])
+pub fn pipe(a: &Args) -> KResult<isize> {
+    pipe2(&[a[0], 0, 0, 0, 0, 0])
 }
 
-pub fn pipe2(a: Args) -> KResult<isize> {
+pub fn pipe2(a: &Args) -> KResult<isize> {
     let flags = a[1] as u32;
     if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
         return Err(Errno::EINVAL);
@@ -363,7 +363,7 @@ pub fn pipe2(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn ioctl(a: Args) -> KResult<isize> {
+pub fn ioctl(a: &Args) -> KResult<isize> {
     const FIOCLEX: u32 = 0x5451;
     const FIONCLEX: u32 = 0x5450;
     const FIONBIO: u32 = 0x5421;
@@ -391,7 +391,7 @@ pub fn ioctl(a: Args) -> KResult<isize> {
     }
 }
 
-pub fn fsync(a: Args) -> KResult<isize> {
+pub fn fsync(a: &Args) -> KResult<isize> {
     file(a[0])?;
     Ok(0)
 }
@@ -400,7 +400,7 @@ pub fn sync() -> KResult<isize> {
     Ok(0)
 }
 
-pub fn truncate(a: Args) -> KResult<isize> {
+pub fn truncate(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     if (a[1] as i64) < 0 {
         return Err(Errno::EINVAL);
@@ -413,7 +413,7 @@ pub fn truncate(a: Args) -> KResult<isize> {
     }
 }
 
-pub fn ftruncate(a: Args) -> KResult<isize> {
+pub fn ftruncate(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     if (a[1] as i64) < 0 || !f.writable() {
         return Err(Errno::EINVAL);
@@ -428,17 +428,17 @@ fn write_stat(addr: u64, st: crate::fs::stat::Stat) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn stat(a: Args) -> KResult<isize> {
+pub fn stat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, true)?)?)
 }
 
-pub fn lstat(a: Args) -> KResult<isize> {
+pub fn lstat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, false)?)?)
 }
 
-pub fn fstat(a: Args) -> KResult<isize> {
+pub fn fstat(a: &Args) -> KResult<isize> {
     write_stat(a[1], file(a[0])?.ops.stat()?)
 }
 
@@ -463,21 +463,21 @@ fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::St
     )?)
 }
 
-pub fn newfstatat(a: Args) -> KResult<isize> {
+pub fn newfstatat(a: &Args) -> KResult<isize> {
     write_stat(a[2], stat_at(a[0], a[1], a[3])?)
 }
 
-pub fn statx(a: Args) -> KResult<isize> {
+pub fn statx(a: &Args) -> KResult<isize> {
     let st = stat_at(a[0], a[1], a[2])?;
     user::write_bytes(a[4], &st.to_statx_bytes())?;
     Ok(0)
 }
 
-pub fn access(a: Args) -> KResult<isize> {
-    faccessat([AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
+pub fn access(a: &Args) -> KResult<isize> {
+    faccessat(&[AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
 }
 
-pub fn faccessat(a: Args) -> KResult<isize> {
+pub fn faccessat(a: &Args) -> KResult<isize> {
     if a[2] & !7 != 0 {
         return Err(Errno::EINVAL);
     }
@@ -490,7 +490,7 @@ pub fn faccessat(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn umask(a: Args) -> KResult<isize> {
+pub fn umask(a: &Args) -> KResult<isize> {
     let task = current();
     let mut fs = task.fs.lock();
     let old = fs.umask;
@@ -503,21 +503,21 @@ fn chmod_dentry(dentry: &DentryRef, mode: u64) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn chmod(a: Args) -> KResult<isize> {
+pub fn chmod(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     chmod_dentry(&kfs::lookup(&path, true)?, a[1])
 }
 
-pub fn fchmod(a: Args) -> KResult<isize> {
+pub fn fchmod(a: &Args) -> KResult<isize> {
     chmod_dentry(&file(a[0])?.ops.dentry().ok_or(Errno::EINVAL)?, a[1])
 }
 
-pub fn fchmodat(a: Args) -> KResult<isize> {
+pub fn fchmodat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[1])?;
     chmod_dentry(&resolve_at(a[0], &path, true)?, a[2])
 }
 
-pub fn chown(a: Args) -> KResult<isize> {
+pub fn chown(a: &Args) -> KResult<isize> {
     // Only root exists; ownership changes are accepted and recorded.
     let path = user::read_path(a[0]);
     if let Ok(path) = path {
@@ -530,7 +530,7 @@ pub fn chown(a: Args) -> KResult<isize> {
     file(a[0]).map(|_| 0)
 }
 
-pub fn fchownat(a: Args) -> KResult<isize> {
+pub fn fchownat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[1])?;
     let dentry = resolve_at(a[0], &path, a[4] & AT_SYMLINK_NOFOLLOW == 0)?;
     let id = |v: u64| (v as u32 != u32::MAX).then_some(v as u32);
@@ -563,7 +563,7 @@ fn read_times(
     Ok((one(word(0), word(1))?, one(word(2), word(3))?))
 }
 
-pub fn utimensat(a: Args) -> KResult<isize> {
+pub fn utimensat(a: &Args) -> KResult<isize> {
     let (atime, mtime) = read_times(a[2])?;
     let dentry = if a[1] == 0 {
         file(a[0])?.ops.dentry().ok_or(Errno::EINVAL)?
@@ -575,7 +575,7 @@ pub fn utimensat(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn utimes(a: Args) -> KResult<isize> {
+pub fn utimes(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     let dentry = kfs::lookup(&path, true)?;
     let now = kfs::now();
@@ -583,13 +583,13 @@ pub fn utimes(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn utime(a: Args) -> KResult<isize> {
+pub fn utime(a: &Args) -> KResult<isize> {
     utimes(a)
 }
 
 // ---- directories and names ----
 
-pub fn getcwd(a: Args) -> KResult<isize> {
+pub fn getcwd(a: &Args) -> KResult<isize> {
     let task = current();
     let fs = task.fs.lock().clone();
     let mut path = fs.cwd.path_from(&fs.root).unwrap_or_else(|| fs.cwd.path());
@@ -609,16 +609,16 @@ fn set_cwd(dentry: DentryRef) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn chdir(a: Args) -> KResult<isize> {
+pub fn chdir(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     set_cwd(kfs::lookup(&path, true)?)
 }
 
-pub fn fchdir(a: Args) -> KResult<isize> {
+pub fn fchdir(a: &Args) -> KResult<isize> {
     set_cwd(file(a[0])?.ops.dentry().ok_or(Errno::ENOTDIR)?)
 }
 
-pub fn chroot(a: Args) -> KResult<isize> {
+pub fn chroot(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     let dentry = kfs::lookup(&path, true)?;
     if !dentry.is_dir() {
@@ -628,11 +628,11 @@ pub fn chroot(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn mkdir(a: Args) -> KResult<isize> {
-    mkdirat([AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
+pub fn mkdir(a: &Args) -> KResult<isize> {
+    mkdirat(&[AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
 }
 
-pub fn mkdirat(a: Args) -> KResult<isize> {
+pub fn mkdirat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[1])?;
     let (start, root) = at(a[0], &path)?;
     vfs().mkdir(
@@ -644,11 +644,11 @@ pub fn mkdirat(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn mknod(a: Args) -> KResult<isize> {
-    mknodat([AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+pub fn mknod(a: &Args) -> KResult<isize> {
+    mknodat(&[AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
 }
 
-pub fn mknodat(a: Args) -> KResult<isize> {
+pub fn mknodat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[1])?;
     let (start, root) = at(a[0], &path)?;
     let mut mode = a[2] as u32;
@@ -660,17 +660,17 @@ pub fn mknodat(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn rmdir(a: Args) -> KResult<isize> {
+pub fn rmdir(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     let (start, root) = at(AT_FDCWD as u64, &path)?;
     vfs().rmdir(&start, &root, &path).map(|()| 0)
 }
 
-pub fn unlink(a: Args) -> KResult<isize> {
-    unlinkat([AT_FDCWD as u64, a[0], 0, 0, 0, 0])
+pub fn unlink(a: &Args) -> KResult<isize> {
+    unlinkat(&[AT_FDCWD as u64, a[0], 0, 0, 0, 0])
 }
 
-pub fn unlinkat(a: Args) -> KResult<isize> {
+pub fn unlinkat(a: &Args) -> KResult<isize> {
     if a[2] & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
     }
@@ -684,11 +684,11 @@ pub fn unlinkat(a: Args) -> KResult<isize> {
     .map(|()| 0)
 }
 
-pub fn rename(a: Args) -> KResult<isize> {
-    renameat([AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+pub fn rename(a: &Args) -> KResult<isize> {
+    renameat(&[AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
 }
 
-pub fn renameat(a: Args) -> KResult<isize> {
+pub fn renameat(a: &Args) -> KResult<isize> {
     if a[4] & !u64::from(RENAME_NOREPLACE) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -708,11 +708,11 @@ pub fn renameat(a: Args) -> KResult<isize> {
         .map(|()| 0)
 }
 
-pub fn link(a: Args) -> KResult<isize> {
-    linkat([AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+pub fn link(a: &Args) -> KResult<isize> {
+    linkat(&[AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
 }
 
-pub fn linkat(a: Args) -> KResult<isize> {
+pub fn linkat(a: &Args) -> KResult<isize> {
     let old = user::read_path(a[1])?;
     let new = user::read_path(a[3])?;
     let (old_start, root) = at(a[0], &old)?;
@@ -728,11 +728,11 @@ pub fn linkat(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn symlink(a: Args) -> KResult<isize> {
-    symlinkat([a[0], AT_FDCWD as u64, a[1], 0, 0, 0])
+pub fn symlink(a: &Args) -> KResult<isize> {
+    symlinkat(&[a[0], AT_FDCWD as u64, a[1], 0, 0, 0])
 }
 
-pub fn symlinkat(a: Args) -> KResult<isize> {
+pub fn symlinkat(a: &Args) -> KResult<isize> {
     let target = user::read_path(a[0])?;
     let path = user::read_path(a[2])?;
     let (start, root) = at(a[1], &path)?;
@@ -740,11 +740,11 @@ pub fn symlinkat(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn readlink(a: Args) -> KResult<isize> {
-    readlinkat([AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+pub fn readlink(a: &Args) -> KResult<isize> {
+    readlinkat(&[AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
 }
 
-pub fn readlinkat(a: Args) -> KResult<isize> {
+pub fn readlinkat(a: &Args) -> KResult<isize> {
     if (a[3] as i64) <= 0 {
         return Err(Errno::EINVAL);
     }
@@ -759,7 +759,7 @@ pub fn readlinkat(a: Args) -> KResult<isize> {
     Ok(n as isize)
 }
 
-pub fn getdents64(a: Args) -> KResult<isize> {
+pub fn getdents64(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     let mut buf = vec![0u8; (a[2] as usize).min(CHUNK)];
     let mut offset = f.offset.lock();
@@ -771,7 +771,7 @@ pub fn getdents64(a: Args) -> KResult<isize> {
 
 // ---- mounts ----
 
-pub fn mount(a: Args) -> KResult<isize> {
+pub fn mount(a: &Args) -> KResult<isize> {
     let target = user::read_path(a[1])?;
     let kind = if a[2] != 0 {
         user::read_cstr(a[2], 64, Errno::ENODEV)?
@@ -797,7 +797,7 @@ pub fn mount(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn umount(a: Args) -> KResult<isize> {
+pub fn umount(a: &Args) -> KResult<isize> {
     let target = user::read_path(a[0])?;
     let dentry = kfs::lookup(&target, true)?;
     vfs().umount(&dentry).map(|()| 0)
@@ -867,7 +867,7 @@ fn write_pollfds(addr: u64, fds: &[(i32, u16, u16)]) -> KResult<()> {
     Ok(())
 }
 
-pub fn poll(a: Args) -> KResult<isize> {
+pub fn poll(a: &Args) -> KResult<isize> {
     let mut fds = read_pollfds(a[0], a[1])?;
     let n = poll_fds(&mut fds, deadline_after_ms(a[2] as i32 as i64))?;
     write_pollfds(a[0], &fds)?;
@@ -889,7 +889,7 @@ fn timespec_deadline(addr: u64) -> KResult<Option<u64>> {
     ))
 }
 
-pub fn ppoll(a: Args) -> KResult<isize> {
+pub fn ppoll(a: &Args) -> KResult<isize> {
     let mut fds = read_pollfds(a[0], a[1])?;
     let n = poll_fds(&mut fds, timespec_deadline(a[2])?)?;
     write_pollfds(a[0], &fds)?;
@@ -954,7 +954,7 @@ fn do_select(nfds: u64, sets: [u64; 3], deadline: Option<u64>) -> KResult<isize>
     Ok(count)
 }
 
-pub fn select(a: Args) -> KResult<isize> {
+pub fn select(a: &Args) -> KResult<isize> {
     let deadline = if a[4] == 0 {
         None
     } else {
@@ -969,12 +969,12 @@ pub fn select(a: Args) -> KResult<isize> {
     do_select(a[0], [a[1], a[2], a[3]], deadline)
 }
 
-pub fn pselect6(a: Args) -> KResult<isize> {
+pub fn pselect6(a: &Args) -> KResult<isize> {
     do_select(a[0], [a[1], a[2], a[3]], timespec_deadline(a[4])?)
 }
 
 /// sendfile: copies between two files through a kernel buffer.
-pub fn sendfile(a: Args) -> KResult<isize> {
+pub fn sendfile(a: &Args) -> KResult<isize> {
     let (out, input) = (file(a[0])?, file(a[1])?);
     if !out.writable() || !input.readable() {
         return Err(Errno::EBADF);

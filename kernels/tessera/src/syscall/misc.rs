@@ -8,7 +8,7 @@ use super::Args;
 use crate::process::current;
 use crate::user::{self, StructWriter};
 
-pub fn uname(a: Args) -> KResult<isize> {
+pub fn uname(a: &Args) -> KResult<isize> {
     let mut w = StructWriter::new(65 * 6);
     let fields: [&[u8]; 6] = [
         b"Linux",
@@ -30,14 +30,14 @@ pub fn ids() -> KResult<isize> {
     Ok(0)
 }
 
-pub fn getresid(a: Args) -> KResult<isize> {
+pub fn getresid(a: &Args) -> KResult<isize> {
     for addr in &a[..3] {
         user::write_u32(*addr, 0)?;
     }
     Ok(0)
 }
 
-pub fn getgroups(_a: Args) -> KResult<isize> {
+pub fn getgroups(_a: &Args) -> KResult<isize> {
     Ok(0)
 }
 
@@ -80,20 +80,20 @@ fn set_limit(task: &crate::process::Task, resource: usize, (cur, max): (u64, u64
     Ok(())
 }
 
-pub fn getrlimit(a: Args) -> KResult<isize> {
+pub fn getrlimit(a: &Args) -> KResult<isize> {
     let resource = check_resource(a[0])?;
     let limit = current().rlimits.lock()[resource];
     write_limit(a[1], limit)?;
     Ok(0)
 }
 
-pub fn setrlimit(a: Args) -> KResult<isize> {
+pub fn setrlimit(a: &Args) -> KResult<isize> {
     let resource = check_resource(a[0])?;
     set_limit(&current(), resource, read_limit(a[1])?)?;
     Ok(0)
 }
 
-pub fn prlimit64(a: Args) -> KResult<isize> {
+pub fn prlimit64(a: &Args) -> KResult<isize> {
     let task = if a[0] == 0 {
         current()
     } else {
@@ -110,12 +110,12 @@ pub fn prlimit64(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn getrusage(a: Args) -> KResult<isize> {
+pub fn getrusage(a: &Args) -> KResult<isize> {
     user::write_bytes(a[1], &[0u8; 144])?;
     Ok(0)
 }
 
-pub fn sysinfo(a: Args) -> KResult<isize> {
+pub fn sysinfo(a: &Args) -> KResult<isize> {
     let (total, free) = crate::memory::page_counts();
     let mut w = StructWriter::new(112);
     let uptime = tessera_platform::clock::now_ns() / 1_000_000_000;
@@ -128,7 +128,7 @@ pub fn sysinfo(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn statfs(a: Args) -> KResult<isize> {
+pub fn statfs(a: &Args) -> KResult<isize> {
     const TMPFS_MAGIC: u64 = 0x0102_1994;
     let (total, free) = crate::memory::page_counts();
     let mut w = StructWriter::new(120);
@@ -142,7 +142,7 @@ pub fn statfs(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn arch_prctl(a: Args) -> KResult<isize> {
+pub fn arch_prctl(a: &Args) -> KResult<isize> {
     const ARCH_SET_FS: u64 = 0x1002;
     const ARCH_GET_FS: u64 = 0x1003;
     let task = current();
@@ -163,7 +163,7 @@ pub fn arch_prctl(a: Args) -> KResult<isize> {
     }
 }
 
-pub fn prctl(a: Args) -> KResult<isize> {
+pub fn prctl(a: &Args) -> KResult<isize> {
     const PR_SET_NAME: u64 = 15;
     const PR_GET_NAME: u64 = 16;
     let task = current();
@@ -191,7 +191,7 @@ pub fn set_robust_list() -> KResult<isize> {
 
 /// futex: single-threaded processes only need WAKE (no one waits) and WAIT on a changed
 /// value (EAGAIN); a real wait would never be woken, so it is refused.
-pub fn futex(a: Args) -> KResult<isize> {
+pub fn futex(a: &Args) -> KResult<isize> {
     const FUTEX_WAIT: u64 = 0;
     const FUTEX_WAKE: u64 = 1;
     match a[1] & 0x7f {
@@ -207,7 +207,7 @@ pub fn futex(a: Args) -> KResult<isize> {
     }
 }
 
-pub fn sched_getaffinity(a: Args) -> KResult<isize> {
+pub fn sched_getaffinity(a: &Args) -> KResult<isize> {
     if a[1] < 8 {
         return Err(Errno::EINVAL);
     }
@@ -215,7 +215,7 @@ pub fn sched_getaffinity(a: Args) -> KResult<isize> {
     Ok(8)
 }
 
-pub fn getrandom(a: Args) -> KResult<isize> {
+pub fn getrandom(a: &Args) -> KResult<isize> {
     const GRND_NONBLOCK: u64 = 1;
     const GRND_RANDOM: u64 = 2;
     const GRND_INSECURE: u64 = 4;
@@ -231,7 +231,7 @@ pub fn getrandom(a: Args) -> KResult<isize> {
     Ok(len as isize)
 }
 
-pub fn reboot(a: Args) -> KResult<isize> {
+pub fn reboot(a: &Args) -> KResult<isize> {
     const MAGIC1: u64 = 0xfee1_dead;
     const RB_POWER_OFF: u64 = 0x4321_fedc;
     const RB_RESTART: u64 = 0x0123_4567;
@@ -246,14 +246,14 @@ pub fn reboot(a: Args) -> KResult<isize> {
 }
 
 /// getpriority returns 20 - nice (the raw syscall's encoding); every task has nice 0.
-pub fn getpriority(a: Args) -> KResult<isize> {
+pub fn getpriority(a: &Args) -> KResult<isize> {
     if a[0] > 2 {
         return Err(Errno::EINVAL);
     }
     Ok(20)
 }
 
-pub fn setpriority(a: Args) -> KResult<isize> {
+pub fn setpriority(a: &Args) -> KResult<isize> {
     if a[0] > 2 {
         return Err(Errno::EINVAL);
     }

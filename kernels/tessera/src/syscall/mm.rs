@@ -23,11 +23,11 @@ fn prot(bits: u64) -> KResult<Prot> {
     Prot::from_bits(bits as u32).ok_or(Errno::EINVAL)
 }
 
-pub fn brk(a: Args) -> KResult<isize> {
+pub fn brk(a: &Args) -> KResult<isize> {
     with_vm(|vm| Ok(vm.set_brk(a[0]) as isize))
 }
 
-pub fn mmap(a: Args) -> KResult<isize> {
+pub fn mmap(a: &Args) -> KResult<isize> {
     let (addr, len, prot_bits, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
     let prot = prot(prot_bits)?;
     let kind = flags & 0x3;
@@ -66,7 +66,7 @@ pub fn mmap(a: Args) -> KResult<isize> {
     })
 }
 
-pub fn munmap(a: Args) -> KResult<isize> {
+pub fn munmap(a: &Args) -> KResult<isize> {
     let (addr, len) = (a[0], a[1]);
     if addr % PAGE != 0 || len == 0 {
         return Err(Errno::EINVAL);
@@ -77,7 +77,7 @@ pub fn munmap(a: Args) -> KResult<isize> {
     })
 }
 
-pub fn mprotect(a: Args) -> KResult<isize> {
+pub fn mprotect(a: &Args) -> KResult<isize> {
     let (addr, len, prot_bits) = (a[0], a[1], a[2]);
     if addr % PAGE != 0 {
         return Err(Errno::EINVAL);
@@ -97,7 +97,7 @@ pub fn mprotect(a: Args) -> KResult<isize> {
     })
 }
 
-pub fn mremap(a: Args) -> KResult<isize> {
+pub fn mremap(a: &Args) -> KResult<isize> {
     const MREMAP_MAYMOVE: u64 = 1;
     let (old, old_len, new_len, flags) = (a[0], a[1], a[2], a[3]);
     if flags & !MREMAP_MAYMOVE != 0 {
@@ -106,7 +106,7 @@ pub fn mremap(a: Args) -> KResult<isize> {
     with_vm(|vm| Ok(vm.remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0)? as isize))
 }
 
-pub fn madvise(a: Args) -> KResult<isize> {
+pub fn madvise(a: &Args) -> KResult<isize> {
     const MADV_DONTNEED: u64 = 4;
     let (addr, len, advice) = (a[0], a[1], a[2]);
     if addr % PAGE != 0 {

@@ -63,7 +63,7 @@ fn handle(frame: &mut TrapFrame) {
         );
     }
     let started = profile::start();
-    let result = dispatch(nr, args, frame);
+    let result = dispatch(nr, &args, frame);
     profile::record(nr, started);
     if trace {
         let pid = sched::current().map_or(0, |t| t.pid);
@@ -87,7 +87,7 @@ fn unknown(nr: u64) -> KResult<isize> {
     Err(Errno::ENOSYS)
 }
 
-fn dispatch(nr: u64, a: Args, frame: &mut TrapFrame) -> KResult<isize> {
+fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     match nr {
         0 => fs::read(a),
         1 => fs::write(a),
@@ -313,12 +313,12 @@ fn return_to_user(frame: &mut TrapFrame) {
     if sched::need_resched() {
         sched::schedule();
     }
-    let Some(task) = sched::current() else { return };
     let interrupted =
         frame.vector == SYSCALL_VECTOR && frame.rax as i64 == Errno::EINTR.neg() as i64;
     if !interrupted && !sched::current_signal_hint() {
         return;
     }
+    let Some(task) = sched::current() else { return };
     let restart = interrupted && restartable(frame.error_code);
     sig::deliver(&task, frame, restart);
 }

@@ -84,7 +84,7 @@ fn write_sockaddr(addr: u64, len_addr: u64, name: &[u8]) -> KResult<()> {
     user::write_u32(len_addr, name.len() as u32)
 }
 
-pub fn socket_call(a: Args) -> KResult<isize> {
+pub fn socket_call(a: &Args) -> KResult<isize> {
     let (domain, kind, protocol) = (a[0] as u32, a[1] as u32, a[2] as u32);
     let (flags, cloexec) = type_flags(kind & !SOCK_TYPE_MASK)?;
     let kind = kind & SOCK_TYPE_MASK;
@@ -96,7 +96,7 @@ pub fn socket_call(a: Args) -> KResult<isize> {
     install(ops, flags, cloexec).map(|fd| fd as isize)
 }
 
-pub fn socketpair(a: Args) -> KResult<isize> {
+pub fn socketpair(a: &Args) -> KResult<isize> {
     let (domain, kind, protocol) = (a[0] as u32, a[1] as u32, a[2] as u32);
     let (flags, cloexec) = type_flags(kind & !SOCK_TYPE_MASK)?;
     match domain {
@@ -120,31 +120,23 @@ pub fn socketpair(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn bind(a: Args) -> KResult<isize> {
+pub fn bind(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     s.bind(&read_sockaddr(a[1], a[2])?)?;
     Ok(0)
 }
 
-pub fn listen(a: Args) -> KResult<isize> {
+pub fn listen(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     s.listen((a[1] as i32).clamp(0, 4096) as u32)?;
     Ok(0)
 }
 
-pub fn accept(a: Args) -> KResult<isize> {
-    accept4(
-        a[..3]
-            .iter()
-            .copied()
-            .chain([0, 0, 0])
-            .collect::<Vec<_>>()
-            .try_into()
-            .expect("6"),
-    )
+pub fn accept(a: &Args) -> KResult<isize> {
+    accept4(&[a[0], a[1], a[2], 0, 0, 0])
 }
 
-pub fn accept4(a: Args) -> KResult<isize> {
+pub fn accept4(a: &Args) -> KResult<isize> {
     let (flags, cloexec) = type_flags(a[3] as u32)?;
     let (f, s) = socket(a[0])?;
     let (ops, peer) = s.accept(nonblock(&f))?;
@@ -156,7 +148,7 @@ pub fn accept4(a: Args) -> KResult<isize> {
     Ok(fd as isize)
 }
 
-pub fn connect(a: Args) -> KResult<isize> {
+pub fn connect(a: &Args) -> KResult<isize> {
     let (f, s) = socket(a[0])?;
     s.connect(&read_sockaddr(a[1], a[2])?, nonblock(&f))?;
     Ok(0)
@@ -187,7 +179,7 @@ fn send_all(
     }
 }
 
-pub fn sendto(a: Args) -> KResult<isize> {
+pub fn sendto(a: &Args) -> KResult<isize> {
     let (f, s) = socket(a[0])?;
     let (buf, len, flags) = (a[1], a[2] as usize, a[3] as u32);
     let to = if a[4] != 0 {
@@ -199,7 +191,7 @@ pub fn sendto(a: Args) -> KResult<isize> {
     send_all(&f, s.as_ref(), len, &mut read, to.as_deref(), flags).map(|n| n as isize)
 }
 
-pub fn recvfrom(a: Args) -> KResult<isize> {
+pub fn recvfrom(a: &Args) -> KResult<isize> {
     let (f, s) = socket(a[0])?;
     let (buf, len, flags) = (a[1], a[2] as usize, a[3] as u32);
     let mut data = vec![0u8; len.min(USER_CHUNK)];
@@ -231,7 +223,7 @@ fn iovecs(msg: &[u8]) -> KResult<Vec<(u64, usize)>> {
         .collect())
 }
 
-pub fn sendmsg(a: Args) -> KResult<isize> {
+pub fn sendmsg(a: &Args) -> KResult<isize> {
     let (f, s) = socket(a[0])?;
     let msg = user::read_bytes(a[1], MSGHDR_LEN)?;
     let name = u64::from_le_bytes(msg[..8].try_into().expect("8 bytes"));
@@ -264,7 +256,7 @@ pub fn sendmsg(a: Args) -> KResult<isize> {
     send_all(&f, s.as_ref(), total, &mut read, to.as_deref(), a[2] as u32).map(|n| n as isize)
 }
 
-pub fn recvmsg(a: Args) -> KResult<isize> {
+pub fn recvmsg(a: &Args) -> KResult<isize> {
     let (f, s) = socket(a[0])?;
     let flags = a[2] as u32;
     let msg = user::read_bytes(a[1], MSGHDR_LEN)?;
@@ -297,25 +289,25 @@ pub fn recvmsg(a: Args) -> KResult<isize> {
     Ok(if flags & MSG_TRUNC != 0 { full } else { n } as isize)
 }
 
-pub fn shutdown(a: Args) -> KResult<isize> {
+pub fn shutdown(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     s.shutdown(a[1] as u32)?;
     Ok(0)
 }
 
-pub fn getsockname(a: Args) -> KResult<isize> {
+pub fn getsockname(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     write_sockaddr(a[1], a[2], &s.local_name()?)?;
     Ok(0)
 }
 
-pub fn getpeername(a: Args) -> KResult<isize> {
+pub fn getpeername(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     write_sockaddr(a[1], a[2], &s.peer_name()?)?;
     Ok(0)
 }
 
-pub fn setsockopt(a: Args) -> KResult<isize> {
+pub fn setsockopt(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     let len = a[4] as i32;
     if len < 0 {
@@ -326,7 +318,7 @@ pub fn setsockopt(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn getsockopt(a: Args) -> KResult<isize> {
+pub fn getsockopt(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
     let room = user::read_u32(a[4])? as i32;
     if room < 0 {

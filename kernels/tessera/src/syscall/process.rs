@@ -108,7 +108,7 @@ pub fn vfork(frame: &TrapFrame) -> KResult<isize> {
     Ok(pid as isize)
 }
 
-pub fn clone(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
+pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     let (flags, stack, parent_tid, child_tid, tls) = (a[0], a[1], a[2], a[3], a[4]);
     if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
         // Threads are not supported: static single-threaded programs never ask for them.
@@ -147,7 +147,7 @@ pub fn clone(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
     Ok(pid as isize)
 }
 
-pub fn execve(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
+pub fn execve(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     let argv = user::read_string_array(a[1])?;
     let envp = user::read_string_array(a[2])?;
@@ -155,22 +155,22 @@ pub fn execve(a: Args, frame: &mut TrapFrame) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn exit(a: Args) -> KResult<isize> {
+pub fn exit(a: &Args) -> KResult<isize> {
     let status = ((a[0] & 0xff) << 8) as i32;
     exit::exit_task(current(), status)
 }
 
-pub fn exit_group(a: Args) -> KResult<isize> {
+pub fn exit_group(a: &Args) -> KResult<isize> {
     exit(a)
 }
 
-pub fn set_tid_address(a: Args) -> KResult<isize> {
+pub fn set_tid_address(a: &Args) -> KResult<isize> {
     let task = current();
     task.clear_child_tid.store(a[0], Ordering::Relaxed);
     Ok(task.pid as isize)
 }
 
-pub fn wait4(a: Args) -> KResult<isize> {
+pub fn wait4(a: &Args) -> KResult<isize> {
     let (pid, status_ptr, options) = (a[0] as i32, a[1], a[2] as u32);
     const KNOWN: u32 =
         exit::WNOHANG | 2 | 8 | 0x0100_0000 | 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
@@ -198,7 +198,7 @@ pub fn wait4(a: Args) -> KResult<isize> {
     }
 }
 
-pub fn waitid(a: Args) -> KResult<isize> {
+pub fn waitid(a: &Args) -> KResult<isize> {
     const P_ALL: u64 = 0;
     const P_PID: u64 = 1;
     const P_PGID: u64 = 2;
@@ -241,7 +241,7 @@ fn target(pid: u64) -> KResult<Arc<Task>> {
     }
 }
 
-pub fn setpgid(a: Args) -> KResult<isize> {
+pub fn setpgid(a: &Args) -> KResult<isize> {
     if (a[1] as i32) < 0 {
         return Err(Errno::EINVAL);
     }
@@ -255,7 +255,7 @@ pub fn setpgid(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn getpgid(a: Args) -> KResult<isize> {
+pub fn getpgid(a: &Args) -> KResult<isize> {
     Ok(target(a[0])?.pgid.load(Ordering::Relaxed) as isize)
 }
 
@@ -263,7 +263,7 @@ pub fn getpgrp() -> KResult<isize> {
     Ok(current().pgid.load(Ordering::Relaxed) as isize)
 }
 
-pub fn getsid(a: Args) -> KResult<isize> {
+pub fn getsid(a: &Args) -> KResult<isize> {
     Ok(target(a[0])?.sid.load(Ordering::Relaxed) as isize)
 }
 

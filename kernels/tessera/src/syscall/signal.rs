@@ -16,7 +16,7 @@ fn valid(signal: u64) -> KResult<u32> {
     }
 }
 
-pub fn rt_sigaction(a: Args) -> KResult<isize> {
+pub fn rt_sigaction(a: &Args) -> KResult<isize> {
     let (signal, new, old, size) = (valid(a[0])?, a[1], a[2], a[3]);
     if size != 8 {
         return Err(Errno::EINVAL);
@@ -50,7 +50,7 @@ pub fn rt_sigaction(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn rt_sigprocmask(a: Args) -> KResult<isize> {
+pub fn rt_sigprocmask(a: &Args) -> KResult<isize> {
     const SIG_BLOCK: u64 = 0;
     const SIG_UNBLOCK: u64 = 1;
     const SIG_SETMASK: u64 = 2;
@@ -86,7 +86,7 @@ pub fn rt_sigreturn(frame: &mut TrapFrame) -> KResult<isize> {
     Ok(frame.rax as isize)
 }
 
-pub fn rt_sigpending(a: Args) -> KResult<isize> {
+pub fn rt_sigpending(a: &Args) -> KResult<isize> {
     let task = current();
     let state = task.signals.lock();
     let pending = state.pending & state.blocked;
@@ -96,7 +96,7 @@ pub fn rt_sigpending(a: Args) -> KResult<isize> {
 }
 
 /// rt_sigsuspend: waits with a temporary mask until a signal is delivered; always EINTR.
-pub fn rt_sigsuspend(a: Args) -> KResult<isize> {
+pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
     if a[1] != 8 {
         return Err(Errno::EINVAL);
     }
@@ -120,7 +120,7 @@ pub fn rt_sigsuspend(a: Args) -> KResult<isize> {
     Err(Errno::EINTR)
 }
 
-pub fn sigaltstack(a: Args) -> KResult<isize> {
+pub fn sigaltstack(a: &Args) -> KResult<isize> {
     // No alternate stacks: report "disabled" (SS_DISABLE) for the old one.
     if a[1] != 0 {
         user::write_bytes(a[1], &[0u8; 24])?;
@@ -129,7 +129,7 @@ pub fn sigaltstack(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn kill(a: Args) -> KResult<isize> {
+pub fn kill(a: &Args) -> KResult<isize> {
     send_from_user(a[0] as i32, a[1], sig::SI_USER)
 }
 
@@ -166,14 +166,14 @@ pub fn group(pgid: u32) -> alloc::vec::Vec<alloc::sync::Arc<task::Task>> {
         .collect()
 }
 
-pub fn tkill(a: Args) -> KResult<isize> {
+pub fn tkill(a: &Args) -> KResult<isize> {
     if (a[0] as i64) <= 0 {
         return Err(Errno::EINVAL);
     }
     send_from_user(a[0] as i32, a[1], sig::SI_TKILL)
 }
 
-pub fn tgkill(a: Args) -> KResult<isize> {
+pub fn tgkill(a: &Args) -> KResult<isize> {
     if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
         return Err(Errno::EINVAL);
     }
@@ -189,7 +189,7 @@ pub fn pause() -> KResult<isize> {
 
 /// rt_sigtimedwait: takes a pending signal of `set` (normally blocked) without running its
 /// handler; EAGAIN at the timeout, EINTR if another signal is delivered meanwhile.
-pub fn rt_sigtimedwait(a: Args) -> KResult<isize> {
+pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
     if a[3] != 8 {
         return Err(Errno::EINVAL);
     }

@@ -48,13 +48,13 @@ fn read_timespec(addr: u64) -> KResult<u64> {
         .saturating_add(nsec as u64))
 }
 
-pub fn clock_gettime(a: Args) -> KResult<isize> {
+pub fn clock_gettime(a: &Args) -> KResult<isize> {
     let ns = now(a[0])?;
     user::write_bytes(a[1], &timespec(ns))?;
     Ok(0)
 }
 
-pub fn clock_getres(a: Args) -> KResult<isize> {
+pub fn clock_getres(a: &Args) -> KResult<isize> {
     now(a[0])?;
     if a[1] != 0 {
         user::write_bytes(a[1], &timespec(1))?;
@@ -62,7 +62,7 @@ pub fn clock_getres(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn gettimeofday(a: Args) -> KResult<isize> {
+pub fn gettimeofday(a: &Args) -> KResult<isize> {
     if a[0] != 0 {
         let ns = now(CLOCK_REALTIME)?;
         let mut b = [0u8; 16];
@@ -73,7 +73,7 @@ pub fn gettimeofday(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn time(a: Args) -> KResult<isize> {
+pub fn time(a: &Args) -> KResult<isize> {
     let secs = now(CLOCK_REALTIME)? / 1_000_000_000;
     if a[0] != 0 {
         user::write_u64(a[0], secs)?;
@@ -97,11 +97,11 @@ fn sleep(duration_ns: u64, remaining: u64) -> KResult<isize> {
     }
 }
 
-pub fn nanosleep(a: Args) -> KResult<isize> {
+pub fn nanosleep(a: &Args) -> KResult<isize> {
     sleep(read_timespec(a[0])?, a[1])
 }
 
-pub fn clock_nanosleep(a: Args) -> KResult<isize> {
+pub fn clock_nanosleep(a: &Args) -> KResult<isize> {
     const TIMER_ABSTIME: u64 = 1;
     let (clock_id, flags, req, rem) = (a[0], a[1], a[2], a[3]);
     let start = now(clock_id)?;
@@ -120,7 +120,7 @@ pub fn sched_yield() -> KResult<isize> {
 }
 
 /// alarm: SIGALRM after `a[0]` seconds (0 cancels); returns the seconds left of the old one.
-pub fn alarm(a: Args) -> KResult<isize> {
+pub fn alarm(a: &Args) -> KResult<isize> {
     let task = crate::process::current();
     let deadline = if a[0] == 0 {
         0
@@ -152,7 +152,7 @@ fn itimerval(interval: u64, value: u64) -> [u8; 32] {
 const ITIMER_REAL: u64 = 0;
 
 /// setitimer: ITIMER_REAL only (the virtual and profiling timers need CPU-time accounting).
-pub fn setitimer(a: Args) -> KResult<isize> {
+pub fn setitimer(a: &Args) -> KResult<isize> {
     if a[0] > 2 {
         return Err(Errno::EINVAL);
     }
@@ -181,7 +181,7 @@ pub fn setitimer(a: Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn getitimer(a: Args) -> KResult<isize> {
+pub fn getitimer(a: &Args) -> KResult<isize> {
     if a[0] > 2 {
         return Err(Errno::EINVAL);
     }
@@ -201,7 +201,7 @@ pub fn getitimer(a: Args) -> KResult<isize> {
 }
 
 /// clock_settime: only CLOCK_REALTIME can be set (EINVAL for the others, as Linux).
-pub fn clock_settime(a: Args) -> KResult<isize> {
+pub fn clock_settime(a: &Args) -> KResult<isize> {
     now(a[0])?;
     if a[0] != CLOCK_REALTIME {
         return Err(Errno::EINVAL);
