@@ -3,7 +3,12 @@
 //! The scheduler stores an `Arc` of the running task here on every switch; syscalls read it
 //! on every entry (getpid is little more than this read). A lock and an `Option<Arc>` clone
 //! cost more than the syscall itself, so the slot is an atomic pointer that owns one strong
-//! reference, and [`CurrentSlot::get`] adds a reference with interrupts off.
+//! reference, and [`CurrentSlot::get`] adds one more.
+//!
+//! The slot changes only in the scheduler, which runs in task context with interrupts off;
+//! an interrupt that arrives while the kernel runs never switches tasks (the platform calls
+//! the kernel's return-to-user hook only for interrupts of user mode). So between reading
+//! the pointer and taking the reference nothing can replace the slot and drop the task.
 
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -31,21 +36,21 @@ impl<T> CurrentSlot<T> {
         (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
     }
 
-    /// A new reference to what the slot holds.
+    /// A new reference to what the slot holds. Must not be called by an interrupt handler
+    /// that interrupted [`CurrentSlot::replace`] (the platform never does: see the module).
     pub fn get(&self) -> Option<Arc<T>> {
-        x86_64::instructions::interrupts::without_interrupts(|| {
-            let ptr = self.ptr.load(Ordering::Acquire);
-            if ptr.is_null() {
-                return None;
-            }
-            // SAFETY: ptr came from Arc::into_raw and the slot still owns its reference: with
-            // interrupts off on the only CPU nothing can replace the slot between the load and
-            // the increment, so the object is alive when its count goes up.
-            unsafe {
-                Arc::increment_strong_count(ptr);
-                Some(Arc::from_raw(ptr))
-            }
-        })
+        let ptr = self.ptr.load(Ordering::Acquire);
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: ptr came from Arc::into_raw and the slot still owns its reference. Only
+        // `replace` changes the slot, with interrupts off, and on the only CPU no code runs
+        // between this load and the increment that could call it (module doc), so the object
+        // is alive when its count goes up.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            Some(Arc::from_raw(ptr))
+        }
     }
 
     /// Whether the slot holds `value` (no reference taken).

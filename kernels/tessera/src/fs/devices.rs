@@ -89,6 +89,10 @@ impl FileOps for Simple {
         // lseek on these succeeds (and means nothing), as on Linux.
         true
     }
+
+    fn positional(&self) -> bool {
+        false
+    }
 }
 
 /// (name, major, minor, mode) of the nodes devtmpfs provides.

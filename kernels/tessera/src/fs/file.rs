@@ -50,6 +50,11 @@ pub trait FileOps: Send + Sync {
     fn seekable(&self) -> bool {
         false
     }
+    /// Whether reads and writes use and advance the file offset (devices like /dev/null
+    /// accept lseek but ignore the offset, so their reads skip it).
+    fn positional(&self) -> bool {
+        self.seekable()
+    }
     /// The size, for SEEK_END and O_APPEND.
     fn size(&self) -> u64 {
         0
@@ -120,7 +125,7 @@ impl OpenFile {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
-        if !self.ops.seekable() {
+        if !self.ops.positional() {
             return self.ops.read_user(0, addr, len, self.nonblock());
         }
         let mut offset = self.offset.lock();
@@ -134,7 +139,7 @@ impl OpenFile {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        if !self.ops.seekable() {
+        if !self.ops.positional() {
             return self.ops.write_user(0, addr, len, self.nonblock());
         }
         let mut offset = self.offset.lock();
