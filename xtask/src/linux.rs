@@ -126,6 +126,7 @@ pub fn boot(image: &Path, memory_mib: u32, initrd: &Path, mode: Mode) -> Boot {
         append: APPEND.into(),
         mode,
         initrd: Some(initrd.to_path_buf()),
+        net: None,
     }
 }
 

@@ -4,11 +4,12 @@
 //! | command | what it does |
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
-//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH]` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise) |
+//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both]` | runs the userland test programs on Tessera and Linux and compares their output |
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call benchmark on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
+//! | `nettest [--config NAME] [--bench]` | the network checks (or their timings) on a config with `net = "smoltcp"` |
 //! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
 //! | `profile [--config NAME] -- PROGRAM ARGS` | runs a program under the syscall profiler |
 //! | `setup` | installs what the others need (rustup target, QEMU) |
@@ -28,6 +29,7 @@ mod initrd;
 mod kernel;
 mod ksyms;
 mod linux;
+mod nettest;
 mod profile;
 mod qemu;
 mod session;
@@ -55,7 +57,7 @@ usage: cargo xtask <command> [options]
 commands:
   build  [--config NAME|PATH]            build target/kernels/NAME/kernel.elf
   run    [--config NAME|PATH] [--append ARGS] [--mode icount|wall] [--timeout SECONDS]
-         [--initrd FILE.cpio | --init STATIC-BINARY]
+         [--initrd FILE.cpio | --init STATIC-BINARY] [--hostfwd RULE]...
                                          build and boot in QEMU (default config: fast) with
                                          the BusyBox initramfs, or the given archive, or one
                                          binary packed as /init
@@ -70,6 +72,7 @@ commands:
                                          compare two kernels (default: baseline vs fast);
                                          SPEC is linux, a config, or NAME,key=variant,...
   test                                   run every test (what CI runs)
+  nettest [--config NAME] [--bench]      network checks (or timings) through QEMU's user net
   profile [--config NAME] [--mode icount|wall] -- PROGRAM [ARGS...]
                                          run PROGRAM under the in-kernel syscall profiler
   docs                                   regenerate docs/configs.md and docs/syscalls.md
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench_command(&mut args),
         Some("ab") => bench::ab_command(&mut args),
         Some("docs") => write_docs(&mut args),
+        Some("nettest") => nettest::nettest_command(&mut args),
         Some("profile") => profile::profile_command(&mut args),
         Some("setup") => args
             .finish()

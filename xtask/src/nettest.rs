@@ -3,7 +3,7 @@
 //!
 //! | check | how |
 //! |---|---|
-//! | host -> guest, 1 MiB and 10 MiB | guest `wget` from a Rust HTTP server on 127.0.0.1 (the guest's 10.0.2.2); `cksum` in the guest equals the host's |
+//! | host -> guest, 1 MiB and 10 MiB | guest `wget` from a Rust HTTP server on 127.0.0.1 (the guest's 10.0.2.2); `crc32` in the guest equals the host's |
 //! | guest -> host, same files | guest `httpd -f -p 80 -h /www`, host GET through the forwarded port; bytes identical |
 //! | 200 short connections | 200 GETs in a row, each a new connection, all answered |
 //! | a client leaving mid-transfer | a GET of 10 MiB dropped after 256 KiB; the next GET is served whole |
@@ -24,11 +24,8 @@ use crate::kernel::Kernel;
 use crate::qemu::{self, Boot, Mode};
 
 /// The files the host serves and the guest serves back: (name, size, seed).
-const FILES: [(&str, usize, u64); 3] = [
-    ("small", 1000, 1),
-    ("1m", 1 << 20, 2),
-    ("10m", 10 << 20, 3),
-];
+const FILES: [(&str, usize, u64); 3] =
+    [("small", 1000, 1), ("1m", 1 << 20, 2), ("10m", 10 << 20, 3)];
 
 /// Deterministic pseudo-random bytes (xorshift64).
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
@@ -44,27 +41,22 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// POSIX `cksum`: CRC-32 (polynomial 0x04C11DB7, most significant bit first) over the data
-/// and then its length, complemented. What BusyBox's `cksum` prints first.
-pub fn cksum(data: &[u8]) -> u32 {
-    fn feed(crc: u32, byte: u8) -> u32 {
-        let mut crc = crc ^ (u32::from(byte) << 24);
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04c1_1db7
-            } else {
-                crc << 1
-            };
-        }
-        crc
-    }
-    let mut crc = data.iter().fold(0u32, |crc, &b| feed(crc, b));
-    let mut len = data.len();
-    while len > 0 {
-        crc = feed(crc, len as u8);
-        len >>= 8;
-    }
-    !crc
+/// CRC-32 (IEEE 802.3, as zlib computes it): what BusyBox's `crc32` prints, in hex.
+pub fn crc32(data: &[u8]) -> u32 {
+    let table: Vec<u32> = (0..256u32)
+        .map(|n| {
+            (0..8).fold(n, |c, _| {
+                if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                }
+            })
+        })
+        .collect();
+    !data.iter().fold(!0u32, |crc, &b| {
+        table[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8)
+    })
 }
 
 /// A tiny HTTP/1.0 server on 127.0.0.1 serving [`FILES`], one thread per connection.
@@ -121,8 +113,8 @@ fn serve(mut conn: TcpStream, files: &[(String, Vec<u8>)]) {
     let path = line.split_whitespace().nth(1).unwrap_or("/");
     let response = match files.iter().find(|(name, _)| path == format!("/{name}")) {
         Some((_, body)) => {
-            let mut r = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len())
-                .into_bytes();
+            let mut r =
+                format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
             r.extend_from_slice(body);
             r
         }
@@ -311,21 +303,23 @@ pub fn run(kernel: &Kernel, verbose: bool) -> Result<(), String> {
 
 fn checks(console: &mut Console, server: &HostServer, guest_port: u16) -> Result<(), String> {
     let long = Duration::from_secs(180);
-    // Host -> guest: wget each file into /www; the guest's cksum must be the host's.
+    // Host -> guest: wget each file into /www; the guest's CRC-32 must be the host's.
     console.run("mkdir -p /www", "", Duration::from_secs(10))?;
     for (name, len, seed) in FILES {
         let data = pattern(len, seed);
         let text = console.run(
             &format!(
-                "wget -q -O /www/{name} http://10.0.2.2:{}/{name} && cksum /www/{name} && echo wget-''done",
+                "wget -q -O /www/{name} http://10.0.2.2:{}/{name} && crc32 /www/{name} && echo wget-''done",
                 server.port
             ),
             "wget-done",
             long,
         )?;
-        let expect = format!("{} {len} /www/{name}", cksum(&data));
+        let expect = format!("{:08x} /www/{name}", crc32(&data));
         if !text.contains(&expect) {
-            return Err(format!("wget of {name}: expected `{expect}`, console:\n{text}"));
+            return Err(format!(
+                "wget of {name}: expected `{expect}`, console:\n{text}"
+            ));
         }
     }
     // Guest -> host: httpd serves them back, byte for byte.
@@ -334,10 +328,10 @@ fn checks(console: &mut Console, server: &HostServer, guest_port: u16) -> Result
         let body = http_get(guest_port, &format!("/{name}"))?;
         if body != pattern(len, seed) {
             return Err(format!(
-                "GET /{name} from the guest: {} bytes, cksum {} (expected {len}, {})",
+                "GET /{name} from the guest: {} bytes, crc32 {:08x} (expected {len}, {:08x})",
                 body.len(),
-                cksum(&body),
-                cksum(&pattern(len, seed))
+                crc32(&body),
+                crc32(&pattern(len, seed))
             ));
         }
     }
@@ -408,7 +402,10 @@ pub fn measure(kernel: &Kernel, verbose: bool) -> Result<Measured, String> {
         )?;
         let to_guest = len as f64 / started.elapsed().as_secs_f64();
         console.run(
-            &format!("wget -q -O /www/small http://10.0.2.2:{}/small", server.port),
+            &format!(
+                "wget -q -O /www/small http://10.0.2.2:{}/small",
+                server.port
+            ),
             "",
             Duration::from_secs(30),
         )?;
@@ -442,14 +439,25 @@ pub fn nettest_command(args: &mut crate::args::Args) -> Result<crate::exit::Code
     crate::setup::ensure_qemu()?;
     let kernel = crate::kernel::build(&crate::kernel::load_config(&config)?)?;
     if kernel.config.variant("net") != Some("smoltcp") {
-        return Err(format!("config {config} has no network (net = \"smoltcp\" needed)"));
+        return Err(format!(
+            "config {config} has no network (net = \"smoltcp\" needed)"
+        ));
     }
     if bench {
         let m = measure(&kernel, verbose)?;
         let mib = |bps: f64| bps / (1024.0 * 1024.0);
-        println!("net/{config}: host -> guest  {:.2} MiB/s (10 MiB, guest wget)", mib(m.to_guest));
-        println!("net/{config}: guest -> host  {:.2} MiB/s (10 MiB, guest httpd)", mib(m.to_host));
-        println!("net/{config}: connections   {:.1} /s (GET of 1000 bytes, guest httpd)", m.connections);
+        println!(
+            "net/{config}: host -> guest  {:.2} MiB/s (10 MiB, guest wget)",
+            mib(m.to_guest)
+        );
+        println!(
+            "net/{config}: guest -> host  {:.2} MiB/s (10 MiB, guest httpd)",
+            mib(m.to_host)
+        );
+        println!(
+            "net/{config}: connections   {:.1} /s (GET of 1000 bytes, guest httpd)",
+            m.connections
+        );
         return Ok(crate::exit::Code::Ok);
     }
     run(&kernel, verbose)?;
@@ -462,11 +470,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cksum_matches_posix_cksum() {
-        // `printf '' | cksum` and `printf 'abc' | cksum` on any POSIX system.
-        assert_eq!(cksum(b""), 4_294_967_295);
-        assert_eq!(cksum(b"abc"), 1_219_131_554);
-        assert_eq!(cksum(b"123456789"), 930_766_865);
+    fn crc32_matches_busybox_crc32() {
+        // The CRC-32 check value, and `printf abc | busybox crc32`.
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b"abc"), 0x3524_41c2);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! in the kernel: `-machine q35 -cpu max -m MEM -smp 1`, the debug-exit device, `-no-reboot`.
 //! `--mode icount` adds `-icount shift=0,align=off,sleep=off`: one virtual nanosecond per guest
 //! instruction, so a guest timing a loop measures instructions, identically on every run.
+//! [`Boot::net`] adds a virtio-net card on QEMU's user network (slirp: the guest is 10.0.2.15,
+//! the host is reachable as 10.0.2.2) with `hostfwd` rules from host ports to the guest.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -47,6 +49,45 @@ pub struct Boot {
     pub mode: Mode,
     /// A cpio archive given to `-initrd` (Tessera receives it as a PVH boot module).
     pub initrd: Option<PathBuf>,
+    /// A virtio-net card on QEMU's user network, with these `hostfwd` rules (QEMU syntax,
+    /// e.g. `tcp:127.0.0.1:8080-:80`); `None`: no network card.
+    pub net: Option<Vec<String>>,
+}
+
+/// The port forward `cargo xtask run` sets up for a config with networking: host
+/// 127.0.0.1:8080 to the guest's port 80.
+pub const DEFAULT_HOSTFWD: &str = "tcp:127.0.0.1:8080-:80";
+
+/// A `--hostfwd` rule in QEMU's syntax. Short forms name only the ports and listen on the
+/// host's loopback: `8080-:80` and `tcp:8080-:80` become `tcp:127.0.0.1:8080-:80`
+/// (`udp:` likewise); a rule with a host address (`tcp::8080-:80` for every interface,
+/// `tcp:127.0.0.1:8080-10.0.2.15:80`) is kept as given.
+pub fn hostfwd_rule(spec: &str) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "--hostfwd {spec}: expected [tcp:|udp:][HOSTADDR:]HOSTPORT-[GUESTADDR]:GUESTPORT, \
+             e.g. tcp:8080-:80"
+        )
+    };
+    let (proto, rest) = match spec.split_once(':') {
+        Some((p @ ("tcp" | "udp"), rest)) => (p, rest),
+        _ => ("tcp", spec),
+    };
+    let (host, guest) = rest.split_once('-').ok_or_else(bad)?;
+    let (host_addr, host_port) = match host.rsplit_once(':') {
+        Some((addr, port)) => (addr.to_string(), port),
+        None => ("127.0.0.1".to_string(), host),
+    };
+    let (guest_addr, guest_port) = guest.rsplit_once(':').ok_or_else(bad)?;
+    let addr_ok = |a: &str| a.is_empty() || a.parse::<std::net::Ipv4Addr>().is_ok();
+    if host_port.parse::<u16>().is_err()
+        || guest_port.parse::<u16>().is_err()
+        || !addr_ok(&host_addr)
+        || !addr_ok(guest_addr)
+    {
+        return Err(bad());
+    }
+    Ok(format!("{proto}:{host_addr}:{host_port}-{guest_addr}:{guest_port}"))
 }
 
 impl Boot {
@@ -58,6 +99,7 @@ impl Boot {
             append: append.into(),
             mode,
             initrd: None,
+            net: None,
         }
     }
 
@@ -73,6 +115,17 @@ impl Boot {
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         if let Some(initrd) = &self.initrd {
             qemu.arg("-initrd").arg(initrd);
+        }
+        if let Some(rules) = &self.net {
+            let mut netdev = String::from("user,id=n0");
+            for rule in rules {
+                netdev.push_str(",hostfwd=");
+                netdev.push_str(rule);
+            }
+            // romfile= : no iPXE boot ROM (nothing boots from the network; not every QEMU
+            // install has the file).
+            qemu.args(["-netdev", &netdev])
+                .args(["-device", "virtio-net-pci,netdev=n0,romfile="]);
         }
         if self.mode == Mode::Icount {
             qemu.args(["-icount", "shift=0,align=off,sleep=off"]);
@@ -100,6 +153,10 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
         .transpose()?;
     let initrd_arg = args.value("initrd")?;
     let init_arg = args.value("init")?;
+    let mut hostfwd = Vec::new();
+    while let Some(rule) = args.value("hostfwd")? {
+        hostfwd.push(hostfwd_rule(&rule)?);
+    }
     args.finish()?;
     setup::ensure_qemu()?;
     let initrd = match (initrd_arg, init_arg) {
@@ -136,6 +193,21 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
     );
     let mut boot = Boot::tessera(&kernel, &append, mode);
     boot.initrd = initrd;
+    if kernel.config.variant("net") == Some("smoltcp") {
+        if hostfwd.is_empty() {
+            hostfwd.push(DEFAULT_HOSTFWD.into());
+        }
+        eprintln!(
+            "xtask: network: the guest is 10.0.2.15, the host 10.0.2.2; forwarded: {}",
+            hostfwd.join(", ")
+        );
+        boot.net = Some(hostfwd);
+    } else if !hostfwd.is_empty() {
+        return Err(format!(
+            "--hostfwd: config `{}` has no network (net = \"none\")",
+            kernel.config.name
+        ));
+    }
     let mut qemu = boot.command();
     // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.
     qemu.args([
@@ -215,6 +287,27 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
         output.push_str(&format!("[qemu stderr] {}\n", qemu_errors.trim()));
     }
     Ok(Captured { verdict, output })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hostfwd_rule;
+
+    #[test]
+    fn hostfwd_short_forms_listen_on_loopback() {
+        for (given, rule) in [
+            ("tcp:8080-:80", "tcp:127.0.0.1:8080-:80"),
+            ("8080-:80", "tcp:127.0.0.1:8080-:80"),
+            ("udp:5353-:53", "udp:127.0.0.1:5353-:53"),
+            ("tcp::8080-:80", "tcp::8080-:80"),
+            ("tcp:0.0.0.0:80-10.0.2.15:8080", "tcp:0.0.0.0:80-10.0.2.15:8080"),
+        ] {
+            assert_eq!(hostfwd_rule(given).as_deref(), Ok(rule), "{given}");
+        }
+        for bad in ["tcp:80", "tcp:x-:80", "8080-80", "sctp:1-:2", ""] {
+            assert!(hostfwd_rule(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 /// Waits for QEMU, killing it at the timeout.

@@ -13,6 +13,8 @@
 //! 7. A scripted BusyBox session on every config (files, pipelines, jobs, Ctrl-C, signals).
 //! 8. The userland test programs on Tessera (fast and baseline) compared with Linux
 //!    (`cargo xtask conform`).
+//! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
+//!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -172,6 +174,14 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             let mut boot = Boot::tessera(kernel, "", Mode::Wall);
             boot.initrd = Some(crate::initrd::busybox()?);
             crate::session::run(&boot, verbose)
+        });
+    }
+    for kernel in kernels
+        .iter()
+        .filter(|k| k.config.variant("net") == Some("smoltcp"))
+    {
+        report.check(&format!("net/{}", kernel.config.name), || {
+            crate::nettest::run(kernel, verbose)
         });
     }
     // The benchmark harness end to end: quick icount runs, twice, identical figures.

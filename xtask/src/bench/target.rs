@@ -194,6 +194,7 @@ impl Prepared {
             append: self.append.clone(),
             mode,
             initrd: Some(initrd.to_path_buf()),
+            net: None,
         }
     }
 }
