@@ -215,14 +215,15 @@ impl TaskContext {
 }
 
 impl KernelStack {
-    /// A zeroed stack on the heap.
+    /// A stack on the heap (not cleared: a stack is written before it is read, and clearing
+    /// 64 KiB would be most of the cost of a fork).
     pub fn new() -> Self {
-        // Built in place through a zeroed allocation: 32 KiB would not fit the boot stack.
+        // Built in place: 64 KiB would not fit a kernel stack as a temporary.
         let layout = core::alloc::Layout::new::<StackMemory>();
-        // SAFETY: the layout is non-zero-sized; a null result is handled; alloc_zeroed returns
-        // memory valid for StackMemory (all-zero bytes are a valid [u8; N]), owned by the Box.
+        // SAFETY: the layout is non-zero-sized; a null result is handled; the memory holds
+        // arbitrary bytes, and every byte pattern is a valid [u8; N]; the Box owns it.
         let memory = unsafe {
-            let ptr = alloc::alloc::alloc_zeroed(layout) as *mut StackMemory;
+            let ptr = alloc::alloc::alloc(layout) as *mut StackMemory;
             if ptr.is_null() {
                 alloc::alloc::handle_alloc_error(layout);
             }

@@ -304,31 +304,38 @@ impl PageTable {
         }
     }
 
-    /// fork: maps every page of this address space into `child` (empty) in one walk.
-    /// `f(va, frame, flags)` gives the flags for (this table, the child): e.g. both
-    /// copy-on-write for private writable pages. One TLB flush at the end.
+    /// fork: maps the pages of [start, end) into `child` in one walk. `f(va, frame, flags)`
+    /// gives the flags for (this table, the child): e.g. both copy-on-write for private
+    /// writable pages. The caller flushes the TLB afterwards ([`PageTable::flush_all`]).
     pub fn clone_into(
         &mut self,
         child: &mut PageTable,
+        start: u64,
+        end: u64,
         frames: &dyn FrameSource,
         mut f: impl FnMut(u64, Pfn, PageFlags) -> (PageFlags, PageFlags),
     ) -> Result<(), MapError> {
+        let end = end.min(USER_END);
+        if start >= end {
+            return Ok(());
+        }
         let mut result = Ok(());
-        let mut changed = false;
-        self.visit(self.root, 0, 0, 0, USER_END, &mut |va, entry| {
+        self.visit(self.root, 0, 0, start, end, &mut |va, entry| {
             let pfn = frame_of(entry);
             let (mine, theirs) = f(va, pfn, PageFlags::from_bits_truncate(entry));
             if result.is_ok() {
                 result = child.map(va, pfn, theirs, frames);
             }
-            let new = leaf_value(pfn, mine);
-            changed |= new != entry;
-            new
+            leaf_value(pfn, mine)
         });
-        if changed && self.is_active() {
+        result
+    }
+
+    /// Flushes this address space's TLB entries if it is the active one.
+    pub fn flush_all(&self) {
+        if self.is_active() {
             x86_64::instructions::tlb::flush_all();
         }
-        result
     }
 
     /// Frees the intermediate tables and the root; the table is unusable afterwards (any use

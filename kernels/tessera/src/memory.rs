@@ -80,12 +80,13 @@ struct FrameRefs {
     counts: alloc::vec::Vec<u16>,
 }
 
-static REFS: Once<SpinLock<FrameRefs, IrqSave>> = Once::new();
+/// Never touched from interrupt context: the config's subsystem lock flavour.
+static REFS: Once<tessera_sync::SubsystemLock<FrameRefs>> = Once::new();
 
-fn refs() -> &'static SpinLock<FrameRefs, IrqSave> {
+fn refs() -> &'static tessera_sync::SubsystemLock<FrameRefs> {
     REFS.call_once(|| {
         let (first, pages) = *SPAN.get().expect("memory::init has not run");
-        SpinLock::new(FrameRefs {
+        tessera_sync::SubsystemLock::new(FrameRefs {
             first,
             counts: alloc::vec![0; pages],
         })

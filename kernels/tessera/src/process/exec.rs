@@ -85,15 +85,26 @@ fn load(
 ) -> KResult<()> {
     let plan = parse_elf_prefix(image, size, PIE_BASE)?;
     let mut vm = Vm::new()?;
-    // Segments are created writable so the file bytes can be copied in; their real
-    // protection is applied after the copy.
+    // Read-only segments (text, rodata) map the file privately: pages come in on first
+    // touch, and fork need not copy them. Writable ones (data, bss) are created writable and
+    // filled from the file now; their real protection is applied after the copy.
     for segment in &plan.segments {
+        let (prot, backing) = if segment.prot.write {
+            (Prot::READ | Prot::WRITE, Backing::Anonymous)
+        } else {
+            let file = Backing::File {
+                inode: inode.clone(),
+                offset: segment.file_offset,
+                limit: segment.file_size,
+            };
+            (prot(segment.prot), file)
+        };
         vm.insert(Vma {
             start: segment.start,
             end: segment.end,
-            prot: Prot::READ | Prot::WRITE,
+            prot,
             shared: false,
-            backing: Backing::Anonymous,
+            backing,
         });
     }
     vm.insert(Vma {
@@ -123,7 +134,7 @@ fn load(
     drop(task.end_vfork(old));
     let copied = (|| -> KResult<()> {
         let mut chunk = alloc::vec![0u8; COPY_CHUNK];
-        for segment in &plan.segments {
+        for segment in plan.segments.iter().filter(|s| s.prot.write) {
             let mut done = 0;
             while done < segment.file_size {
                 let want = (segment.file_size - done).min(COPY_CHUNK as u64) as usize;
@@ -139,7 +150,7 @@ fn load(
         user::write_bytes(stack.start, &stack.bytes)?;
         let mut vm = task.vm.lock();
         let vm = vm.as_mut().expect("just installed");
-        for segment in &plan.segments {
+        for segment in plan.segments.iter().filter(|s| s.prot.write) {
             vm.protect(
                 segment.start,
                 segment.end - segment.start,

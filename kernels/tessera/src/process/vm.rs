@@ -9,10 +9,10 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
-use crate::fs::OpenFile;
 use crate::memory::{
     alloc_user_frame, frame_source, release_user_frame, share_user_frame, user_frame_refs,
 };
+use tessera_vfs::Inode;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 /// The top of the initial stack.
@@ -39,9 +39,14 @@ bitflags::bitflags! {
 pub enum Backing {
     /// Zeroes.
     Anonymous,
-    /// File contents from `offset` (the start of the area); bytes past the end of the file
-    /// read as zero. Private: copied on first touch.
-    File { file: Arc<OpenFile>, offset: u64 },
+    /// File contents from `offset` (the start of the area), at most `limit` bytes of them;
+    /// bytes past that or past the end of the file read as zero. Private areas copy a page
+    /// on first touch; shared ones map the page cache's frame.
+    File {
+        inode: Arc<dyn Inode>,
+        offset: u64,
+        limit: u64,
+    },
 }
 
 /// One contiguous area of an address space.
@@ -194,8 +199,9 @@ impl Vm {
         }
         let mut upper = vma.clone();
         upper.start = at;
-        if let Backing::File { offset, .. } = &mut upper.backing {
+        if let Backing::File { offset, limit, .. } = &mut upper.backing {
             *offset += at - vma.start;
+            *limit = limit.saturating_sub(at - vma.start);
         }
         self.areas.get_mut(&vma.start).expect("found").end = at;
         self.areas.insert(at, upper);
@@ -220,12 +226,8 @@ impl Vm {
     fn shared_key(&self, va: u64) -> Option<(usize, u64)> {
         let vma = self.find(va)?;
         match (&vma.backing, vma.shared) {
-            (Backing::File { file, offset }, true) => {
-                let dentry = file.ops.dentry()?;
-                Some(crate::fs::pagecache::key(
-                    dentry.inode(),
-                    offset + (va - vma.start),
-                ))
+            (Backing::File { inode, offset, .. }, true) => {
+                Some(crate::fs::pagecache::key(inode, offset + (va - vma.start)))
             }
             _ => None,
         }
@@ -310,22 +312,29 @@ impl Vm {
     }
 
     fn fill(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
-        if let (Backing::File { file, offset }, true) = (&vma.backing, vma.shared) {
+        if let (Backing::File { inode, offset, .. }, true) = (&vma.backing, vma.shared) {
             // Shared file page: the page cache's frame, seen by every mapping and by read().
-            let dentry = file.ops.dentry().ok_or(FaultError::Segv)?;
             let index = (offset + (page - vma.start)) / PAGE;
-            let pfn = crate::fs::pagecache::map_page(dentry.inode(), index)
-                .map_err(|_| FaultError::NoMemory)?;
+            let pfn =
+                crate::fs::pagecache::map_page(inode, index).map_err(|_| FaultError::NoMemory)?;
             return self
                 .table
                 .map(page, pfn, vma.flags(), frame_source())
                 .map_err(|_| FaultError::NoMemory);
         }
         let pfn = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
-        if let Backing::File { file, offset } = &vma.backing {
-            let mut buf = alloc::vec![0u8; PAGE_SIZE];
-            let at = offset + (page - vma.start);
-            let n = file.read_at(at, &mut buf).unwrap_or(0);
+        if let Backing::File {
+            inode,
+            offset,
+            limit,
+        } = &vma.backing
+        {
+            let mut buf = [0u8; PAGE_SIZE];
+            let from = page - vma.start;
+            let want = limit.saturating_sub(from).min(PAGE) as usize;
+            let at = offset + from;
+            let n = crate::fs::read_full(inode, at, &mut buf[..want]).unwrap_or(0);
+            crate::fs::pagecache::overlay_read(inode, at, &mut buf[..n]);
             frame::write(pfn, 0, &buf[..n]);
         }
         self.table
@@ -357,21 +366,48 @@ impl Vm {
         child.areas = self.areas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        // One walk: every page is shared with the child; private writable ones become
-        // copy-on-write in both.
-        self.table
-            .clone_into(&mut child.table, frame_source(), |_, pfn, flags| {
-                let mut flags = flags;
-                if !flags.contains(PageFlags::SHARED)
-                    && (flags.contains(PageFlags::WRITABLE) || flags.contains(PageFlags::COW))
-                {
-                    flags.remove(PageFlags::WRITABLE);
-                    flags.insert(PageFlags::COW);
-                }
-                share_user_frame(pfn);
-                (flags, flags)
+        // One walk per area. Pages of read-only private file areas (program text) are not
+        // copied: the child faults them in from the file when it touches them, as Linux
+        // skips areas without anonymous pages, so fork+exec and fork+exit copy little.
+        let areas: Vec<(u64, u64, bool)> = self
+            .areas
+            .values()
+            .map(|v| {
+                (
+                    v.start,
+                    v.end,
+                    !v.shared
+                        && !v.prot.contains(Prot::WRITE)
+                        && matches!(v.backing, Backing::File { .. }),
+                )
             })
-            .map_err(|_| Errno::ENOMEM)?;
+            .collect();
+        for (start, end, skip) in areas {
+            if skip {
+                continue;
+            }
+            self.table
+                .clone_into(
+                    &mut child.table,
+                    start,
+                    end,
+                    frame_source(),
+                    |_, pfn, flags| {
+                        let mut flags = flags;
+                        if !flags.contains(PageFlags::SHARED)
+                            && (flags.contains(PageFlags::WRITABLE)
+                                || flags.contains(PageFlags::COW))
+                        {
+                            flags.remove(PageFlags::WRITABLE);
+                            flags.insert(PageFlags::COW);
+                        }
+                        share_user_frame(pfn);
+                        (flags, flags)
+                    },
+                )
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        self.table.flush_all();
         Ok(child)
     }
 

@@ -52,10 +52,12 @@ pub fn mmap(a: &Args) -> KResult<isize> {
         if shared && prot.contains(Prot::WRITE) && !file.writable() {
             return Err(Errno::EACCES);
         }
-        if shared && file.ops.dentry().is_none() {
-            return Err(Errno::ENODEV);
+        let dentry = file.ops.dentry().ok_or(Errno::ENODEV)?;
+        Backing::File {
+            inode: dentry.inode().clone(),
+            offset,
+            limit: u64::MAX,
         }
-        Backing::File { file, offset }
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     with_vm(|vm| {
