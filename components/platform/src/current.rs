@@ -53,6 +53,21 @@ impl<T> CurrentSlot<T> {
         }
     }
 
+    /// Runs `f` with the object in the slot, without taking a reference (the syscall paths
+    /// that only look at the current task: its fd table, its pid). Contract of the slot's
+    /// user, which the kernel keeps: an object put in the slot stays alive while its code
+    /// runs, even if `f` blocks and other tasks run meanwhile (the kernel's task table holds
+    /// every task until it is reaped, and only exited tasks, which never run again, are).
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        let ptr = self.ptr.load(Ordering::Acquire);
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: ptr came from Arc::into_raw, so it points to a live T now (the slot owns a
+        // reference); the contract above keeps it alive for as long as `f` runs on this task.
+        Some(f(unsafe { &*ptr }))
+    }
+
     /// Whether the slot holds `value` (no reference taken).
     pub fn holds(&self, value: &Arc<T>) -> bool {
         core::ptr::eq(self.ptr.load(Ordering::Acquire), Arc::as_ptr(value))

@@ -92,9 +92,10 @@ pub fn lookup(path: &[u8], follow: bool) -> KResult<DentryRef> {
 /// The inode `path` names for the current process (the config's `lookup` variant: no
 /// dentry is built when the fast walk applies).
 pub fn lookup_inode(path: &[u8], follow: bool) -> KResult<Arc<dyn Inode>> {
-    let task = crate::process::current();
-    let fs = task.fs.lock();
-    vfs().lookup_inode(&fs.cwd, &fs.root, path, follow)
+    crate::process::sched::on_current(|task| {
+        let fs = task.fs.lock();
+        vfs().lookup_inode(&fs.cwd, &fs.root, path, follow)
+    })
 }
 
 /// A file execve may run: EACCES unless a regular file with an execute bit. Returns the

@@ -111,6 +111,13 @@ pub fn with_current<T>(task: &Arc<Task>, f: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Runs `f` with the running task without taking a reference to it (panics in the idle
+/// loop). Sound because every task stays in the task table until it is reaped, and only
+/// exited tasks, which never run again, are reaped.
+pub fn on_current<R>(f: impl FnOnce(&Task) -> R) -> R {
+    CURRENT.with(f).expect("no current task")
+}
+
 /// Makes a blocked task runnable (from any context, including interrupt handlers).
 pub fn wake(task: &Arc<Task>) {
     let mut state = task.state.lock();

@@ -27,7 +27,7 @@ const MAX_RW: usize = 0x7fff_f000;
 const CHUNK: usize = 64 * 1024;
 
 fn file(fd: u64) -> KResult<Arc<OpenFile>> {
-    current().files.lock().get(fd as i32)
+    sched::on_current(|task| task.files.lock().get(fd as i32))
 }
 
 /// (start, root) for a path relative to `dirfd`.
