@@ -366,7 +366,7 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
             .filter(|&n| n > 0)
             .ok_or_else(|| format!("--runs {n}: a positive number"))?,
         // Tessera under icount is deterministic: one run each says everything. Linux's
-        // figures vary a little from boot to boot (randomised layouts), so three runs show
+        // figures vary a little from boot to boot (random choices), so three runs show
         // by how much.
         None if common.mode == Mode::Icount && a != Spec::Linux && b != Spec::Linux => 1,
         None if common.mode == Mode::Icount => 3,

@@ -368,8 +368,8 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         ),
         Mode::Icount => format!(
             "- Figures: {}: median (min–max) of {} runs per side where they differed. \
-             Identical runs make a difference real; where a side's runs differed (Linux: \
-             address-space randomisation), it counts only beyond that variation.\n",
+             Identical runs make a difference real; where a side's runs differed (as \
+             Linux's do), it counts only beyond that variation.\n",
             unit(c.mode),
             c.runs
         ),

@@ -6,9 +6,9 @@
 //! - wall: noisy. B differs from A "beyond noise" only when the min..max ranges of the
 //!   interleaved runs do not overlap; otherwise the verdict is "within noise", however
 //!   different the medians look. No thresholds: the ranges decide.
-//! - icount, but a side's runs differ among themselves (Linux's case: its address-space
-//!   randomisation draws on RDRAND, which `-cpu max` passes from the host): the wall rule,
-//!   against that run-to-run variation, and the verdict says so.
+//! - icount, but a side's runs differ among themselves (Linux's case: most likely its
+//!   random choices, seeded from the host's RDRAND under `-cpu max`): the wall rule, against
+//!   that run-to-run variation, and the verdict says so.
 
 use crate::qemu::Mode;
 
