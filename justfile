@@ -1,15 +1,16 @@
 # Thin aliases over `cargo xtask` (install just with `cargo install just`).
 # Everything here works without just: see README.md.
 
-config := "fast"
+# Options are written key=value (`just run config=minimal mode=icount`) and become xtask's
+# --key=value; words after `--` are passed on untouched.
 
-# Build target/kernels/CONFIG/kernel.elf
-build config=config:
-    cargo xtask build --config {{config}}
+# Build target/kernels/CONFIG/kernel.elf: `just build config=fast`
+build *args="":
+    cargo xtask build {{ replace_regex(args, '(^| )(config)=', '${1}--${2}=') }}
 
-# Build and boot in QEMU on this terminal (Ctrl-A X quits)
-run config=config *args="":
-    cargo xtask run --config {{config}} {{args}}
+# Build and boot in QEMU on this terminal (Ctrl-A X quits): `just run config=minimal`
+run *args="":
+    cargo xtask run {{ replace_regex(args, '(^| )(config|mode|append|initrd|init|timeout|hostfwd)=', '${1}--${2}=') }}
 
 # Every test, as CI runs them
 test:
@@ -29,5 +30,5 @@ ab *args="":
     cargo xtask ab {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}
 
 # A program under the in-kernel syscall profiler: `just profile config=fast -- ls -R /`
-profile config=config *args="":
-    cargo xtask profile --config {{config}} {{args}}
+profile *args="":
+    cargo xtask profile {{ replace_regex(args, '(^| )(config|mode)=', '${1}--${2}=') }}
