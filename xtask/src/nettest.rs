@@ -8,13 +8,15 @@
 //! | 200 short connections | 200 GETs in a row, each a new connection, all answered |
 //! | a client leaving mid-transfer | a GET of 10 MiB dropped after 256 KiB; the next GET is served whole |
 //! | `nc` | the guest's `nc 10.0.2.2 PORT` reaches a host listener |
+//! | socket semantics | `userland/net/inet.c` (TCP and UDP over loopback: errors, resets, timeouts, poll) run natively on the host's Linux and in the guest: the same lines |
 //!
 //! [`measure`] times the same transfers (`cargo xtask nettest --bench`): bulk throughput
 //! each way and the connection rate.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -257,13 +259,73 @@ pub struct Measured {
     pub connections: f64,
 }
 
+/// `userland/net/inet.c`, built like the userland tests (`cc -static -O2 -Wall -Werror`,
+/// with their `check.h`) into `target/userland/bin/net-inet`.
+fn build_inet() -> Result<PathBuf, String> {
+    let source = crate::root().join("userland/net/inet.c");
+    let output = crate::userland::bin_dir().join("net-inet");
+    let out = Command::new("cc")
+        .args(["-static", "-O2", "-Wall", "-Werror", "-I"])
+        .arg(crate::userland::source_dir())
+        .arg("-o")
+        .arg(&output)
+        .arg(&source)
+        .output()
+        .map_err(|e| format!("cannot run cc: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "compiling {}:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(output)
+}
+
+/// The BusyBox initramfs plus `/bin/inet-checks` (`target/initrd/busybox-net.cpio`).
+fn initrd_with(inet: &Path) -> Result<PathBuf, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let programs = crate::userland::build()?;
+    let busybox = crate::busybox::binary()?;
+    let applets = crate::busybox::applets(&busybox)?;
+    let mut archive = crate::initrd::busybox_archive(&read(&busybox)?, &applets, &programs)?;
+    archive.file("bin/inet-checks", 0o755, read(inet)?);
+    crate::initrd::write("busybox-net", &archive)
+}
+
+/// The `ok`/`FAIL` lines of a check program's output.
+fn check_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with("ok ") || l.starts_with("FAIL "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs the inet checks on the host: its lines, which must all be `ok`.
+fn inet_on_host(inet: &Path) -> Result<Vec<String>, String> {
+    let out = Command::new(inet)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", inet.display()))?;
+    let lines = check_lines(&String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() || lines.iter().any(|l| l.starts_with("FAIL")) || lines.is_empty() {
+        return Err(format!(
+            "userland/net/inet.c fails on the host's Linux (exit {:?}):\n{}",
+            out.status.code(),
+            lines.join("\n")
+        ));
+    }
+    Ok(lines)
+}
+
 /// Boots `kernel` with a card and BusyBox; returns the console, the host server and the
 /// host port forwarded to the guest's port 80.
 fn boot(kernel: &Kernel, verbose: bool) -> Result<(Console, HostServer, u16), String> {
     let server = HostServer::start()?;
     let guest_port = free_port()?;
     let mut boot = Boot::tessera(kernel, "", Mode::Wall);
-    boot.initrd = Some(crate::initrd::busybox()?);
+    boot.initrd = Some(initrd_with(&build_inet()?)?);
     boot.net = Some(vec![format!("tcp:127.0.0.1:{guest_port}-:80")]);
     let console = Console::start(&boot, verbose)?;
     Ok((console, server, guest_port))
@@ -303,6 +365,25 @@ pub fn run(kernel: &Kernel, verbose: bool) -> Result<(), String> {
 
 fn checks(console: &mut Console, server: &HostServer, guest_port: u16) -> Result<(), String> {
     let long = Duration::from_secs(180);
+    // Socket semantics: the same lines as on the host's Linux.
+    let host = inet_on_host(&crate::userland::bin_dir().join("net-inet"))?;
+    let text = console.run("/bin/inet-checks; echo inet-''exit=$?", "inet-exit=", long)?;
+    let guest = check_lines(&text);
+    if guest != host {
+        let diff: Vec<String> = host
+            .iter()
+            .zip(guest.iter().chain(std::iter::repeat(&String::new())))
+            .filter(|(h, g)| h != g)
+            .map(|(h, g)| format!("- {h}\n+ {g}"))
+            .take(10)
+            .collect();
+        return Err(format!(
+            "inet checks: the guest's {} lines differ from Linux's {}:\n{}",
+            guest.len(),
+            host.len(),
+            diff.join("\n")
+        ));
+    }
     // Host -> guest: wget each file into /www; the guest's CRC-32 must be the host's.
     console.run("mkdir -p /www", "", Duration::from_secs(10))?;
     for (name, len, seed) in FILES {

@@ -159,6 +159,9 @@ impl TcpEntry {
                     PollEvents::empty()
                 }
             }
+            TcpState::Idle | TcpState::Failed(_) if self.shut_rd => {
+                out | PollEvents::HUP | err | inn | PollEvents::RDHUP
+            }
             TcpState::Idle | TcpState::Failed(_) => out | PollEvents::HUP | err,
             TcpState::Connecting { .. } => err,
             TcpState::Connected { handle, .. } => {
@@ -424,7 +427,12 @@ impl<D: Device> NetStack<D> {
         let handle = match entry.state {
             TcpState::Connected { handle, .. } => handle,
             TcpState::Listening { .. } => return Ok(()),
-            _ => return Err(Errno::ENOTCONN),
+            _ => {
+                // Linux records the shutdown even so (poll then reports the read side shut).
+                entry.shut_rd |= read;
+                entry.shut_wr |= write;
+                return Err(Errno::ENOTCONN);
+            }
         };
         entry.shut_rd |= read;
         if write && !entry.shut_wr {

@@ -60,9 +60,9 @@ fn make(kind: UnixKind, state: State) -> Arc<UnixSocket> {
     })
 }
 
-/// socket(AF_UNIX, type, 0).
+/// socket(AF_UNIX, type, 0 or PF_UNIX).
 pub fn new_unix_socket(kind: u32, protocol: u32) -> KResult<Arc<dyn FileOps>> {
-    if protocol != 0 {
+    if protocol != 0 && protocol != AF_UNIX {
         return Err(Errno::EPROTONOSUPPORT);
     }
     Ok(register(make(kind_of(kind)?, State::Unbound)))
@@ -70,7 +70,8 @@ pub fn new_unix_socket(kind: u32, protocol: u32) -> KResult<Arc<dyn FileOps>> {
 
 /// socketpair(AF_UNIX, type, 0): two connected sockets.
 pub fn unix_socketpair(kind: u32, protocol: u32) -> KResult<(Arc<dyn FileOps>, Arc<dyn FileOps>)> {
-    if protocol != 0 {
+    // 0, or PF_UNIX itself, as Linux accepts.
+    if protocol != 0 && protocol != AF_UNIX {
         return Err(Errno::EPROTONOSUPPORT);
     }
     let kind = kind_of(kind)?;
