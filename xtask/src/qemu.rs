@@ -289,6 +289,22 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
     Ok(Captured { verdict, output })
 }
 
+/// Waits for QEMU, killing it at the timeout.
+fn wait(mut child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duration), String> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok((Verdict::from_qemu_status(status.code()), start.elapsed()));
+        }
+        if timeout.is_some_and(|t| start.elapsed() > t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((Verdict::Timeout, start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::hostfwd_rule;
@@ -307,21 +323,5 @@ mod tests {
         for bad in ["tcp:80", "tcp:x-:80", "8080-80", "sctp:1-:2", ""] {
             assert!(hostfwd_rule(bad).is_err(), "{bad}");
         }
-    }
-}
-
-/// Waits for QEMU, killing it at the timeout.
-fn wait(mut child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duration), String> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Ok((Verdict::from_qemu_status(status.code()), start.elapsed()));
-        }
-        if timeout.is_some_and(|t| start.elapsed() > t) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok((Verdict::Timeout, start.elapsed()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
