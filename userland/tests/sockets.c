@@ -173,6 +173,12 @@ static void datagrams_and_msgs(void)
     CHECK_EQ("SO_TYPE of a datagram socket", type, SOCK_DGRAM);
     close(sv[0]);
     close(sv[1]);
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un addr;
+    socklen_t alen = abstract_name(&addr, "dgram");
+    CHECK_EQ("bind a datagram socket", bind(d, (struct sockaddr *)&addr, alen), 0);
+    CHECK_ERR("listen on a datagram socket -> EOPNOTSUPP", listen(d, 1), EOPNOTSUPP);
+    close(d);
 
     REQUIRE("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     struct iovec out[2] = {{"hello ", 6}, {"world", 5}};

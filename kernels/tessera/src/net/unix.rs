@@ -2,7 +2,8 @@
 //!
 //! Names live in one namespace of their own: binding a path does not create a file, and the
 //! name is freed when the bound socket closes (Linux keeps a socket file until unlinked).
-//! Datagram sockets work as connected pairs (socketpair, or connect to a listening name).
+//! Datagram sockets work as socketpairs only (they cannot listen, as on Linux, and sending
+//! to a bound name is not implemented).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -198,6 +199,9 @@ impl Socket for UnixSocket {
     }
 
     fn listen(&self, backlog: u32) -> KResult<()> {
+        if self.kind == UnixKind::Datagram {
+            return Err(Errno::EOPNOTSUPP);
+        }
         let mut state = self.state.lock();
         match &*state {
             State::Bound(name) => {
