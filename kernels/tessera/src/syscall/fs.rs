@@ -75,17 +75,13 @@ pub fn read(a: &Args) -> KResult<isize> {
 pub fn write(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
     let len = (a[2] as usize).min(MAX_RW);
-    let mut done = 0;
-    while done < len || len == 0 {
+    // Most writes complete in one step (pipes and devices always do); an error then is the
+    // syscall's. Files take one step per kernel chunk; a later error ends the write short.
+    let mut done = f.write_user(a[1], len)?;
+    while done < len {
         match f.write_user(a[1] + done as u64, len - done) {
-            Ok(n) => {
-                done += n;
-                if n == 0 || len == 0 {
-                    break;
-                }
-            }
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
+            Ok(0) | Err(_) => break,
+            Ok(n) => done += n,
         }
     }
     Ok(done as isize)

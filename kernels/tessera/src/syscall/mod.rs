@@ -51,28 +51,39 @@ fn handle(frame: &mut TrapFrame) {
     let args = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
-    let trace = TRACE.load(core::sync::atomic::Ordering::Relaxed);
-    if trace {
-        let pid = sched::current().map_or(0, |t| t.pid);
-        tessera_platform::println!(
-            "[{pid}] {}({:#x}, {:#x}, {:#x}) ...",
-            names::name(nr).unwrap_or("?"),
-            args[0],
-            args[1],
-            args[2]
-        );
+    if TRACE.load(core::sync::atomic::Ordering::Relaxed) {
+        return handle_traced(frame, nr, &args);
     }
     let started = profile::start();
     let result = dispatch(nr, &args, frame);
     profile::record(nr, started);
-    if trace {
-        let pid = sched::current().map_or(0, |t| t.pid);
-        tessera_platform::println!("[{pid}] {} = {:?}", names::name(nr).unwrap_or("?"), result);
-    }
-    frame.rax = match result {
+    frame.rax = to_rax(result);
+}
+
+/// What RAX gets: the value, or `-errno`.
+#[inline(always)]
+fn to_rax(result: KResult<isize>) -> u64 {
+    match result {
         Ok(value) => value as u64,
         Err(errno) => errno.neg() as u64,
-    };
+    }
+}
+
+/// `handle` with a log line before and after (`tessera.strace=1`), kept out of the fast path.
+#[cold]
+#[inline(never)]
+fn handle_traced(frame: &mut TrapFrame, nr: u64, args: &Args) {
+    let name = names::name(nr).unwrap_or("?");
+    let pid = sched::current_pid();
+    tessera_platform::println!(
+        "[{pid}] {name}({:#x}, {:#x}, {:#x}) ...",
+        args[0],
+        args[1],
+        args[2]
+    );
+    let result = dispatch(nr, args, frame);
+    tessera_platform::println!("[{pid}] {name} = {result:?}");
+    frame.rax = to_rax(result);
 }
 
 static REPORTED: SpinLock<BTreeSet<u64>, IrqSave> = SpinLock::new(BTreeSet::new());
@@ -306,7 +317,11 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
 
 /// Syscalls that restart after a handler installed with SA_RESTART.
 fn restartable(nr: u64) -> bool {
-    matches!(nr, 0 | 1 | 16 | 17 | 18 | 19 | 20 | 61 | 247)
+    // 43-47 and 288: accept, sendto, recvfrom, sendmsg, recvmsg, accept4 (as on Linux).
+    matches!(
+        nr,
+        0 | 1 | 16 | 17 | 18 | 19 | 20 | 43 | 44 | 45 | 46 | 47 | 61 | 247 | 288
+    )
 }
 
 fn return_to_user(frame: &mut TrapFrame) {
