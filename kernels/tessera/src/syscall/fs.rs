@@ -130,13 +130,15 @@ fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
     Ok(vecs)
 }
 
-pub fn readv(a: &Args) -> KResult<isize> {
+/// readv/writev: `step` (read or write) over each buffer in turn, stopping at the first
+/// short transfer; an error is the syscall's only if nothing moved yet.
+fn vectored(a: &Args, step: fn(&Args) -> KResult<isize>) -> KResult<isize> {
     let mut total = 0isize;
     for (base, len) in iovecs(a[1], a[2])? {
         if len == 0 {
             continue;
         }
-        let n = match read(&[a[0], base, len as u64, 0, 0, 0]) {
+        let n = match step(&[a[0], base, len as u64, 0, 0, 0]) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -149,23 +151,12 @@ pub fn readv(a: &Args) -> KResult<isize> {
     Ok(total)
 }
 
+pub fn readv(a: &Args) -> KResult<isize> {
+    vectored(a, read)
+}
+
 pub fn writev(a: &Args) -> KResult<isize> {
-    let mut total = 0isize;
-    for (base, len) in iovecs(a[1], a[2])? {
-        if len == 0 {
-            continue;
-        }
-        let n = match write(&[a[0], base, len as u64, 0, 0, 0]) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        if (n as usize) < len {
-            break;
-        }
-    }
-    Ok(total)
+    vectored(a, write)
 }
 
 pub fn lseek(a: &Args) -> KResult<isize> {
