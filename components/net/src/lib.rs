@@ -70,7 +70,8 @@ pub mod unix;
 
 pub use device::{Device, MAX_FRAME, NoDevice};
 pub use stack::{
-    Connect, DEFAULT_BUF, MAX_BUF, MIN_BUF, NetConfig, NetStack, Protocol, SocketId, SocketOptions,
+    Connect, DEFAULT_RECV_BUF, DEFAULT_SEND_BUF, MAX_BUF, MIN_BUF, NetConfig, NetStack, Protocol,
+    SocketId, SocketOptions,
 };
 pub use tcp::{CONNECT_TIMEOUT_MS, MAX_BACKLOG};
 pub use udp::MAX_DATAGRAM;

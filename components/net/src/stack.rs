@@ -78,8 +78,11 @@ pub struct SocketOptions {
     pub ttl: u8,
 }
 
-/// Default socket buffer sizes: 64 KiB keeps a full window in flight through QEMU's NAT.
-pub const DEFAULT_BUF: usize = 64 * 1024;
+/// Default receive buffer: the TCP window. Through QEMU's user network under TCG, 256 KiB
+/// (window scaling) moves twice the bytes per second that 64 KiB does.
+pub const DEFAULT_RECV_BUF: usize = 256 * 1024;
+/// Default send buffer: what can be in flight unacknowledged.
+pub const DEFAULT_SEND_BUF: usize = 128 * 1024;
 /// Smallest and largest buffer `SO_RCVBUF`/`SO_SNDBUF` can set.
 pub const MIN_BUF: usize = 2048;
 /// See [`MIN_BUF`].
@@ -92,8 +95,8 @@ impl Default for SocketOptions {
             keep_alive: false,
             no_delay: false,
             broadcast: false,
-            recv_buf: DEFAULT_BUF,
-            send_buf: DEFAULT_BUF,
+            recv_buf: DEFAULT_RECV_BUF,
+            send_buf: DEFAULT_SEND_BUF,
             ttl: 64,
         }
     }

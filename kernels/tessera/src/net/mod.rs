@@ -113,6 +113,7 @@ pub fn inet_available() -> bool {
 
 /// Polls the stack and records when it next needs a poll; wakes waiters on progress.
 fn poll_locked(stack: &mut NetStack<Nic>) -> bool {
+    LAST_POLL.store(clock::now_ns(), Ordering::Relaxed);
     let now = now_ms();
     let changed = stack.poll(now);
     let next = stack
@@ -154,12 +155,20 @@ fn on_irq() {
     }
 }
 
+/// Longest time between two polls: a safety net should the card's interrupt go missing
+/// (ten cheap polls a second; the idle machine still does no network work in between).
+const MAX_POLL_GAP_NS: u64 = 100_000_000;
+/// Clock (ns) of the last poll.
+static LAST_POLL: AtomicU64 = AtomicU64::new(0);
+
 /// The timer tick: polls the stack when its timers are due (every tick for a card without
-/// an interrupt), and wakes timed waits whose deadline passed.
+/// an interrupt, at least every [`MAX_POLL_GAP_NS`] otherwise), and wakes timed waits whose
+/// deadline passed.
 pub fn on_tick() {
     let now = clock::now_ns();
     let due = now >= NEXT_POLL.load(Ordering::Relaxed)
-        || (!HAS_IRQ.load(Ordering::Relaxed) && STACK.lock().is_some());
+        || now.saturating_sub(LAST_POLL.load(Ordering::Relaxed)) >= MAX_POLL_GAP_NS
+        || !HAS_IRQ.load(Ordering::Relaxed);
     if due {
         let changed = STACK.lock().as_mut().is_some_and(poll_locked);
         if changed {
