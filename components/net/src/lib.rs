@@ -63,16 +63,16 @@ extern crate alloc;
 
 pub mod addr;
 mod device;
+mod options;
+mod ports;
 mod stack;
 mod tcp;
 mod udp;
 pub mod unix;
 
 pub use device::{Device, MAX_FRAME, NoDevice};
-pub use stack::{
-    Connect, DEFAULT_RECV_BUF, DEFAULT_SEND_BUF, MAX_BUF, MIN_BUF, NetConfig, NetStack, Protocol,
-    SocketId, SocketOptions,
-};
+pub use options::{DEFAULT_RECV_BUF, DEFAULT_SEND_BUF, MAX_BUF, MIN_BUF, SocketOptions};
+pub use stack::{Connect, NetConfig, NetStack, Protocol, SocketId};
 pub use tcp::{CONNECT_TIMEOUT_MS, MAX_BACKLOG};
 pub use udp::MAX_DATAGRAM;
 pub use unix::{UnixKind, UnixListener, UnixNamespace, UnixStream};

@@ -18,6 +18,7 @@ use tessera_abi::{Errno, KResult};
 
 use crate::PollEvents;
 use crate::device::{Device, MAX_FRAME, Phy, SelfQueue};
+use crate::ports::EPHEMERAL;
 use crate::tcp::TcpEntry;
 use crate::udp::UdpEntry;
 
@@ -59,49 +60,6 @@ pub enum Protocol {
     Udp,
 }
 
-/// The options a socket carries (`setsockopt` levels `SOL_SOCKET`, `IPPROTO_TCP`, `IPPROTO_IP`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SocketOptions {
-    /// `SO_REUSEADDR`: bind may reuse a port that only lingering connections hold.
-    pub reuse_addr: bool,
-    /// `SO_KEEPALIVE`: probe an idle connection.
-    pub keep_alive: bool,
-    /// `TCP_NODELAY`: no Nagle.
-    pub no_delay: bool,
-    /// `SO_BROADCAST` (recorded; the stack sends broadcasts regardless).
-    pub broadcast: bool,
-    /// `SO_RCVBUF`: the receive buffer in bytes (applies to connections made afterwards).
-    pub recv_buf: usize,
-    /// `SO_SNDBUF`: the send buffer in bytes (applies to connections made afterwards).
-    pub send_buf: usize,
-    /// `IP_TTL`.
-    pub ttl: u8,
-}
-
-/// Default receive buffer: the TCP window. Through QEMU's user network under TCG, 256 KiB
-/// (window scaling) moves twice the bytes per second that 64 KiB does.
-pub const DEFAULT_RECV_BUF: usize = 256 * 1024;
-/// Default send buffer: what can be in flight unacknowledged.
-pub const DEFAULT_SEND_BUF: usize = 128 * 1024;
-/// Smallest and largest buffer `SO_RCVBUF`/`SO_SNDBUF` can set.
-pub const MIN_BUF: usize = 2048;
-/// See [`MIN_BUF`].
-pub const MAX_BUF: usize = 1024 * 1024;
-
-impl Default for SocketOptions {
-    fn default() -> Self {
-        SocketOptions {
-            reuse_addr: false,
-            keep_alive: false,
-            no_delay: false,
-            broadcast: false,
-            recv_buf: DEFAULT_RECV_BUF,
-            send_buf: DEFAULT_SEND_BUF,
-            ttl: 64,
-        }
-    }
-}
-
 pub(crate) enum Entry {
     Tcp(TcpEntry),
     Udp(UdpEntry),
@@ -116,9 +74,6 @@ pub(crate) struct Orphan {
 
 /// How long a closed connection may linger to deliver its data before it is aborted.
 pub(crate) const ORPHAN_LINGER_MS: u64 = 60_000;
-/// The ephemeral port range (Linux's `ip_local_port_range`).
-pub(crate) const EPHEMERAL: core::ops::RangeInclusive<u16> = 32768..=60999;
-
 /// The network stack: interface, device and sockets.
 pub struct NetStack<D: Device> {
     pub(crate) device: D,
@@ -129,7 +84,7 @@ pub struct NetStack<D: Device> {
     pub(crate) table: BTreeMap<SocketId, Entry>,
     pub(crate) orphans: Vec<Orphan>,
     next_id: u32,
-    next_port: u16,
+    pub(crate) next_port: u16,
     pub(crate) now_ms: u64,
     pub(crate) config: NetConfig,
 }
@@ -269,110 +224,6 @@ impl<D: Device> NetStack<D> {
             }
             None => {}
         }
-    }
-
-    /// Binds to a local address (port 0: an ephemeral port). EINVAL if already bound,
-    /// EADDRNOTAVAIL for an address not ours, EADDRINUSE for a port taken.
-    pub fn bind(&mut self, id: SocketId, addr: SocketAddrV4) -> KResult<()> {
-        let ip = *addr.ip();
-        if !(ip.is_unspecified() || ip.is_loopback() || ip == self.config.ip) {
-            return Err(Errno::EADDRNOTAVAIL);
-        }
-        let protocol = self.protocol(id)?;
-        let (bound, reuse) = match self.table.get(&id).ok_or(Errno::EBADF)? {
-            Entry::Tcp(e) => (e.local.is_some(), e.opts.reuse_addr),
-            Entry::Udp(e) => (e.local.is_some(), e.opts.reuse_addr),
-        };
-        if bound {
-            return Err(Errno::EINVAL);
-        }
-        let port = if addr.port() == 0 {
-            self.ephemeral_port(protocol)?
-        } else if self.port_in_use(protocol, addr.port(), reuse, Some(id)) {
-            return Err(Errno::EADDRINUSE);
-        } else {
-            addr.port()
-        };
-        let local = SocketAddrV4::new(ip, port);
-        match self.table.get_mut(&id).ok_or(Errno::EBADF)? {
-            Entry::Tcp(e) => e.local = Some(local),
-            Entry::Udp(e) => e.bind(&mut self.sockets, local)?,
-        }
-        Ok(())
-    }
-
-    /// Whether `port` is taken for `protocol`: bound or connected by another socket, or held
-    /// by a lingering connection (which `SO_REUSEADDR` ignores, as do two UDP sockets that
-    /// both set it).
-    pub(crate) fn port_in_use(
-        &self,
-        protocol: Protocol,
-        port: u16,
-        reuse: bool,
-        except: Option<SocketId>,
-    ) -> bool {
-        let in_table = self.table.iter().any(|(id, entry)| {
-            Some(*id) != except
-                && match (entry, protocol) {
-                    (Entry::Tcp(e), Protocol::Tcp) => e.holds_port(port, reuse),
-                    (Entry::Udp(e), Protocol::Udp) => {
-                        e.local.is_some_and(|l| l.port() == port) && !(reuse && e.opts.reuse_addr)
-                    }
-                    _ => false,
-                }
-        });
-        let lingering = protocol == Protocol::Tcp
-            && !reuse
-            && self.orphans.iter().any(|o| {
-                self.sockets
-                    .get::<smoltcp::socket::tcp::Socket>(o.handle)
-                    .local_endpoint()
-                    .is_some_and(|e| e.port == port)
-            });
-        in_table || lingering
-    }
-
-    /// A free ephemeral port, taken round-robin so that a port is not reused at once (the
-    /// peer may still remember the previous connection on it).
-    pub(crate) fn ephemeral_port(&mut self, protocol: Protocol) -> KResult<u16> {
-        let span = (*EPHEMERAL.end() - *EPHEMERAL.start()) as u32 + 1;
-        for _ in 0..span {
-            let port = self.next_port;
-            self.next_port = if port == *EPHEMERAL.end() {
-                *EPHEMERAL.start()
-            } else {
-                port + 1
-            };
-            if !self.port_in_use(protocol, port, false, None) {
-                return Ok(port);
-            }
-        }
-        Err(Errno::EADDRINUSE)
-    }
-
-    /// The options of a socket.
-    pub fn options(&self, id: SocketId) -> KResult<SocketOptions> {
-        match self.table.get(&id).ok_or(Errno::EBADF)? {
-            Entry::Tcp(e) => Ok(e.opts),
-            Entry::Udp(e) => Ok(e.opts),
-        }
-    }
-
-    /// Sets the options of a socket (buffer sizes are clamped to [`MIN_BUF`]..[`MAX_BUF`]).
-    pub fn set_options(&mut self, id: SocketId, mut opts: SocketOptions) -> KResult<()> {
-        opts.recv_buf = opts.recv_buf.clamp(MIN_BUF, MAX_BUF);
-        opts.send_buf = opts.send_buf.clamp(MIN_BUF, MAX_BUF);
-        match self.table.get_mut(&id).ok_or(Errno::EBADF)? {
-            Entry::Tcp(e) => {
-                e.opts = opts;
-                e.apply_options(&mut self.sockets);
-            }
-            Entry::Udp(e) => {
-                e.opts = opts;
-                e.apply_options(&mut self.sockets);
-            }
-        }
-        Ok(())
     }
 
     /// The local address (0.0.0.0:0 while unbound), as getsockname reports it.

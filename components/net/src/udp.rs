@@ -14,7 +14,8 @@ use tessera_abi::{Errno, KResult};
 
 use crate::PollEvents;
 use crate::device::Device;
-use crate::stack::{NetStack, Protocol, SocketId, SocketOptions};
+use crate::options::SocketOptions;
+use crate::stack::{NetStack, Protocol, SocketId};
 
 /// Datagrams a socket queues in each direction.
 const QUEUE_DATAGRAMS: usize = 64;
