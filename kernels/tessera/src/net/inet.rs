@@ -153,10 +153,24 @@ impl FileOps for InetSocket {
     }
 
     fn release(&self) {
+        self.close();
+    }
+}
+
+impl InetSocket {
+    /// Closes the stack's socket and forgets this one (once; from release or drop).
+    fn close(&self) {
         if !self.closed.swap(true, Ordering::Relaxed) {
             let _ = with_stack(|s| s.close(self.id));
+            unregister(self);
         }
-        unregister(self);
+    }
+}
+
+impl Drop for InetSocket {
+    /// A socket that never became an open file (an error on the way) still closes.
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

@@ -175,14 +175,31 @@ impl FileOps for UnixSocket {
     }
 
     fn release(&self) {
+        self.close();
+    }
+}
+
+impl UnixSocket {
+    /// Frees the name, closes the connection (the peer sees end of file) and forgets this
+    /// socket (once; from release or drop).
+    fn close(&self) {
         let old = core::mem::replace(&mut *self.state.lock(), State::Closed);
-        match &old {
-            State::Bound(name) | State::Listening(name, _) => NAMES.lock().unbind(name),
-            _ => {}
+        if matches!(old, State::Closed) {
+            return;
+        }
+        if let State::Bound(name) | State::Listening(name, _) = &old {
+            NAMES.lock().unbind(name);
         }
         drop(old);
         wake_all();
         unregister(self);
+    }
+}
+
+impl Drop for UnixSocket {
+    /// A socket that never became an open file (an error on the way) still closes.
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
