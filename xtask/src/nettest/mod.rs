@@ -7,7 +7,7 @@
 //! | guest -> host, same files | guest `httpd -f -p 80 -h /www`, host GET through the forwarded port; bytes identical |
 //! | 200 short connections | 200 GETs in a row, each a new connection, all answered |
 //! | a client leaving mid-transfer | a GET of 10 MiB dropped after 256 KiB; the next GET is served whole |
-//! | `nc` | the guest's `nc 10.0.2.2 PORT` reaches a host listener |
+//! | `nc` | the guest's `nc 10.0.2.2 PORT` reaches a host listener; the host reaches the guest's `nc -l -p 81` |
 //! | socket semantics | `userland/net/inet.c` (TCP and UDP over loopback: errors, resets, timeouts, poll) run natively on the host's Linux and in the guest: the same lines |
 //!
 //! [`measure`] times the same transfers (`cargo xtask nettest --bench`): bulk throughput
@@ -38,16 +38,34 @@ pub struct Measured {
     pub connections: f64,
 }
 
-/// Boots `kernel` with a card and BusyBox; returns the console, the host server and the
-/// host port forwarded to the guest's port 80.
-fn boot(kernel: &Kernel, verbose: bool) -> Result<(Console, HostServer, u16), String> {
+/// A booted guest and the host's side of it.
+struct Session {
+    console: Console,
+    server: HostServer,
+    /// The host port forwarded to the guest's port 80 (httpd).
+    web_port: u16,
+    /// The host port forwarded to the guest's port 81 (`nc -l`).
+    nc_port: u16,
+}
+
+/// Boots `kernel` with a card and BusyBox, two ports forwarded, and the host's HTTP server
+/// running.
+fn boot(kernel: &Kernel, verbose: bool) -> Result<Session, String> {
     let server = HostServer::start()?;
-    let guest_port = free_port()?;
+    let (web_port, nc_port) = (free_port()?, free_port()?);
     let mut boot = Boot::tessera(kernel, "", Mode::Wall);
     boot.initrd = Some(initrd_with(&build_inet()?)?);
-    boot.net = Some(vec![format!("tcp:127.0.0.1:{guest_port}-:80")]);
+    boot.net = Some(vec![
+        format!("tcp:127.0.0.1:{web_port}-:80"),
+        format!("tcp:127.0.0.1:{nc_port}-:81"),
+    ]);
     let console = Console::start(&boot, verbose)?;
-    Ok((console, server, guest_port))
+    Ok(Session {
+        console,
+        server,
+        web_port,
+        nc_port,
+    })
 }
 
 /// Starts the guest's httpd on /www and waits until the host reaches it.
@@ -71,8 +89,13 @@ fn start_httpd(console: &mut Console, guest_port: u16) -> Result<(), String> {
 
 /// The checks of the module doc. `Ok` only if every one passed and the guest powered off.
 pub fn run(kernel: &Kernel, verbose: bool) -> Result<(), String> {
-    let (mut console, server, guest_port) = boot(kernel, verbose)?;
-    let result = checks(&mut console, &server, guest_port);
+    let Session {
+        mut console,
+        server,
+        web_port,
+        nc_port,
+    } = boot(kernel, verbose)?;
+    let result = checks(&mut console, &server, web_port, nc_port);
     let tail = console.tail();
     let verdict = console.finish();
     result.map_err(|e| format!("{e}\n--- console tail:\n{tail}"))?;
@@ -82,7 +105,12 @@ pub fn run(kernel: &Kernel, verbose: bool) -> Result<(), String> {
     }
 }
 
-fn checks(console: &mut Console, server: &HostServer, guest_port: u16) -> Result<(), String> {
+fn checks(
+    console: &mut Console,
+    server: &HostServer,
+    guest_port: u16,
+    guest_nc_port: u16,
+) -> Result<(), String> {
     let long = Duration::from_secs(180);
     // Socket semantics: the same lines as on the host's Linux.
     let host = inet_on_host(&crate::userland::bin_dir().join("net-inet"))?;
@@ -182,12 +210,45 @@ fn checks(console: &mut Console, server: &HostServer, guest_port: u16) -> Result
     if got.trim() != "hello-over-nc" {
         return Err(format!("nc: the host received {got:?}"));
     }
+    // nc listening in the guest, the host connecting through the forwarded port.
+    console.run(
+        "nc -l -p 81 > /tmp/nc-got & echo nc-''listening",
+        "nc-listening",
+        Duration::from_secs(30),
+    )?;
+    let start = Instant::now();
+    loop {
+        // QEMU accepts the host's connection before the guest does: a connection that
+        // reaches no listener yet is closed without a byte; retry until the text is there.
+        if let Ok(mut conn) = TcpStream::connect(("127.0.0.1", guest_nc_port)) {
+            let _ = conn.write_all(b"hello-to-the-guest\n");
+            drop(conn);
+            std::thread::sleep(Duration::from_millis(500));
+            let text = console.run(
+                "cat /tmp/nc-got; echo cat-''done",
+                "cat-done",
+                Duration::from_secs(30),
+            )?;
+            if text.contains("\nhello-to-the-guest") {
+                break;
+            }
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            return Err("nc -l in the guest never received the host's line".into());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
     Ok(())
 }
 
 /// Times the transfers: 10 MiB each way, and 100 short connections.
 pub fn measure(kernel: &Kernel, verbose: bool) -> Result<Measured, String> {
-    let (mut console, server, guest_port) = boot(kernel, verbose)?;
+    let Session {
+        mut console,
+        server,
+        web_port: guest_port,
+        ..
+    } = boot(kernel, verbose)?;
     let result = (|| -> Result<Measured, String> {
         let (name, len, _) = FILES[2];
         console.run("mkdir -p /www", "", Duration::from_secs(10))?;
