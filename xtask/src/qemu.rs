@@ -87,7 +87,9 @@ pub fn hostfwd_rule(spec: &str) -> Result<String, String> {
     {
         return Err(bad());
     }
-    Ok(format!("{proto}:{host_addr}:{host_port}-{guest_addr}:{guest_port}"))
+    Ok(format!(
+        "{proto}:{host_addr}:{host_port}-{guest_addr}:{guest_port}"
+    ))
 }
 
 impl Boot {
@@ -316,7 +318,10 @@ mod tests {
             ("8080-:80", "tcp:127.0.0.1:8080-:80"),
             ("udp:5353-:53", "udp:127.0.0.1:5353-:53"),
             ("tcp::8080-:80", "tcp::8080-:80"),
-            ("tcp:0.0.0.0:80-10.0.2.15:8080", "tcp:0.0.0.0:80-10.0.2.15:8080"),
+            (
+                "tcp:0.0.0.0:80-10.0.2.15:8080",
+                "tcp:0.0.0.0:80-10.0.2.15:8080",
+            ),
         ] {
             assert_eq!(hostfwd_rule(given).as_deref(), Ok(rule), "{given}");
         }
