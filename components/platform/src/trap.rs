@@ -54,15 +54,11 @@ impl TrapFrame {
     }
 }
 
-global_asm!(
-    r#"
-    .section .text.trap_entry, "ax"
-    .p2align 4
-trap_common:
-    testb $3, 24(%rsp)
-    jz 1f
-    swapgs
-1:
+/// Pushes the general registers in [`TrapFrame`] order: the one place that defines the
+/// frame's layout, shared by `trap_common` and the SYSCALL entry (`usermode.rs`).
+macro_rules! push_general_registers {
+    () => {
+        "
     push %rax
     push %rbx
     push %rcx
@@ -78,7 +74,24 @@ trap_common:
     push %r13
     push %r14
     push %r15
-    cld
+"
+    };
+}
+pub(crate) use push_general_registers;
+
+global_asm!(
+    concat!(
+        r#"
+    .section .text.trap_entry, "ax"
+    .p2align 4
+trap_common:
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:
+"#,
+        push_general_registers!(),
+        r#"    cld
     mov %rsp, %rdi
     call trap_dispatch
     .global trap_return
@@ -339,7 +352,8 @@ TRAP_STUBS:
     .quad trap_stub_45
     .quad trap_stub_46
     .quad trap_stub_47
-"#,
+"#
+    ),
     options(att_syntax)
 );
 

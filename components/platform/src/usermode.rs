@@ -77,7 +77,8 @@ static mut PER_CPU: PerCpu = PerCpu {
 };
 
 global_asm!(
-    r#"
+    concat!(
+        r#"
     .section .text.syscall_entry, "ax"
     .global syscall_entry
     .p2align 4
@@ -92,22 +93,9 @@ syscall_entry:
     push %rcx                        /* rip */
     push $0                          /* error code */
     push $0x100                      /* vector: SYSCALL_VECTOR */
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-    cld
+"#,
+        crate::trap::push_general_registers!(),
+        r#"    cld
     xor %ebp, %ebp                   /* backtraces stop at the user boundary */
     mov %rsp, %rdi
     call syscall_dispatch
@@ -136,7 +124,8 @@ switch_context:
     pop %rbx
     pop %rbp
     ret
-"#,
+"#
+    ),
     options(att_syntax)
 );
 
