@@ -43,6 +43,16 @@ fn main() {
             config.opt_level
         ));
     }
+    // Cargo does not tell build scripts the profile's `lto`; xtask passes what it set.
+    println!("cargo:rerun-if-env-changed=TESSERA_PROFILE_LTO");
+    let lto = env::var("TESSERA_PROFILE_LTO").unwrap_or_default();
+    let wanted_lto = if config.lto { "fat" } else { "off" };
+    if lto != wanted_lto {
+        wrong.push(format!(
+            "lto {:?} (config: {wanted_lto:?})",
+            if lto.is_empty() { "unknown" } else { &lto }
+        ));
+    }
     let debug_assertions = env::var_os("CARGO_CFG_DEBUG_ASSERTIONS").is_some();
     if debug_assertions != config.debug_assertions {
         wrong.push(format!(

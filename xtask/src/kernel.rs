@@ -38,6 +38,15 @@ pub fn build_command(args: &mut Args) -> Result<Code, String> {
     Ok(Code::Ok)
 }
 
+/// Tells the kernel's build script which `lto` xtask passed to cargo: a build script cannot
+/// see the profile's `lto` itself, and refuses a build whose value differs from the config.
+const LTO_ENV: &str = "TESSERA_PROFILE_LTO";
+
+/// Cargo's `profile.*.lto` value for the config key `profile.lto`.
+fn lto_setting(lto: bool) -> &'static str {
+    if lto { "fat" } else { "off" }
+}
+
 /// Builds the kernel for `config` and returns where its image is.
 pub fn build(config: &Config) -> Result<Kernel, String> {
     setup::ensure_kernel_target()?;
@@ -69,6 +78,10 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
         ])
         .args([
             "--config",
+            &format!("profile.kernel.lto={:?}", lto_setting(config.lto)),
+        ])
+        .args([
+            "--config",
             &format!("profile.kernel.debug-assertions={debug}"),
         ])
         .args([
@@ -82,6 +95,7 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
                 .canonicalize()
                 .unwrap_or_else(|_| config.path.clone()),
         )
+        .env(LTO_ENV, lto_setting(config.lto))
         .env_remove("RUSTFLAGS")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;

@@ -252,8 +252,8 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
             .map(|(key, variant)| format!("component  {key} = {variant}\n")),
     );
     needles.push(format!(
-        "opt-level = {}, debug-assertions = {}, lock-tracking = {}",
-        config.opt_level, config.debug_assertions, config.lock_tracking
+        "opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}",
+        config.opt_level, config.lto, config.debug_assertions, config.lock_tracking
     ));
     needles.push("selftest timer ... ok".into());
     expect_in_order(&run.output, &needles)?;
@@ -411,10 +411,11 @@ fn refuses_mismatched_features() -> Result<(), String> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success()
         || !stderr.contains("+page-alloc-bitmap")
+        || !stderr.contains("lto \"unknown\"")
         || !stderr.contains("cargo xtask build")
     {
         return Err(format!(
-            "a kernel build with two page allocators must be refused, naming the extra feature:\n{stderr}"
+            "a kernel build with two page allocators (and no lto from xtask) must be refused, naming both:\n{stderr}"
         ));
     }
     Ok(())

@@ -104,8 +104,9 @@ fn banner(boot: &BootInfo) {
         println!("  component  {key} = {variant}");
     }
     println!(
-        "  profile    opt-level = {}, debug-assertions = {}, lock-tracking = {}, syscall-profiler = {}",
+        "  profile    opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}, syscall-profiler = {}",
         config::OPT_LEVEL,
+        config::LTO,
         config::DEBUG_ASSERTIONS,
         config::LOCK_TRACKING,
         config::SYSCALL_PROFILER

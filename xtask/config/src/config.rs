@@ -16,6 +16,8 @@ pub struct Config {
     pub description: String,
     /// `profile.opt-level`.
     pub opt_level: u8,
+    /// `profile.lto`.
+    pub lto: bool,
     /// `profile.debug-assertions`.
     pub debug_assertions: bool,
     /// `profile.lock-tracking`.
@@ -69,6 +71,7 @@ impl Config {
         let value = match dotted {
             "description" => Value::Text(self.description.clone()),
             "profile.opt-level" => Value::Int(self.opt_level.into()),
+            "profile.lto" => Value::Bool(self.lto),
             "profile.debug-assertions" => Value::Bool(self.debug_assertions),
             "profile.lock-tracking" => Value::Bool(self.lock_tracking),
             "profile.syscall-profiler" => Value::Bool(self.syscall_profiler),

@@ -72,6 +72,7 @@ impl Config {
                 "u8",
                 self.opt_level.to_string(),
             ),
+            (key_doc("profile.lto"), "LTO", "bool", self.lto.to_string()),
             (
                 key_doc("profile.debug-assertions"),
                 "DEBUG_ASSERTIONS",

@@ -117,6 +117,15 @@ pub static SECTIONS: &[Section] = &[
                 doc: "Cargo `opt-level` of the kernel: 0 keeps machine code close to the source.",
             },
             Key {
+                name: "lto",
+                ty: KeyType::Bool,
+                default: KeyDefault::Bool(false),
+                features: Features::None,
+                doc: "Fat link-time optimization of the whole kernel crate graph (Cargo `lto = \"fat\"`): \
+                      LLVM inlines and specialises across crates, e.g. small accessors of \
+                      `tessera-abi` into the syscall paths. Slower to build.",
+            },
+            Key {
                 name: "debug-assertions",
                 ty: KeyType::Bool,
                 default: KeyDefault::Bool(false),

@@ -242,6 +242,7 @@ impl Settings {
             path: path.to_path_buf(),
             description: self.text("description"),
             opt_level: self.int("profile.opt-level"),
+            lto: self.bool("profile.lto"),
             debug_assertions: self.bool("profile.debug-assertions"),
             lock_tracking: self.bool("profile.lock-tracking"),
             syscall_profiler: self.bool("profile.syscall-profiler"),

@@ -164,7 +164,7 @@ pub struct Identity {
     pub label: String,
     /// Tessera: the config's component variants; empty for Linux.
     pub components: Vec<(String, String)>,
-    /// Tessera: `opt-level=2 debug-assertions=false lock-tracking=false`.
+    /// Tessera: `opt-level=2 lto=true debug-assertions=false lock-tracking=false`.
     pub profile: String,
     /// Linux: the package (`linux-image-6.1.0-56-amd64`) and the image's version string.
     pub linux_version: Option<String>,
@@ -290,8 +290,8 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
                     label: spec.label(),
                     components: config.components.clone(),
                     profile: format!(
-                        "opt-level={} debug-assertions={} lock-tracking={}",
-                        config.opt_level, config.debug_assertions, config.lock_tracking
+                        "opt-level={} lto={} debug-assertions={} lock-tracking={}",
+                        config.opt_level, config.lto, config.debug_assertions, config.lock_tracking
                     ),
                     linux_version: None,
                     git_describe,

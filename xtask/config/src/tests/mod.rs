@@ -13,6 +13,7 @@ description = "unit test config"
 
 [profile]
 opt-level = 3
+lto = true
 debug-assertions = true
 lock-tracking = true
 
@@ -83,6 +84,7 @@ fn parses_every_key() {
     assert_eq!(config.path, Path::new("configs/x.toml"));
     assert_eq!(config.description, "unit test config");
     assert_eq!(config.opt_level, 3);
+    assert!(config.lto);
     assert!(config.debug_assertions);
     assert!(config.lock_tracking);
     assert_eq!(config.memory_mib, 256);
@@ -114,6 +116,7 @@ fn parses_every_key() {
 fn absent_keys_take_their_defaults() {
     let config = parse_ok(MINIMAL);
     assert_eq!(config.opt_level, 2);
+    assert!(!config.lto);
     assert!(!config.debug_assertions);
     assert!(!config.lock_tracking);
     assert_eq!(config.memory_mib, 128);
