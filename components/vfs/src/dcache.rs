@@ -35,6 +35,9 @@ pub struct DcacheStats {
 pub trait Dcache: Send + Sync {
     /// Variant name for the boot banner ("off", "hashbrown").
     const NAME: &'static str;
+    /// Whether [`Dcache::insert`] keeps anything (a walk that would only build a dentry
+    /// to insert it can skip it when not).
+    const CACHES: bool;
 
     /// The cached child `name` of the dentry with id `parent`.
     fn get(&self, parent: u64, name: &[u8]) -> Option<Arc<Dentry>>;
@@ -56,6 +59,7 @@ pub struct NoDcache {
 
 impl Dcache for NoDcache {
     const NAME: &'static str = "off";
+    const CACHES: bool = false;
 
     fn get(&self, _parent: u64, _name: &[u8]) -> Option<Arc<Dentry>> {
         self.misses.fetch_add(1, Ordering::Relaxed);
@@ -99,6 +103,11 @@ impl Equivalent<Key> for KeyRef<'_> {
 /// Entries past which [`HashDcache::default`] sweeps out unused dentries.
 pub const DEFAULT_DCACHE_LIMIT: usize = 8192;
 
+/// Entries the hash table has room for from the start (at most the limit): a table kept
+/// mostly empty answers a probe from its first group almost always, and does not rehash
+/// while a system boots.
+pub const DCACHE_INITIAL_CAPACITY: usize = 1024;
+
 struct HashInner {
     map: HashMap<Key, Arc<Dentry>>,
     /// Size at which the next sweep runs: max(limit, twice what the last sweep kept), so
@@ -120,7 +129,7 @@ impl HashDcache {
     pub fn with_limit(limit: usize) -> HashDcache {
         HashDcache {
             inner: SubsystemLock::new(HashInner {
-                map: HashMap::new(),
+                map: HashMap::with_capacity(limit.clamp(1, DCACHE_INITIAL_CAPACITY)),
                 sweep_at: limit.max(1),
             }),
             limit: limit.max(1),
@@ -138,6 +147,7 @@ impl Default for HashDcache {
 
 impl Dcache for HashDcache {
     const NAME: &'static str = "hashbrown";
+    const CACHES: bool = true;
 
     fn get(&self, parent: u64, name: &[u8]) -> Option<Arc<Dentry>> {
         let found = self.inner.lock().map.get(&KeyRef { parent, name }).cloned();

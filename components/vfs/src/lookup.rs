@@ -4,24 +4,32 @@
 //! | Variant | Method | Per component |
 //! |---|---|---|
 //! | `full` | [`Vfs::lookup_inode_full`] | the dentry walk of [`Vfs::resolve`]: on a cache miss a new `Arc<Dentry>` holding a copy of the name, chained to its parent |
-//! | `fast` | [`Vfs::lookup_inode_fast`] | no dentry and no allocation: the cached child dentry if the cache holds it, else `Inode::lookup` on the bare inode |
+//! | `fast` | [`Vfs::lookup_inode_fast`] | with a dentry cache, the full walk's cached step (a dentry only on a miss, kept in the cache); without one, no dentry and no allocation: `Inode::lookup` on the bare inode |
 //!
 //! The fast walk handles the common case: components that are names or `.`, through
 //! directories and mount points, ending anywhere but on a symlink it must follow. On `..`, on
 //! a symlink to follow (anywhere, the last component included), and on any error, it starts
 //! over with the full walk, so results, errors and their order are exactly those of
-//! `resolve(..).inode()`. It never inserts into the dentry cache; while it stands on a dentry
-//! it asks the cache first, as `resolve` does, so a cached name (even one left stale by a
-//! change made behind the VFS's back) gives the same inode both ways. Once it has left the
-//! dentries for bare inodes it asks the file system directly: the full walk would be on a
-//! dentry it just created, whose children no cache holds (dentry ids are never reused).
-//! Mounts are found by (mount id, covered inode), which the fast walk knows without dentries.
+//! `resolve(..).inode()`.
 //!
-//! Costs: the fast walk itself allocates nothing, provided the file system's `lookup` does not
-//! (tmpfs's does not: a map probe and an `Arc` clone). A path that fails, or needs `..` or a
+//! With a dentry cache (`dcache = "hashbrown"`), a step from a dentry whose directory caches
+//! its children is the full walk's own step (`Vfs::lookup_raw`): the cache first, and on a
+//! miss a new dentry that goes into the cache, so a cached name (even one left stale by a
+//! change made behind the VFS's back) gives the same inode both ways and the next walk hits.
+//! What the fast walk saves there is the full walk's bookkeeping (symlink frames, the parent
+//! goal, a dentry reference per step kept by the caller). Sharing the step also keeps one
+//! probe of the cache in the kernel: with a probe of its own, LLVM stopped inlining the hash
+//! lookup into the full walk that `open` uses, and `open` paid for the fast variant.
+//!
+//! Without a cache, the fast walk never builds a dentry: it asks the file system on the bare
+//! inodes (the full walk would build a dentry per component and drop it). Mounts are found by
+//! (mount id, covered inode), which the fast walk knows without dentries.
+//!
+//! Costs: without a cache the fast walk allocates nothing, provided the file system's
+//! `lookup` does not (tmpfs's does not: a map probe and an `Arc` clone); with one it allocates
+//! only on a cache miss, as the full walk does. A path that fails, or needs `..` or a
 //! symlink, pays for the fast attempt and then the full walk: `stat` of a missing file costs
-//! both. The dentry cache's hit and miss counters differ between the variants: the fast walk
-//! asks the cache only while it stands on a dentry.
+//! both.
 
 use alloc::sync::Arc;
 
@@ -166,14 +174,14 @@ impl<C: Dcache> Vfs<C> {
             return None;
         }
         let (inode, mount_id) = match at {
-            At::Dentry(dir) => {
-                if dir.caches_children()
-                    && let Some(child) = self.cache.get(dir.id(), name)
-                {
-                    return Some(At::Dentry(self.cross_mounts(child)));
-                }
-                (dir.inode().lookup(name).ok()?, dir.mount_id())
+            // With a cache, a step from a dentry is the full walk's own step (a miss fills
+            // the cache, so the next walk hits): one probe of the cache in the kernel, whose
+            // code both walks share.
+            At::Dentry(dir) if C::CACHES && dir.caches_children() => {
+                let child = self.lookup_raw(dir, name).ok()?;
+                return Some(At::Dentry(self.cross_mounts(child)));
             }
+            At::Dentry(dir) => (dir.inode().lookup(name).ok()?, dir.mount_id()),
             At::Inode(dir, mount_id) => (dir.lookup(name).ok()?, *mount_id),
         };
         if inode.file_type().is_dir()

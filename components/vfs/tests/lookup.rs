@@ -165,10 +165,42 @@ fn stale_cache_entries_are_seen_alike<C: Dcache + Default>() {
     assert_eq!(check(&t, &r, &r, "/a/f", true), new);
 }
 
+/// The cache sees both walks alike: the fast walk's step from a dentry is the full walk's, so
+/// a cold path is a miss per component for either walk (and fills a cache), a warm one a hit.
+/// Without a cache the fast walk builds no dentries at all (none ever reaches the cache).
+fn both_walks_fill_and_hit_the_cache_alike<C: Dcache + Default>() {
+    type Walk<C> = fn(&Fixture<C>, &Arc<Dentry>, &[u8]) -> KResult<Arc<dyn Inode>>;
+    let walks: [(&str, Walk<C>); 2] = [
+        ("full", |t, r, p| t.vfs.lookup_inode_full(r, r, p, true)),
+        ("fast", |t, r, p| t.vfs.lookup_inode_fast(r, r, p, true)),
+    ];
+    for (name, walk) in walks {
+        let t = Fixture::<C>::new();
+        let r = t.root.clone();
+        // Made on the inodes, behind the VFS's back, so that no dentry of them exists yet.
+        let a = r.inode().mkdir(b"a", 0o755).unwrap();
+        let b = a.mkdir(b"b", 0o755).unwrap();
+        b.create(b"f", S_IFREG | 0o644, 0).unwrap();
+        let before = t.vfs.dcache().stats();
+        walk(&t, &r, b"/a/b/f").unwrap();
+        let cold = t.vfs.dcache().stats();
+        walk(&t, &r, b"/a/b/f").unwrap();
+        let warm = t.vfs.dcache().stats();
+        if C::CACHES {
+            assert_eq!(cold.misses - before.misses, 3, "{name}: cold misses");
+            assert_eq!(warm.hits - cold.hits, 3, "{name}: warm hits");
+            assert_eq!(warm.misses, cold.misses, "{name}: warm misses");
+        } else {
+            assert_eq!(warm.entries, 0, "{name}");
+        }
+    }
+}
+
 both_caches!(
     common_cases_and_errors,
     mounts_are_crossed_both_ways,
     stale_cache_entries_are_seen_alike,
+    both_walks_fill_and_hit_the_cache_alike,
 );
 
 /// A directory tree whose directories opt out of the dentry cache and hand out a new inode
