@@ -21,6 +21,7 @@
 pub mod catalog;
 pub mod json;
 pub mod parse;
+pub mod peer;
 pub mod program;
 pub mod report;
 pub mod stats;

@@ -61,7 +61,7 @@ pub fn build() -> Result<Programs, String> {
         exec_target: out.join("bench-exec-target"),
     };
     compile(
-        &["bench.c", "cases.c"],
+        &["bench.c", "cases.c", "net.c"],
         &["-static", "-O2", "-Wall", "-Werror"],
         &programs.bench,
     )?;

@@ -125,6 +125,7 @@ fn what(name: &str) -> Json {
 fn group_name(name: &str) -> &'static str {
     match catalog::info(name).map(|i| i.group) {
         Some(Group::Core) => "core",
+        Some(Group::Network) => "network",
         Some(Group::Extended) | None => "extended",
     }
 }
