@@ -46,6 +46,9 @@ pub enum Outcome {
     Measured(Measurement),
     /// It reported an error, its line was unreadable, or it never reported.
     Failed(String),
+    /// It does not apply to this kernel (a network benchmark on a kernel without network):
+    /// neither a figure nor a failure.
+    NotApplicable(String),
 }
 
 /// Everything read from one run's console.

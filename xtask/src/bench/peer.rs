@@ -160,15 +160,18 @@ fn serve(conn: TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
     let (verb, a, b) = request(line.trim_end_matches('\n'))?;
     let io = |e: std::io::Error| format!("{verb} {a}: {e}");
     match verb {
+        // Counted before the answer goes out: the guest may power off as soon as it has it.
         "tx" => {
             let verdict = receive(&mut reader, a, b);
             let answer = match &verdict {
-                Ok(()) => format!("ok {a}\n"),
+                Ok(()) => {
+                    tally.lock().unwrap().verified += a;
+                    format!("ok {a}\n")
+                }
                 Err(why) => format!("bad {why}\n"),
             };
             writer.write_all(answer.as_bytes()).map_err(io)?;
             verdict.map_err(|why| format!("tx of {a} bytes: {why}"))?;
-            tally.lock().unwrap().verified += a;
         }
         "rx" => {
             let mut block = vec![0u8; 64 * 1024];
@@ -181,13 +184,14 @@ fn serve(conn: TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
                 writer.write_all(&block[..len]).map_err(io)?;
                 offset += len as u64;
             }
+            // Before the end of the stream, which the guest waits for.
             tally.lock().unwrap().sent += a;
         }
         _ => {
+            tally.lock().unwrap().pongs += 1;
             writer
                 .write_all(format!("pong {a}\n").as_bytes())
                 .map_err(io)?;
-            tally.lock().unwrap().pongs += 1;
         }
     }
     let _ = writer.shutdown(Shutdown::Write);
