@@ -517,12 +517,15 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
                 boots.push(run(kernel, initrd, &request, false)?);
             }
             if let Some(net) = net.as_ref().filter(|_| round <= net_runs) {
-                // A kernel without network has nothing to boot: one "not applicable".
-                if net.applies(kernel) || round == 1 {
+                if net.applies(&ka) && net.applies(&kb) {
                     println!(
                         "ab: network run {round}/{net_runs}: {} (wall view)",
                         kernel.identity.label
                     );
+                    boots.push(net.run(kernel)?);
+                } else if round == 1 && !net.applies(kernel) {
+                    // Not applicable to this side: no boot, and none of the other side
+                    // either (there is nothing to compare it with).
                     boots.push(net.run(kernel)?);
                 }
             }

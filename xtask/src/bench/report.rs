@@ -428,13 +428,14 @@ fn compare(
     b: Result<Side, String>,
 ) -> (Option<u64>, RowResult) {
     match (a, b) {
-        (Err(why), _) | (_, Err(why)) => (None, RowResult::Failed(why)),
+        // Not applicable to one side: nothing to compare, whatever the other side did.
         (Ok(Side::NotApplicable(x)), Ok(Side::NotApplicable(y))) => {
             (None, RowResult::NotApplicable(format!("{x}; {y}")))
         }
         (Ok(Side::NotApplicable(why)), _) | (_, Ok(Side::NotApplicable(why))) => {
             (None, RowResult::NotApplicable(why))
         }
+        (Err(why), _) | (_, Err(why)) => (None, RowResult::Failed(why)),
         (Ok(Side::Measured(a, ia)), Ok(Side::Measured(b, ib))) => {
             let all: BTreeSet<u64> = ia.union(&ib).copied().collect();
             if all.len() != 1 {
@@ -603,7 +604,8 @@ pub fn comparison_markdown(c: &Comparison) -> String {
             ),
         });
     }
-    if !network.is_empty() {
+    let compared = |r: &&Row| matches!(r.result, RowResult::Compared(_));
+    if network.iter().any(compared) {
         out.push_str(&format!(
             "- Network figures: TCG wall time in every mode, from boots of their own with a \
              virtio-net card on QEMU's user network, talking to a peer on the host \
