@@ -266,37 +266,83 @@ static const char *read_line(int fd, char *line, size_t size)
 /* A bulk benchmark's operation: one MB (10^6 bytes) of one stream. */
 #define MB 1000000
 
-/* Guest to host: n MB over one connection, done when the peer confirms every byte. */
-const char *loop_tcp_tx(long n, uint64_t *ns)
+/* Sends the stream and waits for the peer's verdict on it. */
+static const char *send_stream(int fd, const uint8_t *data, size_t total)
+{
+    char answer[64], want[64];
+    const char *why = send_all(fd, data, total);
+    if (!why)
+        why = read_line(fd, answer, sizeof answer);
+    snprintf(want, sizeof want, "ok %zu", total);
+    if (!why && strcmp(answer, want) != 0) {
+        static char bad[192];
+        snprintf(bad, sizeof bad, "the peer answered \"%s\", not \"%s\"", answer, want);
+        why = bad;
+    }
+    return why;
+}
+
+/* Receives until the peer closes (at most `room` bytes); `*got` of them. */
+static const char *receive_stream(int fd, uint8_t *data, size_t room, size_t *got)
+{
+    while (*got < room) {
+        size_t want = room - *got < CHUNK ? room - *got : CHUNK;
+        ssize_t r = read(fd, data + *got, want);
+        if (r < 0)
+            return failed("read");
+        if (r == 0)
+            break;
+        *got += r;
+    }
+    return NULL;
+}
+
+/* Whether the `got` bytes received are the `total` of the stream of `seed`. */
+static const char *check_stream(const uint8_t *data, size_t got, size_t total, uint64_t seed)
+{
+    if (got != total)
+        return failed_because("bytes received", got, total);
+    long bad = first_difference(data, total, seed);
+    if (bad < 0)
+        return NULL;
+    static char differ[96];
+    snprintf(differ, sizeof differ, "received bytes differ from the stream at offset %ld", bad);
+    return differ;
+}
+
+/* n MB over one connection, timed from the request to the end of the transfer: "tx" sends
+ * them and ends at the peer's verdict, "rx" receives them until the peer closes and checks
+ * them afterwards. The buffer is filled (tx) or touched (rx) before the clock starts. */
+static const char *bulk(const char *verb, long n, uint64_t *ns)
 {
     const char *why = net_state();
     if (why)
         return why;
+    int sending = strcmp(verb, "tx") == 0;
     size_t total = (size_t)n * MB;
+    size_t room = total + CHUNK; /* rx: room for more than asked, to catch it */
     uint64_t seed = next_seed();
-    uint8_t *data = malloc(total);
+    uint8_t *data = malloc(room);
     if (!data)
         return failed("malloc");
-    fill(data, total, seed);
+    if (sending)
+        fill(data, total, seed);
+    else
+        memset(data, 0, room);
     int fd;
     why = peer_connect(&fd);
     if (!why) {
-        char request[64], answer[64], want[64];
-        int len = snprintf(request, sizeof request, "tx %zu %llu\n", total,
+        char request[64];
+        int len = snprintf(request, sizeof request, "%s %zu %llu\n", verb, total,
                            (unsigned long long)seed);
+        size_t got = 0;
         why = send_all(fd, request, len);
         uint64_t t0 = now_ns();
         if (!why)
-            why = send_all(fd, data, total);
-        if (!why)
-            why = read_line(fd, answer, sizeof answer);
+            why = sending ? send_stream(fd, data, total) : receive_stream(fd, data, room, &got);
         uint64_t t1 = now_ns();
-        snprintf(want, sizeof want, "ok %zu", total);
-        if (!why && strcmp(answer, want) != 0) {
-            static char bad[192];
-            snprintf(bad, sizeof bad, "the peer answered \"%s\", not \"%s\"", answer, want);
-            why = bad;
-        }
+        if (!why && !sending)
+            why = check_stream(data, got, total, seed);
         if (!why)
             *ns += t1 - t0;
         close(fd);
@@ -305,54 +351,16 @@ const char *loop_tcp_tx(long n, uint64_t *ns)
     return why;
 }
 
-/* Host to guest: n MB over one connection, until the peer closes; checked afterwards. */
+/* Guest to host. */
+const char *loop_tcp_tx(long n, uint64_t *ns)
+{
+    return bulk("tx", n, ns);
+}
+
+/* Host to guest. */
 const char *loop_tcp_rx(long n, uint64_t *ns)
 {
-    const char *why = net_state();
-    if (why)
-        return why;
-    size_t total = (size_t)n * MB;
-    size_t room = total + CHUNK; /* room for more than asked, to catch it */
-    uint64_t seed = next_seed();
-    uint8_t *data = malloc(room);
-    if (!data)
-        return failed("malloc");
-    memset(data, 0, room); /* the pages are there before the clock starts */
-    int fd;
-    why = peer_connect(&fd);
-    if (!why) {
-        char request[64];
-        int len = snprintf(request, sizeof request, "rx %zu %llu\n", total,
-                           (unsigned long long)seed);
-        size_t got = 0;
-        uint64_t t0 = now_ns();
-        why = send_all(fd, request, len);
-        while (!why && got < room) {
-            size_t want = room - got < CHUNK ? room - got : CHUNK;
-            ssize_t r = read(fd, data + got, want);
-            if (r < 0)
-                why = failed("read");
-            else if (r == 0)
-                break;
-            else
-                got += r;
-        }
-        uint64_t t1 = now_ns();
-        long bad;
-        if (!why && got != total)
-            why = failed_because("bytes received", got, total);
-        else if (!why && (bad = first_difference(data, total, seed)) >= 0) {
-            static char differ[96];
-            snprintf(differ, sizeof differ, "received bytes differ from the stream at offset %ld",
-                     bad);
-            why = differ;
-        }
-        if (!why)
-            *ns += t1 - t0;
-        close(fd);
-    }
-    free(data);
-    return why;
+    return bulk("rx", n, ns);
 }
 
 /* A connection per operation: socket, connect, "ping N", the peer's "pong N", close. */

@@ -29,6 +29,7 @@ mod initrd;
 mod kernel;
 mod ksyms;
 mod linux;
+mod loopback;
 mod nettest;
 mod profile;
 mod qemu;

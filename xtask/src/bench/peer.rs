@@ -13,10 +13,11 @@
 //! wrong bytes, or none.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::loopback::LoopbackServer;
 
 /// Word `index` of the stream with `seed` (splitmix64; the same in `net.c`).
 pub fn pattern_word(seed: u64, index: u64) -> u64 {
@@ -76,46 +77,30 @@ pub struct Peer {
     /// Its port on 127.0.0.1.
     pub port: u16,
     tally: Arc<Mutex<Tally>>,
-    stop: Arc<AtomicBool>,
+    _server: LoopbackServer,
 }
 
 impl Peer {
     /// Starts serving on a free port of 127.0.0.1, one thread per connection.
     pub fn start() -> Result<Peer, String> {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("host peer: bind: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let tally = Arc::new(Mutex::new(Tally::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (tallying, stopping) = (tally.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopping.load(Ordering::Relaxed) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let tally = tallying.clone();
-                std::thread::spawn(move || {
-                    if let Err(why) = serve(conn, &tally) {
-                        tally.lock().unwrap().errors.push(why);
-                    }
-                });
+        let tallying = tally.clone();
+        let server = LoopbackServer::start(move |conn| {
+            if let Err(why) = serve(conn, &tallying) {
+                tallying.lock().unwrap().errors.push(why);
             }
-        });
-        Ok(Peer { port, tally, stop })
+        })
+        .map_err(|e| format!("host peer: {e}"))?;
+        Ok(Peer {
+            port: server.port,
+            tally,
+            _server: server,
+        })
     }
 
     /// What happened since the last call, and a fresh count.
     pub fn take(&self) -> Tally {
         std::mem::take(&mut *self.tally.lock().unwrap())
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        // Wakes the accepting thread so that it sees the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 

@@ -160,24 +160,18 @@ pub fn chart(c: &Comparison) -> String {
                     &format!("B/A {:.3}: {}", r.ratio, r.judgement.describe()),
                 );
             }
-            RowResult::Failed(why) => {
-                let short: String = why.chars().take(110).collect();
-                text(
-                    &mut out,
-                    NAMES,
-                    y + 25.0,
-                    "font-size=\"11\" fill=\"#cf222e\"",
-                    &format!("FAILED: {short}"),
-                );
-            }
-            RowResult::NotApplicable(why) => {
+            RowResult::Failed(why) | RowResult::NotApplicable(why) => {
+                let (what, color) = match row.result.failed() {
+                    true => ("FAILED", "#cf222e"),
+                    false => ("not applicable", "#555"),
+                };
                 let short: String = why.chars().take(100).collect();
                 text(
                     &mut out,
                     NAMES,
                     y + 25.0,
-                    "font-size=\"11\" fill=\"#555\"",
-                    &format!("not applicable: {short}"),
+                    &format!("font-size=\"11\" fill=\"{color}\""),
+                    &format!("{what}: {short}"),
                 );
             }
         }

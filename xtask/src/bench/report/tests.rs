@@ -59,15 +59,30 @@ fn run(getpid: u64, stat: Outcome, pipe_iters: u64) -> Run {
 
 const NAMES: &[&str] = &["getpid", "stat", "pipe"];
 
+/// A comparison of two kernels (label, kind) on the test machine.
+fn compare(
+    kernels: [(&str, &'static str); 2],
+    mode: Mode,
+    quick: bool,
+    names: &[&str],
+    runs: [&[Run]; 2],
+) -> Comparison {
+    let [(a, ka), (b, kb)] = kernels;
+    Comparison::new(
+        [identity(a, ka), identity(b, kb)],
+        machine(),
+        mode,
+        quick,
+        names,
+        runs,
+    )
+}
+
 fn icount() -> Comparison {
     let a = [run(344_000, measured(100, 736_300), 100)];
     let b = [run(300_000, Outcome::Failed("stat: ENOENT".into()), 200)];
-    Comparison::new(
-        [
-            identity("linux", "linux"),
-            identity("fast+dcache=off", "tessera"),
-        ],
-        machine(),
+    compare(
+        [("linux", "linux"), ("fast+dcache=off", "tessera")],
         Mode::Icount,
         false,
         NAMES,
@@ -84,9 +99,8 @@ fn wall() -> Comparison {
         .iter()
         .map(|&g| run(g, measured(100, 690_000 + g / 10), 100))
         .collect();
-    Comparison::new(
-        [identity("baseline", "tessera"), identity("fast", "tessera")],
-        machine(),
+    compare(
+        [("baseline", "tessera"), ("fast", "tessera")],
         Mode::Wall,
         true,
         NAMES,
@@ -312,9 +326,8 @@ fn varying_icount_runs_are_shown_and_judged_by_range() {
         run(300_000, measured(100, 736_300), 100),
         run(300_000, measured(100, 736_300), 100),
     ];
-    let c = Comparison::new(
-        [identity("linux", "linux"), identity("fast", "tessera")],
-        machine(),
+    let c = compare(
+        [("linux", "linux"), ("fast", "tessera")],
         Mode::Icount,
         false,
         NAMES,
@@ -373,9 +386,8 @@ fn network(mode: Mode) -> Comparison {
     ];
     // ab boots no network for B when A has none.
     let b = vec![run(300_000, measured(100, 736_300), 100)];
-    Comparison::new(
-        [identity("baseline", "tessera"), identity("fast", "tessera")],
-        machine(),
+    compare(
+        [("baseline", "tessera"), ("fast", "tessera")],
         mode,
         false,
         NET_NAMES,
@@ -397,9 +409,8 @@ fn linux_vs_fast_network() -> Comparison {
         net_run(110, 900),
         net_run(90, 1100),
     ];
-    Comparison::new(
-        [identity("linux", "linux"), identity("fast", "tessera")],
-        machine(),
+    compare(
+        [("linux", "linux"), ("fast", "tessera")],
         Mode::Icount,
         false,
         NET_NAMES,
