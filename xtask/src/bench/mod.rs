@@ -51,6 +51,9 @@ use target::{Prepared, Spec};
 const FULL_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 /// A quick run.
 const QUICK_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a kernel has to power off once the program printed `BENCH-DONE` (it takes
+/// well under a second): a hang there fails the run at once instead of at the timeout.
+const POWER_OFF_GRACE: Duration = Duration::from_secs(60);
 
 /// The benchmarks [`smoke`] runs.
 pub const SMOKE_BENCHMARKS: &[&str] = &["getpid", "pipe", "stat", "fork_exit"];
@@ -202,9 +205,21 @@ pub struct Request {
 pub fn run(kernel: &Prepared, initrd: &Path, request: &Request, card: bool) -> Result<Run, String> {
     let started = Instant::now();
     let boot = kernel.boot(request.mode, initrd, card);
-    let captured = qemu::run_captured(&boot, request.timeout, request.echo)?;
+    let captured = qemu::run_captured_until(
+        &boot,
+        request.timeout,
+        request.echo,
+        Some((parse::DONE, POWER_OFF_GRACE)),
+    )?;
     let parsed = parse::parse(&captured.output);
     let mut problems = parsed.run_problems(&request.benchmarks, request.quick);
+    if parsed.done && captured.verdict == Verdict::Timeout {
+        problems.push(format!(
+            "the kernel did not power off within {} s of {} (QEMU killed)",
+            POWER_OFF_GRACE.as_secs(),
+            parse::DONE
+        ));
+    }
     // Tessera powers off with its success code; Linux's power-off exits QEMU with 0, which
     // a panic (init died, panic=-1 reboots, -no-reboot stops) also does: look for it.
     let expected = match kernel.identity.kind {
