@@ -196,16 +196,25 @@ fn comparison_json_parses_back() {
     assert!(machine.contains(&("host_cpu".into(), Json::str("Test CPU <&>"))));
 }
 
-#[test]
-fn single_run_table_and_json() {
-    let single = Single {
+/// `fast`'s single report of these runs, icount with the network in the wall view.
+fn single(runs: Vec<Run>) -> Single {
+    Single {
         identity: identity("fast", "tessera"),
         machine: machine(),
         mode: Mode::Icount,
         net_mode: Mode::Wall,
         quick: false,
-        runs: vec![run(344_000, Outcome::Failed("stat: ENOENT".into()), 100)],
-    };
+        runs,
+    }
+}
+
+#[test]
+fn single_run_table_and_json() {
+    let single = single(vec![run(
+        344_000,
+        Outcome::Failed("stat: ENOENT".into()),
+        100,
+    )]);
     let table = single_table(&single);
     assert!(table.contains("instr/op"));
     assert!(
@@ -302,7 +311,7 @@ fn svg_is_well_formed() {
         let failed = comparison.rows.iter().any(|r| r.result.failed());
         assert_eq!(text.contains("FAILED"), failed);
     }
-    let text = svg::chart(&network(Mode::Icount));
+    let text = svg::chart(&without_network());
     xml_elements(&text);
     assert!(text.contains("not applicable: A: `baseline` has no network"));
     let text = svg::chart(&linux_vs_fast_network());
@@ -374,8 +383,8 @@ fn net_run(ms_per_mb: u64, us_per_conn: u64) -> Run {
 
 const NET_NAMES: &[&str] = &["getpid", "stat", "pipe", "tcp_tx", "tcp_connect"];
 
-/// baseline (no network) against fast (one system-call boot, three network boots).
-fn network(mode: Mode) -> Comparison {
+/// baseline (no network) against fast, in an icount comparison.
+fn without_network() -> Comparison {
     let a = vec![
         run(344_000, measured(100, 736_300), 100),
         super::super::Run::without_boot(
@@ -385,37 +394,24 @@ fn network(mode: Mode) -> Comparison {
         ),
     ];
     // ab boots no network for B when A has none.
-    let b = vec![run(300_000, measured(100, 736_300), 100)];
-    compare(
-        [("baseline", "tessera"), ("fast", "tessera")],
-        mode,
-        false,
-        NET_NAMES,
-        [&a, &b],
-    )
+    let b = with_network(300_000, &[]);
+    let kernels = [("baseline", "tessera"), ("fast", "tessera")];
+    compare(kernels, Mode::Icount, false, NET_NAMES, [&a, &b])
+}
+
+/// A side's runs: one system-call boot, then network boots of (ms/MB, µs/conn).
+fn with_network(getpid: u64, boots: &[(u64, u64)]) -> Vec<Run> {
+    let mut runs = vec![run(getpid, measured(100, 736_300), 100)];
+    runs.extend(boots.iter().map(|&(mb, conn)| net_run(mb, conn)));
+    runs
 }
 
 /// Linux against fast, both with network figures, in an icount comparison.
 fn linux_vs_fast_network() -> Comparison {
-    let b = vec![
-        run(300_000, measured(100, 736_300), 100),
-        net_run(50, 2000),
-        net_run(40, 2500),
-        net_run(60, 1500),
-    ];
-    let a = vec![
-        run(344_000, measured(100, 736_300), 100),
-        net_run(100, 1000),
-        net_run(110, 900),
-        net_run(90, 1100),
-    ];
-    compare(
-        [("linux", "linux"), ("fast", "tessera")],
-        Mode::Icount,
-        false,
-        NET_NAMES,
-        [&a, &b],
-    )
+    let a = with_network(344_000, &[(100, 1000), (110, 900), (90, 1100)]);
+    let b = with_network(300_000, &[(50, 2000), (40, 2500), (60, 1500)]);
+    let kernels = [("linux", "linux"), ("fast", "tessera")];
+    compare(kernels, Mode::Icount, false, NET_NAMES, [&a, &b])
 }
 
 #[test]
@@ -477,7 +473,7 @@ fn network_rows_are_wall_figures_per_mb_and_connection() {
 
 #[test]
 fn a_kernel_without_network_is_not_applicable_not_failed() {
-    let c = network(Mode::Icount);
+    let c = without_network();
     assert_eq!(
         (c.runs, c.net_runs),
         (1, 0),
@@ -514,14 +510,7 @@ fn a_kernel_without_network_is_not_applicable_not_failed() {
 
 #[test]
 fn single_run_has_a_network_section() {
-    let single = Single {
-        identity: identity("fast", "tessera"),
-        machine: machine(),
-        mode: Mode::Icount,
-        net_mode: Mode::Wall,
-        quick: false,
-        runs: vec![run(344_000, measured(100, 736_300), 100), net_run(50, 2000)],
-    };
+    let single = single(with_network(344_000, &[(50, 2000)]));
     let table = single_table(&single);
     assert!(
         table.contains("network (wall view: a boot of its own"),
