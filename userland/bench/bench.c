@@ -283,6 +283,7 @@ static void finish(int init)
 {
     if (!init)
         return;
+    net_finish();
     tcdrain(1); /* Linux's serial driver may still hold the last lines */
     sync();
     reboot(RB_POWER_OFF);

@@ -51,6 +51,9 @@ int net_peer(const char *text);
  * and configures lo and eth0); a failure becomes their error. Called once, before them. */
 void net_prepare(void);
 
+/* Undoes what net_prepare() set up on Linux (eth0 down) before the power-off. */
+void net_finish(void);
+
 const char *loop_tcp_tx(long n, uint64_t *ns);
 const char *loop_tcp_rx(long n, uint64_t *ns);
 const char *loop_tcp_connect(long n, uint64_t *ns);

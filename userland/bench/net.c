@@ -19,7 +19,9 @@
  * /bench-modules with an `order` file (dependencies first), and the program loads them with
  * finit_module(2) and configures lo and eth0 with the classic ioctls. Without that directory
  * (Tessera) the kernel configured the card at boot. A failure there becomes the error of
- * every network benchmark.
+ * every network benchmark. Before powering off, the program takes eth0 down again
+ * (net_finish): with the card's queues still polled, Linux 6.1 sometimes spun in its
+ * softirq instead of powering off (docs/benchmarks.md, "Known problems").
  */
 #include "bench.h"
 
@@ -48,6 +50,7 @@ static struct sockaddr_in peer;
 static int peer_given;
 static char setup_error[256];
 static int setup_done;
+static int brought_up; /* eth0 was brought up here (Linux) */
 
 int net_peer(const char *text)
 {
@@ -145,9 +148,30 @@ static const char *bring_up(void)
     if (!why)
         why = configure(fd, "eth0", "10.0.2.15", "255.255.255.0");
     close(fd);
-    if (!why)
+    if (!why) {
+        brought_up = 1;
         say("bench: network: loaded %d modules (%s); lo and eth0 10.0.2.15/24 up", count, names);
+    }
     return why;
+}
+
+void net_finish(void)
+{
+    if (!brought_up)
+        return;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, IFNAMSIZ, "eth0");
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+        say("bench: %s", failed("eth0 down: SIOCGIFFLAGS"));
+    } else {
+        ifr.ifr_flags &= ~IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+            say("bench: %s", failed("eth0 down: SIOCSIFFLAGS"));
+    }
+    if (fd >= 0)
+        close(fd);
 }
 
 void net_prepare(void)
