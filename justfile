@@ -21,13 +21,14 @@ docs:
     cargo xtask docs
 
 # key=value arguments become xtask options (`mode=wall` -> `--mode=wall`); docs/benchmarks.md.
-# System-call benchmark of one kernel: `just bench config=linux mode=wall`, `just bench --quick`
+# System-call and network benchmarks of one kernel: `just bench config=linux mode=wall`,
+# `just bench --quick`, `just bench only=tcp_tx,tcp_rx,tcp_connect`
 bench *args="":
-    cargo xtask bench {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}
+    cargo xtask bench {{ replace_regex(args, '(^| )([a-z][a-z-]*)=', '${1}--${2}=') }}
 
 # Compare two kernels: `just ab a=baseline b=fast`, `just ab b=fast,dcache=off mode=wall runs=5`
 ab *args="":
-    cargo xtask ab {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}
+    cargo xtask ab {{ replace_regex(args, '(^| )([a-z][a-z-]*)=', '${1}--${2}=') }}
 
 # A program under the in-kernel syscall profiler: `just profile config=fast -- ls -R /`
 profile *args="":

@@ -20,8 +20,9 @@
  * the timed iters. A benchmark that fails, crashes or runs longer than its limit prints an
  * error line instead of a time; the others still run.
  *
- * Arguments are words: `quick` (the small iteration counts, for tests) and
- * `only=NAME,NAME` (a subset, run in table order). They come from argv or, when argv has
+ * Arguments are words: `quick` (the small iteration counts, for tests),
+ * `only=NAME,NAME` (a subset, run in table order) and `peer=ADDRESS:PORT` (the host peer
+ * of the network benchmarks, net.c). They come from argv or, when argv has
  * none (Tessera starts init without arguments), from the file /bench-args, which the
  * harness writes into the initramfs. As process 1 the program first gives itself a console,
  * a tmpfs on /tmp and a devtmpfs on /dev when /dev/null is missing.
@@ -48,7 +49,7 @@
 #define MAX_ARGS 16
 
 /* Prints one line on fd 1 with a single write(2): nothing buffered across fork(). */
-static __attribute__((format(printf, 1, 2))) void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -252,8 +253,12 @@ static int parse_args(int count, char **words, int *quick, const char **only)
             *quick = 1;
         } else if (strncmp(words[i], "only=", 5) == 0) {
             *only = words[i] + 5;
+        } else if (strncmp(words[i], "peer=", 5) == 0 && net_peer(words[i] + 5) == 0) {
+            continue;
         } else {
-            say("BENCH-ERROR bad argument `%s` (allowed: quick, only=NAME,NAME)", words[i]);
+            say("BENCH-ERROR bad argument `%s` (allowed: quick, only=NAME,NAME, "
+                "peer=ADDRESS:PORT)",
+                words[i]);
             return -1;
         }
     }
@@ -278,6 +283,7 @@ static void finish(int init)
 {
     if (!init)
         return;
+    net_finish();
     tcdrain(1); /* Linux's serial driver may still hold the last lines */
     sync();
     reboot(RB_POWER_OFF);
@@ -318,6 +324,8 @@ int main(int argc, char **argv)
     for (const struct bench *b = benchmarks; b->name; b++) {
         if (only && !listed(only, b->name))
             continue;
+        if (b->net)
+            net_prepare();
         run_isolated(b, quick ? b->quick_iters : b->iters,
                      quick ? QUICK_LIMIT_SECONDS : LIMIT_SECONDS);
     }

@@ -7,6 +7,9 @@
  * adds the nanoseconds it measured to `*ns`; most time the whole loop, some (mmap_fault,
  * tmpfs_write, tmpfs_read) leave their setup out of the timed part. A body returns NULL on
  * success or a message that becomes `BENCH name=X error=<message>`.
+ *
+ * Network benchmarks (`net` set; net.c) talk to the harness's host peer and need
+ * net_prepare() to have run in the driver first.
  */
 #ifndef TESSERA_BENCH_H
 #define TESSERA_BENCH_H
@@ -23,6 +26,7 @@ struct bench {
     long quick_iters; /* operations timed in a quick run */
     long bytes_per_op;
     const char *(*body)(long n, uint64_t *ns);
+    int net; /* a network benchmark */
 };
 
 /* Every benchmark, in the order they run; the last entry has a NULL name. */
@@ -36,6 +40,23 @@ const char *failed(const char *what);
 
 /* A message without errno, in a static buffer. */
 const char *failed_because(const char *what, long got, long want);
+
+/* Prints one line on the console with a single write(2). */
+__attribute__((format(printf, 1, 2))) void say(const char *fmt, ...);
+
+/* The host peer's address, from the `peer=ADDRESS:PORT` argument; -1 if malformed. */
+int net_peer(const char *text);
+
+/* Gets the network ready for the network benchmarks (on Linux: loads the card's modules
+ * and configures lo and eth0); a failure becomes their error. Called once, before them. */
+void net_prepare(void);
+
+/* Undoes what net_prepare() set up on Linux (eth0 down) before the power-off. */
+void net_finish(void);
+
+const char *loop_tcp_tx(long n, uint64_t *ns);
+const char *loop_tcp_rx(long n, uint64_t *ns);
+const char *loop_tcp_connect(long n, uint64_t *ns);
 
 /* Where the benchmarks keep their files: a tmpfs. */
 #define BENCH_DIR "/tmp/bench"

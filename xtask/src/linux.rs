@@ -1,16 +1,24 @@
 //! Linux on the same emulator: Debian's packaged kernel, the reference `cargo xtask conform`
-//! compares Tessera against.
+//! compares Tessera against and the baseline of `cargo xtask bench`.
 //!
 //! The image comes from the versioned package that the metapackage `linux-image-amd64`
 //! depends on (`apt-cache depends`), fetched once with `apt-get download` into
-//! `target/cache/linux/`; only `boot/vmlinuz-*` is unpacked from it (the modules are not
-//! needed: serial console, tmpfs, proc and devtmpfs are built into Debian's kernel) and the
-//! `.deb` is deleted. `LINUX_KERNEL=path` uses another image instead.
+//! `target/cache/linux/`. Unpacked from it: `boot/vmlinuz-*` and `boot/config-*` (serial
+//! console, tmpfs, proc and devtmpfs are built into Debian's kernel) and the few modules
+//! the network benchmarks need to drive a virtio-net card ([`modules`]: found through their
+//! `.modinfo` dependencies, kept as `modules/<version>/`); then the `.deb` is deleted. A cache
+//! with the image but not those modules (one written before they were needed) is completed
+//! by fetching again. `LINUX_KERNEL=path` uses another image instead (without modules: the
+//! network benchmarks then fail and say why).
 //!
 //! It boots through the same [`Boot`] as Tessera (machine, CPU, memory, QEMU flags), with
 //! `console=ttyS0 quiet panic=-1`: the console on the serial port, kernel messages kept
 //! off it, and an exit of QEMU (via `-no-reboot`) if init dies.
 
+pub mod modules;
+
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -31,7 +39,8 @@ pub fn cache_dir() -> PathBuf {
     crate::kernel::target_dir().join("cache/linux")
 }
 
-/// The Linux image to boot: `$LINUX_KERNEL`, or the cached Debian kernel (fetched once).
+/// The Linux image to boot: `$LINUX_KERNEL`, or the cached Debian kernel (fetched once,
+/// again when the cache lacks its network modules).
 pub fn kernel() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(OVERRIDE) {
         let path = PathBuf::from(path);
@@ -43,9 +52,35 @@ pub fn kernel() -> Result<PathBuf, String> {
     }
     let dir = cache_dir();
     if let Some(image) = cached_image(&dir) {
-        return Ok(image);
+        match modules::cached(&dir, &version(&image)) {
+            Ok(_) => return Ok(image),
+            Err(why) => eprintln!(
+                "xtask: the cached Linux has no network modules ({why}): fetching it again"
+            ),
+        }
     }
     fetch(&dir).map_err(|e| format!("{e}\n(or set {OVERRIDE}=path/to/bzImage)"))
+}
+
+/// The modules Linux loads for the virtio-net card, in load order (see [`modules`]).
+pub fn net_modules() -> Result<Vec<PathBuf>, String> {
+    if std::env::var_os(OVERRIDE).is_some() {
+        return Err(format!(
+            "{OVERRIDE} is set: the network benchmarks need the modules of Debian's package \
+             (unset it to use the cached Debian kernel)"
+        ));
+    }
+    let image = kernel()?;
+    modules::cached(&cache_dir(), &version(&image))
+}
+
+/// The kernel version of an image named `vmlinuz-<version>`.
+pub fn version(image: &Path) -> String {
+    image
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.strip_prefix("vmlinuz-").unwrap_or(n).to_string())
+        .unwrap_or_default()
 }
 
 /// The most recently unpacked `boot/vmlinuz-*` under `dir` (by modification time, then name).
@@ -93,29 +128,106 @@ fn fetch(dir: &Path) -> Result<PathBuf, String> {
         dir.display()
     );
     let deb = busybox::download(&package, dir)?;
-    // Only the image: `dpkg-deb --fsys-tarfile` piped into tar, which extracts one path.
-    let mut unpack = Command::new("dpkg-deb")
+    let result = unpack(&deb, dir);
+    let _ = std::fs::remove_file(&deb);
+    result
+}
+
+/// Two passes over the package's files: the first keeps the image and its config and reads
+/// every module's dependencies, the second the modules the card needs.
+fn unpack(deb: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let boot = dir.join("boot");
+    std::fs::create_dir_all(&boot).map_err(|e| format!("{}: {e}", boot.display()))?;
+    let mut index = modules::Index::default();
+    let mut image = None;
+    each_file(deb, |path, data| {
+        if let Some(name) = path.strip_prefix("boot/")
+            && (name.starts_with("vmlinuz-") || name.starts_with("config-"))
+        {
+            let mut bytes = Vec::new();
+            data.read_to_end(&mut bytes)
+                .map_err(|e| format!("{path}: {e}"))?;
+            let target = boot.join(name);
+            // Through a temporary name: a half-written image is never "cached".
+            let partial = boot.join(format!(".{name}.partial"));
+            std::fs::write(&partial, &bytes)
+                .and_then(|()| std::fs::rename(&partial, &target))
+                .map_err(|e| format!("{}: {e}", target.display()))?;
+            if name.starts_with("vmlinuz-") {
+                image = Some(target);
+            } else {
+                index.config = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            return Ok(());
+        }
+        index.add(path, data)
+    })?;
+    let image = image.ok_or_else(|| format!("{} held no boot/vmlinuz-*", deb.display()))?;
+    let version = version(&image);
+    let order = index
+        .load_order()
+        .map_err(|e| format!("Linux {version}: {e}"))?;
+    let wanted: BTreeMap<&str, &str> = order
+        .iter()
+        .map(|name| (index.modules[name].0.as_str(), name.as_str()))
+        .collect();
+    let mut files = BTreeMap::new();
+    each_file(deb, |path, data| {
+        if let Some(name) = wanted.get(path) {
+            let mut bytes = Vec::new();
+            data.read_to_end(&mut bytes)
+                .map_err(|e| format!("{path}: {e}"))?;
+            files.insert(name.to_string(), bytes);
+        }
+        Ok(())
+    })?;
+    modules::store(dir, &version, &order, &files)?;
+    eprintln!(
+        "xtask: Linux {version}: virtio-net modules in load order: {}",
+        order.join(", ")
+    );
+    Ok(image)
+}
+
+/// Calls `f` with the path (without `./`) and contents of each regular file of a `.deb`.
+fn each_file(
+    deb: &Path,
+    mut f: impl FnMut(&str, &mut dyn Read) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut dpkg = Command::new("dpkg-deb")
         .arg("--fsys-tarfile")
-        .arg(&deb)
+        .arg(deb)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
-    let tar = Command::new("tar")
-        .args(["-x", "--wildcards", "-C"])
-        .arg(dir)
-        .arg("./boot/vmlinuz-*")
-        .stdin(unpack.stdout.take().expect("piped stdout"))
-        .status()
-        .map_err(|e| format!("cannot run tar: {e}"))?;
-    let dpkg = unpack.wait().map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(&deb);
-    if !tar.success() || !dpkg.success() {
-        return Err(format!(
-            "unpacking boot/vmlinuz-* from {} failed",
-            deb.display()
-        ));
+    let stdout = dpkg.stdout.take().expect("piped stdout");
+    let result = (|| -> Result<(), String> {
+        let mut archive = tar::Archive::new(stdout);
+        let entries = archive
+            .entries()
+            .map_err(|e| format!("{}: {e}", deb.display()))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| format!("{}: {e}", deb.display()))?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = entry
+                .path()
+                .map_err(|e| e.to_string())?
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_string();
+            f(&path, &mut entry)?;
+        }
+        Ok(())
+    })();
+    let status = dpkg.wait().map_err(|e| e.to_string())?;
+    result?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("dpkg-deb --fsys-tarfile {} failed", deb.display()))
     }
-    cached_image(dir).ok_or_else(|| format!("{} held no boot/vmlinuz-*", deb.display()))
 }
 
 /// A boot of Linux with `initrd`, on the machine and memory Tessera gets.

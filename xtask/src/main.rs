@@ -6,7 +6,7 @@
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
 //! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both]` | runs the userland test programs on Tessera and Linux and compares their output |
-//! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call benchmark on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
+//! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call and network benchmarks on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
 //! | `nettest [--config NAME] [--bench]` | the network checks (or their timings) on a config with `net = "smoltcp"` |
@@ -29,6 +29,7 @@ mod initrd;
 mod kernel;
 mod ksyms;
 mod linux;
+mod loopback;
 mod nettest;
 mod profile;
 mod qemu;
@@ -64,9 +65,11 @@ commands:
   conform [--config NAME|PATH] [--kernel tessera|linux|both] [--timeout SECONDS] [--verbose]
                                          run userland/tests on Linux and Tessera, compare
   bench  [--config NAME|PATH|linux] [--mode icount|wall] [--quick] [--only NAME,NAME]
-         [--timeout SECONDS] [--verbose]
-                                         run the system-call benchmark (docs/benchmarks.md)
-  bench  --smoke                         quick icount runs on fast, twice: must be identical
+         [--timeout SECONDS] [--verbose] [--net-mode icount (an experiment: not meaningful)]
+                                         run the system-call and network benchmarks
+                                         (docs/benchmarks.md; network: wall view only)
+  bench  --smoke                         quick icount runs on fast, twice: must be identical;
+                                         quick network runs on fast and Linux
   ab     [--a SPEC] [--b SPEC] [--mode icount|wall] [--runs N] [--quick] [--only NAME,NAME]
          [--timeout SECONDS] [--verbose]
                                          compare two kernels (default: baseline vs fast);

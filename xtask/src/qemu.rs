@@ -249,6 +249,19 @@ pub fn spawn_piped(boot: &Boot) -> Result<Child, String> {
 /// Boots with the console captured (stdin empty) and a hard timeout. `echo` copies the
 /// console to stderr as it arrives.
 pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captured, String> {
+    run_captured_until(boot, timeout, echo, None)
+}
+
+/// [`run_captured`], and when `finish` is `Some((line, grace))`: once the console printed
+/// that line, the guest has `grace` to stop; a guest still running then is killed and the
+/// verdict is a timeout, without waiting for the whole `timeout` (a kernel that hangs on
+/// its way to power-off is caught in seconds, not in the minutes a run may take).
+pub fn run_captured_until(
+    boot: &Boot,
+    timeout: Duration,
+    echo: bool,
+    finish: Option<(&'static str, Duration)>,
+) -> Result<Captured, String> {
     setup::ensure_qemu()?;
     let mut qemu = boot.command();
     qemu.args(["-serial", "stdio", "-monitor", "none"])
@@ -261,6 +274,7 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
     let stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let (tx, rx) = mpsc::channel();
+    let (finished_tx, finished) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut all = String::new();
         for line in BufReader::new(stdout).split(b'\n') {
@@ -270,6 +284,9 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
                 .to_string();
             if echo {
                 let _ = writeln!(std::io::stderr(), "{text}");
+            }
+            if finish.is_some_and(|(marker, _)| text == marker) {
+                let _ = finished_tx.send(Instant::now());
             }
             all.push_str(&text);
             all.push('\n');
@@ -281,7 +298,8 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let (verdict, _) = wait(child, Some(timeout))?;
+    let grace = finish.map(|(_, grace)| (finished, grace));
+    let (verdict, _) = wait_until(child, Some(timeout), grace.as_ref())?;
     let _ = reader.join();
     let mut output = rx.recv().unwrap_or_default();
     let qemu_errors = errors.join().unwrap_or_default();
@@ -292,13 +310,31 @@ pub fn run_captured(boot: &Boot, timeout: Duration, echo: bool) -> Result<Captur
 }
 
 /// Waits for QEMU, killing it at the timeout.
-fn wait(mut child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duration), String> {
+fn wait(child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duration), String> {
+    wait_until(child, timeout, None)
+}
+
+/// [`wait`], and once `grace.0` reports a moment, QEMU has `grace.1` from then to exit.
+fn wait_until(
+    mut child: Child,
+    timeout: Option<Duration>,
+    grace: Option<&(mpsc::Receiver<Instant>, Duration)>,
+) -> Result<(Verdict, Duration), String> {
     let start = Instant::now();
+    let mut finished: Option<Instant> = None;
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             return Ok((Verdict::from_qemu_status(status.code()), start.elapsed()));
         }
-        if timeout.is_some_and(|t| start.elapsed() > t) {
+        if let Some((marker, _)) = grace
+            && let Ok(at) = marker.try_recv()
+        {
+            finished = Some(at);
+        }
+        let late = finished
+            .zip(grace)
+            .is_some_and(|(at, (_, limit))| at.elapsed() > *limit);
+        if late || timeout.is_some_and(|t| start.elapsed() > t) {
             let _ = child.kill();
             let _ = child.wait();
             return Ok((Verdict::Timeout, start.elapsed()));
@@ -309,7 +345,24 @@ fn wait(mut child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duratio
 
 #[cfg(test)]
 mod tests {
-    use super::hostfwd_rule;
+    use super::*;
+
+    /// A process that keeps running after the marker is killed once the grace is over,
+    /// long before its timeout; one that exits in time keeps its status.
+    #[test]
+    fn the_grace_after_the_marker_is_enforced() {
+        let (tx, rx) = mpsc::channel();
+        let sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+        tx.send(Instant::now()).unwrap();
+        let grace = (rx, Duration::from_millis(200));
+        let (verdict, took) =
+            wait_until(sleeper, Some(Duration::from_secs(60)), Some(&grace)).unwrap();
+        assert_eq!(verdict, Verdict::Timeout);
+        assert!(took < Duration::from_secs(10), "{took:?}");
+        let quick = Command::new("true").spawn().unwrap();
+        let (verdict, _) = wait_until(quick, Some(Duration::from_secs(60)), Some(&grace)).unwrap();
+        assert_eq!(verdict, Verdict::from_qemu_status(Some(0)));
+    }
 
     #[test]
     fn hostfwd_short_forms_listen_on_loopback() {

@@ -15,6 +15,9 @@
 //!    (`cargo xtask conform`).
 //! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
 //!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
+//! 10. The benchmark harness end to end: quick icount runs (identical twice), and quick
+//!     network runs on `fast` and on Linux (its modules loaded by the benchmark program),
+//!     every figure backed by traffic the host peer verified.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -184,8 +187,10 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             crate::nettest::run(kernel, verbose)
         });
     }
-    // The benchmark harness end to end: quick icount runs, twice, identical figures.
+    // The benchmark harness end to end: quick icount runs, twice, identical figures; the
+    // network benchmarks on fast and Linux (speed is measured, never asserted).
     report.check("bench/smoke", crate::bench::smoke);
+    report.check("bench/net-smoke", crate::bench::net_smoke);
     for config in ["fast", "baseline"] {
         // The userland programs on Tessera, compared line by line with Linux 6.1 in the same
         // QEMU (cargo xtask conform; Linux is fetched once into target/cache).

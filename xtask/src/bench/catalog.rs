@@ -3,14 +3,61 @@
 //! The C table in `userland/bench/cases.c` is what runs (with the iteration counts); this
 //! list lets the harness refuse a misspelt `--only` before booting anything and gives the
 //! reports their descriptions. A test keeps the two in the same order.
+//!
+//! The network benchmarks ([`Group::Network`]) differ from the others: they need a card and
+//! the host peer, so they run in a boot of their own, always in the wall view (see
+//! `docs/benchmarks.md`, "Why network figures are wall figures"), and their operation is a
+//! megabyte or a connection ([`Op`]).
 
 /// Which table of the write-up a benchmark belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
     /// The eight of the origin write-up and MEASURING.md.
     Core,
-    /// The others.
+    /// The other system-call benchmarks.
     Extended,
+    /// TCP through the virtio-net card to the host peer: a boot of their own with a card,
+    /// wall view only.
+    Network,
+}
+
+/// What one operation of a benchmark is, for units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// A loop iteration: figures per operation (instructions or ns).
+    Call,
+    /// A megabyte (10^6 bytes) of a stream: time per MB, and MB/s.
+    Megabyte,
+    /// A connection: time per connection, and connections/s.
+    Connection,
+}
+
+impl Op {
+    /// The unit of a time per operation given in nanoseconds, and the factor to it.
+    pub fn time_unit(self) -> (&'static str, f64) {
+        match self {
+            Op::Call => ("ns/op", 1.0),
+            Op::Megabyte => ("ms/MB", 1e-6),
+            Op::Connection => ("µs/conn", 1e-3),
+        }
+    }
+
+    /// The rate for a time per operation in nanoseconds (`None` for calls).
+    pub fn rate(self, ns_per_op: f64) -> Option<f64> {
+        match self {
+            Op::Call => None,
+            Op::Megabyte | Op::Connection => Some(1e9 / ns_per_op),
+        }
+    }
+
+    /// The unit of [`Op::rate`].
+    pub fn rate_unit(self) -> &'static str {
+        match self {
+            Op::Call => "",
+            Op::Megabyte => "MB/s",
+            Op::Connection => "conn/s",
+        }
+    }
 }
 
 /// One benchmark.
@@ -21,6 +68,14 @@ pub struct Info {
     pub group: Group,
     /// What one operation is.
     pub what: &'static str,
+    pub op: Op,
+}
+
+impl Info {
+    /// Whether it is a network benchmark.
+    pub fn network(&self) -> bool {
+        self.group == Group::Network
+    }
 }
 
 const fn core(name: &'static str, what: &'static str) -> Info {
@@ -28,6 +83,7 @@ const fn core(name: &'static str, what: &'static str) -> Info {
         name,
         group: Group::Core,
         what,
+        op: Op::Call,
     }
 }
 
@@ -36,6 +92,16 @@ const fn extended(name: &'static str, what: &'static str) -> Info {
         name,
         group: Group::Extended,
         what,
+        op: Op::Call,
+    }
+}
+
+const fn network(name: &'static str, op: Op, what: &'static str) -> Info {
+    Info {
+        name,
+        group: Group::Network,
+        what,
+        op,
     }
 }
 
@@ -86,6 +152,23 @@ pub const CATALOG: &[Info] = &[
         "write of a 4 KiB chunk into an emptied 1 MiB tmpfs file",
     ),
     extended("tmpfs_read", "read of a 4 KiB chunk of a 1 MiB tmpfs file"),
+    network(
+        "tcp_tx",
+        Op::Megabyte,
+        "guest -> host: one MB of a 16 MB TCP stream (64 KiB writes) to the host peer, \
+         which checks every byte",
+    ),
+    network(
+        "tcp_rx",
+        Op::Megabyte,
+        "host -> guest: one MB of a 16 MB TCP stream (64 KiB reads) from the host peer, \
+         every byte checked",
+    ),
+    network(
+        "tcp_connect",
+        Op::Connection,
+        "socket + connect to the host peer + 10-byte ping/pong + close",
+    ),
 ];
 
 /// The benchmarks to run for `--only a,b` (in the program's order), or all of them.
@@ -122,6 +205,11 @@ pub fn info(name: &str) -> Option<&'static Info> {
     CATALOG.iter().find(|b| b.name == name)
 }
 
+/// Whether `name` is a network benchmark.
+pub fn is_network(name: &str) -> bool {
+    info(name).is_some_and(Info::network)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +237,15 @@ mod tests {
             8,
             "the core eight"
         );
+        // Network rows are flagged in the C table too (the driver sets them up first).
+        let text = std::fs::read_to_string(crate::root().join("userland/bench/cases.c")).unwrap();
+        for info in CATALOG {
+            let row = text
+                .lines()
+                .find(|l| l.trim().starts_with(&format!("{{\"{}\",", info.name)))
+                .unwrap();
+            assert_eq!(row.contains(", 1},"), info.network(), "{row}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | one run: table on stdout, `target/bench/<label>-<mode>[-quick].json` |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N] [--quick] [--only a,b]` | A and B interleaved N times: medians, min/max, B/A, verdict; `target/bench/ab-<a>-<b>-<mode>.{md,json,svg}` |
-//! | `bench --smoke`, [`smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures |
+//! | `bench --smoke`, [`smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; quick network runs on `fast` and Linux |
 //!
 //! A SPEC is `linux`, a config (`fast`, `path/x.toml`) or an ablation of one
 //! (`fast,dcache=off`: see [`target`]). Every kernel boots the same initramfs (the program as
@@ -14,13 +14,21 @@
 //! `BENCH-DONE` and the kernel then powered off; a hang, crash, timeout or error line is a
 //! failure, reported as such and never as a number.
 //!
+//! The network benchmarks need more: a virtio-net card, the host peer, and (Linux) the
+//! card's modules. They run in a boot of their own ([`network`]), always in the wall view,
+//! whatever `--mode` says for the system-call benchmarks; on a kernel without network
+//! they are "not applicable", which is neither a figure nor a failure.
+//!
 //! Modules: [`program`] (build + initramfs), [`target`] (specs, ablations, identity),
-//! [`parse`] (console lines), [`stats`] (median, ranges, verdicts), [`report`] (tables,
-//! Markdown, JSON), [`svg`] (the A/B chart), [`catalog`] (names and descriptions).
+//! [`network`] and [`peer`] (the network boot and the host side), [`parse`] (console
+//! lines), [`stats`] (median, ranges, verdicts), [`report`] (tables, Markdown, JSON),
+//! [`svg`] (the A/B chart), [`catalog`] (names, descriptions, units).
 
 pub mod catalog;
 pub mod json;
+pub mod network;
 pub mod parse;
+pub mod peer;
 pub mod program;
 pub mod report;
 pub mod stats;
@@ -43,9 +51,20 @@ use target::{Prepared, Spec};
 const FULL_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 /// A quick run.
 const QUICK_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a kernel has to power off once the program printed `BENCH-DONE` (it takes
+/// well under a second): a hang there fails the run at once instead of at the timeout.
+const POWER_OFF_GRACE: Duration = Duration::from_secs(60);
 
 /// The benchmarks [`smoke`] runs.
 pub const SMOKE_BENCHMARKS: &[&str] = &["getpid", "pipe", "stat", "fork_exit"];
+
+/// The kernels [`net_smoke`] runs the network benchmarks on.
+pub const NET_SMOKE_KERNELS: &[&str] = &["fast", "linux"];
+
+/// Interleaved network boots per side in `ab --mode icount`, where one run of each
+/// deterministic side is enough for the system-call benchmarks but the network figures,
+/// being wall figures, need several to show their spread.
+pub const NET_RUNS_ICOUNT: usize = 3;
 
 /// The machine every run of a report used.
 #[derive(Clone, Debug)]
@@ -102,16 +121,43 @@ pub struct Run {
     pub seconds: f64,
     /// The console, for diagnosing failures.
     pub console: String,
+    /// Whether it was the network boot (wall view, with a card and the host peer).
+    pub network: bool,
+    /// Whether a kernel booted (not for a run of benchmarks that do not apply).
+    pub booted: bool,
 }
 
 impl Run {
-    /// Whether every requested benchmark has a figure and the run ended properly.
+    /// A run that needed no boot: every benchmark gets `outcome` (not applicable, or a
+    /// failure known in advance).
+    pub fn without_boot(benchmarks: &[&str], outcome: Outcome, network: bool) -> Run {
+        Run {
+            outcomes: benchmarks
+                .iter()
+                .map(|name| (name.to_string(), outcome.clone()))
+                .collect(),
+            problems: Vec::new(),
+            verdict: Verdict::NoVerdict(0),
+            seconds: 0.0,
+            console: String::new(),
+            network,
+            booted: false,
+        }
+    }
+
+    /// Whether every requested benchmark has a figure (or does not apply) and the run
+    /// ended properly.
     pub fn complete(&self) -> bool {
         self.problems.is_empty()
             && self
                 .outcomes
                 .iter()
-                .all(|(_, o)| matches!(o, Outcome::Measured(_)))
+                .all(|(_, o)| matches!(o, Outcome::Measured(_) | Outcome::NotApplicable(_)))
+    }
+
+    /// "network boot" or "boot", for messages.
+    pub fn kind(&self) -> &'static str {
+        if self.network { "network boot" } else { "boot" }
     }
 
     /// The exit code of a run that is not complete.
@@ -154,13 +200,26 @@ pub struct Request {
     pub echo: bool,
 }
 
-/// Boots `kernel` with `initrd` and reads what the program printed.
-pub fn run(kernel: &Prepared, initrd: &Path, request: &Request) -> Result<Run, String> {
+/// Boots `kernel` with `initrd` (with a network card when `card`) and reads what the
+/// program printed.
+pub fn run(kernel: &Prepared, initrd: &Path, request: &Request, card: bool) -> Result<Run, String> {
     let started = Instant::now();
-    let boot = kernel.boot(request.mode, initrd);
-    let captured = qemu::run_captured(&boot, request.timeout, request.echo)?;
+    let boot = kernel.boot(request.mode, initrd, card);
+    let captured = qemu::run_captured_until(
+        &boot,
+        request.timeout,
+        request.echo,
+        Some((parse::DONE, POWER_OFF_GRACE)),
+    )?;
     let parsed = parse::parse(&captured.output);
     let mut problems = parsed.run_problems(&request.benchmarks, request.quick);
+    if parsed.done && captured.verdict == Verdict::Timeout {
+        problems.push(format!(
+            "the kernel did not power off within {} s of {} (QEMU killed)",
+            POWER_OFF_GRACE.as_secs(),
+            parse::DONE
+        ));
+    }
     // Tessera powers off with its success code; Linux's power-off exits QEMU with 0, which
     // a panic (init died, panic=-1 reboots, -no-reboot stops) also does: look for it.
     let expected = match kernel.identity.kind {
@@ -182,6 +241,8 @@ pub fn run(kernel: &Prepared, initrd: &Path, request: &Request) -> Result<Run, S
         verdict: captured.verdict,
         seconds: started.elapsed().as_secs_f64(),
         console: captured.output,
+        network: card,
+        booted: true,
     })
 }
 
@@ -189,8 +250,13 @@ pub fn run(kernel: &Prepared, initrd: &Path, request: &Request) -> Result<Run, S
 struct Common {
     mode: Mode,
     quick: bool,
-    benchmarks: Vec<&'static str>,
-    everything: bool,
+    /// The system-call benchmarks selected (the main boot), in program order.
+    system: Vec<&'static str>,
+    /// The network benchmarks selected (the network boot), in program order.
+    network: Vec<&'static str>,
+    /// The view of the network boot: wall, unless `bench --net-mode icount` asks for the
+    /// experiment of docs/benchmarks.md.
+    net_mode: Mode,
     timeout: Duration,
     echo: bool,
 }
@@ -208,11 +274,14 @@ fn common_options(args: &mut Args) -> Result<Common, String> {
         None if quick => QUICK_TIMEOUT,
         None => FULL_TIMEOUT,
     };
+    let (network, system): (Vec<&str>, Vec<&str>) =
+        benchmarks.into_iter().partition(|n| catalog::is_network(n));
     Ok(Common {
         mode,
         quick,
-        everything: benchmarks.len() == catalog::CATALOG.len(),
-        benchmarks,
+        system,
+        network,
+        net_mode: Mode::Wall,
         timeout,
         echo: args.flag("verbose"),
     })
@@ -223,16 +292,50 @@ impl Common {
         Request {
             mode: self.mode,
             quick: self.quick,
-            benchmarks: self.benchmarks.clone(),
+            benchmarks: self.system.clone(),
             timeout: self.timeout,
             echo: self.echo,
         }
     }
 
+    /// The initramfs of the system-call boot.
     fn initrd(&self, name: &str) -> Result<PathBuf, String> {
         let programs = program::build()?;
-        let args = program::args_text(self.quick, &self.benchmarks, self.everything);
-        program::initrd(name, &programs, &args)
+        let args = program::args_text(self.quick, &self.system, None);
+        program::initrd(name, &programs, &args, &[])
+    }
+
+    /// The network boots' host peer and settings, when network benchmarks are selected.
+    fn network(&self) -> Result<Option<network::NetBench>, String> {
+        if self.network.is_empty() {
+            return Ok(None);
+        }
+        network::NetBench::start(Request {
+            mode: self.net_mode,
+            quick: self.quick,
+            benchmarks: self.network.clone(),
+            timeout: self.timeout,
+            echo: self.echo,
+        })
+        .map(Some)
+    }
+
+    /// Every benchmark of one kernel: the system-call boot and the network boot, as
+    /// selected.
+    fn run_all(
+        &self,
+        kernel: &Prepared,
+        initrd: Option<&Path>,
+        net: Option<&network::NetBench>,
+    ) -> Result<Vec<Run>, String> {
+        let mut runs = Vec::new();
+        if let Some(initrd) = initrd {
+            runs.push(run(kernel, initrd, &self.request(), false)?);
+        }
+        if let Some(net) = net {
+            runs.push(net.run(kernel)?);
+        }
+        Ok(runs)
     }
 }
 
@@ -301,12 +404,17 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
     if args.flag("smoke") {
         args.finish()?;
         println!(
-            "bench: smoke check: quick icount runs of {} on fast, twice",
-            SMOKE_BENCHMARKS.join(",")
+            "bench: smoke check: quick icount runs of {} on fast, twice; quick network runs \
+             on {}",
+            SMOKE_BENCHMARKS.join(","),
+            NET_SMOKE_KERNELS.join(" and ")
         );
-        return match smoke() {
+        return match smoke().and_then(|()| net_smoke()) {
             Ok(()) => {
-                println!("bench: smoke check passed: both runs complete and identical");
+                println!(
+                    "bench: smoke check passed: icount runs complete and identical, network \
+                     runs complete and verified by the host peer"
+                );
                 Ok(Code::Ok)
             }
             Err(why) => {
@@ -316,24 +424,42 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
         };
     }
     let spec = Spec::parse(&args.value("config")?.unwrap_or_else(|| "fast".into()))?;
-    let common = common_options(args)?;
+    let net_mode = args.value("net-mode")?;
+    let mut common = common_options(args)?;
     args.finish()?;
-    let initrd = common.initrd("bench")?;
+    if let Some(mode) = net_mode {
+        common.net_mode = Mode::parse(&mode)?;
+    }
+    let initrd = match common.system.is_empty() {
+        true => None,
+        false => Some(common.initrd("bench")?),
+    };
     let kernel = prepare_all(&[&spec])?.remove(0);
+    let net = common.network()?;
     println!(
-        "bench: {} ({} mode{}): {} benchmarks",
+        "bench: {} ({} mode{}): {} benchmarks{}",
         kernel.identity.label,
         mode_name(common.mode),
         if common.quick { ", quick" } else { "" },
-        common.benchmarks.len()
+        common.system.len() + common.network.len(),
+        match &net {
+            Some(net) => format!(
+                "; the {} network benchmarks in a boot of their own ({} view, virtio-net \
+                 card, host peer on 127.0.0.1:{})",
+                common.network.len(),
+                mode_name(common.net_mode),
+                net.peer.port
+            ),
+            None => String::new(),
+        }
     );
-    let result = run(&kernel, &initrd, &common.request())?;
     let single = report::Single {
         identity: kernel.identity.clone(),
         machine: Machine::describe(kernel.memory_mib),
         mode: common.mode,
+        net_mode: common.net_mode,
         quick: common.quick,
-        run: result,
+        runs: common.run_all(&kernel, initrd.as_deref(), net.as_ref())?,
     };
     print!("{}", report::single_table(&single));
     let path = output_dir().join(format!(
@@ -344,11 +470,14 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
     ));
     write_file(&path, &report::single_json(&single).render())?;
     println!("bench: wrote {}", kernel::display_path(&path));
-    if single.run.complete() {
-        Ok(Code::Ok)
-    } else {
-        println!("bench: FAILED\n{}", single.run.diagnosis());
-        Ok(single.run.failure_code())
+    match single.runs.iter().find(|r| !r.complete()) {
+        None => Ok(Code::Ok),
+        Some(failed) => {
+            for run in single.runs.iter().filter(|r| !r.complete()) {
+                println!("bench: {} FAILED\n{}", run.kind(), run.diagnosis());
+            }
+            Ok(failed.failure_code())
+        }
     }
 }
 
@@ -372,37 +501,74 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
         None if common.mode == Mode::Icount => 3,
         None => 5,
     };
-    let initrd = common.initrd("bench")?;
+    // The network boots are wall figures in every mode: in icount mode, at least
+    // NET_RUNS_ICOUNT of them per side.
+    let net_runs = match common.mode {
+        Mode::Icount => runs.max(NET_RUNS_ICOUNT),
+        Mode::Wall => runs,
+    };
+    let system_runs = if common.system.is_empty() { 0 } else { runs };
+    let initrd = match system_runs {
+        0 => None,
+        _ => Some(common.initrd("bench")?),
+    };
     let mut kernels = prepare_all(&[&a, &b])?;
     let (kb, ka) = (kernels.remove(1), kernels.remove(0));
+    let net = common.network()?;
     let request = common.request();
     let mut a_runs = Vec::new();
     let mut b_runs = Vec::new();
+    let rounds = system_runs.max(if net.is_some() { net_runs } else { 0 });
     // Interleaved, so slow phases of a shared host hit both sides alike.
-    for round in 1..=runs {
+    for round in 1..=rounds {
         for (kernel, into) in [(&ka, &mut a_runs), (&kb, &mut b_runs)] {
-            println!(
-                "ab: run {round}/{runs}: {} ({} mode)",
-                kernel.identity.label,
-                mode_name(common.mode)
-            );
-            let result = run(kernel, &initrd, &request)?;
-            if !result.complete() {
+            let mut boots = Vec::new();
+            if let Some(initrd) = initrd.as_deref().filter(|_| round <= system_runs) {
                 println!(
-                    "ab: {} run {round} FAILED\n{}",
+                    "ab: run {round}/{system_runs}: {} ({} mode)",
                     kernel.identity.label,
-                    result.diagnosis()
+                    mode_name(common.mode)
                 );
+                boots.push(run(kernel, initrd, &request, false)?);
             }
-            into.push(result);
+            if let Some(net) = net.as_ref().filter(|_| round <= net_runs) {
+                if net.applies(&ka) && net.applies(&kb) {
+                    println!(
+                        "ab: network run {round}/{net_runs}: {} (wall view)",
+                        kernel.identity.label
+                    );
+                    boots.push(net.run(kernel)?);
+                } else if round == 1 && !net.applies(kernel) {
+                    // Not applicable to this side: no boot, and none of the other side
+                    // either (there is nothing to compare it with).
+                    boots.push(net.run(kernel)?);
+                }
+            }
+            for result in boots {
+                if !result.complete() {
+                    println!(
+                        "ab: {} {} {round} FAILED\n{}",
+                        kernel.identity.label,
+                        result.kind(),
+                        result.diagnosis()
+                    );
+                }
+                into.push(result);
+            }
         }
     }
+    let benchmarks: Vec<&str> = common
+        .system
+        .iter()
+        .chain(&common.network)
+        .copied()
+        .collect();
     let comparison = report::Comparison::new(
         [ka.identity.clone(), kb.identity.clone()],
         Machine::describe(ka.memory_mib),
         common.mode,
         common.quick,
-        &common.benchmarks,
+        &benchmarks,
         [&a_runs, &b_runs],
     );
     print!("{}", report::comparison_markdown(&comparison));
@@ -433,7 +599,7 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
         .filter(|r| !r.complete())
         .collect();
     Ok(match failed.first() {
-        None if comparison.rows.iter().all(|r| r.result.is_ok()) => Code::Ok,
+        None if comparison.rows.iter().all(|r| !r.result.failed()) => Code::Ok,
         None => Code::TestFailure,
         Some(run) => run.failure_code(),
     })
@@ -445,8 +611,8 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
 /// harness, the program or the kernel's clock).
 pub fn smoke() -> Result<(), String> {
     let programs = program::build()?;
-    let args = program::args_text(true, SMOKE_BENCHMARKS, false);
-    let initrd = program::initrd("bench-smoke", &programs, &args)?;
+    let args = program::args_text(true, SMOKE_BENCHMARKS, None);
+    let initrd = program::initrd("bench-smoke", &programs, &args, &[])?;
     let kernel = target::prepare(&Spec::parse("fast")?, 0)?;
     let request = Request {
         mode: Mode::Icount,
@@ -455,11 +621,11 @@ pub fn smoke() -> Result<(), String> {
         timeout: QUICK_TIMEOUT,
         echo: false,
     };
-    let first = run(&kernel, &initrd, &request)?;
+    let first = run(&kernel, &initrd, &request, false)?;
     if !first.complete() {
         return Err(format!("first run incomplete:\n{}", first.diagnosis()));
     }
-    let second = run(&kernel, &initrd, &request)?;
+    let second = run(&kernel, &initrd, &request, false)?;
     if !second.complete() {
         return Err(format!("second run incomplete:\n{}", second.diagnosis()));
     }
@@ -472,6 +638,45 @@ pub fn smoke() -> Result<(), String> {
             differences.join("\n")
         ))
     }
+}
+
+/// The network path end to end, for `cargo xtask test`: the quick network benchmarks on
+/// each of [`NET_SMOKE_KERNELS`] (Tessera's card set up at boot; Linux's modules loaded by
+/// the program). Every benchmark must have a figure backed by traffic the host peer
+/// verified, and nothing may have gone wrong on either side. Speed is not checked.
+pub fn net_smoke() -> Result<(), String> {
+    let benchmarks: Vec<&'static str> = catalog::CATALOG
+        .iter()
+        .filter(|b| b.network())
+        .map(|b| b.name)
+        .collect();
+    let net = network::NetBench::start(Request {
+        mode: Mode::Wall,
+        quick: true,
+        benchmarks,
+        timeout: QUICK_TIMEOUT,
+        echo: false,
+    })?;
+    let specs: Vec<Spec> = NET_SMOKE_KERNELS
+        .iter()
+        .map(|s| Spec::parse(s))
+        .collect::<Result<_, _>>()?;
+    let kernels = prepare_all(&specs.iter().collect::<Vec<_>>())?;
+    for kernel in &kernels {
+        let result = net.run(kernel)?;
+        let measured = result
+            .outcomes
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Measured(_)));
+        if !result.complete() || !measured {
+            return Err(format!(
+                "{}: network run incomplete:\n{}",
+                kernel.identity.label,
+                result.diagnosis()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The benchmarks whose figures differ between two runs, described.
@@ -500,6 +705,8 @@ mod tests {
             verdict: Verdict::Success,
             seconds: 1.0,
             console: String::new(),
+            network: false,
+            booted: true,
         }
     }
 

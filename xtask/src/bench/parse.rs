@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 
+/// The line that ends the program's output.
+pub const DONE: &str = "BENCH-DONE";
+
 /// One benchmark's measured figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measurement {
@@ -46,6 +49,9 @@ pub enum Outcome {
     Measured(Measurement),
     /// It reported an error, its line was unreadable, or it never reported.
     Failed(String),
+    /// It does not apply to this kernel (a network benchmark on a kernel without network):
+    /// neither a figure nor a failure.
+    NotApplicable(String),
 }
 
 /// Everything read from one run's console.
@@ -67,7 +73,7 @@ pub struct Parsed {
 pub fn parse(output: &str) -> Parsed {
     let mut parsed = Parsed::default();
     for line in output.lines().map(str::trim_end) {
-        if line == "BENCH-DONE" {
+        if line == DONE {
             parsed.done = true;
         } else if let Some(rest) = line.strip_prefix("BENCH-START ") {
             start_line(rest, &mut parsed);

@@ -1,14 +1,20 @@
-//! The reports: one run ([`Single`]: a terminal table and JSON) and an A/B comparison
-//! ([`Comparison`]: Markdown, which is also what the terminal shows, and JSON).
+//! The reports: one kernel's run ([`Single`]: a terminal table and JSON) and an A/B
+//! comparison ([`Comparison`]: Markdown, which is also what the terminal shows, and JSON).
 //!
 //! Every report names what produced it: the kernels (config, variants, profile, or the
 //! Linux package and version string), the git commit, QEMU's version, the guest CPU model,
 //! the host CPU, the mode, whether the counts were the quick ones, and the command. A
-//! failed benchmark appears as its error, never as a figure.
+//! failed benchmark appears as its error, never as a figure; one that does not apply (a
+//! network benchmark on a kernel without network) says so, and is neither.
+//!
+//! The network benchmarks get a section of their own: their figures come from another
+//! boot, in the wall view whatever the mode, and their operation is a MB or a connection,
+//! shown as time per MB or per connection (lower is better, like every other figure, so
+//! B/A and the verdicts read the same way) with the rate beside it.
 
 use std::collections::BTreeSet;
 
-use super::catalog::{self, Group};
+use super::catalog::{self, Group, Op};
 use super::json::Json;
 use super::parse::Outcome;
 use super::stats::{self, Summary};
@@ -122,32 +128,96 @@ fn what(name: &str) -> Json {
     catalog::info(name).map_or(Json::Null, |i| Json::str(i.what))
 }
 
+/// What one operation of `name` is (calls for unknown names).
+fn op(name: &str) -> Op {
+    catalog::info(name).map_or(Op::Call, |i| i.op)
+}
+
+/// The view a benchmark's figures are in: network ones always come from a wall boot
+/// (`net_mode` only differs for `bench --net-mode icount`, the experiment).
+pub fn view(mode: Mode, net_mode: Mode, name: &str) -> Mode {
+    if catalog::is_network(name) {
+        net_mode
+    } else {
+        mode
+    }
+}
+
+/// A network benchmark's time per operation in its unit (`85.3 ms/MB`).
+pub fn time_text(op: Op, ns: f64) -> String {
+    let (unit, factor) = op.time_unit();
+    format!("{} {unit}", figure(ns * factor))
+}
+
+/// Its rate (`11.7 MB/s`), or nothing for a call.
+pub fn rate_text(op: Op, ns: f64) -> String {
+    op.rate(ns)
+        .map(|r| format!("{} {}", figure(r), op.rate_unit()))
+        .unwrap_or_default()
+}
+
+/// The amount a network benchmark moved (`16 MB`, `200 connections`).
+fn amount(op: Op, iters: u64) -> String {
+    match op {
+        Op::Call => count(iters),
+        Op::Megabyte => format!("{} MB", count(iters)),
+        Op::Connection => format!("{} connections", count(iters)),
+    }
+}
+
+/// The view's words for network figures.
+fn network_view(net_mode: Mode) -> &'static str {
+    match net_mode {
+        Mode::Wall => "wall view: a boot of its own with a virtio-net card and the host peer",
+        Mode::Icount => {
+            "ICOUNT view (the --net-mode experiment): NOT meaningful and NOT deterministic \
+             (docs/benchmarks.md)"
+        }
+    }
+}
+
 fn group_name(name: &str) -> &'static str {
     match catalog::info(name).map(|i| i.group) {
         Some(Group::Core) => "core",
+        Some(Group::Network) => "network",
         Some(Group::Extended) | None => "extended",
     }
 }
 
-/// One run of one kernel.
+/// One kernel's run: the system-call boot and the network boot, as selected.
 pub struct Single {
     pub identity: Identity,
     pub machine: Machine,
     pub mode: Mode,
+    /// The view of the network boot (wall, unless the experiment asked for icount).
+    pub net_mode: Mode,
     pub quick: bool,
-    pub run: Run,
+    pub runs: Vec<Run>,
+}
+
+impl Single {
+    /// Every outcome, in program order (the system-call boot comes first).
+    fn outcomes(&self) -> impl Iterator<Item = &(String, Outcome)> {
+        self.runs.iter().flat_map(|r| &r.outcomes)
+    }
 }
 
 /// The terminal table of one run.
 pub fn single_table(s: &Single) -> String {
-    let mut out = format!(
-        "{:<16} {:>8} {:>14} {:>10}\n",
-        "benchmark",
-        "iters",
-        short_unit(s.mode),
-        "MB/s"
-    );
-    for (name, outcome) in &s.run.outcomes {
+    let mut out = String::new();
+    let (network, system): (Vec<_>, Vec<_>) = s
+        .outcomes()
+        .partition(|(name, _)| catalog::is_network(name));
+    if !system.is_empty() {
+        out.push_str(&format!(
+            "{:<16} {:>8} {:>14} {:>10}\n",
+            "benchmark",
+            "iters",
+            short_unit(s.mode),
+            "MB/s"
+        ));
+    }
+    for (name, outcome) in system {
         match outcome {
             Outcome::Measured(m) => out.push_str(&format!(
                 "{name:<16} {:>8} {:>14} {:>10}\n",
@@ -156,36 +226,79 @@ pub fn single_table(s: &Single) -> String {
                 m.mb_per_s().map(figure).unwrap_or_default()
             )),
             Outcome::Failed(why) => out.push_str(&format!("{name:<16} FAILED: {why}\n")),
+            Outcome::NotApplicable(why) => {
+                out.push_str(&format!("{name:<16} not applicable: {why}\n"))
+            }
         }
     }
+    if !network.is_empty() {
+        out.push_str(&format!(
+            "network ({}):\n{:<16} {:>16} {:>16} {:>16}\n",
+            network_view(s.net_mode),
+            "benchmark",
+            "amount",
+            "time",
+            "rate"
+        ));
+    }
+    for (name, outcome) in network {
+        match outcome {
+            Outcome::Measured(m) => out.push_str(&format!(
+                "{name:<16} {:>16} {:>16} {:>16}\n",
+                amount(op(name), m.iters),
+                time_text(op(name), m.ns_per_op()),
+                rate_text(op(name), m.ns_per_op())
+            )),
+            Outcome::Failed(why) => out.push_str(&format!("{name:<16} FAILED: {why}\n")),
+            Outcome::NotApplicable(why) => {
+                out.push_str(&format!("{name:<16} not applicable: {why}\n"))
+            }
+        }
+    }
+    let has_system = s.outcomes().any(|(name, _)| !catalog::is_network(name));
     out.push_str(&format!(
         "{}; {}{} ({:.0} s)\n",
         describe_identity(&s.identity),
-        unit(s.mode),
+        if has_system {
+            unit(s.mode)
+        } else {
+            "network only"
+        },
         if s.quick { "; QUICK counts" } else { "" },
-        s.run.seconds
+        s.runs.iter().map(|r| r.seconds).sum::<f64>()
     ));
     out
 }
 
 /// The JSON of one run.
 pub fn single_json(s: &Single) -> Json {
-    let benchmarks = s.run.outcomes.iter().map(|(name, outcome)| match outcome {
-        Outcome::Measured(m) => Json::obj([
+    let benchmarks = s.outcomes().map(|(name, outcome)| {
+        let mut pairs = vec![
             ("name", Json::str(name)),
             ("group", Json::str(group_name(name))),
-            ("what", what(name)),
-            ("iters", Json::Int(m.iters)),
-            ("total_ns", Json::Int(m.total_ns)),
-            ("ns_per_op", Json::Num(m.ns_per_op())),
-            ("bytes_per_op", m.bytes_per_op.map_or(Json::Null, Json::Int)),
-            ("mb_per_s", m.mb_per_s().map_or(Json::Null, Json::Num)),
-        ]),
-        Outcome::Failed(why) => Json::obj([
-            ("name", Json::str(name)),
-            ("group", Json::str(group_name(name))),
-            ("error", Json::str(why)),
-        ]),
+        ];
+        match outcome {
+            Outcome::Measured(m) => {
+                pairs.extend([
+                    ("what", what(name)),
+                    ("view", Json::str(mode_name(view(s.mode, s.net_mode, name)))),
+                    ("iters", Json::Int(m.iters)),
+                    ("total_ns", Json::Int(m.total_ns)),
+                    ("ns_per_op", Json::Num(m.ns_per_op())),
+                    ("bytes_per_op", m.bytes_per_op.map_or(Json::Null, Json::Int)),
+                    ("mb_per_s", m.mb_per_s().map_or(Json::Null, Json::Num)),
+                ]);
+                if let Some(rate) = op(name).rate(m.ns_per_op()) {
+                    pairs.extend([
+                        ("rate", Json::Num(rate)),
+                        ("rate_unit", Json::str(op(name).rate_unit())),
+                    ]);
+                }
+            }
+            Outcome::Failed(why) => pairs.push(("error", Json::str(why))),
+            Outcome::NotApplicable(why) => pairs.push(("not_applicable", Json::str(why))),
+        }
+        Json::obj(pairs)
     });
     Json::obj([
         ("report", Json::str("bench")),
@@ -194,13 +307,23 @@ pub fn single_json(s: &Single) -> Json {
         ("machine", machine_json(&s.machine)),
         ("mode", Json::str(mode_name(s.mode))),
         ("unit", Json::str(unit(s.mode))),
+        ("network_view", Json::str(network_view(s.net_mode))),
         ("quick", Json::Bool(s.quick)),
-        ("complete", Json::Bool(s.run.complete())),
+        ("complete", Json::Bool(s.runs.iter().all(Run::complete))),
         (
             "problems",
-            Json::Arr(s.run.problems.iter().map(Json::str).collect()),
+            Json::Arr(
+                s.runs
+                    .iter()
+                    .flat_map(|r| r.problems.iter().map(move |p| format!("{}: {p}", r.kind())))
+                    .map(Json::str)
+                    .collect(),
+            ),
         ),
-        ("seconds", Json::Num(s.run.seconds)),
+        (
+            "seconds",
+            Json::Num(s.runs.iter().map(|r| r.seconds).sum::<f64>()),
+        ),
         ("benchmarks", Json::Arr(benchmarks.collect())),
     ])
 }
@@ -215,13 +338,38 @@ pub struct Compared {
     pub judgement: stats::Judgement,
 }
 
+/// What a row of a comparison says.
+#[derive(Clone, Debug)]
+pub enum RowResult {
+    Compared(Compared),
+    /// The benchmark does not apply to one side (or both): why.
+    NotApplicable(String),
+    /// A side failed it, or the two are not comparable: why.
+    Failed(String),
+}
+
+impl RowResult {
+    pub fn failed(&self) -> bool {
+        matches!(self, RowResult::Failed(_))
+    }
+}
+
 /// One row of a comparison.
 #[derive(Clone, Debug)]
 pub struct Row {
     pub name: String,
     /// The iteration count (the same on both sides, or the row is an error).
     pub iters: Option<u64>,
-    pub result: Result<Compared, String>,
+    /// The view its figures are in (network rows: wall in every mode).
+    pub view: Mode,
+    pub op: Op,
+    pub result: RowResult,
+}
+
+impl Row {
+    pub fn network(&self) -> bool {
+        catalog::is_network(&self.name)
+    }
 }
 
 /// An A/B comparison.
@@ -230,8 +378,10 @@ pub struct Comparison {
     pub machine: Machine,
     pub mode: Mode,
     pub quick: bool,
-    /// Runs per side.
+    /// System-call boots per side.
     pub runs: usize,
+    /// Network boots per side (the side with more of them).
+    pub net_runs: usize,
     pub rows: Vec<Row>,
     /// What went wrong in each side's runs as a whole.
     pub problems: [Vec<String>; 2],
@@ -240,8 +390,14 @@ pub struct Comparison {
 
 const SIDES: [&str; 2] = ["A", "B"];
 
-/// One side's figures for `name` over its runs, or why there are none.
-fn side(runs: &[Run], name: &str, label: &str) -> Result<(Summary, BTreeSet<u64>), String> {
+/// One side's figures for a benchmark.
+enum Side {
+    Measured(Summary, BTreeSet<u64>),
+    NotApplicable(String),
+}
+
+/// One side's figures for `name` over the runs that had it, or why there are none.
+fn side(runs: &[Run], name: &str, label: &str) -> Result<Side, String> {
     let mut samples = Vec::new();
     let mut iters = BTreeSet::new();
     for (k, run) in runs.iter().enumerate() {
@@ -250,18 +406,65 @@ fn side(runs: &[Run], name: &str, label: &str) -> Result<(Summary, BTreeSet<u64>
                 samples.push(m.ns_per_op());
                 iters.insert(m.iters);
             }
-            Some(Outcome::Failed(why)) => return Err(format!("{label} run {}: {why}", k + 1)),
-            None => return Err(format!("{label} run {}: not run", k + 1)),
+            Some(Outcome::Failed(why)) => {
+                return Err(format!("{label} {} {}: {why}", run.kind(), k + 1));
+            }
+            Some(Outcome::NotApplicable(why)) => {
+                return Ok(Side::NotApplicable(format!("{label}: {why}")));
+            }
+            None => {}
         }
     }
-    Ok((
-        Summary::of(&samples).ok_or(format!("{label}: no runs"))?,
-        iters,
-    ))
+    match Summary::of(&samples) {
+        Some(summary) => Ok(Side::Measured(summary, iters)),
+        None => Err(format!("{label}: not run")),
+    }
+}
+
+/// One row from both sides.
+fn compare(
+    view: Mode,
+    a: Result<Side, String>,
+    b: Result<Side, String>,
+) -> (Option<u64>, RowResult) {
+    match (a, b) {
+        // Not applicable to one side: nothing to compare, whatever the other side did.
+        (Ok(Side::NotApplicable(x)), Ok(Side::NotApplicable(y))) => {
+            (None, RowResult::NotApplicable(format!("{x}; {y}")))
+        }
+        (Ok(Side::NotApplicable(why)), _) | (_, Ok(Side::NotApplicable(why))) => {
+            (None, RowResult::NotApplicable(why))
+        }
+        (Err(why), _) | (_, Err(why)) => (None, RowResult::Failed(why)),
+        (Ok(Side::Measured(a, ia)), Ok(Side::Measured(b, ib))) => {
+            let all: BTreeSet<u64> = ia.union(&ib).copied().collect();
+            if all.len() != 1 {
+                return (
+                    None,
+                    RowResult::Failed(format!(
+                        "iteration counts differ (A {ia:?}, B {ib:?}): not comparable"
+                    )),
+                );
+            }
+            let judgement = stats::judge(view, &a, &b);
+            let ratio = b.median / a.median;
+            (
+                all.first().copied(),
+                RowResult::Compared(Compared {
+                    a,
+                    b,
+                    ratio,
+                    judgement,
+                }),
+            )
+        }
+    }
 }
 
 impl Comparison {
-    /// Compares the runs of A (`runs[0]`) and B (`runs[1]`) benchmark by benchmark.
+    /// Compares the runs of A (`runs[0]`) and B (`runs[1]`) benchmark by benchmark. A
+    /// side's runs are its system-call and network boots together: each benchmark takes
+    /// its samples from the runs that had it.
     pub fn new(
         identities: [Identity; 2],
         machine: Machine,
@@ -273,37 +476,17 @@ impl Comparison {
         let rows = benchmarks
             .iter()
             .map(|&name| {
-                let a = side(runs[0], name, SIDES[0]);
-                let b = side(runs[1], name, SIDES[1]);
-                let (iters, result) = match (a, b) {
-                    (Err(why), _) | (_, Err(why)) => (None, Err(why)),
-                    (Ok((a, ia)), Ok((b, ib))) => {
-                        let all: BTreeSet<u64> = ia.union(&ib).copied().collect();
-                        if all.len() != 1 {
-                            (
-                                None,
-                                Err(format!(
-                                    "iteration counts differ (A {ia:?}, B {ib:?}): not comparable"
-                                )),
-                            )
-                        } else {
-                            let judgement = stats::judge(mode, &a, &b);
-                            let ratio = b.median / a.median;
-                            (
-                                all.first().copied(),
-                                Ok(Compared {
-                                    a,
-                                    b,
-                                    ratio,
-                                    judgement,
-                                }),
-                            )
-                        }
-                    }
-                };
+                let view = view(mode, Mode::Wall, name);
+                let (iters, result) = compare(
+                    view,
+                    side(runs[0], name, SIDES[0]),
+                    side(runs[1], name, SIDES[1]),
+                );
                 Row {
                     name: name.to_string(),
                     iters,
+                    view,
+                    op: op(name),
                     result,
                 }
             })
@@ -315,16 +498,27 @@ impl Comparison {
                 .flat_map(|(k, run)| {
                     run.problems
                         .iter()
-                        .map(move |p| format!("run {}: {p}", k + 1))
+                        .map(move |p| format!("{} {}: {p}", run.kind(), k + 1))
                 })
                 .collect()
         });
+        let count = |network: bool| {
+            runs.iter()
+                .map(|r| {
+                    r.iter()
+                        .filter(|r| r.network == network && r.booted)
+                        .count()
+                })
+                .max()
+                .unwrap_or(0)
+        };
         Comparison {
             identities,
             machine,
             mode,
             quick,
-            runs: runs[0].len(),
+            runs: count(false),
+            net_runs: count(true),
             rows,
             problems,
             command: command_line(),
@@ -339,13 +533,40 @@ fn cell(mode: Mode, s: &Summary) -> String {
     }
 }
 
+/// A summary in `op`'s time unit (ms/MB, µs/conn).
+fn scaled(s: &Summary, op: Op) -> Summary {
+    let factor = op.time_unit().1;
+    Summary {
+        samples: s.samples.iter().map(|x| x * factor).collect(),
+        median: s.median * factor,
+        min: s.min * factor,
+        max: s.max * factor,
+    }
+}
+
+/// A table row that is not a comparison: the name, the verdict cell (the sixth) saying
+/// why, the other cells of `columns` empty.
+fn uncompared(name: &str, columns: usize, verdict: &str, why: &str) -> String {
+    let mut cells = vec![name.to_string(); 1];
+    cells.resize(5, String::new());
+    cells.push(format!("{verdict}: {}", why.replace('|', "\\|")));
+    cells.resize(columns, String::new());
+    let cells: Vec<String> = cells
+        .iter()
+        .map(|c| match c.is_empty() {
+            true => " ".to_string(),
+            false => format!(" {c} "),
+        })
+        .collect();
+    format!("|{}|\n", cells.join("|"))
+}
+
 /// The Markdown report of a comparison.
 pub fn comparison_markdown(c: &Comparison) -> String {
     let [a, b] = &c.identities;
-    let varied = c.rows.iter().any(|r| {
-        r.result
-            .as_ref()
-            .is_ok_and(|r| r.judgement.basis == stats::Basis::Variation)
+    let (network, system): (Vec<&Row>, Vec<&Row>) = c.rows.iter().partition(|r| r.network());
+    let varied = system.iter().any(|r| {
+        matches!(&r.result, RowResult::Compared(r) if r.judgement.basis == stats::Basis::Variation)
     });
     let mut out = format!(
         "# A/B: {} vs {} ({} mode)\n\n- A: {}\n- B: {}\n",
@@ -359,27 +580,42 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         "- Machine: {}, `-cpu {}`, {} MiB, 1 CPU, TCG; host CPU: {}\n",
         c.machine.qemu, c.machine.cpu_model, c.machine.memory_mib, c.machine.host_cpu
     ));
-    out.push_str(&match c.mode {
-        Mode::Icount if !varied => format!(
-            "- Figures: {}. Every run gave the same count ({} run(s) per side), so any \
-             difference between A and B is real.\n",
-            unit(c.mode),
-            c.runs
-        ),
-        Mode::Icount => format!(
-            "- Figures: {}: median (min–max) of {} runs per side where they differed. \
-             Identical runs make a difference real; where a side's runs differed (as \
-             Linux's do), it counts only beyond that variation.\n",
-            unit(c.mode),
-            c.runs
-        ),
-        Mode::Wall => format!(
-            "- Figures: {}: median (min–max) of {} interleaved runs per side. A \
-             difference counts only beyond noise, when the min–max ranges do not overlap.\n",
-            unit(c.mode),
-            c.runs
-        ),
-    });
+    if !system.is_empty() {
+        out.push_str(&match c.mode {
+            Mode::Icount if !varied => format!(
+                "- Figures: {}. Every run gave the same count ({} run(s) per side), so any \
+                 difference between A and B is real.\n",
+                unit(c.mode),
+                c.runs
+            ),
+            Mode::Icount => format!(
+                "- Figures: {}: median (min–max) of {} runs per side where they differed. \
+                 Identical runs make a difference real; where a side's runs differed (as \
+                 Linux's do), it counts only beyond that variation.\n",
+                unit(c.mode),
+                c.runs
+            ),
+            Mode::Wall => format!(
+                "- Figures: {}: median (min–max) of {} interleaved runs per side. A \
+                 difference counts only beyond noise, when the min–max ranges do not \
+                 overlap.\n",
+                unit(c.mode),
+                c.runs
+            ),
+        });
+    }
+    let compared = |r: &&Row| matches!(r.result, RowResult::Compared(_));
+    if network.iter().any(compared) {
+        out.push_str(&format!(
+            "- Network figures: TCG wall time in every mode, from boots of their own with a \
+             virtio-net card on QEMU's user network, talking to a peer on the host \
+             (docs/benchmarks.md says why not icount): median (min–max) of {} interleaved \
+             boots per side, as time per MB or per connection (lower is better; B/A and the \
+             verdict compare these times; the rates are those of the medians). A difference \
+             counts only beyond noise.\n",
+            c.net_runs
+        ));
+    }
     out.push_str(&format!(
         "- Iteration counts: {}\n- Command: `{}`\n\n",
         if c.quick {
@@ -389,13 +625,15 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         },
         c.command
     ));
-    let u = short_unit(c.mode);
-    out.push_str(&format!(
-        "| benchmark | iters | A {u} | B {u} | B/A | verdict |\n|---|---:|---:|---:|---:|---|\n"
-    ));
-    for row in &c.rows {
-        match &row.result {
-            Ok(r) => out.push_str(&format!(
+    if !system.is_empty() {
+        let u = short_unit(c.mode);
+        out.push_str(&format!(
+            "| benchmark | iters | A {u} | B {u} | B/A | verdict |\n|---|---:|---:|---:|---:|---|\n"
+        ));
+    }
+    for row in &system {
+        out.push_str(&match &row.result {
+            RowResult::Compared(r) => format!(
                 "| {} | {} | {} | {} | {:.3} | {} |\n",
                 row.name,
                 row.iters.map(count).unwrap_or_default(),
@@ -403,13 +641,40 @@ pub fn comparison_markdown(c: &Comparison) -> String {
                 cell(c.mode, &r.b),
                 r.ratio,
                 r.judgement.describe()
-            )),
-            Err(why) => out.push_str(&format!(
-                "| {} | | | | | FAILED: {} |\n",
-                row.name,
-                why.replace('|', "\\|")
-            )),
+            ),
+            RowResult::Failed(why) => uncompared(&row.name, 6, "FAILED", why),
+            RowResult::NotApplicable(why) => uncompared(&row.name, 6, "not applicable", why),
+        });
+    }
+    if !network.is_empty() {
+        if !system.is_empty() {
+            out.push('\n');
         }
+        out.push_str(
+            "Network (wall view):\n\n\
+             | benchmark | amount | A | B | B/A | verdict | A rate | B rate |\n\
+             |---|---:|---:|---:|---:|---|---:|---:|\n",
+        );
+    }
+    for row in &network {
+        out.push_str(&match &row.result {
+            RowResult::Compared(r) => {
+                let unit = row.op.time_unit().0;
+                format!(
+                    "| {} | {} | {} {unit} | {} {unit} | {:.3} | {} | {} | {} |\n",
+                    row.name,
+                    row.iters.map(|n| amount(row.op, n)).unwrap_or_default(),
+                    cell(Mode::Wall, &scaled(&r.a, row.op)),
+                    cell(Mode::Wall, &scaled(&r.b, row.op)),
+                    r.ratio,
+                    r.judgement.describe(),
+                    rate_text(row.op, r.a.median),
+                    rate_text(row.op, r.b.median)
+                )
+            }
+            RowResult::Failed(why) => uncompared(&row.name, 8, "FAILED", why),
+            RowResult::NotApplicable(why) => uncompared(&row.name, 8, "not applicable", why),
+        });
     }
     for (label, problems) in SIDES.iter().zip(&c.problems) {
         if !problems.is_empty() {
@@ -442,17 +707,28 @@ pub fn comparison_json(c: &Comparison) -> Json {
             ("group", Json::str(group_name(&row.name))),
             ("what", what(&row.name)),
         ];
+        pairs.push(("view", Json::str(mode_name(row.view))));
         match &row.result {
-            Ok(r) => pairs.extend([
-                ("iters", row.iters.map_or(Json::Null, Json::Int)),
-                ("a", summary_json(&r.a)),
-                ("b", summary_json(&r.b)),
-                ("ratio", Json::Num(r.ratio)),
-                ("verdict", Json::str(r.judgement.key())),
-                ("basis", Json::str(r.judgement.basis_key())),
-                ("verdict_text", Json::str(r.judgement.describe())),
-            ]),
-            Err(why) => pairs.push(("error", Json::str(why))),
+            RowResult::Compared(r) => {
+                pairs.extend([
+                    ("iters", row.iters.map_or(Json::Null, Json::Int)),
+                    ("a", summary_json(&r.a)),
+                    ("b", summary_json(&r.b)),
+                    ("ratio", Json::Num(r.ratio)),
+                    ("verdict", Json::str(r.judgement.key())),
+                    ("basis", Json::str(r.judgement.basis_key())),
+                    ("verdict_text", Json::str(r.judgement.describe())),
+                ]);
+                if let (Some(a), Some(b)) = (row.op.rate(r.a.median), row.op.rate(r.b.median)) {
+                    pairs.extend([
+                        ("a_rate", Json::Num(a)),
+                        ("b_rate", Json::Num(b)),
+                        ("rate_unit", Json::str(row.op.rate_unit())),
+                    ]);
+                }
+            }
+            RowResult::Failed(why) => pairs.push(("error", Json::str(why))),
+            RowResult::NotApplicable(why) => pairs.push(("not_applicable", Json::str(why))),
         }
         Json::obj(pairs)
     });
@@ -466,6 +742,7 @@ pub fn comparison_json(c: &Comparison) -> Json {
         ("unit", Json::str(unit(c.mode))),
         ("quick", Json::Bool(c.quick)),
         ("runs_per_side", Json::Int(c.runs as u64)),
+        ("network_runs_per_side", Json::Int(c.net_runs as u64)),
         ("benchmarks", Json::Arr(rows.collect())),
         (
             "problems",

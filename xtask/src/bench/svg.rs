@@ -3,10 +3,13 @@
 //! One row per benchmark: A's bar above B's, each scaled to the larger of the two in that
 //! row (the figures span five orders of magnitude, so a shared axis would hide most rows),
 //! with the figures, B/A and the verdict on the right. In wall mode a whisker shows each
-//! side's min–max range, the thing the verdict is decided on. Failed rows say why.
+//! side's min–max range, the thing the verdict is decided on. Failed rows say why, rows
+//! that do not apply say so. Network rows are wall time per MB or per connection in every
+//! mode, and their figures carry that unit.
 
+use super::catalog::Op;
 use super::mode_name;
-use super::report::{Comparison, figure, unit};
+use super::report::{Comparison, RowResult, figure, time_text, unit};
 use super::stats::{Summary, Verdict};
 use crate::qemu::Mode;
 
@@ -42,8 +45,9 @@ fn text(out: &mut String, x: f64, y: f64, attrs: &str, content: &str) {
     ));
 }
 
-/// One side's bar (and whisker when its runs differ), `scale` pixels per unit.
-fn bar(out: &mut String, y: f64, s: &Summary, scale: f64, color: &str, label: &str) {
+/// One side's bar (and whisker when its runs differ), `scale` pixels per unit; its figure
+/// is shown as a plain number for calls, with the time unit for MB and connections.
+fn bar(out: &mut String, y: f64, s: &Summary, scale: f64, color: &str, label: &str, op: Op) {
     let length = (s.median * scale).max(1.0);
     out.push_str(&format!(
         "<rect x=\"{NAMES:.1}\" y=\"{y:.1}\" width=\"{length:.1}\" height=\"14\" fill=\"{color}\"/>\n"
@@ -64,7 +68,10 @@ fn bar(out: &mut String, y: f64, s: &Summary, scale: f64, color: &str, label: &s
         NAMES + BARS + 8.0,
         y + 11.0,
         "font-size=\"11\"",
-        &format!("{label} {}", figure(s.median)),
+        &match op {
+            Op::Call => format!("{label} {}", figure(s.median)),
+            _ => format!("{label} {}", time_text(op, s.median)),
+        },
     );
 }
 
@@ -96,8 +103,16 @@ pub fn chart(c: &Comparison) -> String {
         42.0,
         "font-size=\"11\"",
         &format!(
-            "{}; bars scaled per benchmark, shorter is faster; {} run(s) per side{}{}",
+            "{}{}; bars scaled per benchmark, shorter is faster; {} run(s) per side{}{}",
             unit(c.mode),
+            if c.rows.iter().any(|r| r.network()) {
+                format!(
+                    "; network rows: wall time per MB or connection, {} boots per side",
+                    c.net_runs
+                )
+            } else {
+                String::new()
+            },
             c.runs,
             if c.mode == Mode::Wall {
                 "; whiskers: min–max"
@@ -127,11 +142,11 @@ pub fn chart(c: &Comparison) -> String {
         let y = TOP + ROW * i as f64;
         text(&mut out, 10.0, y + 25.0, "font-size=\"12\"", &row.name);
         match &row.result {
-            Ok(r) => {
+            RowResult::Compared(r) => {
                 let top = r.a.max.max(r.b.max).max(f64::MIN_POSITIVE);
                 let scale = BARS / top;
-                bar(&mut out, y + 6.0, &r.a, scale, A_COLOR, "A");
-                bar(&mut out, y + 22.0, &r.b, scale, B_COLOR, "B");
+                bar(&mut out, y + 6.0, &r.a, scale, A_COLOR, "A", row.op);
+                bar(&mut out, y + 22.0, &r.b, scale, B_COLOR, "B", row.op);
                 let color = match r.judgement.verdict {
                     Verdict::Faster(_) => "#1a7f37",
                     Verdict::Slower(_) => "#cf222e",
@@ -145,14 +160,18 @@ pub fn chart(c: &Comparison) -> String {
                     &format!("B/A {:.3}: {}", r.ratio, r.judgement.describe()),
                 );
             }
-            Err(why) => {
-                let short: String = why.chars().take(110).collect();
+            RowResult::Failed(why) | RowResult::NotApplicable(why) => {
+                let (what, color) = match row.result.failed() {
+                    true => ("FAILED", "#cf222e"),
+                    false => ("not applicable", "#555"),
+                };
+                let short: String = why.chars().take(100).collect();
                 text(
                     &mut out,
                     NAMES,
                     y + 25.0,
-                    "font-size=\"11\" fill=\"#cf222e\"",
-                    &format!("FAILED: {short}"),
+                    &format!("font-size=\"11\" fill=\"{color}\""),
+                    &format!("{what}: {short}"),
                 );
             }
         }

@@ -177,24 +177,43 @@ pub struct Identity {
     pub modified: Vec<String>,
 }
 
+/// How a kernel gets onto the network benchmarks' card.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Network {
+    /// It configures the card itself at boot (Tessera with `net = "smoltcp"`).
+    Kernel,
+    /// Linux: the benchmark program loads these modules (in this order) and configures
+    /// the interfaces.
+    Modules(Vec<PathBuf>),
+    /// It has no network (Tessera with `net = "none"`): the network benchmarks do not
+    /// apply. Says why.
+    Absent(String),
+    /// It should have one, but the benchmarks cannot set it up (Linux from `LINUX_KERNEL`,
+    /// without Debian's modules): a failure. Says why.
+    Unavailable(String),
+}
+
 /// A kernel ready to boot.
 pub struct Prepared {
     pub identity: Identity,
     pub image: PathBuf,
     pub append: String,
     pub memory_mib: u32,
+    pub network: Network,
 }
 
 impl Prepared {
-    /// The boot of this kernel with `initrd`, on the same machine for every kernel.
-    pub fn boot(&self, mode: Mode, initrd: &Path) -> Boot {
+    /// The boot of this kernel with `initrd`, on the same machine for every kernel; with a
+    /// virtio-net card on QEMU's user network when `card` (no port forwarded: the guest
+    /// connects out).
+    pub fn boot(&self, mode: Mode, initrd: &Path, card: bool) -> Boot {
         Boot {
             image: self.image.clone(),
             memory_mib: self.memory_mib,
             append: self.append.clone(),
             mode,
             initrd: Some(initrd.to_path_buf()),
-            net: None,
+            net: card.then(Vec::new),
         }
     }
 }
@@ -267,6 +286,10 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
                 image,
                 append: linux::APPEND.into(),
                 memory_mib: linux_memory_mib,
+                network: match linux::net_modules() {
+                    Ok(modules) => Network::Modules(modules),
+                    Err(why) => Network::Unavailable(why),
+                },
             })
         }
         Spec::Config { base, overrides } => {
@@ -301,6 +324,14 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
                 image: built.elf,
                 append: String::new(),
                 memory_mib: config.memory_mib,
+                network: match config.variant("net") {
+                    Some("smoltcp") => Network::Kernel,
+                    other => Network::Absent(format!(
+                        "`{}` has no network (net = \"{}\")",
+                        spec.label(),
+                        other.unwrap_or("none")
+                    )),
+                },
             })
         }
     }

@@ -4,8 +4,9 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use crate::loopback::LoopbackServer;
 
 /// The files the host serves and the guest serves back: (name, size, seed).
 pub const FILES: [(&str, usize, u64); 3] =
@@ -47,41 +48,24 @@ pub fn crc32(data: &[u8]) -> u32 {
 pub struct HostServer {
     /// The port it listens on (127.0.0.1).
     pub port: u16,
-    stop: Arc<AtomicBool>,
+    _server: LoopbackServer,
 }
 
 impl HostServer {
     /// Starts serving [`FILES`] on a free port.
     pub fn start() -> Result<HostServer, String> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("host server: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let stop = Arc::new(AtomicBool::new(false));
         let files: Arc<Vec<(String, Vec<u8>)>> = Arc::new(
             FILES
                 .iter()
                 .map(|(name, len, seed)| (name.to_string(), pattern(*len, *seed)))
                 .collect(),
         );
-        let stopping = stop.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopping.load(Ordering::Relaxed) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let files = files.clone();
-                std::thread::spawn(move || serve(conn, &files));
-            }
-        });
-        Ok(HostServer { port, stop })
-    }
-}
-
-impl Drop for HostServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        // Unblock accept.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let server = LoopbackServer::start(move |conn| serve(conn, &files))
+            .map_err(|e| format!("host server: {e}"))?;
+        Ok(HostServer {
+            port: server.port,
+            _server: server,
+        })
     }
 }
 

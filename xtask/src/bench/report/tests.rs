@@ -52,20 +52,37 @@ fn run(getpid: u64, stat: Outcome, pipe_iters: u64) -> Run {
         verdict: Exit::Success,
         seconds: 12.0,
         console: String::new(),
+        network: false,
+        booted: true,
     }
 }
 
 const NAMES: &[&str] = &["getpid", "stat", "pipe"];
 
+/// A comparison of two kernels (label, kind) on the test machine.
+fn compare(
+    kernels: [(&str, &'static str); 2],
+    mode: Mode,
+    quick: bool,
+    names: &[&str],
+    runs: [&[Run]; 2],
+) -> Comparison {
+    let [(a, ka), (b, kb)] = kernels;
+    Comparison::new(
+        [identity(a, ka), identity(b, kb)],
+        machine(),
+        mode,
+        quick,
+        names,
+        runs,
+    )
+}
+
 fn icount() -> Comparison {
     let a = [run(344_000, measured(100, 736_300), 100)];
     let b = [run(300_000, Outcome::Failed("stat: ENOENT".into()), 200)];
-    Comparison::new(
-        [
-            identity("linux", "linux"),
-            identity("fast+dcache=off", "tessera"),
-        ],
-        machine(),
+    compare(
+        [("linux", "linux"), ("fast+dcache=off", "tessera")],
         Mode::Icount,
         false,
         NAMES,
@@ -82,9 +99,8 @@ fn wall() -> Comparison {
         .iter()
         .map(|&g| run(g, measured(100, 690_000 + g / 10), 100))
         .collect();
-    Comparison::new(
-        [identity("baseline", "tessera"), identity("fast", "tessera")],
-        machine(),
+    compare(
+        [("baseline", "tessera"), ("fast", "tessera")],
         Mode::Wall,
         true,
         NAMES,
@@ -95,23 +111,22 @@ fn wall() -> Comparison {
 #[test]
 fn rows_compare_fail_and_refuse_different_counts() {
     let c = icount();
-    let getpid = c.rows[0].result.as_ref().unwrap();
+    let RowResult::Compared(getpid) = &c.rows[0].result else {
+        panic!("{:?}", c.rows[0].result)
+    };
     assert_eq!(c.rows[0].iters, Some(1000));
     assert_eq!((getpid.a.median, getpid.b.median), (344.0, 300.0));
     assert!(matches!(
         getpid.judgement.verdict,
         stats::Verdict::Faster(_)
     ));
-    assert_eq!(
-        c.rows[1].result.as_ref().unwrap_err(),
-        "B run 1: stat: ENOENT"
+    assert!(
+        matches!(&c.rows[1].result, RowResult::Failed(why) if why == "B boot 1: stat: ENOENT"),
+        "{:?}",
+        c.rows[1].result
     );
     assert!(
-        c.rows[2]
-            .result
-            .as_ref()
-            .unwrap_err()
-            .contains("iteration counts differ")
+        matches!(&c.rows[2].result, RowResult::Failed(why) if why.contains("iteration counts differ"))
     );
 }
 
@@ -130,7 +145,7 @@ fn markdown_has_identities_table_and_failures() {
         md.contains("| getpid | 1,000 | 344.0 | 300.0 | 0.872 | B 12.8% faster (deterministic) |"),
         "{md}"
     );
-    assert!(md.contains("| stat | | | | | FAILED: B run 1: stat: ENOENT |"));
+    assert!(md.contains("| stat | | | | | FAILED: B boot 1: stat: ENOENT |"));
     // Every table row has the header's column count.
     for line in md.lines().filter(|l| l.starts_with('|')) {
         let pipes = line.matches('|').count() - line.matches("\\|").count();
@@ -181,15 +196,25 @@ fn comparison_json_parses_back() {
     assert!(machine.contains(&("host_cpu".into(), Json::str("Test CPU <&>"))));
 }
 
-#[test]
-fn single_run_table_and_json() {
-    let single = Single {
+/// `fast`'s single report of these runs, icount with the network in the wall view.
+fn single(runs: Vec<Run>) -> Single {
+    Single {
         identity: identity("fast", "tessera"),
         machine: machine(),
         mode: Mode::Icount,
+        net_mode: Mode::Wall,
         quick: false,
-        run: run(344_000, Outcome::Failed("stat: ENOENT".into()), 100),
-    };
+        runs,
+    }
+}
+
+#[test]
+fn single_run_table_and_json() {
+    let single = single(vec![run(
+        344_000,
+        Outcome::Failed("stat: ENOENT".into()),
+        100,
+    )]);
     let table = single_table(&single);
     assert!(table.contains("instr/op"));
     assert!(
@@ -276,12 +301,24 @@ fn svg_is_well_formed() {
         let names = xml_elements(&text);
         assert_eq!(names[0], "svg");
         // Background, two legend swatches, two bars per compared row.
-        let compared = comparison.rows.iter().filter(|r| r.result.is_ok()).count();
+        let compared = comparison
+            .rows
+            .iter()
+            .filter(|r| matches!(r.result, RowResult::Compared(_)))
+            .count();
         let rects = names.iter().filter(|n| *n == "rect").count();
         assert_eq!(rects, 3 + 2 * compared);
-        let failed = comparison.rows.iter().any(|r| r.result.is_err());
+        let failed = comparison.rows.iter().any(|r| r.result.failed());
         assert_eq!(text.contains("FAILED"), failed);
     }
+    let text = svg::chart(&without_network());
+    xml_elements(&text);
+    assert!(text.contains("not applicable: A: `baseline` has no network"));
+    let text = svg::chart(&linux_vs_fast_network());
+    assert!(text.contains("network rows: wall time per MB or connection, 3 boots per side"));
+    xml_elements(&text);
+    assert!(text.contains("B 50.0 ms/MB"), "{text}");
+    assert!(text.contains("A 1,000 µs/conn"), "{text}");
     // Whiskers only where runs differ (wall), never for constant icount figures.
     assert!(svg::chart(&wall()).contains("<path"));
     assert!(!svg::chart(&icount()).contains("<path"));
@@ -298,9 +335,8 @@ fn varying_icount_runs_are_shown_and_judged_by_range() {
         run(300_000, measured(100, 736_300), 100),
         run(300_000, measured(100, 736_300), 100),
     ];
-    let c = Comparison::new(
-        [identity("linux", "linux"), identity("fast", "tessera")],
-        machine(),
+    let c = compare(
+        [("linux", "linux"), ("fast", "tessera")],
         Mode::Icount,
         false,
         NAMES,
@@ -315,4 +351,191 @@ fn varying_icount_runs_are_shown_and_judged_by_range() {
     assert!(
         md.contains("| stat | 100 | 7,363 | 7,363 | 1.000 | same (identical instruction counts) |")
     );
+}
+
+/// A network boot's run: tcp_tx (`ms_per_mb`) and tcp_connect (`us_per_conn`).
+fn net_run(ms_per_mb: u64, us_per_conn: u64) -> Run {
+    let mb = |ms: u64| Measurement {
+        iters: 16,
+        total_ns: 16 * ms * 1_000_000,
+        bytes_per_op: Some(1_000_000),
+    };
+    Run {
+        outcomes: vec![
+            ("tcp_tx".into(), Outcome::Measured(mb(ms_per_mb))),
+            (
+                "tcp_connect".into(),
+                Outcome::Measured(Measurement {
+                    iters: 200,
+                    total_ns: 200 * us_per_conn * 1000,
+                    bytes_per_op: None,
+                }),
+            ),
+        ],
+        problems: vec![],
+        verdict: Exit::Success,
+        seconds: 5.0,
+        console: String::new(),
+        network: true,
+        booted: true,
+    }
+}
+
+const NET_NAMES: &[&str] = &["getpid", "stat", "pipe", "tcp_tx", "tcp_connect"];
+
+/// baseline (no network) against fast, in an icount comparison.
+fn without_network() -> Comparison {
+    let a = vec![
+        run(344_000, measured(100, 736_300), 100),
+        super::super::Run::without_boot(
+            &["tcp_tx", "tcp_connect"],
+            Outcome::NotApplicable("`baseline` has no network (net = \"none\")".into()),
+            true,
+        ),
+    ];
+    // ab boots no network for B when A has none.
+    let b = with_network(300_000, &[]);
+    let kernels = [("baseline", "tessera"), ("fast", "tessera")];
+    compare(kernels, Mode::Icount, false, NET_NAMES, [&a, &b])
+}
+
+/// A side's runs: one system-call boot, then network boots of (ms/MB, µs/conn).
+fn with_network(getpid: u64, boots: &[(u64, u64)]) -> Vec<Run> {
+    let mut runs = vec![run(getpid, measured(100, 736_300), 100)];
+    runs.extend(boots.iter().map(|&(mb, conn)| net_run(mb, conn)));
+    runs
+}
+
+/// Linux against fast, both with network figures, in an icount comparison.
+fn linux_vs_fast_network() -> Comparison {
+    let a = with_network(344_000, &[(100, 1000), (110, 900), (90, 1100)]);
+    let b = with_network(300_000, &[(50, 2000), (40, 2500), (60, 1500)]);
+    let kernels = [("linux", "linux"), ("fast", "tessera")];
+    compare(kernels, Mode::Icount, false, NET_NAMES, [&a, &b])
+}
+
+#[test]
+fn network_rows_are_wall_figures_per_mb_and_connection() {
+    let c = linux_vs_fast_network();
+    assert_eq!((c.runs, c.net_runs), (1, 3));
+    // Identical icount figures are exact, network figures are judged as wall figures even
+    // in an icount comparison: never "deterministic".
+    assert_eq!(c.rows[0].view, Mode::Icount);
+    assert_eq!(c.rows[3].view, Mode::Wall);
+    let RowResult::Compared(tx) = &c.rows[3].result else {
+        panic!()
+    };
+    assert_eq!(tx.judgement.basis, stats::Basis::Noise);
+    assert_eq!(tx.ratio, 0.5, "B/A compares times per MB");
+    let md = comparison_markdown(&c);
+    assert!(
+        md.contains("median (min–max) of 3 interleaved boots per side"),
+        "{md}"
+    );
+    assert!(md.contains("| benchmark | amount | A | B | B/A | verdict | A rate | B rate |"));
+    assert!(
+        md.contains(
+            "| tcp_tx | 16 MB | 100.0 (90.0–110.0) ms/MB | 50.0 (40.0–60.0) ms/MB | 0.500 | \
+             B 2.0x faster (beyond noise) | 10.0 MB/s | 20.0 MB/s |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| tcp_connect | 200 connections | 1,000 (900.0–1,100) µs/conn | 2,000 \
+             (1,500–2,500) µs/conn | 2.000 | B 2.0x slower (beyond noise) | 1,000 conn/s | \
+             500.0 conn/s |"
+        ),
+        "{md}"
+    );
+    assert!(
+        !md.contains("tcp_tx | 16 | "),
+        "network rows stay out of the system table"
+    );
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        let pipes = line.matches('|').count();
+        assert!(pipes == 7 || pipes == 9, "{line}");
+    }
+    let Json::Obj(top) = read::parse(&comparison_json(&c).render()).unwrap() else {
+        panic!()
+    };
+    let get = |k: &str| &top.iter().find(|(key, _)| key == k).unwrap().1;
+    assert_eq!(get("network_runs_per_side"), &Json::Int(3));
+    let Json::Arr(rows) = get("benchmarks") else {
+        panic!()
+    };
+    let Json::Obj(tx) = &rows[3] else { panic!() };
+    assert!(tx.contains(&("view".into(), Json::str("wall"))));
+    assert!(tx.contains(&("group".into(), Json::str("network"))));
+    assert!(tx.contains(&("rate_unit".into(), Json::str("MB/s"))));
+    assert!(tx.contains(&("b_rate".into(), Json::Int(20))));
+}
+
+#[test]
+fn a_kernel_without_network_is_not_applicable_not_failed() {
+    let c = without_network();
+    assert_eq!(
+        (c.runs, c.net_runs),
+        (1, 0),
+        "the run without boot is not counted"
+    );
+    for row in &c.rows[3..] {
+        assert!(
+            matches!(&row.result, RowResult::NotApplicable(why) if why.starts_with("A: `baseline`")),
+            "{:?}",
+            row.result
+        );
+        assert!(!row.result.failed());
+    }
+    let md = comparison_markdown(&c);
+    assert!(
+        !md.contains("Network figures:"),
+        "no figures, no words about them"
+    );
+    assert!(
+        md.contains(
+            "| tcp_tx | | | | | not applicable: A: `baseline` has no network (net = \"none\") | | |"
+        ),
+        "{md}"
+    );
+    let Json::Obj(top) = read::parse(&comparison_json(&c).render()).unwrap() else {
+        panic!()
+    };
+    let rows = &top.iter().find(|(k, _)| k == "benchmarks").unwrap().1;
+    let Json::Arr(rows) = rows else { panic!() };
+    let Json::Obj(tx) = &rows[3] else { panic!() };
+    assert!(tx.iter().any(|(k, _)| k == "not_applicable"));
+    assert!(!tx.iter().any(|(k, _)| k == "error" || k == "ratio"));
+}
+
+#[test]
+fn single_run_has_a_network_section() {
+    let single = single(with_network(344_000, &[(50, 2000)]));
+    let table = single_table(&single);
+    assert!(
+        table.contains("network (wall view: a boot of its own"),
+        "{table}"
+    );
+    assert!(
+        table.contains("tcp_tx                      16 MB       50.0 ms/MB        20.0 MB/s"),
+        "{table}"
+    );
+    assert!(
+        table.contains("200 connections    2,000 µs/conn     500.0 conn/s"),
+        "{table}"
+    );
+    let experiment = Single {
+        net_mode: Mode::Icount,
+        ..single
+    };
+    assert!(single_table(&experiment).contains("NOT meaningful"));
+    let Json::Obj(top) = read::parse(&single_json(&experiment).render()).unwrap() else {
+        panic!()
+    };
+    let Json::Arr(rows) = &top.iter().find(|(k, _)| k == "benchmarks").unwrap().1 else {
+        panic!()
+    };
+    let Json::Obj(tx) = &rows[3] else { panic!() };
+    assert!(tx.contains(&("view".into(), Json::str("icount"))));
+    assert!(tx.contains(&("rate".into(), Json::Int(20))));
 }

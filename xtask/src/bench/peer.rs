@@ -1,0 +1,342 @@
+//! The host side of the network benchmarks: a TCP server on 127.0.0.1 that the guest
+//! reaches as 10.0.2.2 through QEMU's user network (protocol: `userland/bench/net.c`).
+//!
+//! | request | the peer |
+//! |---|---|
+//! | `tx BYTES SEED` | reads BYTES, checks each against the stream of SEED, answers `ok BYTES` or `bad ...` |
+//! | `rx BYTES SEED` | sends BYTES of the stream of SEED, then closes |
+//! | `ping N` | answers `pong N`, then closes |
+//!
+//! The peer also counts what it verified, sent and answered, and records every protocol or
+//! data error: the harness checks after each boot that the guest's figures are backed by
+//! that much verified traffic ([`Tally::backs`]), so a benchmark cannot pass by moving
+//! wrong bytes, or none.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::loopback::LoopbackServer;
+
+/// Word `index` of the stream with `seed` (splitmix64; the same in `net.c`).
+pub fn pattern_word(seed: u64, index: u64) -> u64 {
+    let mut z = seed.wrapping_add(index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Byte `offset` of the stream with `seed` (little-endian words, as the guest stores them).
+pub fn pattern_byte(seed: u64, offset: u64) -> u8 {
+    pattern_word(seed, offset / 8).to_le_bytes()[(offset % 8) as usize]
+}
+
+/// The largest transfer a request may ask for (a sanity limit: the benchmark's full run
+/// moves 16 MB).
+const MAX_BYTES: u64 = 1 << 30;
+
+/// How long the peer waits for a silent guest before giving up on a connection.
+const IDLE: Duration = Duration::from_secs(120);
+
+/// What the peer did since the last [`Peer::take`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    /// Bytes of `tx` streams received and found correct (whole streams only).
+    pub verified: u64,
+    /// Bytes of `rx` streams sent in full.
+    pub sent: u64,
+    /// `ping`s answered.
+    pub pongs: u64,
+    /// Everything that went wrong, described.
+    pub errors: Vec<String>,
+}
+
+impl Tally {
+    /// Whether this traffic backs a guest's claim of `bytes` moved by `benchmark` (`iters`
+    /// connections for tcp_connect); `Err` says what is missing.
+    pub fn backs(&self, benchmark: &str, iters: u64, bytes: u64) -> Result<(), String> {
+        let (have, want, what) = match benchmark {
+            "tcp_tx" => (self.verified, bytes, "bytes verified"),
+            "tcp_rx" => (self.sent, bytes, "bytes sent"),
+            "tcp_connect" => (self.pongs, iters, "pings answered"),
+            _ => return Ok(()),
+        };
+        if have >= want {
+            Ok(())
+        } else {
+            Err(format!(
+                "the host peer has {have} {what}, fewer than the {want} the guest timed"
+            ))
+        }
+    }
+}
+
+/// The running server.
+pub struct Peer {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    tally: Arc<Mutex<Tally>>,
+    _server: LoopbackServer,
+}
+
+impl Peer {
+    /// Starts serving on a free port of 127.0.0.1, one thread per connection.
+    pub fn start() -> Result<Peer, String> {
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let tallying = tally.clone();
+        let server = LoopbackServer::start(move |conn| {
+            if let Err(why) = serve(conn, &tallying) {
+                tallying.lock().unwrap().errors.push(why);
+            }
+        })
+        .map_err(|e| format!("host peer: {e}"))?;
+        Ok(Peer {
+            port: server.port,
+            tally,
+            _server: server,
+        })
+    }
+
+    /// What happened since the last call, and a fresh count.
+    pub fn take(&self) -> Tally {
+        std::mem::take(&mut *self.tally.lock().unwrap())
+    }
+}
+
+/// One request: `(verb, a, b)` of `verb a [b]`.
+fn request(line: &str) -> Result<(&str, u64, u64), String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let number = |i: usize| -> Result<u64, String> {
+        words
+            .get(i)
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| format!("malformed request {line:?}"))
+    };
+    match words.first().copied() {
+        Some(verb @ ("tx" | "rx")) if words.len() == 3 => {
+            let bytes = number(1)?;
+            if bytes > MAX_BYTES {
+                return Err(format!("request {line:?}: more than {MAX_BYTES} bytes"));
+            }
+            Ok((verb, bytes, number(2)?))
+        }
+        Some("ping") if words.len() == 2 => Ok(("ping", number(1)?, 0)),
+        _ => Err(format!("malformed request {line:?}")),
+    }
+}
+
+fn serve(conn: TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
+    conn.set_read_timeout(Some(IDLE))
+        .map_err(|e| e.to_string())?;
+    conn.set_write_timeout(Some(IDLE))
+        .map_err(|e| e.to_string())?;
+    let mut writer = conn.try_clone().map_err(|e| e.to_string())?;
+    let mut reader = BufReader::with_capacity(64 * 1024, conn);
+    let mut line = String::new();
+    // At most one short line: a request is never longer.
+    (&mut reader)
+        .take(80)
+        .read_line(&mut line)
+        .map_err(|e| format!("reading a request: {e}"))?;
+    if line.is_empty() {
+        return Ok(()); // a connection that said nothing (the harness waking the listener)
+    }
+    let (verb, a, b) = request(line.trim_end_matches('\n'))?;
+    let io = |e: std::io::Error| format!("{verb} {a}: {e}");
+    match verb {
+        // Counted before the answer goes out: the guest may power off as soon as it has it.
+        "tx" => {
+            let verdict = receive(&mut reader, a, b);
+            let answer = match &verdict {
+                Ok(()) => {
+                    tally.lock().unwrap().verified += a;
+                    format!("ok {a}\n")
+                }
+                Err(why) => format!("bad {why}\n"),
+            };
+            writer.write_all(answer.as_bytes()).map_err(io)?;
+            verdict.map_err(|why| format!("tx of {a} bytes: {why}"))?;
+        }
+        "rx" => {
+            let mut block = vec![0u8; 64 * 1024];
+            let mut offset = 0u64;
+            while offset < a {
+                let len = (a - offset).min(block.len() as u64) as usize;
+                for (i, byte) in block[..len].iter_mut().enumerate() {
+                    *byte = pattern_byte(b, offset + i as u64);
+                }
+                writer.write_all(&block[..len]).map_err(io)?;
+                offset += len as u64;
+            }
+            // Before the end of the stream, which the guest waits for.
+            tally.lock().unwrap().sent += a;
+        }
+        _ => {
+            tally.lock().unwrap().pongs += 1;
+            writer
+                .write_all(format!("pong {a}\n").as_bytes())
+                .map_err(io)?;
+        }
+    }
+    let _ = writer.shutdown(Shutdown::Write);
+    Ok(())
+}
+
+/// Reads `bytes` of the stream of `seed` and checks each; then nothing more may follow
+/// before the guest reads the answer (it sends nothing else).
+fn receive(reader: &mut impl Read, bytes: u64, seed: u64) -> Result<(), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut offset = 0u64;
+    while offset < bytes {
+        let want = (bytes - offset).min(buf.len() as u64) as usize;
+        let got = reader
+            .read(&mut buf[..want])
+            .map_err(|e| format!("after {offset} bytes: {e}"))?;
+        if got == 0 {
+            return Err(format!("the stream ended after {offset} of {bytes} bytes"));
+        }
+        if let Some(i) = (0..got).find(|&i| buf[i] != pattern_byte(seed, offset + i as u64)) {
+            return Err(format!("wrong byte at offset {}", offset + i as u64));
+        }
+        offset += got as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(port: u16, request: &[u8]) -> Vec<u8> {
+        let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.write_all(request).unwrap();
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).unwrap();
+        answer
+    }
+
+    fn stream(seed: u64, len: u64) -> Vec<u8> {
+        (0..len).map(|i| pattern_byte(seed, i)).collect()
+    }
+
+    #[test]
+    fn the_pattern_is_splitmix64() {
+        // splitmix64's first outputs for seed 0 (state advanced before mixing: index 1).
+        assert_eq!(pattern_word(0, 1), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(
+            pattern_word(1234567, 2),
+            pattern_word(1234567 + 0x9e37_79b9_7f4a_7c15, 1)
+        );
+        assert_eq!(pattern_byte(7, 9), pattern_word(7, 1).to_le_bytes()[1]);
+    }
+
+    #[test]
+    fn requests_parse_strictly() {
+        assert_eq!(request("tx 1000 5"), Ok(("tx", 1000, 5)));
+        assert_eq!(request("ping 42"), Ok(("ping", 42, 0)));
+        for bad in [
+            "",
+            "tx 10",
+            "tx a 1",
+            "rx 1 2 3",
+            "ping",
+            "get /",
+            "tx 2000000000 1",
+        ] {
+            assert!(request(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tx_checks_every_byte() {
+        let peer = Peer::start().unwrap();
+        let mut good = b"tx 100000 9\n".to_vec();
+        good.extend(stream(9, 100_000));
+        assert_eq!(ask(peer.port, &good), b"ok 100000\n");
+        assert_eq!(peer.take().verified, 100_000);
+        let mut bad = good.clone();
+        bad[12 + 77_777] ^= 1;
+        assert_eq!(ask(peer.port, &bad), b"bad wrong byte at offset 77777\n");
+        let short = &good[..good.len() - 1];
+        let mut conn = TcpStream::connect(("127.0.0.1", peer.port)).unwrap();
+        conn.write_all(short).unwrap();
+        conn.shutdown(Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("bad the stream ended after 99999"),
+            "{answer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let tally = peer.take();
+        assert_eq!(tally.verified, 0);
+        assert_eq!(tally.errors.len(), 2, "{:?}", tally.errors);
+    }
+
+    #[test]
+    fn rx_sends_the_stream_and_ping_answers() {
+        let peer = Peer::start().unwrap();
+        assert_eq!(ask(peer.port, b"rx 70000 3\n"), stream(3, 70_000));
+        assert_eq!(ask(peer.port, b"ping 12\n"), b"pong 12\n");
+        assert!(ask(peer.port, b"GET / HTTP/1.0\r\n\r\n").is_empty());
+        std::thread::sleep(Duration::from_millis(100));
+        let tally = peer.take();
+        assert_eq!((tally.sent, tally.pongs), (70_000, 1));
+        assert_eq!(tally.errors.len(), 1, "{:?}", tally.errors);
+        assert_eq!(peer.take(), Tally::default(), "take starts a fresh count");
+    }
+
+    #[test]
+    fn a_figure_needs_the_traffic_behind_it() {
+        let tally = Tally {
+            verified: 2_000_000,
+            sent: 0,
+            pongs: 20,
+            errors: vec![],
+        };
+        assert!(tally.backs("tcp_tx", 2, 2_000_000).is_ok());
+        assert!(tally.backs("tcp_tx", 3, 3_000_000).is_err());
+        assert!(
+            tally
+                .backs("tcp_rx", 1, 1_000_000)
+                .unwrap_err()
+                .contains("0 bytes sent")
+        );
+        assert!(tally.backs("tcp_connect", 20, 0).is_ok());
+        assert!(tally.backs("tcp_connect", 21, 0).is_err());
+        assert!(tally.backs("getpid", 1000, 0).is_ok());
+    }
+
+    /// The benchmark program itself, natively on this host, against the peer: the two
+    /// sides of the protocol agree (the guest's checks and the peer's).
+    #[test]
+    fn the_benchmark_program_talks_to_the_peer() {
+        let programs = super::super::program::build().unwrap();
+        let peer = Peer::start().unwrap();
+        let out = std::process::Command::new(&programs.bench)
+            .args(["quick", "only=tcp_tx,tcp_rx,tcp_connect"])
+            .arg(format!("peer=127.0.0.1:{}", peer.port))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let parsed = super::super::parse::parse(&text);
+        assert!(parsed.done, "{text}");
+        for name in ["tcp_tx", "tcp_rx", "tcp_connect"] {
+            assert!(
+                matches!(
+                    parsed.outcomes[name],
+                    super::super::parse::Outcome::Measured(_)
+                ),
+                "{name}: {text}"
+            );
+        }
+        let tally = peer.take();
+        assert!(tally.errors.is_empty(), "{:?}", tally.errors);
+        // Quick counts: 2 MB each way plus the warm-up's 1 MB, 20 + 2 connections.
+        assert_eq!(
+            (tally.verified, tally.sent, tally.pongs),
+            (3_000_000, 3_000_000, 22)
+        );
+    }
+}
