@@ -104,6 +104,17 @@ pub fn judge(mode: Mode, a: &Summary, b: &Summary) -> Judgement {
     Judgement { verdict, basis }
 }
 
+/// A fraction as a percentage with enough decimals that a small exact difference does not
+/// print as "0.0%": one decimal from 1%, two from 0.1%, three below.
+fn percent(fraction: f64) -> String {
+    let p = fraction * 100.0;
+    match p {
+        _ if p >= 1.0 => format!("{p:.1}%"),
+        _ if p >= 0.1 => format!("{p:.2}%"),
+        _ => format!("{p:.3}%"),
+    }
+}
+
 impl Judgement {
     /// A short phrase for tables: "B 12.5% faster (deterministic)".
     pub fn describe(&self) -> String {
@@ -120,9 +131,9 @@ impl Judgement {
             Verdict::WithinNoise => "within noise (ranges overlap)".into(),
             // Large changes read better as factors: "B 35.2x faster", not "97.2% faster".
             Verdict::Faster(f) if f >= 0.5 => format!("B {:.1}x faster ({why})", 1.0 / (1.0 - f)),
-            Verdict::Faster(f) => format!("B {:.1}% faster ({why})", f * 100.0),
+            Verdict::Faster(f) => format!("B {} faster ({why})", percent(f)),
             Verdict::Slower(f) if f >= 1.0 => format!("B {:.1}x slower ({why})", 1.0 + f),
-            Verdict::Slower(f) => format!("B {:.1}% slower ({why})", f * 100.0),
+            Verdict::Slower(f) => format!("B {} slower ({why})", percent(f)),
         }
     }
 
@@ -247,6 +258,26 @@ mod tests {
             "B 50.0% slower (deterministic)"
         );
         assert_eq!(exact(Verdict::Faster(0.125)).key(), "faster");
+    }
+
+    #[test]
+    fn small_changes_keep_their_digits() {
+        let exact = |verdict| Judgement {
+            verdict,
+            basis: Basis::Exact,
+        };
+        assert_eq!(
+            exact(Verdict::Faster(0.0072)).describe(),
+            "B 0.72% faster (deterministic)"
+        );
+        assert_eq!(
+            exact(Verdict::Slower(0.0008)).describe(),
+            "B 0.080% slower (deterministic)"
+        );
+        assert_eq!(
+            exact(Verdict::Slower(0.000_001)).describe(),
+            "B 0.000% slower (deterministic)"
+        );
     }
 
     proptest! {
