@@ -47,6 +47,25 @@ fn lto_setting(lto: bool) -> &'static str {
     if lto { "fat" } else { "off" }
 }
 
+/// Cargo options that build tessera-memops without debug assertions and overflow checks
+/// under LTO. The crate is `#![no_builtins]`, which keeps it out of LTO, and the panic
+/// functions of core its checks would call are not kept for it: the link fails. Without
+/// LTO it follows the config like every crate.
+fn memops_checks(config: &Config) -> Vec<String> {
+    if !config.lto || !config.debug_assertions {
+        return Vec::new();
+    }
+    ["debug-assertions", "overflow-checks"]
+        .iter()
+        .flat_map(|key| {
+            [
+                "--config".to_string(),
+                format!("profile.kernel.package.tessera-memops.{key}=false"),
+            ]
+        })
+        .collect()
+}
+
 /// Builds the kernel for `config` and returns where its image is.
 pub fn build(config: &Config) -> Result<Kernel, String> {
     setup::ensure_kernel_target()?;
@@ -88,6 +107,7 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
             "--config",
             &format!("profile.kernel.overflow-checks={debug}"),
         ])
+        .args(memops_checks(config))
         .env(
             "TESSERA_CONFIG",
             config

@@ -123,7 +123,8 @@ pub static SECTIONS: &[Section] = &[
                 features: Features::None,
                 doc: "Fat link-time optimization of the whole kernel crate graph (Cargo `lto = \"fat\"`): \
                       LLVM inlines and specialises across crates, e.g. small accessors of \
-                      `tessera-abi` into the syscall paths. Slower to build.",
+                      `tessera-abi` into the syscall paths. Slower to build. `tessera-memops` stays outside \
+                      LTO (`no_builtins`) and is then built without debug assertions.",
             },
             Key {
                 name: "debug-assertions",
