@@ -12,6 +12,7 @@
 //! | `nettest [--config NAME] [--bench]` | the network checks (or their timings) on a config with `net = "smoltcp"` |
 //! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
 //! | `profile [--config NAME] -- PROGRAM ARGS` | runs a program under the syscall profiler |
+//! | `trace --only BENCHMARK [--a SPEC] [--b SPEC]` | kernel instructions per operation of one benchmark, by function; two kernels side by side |
 //! | `setup` | installs what the others need (rustup target, QEMU) |
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
@@ -37,6 +38,7 @@ mod session;
 mod setup;
 mod syscall_docs;
 mod test;
+mod trace;
 mod userland;
 
 use std::path::PathBuf;
@@ -78,6 +80,10 @@ commands:
   nettest [--config NAME] [--bench]      network checks (or timings) through QEMU's user net
   profile [--config NAME] [--mode icount|wall] -- PROGRAM [ARGS...]
                                          run PROGRAM under the in-kernel syscall profiler
+  trace  --only BENCHMARK [--a SPEC] [--b SPEC] [--top N]
+                                         kernel instructions per operation of one system-call
+                                         benchmark, by function (QEMU traces every
+                                         instruction; slow); with --b, two kernels compared
   docs                                   regenerate docs/configs.md and docs/syscalls.md
   setup                                  install the rustup target and QEMU if missing
 ";
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
         Some("docs") => write_docs(&mut args),
         Some("nettest") => nettest::nettest_command(&mut args),
         Some("profile") => profile::profile_command(&mut args),
+        Some("trace") => trace::trace_command(&mut args),
         Some("setup") => args
             .finish()
             .and_then(|()| setup::ensure_all())

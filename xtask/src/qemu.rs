@@ -106,7 +106,7 @@ impl Boot {
     }
 
     /// The QEMU command line, without the console wiring.
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut qemu = Command::new(setup::QEMU);
         qemu.args(["-machine", "q35", "-cpu", "max", "-smp", "1"])
             .args(["-m", &format!("{}M", self.memory_mib)])
