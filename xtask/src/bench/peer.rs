@@ -308,6 +308,38 @@ mod tests {
         assert!(tally.backs("getpid", 1000, 0).is_ok());
     }
 
+    /// What the peer costs: the benchmark program natively on this host (C, -O2, over
+    /// loopback) against the peer at full counts, so the time per MB is almost all the
+    /// peer's checking (`tcp_tx`) or generating (`tcp_rx`). The figures are printed, not
+    /// checked: `cargo test -p xtask peer_throughput -- --ignored --nocapture` (the test
+    /// build is unoptimised, like `cargo xtask`'s).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn peer_throughput() {
+        let programs = super::super::program::build().unwrap();
+        let peer = Peer::start().unwrap();
+        let out = std::process::Command::new(&programs.bench)
+            .args(["only=tcp_tx,tcp_rx"])
+            .arg(format!("peer=127.0.0.1:{}", peer.port))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines().filter(|l| l.starts_with("BENCH name=")) {
+            println!("{line}");
+        }
+        let parsed = super::super::parse::parse(&text);
+        for name in ["tcp_tx", "tcp_rx"] {
+            assert!(
+                matches!(
+                    parsed.outcomes[name],
+                    super::super::parse::Outcome::Measured(_)
+                ),
+                "{name}: {text}"
+            );
+        }
+        assert!(peer.take().errors.is_empty());
+    }
+
     /// The benchmark program itself, natively on this host, against the peer: the two
     /// sides of the protocol agree (the guest's checks and the peer's).
     #[test]
