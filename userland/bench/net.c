@@ -5,8 +5,9 @@
  * (xtask/src/bench/peer.rs), reached through QEMU's user network at the address given as
  * `peer=10.0.2.2:PORT`. A connection starts with one request line:
  *
- *     tx BYTES SEED    the guest sends BYTES of the pattern; the peer checks every byte and
- *                      answers "ok BYTES" (or "bad ..."), then closes
+ *     tx BYTES SEED    the guest sends BYTES of the pattern; the peer checks every byte and,
+ *                      having read all BYTES (even after a wrong one), answers "ok BYTES"
+ *                      (or "bad REASON"), then closes; the guest sends nothing more
  *     rx BYTES SEED    the peer sends BYTES of the pattern and closes; the guest checks them
  *     ping N           the peer answers "pong N" and closes
  *
@@ -252,14 +253,16 @@ static const char *peer_connect(int *out)
     return NULL;
 }
 
+/* MSG_NOSIGNAL: a peer that closed early is an EPIPE to report, not a SIGPIPE that kills
+ * the benchmark before it can say why. */
 static const char *send_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     for (size_t done = 0; done < len;) {
         size_t want = len - done < CHUNK ? len - done : CHUNK;
-        ssize_t w = write(fd, p + done, want);
+        ssize_t w = send(fd, p + done, want, MSG_NOSIGNAL);
         if (w <= 0)
-            return w < 0 ? failed("write") : failed_because("write", w, want);
+            return w < 0 ? failed("send") : failed_because("send", w, want);
         done += w;
     }
     return NULL;

@@ -3,14 +3,15 @@
 //!
 //! | request | the peer |
 //! |---|---|
-//! | `tx BYTES SEED` | reads BYTES, checks each against the stream of SEED, answers `ok BYTES` or `bad ...` |
+//! | `tx BYTES SEED` | reads BYTES, checks each against the stream of SEED, answers `ok BYTES` or `bad REASON` once it has read them all (after a wrong byte too); more bytes after the stream are an error |
 //! | `rx BYTES SEED` | sends BYTES of the stream of SEED, then closes |
 //! | `ping N` | answers `pong N`, then closes |
 //!
 //! The peer also counts what it verified, sent and answered, and records every protocol or
-//! data error: the harness checks after each boot that the guest's figures are backed by
-//! that much verified traffic ([`Tally::backs`]), so a benchmark cannot pass by moving
-//! wrong bytes, or none.
+//! data error, before the connection it concerns is closed: the harness checks after each
+//! boot ([`Peer::finish`] waits for the connections still being served) that the guest's
+//! figures are backed by that much verified traffic ([`Tally::backs`]), so a benchmark
+//! cannot pass by moving wrong bytes, or none.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -97,7 +98,7 @@ pub struct Peer {
     /// Its port on 127.0.0.1.
     pub port: u16,
     tally: Arc<Mutex<Tally>>,
-    _server: LoopbackServer,
+    server: LoopbackServer,
 }
 
 impl Peer {
@@ -106,20 +107,30 @@ impl Peer {
         let tally = Arc::new(Mutex::new(Tally::default()));
         let tallying = tally.clone();
         let server = LoopbackServer::start(move |conn| {
-            if let Err(why) = serve(conn, &tallying) {
+            // Recorded before the connection closes: a guest (or test) that has seen the
+            // end of it finds the error in the tally.
+            if let Err(why) = serve(&conn, &tallying) {
                 tallying.lock().unwrap().errors.push(why);
             }
+            drop(conn);
         })
         .map_err(|e| format!("host peer: {e}"))?;
         Ok(Peer {
             port: server.port,
             tally,
-            _server: server,
+            server,
         })
     }
 
     /// What happened since the last call, and a fresh count.
     pub fn take(&self) -> Tally {
+        std::mem::take(&mut *self.tally.lock().unwrap())
+    }
+
+    /// Stops the peer once every connection it accepted has been served (a guest's end
+    /// when its machine is gone), and returns what happened since the last [`Peer::take`].
+    pub fn finish(self) -> Tally {
+        self.server.finish();
         std::mem::take(&mut *self.tally.lock().unwrap())
     }
 }
@@ -146,13 +157,13 @@ fn request(line: &str) -> Result<(&str, u64, u64), String> {
     }
 }
 
-fn serve(conn: TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
+fn serve(conn: &TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
     conn.set_read_timeout(Some(IDLE))
         .map_err(|e| e.to_string())?;
     conn.set_write_timeout(Some(IDLE))
         .map_err(|e| e.to_string())?;
-    let mut writer = conn.try_clone().map_err(|e| e.to_string())?;
-    let mut reader = BufReader::with_capacity(64 * 1024, conn);
+    let mut writer = conn;
+    let mut reader = BufReader::with_capacity(BLOCK, conn);
     let mut line = String::new();
     // At most one short line: a request is never longer.
     (&mut reader)
@@ -177,6 +188,11 @@ fn serve(conn: TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
             };
             writer.write_all(answer.as_bytes()).map_err(io)?;
             verdict.map_err(|why| format!("tx of {a} bytes: {why}"))?;
+            // The end of the answer (the guest waits for the newline or this), then
+            // whether anything follows the stream, which the guest sees no more of.
+            let _ = conn.shutdown(Shutdown::Write);
+            nothing_follows(&mut reader)
+                .map_err(|why| format!("tx of {a} bytes, after the answer: {why}"))?;
         }
         "rx" => {
             let mut block = new_block();
@@ -189,45 +205,63 @@ fn serve(conn: TcpStream, tally: &Mutex<Tally>) -> Result<(), String> {
             }
             // Before the end of the stream, which the guest waits for.
             tally.lock().unwrap().sent += a;
+            let _ = conn.shutdown(Shutdown::Write);
         }
         _ => {
             tally.lock().unwrap().pongs += 1;
             writer
                 .write_all(format!("pong {a}\n").as_bytes())
                 .map_err(io)?;
+            let _ = conn.shutdown(Shutdown::Write);
         }
     }
-    let _ = writer.shutdown(Shutdown::Write);
     Ok(())
 }
 
-/// Reads `bytes` of the stream of `seed` and checks each; then nothing more may follow
-/// before the guest reads the answer (it sends nothing else).
+/// Reads `bytes` of the stream of `seed` and checks each. After a wrong byte it reads on,
+/// unchecked, up to `bytes` (or the end of the connection) before giving its verdict: the
+/// guest is still writing then, and a connection closed under it would reset, and the
+/// guest report that instead of the reason.
 fn receive(reader: &mut impl Read, bytes: u64, seed: u64) -> Result<(), String> {
     let mut buf = vec![0u8; BLOCK];
     let mut block = new_block();
     let mut offset = 0u64;
+    let mut wrong = None;
     while offset < bytes {
         // Each read stays within one block of the stream.
         let (index, within) = (offset / BLOCK as u64, (offset % BLOCK as u64) as usize);
-        if within == 0 {
-            pattern_block(seed, index, &mut block);
-        }
-        let expected = block.as_flattened();
         let want = (bytes - offset).min((BLOCK - within) as u64) as usize;
-        let got = reader
-            .read(&mut buf[..want])
-            .map_err(|e| format!("after {offset} bytes: {e}"))?;
-        if got == 0 {
-            return Err(format!("the stream ended after {offset} of {bytes} bytes"));
-        }
-        if buf[..got] != expected[within..within + got] {
-            let i = (0..got).find(|&i| buf[i] != expected[within + i]).unwrap();
-            return Err(format!("wrong byte at offset {}", offset + i as u64));
+        let got = match reader.read(&mut buf[..want]) {
+            Ok(0) => {
+                let end = format!("the stream ended after {offset} of {bytes} bytes");
+                return Err(wrong.map_or(end.clone(), |w: String| format!("{w}; {end}")));
+            }
+            Ok(got) => got,
+            Err(e) => return Err(wrong.unwrap_or(format!("after {offset} bytes: {e}"))),
+        };
+        if wrong.is_none() {
+            if within == 0 {
+                pattern_block(seed, index, &mut block);
+            }
+            let expected = &block.as_flattened()[within..within + got];
+            if buf[..got] != *expected {
+                let i = (0..got).find(|&i| buf[i] != expected[i]).unwrap_or(0);
+                wrong = Some(format!("wrong byte at offset {}", offset + i as u64));
+            }
         }
         offset += got as u64;
     }
-    Ok(())
+    wrong.map_or(Ok(()), Err)
+}
+
+/// After a stream and its verdict, the guest sends nothing and closes: bytes beyond the
+/// stream it announced are an error. (A reset or timeout here is not: the verdict is out.)
+fn nothing_follows(reader: &mut impl Read) -> Result<(), String> {
+    let mut extra = [0u8; 64];
+    match reader.read(&mut extra) {
+        Ok(n) if n > 0 => Err(format!("more bytes followed the stream ({n} read)")),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -299,13 +333,34 @@ mod tests {
         for wrong in [0, BLOCK - 1, BLOCK, total as usize - 1] {
             let mut bad = good.clone();
             bad[wrong] ^= 0x40;
+            let mut reader = Trickle(&bad);
             assert_eq!(
-                receive(&mut Trickle(&bad), total, 5),
+                receive(&mut reader, total, 5),
                 Err(format!("wrong byte at offset {wrong}"))
             );
+            assert!(reader.0.is_empty(), "the rest of the stream was read");
         }
-        // A stream of another seed (stale bytes of an earlier transfer) fails at once.
-        assert!(receive(&mut Trickle(&stream(6, total)), total, 5).is_err());
+        // A stream of another seed (stale bytes of an earlier transfer).
+        assert_eq!(
+            receive(&mut Trickle(&stream(6, total)), total, 5),
+            Err("wrong byte at offset 0".into())
+        );
+        let mut short = good[..BLOCK + 10].to_vec();
+        assert_eq!(
+            receive(&mut Trickle(&short), total, 5),
+            Err(format!(
+                "the stream ended after {} of {total} bytes",
+                BLOCK + 10
+            ))
+        );
+        short[3] ^= 1;
+        assert_eq!(
+            receive(&mut Trickle(&short), total, 5),
+            Err(format!(
+                "wrong byte at offset 3; the stream ended after {} of {total} bytes",
+                BLOCK + 10
+            ))
+        );
     }
 
     #[test]
@@ -325,6 +380,7 @@ mod tests {
         }
     }
 
+    /// Errors are in the tally by the time the connection ends: no waiting in the tests.
     #[test]
     fn tx_checks_every_byte() {
         let peer = Peer::start().unwrap();
@@ -345,10 +401,46 @@ mod tests {
             answer.starts_with("bad the stream ended after 99999"),
             "{answer}"
         );
-        std::thread::sleep(Duration::from_millis(100));
         let tally = peer.take();
         assert_eq!(tally.verified, 0);
         assert_eq!(tally.errors.len(), 2, "{:?}", tally.errors);
+        assert!(tally.errors[0].contains("wrong byte at offset 77777"));
+    }
+
+    /// A guest still writing when the peer finds a wrong byte gets the reason, not a reset:
+    /// the peer reads the whole stream before it answers.
+    #[test]
+    fn a_wrong_byte_is_answered_after_the_whole_stream() {
+        let peer = Peer::start().unwrap();
+        let bytes = 16 << 20; // far more than the sockets buffer
+        let mut request = format!("tx {bytes} 4\n").into_bytes();
+        let start = request.len();
+        request.extend(stream(4, bytes));
+        request[start + 10] ^= 0x80;
+        // write_all fails (reset, broken pipe) if the peer closes before reading it all.
+        assert_eq!(ask(peer.port, &request), b"bad wrong byte at offset 10\n");
+        let tally = peer.finish();
+        assert_eq!(
+            tally.errors,
+            [format!("tx of {bytes} bytes: wrong byte at offset 10")]
+        );
+    }
+
+    /// The stream is exactly what the request announced: more is an error, found after
+    /// the verdict (the guest sends nothing after the stream, then closes).
+    #[test]
+    fn bytes_after_the_stream_are_an_error() {
+        let peer = Peer::start().unwrap();
+        let mut request = b"tx 1000 2\n".to_vec();
+        request.extend(stream(2, 1000));
+        request.extend(b"extra");
+        assert_eq!(ask(peer.port, &request), b"ok 1000\n");
+        let tally = peer.finish();
+        assert_eq!(tally.verified, 1000);
+        assert_eq!(
+            tally.errors,
+            ["tx of 1000 bytes, after the answer: more bytes followed the stream (5 read)"]
+        );
     }
 
     #[test]
@@ -357,11 +449,11 @@ mod tests {
         assert_eq!(ask(peer.port, b"rx 70000 3\n"), stream(3, 70_000));
         assert_eq!(ask(peer.port, b"ping 12\n"), b"pong 12\n");
         assert!(ask(peer.port, b"GET / HTTP/1.0\r\n\r\n").is_empty());
-        std::thread::sleep(Duration::from_millis(100));
         let tally = peer.take();
         assert_eq!((tally.sent, tally.pongs), (70_000, 1));
         assert_eq!(tally.errors.len(), 1, "{:?}", tally.errors);
         assert_eq!(peer.take(), Tally::default(), "take starts a fresh count");
+        assert_eq!(peer.finish(), Tally::default());
     }
 
     #[test]
