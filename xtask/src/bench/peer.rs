@@ -18,6 +18,8 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::catalog;
+use super::parse::Measurement;
 use crate::loopback::LoopbackServer;
 
 /// splitmix64's increment: word `i` of a stream mixes `seed + i * GOLDEN`.
@@ -60,7 +62,7 @@ const MAX_BYTES: u64 = 1 << 30;
 /// How long the peer waits for a silent guest before giving up on a connection.
 const IDLE: Duration = Duration::from_secs(120);
 
-/// What the peer did since the last [`Peer::take`].
+/// What the peer did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     /// Bytes of `tx` streams received and found correct (whole streams only).
@@ -73,21 +75,39 @@ pub struct Tally {
     pub errors: Vec<String>,
 }
 
+/// Which count of the peer's [`Tally`] backs a network benchmark's figure: every network
+/// benchmark of the catalog names one (`catalog::Info::traffic`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Traffic {
+    /// Bytes of `tx` streams the peer verified (`tcp_tx`).
+    Verified,
+    /// Bytes of `rx` streams the peer sent (`tcp_rx`).
+    Sent,
+    /// Pings the peer answered, one per operation (`tcp_connect`).
+    Pongs,
+}
+
 impl Tally {
-    /// Whether this traffic backs a guest's claim of `bytes` moved by `benchmark` (`iters`
-    /// connections for tcp_connect); `Err` says what is missing.
-    pub fn backs(&self, benchmark: &str, iters: u64, bytes: u64) -> Result<(), String> {
-        let (have, want, what) = match benchmark {
-            "tcp_tx" => (self.verified, bytes, "bytes verified"),
-            "tcp_rx" => (self.sent, bytes, "bytes sent"),
-            "tcp_connect" => (self.pongs, iters, "pings answered"),
-            _ => return Ok(()),
+    /// Whether this traffic, all of one boot, is exactly that of a benchmark measured as
+    /// `m`: its timed operations and the program's untimed warm-up ones
+    /// ([`catalog::warm_up`]); `Err` says what differs. More counts as much as less: it
+    /// would be traffic the figure does not account for.
+    pub fn backs(&self, traffic: Traffic, m: &Measurement) -> Result<(), String> {
+        let (have, per_op, what) = match traffic {
+            Traffic::Verified => (self.verified, m.bytes_per_op, "bytes verified"),
+            Traffic::Sent => (self.sent, m.bytes_per_op, "bytes sent"),
+            Traffic::Pongs => (self.pongs, Some(1), "pings answered"),
         };
-        if have >= want {
+        let per_op = per_op.ok_or("the guest's figure has no bytes_per_op")?;
+        let warm = catalog::warm_up(m.iters);
+        let want = (m.iters + warm) * per_op;
+        if have == want {
             Ok(())
         } else {
             Err(format!(
-                "the host peer has {have} {what}, fewer than the {want} the guest timed"
+                "the host peer has {have} {what}, not the {want} of the {} operations the \
+                 guest timed and the {warm} of its warm-up",
+                m.iters
             ))
         }
     }
@@ -122,13 +142,8 @@ impl Peer {
         })
     }
 
-    /// What happened since the last call, and a fresh count.
-    pub fn take(&self) -> Tally {
-        std::mem::take(&mut *self.tally.lock().unwrap())
-    }
-
     /// Stops the peer once every connection it accepted has been served (a guest's end
-    /// when its machine is gone), and returns what happened since the last [`Peer::take`].
+    /// when its machine is gone), and returns what happened.
     pub fn finish(self) -> Tally {
         self.server.finish();
         std::mem::take(&mut *self.tally.lock().unwrap())
@@ -267,6 +282,13 @@ fn nothing_follows(reader: &mut impl Read) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Peer {
+        /// What happened so far, and a fresh count.
+        fn take(&self) -> Tally {
+            std::mem::take(&mut *self.tally.lock().unwrap())
+        }
+    }
 
     fn ask(port: u16, request: &[u8]) -> Vec<u8> {
         let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -456,25 +478,49 @@ mod tests {
         assert_eq!(peer.finish(), Tally::default());
     }
 
+    fn measured(iters: u64, bytes_per_op: Option<u64>) -> Measurement {
+        Measurement {
+            iters,
+            total_ns: 1,
+            bytes_per_op,
+        }
+    }
+
     #[test]
-    fn a_figure_needs_the_traffic_behind_it() {
+    fn a_figure_needs_exactly_its_traffic() {
         let tally = Tally {
-            verified: 2_000_000,
+            verified: 3_000_000,
             sent: 0,
-            pongs: 20,
+            pongs: 22,
             errors: vec![],
         };
-        assert!(tally.backs("tcp_tx", 2, 2_000_000).is_ok());
-        assert!(tally.backs("tcp_tx", 3, 3_000_000).is_err());
+        // 2 timed MB and the warm-up's 1 (a tenth, at least one).
+        let two_mb = measured(2, Some(1_000_000));
+        assert_eq!(tally.backs(Traffic::Verified, &two_mb), Ok(()));
+        let err = tally
+            .backs(Traffic::Verified, &measured(3, Some(1_000_000)))
+            .unwrap_err();
+        assert!(
+            err.contains("3000000 bytes verified, not the 4000000"),
+            "{err}"
+        );
+        let err = tally
+            .backs(Traffic::Verified, &measured(1, Some(1_000_000)))
+            .unwrap_err();
+        assert!(
+            err.contains("not the 2000000"),
+            "more is refused too: {err}"
+        );
         assert!(
             tally
-                .backs("tcp_rx", 1, 1_000_000)
+                .backs(Traffic::Sent, &two_mb)
                 .unwrap_err()
                 .contains("0 bytes sent")
         );
-        assert!(tally.backs("tcp_connect", 20, 0).is_ok());
-        assert!(tally.backs("tcp_connect", 21, 0).is_err());
-        assert!(tally.backs("getpid", 1000, 0).is_ok());
+        assert!(tally.backs(Traffic::Verified, &measured(2, None)).is_err());
+        assert_eq!(tally.backs(Traffic::Pongs, &measured(20, None)), Ok(()));
+        assert!(tally.backs(Traffic::Pongs, &measured(21, None)).is_err());
+        assert!(tally.backs(Traffic::Pongs, &measured(19, None)).is_err());
     }
 
     /// What the peer costs: the benchmark program natively on this host (C, -O2, over
@@ -506,7 +552,7 @@ mod tests {
                 "{name}: {text}"
             );
         }
-        assert!(peer.take().errors.is_empty());
+        assert!(peer.finish().errors.is_empty());
     }
 
     /// The benchmark program itself, natively on this host, against the peer: the two
@@ -532,12 +578,20 @@ mod tests {
                 "{name}: {text}"
             );
         }
-        let tally = peer.take();
+        let tally = peer.finish();
         assert!(tally.errors.is_empty(), "{:?}", tally.errors);
-        // Quick counts: 2 MB each way plus the warm-up's 1 MB, 20 + 2 connections.
+        // Quick counts: 2 MB each way plus the warm-up's 1 MB, 20 + 2 connections...
         assert_eq!(
             (tally.verified, tally.sent, tally.pongs),
             (3_000_000, 3_000_000, 22)
         );
+        // ... which is what the harness's check expects of these figures.
+        for name in ["tcp_tx", "tcp_rx", "tcp_connect"] {
+            let super::super::parse::Outcome::Measured(m) = &parsed.outcomes[name] else {
+                unreachable!()
+            };
+            let traffic = catalog::info(name).unwrap().traffic.unwrap();
+            assert_eq!(tally.backs(traffic, m), Ok(()), "{name}");
+        }
     }
 }
