@@ -298,8 +298,8 @@ impl Common {
         }
     }
 
-    /// The initramfs of the system-call boot.
-    fn initrd(&self, name: &str) -> Result<PathBuf, String> {
+    /// The initramfs of the system-call boot (this command's own).
+    fn initrd(&self, name: &str) -> Result<crate::initrd::Private, String> {
         let programs = program::build()?;
         let args = program::args_text(self.quick, &self.system, None);
         program::initrd(name, &programs, &args, &[])

@@ -70,13 +70,15 @@ impl NetBench {
         let peer = Peer::start()?;
         let address = format!("{PEER_ADDRESS}:{}", peer.port);
         let args = program::args_text(self.request.quick, &self.request.benchmarks, Some(&address));
+        // This boot's own (the port is in its arguments), deleted after it.
         let initrd = program::initrd(
-            &format!("bench-net-{}", kernel.identity.kind),
+            &format!("bench-net-{}-{}", kernel.identity.kind, peer.port),
             &self.programs,
             &args,
             modules,
         )?;
         let mut run = super::run(kernel, &initrd, &self.request, true)?;
+        drop(initrd);
         check(&mut run, &peer.finish());
         Ok(run)
     }
