@@ -173,13 +173,14 @@ pub const CATALOG: &[Info] = &[
         Op::Megabyte,
         Traffic::Sent,
         "host -> guest: one MB of a 16 MB TCP stream (64 KiB reads) from the host peer, \
-         every byte checked",
+         every byte checked by the guest after the clock",
     ),
     network(
         "tcp_connect",
         Op::Connection,
         Traffic::Pongs,
-        "socket + connect to the host peer + 10-byte ping/pong + close",
+        "socket + connect to the host peer + `ping N` / `pong N` (a line each way, N up to \
+         10 digits) + close",
     ),
 ];
 
