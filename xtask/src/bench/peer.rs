@@ -9,9 +9,9 @@
 //!
 //! The peer also counts what it verified, sent and answered, and records every protocol or
 //! data error, before the connection it concerns is closed: the harness checks after each
-//! boot ([`Peer::finish`] waits for the connections still being served) that the guest's
-//! figures are backed by that much verified traffic ([`Tally::backs`]), so a benchmark
-//! cannot pass by moving wrong bytes, or none.
+//! boot ([`Peer::finish`] waits for the connections still being served) that each of the
+//! guest's figures is backed by exactly the traffic it implies ([`Tally::backs`]), so a
+//! benchmark cannot pass by moving wrong bytes, or none, or with another's traffic.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
