@@ -5,8 +5,9 @@
  * (xtask/src/bench/peer.rs), reached through QEMU's user network at the address given as
  * `peer=10.0.2.2:PORT`. A connection starts with one request line:
  *
- *     tx BYTES SEED    the guest sends BYTES of the pattern; the peer checks every byte and
- *                      answers "ok BYTES" (or "bad ..."), then closes
+ *     tx BYTES SEED    the guest sends BYTES of the pattern; the peer checks every byte and,
+ *                      having read all BYTES (even after a wrong one), answers "ok BYTES"
+ *                      (or "bad REASON"), then closes; the guest sends nothing more
  *     rx BYTES SEED    the peer sends BYTES of the pattern and closes; the guest checks them
  *     ping N           the peer answers "pong N" and closes
  *
@@ -107,9 +108,12 @@ static const char *load_modules(int *count, char *names, size_t size)
     if (fd < 0)
         return failed(MODULE_DIR "/order");
     ssize_t len = read(fd, list, sizeof list - 1);
+    const char *why = len < 0 ? failed("read " MODULE_DIR "/order") : NULL;
     close(fd);
-    if (len <= 0)
-        return failed_because(MODULE_DIR "/order: bytes", len, 1);
+    if (why)
+        return why;
+    if (len == 0)
+        return MODULE_DIR "/order is empty";
     list[len] = 0;
     *count = 0;
     for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n")) {
@@ -118,16 +122,17 @@ static const char *load_modules(int *count, char *names, size_t size)
         int module = open(path, O_RDONLY | O_CLOEXEC);
         if (module < 0)
             return failed(path);
-        if (syscall(SYS_finit_module, module, "", 0) != 0) {
-            snprintf(path, sizeof path, "finit_module %s", name);
-            return failed(path);
-        }
-        close(module);
+        char what[256];
+        snprintf(what, sizeof what, "finit_module %s", name);
+        why = syscall(SYS_finit_module, module, "", 0) == 0 ? NULL : failed(what);
+        close(module); /* on failure too (after failed() has read errno) */
+        if (why)
+            return why;
         snprintf(names + strlen(names), size - strlen(names), "%s%s", *count ? " " : "",
                  name);
         (*count)++;
     }
-    return *count ? NULL : "net setup: " MODULE_DIR "/order lists no module";
+    return *count ? NULL : MODULE_DIR "/order lists no module";
 }
 
 /* Linux: modules, then lo and eth0 (10.0.2.15/24; QEMU's gateway 10.0.2.2 is on that
@@ -252,38 +257,45 @@ static const char *peer_connect(int *out)
     return NULL;
 }
 
+/* MSG_NOSIGNAL: a peer that closed early is an EPIPE to report, not a SIGPIPE that kills
+ * the benchmark before it can say why. */
 static const char *send_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     for (size_t done = 0; done < len;) {
         size_t want = len - done < CHUNK ? len - done : CHUNK;
-        ssize_t w = write(fd, p + done, want);
+        ssize_t w = send(fd, p + done, want, MSG_NOSIGNAL);
         if (w <= 0)
-            return w < 0 ? failed("write") : failed_because("write", w, want);
+            return w < 0 ? failed("send") : failed_because("send", w, want);
         done += w;
     }
     return NULL;
 }
 
-/* Reads one line (up to '\n', which is dropped) of at most `size - 1` bytes. */
+/* Reads the peer's answer, one line, into `line` (at most `size - 1` bytes, the '\n'
+ * dropped): as many bytes per read() as have come, until the newline (the peer sends
+ * nothing after it but the end of the connection) or the end. */
 static const char *read_line(int fd, char *line, size_t size)
 {
     size_t len = 0;
-    while (len < size - 1) {
-        ssize_t r = read(fd, line + len, 1);
+    char *newline = NULL;
+    while (!newline && len < size - 1) {
+        ssize_t r = read(fd, line + len, size - 1 - len);
         if (r < 0)
             return failed("read of the peer's answer");
         if (r == 0)
             break;
-        if (line[len] == '\n') {
-            line[len] = 0;
-            return NULL;
-        }
-        len++;
+        newline = memchr(line + len, '\n', r);
+        len += r;
     }
     line[len] = 0;
+    if (newline) {
+        *newline = 0;
+        return NULL;
+    }
     static char why[160];
-    snprintf(why, sizeof why, "the peer's answer ended early: \"%s\"", line);
+    snprintf(why, sizeof why, "the peer's answer %s: \"%s\"",
+             len < size - 1 ? "ended early" : "is too long", line);
     return why;
 }
 
@@ -407,8 +419,11 @@ const char *loop_tcp_connect(long n, uint64_t *ns)
         if (!why)
             why = read_line(fd, answer, sizeof answer);
         snprintf(want, sizeof want, "pong %llu", token);
-        if (!why && strcmp(answer, want) != 0)
-            why = "the peer's answer is not pong with our number";
+        if (!why && strcmp(answer, want) != 0) {
+            static char bad[192];
+            snprintf(bad, sizeof bad, "the peer answered \"%s\", not \"%s\"", answer, want);
+            why = bad;
+        }
         close(fd);
         if (why)
             return why;

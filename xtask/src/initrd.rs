@@ -7,6 +7,9 @@
 //! | `conform.cpio` ([`conform`]) | the test runner | the test programs in `/tests` |
 //! | `single-init.cpio` ([`single_init`]) | one given static binary | nothing |
 //!
+//! Archives that belong to one command or boot (the benchmarks') are [`Private`]: the
+//! process id in the name, deleted after use.
+//!
 //! Every archive has the same skeleton ([`skeleton`]): `/dev/console` (Linux opens it for
 //! init's stdin, stdout and stderr before running `/init`; without it init has no output),
 //! and empty `/proc`, `/sys`, `/dev`, `/tmp` and `/root` to mount on or live in.
@@ -54,13 +57,47 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Writes `archive` as `target/initrd/<name>.cpio` and returns the path.
+/// Writes `archive` as `target/initrd/<name>.cpio` and returns the path. Through a
+/// temporary name, renamed into place: a QEMU that opens the archive meanwhile reads the
+/// old one or the new one, never half of one.
 pub fn write(name: &str, archive: &Archive) -> Result<PathBuf, String> {
     let dir = dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(format!("{name}.cpio"));
-    std::fs::write(&path, archive.to_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let partial = dir.join(format!(".{name}.cpio.{}.partial", std::process::id()));
+    std::fs::write(&partial, archive.to_bytes())
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            format!("{}: {e}", path.display())
+        })?;
     Ok(path)
+}
+
+/// An archive of this process alone, `target/initrd/<name>-<pid>.cpio`, deleted when
+/// dropped: for archives whose contents belong to one command or one boot (the benchmark
+/// program's arguments, the host peer's port), so that two commands in one checkout never
+/// boot each other's. Dereferences to its path.
+pub struct Private(PathBuf);
+
+impl Private {
+    pub fn write(name: &str, archive: &Archive) -> Result<Private, String> {
+        write(&format!("{name}-{}", std::process::id()), archive).map(Private)
+    }
+}
+
+impl std::ops::Deref for Private {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Adds the test programs under `/tests` (the runner too, as `/tests/runner`, when asked:
@@ -203,6 +240,24 @@ mod tests {
         assert_eq!(get("tests/files").data, b"ELF files");
         assert_eq!(get("tests/runner").data, b"ELF runner");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_private_archive_is_this_process_s_and_goes_with_it() {
+        let mut archive = Archive::new();
+        skeleton(&mut archive);
+        let private = Private::write("test-private", &archive).unwrap();
+        let name = private.file_name().unwrap().to_str().unwrap().to_string();
+        assert_eq!(name, format!("test-private-{}.cpio", std::process::id()));
+        assert_eq!(std::fs::read(&*private).unwrap(), archive.to_bytes());
+        let partial = format!(".{name}.{}.partial", std::process::id());
+        assert!(
+            !dir().join(partial).exists(),
+            "written through a renamed file"
+        );
+        let path = private.to_path_buf();
+        drop(private);
+        assert!(!path.exists());
     }
 
     #[test]

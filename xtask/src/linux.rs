@@ -6,10 +6,14 @@
 //! `target/cache/linux/`. Unpacked from it: `boot/vmlinuz-*` and `boot/config-*` (serial
 //! console, tmpfs, proc and devtmpfs are built into Debian's kernel) and the few modules
 //! the network benchmarks need to drive a virtio-net card ([`modules`]: found through their
-//! `.modinfo` dependencies, kept as `modules/<version>/`); then the `.deb` is deleted. A cache
-//! with the image but not those modules (one written before they were needed) is completed
-//! by fetching again. `LINUX_KERNEL=path` uses another image instead (without modules: the
-//! network benchmarks then fail and say why).
+//! `.modinfo` dependencies, kept as `modules/<version>/`); then the `.deb` is deleted.
+//!
+//! The modules matter to the network benchmarks only ([`for_benchmarks`]): a cache with the
+//! image but not them (one written before they were needed) is completed by fetching again
+//! for the benchmarks, and if that fails, or the package's modules cannot be worked out,
+//! the cached image still serves everything else (`conform`, the system-call benchmarks)
+//! and only the network benchmarks fail, saying why. `LINUX_KERNEL=path` uses another
+//! image instead (without modules: the network benchmarks then fail and say so).
 //!
 //! It boots through the same [`Boot`] as Tessera (machine, CPU, memory, QEMU flags), with
 //! `console=ttyS0 quiet panic=-1`: the console on the serial port, kernel messages kept
@@ -39,39 +43,80 @@ pub fn cache_dir() -> PathBuf {
     crate::kernel::target_dir().join("cache/linux")
 }
 
-/// The Linux image to boot: `$LINUX_KERNEL`, or the cached Debian kernel (fetched once,
-/// again when the cache lacks its network modules).
+/// The Linux image to boot: `$LINUX_KERNEL`, or the cached Debian kernel (fetched once).
+/// Whether the cache has the network modules does not matter here.
 pub fn kernel() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os(OVERRIDE) {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("{OVERRIDE}={}: no such file", path.display()))
-        };
+    if let Some(path) = overridden()? {
+        return Ok(path);
     }
     let dir = cache_dir();
-    if let Some(image) = cached_image(&dir) {
-        match modules::cached(&dir, &version(&image)) {
-            Ok(_) => return Ok(image),
-            Err(why) => eprintln!(
-                "xtask: the cached Linux has no network modules ({why}): fetching it again"
-            ),
-        }
+    match cached_image(&dir) {
+        Some(image) => Ok(image),
+        None => Ok(fetch(&dir).map_err(with_hint)?.image),
     }
-    fetch(&dir).map_err(|e| format!("{e}\n(or set {OVERRIDE}=path/to/bzImage)"))
 }
 
-/// The modules Linux loads for the virtio-net card, in load order (see [`modules`]).
-pub fn net_modules() -> Result<Vec<PathBuf>, String> {
-    if std::env::var_os(OVERRIDE).is_some() {
-        return Err(format!(
+/// Linux for the benchmarks: the image, and the modules the program loads for the
+/// virtio-net card (in load order) or why there are none. Only a missing image is an error.
+pub fn for_benchmarks() -> Result<(PathBuf, Result<Vec<PathBuf>, String>), String> {
+    if let Some(path) = overridden()? {
+        let why = format!(
             "{OVERRIDE} is set: the network benchmarks need the modules of Debian's package \
              (unset it to use the cached Debian kernel)"
-        ));
+        );
+        return Ok((path, Err(why)));
     }
-    let image = kernel()?;
-    modules::cached(&cache_dir(), &version(&image))
+    with_modules(&cache_dir(), fetch)
+}
+
+/// `$LINUX_KERNEL`, if set (and then it must be a file).
+fn overridden() -> Result<Option<PathBuf>, String> {
+    match std::env::var_os(OVERRIDE).map(PathBuf::from) {
+        Some(path) if path.is_file() => Ok(Some(path)),
+        Some(path) => Err(format!("{OVERRIDE}={}: no such file", path.display())),
+        None => Ok(None),
+    }
+}
+
+fn with_hint(why: String) -> String {
+    format!("{why}\n(or set {OVERRIDE}=path/to/bzImage)")
+}
+
+/// [`for_benchmarks`] with the cache in `dir`, fetched into by `fetch`: a cached image
+/// without its modules is fetched again, and kept when that fails.
+fn with_modules(
+    dir: &Path,
+    fetch: impl FnOnce(&Path) -> Result<Fetched, String>,
+) -> Result<(PathBuf, Result<Vec<PathBuf>, String>), String> {
+    let Some(image) = cached_image(dir) else {
+        let fetched = fetch(dir).map_err(with_hint)?;
+        return Ok((fetched.image, fetched.modules));
+    };
+    let version = version(&image);
+    let missing = match modules::cached(dir, &version) {
+        Ok(modules) => return Ok((image, Ok(modules))),
+        Err(why) => why,
+    };
+    eprintln!(
+        "xtask: the cached Linux {version} has no virtio-net modules ({missing}): fetching \
+         Debian's package again"
+    );
+    match fetch(dir) {
+        Ok(fetched) => Ok((fetched.image, fetched.modules)),
+        Err(why) => {
+            eprintln!(
+                "xtask: warning: {why}\nxtask: using the cached Linux {version} without \
+                 modules: its network benchmarks will fail"
+            );
+            Ok((
+                image,
+                Err(format!(
+                    "the cached Linux {version} has no virtio-net modules ({missing}), and \
+                     fetching Debian's package again failed: {why}"
+                )),
+            ))
+        }
+    }
 }
 
 /// The kernel version of an image named `vmlinuz-<version>`.
@@ -112,7 +157,14 @@ pub fn image_package(depends: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn fetch(dir: &Path) -> Result<PathBuf, String> {
+/// What a fetch unpacked: the image, and the network modules or why they could not be
+/// worked out or stored (which fails the network benchmarks only).
+struct Fetched {
+    image: PathBuf,
+    modules: Result<Vec<PathBuf>, String>,
+}
+
+fn fetch(dir: &Path) -> Result<Fetched, String> {
     busybox::ensure_candidate(METAPACKAGE)?;
     let depends = Command::new("apt-cache")
         .args(["depends", METAPACKAGE])
@@ -134,8 +186,9 @@ fn fetch(dir: &Path) -> Result<PathBuf, String> {
 }
 
 /// Two passes over the package's files: the first keeps the image and its config and reads
-/// every module's dependencies, the second the modules the card needs.
-fn unpack(deb: &Path, dir: &Path) -> Result<PathBuf, String> {
+/// every module's dependencies, the second the modules the card needs. Only a missing
+/// image is an error; a module problem is the [`Fetched::modules`] error.
+fn unpack(deb: &Path, dir: &Path) -> Result<Fetched, String> {
     let boot = dir.join("boot");
     std::fs::create_dir_all(&boot).map_err(|e| format!("{}: {e}", boot.display()))?;
     let mut index = modules::Index::default();
@@ -164,6 +217,28 @@ fn unpack(deb: &Path, dir: &Path) -> Result<PathBuf, String> {
     })?;
     let image = image.ok_or_else(|| format!("{} held no boot/vmlinuz-*", deb.display()))?;
     let version = version(&image);
+    let modules = net_modules(deb, dir, &version, &index);
+    match &modules {
+        Ok(files) => eprintln!(
+            "xtask: Linux {version}: virtio-net modules in load order: {}",
+            files
+                .iter()
+                .filter_map(|f| f.file_stem()?.to_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(why) => eprintln!("xtask: warning: Linux {version}: {why}"),
+    }
+    Ok(Fetched { image, modules })
+}
+
+/// The second pass: the modules of `index`'s load order, stored in the cache.
+fn net_modules(
+    deb: &Path,
+    dir: &Path,
+    version: &str,
+    index: &modules::Index,
+) -> Result<Vec<PathBuf>, String> {
     let order = index
         .load_order()
         .map_err(|e| format!("Linux {version}: {e}"))?;
@@ -181,12 +256,8 @@ fn unpack(deb: &Path, dir: &Path) -> Result<PathBuf, String> {
         }
         Ok(())
     })?;
-    modules::store(dir, &version, &order, &files)?;
-    eprintln!(
-        "xtask: Linux {version}: virtio-net modules in load order: {}",
-        order.join(", ")
-    );
-    Ok(image)
+    modules::store(dir, version, &order, &files)?;
+    modules::cached(dir, version)
 }
 
 /// Calls `f` with the path (without `./`) and contents of each regular file of a `.deb`.
@@ -260,6 +331,64 @@ mod tests {
             Some("linux-image-6.12.9-amd64")
         );
         assert_eq!(image_package("linux-image-amd64\n"), None);
+    }
+
+    /// A cache at `dir` with an image of `version`, and its modules when `with_modules`.
+    fn fake_cache(dir: &Path, version: &str, with_modules: bool) -> PathBuf {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir.join("boot")).unwrap();
+        let image = dir.join(format!("boot/vmlinuz-{version}"));
+        std::fs::write(&image, "bzImage").unwrap();
+        if with_modules {
+            let order = vec!["virtio".to_string()];
+            let files = BTreeMap::from([("virtio".to_string(), b"ELF".to_vec())]);
+            modules::store(dir, version, &order, &files).unwrap();
+        }
+        image
+    }
+
+    /// Module trouble never costs the image: a failed refetch keeps the cached one, whose
+    /// network benchmarks then fail with both reasons; `kernel()`'s users never refetch.
+    #[test]
+    fn a_failed_refetch_keeps_the_cached_image() {
+        let dir = std::env::temp_dir().join(format!("xtask-linux-refetch-{}", std::process::id()));
+        let unreachable = |_: &Path| -> Result<Fetched, String> { panic!("no fetch expected") };
+        let offline = |_: &Path| -> Result<Fetched, String> { Err("apt-get: offline".into()) };
+
+        let image = fake_cache(&dir, "6.1.0-57-amd64", true);
+        let (got, modules) = with_modules(&dir, unreachable).unwrap();
+        assert_eq!(got, image);
+        assert_eq!(modules.unwrap().len(), 1);
+
+        let image = fake_cache(&dir, "6.1.0-57-amd64", false);
+        assert_eq!(
+            cached_image(&dir),
+            Some(image.clone()),
+            "what kernel() boots"
+        );
+        let (got, modules) = with_modules(&dir, offline).unwrap();
+        assert_eq!(got, image);
+        let why = modules.unwrap_err();
+        assert!(
+            why.contains("6.1.0-57-amd64 has no virtio-net modules") && why.contains("offline"),
+            "{why}"
+        );
+
+        // A refetch that works brings the (possibly newer) image with its modules.
+        let (got, modules) = with_modules(&dir, |dir: &Path| {
+            Ok(Fetched {
+                image: fake_cache(dir, "6.1.0-58-amd64", true),
+                modules: modules::cached(dir, "6.1.0-58-amd64"),
+            })
+        })
+        .unwrap();
+        assert!(got.ends_with("boot/vmlinuz-6.1.0-58-amd64"));
+        assert!(modules.is_ok());
+
+        // No image at all: that is an error.
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = with_modules(&dir, offline).unwrap_err();
+        assert!(err.contains("offline") && err.contains(OVERRIDE), "{err}");
     }
 
     #[test]

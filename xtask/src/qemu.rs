@@ -347,18 +347,19 @@ fn wait_until(
 mod tests {
     use super::*;
 
-    /// A process that keeps running after the marker is killed once the grace is over,
-    /// long before its timeout; one that exits in time keeps its status.
+    /// A process that keeps running after the marker is killed once the grace is over;
+    /// one that exits in time keeps its status. Only verdicts are asserted, no durations
+    /// (a loaded host stretches them): without the grace this test would wait out the
+    /// sleeper's hour instead of passing.
     #[test]
     fn the_grace_after_the_marker_is_enforced() {
         let (tx, rx) = mpsc::channel();
-        let sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+        let sleeper = Command::new("sleep").arg("3600").spawn().unwrap();
         tx.send(Instant::now()).unwrap();
         let grace = (rx, Duration::from_millis(200));
-        let (verdict, took) =
-            wait_until(sleeper, Some(Duration::from_secs(60)), Some(&grace)).unwrap();
+        let (verdict, _) =
+            wait_until(sleeper, Some(Duration::from_secs(7200)), Some(&grace)).unwrap();
         assert_eq!(verdict, Verdict::Timeout);
-        assert!(took < Duration::from_secs(10), "{took:?}");
         let quick = Command::new("true").spawn().unwrap();
         let (verdict, _) = wait_until(quick, Some(Duration::from_secs(60)), Some(&grace)).unwrap();
         assert_eq!(verdict, Verdict::from_qemu_status(Some(0)));

@@ -7,7 +7,10 @@
 //! The network benchmarks ([`Group::Network`]) differ from the others: they need a card and
 //! the host peer, so they run in a boot of their own, always in the wall view (see
 //! `docs/benchmarks.md`, "Why network figures are wall figures"), and their operation is a
-//! megabyte or a connection ([`Op`]).
+//! megabyte or a connection ([`Op`]), and each names the host peer's count that must
+//! back its figure ([`Traffic`]).
+
+use super::peer::Traffic;
 
 /// Which table of the write-up a benchmark belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,8 @@ pub struct Info {
     /// What one operation is.
     pub what: &'static str,
     pub op: Op,
+    /// Network benchmarks: the host peer's count that must back a figure.
+    pub traffic: Option<Traffic>,
 }
 
 impl Info {
@@ -84,6 +89,7 @@ const fn core(name: &'static str, what: &'static str) -> Info {
         group: Group::Core,
         what,
         op: Op::Call,
+        traffic: None,
     }
 }
 
@@ -93,15 +99,18 @@ const fn extended(name: &'static str, what: &'static str) -> Info {
         group: Group::Extended,
         what,
         op: Op::Call,
+        traffic: None,
     }
 }
 
-const fn network(name: &'static str, op: Op, what: &'static str) -> Info {
+/// A network benchmark: its figure counts only when the host peer's `traffic` backs it.
+const fn network(name: &'static str, op: Op, traffic: Traffic, what: &'static str) -> Info {
     Info {
         name,
         group: Group::Network,
         what,
         op,
+        traffic: Some(traffic),
     }
 }
 
@@ -155,19 +164,23 @@ pub const CATALOG: &[Info] = &[
     network(
         "tcp_tx",
         Op::Megabyte,
+        Traffic::Verified,
         "guest -> host: one MB of a 16 MB TCP stream (64 KiB writes) to the host peer, \
          which checks every byte",
     ),
     network(
         "tcp_rx",
         Op::Megabyte,
+        Traffic::Sent,
         "host -> guest: one MB of a 16 MB TCP stream (64 KiB reads) from the host peer, \
-         every byte checked",
+         every byte checked by the guest after the clock",
     ),
     network(
         "tcp_connect",
         Op::Connection,
-        "socket + connect to the host peer + 10-byte ping/pong + close",
+        Traffic::Pongs,
+        "socket + connect to the host peer + `ping N` / `pong N` (a line each way, N up to \
+         10 digits) + close",
     ),
 ];
 
@@ -198,6 +211,12 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
         .map(|b| b.name)
         .filter(|n| wanted.contains(n))
         .collect())
+}
+
+/// Operations a benchmark runs untimed before its `iters` timed ones: a tenth, at least one
+/// (`run_one` in `userland/bench/bench.c`).
+pub fn warm_up(iters: u64) -> u64 {
+    (iters / 10).max(1)
 }
 
 /// The catalog entry of `name`.
@@ -245,6 +264,23 @@ mod tests {
                 .find(|l| l.trim().starts_with(&format!("{{\"{}\",", info.name)))
                 .unwrap();
             assert_eq!(row.contains(", 1},"), info.network(), "{row}");
+        }
+    }
+
+    #[test]
+    fn warm_up_is_the_programs() {
+        let main = std::fs::read_to_string(crate::root().join("userland/bench/bench.c")).unwrap();
+        assert!(main.contains("long warm = n / 10 > 0 ? n / 10 : 1;"));
+        assert_eq!(
+            [warm_up(2), warm_up(16), warm_up(20), warm_up(200)],
+            [1, 1, 2, 20]
+        );
+    }
+
+    #[test]
+    fn network_benchmarks_and_only_they_name_their_traffic() {
+        for info in CATALOG {
+            assert_eq!(info.traffic.is_some(), info.network(), "{}", info.name);
         }
     }
 

@@ -298,8 +298,8 @@ impl Common {
         }
     }
 
-    /// The initramfs of the system-call boot.
-    fn initrd(&self, name: &str) -> Result<PathBuf, String> {
+    /// The initramfs of the system-call boot (this command's own).
+    fn initrd(&self, name: &str) -> Result<crate::initrd::Private, String> {
         let programs = program::build()?;
         let args = program::args_text(self.quick, &self.system, None);
         program::initrd(name, &programs, &args, &[])
@@ -443,12 +443,11 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
         if common.quick { ", quick" } else { "" },
         common.system.len() + common.network.len(),
         match &net {
-            Some(net) => format!(
+            Some(_) => format!(
                 "; the {} network benchmarks in a boot of their own ({} view, virtio-net \
-                 card, host peer on 127.0.0.1:{})",
+                 card, a host peer on 127.0.0.1 of its own)",
                 common.network.len(),
                 mode_name(common.net_mode),
-                net.peer.port
             ),
             None => String::new(),
         }

@@ -7,13 +7,17 @@
 //! the program loads before configuring lo and eth0 (`userland/bench/net.c`). A kernel
 //! without network gets "not applicable" and no boot.
 //!
-//! The view is wall time whatever `--mode` says (docs/benchmarks.md, "Why network figures
-//! are wall figures"). After each boot, every figure the guest printed must be backed by
-//! traffic the peer verified ([`super::peer::Tally::backs`]), and any error the peer saw
-//! is a problem of the run.
+//! Every boot has a peer of its own (a fresh port, a fresh tally), so nothing of another
+//! boot, `ab`'s interleaved ones included, can reach its count. The view is wall time
+//! whatever `--mode` says (docs/benchmarks.md, "Why network figures are wall figures").
+//! After each boot, once the peer has served every connection, every figure the guest
+//! printed must be backed by exactly the traffic the peer counted for it
+//! ([`super::peer::Tally::backs`], the count its catalog entry names), and any error the
+//! peer saw is a problem of the run.
 
+use super::catalog;
 use super::parse::Outcome;
-use super::peer::Peer;
+use super::peer::{Peer, Tally};
 use super::program::{self, Programs};
 use super::target::{Network, Prepared};
 use super::{Request, Run};
@@ -21,19 +25,16 @@ use super::{Request, Run};
 /// The host as the guest sees it on QEMU's user network.
 pub const PEER_ADDRESS: &str = "10.0.2.2";
 
-/// What every network boot of a command shares: the peer, the programs, the request.
+/// What every network boot of a command shares: the programs, the request.
 pub struct NetBench {
-    pub peer: Peer,
     programs: Programs,
     request: Request,
 }
 
 impl NetBench {
-    /// Starts the host peer and builds the program, for `request` (the network
-    /// benchmarks).
+    /// Builds the program, for `request` (the network benchmarks).
     pub fn start(request: Request) -> Result<NetBench, String> {
         Ok(NetBench {
-            peer: Peer::start()?,
             programs: program::build()?,
             request,
         })
@@ -66,28 +67,78 @@ impl NetBench {
     }
 
     fn boot(&self, kernel: &Prepared, modules: &[std::path::PathBuf]) -> Result<Run, String> {
-        let peer = format!("{PEER_ADDRESS}:{}", self.peer.port);
-        let args = program::args_text(self.request.quick, &self.request.benchmarks, Some(&peer));
+        let peer = Peer::start()?;
+        let address = format!("{PEER_ADDRESS}:{}", peer.port);
+        let args = program::args_text(self.request.quick, &self.request.benchmarks, Some(&address));
+        // This boot's own (the port is in its arguments), deleted after it.
         let initrd = program::initrd(
-            &format!("bench-net-{}", kernel.identity.kind),
+            &format!("bench-net-{}-{}", kernel.identity.kind, peer.port),
             &self.programs,
             &args,
             modules,
         )?;
-        // Only this boot's traffic counts.
-        self.peer.take();
         let mut run = super::run(kernel, &initrd, &self.request, true)?;
-        let tally = self.peer.take();
-        run.problems
-            .extend(tally.errors.iter().map(|e| format!("host peer: {e}")));
-        for (name, outcome) in &mut run.outcomes {
-            if let Outcome::Measured(m) = outcome {
-                let bytes = m.iters * m.bytes_per_op.unwrap_or(0);
-                if let Err(why) = tally.backs(name, m.iters, bytes) {
-                    *outcome = Outcome::Failed(why);
-                }
+        drop(initrd);
+        check(&mut run, &peer.finish());
+        Ok(run)
+    }
+}
+
+/// Holds `run` to what the peer saw: its errors are problems of the run, and a figure the
+/// traffic does not back exactly is a failure.
+fn check(run: &mut Run, tally: &Tally) {
+    run.problems
+        .extend(tally.errors.iter().map(|e| format!("host peer: {e}")));
+    for (name, outcome) in &mut run.outcomes {
+        if let Outcome::Measured(m) = outcome {
+            let backed = match catalog::info(name).and_then(|i| i.traffic) {
+                Some(traffic) => tally.backs(traffic, m),
+                None => Err(format!("no count of the host peer backs {name}")),
+            };
+            if let Err(why) = backed {
+                *outcome = Outcome::Failed(why);
             }
         }
-        Ok(run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::parse::Measurement;
+
+    fn measured(iters: u64, bytes_per_op: Option<u64>) -> Outcome {
+        Outcome::Measured(Measurement {
+            iters,
+            total_ns: 1,
+            bytes_per_op,
+        })
+    }
+
+    #[test]
+    fn figures_need_the_peers_traffic_and_its_errors_fail_the_run() {
+        let mut run = Run::without_boot(&[], Outcome::Failed(String::new()), true);
+        run.outcomes = vec![
+            ("tcp_tx".into(), measured(2, Some(1_000_000))),
+            ("tcp_rx".into(), measured(2, Some(1_000_000))),
+            ("tcp_connect".into(), measured(20, None)),
+            ("getpid".into(), measured(20, None)),
+        ];
+        let tally = Tally {
+            verified: 3_000_000,
+            sent: 2_000_000, // the warm-up's MB is missing
+            pongs: 22,
+            errors: vec!["ping 3: broken pipe".into()],
+        };
+        check(&mut run, &tally);
+        assert_eq!(run.problems, ["host peer: ping 3: broken pipe"]);
+        let failed: Vec<&str> = run
+            .outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        // getpid: not a network benchmark, so no count backs it: never passed unchecked.
+        assert_eq!(failed, ["tcp_rx", "getpid"]);
     }
 }

@@ -121,14 +121,14 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Writes `target/initrd/<name>.cpio` for these arguments and modules (files, in load
-/// order).
+/// Writes the archive for these arguments and modules (files, in load order) as this
+/// process's `target/initrd/<name>-<pid>.cpio`, deleted when the result is dropped.
 pub fn initrd(
     name: &str,
     programs: &Programs,
     args: &str,
     modules: &[PathBuf],
-) -> Result<PathBuf, String> {
+) -> Result<initrd::Private, String> {
     let mut packed = Vec::new();
     for path in modules {
         let name = path
@@ -137,7 +137,7 @@ pub fn initrd(
             .ok_or_else(|| format!("{}: not a module file name", path.display()))?;
         packed.push((name.to_string(), read(path)?));
     }
-    initrd::write(
+    initrd::Private::write(
         name,
         &archive(
             read(&programs.bench)?,

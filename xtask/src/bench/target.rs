@@ -17,7 +17,7 @@ use crate::qemu::{Boot, Mode};
 /// A parsed `--config` / `--a` / `--b` value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Spec {
-    /// Debian's Linux kernel (`linux::kernel`).
+    /// Debian's Linux kernel (`linux::for_benchmarks`).
     Linux,
     /// A Tessera config, by name or path, with `key=value` replacements.
     Config {
@@ -189,7 +189,8 @@ pub enum Network {
     /// apply. Says why.
     Absent(String),
     /// It should have one, but the benchmarks cannot set it up (Linux from `LINUX_KERNEL`,
-    /// without Debian's modules): a failure. Says why.
+    /// or a cached Debian kernel whose modules could not be fetched or worked out): a
+    /// failure of the network benchmarks only. Says why.
     Unavailable(String),
 }
 
@@ -261,7 +262,7 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
     let (git_describe, git_commit, modified) = git_identity();
     match spec {
         Spec::Linux => {
-            let image = linux::kernel()?;
+            let (image, modules) = linux::for_benchmarks()?;
             let bytes = std::fs::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
             let package = image
                 .file_name()
@@ -286,7 +287,7 @@ pub fn prepare(spec: &Spec, linux_memory_mib: u32) -> Result<Prepared, String> {
                 image,
                 append: linux::APPEND.into(),
                 memory_mib: linux_memory_mib,
-                network: match linux::net_modules() {
+                network: match modules {
                     Ok(modules) => Network::Modules(modules),
                     Err(why) => Network::Unavailable(why),
                 },
