@@ -104,16 +104,23 @@ fn traced_boot(
     bench: &str,
     quick: bool,
 ) -> Result<Boot, String> {
-    let name = format!("trace-{}-{}", std::process::id(), u8::from(quick));
+    let name = format!("trace-{}", if quick { "quick" } else { "full" });
     let args = program::args_text(quick, &[bench], None);
     let initrd = program::initrd(&name, programs, &args, &[])?;
     let dir = kernel::target_dir().join("trace");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let console = dir.join(format!("{name}.console"));
+    let console = dir.join(format!("{name}-{}.console", std::process::id()));
     setup::ensure_qemu()?;
     let mut qemu = prepared.boot(Mode::Icount, &initrd, false).command();
     qemu.args(one_instruction_per_block()?)
-        .args(["-d", "exec,nochain", "-dfilter", KERNEL_RANGE, "-D", "/dev/stderr"])
+        .args([
+            "-d",
+            "exec,nochain",
+            "-dfilter",
+            KERNEL_RANGE,
+            "-D",
+            "/dev/stderr",
+        ])
         .arg("-serial")
         .arg(format!("file:{}", console.display()))
         .args(["-monitor", "none"])
@@ -138,7 +145,6 @@ fn traced_boot(
         std::thread::sleep(Duration::from_millis(200));
     };
     let (counts, messages) = reader.join().map_err(|_| "the trace reader panicked")??;
-    let _ = std::fs::remove_file(&initrd);
     let output = std::fs::read_to_string(&console).unwrap_or_default();
     let Some(status) = status else {
         return Err(format!("traced boot: no end after {TIMEOUT:?}"));
@@ -154,7 +160,11 @@ fn traced_boot(
     let parsed = parse::parse(&output);
     let problems = parsed.run_problems(&[bench], quick);
     if !problems.is_empty() {
-        return Err(format!("traced boot: {}\n{}", problems.join("; "), tail(&output)));
+        return Err(format!(
+            "traced boot: {}\n{}",
+            problems.join("; "),
+            tail(&output)
+        ));
     }
     match parsed.outcomes_for(&[bench]).remove(0).1 {
         Outcome::Measured(m) => Ok(Boot {
@@ -263,9 +273,8 @@ impl Symbols {
 /// The table: one kernel's functions by cost, or two kernels' by difference.
 fn report(bench: &str, sides: &[(String, HashMap<String, f64>)], top: usize) -> String {
     let total = |m: &HashMap<String, f64>| m.values().sum::<f64>();
-    let mut out = format!(
-        "kernel instructions per {bench} operation, by function (user mode not counted)\n"
-    );
+    let mut out =
+        format!("kernel instructions per {bench} operation, by function (user mode not counted)\n");
     match sides {
         [(label, a)] => {
             let mut rows: Vec<(&String, &f64)> = a.iter().collect();
@@ -308,7 +317,8 @@ mod tests {
 
     #[test]
     fn program_counters_are_read_from_exec_lines() {
-        let line = b"Trace 0: 0x7f3c5c000100 [0000000000000000/ffffffff80151230/0000c0b3/ff200000] ";
+        let line =
+            b"Trace 0: 0x7f3c5c000100 [0000000000000000/ffffffff80151230/0000c0b3/ff200000] ";
         assert_eq!(pc_of(line), Some(0xffff_ffff_8015_1230));
         assert_eq!(pc_of(b"Linking TBs 0x1 [ffffffff80151230] index 0"), None);
         assert_eq!(pc_of(b"garbage"), None);
@@ -335,8 +345,14 @@ mod tests {
         let b = HashMap::from([("f".to_string(), 101.0), ("h".to_string(), 30.0)]);
         let text = report("stat", &[("A".into(), a), ("B".into(), b)], 10);
         let rows: Vec<&str> = text.lines().skip(4).collect();
-        assert!(rows[0].ends_with("h") && rows[0].contains("+30.0"), "{text}");
-        assert!(rows[1].ends_with("g") && rows[1].contains("-10.0"), "{text}");
+        assert!(
+            rows[0].ends_with("h") && rows[0].contains("+30.0"),
+            "{text}"
+        );
+        assert!(
+            rows[1].ends_with("g") && rows[1].contains("-10.0"),
+            "{text}"
+        );
         assert!(rows[2].ends_with("f") && rows[2].contains("+1.0"), "{text}");
         assert!(text.contains("110.0      131.0     +21.0  total"), "{text}");
     }
