@@ -33,3 +33,7 @@ ab *args="":
 # A program under the in-kernel syscall profiler: `just profile config=fast -- ls -R /`
 profile *args="":
     cargo xtask profile {{ replace_regex(args, '(^| )(config|mode)=', '${1}--${2}=') }}
+
+# Kernel instructions of one benchmark by function: `just trace only=stat a=fast b=fast,lookup=full`
+trace *args="":
+    cargo xtask trace {{ replace_regex(args, '(^| )([a-z]+)=', '${1}--${2}=') }}

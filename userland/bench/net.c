@@ -302,20 +302,26 @@ static const char *read_line(int fd, char *line, size_t size)
 /* A bulk benchmark's operation: one MB (10^6 bytes) of one stream. */
 #define MB 1000000
 
-/* Sends the stream and waits for the peer's verdict on it. */
-static const char *send_stream(int fd, const uint8_t *data, size_t total)
+/* Reads the peer's answer line and checks that it is `want`. */
+static const char *expect_line(int fd, const char *want)
 {
-    char answer[64], want[64];
-    const char *why = send_all(fd, data, total);
-    if (!why)
-        why = read_line(fd, answer, sizeof answer);
-    snprintf(want, sizeof want, "ok %zu", total);
+    char answer[64];
+    const char *why = read_line(fd, answer, sizeof answer);
     if (!why && strcmp(answer, want) != 0) {
         static char bad[192];
         snprintf(bad, sizeof bad, "the peer answered \"%s\", not \"%s\"", answer, want);
         why = bad;
     }
     return why;
+}
+
+/* Sends the stream and waits for the peer's verdict on it. */
+static const char *send_stream(int fd, const uint8_t *data, size_t total)
+{
+    char want[64];
+    const char *why = send_all(fd, data, total);
+    snprintf(want, sizeof want, "ok %zu", total);
+    return why ? why : expect_line(fd, want);
 }
 
 /* Receives until the peer closes (at most `room` bytes); `*got` of them. */
@@ -412,18 +418,13 @@ const char *loop_tcp_connect(long n, uint64_t *ns)
         why = peer_connect(&fd);
         if (why)
             return why;
-        char line[64], answer[64], want[64];
+        char line[64], want[64];
         unsigned long long token = base + i;
         int len = snprintf(line, sizeof line, "ping %llu\n", token);
         why = send_all(fd, line, len);
-        if (!why)
-            why = read_line(fd, answer, sizeof answer);
         snprintf(want, sizeof want, "pong %llu", token);
-        if (!why && strcmp(answer, want) != 0) {
-            static char bad[192];
-            snprintf(bad, sizeof bad, "the peer answered \"%s\", not \"%s\"", answer, want);
-            why = bad;
-        }
+        if (!why)
+            why = expect_line(fd, want);
         close(fd);
         if (why)
             return why;

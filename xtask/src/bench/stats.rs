@@ -240,44 +240,30 @@ mod tests {
     }
 
     #[test]
-    fn large_changes_read_as_factors() {
-        let exact = |verdict| Judgement {
-            verdict,
+    fn large_changes_read_as_factors_small_ones_keep_their_digits() {
+        let cases = [
+            (Verdict::Faster(0.9), "B 10.0x faster (deterministic)"),
+            (Verdict::Slower(2.0), "B 3.0x slower (deterministic)"),
+            (Verdict::Slower(0.5), "B 50.0% slower (deterministic)"),
+            (Verdict::Faster(0.0072), "B 0.72% faster (deterministic)"),
+            (Verdict::Slower(0.0008), "B 0.080% slower (deterministic)"),
+            (
+                Verdict::Slower(0.000_001),
+                "B 0.000% slower (deterministic)",
+            ),
+        ];
+        for (verdict, text) in cases {
+            let judgement = Judgement {
+                verdict,
+                basis: Basis::Exact,
+            };
+            assert_eq!(judgement.describe(), text);
+        }
+        let faster = Judgement {
+            verdict: Verdict::Faster(0.125),
             basis: Basis::Exact,
         };
-        assert_eq!(
-            exact(Verdict::Faster(0.9)).describe(),
-            "B 10.0x faster (deterministic)"
-        );
-        assert_eq!(
-            exact(Verdict::Slower(2.0)).describe(),
-            "B 3.0x slower (deterministic)"
-        );
-        assert_eq!(
-            exact(Verdict::Slower(0.5)).describe(),
-            "B 50.0% slower (deterministic)"
-        );
-        assert_eq!(exact(Verdict::Faster(0.125)).key(), "faster");
-    }
-
-    #[test]
-    fn small_changes_keep_their_digits() {
-        let exact = |verdict| Judgement {
-            verdict,
-            basis: Basis::Exact,
-        };
-        assert_eq!(
-            exact(Verdict::Faster(0.0072)).describe(),
-            "B 0.72% faster (deterministic)"
-        );
-        assert_eq!(
-            exact(Verdict::Slower(0.0008)).describe(),
-            "B 0.080% slower (deterministic)"
-        );
-        assert_eq!(
-            exact(Verdict::Slower(0.000_001)).describe(),
-            "B 0.000% slower (deterministic)"
-        );
+        assert_eq!(faster.key(), "faster");
     }
 
     proptest! {
