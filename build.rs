@@ -44,9 +44,9 @@ fn main() {
         ));
     }
     // Cargo does not tell build scripts the profile's `lto`; xtask passes what it set.
-    println!("cargo:rerun-if-env-changed=TESSERA_PROFILE_LTO");
-    let lto = env::var("TESSERA_PROFILE_LTO").unwrap_or_default();
-    let wanted_lto = if config.lto { "fat" } else { "off" };
+    println!("cargo:rerun-if-env-changed={}", tessera_config::LTO_ENV);
+    let lto = env::var(tessera_config::LTO_ENV).unwrap_or_default();
+    let wanted_lto = config.cargo_lto();
     if lto != wanted_lto {
         wrong.push(format!(
             "lto {:?} (config: {wanted_lto:?})",

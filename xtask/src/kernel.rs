@@ -38,15 +38,6 @@ pub fn build_command(args: &mut Args) -> Result<Code, String> {
     Ok(Code::Ok)
 }
 
-/// Tells the kernel's build script which `lto` xtask passed to cargo: a build script cannot
-/// see the profile's `lto` itself, and refuses a build whose value differs from the config.
-const LTO_ENV: &str = "TESSERA_PROFILE_LTO";
-
-/// Cargo's `profile.*.lto` value for the config key `profile.lto`.
-fn lto_setting(lto: bool) -> &'static str {
-    if lto { "fat" } else { "off" }
-}
-
 /// Cargo options that build tessera-memops without debug assertions and overflow checks
 /// under LTO. The crate is `#![no_builtins]`, which keeps it out of LTO, and the panic
 /// functions of core its checks would call are not kept for it: the link fails. Without
@@ -97,7 +88,7 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
         ])
         .args([
             "--config",
-            &format!("profile.kernel.lto={:?}", lto_setting(config.lto)),
+            &format!("profile.kernel.lto={:?}", config.cargo_lto()),
         ])
         .args([
             "--config",
@@ -115,7 +106,7 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
                 .canonicalize()
                 .unwrap_or_else(|_| config.path.clone()),
         )
-        .env(LTO_ENV, lto_setting(config.lto))
+        .env(tessera_config::LTO_ENV, config.cargo_lto())
         .env_remove("RUSTFLAGS")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;

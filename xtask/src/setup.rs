@@ -26,6 +26,12 @@ fn output(command: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// The first line of `qemu-system-x86_64 --version`, if QEMU runs.
+pub fn qemu_version() -> Option<String> {
+    output(Command::new(QEMU).arg("--version"))
+        .and_then(|text| text.lines().next().map(str::to_string))
+}
+
 /// The Rust target for the kernel.
 pub fn ensure_kernel_target() -> Result<(), String> {
     let installed =

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
@@ -183,11 +183,8 @@ fn tail(output: &str) -> String {
 /// QEMU's option for one instruction per translation block: `-singlestep` until 8.0,
 /// `-accel tcg,one-insn-per-tb=on` from 8.1 (where `-singlestep` is deprecated).
 fn one_instruction_per_block() -> Result<Vec<&'static str>, String> {
-    let out = Command::new(setup::QEMU)
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", setup::QEMU))?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text =
+        setup::qemu_version().ok_or_else(|| format!("cannot run {} --version", setup::QEMU))?;
     let version = text
         .split_whitespace()
         .skip_while(|w| *w != "version")

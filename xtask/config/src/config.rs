@@ -56,7 +56,16 @@ impl fmt::Display for Value {
     }
 }
 
+/// The environment variable through which `cargo xtask build` tells the kernel's build
+/// script the `lto` it passed to cargo (build scripts cannot see a profile's `lto`).
+pub const LTO_ENV: &str = "TESSERA_PROFILE_LTO";
+
 impl Config {
+    /// Cargo's `profile.*.lto` value for `profile.lto`: `"fat"` or `"off"`.
+    pub fn cargo_lto(&self) -> &'static str {
+        if self.lto { "fat" } else { "off" }
+    }
+
     /// The variant chosen for a component, e.g. `variant("page-alloc") == Some("buddy")`.
     pub fn variant(&self, key: &str) -> Option<&str> {
         self.components

@@ -57,7 +57,7 @@ mod reference;
 pub mod schema;
 mod validate;
 
-pub use config::{Config, Value};
+pub use config::{Config, LTO_ENV, Value};
 pub use error::ConfigError;
 pub use outputs::all_cargo_features;
 pub use reference::reference_markdown;

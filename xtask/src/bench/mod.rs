@@ -36,7 +36,6 @@ pub mod svg;
 pub mod target;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
@@ -80,17 +79,7 @@ pub struct Machine {
 
 impl Machine {
     fn describe(memory_mib: u32) -> Machine {
-        let qemu = Command::new(setup::QEMU)
-            .arg("--version")
-            .output()
-            .ok()
-            .and_then(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .next()
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| "unknown".into());
+        let qemu = setup::qemu_version().unwrap_or_else(|| "unknown".into());
         let host_cpu = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
             .and_then(|text| {
