@@ -312,6 +312,16 @@ pub mod frame {
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), virt(pfn).add(offset), data.len()) };
     }
 
+    /// Lets `f` write the whole frame in place (e.g. a file's bytes read straight into it);
+    /// the frame's previous contents are what `f` sees, so it must set every byte it does
+    /// not want to keep.
+    pub fn fill<R>(pfn: Pfn, f: impl FnOnce(&mut [u8; PAGE_SIZE]) -> R) -> R {
+        // SAFETY: virt() checked the frame is free RAM mapped in the direct map; the caller
+        // owns the frame (it came from the allocator) and the reference lives only for `f`.
+        let page = unsafe { &mut *(virt(pfn) as *mut [u8; PAGE_SIZE]) };
+        f(page)
+    }
+
     /// Reads from the frame at `offset` into `buf`.
     pub fn read(pfn: Pfn, offset: usize, buf: &mut [u8]) {
         assert!(

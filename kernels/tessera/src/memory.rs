@@ -101,19 +101,37 @@ static SPAN: Once<(Pfn, usize)> = Once::new();
 /// frame while holding its lock, so the page is cleared twice and the lock is held longer.
 /// `"once"`: one clear, after the lock is released.
 pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
-    let pfn = if cfg!(feature = "page-zero-twice") {
-        let mut frames = frames().lock();
-        let pfn = frames.alloc(0)?;
-        tessera_platform::mm::frame::zero(pfn);
-        pfn
-    } else {
-        alloc_frames(0)?
+    alloc_user_frame_filled(tessera_platform::mm::frame::zero)
+}
+
+/// A frame for user memory with one reference, its contents set by `fill`, which must set
+/// every byte (a page of a file read straight into it needs no zeroing first).
+///
+/// When RAM is exhausted, the page cache gives back the file pages nobody maps (see
+/// `fs::pagecache::shrink`) and the allocation is tried once more. Never call this with the
+/// page cache's lock held.
+pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError> {
+    let pfn = match take_user_frame() {
+        Ok(pfn) => pfn,
+        Err(_) if crate::fs::pagecache::shrink() > 0 => take_user_frame()?,
+        Err(e) => return Err(e),
     };
-    tessera_platform::mm::frame::zero(pfn);
+    fill(pfn);
     let mut refs = refs().lock();
     let first = refs.first;
     refs.counts[pfn - first] = 1;
     Ok(pfn)
+}
+
+fn take_user_frame() -> Result<Pfn, AllocError> {
+    if cfg!(feature = "page-zero-twice") {
+        let mut frames = frames().lock();
+        let pfn = frames.alloc(0)?;
+        tessera_platform::mm::frame::zero(pfn);
+        Ok(pfn)
+    } else {
+        alloc_frames(0)
+    }
 }
 
 /// One more mapping of a user frame.

@@ -67,6 +67,11 @@ pub const PIPE: &str = one_of!("pipe", "pipe-simple" => "simple", "pipe-fast" =>
 /// Fresh user pages: zeroed `twice` or `once` (see `memory::alloc_user_frame`).
 pub const PAGE_ZERO: &str =
     one_of!("page-zero", "page-zero-twice" => "twice", "page-zero-once" => "once");
+/// Private file mappings: `copy` or `share` (see `process::vm`).
+pub const FILE_PRIVATE: &str =
+    one_of!("file-private", "file-private-copy" => "copy", "file-private-share" => "share");
+/// Whether private file mappings map the page cache's frames copy-on-write.
+pub const FILE_PRIVATE_SHARED: bool = cfg!(feature = "file-private-share");
 
 /// Networking: `none` or `smoltcp` (see `net`).
 pub const NET: &str = one_of!("net", "net-none" => "none", "net-smoltcp" => "smoltcp");
@@ -78,13 +83,14 @@ pub const TMPFS_STAT: &str =
     one_of!("tmpfs-stat", "tmpfs-stat-locked" => "locked", "tmpfs-stat-lockfree" => "lockfree");
 
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 10] = [
+pub const COMPILED: [(&str, &str); 11] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
     ("path-buf", PATH_BUF),
     ("pipe", PIPE),
     ("page-zero", PAGE_ZERO),
+    ("file-private", FILE_PRIVATE),
     ("dcache", DCACHE),
     ("lookup", LOOKUP),
     ("tmpfs-stat", TMPFS_STAT),

@@ -248,6 +248,21 @@ pub static SECTIONS: &[Section] = &[
                 ],
             ),
             component(
+                "file-private",
+                "Pages of private file mappings (program text, read-only data, MAP_PRIVATE files).",
+                &[
+                    Variant {
+                        name: "copy",
+                        doc: "each process copies the file's page into a frame of its own on first touch",
+                    },
+                    Variant {
+                        name: "share",
+                        doc: "the page cache's frame is mapped copy-on-write into every process, \
+                              with the cached pages around a fault mapped at once (fault-around)",
+                    },
+                ],
+            ),
+            component(
                 "dcache",
                 "Dentry cache of path lookup (crate `tessera-vfs`).",
                 &[

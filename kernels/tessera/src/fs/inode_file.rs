@@ -43,6 +43,16 @@ pub fn stat_of(inode: &Arc<dyn tessera_vfs::Inode>) -> KResult<Stat> {
     })
 }
 
+impl Drop for InodeFile {
+    /// The last open file of a deleted file lets go of it: its cached pages go with it.
+    /// (The dentry cache keeps a linked file's dentry, so this costs a compare per close.)
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.dentry) == 1 {
+            super::pagecache::forget_if_last(self.dentry.inode());
+        }
+    }
+}
+
 impl FileOps for InodeFile {
     fn read(&self, offset: u64, buf: &mut [u8], _nonblock: bool) -> KResult<usize> {
         if self.dentry.is_dir() {
@@ -78,7 +88,7 @@ impl FileOps for InodeFile {
         if self.dentry.inode().file_type() != FileType::Regular {
             return Err(Errno::EINVAL);
         }
-        self.dentry.inode().truncate(len)
+        super::truncate(self.dentry.inode(), len)
     }
 
     fn getdents(&self, cookie: u64, buf: &mut [u8]) -> KResult<(usize, u64)> {

@@ -113,6 +113,13 @@ pub fn executable(path: &[u8]) -> KResult<(Arc<dyn Inode>, u64)> {
     Ok((inode, meta.size))
 }
 
+/// Sets a regular file's size to `len`, keeping its cached pages in step.
+pub fn truncate(inode: &Arc<dyn Inode>, len: u64) -> KResult<()> {
+    inode.truncate(len)?;
+    pagecache::truncated(inode, len);
+    Ok(())
+}
+
 /// Reads up to `buf.len()` bytes at `offset`, looping over short reads; returns the count.
 pub fn read_full(inode: &Arc<dyn Inode>, offset: u64, buf: &mut [u8]) -> KResult<usize> {
     let mut done = 0;

@@ -9,8 +9,10 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
+use crate::fs::pagecache;
 use crate::memory::{
-    alloc_user_frame, frame_source, release_user_frame, share_user_frame, user_frame_refs,
+    alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame,
+    share_user_frame, user_frame_refs,
 };
 use tessera_vfs::Inode;
 
@@ -23,6 +25,9 @@ pub const STACK_SIZE: u64 = 8 << 20;
 const MMAP_TOP: u64 = 0x7fff_0000_0000;
 /// Lowest address a mapping may use (keeps NULL and the first pages unmapped).
 const MMAP_MIN: u64 = 0x10000;
+/// A read fault in a private file mapping also maps the cached pages around it, in an
+/// aligned window of this many pages (Linux's default `fault_around_bytes`, 64 KiB).
+const FAULT_AROUND_PAGES: u64 = 16;
 
 bitflags::bitflags! {
     /// PROT_* bits of mmap/mprotect.
@@ -40,8 +45,9 @@ pub enum Backing {
     /// Zeroes.
     Anonymous,
     /// File contents from `offset` (the start of the area), at most `limit` bytes of them;
-    /// bytes past that or past the end of the file read as zero. Private areas copy a page
-    /// on first touch; shared ones map the page cache's frame.
+    /// bytes past that or past the end of the file read as zero. Shared areas map the page
+    /// cache's frame; private ones map it copy-on-write (`file-private = "share"`), or copy
+    /// the page on first touch (`"copy"`, and always for a page that ends past `limit`).
     File {
         inode: Arc<dyn Inode>,
         offset: u64,
@@ -61,6 +67,14 @@ pub struct Vma {
 }
 
 impl Vma {
+    /// The area is going away: if it was the last user of its file, the file's cached pages
+    /// go too (see `pagecache::forget_if_last`).
+    fn forget_file(self) {
+        if let Backing::File { inode, .. } = &self.backing {
+            pagecache::forget_if_last(inode);
+        }
+    }
+
     fn flags(&self) -> PageFlags {
         let mut flags = PageFlags::empty();
         if self.prot.contains(Prot::WRITE) {
@@ -218,7 +232,9 @@ impl Vm {
         self.release_pages(start, end);
         let doomed: Vec<u64> = self.areas.range(start..end).map(|(&s, _)| s).collect();
         for s in doomed {
-            self.areas.remove(&s);
+            if let Some(vma) = self.areas.remove(&s) {
+                vma.forget_file();
+            }
         }
     }
 
@@ -227,7 +243,7 @@ impl Vm {
         let vma = self.find(va)?;
         match (&vma.backing, vma.shared) {
             (Backing::File { inode, offset, .. }, true) => {
-                Some(crate::fs::pagecache::key(inode, offset + (va - vma.start)))
+                Some(pagecache::key(inode, offset + (va - vma.start)))
             }
             _ => None,
         }
@@ -250,7 +266,7 @@ impl Vm {
                 release_user_frame(pfn);
             }
             if let Some(key) = key {
-                crate::fs::pagecache::unmapped(key);
+                pagecache::unmapped(key);
             }
         }
     }
@@ -307,42 +323,94 @@ impl Vm {
             }
             Some(_) => Ok(()), // already resolved (e.g. a retried copy)
 
-            None => self.fill(page, &vma),
+            None => self.fill(page, &vma, write),
         }
     }
 
-    fn fill(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
-        if let (Backing::File { inode, offset, .. }, true) = (&vma.backing, vma.shared) {
-            // Shared file page: the page cache's frame, seen by every mapping and by read().
-            let index = (offset + (page - vma.start)) / PAGE;
-            let pfn =
-                crate::fs::pagecache::map_page(inode, index).map_err(|_| FaultError::NoMemory)?;
-            return self
-                .table
-                .map(page, pfn, vma.flags(), frame_source())
-                .map_err(|_| FaultError::NoMemory);
-        }
-        let pfn = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
-        if let Backing::File {
+    fn fill(&mut self, page: u64, vma: &Vma, write: bool) -> Result<(), FaultError> {
+        let Backing::File {
             inode,
             offset,
             limit,
         } = &vma.backing
-        {
-            let mut buf = [0u8; PAGE_SIZE];
-            let from = page - vma.start;
-            let want = limit.saturating_sub(from).min(PAGE) as usize;
-            let at = offset + from;
-            let n = crate::fs::read_full(inode, at, &mut buf[..want]).unwrap_or(0);
-            crate::fs::pagecache::overlay_read(inode, at, &mut buf[..n]);
-            frame::write(pfn, 0, &buf[..n]);
+        else {
+            return self.map_new(page, alloc_user_frame(), vma.flags());
+        };
+        let from = page - vma.start;
+        let index = (offset + from) / PAGE;
+        if vma.shared {
+            // The page cache's frame, seen by every mapping and by read().
+            let dirty = vma.prot.contains(Prot::WRITE);
+            let pfn = pagecache::get_page(inode, index, dirty);
+            return self.map_new(page, pfn.map_err(|_| ()), vma.flags());
         }
+        if crate::variants::FILE_PRIVATE_SHARED && !write && from + PAGE <= *limit {
+            // Read-only and copy-on-write: whoever writes gets a copy (break_cow).
+            let pfn = pagecache::get_page(inode, index, false).map_err(|_| ());
+            self.map_new(page, pfn, Self::cow_flags(vma))?;
+            self.map_around(page, vma, inode, *offset, *limit);
+            return Ok(());
+        }
+        // A private copy: the file's bytes (and cached stores) straight into a new frame,
+        // zeros past `limit` and past the end of the file.
+        let want = limit.saturating_sub(from).min(PAGE) as usize;
+        let at = offset + from;
+        let pfn = alloc_user_frame_filled(|pfn| {
+            tessera_platform::mm::frame::fill(pfn, |frame| {
+                let n = crate::fs::read_full(inode, at, &mut frame[..want]).unwrap_or(0);
+                pagecache::overlay_read(inode, at, &mut frame[..n]);
+                frame[n..].fill(0);
+            })
+        });
+        self.map_new(page, pfn, vma.flags())
+    }
+
+    /// The flags of a page cache frame in a private mapping: never writable in place.
+    fn cow_flags(vma: &Vma) -> PageFlags {
+        let mut flags = vma.flags();
+        flags.remove(PageFlags::WRITABLE);
+        flags | PageFlags::COW
+    }
+
+    /// Maps a frame just obtained (with its reference) at `page`; on failure the reference
+    /// is dropped.
+    fn map_new<E>(
+        &mut self,
+        page: u64,
+        pfn: Result<Pfn, E>,
+        flags: PageFlags,
+    ) -> Result<(), FaultError> {
+        let pfn = pfn.map_err(|_| FaultError::NoMemory)?;
         self.table
-            .map(page, pfn, vma.flags(), frame_source())
+            .map(page, pfn, flags, frame_source())
             .map_err(|_| {
                 release_user_frame(pfn);
                 FaultError::NoMemory
             })
+    }
+
+    /// Fault-around: maps the already cached pages of the window around `page` that hold
+    /// whole pages of the area's file data and are not mapped yet, so that a program's text
+    /// comes in with a fault per window instead of a fault per page (as Linux's
+    /// `do_fault_around`). Best effort: a page that cannot be mapped is left to its own fault.
+    fn map_around(&mut self, page: u64, vma: &Vma, inode: &Arc<dyn Inode>, offset: u64, limit: u64) {
+        let window = FAULT_AROUND_PAGES * PAGE;
+        let data_end = vma.start.saturating_add(limit - limit % PAGE);
+        let lo = (page - page % window).max(vma.start);
+        let hi = (page - page % window + window).min(vma.end).min(data_end);
+        if hi <= lo + PAGE {
+            return;
+        }
+        let index = |va: u64| (offset + (va - vma.start)) / PAGE;
+        let flags = Self::cow_flags(vma);
+        for (i, pfn) in pagecache::cached_pages(inode, index(lo)..index(hi)) {
+            let va = vma.start + (i * PAGE - offset);
+            if va == page || self.table.query(va).is_some() {
+                release_user_frame(pfn);
+            } else {
+                let _ = self.map_new(va, Ok::<Pfn, ()>(pfn), flags);
+            }
+        }
     }
 
     fn break_cow(&mut self, page: u64, pfn: Pfn, vma: &Vma) -> Result<(), FaultError> {
@@ -367,8 +435,9 @@ impl Vm {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         // One walk per area. Pages of read-only private file areas (program text) are not
-        // copied: the child faults them in from the file when it touches them, as Linux
-        // skips areas without anonymous pages, so fork+exec and fork+exit copy little.
+        // copied: the child maps them from the page cache when it touches them (a window at
+        // a time), as Linux skips areas without anonymous pages, so fork+exec and fork+exit
+        // copy little.
         let areas: Vec<(u64, u64, bool)> = self
             .areas
             .values()
@@ -511,5 +580,8 @@ impl Drop for Vm {
     fn drop(&mut self) {
         self.release_pages(0, USER_END);
         self.table.destroy(frame_source());
+        for vma in core::mem::take(&mut self.areas).into_values() {
+            vma.forget_file();
+        }
     }
 }

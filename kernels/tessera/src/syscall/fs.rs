@@ -204,7 +204,7 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
         && flags & O_ACCMODE != O_RDONLY
         && !opened.created
     {
-        dentry.inode().truncate(0)?;
+        kfs::truncate(dentry.inode(), 0)?;
     }
     let file = kfs::open_dentry(dentry, flags)?;
     let fd = current()
@@ -395,7 +395,7 @@ pub fn truncate(a: &Args) -> KResult<isize> {
     let dentry = kfs::lookup(&path, true)?;
     match dentry.inode().file_type() {
         FileType::Directory => Err(Errno::EISDIR),
-        FileType::Regular => dentry.inode().truncate(a[1]).map(|()| 0),
+        FileType::Regular => kfs::truncate(dentry.inode(), a[1]).map(|()| 0),
         _ => Err(Errno::EINVAL),
     }
 }
