@@ -24,6 +24,7 @@ lock = "no-irq"
 path-buf = "stack"
 pipe = "fast"
 page-zero = "once"
+file-private = "share"
 dcache = "hashbrown"
 lookup = "fast"
 tmpfs-stat = "lockfree"
@@ -46,6 +47,7 @@ lock = "irq-save"
 path-buf = "heap"
 pipe = "simple"
 page-zero = "twice"
+file-private = "copy"
 dcache = "off"
 lookup = "full"
 tmpfs-stat = "locked"
@@ -104,6 +106,7 @@ fn parses_every_key() {
             ("path-buf", "stack"),
             ("pipe", "fast"),
             ("page-zero", "once"),
+            ("file-private", "share"),
             ("dcache", "hashbrown"),
             ("lookup", "fast"),
             ("tmpfs-stat", "lockfree"),
@@ -144,6 +147,7 @@ fn components_come_in_schema_order_whatever_the_file_order() {
             "path-buf",
             "pipe",
             "page-zero",
+            "file-private",
             "dcache",
             "lookup",
             "tmpfs-stat",

@@ -15,6 +15,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "path-buf-stack",
             "pipe-fast",
             "page-zero-once",
+            "file-private-share",
             "dcache-hashbrown",
             "lookup-fast",
             "tmpfs-stat-lockfree",
@@ -30,6 +31,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "path-buf-heap",
             "pipe-simple",
             "page-zero-twice",
+            "file-private-copy",
             "dcache-off",
             "lookup-full",
             "tmpfs-stat-locked",
@@ -58,6 +60,8 @@ fn all_features_cover_every_variant_once() {
             "pipe-fast",
             "page-zero-twice",
             "page-zero-once",
+            "file-private-copy",
+            "file-private-share",
             "dcache-off",
             "dcache-hashbrown",
             "lookup-full",
@@ -89,7 +93,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp")];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),
