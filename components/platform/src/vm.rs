@@ -146,6 +146,17 @@ impl PageTable {
         va: u64,
         create: Option<&dyn FrameSource>,
     ) -> Result<Option<*mut u64>, MapError> {
+        let table = self.leaf_table(va, create)?;
+        Ok(table.map(|table| entry_ptr(table, indices(va)[3])))
+    }
+
+    /// The last-level table (physical address) that maps `va`, creating intermediate tables
+    /// if `create`.
+    fn leaf_table(
+        &mut self,
+        va: u64,
+        create: Option<&dyn FrameSource>,
+    ) -> Result<Option<u64>, MapError> {
         if va >= USER_END || va % PAGE_SIZE as u64 != 0 {
             return Err(MapError::BadAddress);
         }
@@ -167,7 +178,7 @@ impl PageTable {
                 return Ok(None);
             };
         }
-        Ok(Some(entry_ptr(table, idx[3])))
+        Ok(Some(table))
     }
 
     /// Maps the page at `va` to frame `pfn`, replacing any previous mapping (whose frame the
@@ -186,6 +197,41 @@ impl PageTable {
             flush(va);
         }
         Ok(())
+    }
+
+    /// Maps, in one walk, the pages of [start, end) that have no mapping yet: `f(va)` gives
+    /// the frame for each (or `None` to leave it unmapped). The range must lie within one
+    /// last-level table (2 MiB, aligned), which must exist (`start` was just mapped, say).
+    /// Entries that were empty cannot be in the TLB, so nothing is flushed. Returns how many
+    /// pages were mapped.
+    pub fn map_absent(
+        &mut self,
+        start: u64,
+        end: u64,
+        flags: PageFlags,
+        mut f: impl FnMut(u64) -> Option<Pfn>,
+    ) -> usize {
+        const TABLE_SPAN: u64 = 512 * PAGE_SIZE as u64;
+        assert!(
+            start < end && end <= USER_END && start / TABLE_SPAN == (end - 1) / TABLE_SPAN,
+            "map_absent across page tables or past the user half"
+        );
+        let Ok(Some(table)) = self.leaf_table(start, None) else {
+            return 0;
+        };
+        let first_index = (start >> 12) & 511;
+        let mut mapped = 0;
+        for (i, va) in (start..end).step_by(PAGE_SIZE).enumerate() {
+            let index = first_index + i as u64;
+            if holds_frame(read_entry(table, index)) {
+                continue;
+            }
+            if let Some(pfn) = f(va) {
+                write_entry(table, index, leaf_value(pfn, flags));
+                mapped += 1;
+            }
+        }
+        mapped
     }
 
     /// Removes the mapping at `va`, returning its frame and flags.

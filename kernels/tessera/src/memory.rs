@@ -141,6 +141,15 @@ pub fn share_user_frame(pfn: Pfn) {
     refs.counts[pfn - first] += 1;
 }
 
+/// One more mapping of each of `pfns`, under one acquisition of the lock.
+pub fn share_user_frames(pfns: &[Pfn]) {
+    let mut refs = refs().lock();
+    let first = refs.first;
+    for &pfn in pfns {
+        refs.counts[pfn - first] += 1;
+    }
+}
+
 /// One mapping fewer; the frame is freed with the last.
 pub fn release_user_frame(pfn: Pfn) {
     let last = {

@@ -113,10 +113,16 @@ pub fn executable(path: &[u8]) -> KResult<(Arc<dyn Inode>, u64)> {
     Ok((inode, meta.size))
 }
 
-/// Sets a regular file's size to `len`, keeping its cached pages in step.
+/// Sets a regular file's size to `len`, keeping its mappings and cached pages in step: when
+/// the file shrinks, every process's pages of it past the new end go (touching them again is
+/// SIGBUS, as on Linux).
 pub fn truncate(inode: &Arc<dyn Inode>, len: u64) -> KResult<()> {
+    let old = inode.metadata()?.size;
     inode.truncate(len)?;
-    pagecache::truncated(inode, len);
+    if len < old {
+        crate::process::file_truncated(inode, len);
+        pagecache::truncated(inode, len);
+    }
     Ok(())
 }
 

@@ -93,19 +93,30 @@ fn take_cached(key: (usize, u64), dirty: bool) -> Option<Pfn> {
     Some(cached.pfn)
 }
 
-/// Fault-around: the cached pages of `inode` with indices in `indices`, each with one
-/// reference taken for the caller, who maps them (or releases the reference). Pages not in
-/// the cache are skipped, never read: only what is already there is mapped ahead.
-pub fn cached_pages(inode: &Arc<dyn Inode>, indices: core::ops::Range<u64>) -> Vec<(u64, Pfn)> {
+/// At most this many pages for [`with_cached`].
+pub const MAX_AROUND: usize = 16;
+
+/// Fault-around: calls `f` with the cached pages of `inode` whose indices lie in `indices`
+/// (at most [`MAX_AROUND`]), as (index, frame) in index order, with the cache locked so
+/// none of them can go meanwhile; `f` maps those it wants and takes a reference for each
+/// (`memory::share_user_frames`). Pages not in the cache are skipped, never read.
+pub fn with_cached(
+    inode: &Arc<dyn Inode>,
+    indices: core::ops::Range<u64>,
+    f: impl FnOnce(&[(u64, Pfn)]),
+) {
     let id = inode_key(inode);
     let cache = CACHE.lock();
-    cache
-        .range((id, indices.start)..(id, indices.end))
-        .map(|(&(_, index), cached)| {
-            share_user_frame(cached.pfn);
-            (index, cached.pfn)
-        })
-        .collect()
+    let mut pages = [(0, 0); MAX_AROUND];
+    let mut n = 0;
+    for (&(_, index), cached) in cache.range((id, indices.start)..(id, indices.end)) {
+        if n == MAX_AROUND {
+            break;
+        }
+        pages[n] = (index, cached.pfn);
+        n += 1;
+    }
+    f(&pages[..n]);
 }
 
 /// A mapping of a cached page went away (its reference already dropped): with no mapping

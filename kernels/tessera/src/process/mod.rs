@@ -12,3 +12,14 @@ pub mod task;
 pub mod vm;
 
 pub use task::{Task, current};
+
+/// A file was truncated to `len` bytes: every address space drops its pages of the file past
+/// the new end (see `Vm::file_truncated`).
+pub fn file_truncated(inode: &alloc::sync::Arc<dyn tessera_vfs::Inode>, len: u64) {
+    let id = tessera_vfs::inode_key(inode);
+    for task in task::all() {
+        if let Some(vm) = task.vm.lock().as_mut() {
+            vm.file_truncated(id, len);
+        }
+    }
+}

@@ -64,6 +64,8 @@ pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
+/// si_code of SIGBUS for an address with nothing behind it (past the end of a mapped file).
+pub const BUS_ADRERR: i32 = 2;
 /// First real-time signal: these queue (every instance is delivered), the others merge.
 pub const SIGRTMIN: u32 = 32;
 

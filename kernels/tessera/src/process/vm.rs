@@ -12,7 +12,7 @@ use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 use crate::fs::pagecache;
 use crate::memory::{
     alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame,
-    share_user_frame, user_frame_refs,
+    share_user_frame, share_user_frames, user_frame_refs,
 };
 use tessera_vfs::Inode;
 
@@ -27,7 +27,7 @@ const MMAP_TOP: u64 = 0x7fff_0000_0000;
 const MMAP_MIN: u64 = 0x10000;
 /// A read fault in a private file mapping also maps the cached pages around it, in an
 /// aligned window of this many pages (Linux's default `fault_around_bytes`, 64 KiB).
-const FAULT_AROUND_PAGES: u64 = 16;
+const FAULT_AROUND_PAGES: u64 = pagecache::MAX_AROUND as u64;
 
 bitflags::bitflags! {
     /// PROT_* bits of mmap/mprotect.
@@ -98,6 +98,8 @@ impl Vma {
 pub enum FaultError {
     /// No area, or the access is not allowed: SIGSEGV.
     Segv,
+    /// A page of a file mapping wholly past the end of the file: SIGBUS (BUS_ADRERR).
+    Bus,
     /// Out of memory.
     NoMemory,
 }
@@ -271,6 +273,27 @@ impl Vm {
         }
     }
 
+    /// The file with inode key `id` was truncated to `len` bytes: the pages of its mappings
+    /// wholly past the new end are unmapped, private copies included (as Linux's
+    /// `truncate_pagecache`), so that touching them again is SIGBUS.
+    pub fn file_truncated(&mut self, id: usize, len: u64) {
+        let end = len.div_ceil(PAGE) * PAGE;
+        let gone: Vec<(u64, u64)> = self
+            .areas
+            .values()
+            .filter_map(|vma| match &vma.backing {
+                Backing::File { inode, offset, .. } if tessera_vfs::inode_key(inode) == id => {
+                    let start = vma.start.checked_add(end.saturating_sub(*offset))?;
+                    (start < vma.end).then_some((start, vma.end))
+                }
+                _ => None,
+            })
+            .collect();
+        for (start, end) in gone {
+            self.release_pages(start, end);
+        }
+    }
+
     /// madvise(MADV_DONTNEED): drops the pages of [start, start+len); the areas stay, so the
     /// next touch refills them (zeroes, or the file's bytes).
     pub fn discard(&mut self, start: u64, len: u64) {
@@ -338,6 +361,14 @@ impl Vm {
         };
         let from = page - vma.start;
         let index = (offset + from) / PAGE;
+        // Linux: a page that holds no byte of the file is SIGBUS, not zeros (bss past the
+        // file data of an executable's segment lies past `limit` and is not file data).
+        if from < *limit {
+            let size = inode.metadata().map_err(|_| FaultError::Bus)?.size;
+            if index >= size.div_ceil(PAGE) {
+                return Err(FaultError::Bus);
+            }
+        }
         if vma.shared {
             // The page cache's frame, seen by every mapping and by read().
             let dirty = vma.prot.contains(Prot::WRITE);
@@ -392,7 +423,9 @@ impl Vm {
     /// Fault-around: maps the already cached pages of the window around `page` that hold
     /// whole pages of the area's file data and are not mapped yet, so that a program's text
     /// comes in with a fault per window instead of a fault per page (as Linux's
-    /// `do_fault_around`). Best effort: a page that cannot be mapped is left to its own fault.
+    /// `do_fault_around`): one walk of the page table, one reference-count update. Kept
+    /// out of line: the anonymous fault path stays short.
+    #[inline(never)]
     fn map_around(&mut self, page: u64, vma: &Vma, inode: &Arc<dyn Inode>, offset: u64, limit: u64) {
         let window = FAULT_AROUND_PAGES * PAGE;
         let data_end = vma.start.saturating_add(limit - limit % PAGE);
@@ -403,14 +436,21 @@ impl Vm {
         }
         let index = |va: u64| (offset + (va - vma.start)) / PAGE;
         let flags = Self::cow_flags(vma);
-        for (i, pfn) in pagecache::cached_pages(inode, index(lo)..index(hi)) {
-            let va = vma.start + (i * PAGE - offset);
-            if va == page || self.table.query(va).is_some() {
-                release_user_frame(pfn);
-            } else {
-                let _ = self.map_new(va, Ok::<Pfn, ()>(pfn), flags);
-            }
-        }
+        let table = &mut self.table;
+        pagecache::with_cached(inode, index(lo)..index(hi), |pages| {
+            let mut mapped = [0; pagecache::MAX_AROUND];
+            let mut count = 0;
+            let mut pages = pages.iter().peekable();
+            table.map_absent(lo, hi, flags, |va| {
+                let want = index(va);
+                while pages.next_if(|&&(i, _)| i < want).is_some() {}
+                let &(_, pfn) = pages.next_if(|&&(i, _)| i == want)?;
+                mapped[count] = pfn;
+                count += 1;
+                Some(pfn)
+            });
+            share_user_frames(&mapped[..count]);
+        });
     }
 
     fn break_cow(&mut self, page: u64, pfn: Pfn, vma: &Vma) -> Result<(), FaultError> {

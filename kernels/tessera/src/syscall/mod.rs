@@ -269,6 +269,14 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
                 .map(|vm| vm.handle_fault(cr2, write, exec));
             match result {
                 Some(Ok(())) => return,
+                Some(Err(crate::process::vm::FaultError::Bus)) => {
+                    info = sig::SigInfo {
+                        code: sig::BUS_ADRERR,
+                        addr: cr2,
+                        ..Default::default()
+                    };
+                    sig::SIGBUS
+                }
                 _ => {
                     let present = frame.error_code & 1 != 0;
                     let code = if present {
