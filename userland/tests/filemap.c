@@ -11,6 +11,7 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -265,7 +266,7 @@ static void protect_private(void)
     close(fd);
 }
 
-/* The kernel stores into a private page only read so far: read(), a pipe, fstat. */
+/* The kernel stores into a private page only read so far: read(), a pipe, fstat, clone. */
 static void kernel_stores_into_private(void)
 {
     int fd = make_file("target", 2);
@@ -291,6 +292,14 @@ static void kernel_stores_into_private(void)
     (void)p[PAGE];
     CHECK_EQ("fstat() into a private page only read", fstat(fd, (struct stat *)(p + PAGE)), 0);
     CHECK("fstat's answer is in the mapping", ((struct stat *)(p + PAGE))->st_size == 2 * PAGE);
+    /* CLONE_CHILD_SETTID: the kernel stores the id into the child's copy of the page. */
+    (void)p[0];
+    volatile pid_t *ctid = (volatile pid_t *)(p + 64);
+    pid_t pid = syscall(SYS_clone, CLONE_CHILD_SETTID | SIGCHLD, NULL, NULL, ctid, 0);
+    if (pid == 0)
+        _exit(*ctid == getpid() ? 0 : 1);
+    CHECK_EQ("CLONE_CHILD_SETTID into a private page only read", reap(pid), 0);
+    CHECK("the parent's page is unchanged", holds(p + 64, "AAAA"));
     CHECK("the file is unchanged", file_unchanged(fd, 2));
     CHECK("a shared mapping is unchanged", s[10] == 'A' && s[20] == 'A' && s[PAGE + 10] == 'B' &&
                                                s[PAGE] == 'B');
