@@ -103,7 +103,6 @@ static void truncate_mapped(void)
     close(fd);
 }
 
-
 int main(void)
 {
     /* No core dumps: the wait status of a faulting child is then exactly its signal. */
