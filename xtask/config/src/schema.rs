@@ -253,7 +253,9 @@ pub static SECTIONS: &[Section] = &[
                 &[
                     Variant {
                         name: "copy",
-                        doc: "each process copies the file's page into a frame of its own on first touch",
+                        doc: "each process copies the file's page into a frame of its own on first touch \
+                              (for A/B only: a page only read then misses later writes to the file, \
+                              which Linux shows, so the conformance tests expect share)",
                     },
                     Variant {
                         name: "share",
