@@ -9,6 +9,9 @@
 //! `docs/benchmarks.md`, "Why network figures are wall figures"), and their operation is a
 //! megabyte or a connection ([`Op`]), and each names the host peer's count that must
 //! back its figure ([`Traffic`]).
+//!
+//! The workloads ([`Group::Workload`]) are timed per run of the whole workload, and are
+//! selected only by name or group (`--only workload`).
 
 use super::peer::Traffic;
 
@@ -262,10 +265,15 @@ impl Group {
 }
 
 /// The benchmarks to run for `--only a,b` (benchmark or group names; in the program's
-/// order), or all of them.
+/// order), or without it all but the workloads, which take minutes per boot and are asked
+/// for by name or as `--only workload`.
 pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     let Some(list) = only else {
-        return Ok(CATALOG.iter().map(|b| b.name).collect());
+        return Ok(CATALOG
+            .iter()
+            .filter(|b| b.group != Group::Workload)
+            .map(|b| b.name)
+            .collect());
     };
     let wanted: Vec<&str> = list
         .split(',')
@@ -384,7 +392,16 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert!(workloads[1..].iter().all(|n| is_workload(n)));
-        assert_eq!(select(None).unwrap().len(), CATALOG.len());
+        let default = select(None).unwrap();
+        assert!(default.iter().all(|n| !is_workload(n)));
+        assert!(default.contains(&"tcp_tx") && default.contains(&"file_fault"));
+        assert_eq!(
+            default.len(),
+            CATALOG
+                .iter()
+                .filter(|b| b.group != Group::Workload)
+                .count()
+        );
         let err = select(Some("getpid,getpdi")).unwrap_err();
         assert!(err.contains("unknown benchmark `getpdi`"), "{err}");
         assert!(select(Some(",")).is_err());

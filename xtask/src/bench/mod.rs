@@ -19,10 +19,16 @@
 //! whatever `--mode` says for the system-call benchmarks; on a kernel without network
 //! they are "not applicable", which is neither a figure nor a failure.
 //!
+//! The workloads ([`catalog::Group::Workload`]: BusyBox scripts, file-tree work) run in the
+//! system-call boot, whose archive then carries BusyBox; one operation is one run of the
+//! workload, and the program checks each run's output. They run only when asked for
+//! (`--only workload` or by name).
+//!
 //! Modules: [`program`] (build + initramfs), [`target`] (specs, ablations, identity),
 //! [`network`] and [`peer`] (the network boot and the host side), [`parse`] (console
 //! lines), [`stats`] (median, ranges, verdicts), [`report`] (tables, Markdown, JSON),
-//! [`svg`] (the A/B chart), [`catalog`] (names, descriptions, units).
+//! [`svg`] (the A/B chart), [`views`] (`ab --mode both`: icount and wall side by side),
+//! [`catalog`] (names, descriptions, units).
 
 pub mod catalog;
 pub mod json;
