@@ -8,6 +8,9 @@
  * tmpfs_write, tmpfs_read) leave their setup out of the timed part. A body returns NULL on
  * success or a message that becomes `BENCH name=X error=<message>`.
  *
+ * Workloads (workloads.c) are bodies too: one operation is one run of a whole workload
+ * (a BusyBox script or file-tree work), checked after the clock.
+ *
  * Network benchmarks (`net` set; net.c) talk to the harness's host peer and need
  * net_prepare() to have run in the driver first.
  */
