@@ -8,6 +8,9 @@
  * tmpfs_write, tmpfs_read) leave their setup out of the timed part. A body returns NULL on
  * success or a message that becomes `BENCH name=X error=<message>`.
  *
+ * Workloads (workloads.c) are bodies too: one operation is one run of a whole workload
+ * (a BusyBox script or file-tree work), checked after the clock.
+ *
  * Network benchmarks (`net` set; net.c) talk to the harness's host peer and need
  * net_prepare() to have run in the driver first.
  */
@@ -18,6 +21,7 @@
 #define _GNU_SOURCE
 #endif
 #include <stdint.h>
+#include <sys/types.h>
 
 /* One benchmark. */
 struct bench {
@@ -54,6 +58,19 @@ void net_prepare(void);
 /* Undoes what net_prepare() set up on Linux (eth0 down) before the power-off. */
 void net_finish(void);
 
+/* Waits for `pid` and checks that it exited with 0. */
+const char *reap(pid_t pid);
+
+/* The workloads (workloads.c): one operation is one run of the whole workload. */
+const char *loop_sh_exec(long n, uint64_t *ns);
+const char *loop_sh_pipeline(long n, uint64_t *ns);
+const char *loop_sh_text(long n, uint64_t *ns);
+const char *loop_file_tree(long n, uint64_t *ns);
+const char *loop_tar_tree(long n, uint64_t *ns);
+const char *loop_hash_gzip(long n, uint64_t *ns);
+const char *loop_make_j4(long n, uint64_t *ns);
+const char *loop_sh_big_exec(long n, uint64_t *ns);
+
 const char *loop_tcp_tx(long n, uint64_t *ns);
 const char *loop_tcp_rx(long n, uint64_t *ns);
 const char *loop_tcp_connect(long n, uint64_t *ns);
@@ -63,5 +80,8 @@ const char *loop_tcp_connect(long n, uint64_t *ns);
 
 /* The static program fork_exec runs (packed into the initramfs by `cargo xtask bench`). */
 #define EXEC_TARGET "/bench-exec-target"
+
+/* The static program with a 2 MiB text that fork_exec_2mb and sh_big_exec run. */
+#define BIG_TARGET "/bench-big-target"
 
 #endif

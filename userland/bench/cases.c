@@ -28,6 +28,8 @@
 #define FILE_CHUNKS 256
 /* getdents64 lists a directory with this many files (plus "." and ".."). */
 #define DIR_ENTRIES 64
+/* file_fault maps a tmpfs file this large (4 MiB). */
+#define FILE_FAULT_PAGES 1024
 
 static char buffer[PAGE];
 
@@ -166,8 +168,7 @@ static const char *loop_mmap_fault(long n, uint64_t *ns)
     return NULL;
 }
 
-/* Waits for `pid` and checks that it exited with 0. */
-static const char *reap(pid_t pid)
+const char *reap(pid_t pid)
 {
     int status;
     if (waitpid(pid, &status, 0) != pid)
@@ -194,19 +195,20 @@ static const char *loop_fork_exit(long n, uint64_t *ns)
     return NULL;
 }
 
-static const char *loop_fork_exec(long n, uint64_t *ns)
+/* fork + execve of the static program `path` + waitpid, per operation. */
+static const char *fork_exec_of(const char *path, long n, uint64_t *ns)
 {
-    char *argv[] = {EXEC_TARGET, NULL};
+    char *argv[] = {(char *)path, NULL};
     char *envp[] = {NULL};
-    if (access(EXEC_TARGET, X_OK) != 0)
-        return failed(EXEC_TARGET);
+    if (access(path, X_OK) != 0)
+        return failed(path);
     uint64_t t0 = now_ns();
     for (long i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0)
             return failed("fork");
         if (pid == 0) {
-            execve(EXEC_TARGET, argv, envp);
+            execve(path, argv, envp);
             _exit(127);
         }
         const char *why = reap(pid);
@@ -215,6 +217,53 @@ static const char *loop_fork_exec(long n, uint64_t *ns)
     }
     *ns += now_ns() - t0;
     return NULL;
+}
+
+static const char *loop_fork_exec(long n, uint64_t *ns)
+{
+    return fork_exec_of(EXEC_TARGET, n, ns);
+}
+
+static const char *loop_fork_exec_2mb(long n, uint64_t *ns)
+{
+    return fork_exec_of(BIG_TARGET, n, ns);
+}
+
+/* First touch (a read) of a page of a private read-only mapping of a tmpfs file, per
+ * page: a file of FILE_FAULT_PAGES pages (page i filled with byte i % 251 + 1) written
+ * once, then mapped, touched page by page under the clock and unmapped, as often as
+ * needed. Every byte read is checked after the clock. */
+static const char *loop_file_fault(long n, uint64_t *ns)
+{
+    const char *path = BENCH_DIR "/mapped";
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return failed("open");
+    for (int i = 0; i < FILE_FAULT_PAGES; i++) {
+        memset(buffer, i % 251 + 1, PAGE);
+        if (pwrite(fd, buffer, PAGE, (off_t)i * PAGE) != PAGE)
+            return failed("pwrite");
+    }
+    size_t len = (size_t)FILE_FAULT_PAGES * PAGE;
+    static unsigned char seen[FILE_FAULT_PAGES];
+    for (long done = 0; done < n;) {
+        long pages = n - done < FILE_FAULT_PAGES ? n - done : FILE_FAULT_PAGES;
+        volatile unsigned char *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+            return failed("mmap");
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < pages; i++)
+            seen[i] = p[i * PAGE];
+        *ns += now_ns() - t0;
+        if (munmap((void *)p, len) != 0)
+            return failed("munmap");
+        for (long i = 0; i < pages; i++)
+            if (seen[i] != i % 251 + 1)
+                return failed_because("byte read from the mapped file", seen[i], i % 251 + 1);
+        done += pages;
+    }
+    close(fd);
+    return unlink(path) == 0 ? NULL : failed("unlink");
 }
 
 /* One byte bounced between two processes over two pipes, per round trip. The partner
@@ -437,7 +486,8 @@ static const char *loop_tmpfs_read(long n, uint64_t *ns)
     return loop_file(0, n, ns);
 }
 
-/* The core eight first (the write-up's table), then the extended set, then the network
+/* The core eight first (the write-up's table), then the extended set, then the workloads
+ * (workloads.c; one operation is one run of the whole workload), then the network
  * benchmarks (net.c; one operation of tcp_tx and tcp_rx is a MB, 10^6 bytes, of one stream). */
 const struct bench benchmarks[] = {
     {"getpid", 200000, 2000, 0, loop_getpid},
@@ -461,6 +511,16 @@ const struct bench benchmarks[] = {
     {"read_zero", 20000, 200, PAGE, loop_read_zero},
     {"tmpfs_write", 16 * FILE_CHUNKS, FILE_CHUNKS, PAGE, loop_tmpfs_write},
     {"tmpfs_read", 16 * FILE_CHUNKS, FILE_CHUNKS, PAGE, loop_tmpfs_read},
+    {"file_fault", 16 * FILE_FAULT_PAGES, FILE_FAULT_PAGES, 0, loop_file_fault},
+    {"fork_exec_2mb", 300, 10, 0, loop_fork_exec_2mb},
+    {"sh_exec", 3, 1, 0, loop_sh_exec},
+    {"sh_pipeline", 3, 1, 0, loop_sh_pipeline},
+    {"sh_text", 3, 1, 0, loop_sh_text},
+    {"file_tree", 3, 1, 0, loop_file_tree},
+    {"tar_tree", 3, 1, 0, loop_tar_tree},
+    {"hash_gzip", 3, 1, 0, loop_hash_gzip},
+    {"make_j4", 3, 1, 0, loop_make_j4},
+    {"sh_big_exec", 3, 1, 0, loop_sh_big_exec},
     {"tcp_tx", 16, 2, 1000000, loop_tcp_tx, 1},
     {"tcp_rx", 16, 2, 1000000, loop_tcp_rx, 1},
     {"tcp_connect", 200, 20, 0, loop_tcp_connect, 1},

@@ -128,23 +128,29 @@ pub fn busybox_archive(
 ) -> Result<Archive, String> {
     let mut archive = Archive::new();
     skeleton(&mut archive);
+    add_busybox(&mut archive, busybox, applets);
     archive
-        .file("bin/busybox", 0o755, busybox.to_vec())
         .file("init", 0o755, init_script().into_bytes())
         .file(
             "etc/passwd",
             0o644,
             b"root:x:0:0:root:/root:/bin/sh\n".to_vec(),
         )
-        .file("etc/group", 0o644, b"root:x:0:\n".to_vec())
+        .file("etc/group", 0o644, b"root:x:0:\n".to_vec());
+    add_tests(&mut archive, programs, true)?;
+    Ok(archive)
+}
+
+/// Adds `/bin/busybox` and a symbolic link to it for each applet (`bin/ls`, `usr/bin/awk`).
+pub fn add_busybox(archive: &mut Archive, busybox: &[u8], applets: &[String]) {
+    archive
+        .file("bin/busybox", 0o755, busybox.to_vec())
         .dir("usr/bin", 0o755)
         .dir("usr/sbin", 0o755)
         .dir("sbin", 0o755);
     for applet in applets {
         archive.symlink(applet, "/bin/busybox");
     }
-    add_tests(&mut archive, programs, true)?;
-    Ok(archive)
 }
 
 /// `target/initrd/busybox.cpio`: the default initramfs of `cargo xtask run`. Fetches

@@ -69,13 +69,16 @@ commands:
   bench  [--config NAME|PATH|linux] [--mode icount|wall] [--quick] [--only NAME,NAME]
          [--timeout SECONDS] [--verbose] [--net-mode icount (an experiment: not meaningful)]
                                          run the system-call and network benchmarks
-                                         (docs/benchmarks.md; network: wall view only)
+                                         (docs/benchmarks.md; network: wall view only);
+                                         --only takes groups too: core, extended, workload
+                                         (BusyBox workloads, run only when asked), network
   bench  --smoke                         quick icount runs on fast, twice: must be identical;
-                                         quick network runs on fast and Linux
-  ab     [--a SPEC] [--b SPEC] [--mode icount|wall] [--runs N] [--quick] [--only NAME,NAME]
-         [--timeout SECONDS] [--verbose]
+                                         the workloads and quick network runs on fast and Linux
+  ab     [--a SPEC] [--b SPEC] [--mode icount|wall|both] [--runs N] [--quick]
+         [--only NAME,NAME] [--timeout SECONDS] [--verbose]
                                          compare two kernels (default: baseline vs fast);
-                                         SPEC is linux, a config, or NAME,key=variant,...
+                                         SPEC is linux, a config, or NAME,key=variant,...;
+                                         both: icount and wall, then the two side by side
   test                                   run every test (what CI runs)
   nettest [--config NAME] [--bench]      network checks (or timings) through QEMU's user net
   profile [--config NAME] [--mode icount|wall] -- PROGRAM [ARGS...]

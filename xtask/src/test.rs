@@ -15,9 +15,10 @@
 //!    (`cargo xtask conform`).
 //! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
 //!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
-//! 10. The benchmark harness end to end: quick icount runs (identical twice), and quick
-//!     network runs on `fast` and on Linux (its modules loaded by the benchmark program),
-//!     every figure backed by traffic the host peer verified.
+//! 10. The benchmark harness end to end: quick icount runs (identical twice), the
+//!     workloads in quick mode on `fast` and on Linux (every run's output checked by the
+//!     program), and quick network runs on `fast` and on Linux (its modules loaded by the
+//!     benchmark program), every figure backed by traffic the host peer verified.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -190,6 +191,9 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     // The benchmark harness end to end: quick icount runs, twice, identical figures; the
     // network benchmarks on fast and Linux (speed is measured, never asserted).
     report.check("bench/smoke", crate::bench::smoke);
+    // The workloads (BusyBox scripts, file-tree work) on fast and Linux, each run's output
+    // checked by the program: a wrong output is an error line, and fails.
+    report.check("bench/workload-smoke", crate::bench::workload_smoke);
     report.check("bench/net-smoke", crate::bench::net_smoke);
     for config in ["fast", "baseline"] {
         // The userland programs on Tessera, compared line by line with Linux 6.1 in the same

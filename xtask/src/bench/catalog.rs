@@ -9,6 +9,9 @@
 //! `docs/benchmarks.md`, "Why network figures are wall figures"), and their operation is a
 //! megabyte or a connection ([`Op`]), and each names the host peer's count that must
 //! back its figure ([`Traffic`]).
+//!
+//! The workloads ([`Group::Workload`]) are timed per run of the whole workload, and are
+//! selected only by name or group (`--only workload`).
 
 use super::peer::Traffic;
 
@@ -19,6 +22,9 @@ pub enum Group {
     Core,
     /// The other system-call benchmarks.
     Extended,
+    /// Whole workloads (BusyBox shell scripts, file-tree work): one operation is one run
+    /// of the workload. BusyBox is packed into the archive when one is selected.
+    Workload,
     /// TCP through the virtio-net card to the host peer: a boot of their own with a card,
     /// wall view only.
     Network,
@@ -103,6 +109,16 @@ const fn extended(name: &'static str, what: &'static str) -> Info {
     }
 }
 
+const fn workload(name: &'static str, what: &'static str) -> Info {
+    Info {
+        name,
+        group: Group::Workload,
+        what,
+        op: Op::Call,
+        traffic: None,
+    }
+}
+
 /// A network benchmark: its figure counts only when the host peer's `traffic` backs it.
 const fn network(name: &'static str, op: Op, traffic: Traffic, what: &'static str) -> Info {
     Info {
@@ -161,6 +177,50 @@ pub const CATALOG: &[Info] = &[
         "write of a 4 KiB chunk into an emptied 1 MiB tmpfs file",
     ),
     extended("tmpfs_read", "read of a 4 KiB chunk of a 1 MiB tmpfs file"),
+    extended(
+        "file_fault",
+        "first touch (read) of a page of a private read-only mapping of a 4 MiB tmpfs file",
+    ),
+    extended(
+        "fork_exec_2mb",
+        "fork + execve of a static program with a 2 MiB text (no libc) + waitpid",
+    ),
+    workload(
+        "sh_exec",
+        "one run: sh runs /bin/true (BusyBox) 100 times in a loop, fork + execve each",
+    ),
+    workload(
+        "sh_pipeline",
+        "one run: sh runs 50 pipelines `echo | cat | tr | grep` (a subshell and three programs each)",
+    ),
+    workload(
+        "sh_text",
+        "one run: a script of ten applets (wc, grep, awk, cut, sort, uniq, head, sed, tr, \
+         tail) over a generated 20,000-line file",
+    ),
+    workload(
+        "file_tree",
+        "one run: 2,000 files in 20 directories created, written, stat'ed, renamed, listed, \
+         removed (C, no shell)",
+    ),
+    workload(
+        "tar_tree",
+        "one run: tar -c of a tree of 320 files (1.3 MB) and tar -x of it (BusyBox)",
+    ),
+    workload(
+        "hash_gzip",
+        "one run: crc32, sha256sum and gzip of a 1 MiB file, then gunzip into crc32 and \
+         sha256sum (BusyBox)",
+    ),
+    workload(
+        "make_j4",
+        "one run: four shells at once, each running tr on 20 files (a process each), then \
+         cat of the 80 outputs into crc32",
+    ),
+    workload(
+        "sh_big_exec",
+        "one run: sh runs the static program with a 2 MiB text 100 times in a loop",
+    ),
     network(
         "tcp_tx",
         Op::Megabyte,
@@ -184,10 +244,36 @@ pub const CATALOG: &[Info] = &[
     ),
 ];
 
-/// The benchmarks to run for `--only a,b` (in the program's order), or all of them.
+impl Group {
+    /// Every group, in the program's order.
+    pub const ALL: [Group; 4] = [
+        Group::Core,
+        Group::Extended,
+        Group::Workload,
+        Group::Network,
+    ];
+
+    /// Its name in reports and in `--only` (`--only workload` selects the group).
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Core => "core",
+            Group::Extended => "extended",
+            Group::Workload => "workload",
+            Group::Network => "network",
+        }
+    }
+}
+
+/// The benchmarks to run for `--only a,b` (benchmark or group names; in the program's
+/// order), or without it all but the workloads, which take minutes per boot and are asked
+/// for by name or as `--only workload`.
 pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     let Some(list) = only else {
-        return Ok(CATALOG.iter().map(|b| b.name).collect());
+        return Ok(CATALOG
+            .iter()
+            .filter(|b| b.group != Group::Workload)
+            .map(|b| b.name)
+            .collect());
     };
     let wanted: Vec<&str> = list
         .split(',')
@@ -197,20 +283,28 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     if wanted.is_empty() {
         return Err("--only needs at least one benchmark name".into());
     }
+    let group = |name: &str| Group::ALL.into_iter().find(|g| g.name() == name);
     for name in &wanted {
-        if !CATALOG.iter().any(|b| b.name == *name) {
+        if group(name).is_none() && !CATALOG.iter().any(|b| b.name == *name) {
             let known: Vec<&str> = CATALOG.iter().map(|b| b.name).collect();
+            let groups: Vec<&str> = Group::ALL.iter().map(|g| g.name()).collect();
             return Err(format!(
-                "--only: unknown benchmark `{name}`; known: {}",
-                known.join(", ")
+                "--only: unknown benchmark `{name}`; known: {}; groups: {}",
+                known.join(", "),
+                groups.join(", ")
             ));
         }
     }
     Ok(CATALOG
         .iter()
+        .filter(|b| wanted.contains(&b.name) || wanted.iter().any(|w| group(w) == Some(b.group)))
         .map(|b| b.name)
-        .filter(|n| wanted.contains(n))
         .collect())
+}
+
+/// Whether `name` is a workload (its run needs BusyBox in the archive).
+pub fn is_workload(name: &str) -> bool {
+    info(name).is_some_and(|b| b.group == Group::Workload)
 }
 
 /// Operations a benchmark runs untimed before its `iters` timed ones: a tenth, at least one
@@ -287,7 +381,27 @@ mod tests {
     #[test]
     fn only_selects_in_program_order_and_refuses_typos() {
         assert_eq!(select(Some("stat,getpid")).unwrap(), ["getpid", "stat"]);
-        assert_eq!(select(None).unwrap().len(), CATALOG.len());
+        let workloads = select(Some("workload,getpid")).unwrap();
+        assert_eq!(workloads[0], "getpid");
+        assert_eq!(
+            workloads[1..],
+            CATALOG
+                .iter()
+                .filter(|b| b.group == Group::Workload)
+                .map(|b| b.name)
+                .collect::<Vec<_>>()
+        );
+        assert!(workloads[1..].iter().all(|n| is_workload(n)));
+        let default = select(None).unwrap();
+        assert!(default.iter().all(|n| !is_workload(n)));
+        assert!(default.contains(&"tcp_tx") && default.contains(&"file_fault"));
+        assert_eq!(
+            default.len(),
+            CATALOG
+                .iter()
+                .filter(|b| b.group != Group::Workload)
+                .count()
+        );
         let err = select(Some("getpid,getpdi")).unwrap_err();
         assert!(err.contains("unknown benchmark `getpdi`"), "{err}");
         assert!(select(Some(",")).is_err());

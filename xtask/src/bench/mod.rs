@@ -4,8 +4,8 @@
 //! | command | what it does |
 //! |---|---|
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | one run: table on stdout, `target/bench/<label>-<mode>[-quick].json` |
-//! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N] [--quick] [--only a,b]` | A and B interleaved N times: medians, min/max, B/A, verdict; `target/bench/ab-<a>-<b>-<mode>.{md,json,svg}` |
-//! | `bench --smoke`, [`smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; quick network runs on `fast` and Linux |
+//! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall\|both] [--runs N] [--quick] [--only a,b]` | A and B interleaved N times: medians, min/max, B/A, verdict; `target/bench/ab-<a>-<b>-<mode>.{md,json,svg}`; `both`: the two comparisons and `ab-<a>-<b>-both.md`, the views side by side |
+//! | `bench --smoke`, [`smoke`], [`workload_smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; the workloads (output checked) and quick network runs on `fast` and Linux |
 //!
 //! A SPEC is `linux`, a config (`fast`, `path/x.toml`) or an ablation of one
 //! (`fast,dcache=off`: see [`target`]). Every kernel boots the same initramfs (the program as
@@ -19,10 +19,16 @@
 //! whatever `--mode` says for the system-call benchmarks; on a kernel without network
 //! they are "not applicable", which is neither a figure nor a failure.
 //!
+//! The workloads ([`catalog::Group::Workload`]: BusyBox scripts, file-tree work) run in the
+//! system-call boot, whose archive then carries BusyBox; one operation is one run of the
+//! workload, and the program checks each run's output. They run only when asked for
+//! (`--only workload` or by name).
+//!
 //! Modules: [`program`] (build + initramfs), [`target`] (specs, ablations, identity),
 //! [`network`] and [`peer`] (the network boot and the host side), [`parse`] (console
 //! lines), [`stats`] (median, ranges, verdicts), [`report`] (tables, Markdown, JSON),
-//! [`svg`] (the A/B chart), [`catalog`] (names, descriptions, units).
+//! [`svg`] (the A/B chart), [`views`] (`ab --mode both`: icount and wall side by side),
+//! [`catalog`] (names, descriptions, units).
 
 pub mod catalog;
 pub mod json;
@@ -34,6 +40,7 @@ pub mod report;
 pub mod stats;
 pub mod svg;
 pub mod target;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -56,6 +63,13 @@ const POWER_OFF_GRACE: Duration = Duration::from_secs(60);
 
 /// The benchmarks [`smoke`] runs.
 pub const SMOKE_BENCHMARKS: &[&str] = &["getpid", "pipe", "stat", "fork_exit"];
+
+/// What [`workload_smoke`] runs: the workload group and the two targeted benchmarks that
+/// need the programs it packs.
+pub const WORKLOAD_SMOKE_BENCHMARKS: &[&str] = &["workload", "file_fault", "fork_exec_2mb"];
+
+/// The kernels [`workload_smoke`] runs the workloads on.
+pub const WORKLOAD_SMOKE_KERNELS: &[&str] = &["fast", "linux"];
 
 /// The kernels [`net_smoke`] runs the network benchmarks on.
 pub const NET_SMOKE_KERNELS: &[&str] = &["fast", "linux"];
@@ -291,7 +305,8 @@ impl Common {
     fn initrd(&self, name: &str) -> Result<crate::initrd::Private, String> {
         let programs = program::build()?;
         let args = program::args_text(self.quick, &self.system, None);
-        program::initrd(name, &programs, &args, &[])
+        let busybox = program::busybox_for(&self.system)?;
+        program::initrd(name, &programs, &args, &[], busybox)
     }
 
     /// The network boots' host peer and settings, when network benchmarks are selected.
@@ -393,16 +408,22 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
     if args.flag("smoke") {
         args.finish()?;
         println!(
-            "bench: smoke check: quick icount runs of {} on fast, twice; quick network runs \
-             on {}",
+            "bench: smoke check: quick icount runs of {} on fast, twice; quick icount runs of \
+             {} on {}; quick network runs on {}",
             SMOKE_BENCHMARKS.join(","),
+            WORKLOAD_SMOKE_BENCHMARKS.join(","),
+            WORKLOAD_SMOKE_KERNELS.join(" and "),
             NET_SMOKE_KERNELS.join(" and ")
         );
-        return match smoke().and_then(|()| net_smoke()) {
+        return match smoke()
+            .and_then(|()| workload_smoke())
+            .and_then(|()| net_smoke())
+        {
             Ok(()) => {
                 println!(
-                    "bench: smoke check passed: icount runs complete and identical, network \
-                     runs complete and verified by the host peer"
+                    "bench: smoke check passed: icount runs complete and identical, workloads \
+                     complete with their output checked, network runs complete and verified \
+                     by the host peer"
                 );
                 Ok(Code::Ok)
             }
@@ -469,23 +490,78 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
     }
 }
 
-/// `cargo xtask ab`.
+/// `cargo xtask ab`. `--mode both` runs the icount comparison and then the wall one, and
+/// adds a table of the two side by side ([`views`]).
 pub fn ab_command(args: &mut Args) -> Result<Code, String> {
     let a = Spec::parse(&args.value("a")?.unwrap_or_else(|| "baseline".into()))?;
     let b = Spec::parse(&args.value("b")?.unwrap_or_else(|| "fast".into()))?;
     let runs = args.value("runs")?;
-    let common = common_options(args)?;
+    let modes = match args.value("mode")?.as_deref() {
+        Some("both") => vec![Mode::Icount, Mode::Wall],
+        other => vec![
+            Mode::parse(other.unwrap_or("icount")).map_err(|e| format!("{e}, both (ab only)"))?,
+        ],
+    };
+    let mut common = common_options(args)?;
     args.finish()?;
     let runs = match runs {
-        Some(n) => n
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("--runs {n}: a positive number"))?,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("--runs {n}: a positive number"))?,
+        ),
+        None => None,
+    };
+    let mut kernels = prepare_all(&[&a, &b])?;
+    let (kb, ka) = (kernels.remove(1), kernels.remove(0));
+    let mut comparisons = Vec::new();
+    let mut code = Code::Ok;
+    let network = std::mem::take(&mut common.network);
+    for &mode in &modes {
+        common.mode = mode;
+        // The network benchmarks are wall figures whatever the mode: with both views,
+        // they run once, with the wall comparison.
+        common.network = match (modes.len(), mode) {
+            (2, Mode::Icount) => Vec::new(),
+            _ => network.clone(),
+        };
+        let (comparison, pass) = ab_pass(&common, [&ka, &kb], runs)?;
+        if code == Code::Ok {
+            code = pass;
+        }
+        comparisons.push(comparison);
+    }
+    if let [icount, wall] = &comparisons[..] {
+        let text = views::markdown(icount, wall);
+        print!("\n{text}");
+        let path = output_dir().join(format!(
+            "ab-{}-{}-both{}.md",
+            file_part(&ka.identity.label),
+            file_part(&kb.identity.label),
+            if common.quick { "-quick" } else { "" }
+        ));
+        write_file(&path, &text)?;
+        println!("ab: wrote {}", kernel::display_path(&path));
+    }
+    Ok(code)
+}
+
+/// One comparison of A and B in `common.mode`: `runs` interleaved boots per side (by
+/// default one per deterministic side in icount mode, three when Linux is a side, five in
+/// wall mode), the report printed and written. Returns it with the exit code it implies.
+fn ab_pass(
+    common: &Common,
+    [ka, kb]: [&Prepared; 2],
+    runs: Option<usize>,
+) -> Result<(report::Comparison, Code), String> {
+    let linux = ka.identity.kind == "linux" || kb.identity.kind == "linux";
+    let runs = match runs {
+        Some(n) => n,
         // Tessera under icount is deterministic: one run each says everything. Linux's
         // figures vary a little from boot to boot (random choices), so three runs show
         // by how much.
-        None if common.mode == Mode::Icount && a != Spec::Linux && b != Spec::Linux => 1,
+        None if common.mode == Mode::Icount && !linux => 1,
         None if common.mode == Mode::Icount => 3,
         None => 5,
     };
@@ -500,8 +576,6 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
         0 => None,
         _ => Some(common.initrd("bench")?),
     };
-    let mut kernels = prepare_all(&[&a, &b])?;
-    let (kb, ka) = (kernels.remove(1), kernels.remove(0));
     let net = common.network()?;
     let request = common.request();
     let mut a_runs = Vec::new();
@@ -509,7 +583,7 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
     let rounds = system_runs.max(if net.is_some() { net_runs } else { 0 });
     // Interleaved, so slow phases of a shared host hit both sides alike.
     for round in 1..=rounds {
-        for (kernel, into) in [(&ka, &mut a_runs), (&kb, &mut b_runs)] {
+        for (kernel, into) in [(ka, &mut a_runs), (kb, &mut b_runs)] {
             let mut boots = Vec::new();
             if let Some(initrd) = initrd.as_deref().filter(|_| round <= system_runs) {
                 println!(
@@ -520,7 +594,7 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
                 boots.push(run(kernel, initrd, &request, false)?);
             }
             if let Some(net) = net.as_ref().filter(|_| round <= net_runs) {
-                if net.applies(&ka) && net.applies(&kb) {
+                if net.applies(ka) && net.applies(kb) {
                     println!(
                         "ab: network run {round}/{net_runs}: {} (wall view)",
                         kernel.identity.label
@@ -586,11 +660,42 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
         .chain(&b_runs)
         .filter(|r| !r.complete())
         .collect();
-    Ok(match failed.first() {
+    let code = match failed.first() {
         None if comparison.rows.iter().all(|r| !r.result.failed()) => Code::Ok,
         None => Code::TestFailure,
         Some(run) => run.failure_code(),
-    })
+    };
+    Ok((comparison, code))
+}
+
+/// A quick icount boot of `kernel` with `benchmarks`; an error unless every one of them
+/// has a figure and the run finished properly.
+fn quick_run(kernel: &Prepared, name: &str, benchmarks: &[&'static str]) -> Result<Run, String> {
+    let programs = program::build()?;
+    let args = program::args_text(true, benchmarks, None);
+    let busybox = program::busybox_for(benchmarks)?;
+    let initrd = program::initrd(name, &programs, &args, &[], busybox)?;
+    let request = Request {
+        mode: Mode::Icount,
+        quick: true,
+        benchmarks: benchmarks.to_vec(),
+        timeout: QUICK_TIMEOUT,
+        echo: false,
+    };
+    let result = run(kernel, &initrd, &request, false)?;
+    let measured = result
+        .outcomes
+        .iter()
+        .all(|(_, o)| matches!(o, Outcome::Measured(_)));
+    if result.complete() && measured {
+        Ok(result)
+    } else {
+        Err(format!(
+            "{}: quick run incomplete:\n{}",
+            kernel.identity.label,
+            result.diagnosis()
+        ))
+    }
 }
 
 /// The end-to-end check for `cargo xtask test`: the quick mode of [`SMOKE_BENCHMARKS`] on
@@ -598,25 +703,9 @@ pub fn ab_command(args: &mut Args) -> Result<Code, String> {
 /// and give identical figures (icount is deterministic: a difference is a bug in the
 /// harness, the program or the kernel's clock).
 pub fn smoke() -> Result<(), String> {
-    let programs = program::build()?;
-    let args = program::args_text(true, SMOKE_BENCHMARKS, None);
-    let initrd = program::initrd("bench-smoke", &programs, &args, &[])?;
     let kernel = target::prepare(&Spec::parse("fast")?, 0)?;
-    let request = Request {
-        mode: Mode::Icount,
-        quick: true,
-        benchmarks: SMOKE_BENCHMARKS.to_vec(),
-        timeout: QUICK_TIMEOUT,
-        echo: false,
-    };
-    let first = run(&kernel, &initrd, &request, false)?;
-    if !first.complete() {
-        return Err(format!("first run incomplete:\n{}", first.diagnosis()));
-    }
-    let second = run(&kernel, &initrd, &request, false)?;
-    if !second.complete() {
-        return Err(format!("second run incomplete:\n{}", second.diagnosis()));
-    }
+    let first = quick_run(&kernel, "bench-smoke", SMOKE_BENCHMARKS)?;
+    let second = quick_run(&kernel, "bench-smoke", SMOKE_BENCHMARKS)?;
     let differences = identical(&first, &second);
     if differences.is_empty() {
         Ok(())
@@ -626,6 +715,23 @@ pub fn smoke() -> Result<(), String> {
             differences.join("\n")
         ))
     }
+}
+
+/// The workloads end to end, for `cargo xtask test`: [`WORKLOAD_SMOKE_BENCHMARKS`] in quick
+/// mode (one run of each workload after its warm-up run) on each of
+/// [`WORKLOAD_SMOKE_KERNELS`], icount view. The program checks every workload's output, so
+/// a wrong result is an error line and fails this, as does a missing one. Speed is not
+/// checked.
+pub fn workload_smoke() -> Result<(), String> {
+    let benchmarks = catalog::select(Some(&WORKLOAD_SMOKE_BENCHMARKS.join(",")))?;
+    let specs: Vec<Spec> = WORKLOAD_SMOKE_KERNELS
+        .iter()
+        .map(|s| Spec::parse(s))
+        .collect::<Result<_, _>>()?;
+    for kernel in prepare_all(&specs.iter().collect::<Vec<_>>())? {
+        quick_run(&kernel, "bench-workload-smoke", &benchmarks)?;
+    }
+    Ok(())
 }
 
 /// The network path end to end, for `cargo xtask test`: the quick network benchmarks on

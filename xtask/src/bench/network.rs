@@ -76,6 +76,7 @@ impl NetBench {
             &self.programs,
             &args,
             modules,
+            None,
         )?;
         let mut run = super::run(kernel, &initrd, &self.request, true)?;
         drop(initrd);

@@ -1,24 +1,49 @@
 //! The benchmark program and its initramfs.
 //!
-//! `userland/bench/{bench.c,cases.c}` become one static executable (`cc -static -O2`, the
-//! flags of the userland tests, glibc as Debian ships it) and `exec_target.c` the tiny
-//! program fork_exec runs (`-nostdlib`: no libc start-up in the figure). The archive holds
-//! them as `/init` and `/bench-exec-target`, plus `/bench-args`: the program's arguments
-//! (`quick`, `only=a,b`, `peer=10.0.2.2:PORT`), read from a file because Tessera starts init
-//! without arguments. The same archive boots Tessera and Linux, except that Linux's archive
-//! for the network boot also has `/bench-modules/`: the virtio-net modules and their load
-//! order (`order`), which the program loads.
+//! `userland/bench/{bench.c,cases.c,workloads.c,net.c}` become one static executable (`cc
+//! -static -O2`, the flags of the userland tests, glibc as Debian ships it), `exec_target.c`
+//! the tiny program fork_exec runs and `big_target.c` the one with a 2 MiB text that
+//! fork_exec_2mb and sh_big_exec run (both `-nostdlib`: no libc start-up in the figure).
+//! The archive holds them as `/init`, `/bench-exec-target` and `/bench-big-target`, plus
+//! `/bench-args`: the program's arguments (`quick`, `only=a,b`, `peer=10.0.2.2:PORT`), read
+//! from a file because Tessera starts init without arguments. When a workload is selected,
+//! it also holds Debian's BusyBox with its applet links (`/bin/sh`, `/usr/bin/awk`, ...),
+//! as the interactive system's archive does. The same archive boots Tessera and Linux,
+//! except that Linux's archive for the network boot also has `/bench-modules/`: the
+//! virtio-net modules and their load order (`order`), which the program loads.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::catalog;
+use crate::busybox;
 use crate::cpio::Archive;
 use crate::initrd;
 
-/// The two executables.
+/// The three executables.
 pub struct Programs {
     pub bench: PathBuf,
     pub exec_target: PathBuf,
+    pub big_target: PathBuf,
+}
+
+/// BusyBox for the workloads: the executable and its applets (archive paths).
+pub struct Busybox {
+    pub binary: Vec<u8>,
+    pub applets: Vec<String>,
+}
+
+/// BusyBox (fetched on first use) when `selected` has a workload; `None` otherwise, so an
+/// archive without workloads is what it was before they existed.
+pub fn busybox_for(selected: &[&str]) -> Result<Option<Busybox>, String> {
+    if !selected.iter().any(|name| catalog::is_workload(name)) {
+        return Ok(None);
+    }
+    let path = busybox::binary()?;
+    Ok(Some(Busybox {
+        binary: read(&path)?,
+        applets: busybox::applets(&path)?,
+    }))
 }
 
 /// Where the sources are.
@@ -54,24 +79,23 @@ fn compile(sources: &[&str], flags: &[&str], output: &Path) -> Result<(), String
     std::fs::rename(&temporary, output).map_err(|e| format!("{}: {e}", output.display()))
 }
 
-/// Builds both programs into `target/userland/bench/`.
+/// Builds the programs into `target/userland/bench/`.
 pub fn build() -> Result<Programs, String> {
     let out = crate::kernel::target_dir().join("userland/bench");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let programs = Programs {
         bench: out.join("bench"),
         exec_target: out.join("bench-exec-target"),
+        big_target: out.join("bench-big-target"),
     };
     compile(
-        &["bench.c", "cases.c", "net.c"],
+        &["bench.c", "cases.c", "workloads.c", "net.c"],
         &["-static", "-O2", "-Wall", "-Werror"],
         &programs.bench,
     )?;
-    compile(
-        &["exec_target.c"],
-        &["-static", "-nostdlib", "-O2", "-Wall", "-Werror"],
-        &programs.exec_target,
-    )?;
+    let no_libc = ["-static", "-nostdlib", "-O2", "-Wall", "-Werror"];
+    compile(&["exec_target.c"], &no_libc, &programs.exec_target)?;
+    compile(&["big_target.c"], &no_libc, &programs.big_target)?;
     Ok(programs)
 }
 
@@ -89,20 +113,38 @@ pub fn args_text(quick: bool, selected: &[&str], peer: Option<&str>) -> String {
     words.join(" ") + "\n"
 }
 
-/// The archive: the skeleton every initramfs has, the program as `/init`, the exec target,
-/// the arguments and the kernel modules to load (file name and contents, in load order).
-pub fn archive(
-    bench: Vec<u8>,
-    exec_target: Vec<u8>,
-    args: &str,
-    modules: Vec<(String, Vec<u8>)>,
-) -> Archive {
+/// What an archive holds: the programs' bytes, the arguments, the kernel modules to load
+/// (file name and contents, in load order) and BusyBox (for workloads).
+pub struct Contents {
+    pub bench: Vec<u8>,
+    pub exec_target: Vec<u8>,
+    pub big_target: Vec<u8>,
+    pub args: String,
+    pub modules: Vec<(String, Vec<u8>)>,
+    pub busybox: Option<Busybox>,
+}
+
+/// The archive: the skeleton every initramfs has, the program as `/init`, the exec
+/// targets, the arguments, the modules and BusyBox.
+pub fn archive(contents: Contents) -> Archive {
+    let Contents {
+        bench,
+        exec_target,
+        big_target,
+        args,
+        modules,
+        busybox,
+    } = contents;
     let mut archive = Archive::new();
     initrd::skeleton(&mut archive);
     archive
         .file("init", 0o755, bench)
         .file("bench-exec-target", 0o755, exec_target)
-        .file("bench-args", 0o644, args.as_bytes().to_vec());
+        .file("bench-big-target", 0o755, big_target)
+        .file("bench-args", 0o644, args.into_bytes());
+    if let Some(busybox) = busybox {
+        initrd::add_busybox(&mut archive, &busybox.binary, &busybox.applets);
+    }
     if !modules.is_empty() {
         let order: String = modules
             .iter()
@@ -121,13 +163,14 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Writes the archive for these arguments and modules (files, in load order) as this
-/// process's `target/initrd/<name>-<pid>.cpio`, deleted when the result is dropped.
+/// Writes the archive for these arguments, modules (files, in load order) and BusyBox as
+/// this process's `target/initrd/<name>-<pid>.cpio`, deleted when the result is dropped.
 pub fn initrd(
     name: &str,
     programs: &Programs,
     args: &str,
     modules: &[PathBuf],
+    busybox: Option<Busybox>,
 ) -> Result<initrd::Private, String> {
     let mut packed = Vec::new();
     for path in modules {
@@ -139,12 +182,14 @@ pub fn initrd(
     }
     initrd::Private::write(
         name,
-        &archive(
-            read(&programs.bench)?,
-            read(&programs.exec_target)?,
-            args,
-            packed,
-        ),
+        &archive(Contents {
+            bench: read(&programs.bench)?,
+            exec_target: read(&programs.exec_target)?,
+            big_target: read(&programs.big_target)?,
+            args: args.to_string(),
+            modules: packed,
+            busybox,
+        }),
     )
 }
 
@@ -165,17 +210,44 @@ mod tests {
         );
     }
 
+    fn contents(modules: Vec<(String, Vec<u8>)>, busybox: Option<Busybox>) -> Contents {
+        Contents {
+            bench: b"BENCH".to_vec(),
+            exec_target: b"EXIT".to_vec(),
+            big_target: b"BIG".to_vec(),
+            args: "quick\n".into(),
+            modules,
+            busybox,
+        }
+    }
+
     #[test]
-    fn archive_has_init_target_args_and_console() {
-        let archive = archive(b"BENCH".to_vec(), b"EXIT".to_vec(), "quick\n", vec![]);
+    fn archive_has_init_targets_args_and_console() {
+        let archive = archive(contents(vec![], None));
         let entries = parse(&archive.to_bytes());
         let get = |n: &str| entries.iter().find(|e| e.name == n).unwrap();
         assert_eq!(get("init").data, b"BENCH");
         assert_eq!(get("init").mode, 0o100755);
         assert_eq!(get("bench-exec-target").data, b"EXIT");
+        assert_eq!(get("bench-big-target").data, b"BIG");
         assert_eq!(get("bench-args").data, b"quick\n");
         assert_eq!(get("dev/console").rdev, (5, 1));
         assert!(!entries.iter().any(|e| e.name.starts_with("bench-modules")));
+        assert!(!entries.iter().any(|e| e.name.starts_with("bin")));
+    }
+
+    #[test]
+    fn workloads_get_busybox_and_its_applets() {
+        let busybox = Busybox {
+            binary: b"BUSYBOX".to_vec(),
+            applets: vec!["bin/sh".into(), "usr/bin/awk".into()],
+        };
+        let entries = parse(&archive(contents(vec![], Some(busybox))).to_bytes());
+        let get = |n: &str| entries.iter().find(|e| e.name == n).unwrap();
+        assert_eq!(get("bin/busybox").data, b"BUSYBOX");
+        assert_eq!(get("usr/bin/awk").data, b"/bin/busybox");
+        assert_eq!(get("bin/sh").mode & 0o170000, 0o120000);
+        assert!(busybox_for(&["getpid", "tcp_tx"]).unwrap().is_none());
     }
 
     #[test]
@@ -184,7 +256,7 @@ mod tests {
             ("virtio_ring.ko".to_string(), b"RING".to_vec()),
             ("virtio.ko".to_string(), b"VIRTIO".to_vec()),
         ];
-        let entries = parse(&archive(vec![], vec![], "\n", modules).to_bytes());
+        let entries = parse(&archive(contents(modules, None)).to_bytes());
         let get = |n: &str| entries.iter().find(|e| e.name == n).unwrap();
         assert_eq!(get("bench-modules/virtio.ko").data, b"VIRTIO");
         assert_eq!(
@@ -198,6 +270,7 @@ mod tests {
     fn c_paths_match_the_archive() {
         let header = std::fs::read_to_string(source_dir().join("bench.h")).unwrap();
         assert!(header.contains("#define EXEC_TARGET \"/bench-exec-target\""));
+        assert!(header.contains("#define BIG_TARGET \"/bench-big-target\""));
         let main = std::fs::read_to_string(source_dir().join("bench.c")).unwrap();
         assert!(main.contains("open(\"/bench-args\""));
         let net = std::fs::read_to_string(source_dir().join("net.c")).unwrap();

@@ -43,6 +43,16 @@ fn short_unit(mode: Mode) -> &'static str {
     }
 }
 
+/// The first column, the count and the unit of a table of system-call benchmarks or, when
+/// `workload`, of workloads (whose operation is one run of the workload).
+fn table_words(mode: Mode, workload: bool) -> (&'static str, &'static str, &'static str) {
+    match (workload, mode) {
+        (false, _) => ("benchmark", "iters", short_unit(mode)),
+        (true, Mode::Icount) => ("workload", "runs", "instr/run"),
+        (true, Mode::Wall) => ("workload", "runs", "ns/run"),
+    }
+}
+
 /// `1,234,567` for large figures, `344.5` below 1000.
 pub fn figure(x: f64) -> String {
     if !x.is_finite() {
@@ -177,11 +187,9 @@ fn network_view(net_mode: Mode) -> &'static str {
 }
 
 fn group_name(name: &str) -> &'static str {
-    match catalog::info(name).map(|i| i.group) {
-        Some(Group::Core) => "core",
-        Some(Group::Network) => "network",
-        Some(Group::Extended) | None => "extended",
-    }
+    catalog::info(name)
+        .map_or(Group::Extended, |i| i.group)
+        .name()
 }
 
 /// One kernel's run: the system-call boot and the network boot, as selected.
@@ -208,26 +216,29 @@ pub fn single_table(s: &Single) -> String {
     let (network, system): (Vec<_>, Vec<_>) = s
         .outcomes()
         .partition(|(name, _)| catalog::is_network(name));
-    if !system.is_empty() {
-        out.push_str(&format!(
-            "{:<16} {:>8} {:>14} {:>10}\n",
-            "benchmark",
-            "iters",
-            short_unit(s.mode),
-            "MB/s"
-        ));
-    }
-    for (name, outcome) in system {
-        match outcome {
-            Outcome::Measured(m) => out.push_str(&format!(
-                "{name:<16} {:>8} {:>14} {:>10}\n",
-                m.iters,
-                figure(m.ns_per_op()),
-                m.mb_per_s().map(figure).unwrap_or_default()
-            )),
-            Outcome::Failed(why) => out.push_str(&format!("{name:<16} FAILED: {why}\n")),
-            Outcome::NotApplicable(why) => {
-                out.push_str(&format!("{name:<16} not applicable: {why}\n"))
+    let (workloads, calls): (Vec<_>, Vec<_>) = system
+        .into_iter()
+        .partition(|(name, _)| catalog::is_workload(name));
+    for (workload, rows) in [(false, calls), (true, workloads)] {
+        if !rows.is_empty() {
+            let (first, iters, unit) = table_words(s.mode, workload);
+            out.push_str(&format!(
+                "{first:<16} {iters:>8} {unit:>14} {:>10}\n",
+                if workload { "" } else { "MB/s" }
+            ));
+        }
+        for (name, outcome) in rows {
+            match outcome {
+                Outcome::Measured(m) => out.push_str(&format!(
+                    "{name:<16} {:>8} {:>14} {:>10}\n",
+                    m.iters,
+                    figure(m.ns_per_op()),
+                    m.mb_per_s().map(figure).unwrap_or_default()
+                )),
+                Outcome::Failed(why) => out.push_str(&format!("{name:<16} FAILED: {why}\n")),
+                Outcome::NotApplicable(why) => {
+                    out.push_str(&format!("{name:<16} not applicable: {why}\n"))
+                }
             }
         }
     }
@@ -625,26 +636,34 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         },
         c.command
     ));
-    if !system.is_empty() {
-        let u = short_unit(c.mode);
+    let (workloads, calls): (Vec<&Row>, Vec<&Row>) =
+        system.iter().partition(|r| catalog::is_workload(&r.name));
+    for (workload, rows) in [(false, calls), (true, workloads)] {
+        if rows.is_empty() {
+            continue;
+        }
+        let (first, iters, u) = table_words(c.mode, workload);
+        if workload && out.ends_with("|\n") {
+            out.push('\n');
+        }
         out.push_str(&format!(
-            "| benchmark | iters | A {u} | B {u} | B/A | verdict |\n|---|---:|---:|---:|---:|---|\n"
+            "| {first} | {iters} | A {u} | B {u} | B/A | verdict |\n|---|---:|---:|---:|---:|---|\n"
         ));
-    }
-    for row in &system {
-        out.push_str(&match &row.result {
-            RowResult::Compared(r) => format!(
-                "| {} | {} | {} | {} | {:.3} | {} |\n",
-                row.name,
-                row.iters.map(count).unwrap_or_default(),
-                cell(c.mode, &r.a),
-                cell(c.mode, &r.b),
-                r.ratio,
-                r.judgement.describe()
-            ),
-            RowResult::Failed(why) => uncompared(&row.name, 6, "FAILED", why),
-            RowResult::NotApplicable(why) => uncompared(&row.name, 6, "not applicable", why),
-        });
+        for row in rows {
+            out.push_str(&match &row.result {
+                RowResult::Compared(r) => format!(
+                    "| {} | {} | {} | {} | {:.3} | {} |\n",
+                    row.name,
+                    row.iters.map(count).unwrap_or_default(),
+                    cell(c.mode, &r.a),
+                    cell(c.mode, &r.b),
+                    r.ratio,
+                    r.judgement.describe()
+                ),
+                RowResult::Failed(why) => uncompared(&row.name, 6, "FAILED", why),
+                RowResult::NotApplicable(why) => uncompared(&row.name, 6, "not applicable", why),
+            });
+        }
     }
     if !network.is_empty() {
         if !system.is_empty() {
