@@ -1,9 +1,9 @@
 //! execve: replaces the current process's program with an ELF executable or a `#!` script.
 //!
 //! The ELF decisions (segments, auxiliary vector, stack layout, shebang rules) come from the
-//! `tessera-exec` component; this module makes them real in a fresh address space: areas
-//! for the segments and the stack, the file bytes copied in, the initial stack written, and
-//! the trap frame pointed at the entry.
+//! `tessera-exec` component; this module makes them real in a fresh address space: private
+//! file mappings for the segments (filled on demand), the stack area, the initial stack
+//! written, and the trap frame pointed at the entry.
 
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
@@ -23,8 +23,6 @@ use crate::user;
 const PIE_BASE: u64 = 0x5555_5555_4000;
 /// How much of an executable is read before loading: ELF header and program headers.
 const HEAD_BYTES: usize = 16 * 1024;
-/// Segment bytes are copied from the file through a buffer of this size.
-const COPY_CHUNK: usize = 16 * 1024;
 /// `#!` interpreters may themselves be scripts, this deep.
 const MAX_SCRIPT_DEPTH: usize = 4;
 
@@ -85,26 +83,28 @@ fn load(
 ) -> KResult<()> {
     let plan = parse_elf_prefix(image, size, PIE_BASE)?;
     let mut vm = Vm::new()?;
-    // Read-only segments (text, rodata) map the file privately: pages come in on first
-    // touch, and fork need not copy them. Writable ones (data, bss) are created writable and
-    // filled from the file now; their real protection is applied after the copy.
+    // Every segment maps the file privately, as Linux's loader does: pages come in on first
+    // touch from the page cache (text and read-only data shared by every process, fork need
+    // not copy them), and a writable segment's pages are copied when first written. The
+    // bss is the part of a writable segment past its file bytes (`limit`): it reads as
+    // zeros, the tail of the last file page included.
     for segment in &plan.segments {
-        let (prot, backing) = if segment.prot.write {
-            (Prot::READ | Prot::WRITE, Backing::Anonymous)
+        let backing = if segment.file_size == 0 {
+            Backing::Anonymous
         } else {
-            let file = Backing::File {
+            Backing::File {
                 inode: inode.clone(),
                 offset: segment.file_offset,
                 limit: segment.file_size,
-            };
-            (prot(segment.prot), file)
+            }
         };
         vm.insert(Vma {
             start: segment.start,
             end: segment.end,
-            prot,
+            prot: prot(segment.prot),
             shared: false,
             backing,
+            private_pages: false,
         });
     }
     vm.insert(Vma {
@@ -113,6 +113,7 @@ fn load(
         prot: Prot::READ | Prot::WRITE,
         shared: false,
         backing: Backing::Anonymous,
+        private_pages: false,
     });
     vm.brk_start = plan.brk;
     vm.brk = plan.brk;
@@ -132,34 +133,7 @@ fn load(
     let old = task.vm.lock().replace(vm);
     // A vfork child hands the parent's memory back; anyone else's old image goes away.
     drop(task.end_vfork(old));
-    let copied = (|| -> KResult<()> {
-        let mut chunk = alloc::vec![0u8; COPY_CHUNK];
-        for segment in plan.segments.iter().filter(|s| s.prot.write) {
-            let mut done = 0;
-            while done < segment.file_size {
-                let want = (segment.file_size - done).min(COPY_CHUNK as u64) as usize;
-                let n =
-                    crate::fs::read_full(inode, segment.file_offset + done, &mut chunk[..want])?;
-                if n == 0 {
-                    return Err(Errno::EIO);
-                }
-                user::write_bytes(segment.start + done, &chunk[..n])?;
-                done += n as u64;
-            }
-        }
-        user::write_bytes(stack.start, &stack.bytes)?;
-        let mut vm = task.vm.lock();
-        let vm = vm.as_mut().expect("just installed");
-        for segment in plan.segments.iter().filter(|s| s.prot.write) {
-            vm.protect(
-                segment.start,
-                segment.end - segment.start,
-                prot(segment.prot),
-            )?;
-        }
-        Ok(())
-    })();
-    if copied.is_err() {
+    if user::write_bytes(stack.start, &stack.bytes).is_err() {
         super::exit::exit_task(task, super::signal::SIGSEGV as i32);
     }
 

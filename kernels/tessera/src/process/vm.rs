@@ -64,6 +64,10 @@ pub struct Vma {
     /// MAP_SHARED: writes are seen by every process that shares the pages (after fork).
     pub shared: bool,
     pub backing: Backing,
+    /// A private file area holds pages of its own (copies made on write, zeros past the
+    /// file data), not only page cache frames: fork must copy its page table entries
+    /// (Linux's `anon_vma`). Areas without such pages are left to the child's faults.
+    pub private_pages: bool,
 }
 
 impl Vma {
@@ -201,6 +205,7 @@ impl Vm {
             prot,
             shared,
             backing,
+            private_pages: false,
         });
         Ok(start)
     }
@@ -384,6 +389,7 @@ impl Vm {
         }
         // A private copy: the file's bytes (and cached stores) straight into a new frame,
         // zeros past `limit` and past the end of the file.
+        self.note_private_pages(vma);
         let want = limit.saturating_sub(from).min(PAGE) as usize;
         let at = offset + from;
         let pfn = alloc_user_frame_filled(|pfn| {
@@ -453,11 +459,21 @@ impl Vm {
         });
     }
 
+    /// Marks `vma` (a copy of the stored area) as holding pages of its own.
+    fn note_private_pages(&mut self, vma: &Vma) {
+        if !vma.private_pages
+            && let Some(stored) = self.areas.get_mut(&vma.start)
+        {
+            stored.private_pages = true;
+        }
+    }
+
     fn break_cow(&mut self, page: u64, pfn: Pfn, vma: &Vma) -> Result<(), FaultError> {
         if user_frame_refs(pfn) == 1 {
             self.table.protect(page, vma.flags());
             return Ok(());
         }
+        self.note_private_pages(vma);
         let copy = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
         frame::copy(copy, pfn);
         self.table
@@ -474,10 +490,10 @@ impl Vm {
         child.areas = self.areas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        // One walk per area. Pages of read-only private file areas (program text) are not
-        // copied: the child maps them from the page cache when it touches them (a window at
-        // a time), as Linux skips areas without anonymous pages, so fork+exec and fork+exit
-        // copy little.
+        // One walk per area. Private file areas holding only page cache frames (program
+        // text, read-only data, data pages never written) are not copied: the child maps
+        // them from the page cache when it touches them (a window at a time), as Linux skips
+        // areas without anonymous pages, so fork+exec and fork+exit copy little.
         let areas: Vec<(u64, u64, bool)> = self
             .areas
             .values()
@@ -485,9 +501,7 @@ impl Vm {
                 (
                     v.start,
                     v.end,
-                    !v.shared
-                        && !v.prot.contains(Prot::WRITE)
-                        && matches!(v.backing, Backing::File { .. }),
+                    !v.shared && !v.private_pages && matches!(v.backing, Backing::File { .. }),
                 )
             })
             .collect();
@@ -548,6 +562,7 @@ impl Vm {
                             prot,
                             shared: false,
                             backing: Backing::Anonymous,
+                            private_pages: false,
                         },
                     );
                 }
