@@ -56,6 +56,30 @@ pub fn read_cstr(addr: u64, max: usize, too_long: Errno) -> KResult<Vec<u8>> {
     }
 }
 
+/// A NUL-terminated string of at most `max` bytes (with the NUL), else `too_long`, read
+/// through a small buffer into one that grows with the string: for limits far above the
+/// usual length (an argv string may have 128 KiB), where [`read_cstr`]'s buffer of `max`
+/// zeroed bytes would cost more than the string.
+pub fn read_cstr_growing(addr: u64, max: usize, too_long: Errno) -> KResult<Vec<u8>> {
+    let mut string = Vec::new();
+    let mut chunk = [0u8; 256];
+    loop {
+        let room = (max - string.len()).min(chunk.len());
+        if room == 0 {
+            return Err(too_long);
+        }
+        let at = addr.checked_add(string.len() as u64).ok_or(Errno::EFAULT)?;
+        match read_user_cstr(at, &mut chunk[..room]) {
+            Ok(Some(len)) => {
+                string.extend_from_slice(&chunk[..len]);
+                return Ok(string);
+            }
+            Ok(None) => string.extend_from_slice(&chunk[..room]),
+            Err(_) => return Err(Errno::EFAULT),
+        }
+    }
+}
+
 /// A path argument read from user memory (dereferences to its bytes, without the NUL).
 pub enum UserPath {
     /// Up to 255 bytes, in a buffer on the stack (`path-buf = "stack"`).
@@ -122,7 +146,7 @@ pub fn read_string_array(addr: u64) -> KResult<Vec<Vec<u8>>> {
         if ptr == 0 {
             break;
         }
-        let s = read_cstr(ptr, 128 * 1024, Errno::E2BIG)?;
+        let s = read_cstr_growing(ptr, tessera_exec::MAX_ARG_STRLEN, Errno::E2BIG)?;
         total += s.len() + 1 + 8;
         if total > 2 * 1024 * 1024 {
             return Err(Errno::E2BIG);

@@ -98,11 +98,12 @@ pub fn lookup_inode(path: &[u8], follow: bool) -> KResult<Arc<dyn Inode>> {
     })
 }
 
-/// A file execve may run: EACCES unless a regular file with an execute bit. Returns the
-/// inode and its size; the loader reads only the headers and then each segment's bytes, so
-/// no buffer as large as the program is ever needed.
-pub fn executable(path: &[u8]) -> KResult<(Arc<dyn Inode>, u64)> {
-    let inode = lookup_inode(path, true)?;
+/// A file execve may run: EACCES unless a regular file with an execute bit. Returns its
+/// dentry (for `/proc/PID/exe`) and size; the loader reads only the headers and maps the
+/// segments, so no buffer as large as the program is ever needed.
+pub fn executable(path: &[u8]) -> KResult<(DentryRef, u64)> {
+    let dentry = lookup(path, true)?;
+    let inode = dentry.inode();
     if inode.file_type() != FileType::Regular {
         return Err(Errno::EACCES);
     }
@@ -110,7 +111,7 @@ pub fn executable(path: &[u8]) -> KResult<(Arc<dyn Inode>, u64)> {
     if meta.mode & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
-    Ok((inode, meta.size))
+    Ok((dentry, meta.size))
 }
 
 /// Sets a regular file's size to `len`, keeping its mappings and cached pages in step: when

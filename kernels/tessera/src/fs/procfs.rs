@@ -1,5 +1,6 @@
 //! A small procfs: `/proc/meminfo`, `/proc/uptime`, `/proc/self`, and per-process
-//! `/proc/<pid>/{stat,cmdline,comm,status}`, enough for `ps`, `free` and `uptime`.
+//! `/proc/<pid>/{stat,cmdline,comm,status}` and the `/proc/<pid>/exe` link, enough for `ps`,
+//! `free`, `uptime` and BusyBox running its applets through `/proc/self/exe`.
 //! Generated on every read from the kernel's live state.
 
 use alloc::format;
@@ -209,6 +210,9 @@ impl Inode for PidDir {
         false
     }
     fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        if name == b"exe" {
+            return Ok(Arc::new(ExeLink { pid: self.pid }));
+        }
         let which = PID_FILES
             .iter()
             .position(|f| *f == name)
@@ -225,6 +229,7 @@ impl Inode for PidDir {
             (FileType::Directory, &b".."[..]),
         ]);
         entries.extend(PID_FILES.iter().map(|f| (FileType::Regular, *f)));
+        entries.push((FileType::Symlink, b"exe"));
         for (i, (kind, name)) in entries.iter().enumerate().skip(cookie as usize) {
             if !sink(&DirEntry {
                 ino,
@@ -236,6 +241,29 @@ impl Inode for PidDir {
             }
         }
         Ok(())
+    }
+}
+
+/// `/proc/<pid>/exe`: a link to the program file the process runs, by its path (Linux's
+/// is a magic link that reaches the file even after a rename; this one follows the path).
+struct ExeLink {
+    pid: u32,
+}
+
+impl Inode for ExeLink {
+    fn metadata(&self) -> KResult<Metadata> {
+        Ok(meta(100_000 + u64::from(self.pid) * 8 + 7, S_IFLNK | 0o777, 0))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Symlink
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        let task = task::find(self.pid).ok_or(Errno::ENOENT)?;
+        let exe = task.exe.lock().clone().ok_or(Errno::ENOENT)?;
+        Ok(exe.path())
     }
 }
 

@@ -35,10 +35,11 @@ pub fn execve(
     let execfn = path.to_vec();
     let mut path = path.to_vec();
     for _ in 0..MAX_SCRIPT_DEPTH {
-        let (inode, size) = crate::fs::executable(&path)?;
+        let (dentry, size) = crate::fs::executable(&path)?;
+        let inode = dentry.inode();
         // The ELF and program headers (and a #! line) are in the first bytes of the file.
         let mut image = alloc::vec![0u8; (size as usize).min(HEAD_BYTES)];
-        let read = crate::fs::read_full(&inode, 0, &mut image)?;
+        let read = crate::fs::read_full(inode, 0, &mut image)?;
         image.truncate(read);
         let head = &image[..image.len().min(256)];
         if let Some(shebang) = parse_shebang(head) {
@@ -51,7 +52,7 @@ pub fn execve(
             argv = new_argv;
             continue;
         }
-        return load(&inode, size, &image, &path, &argv, &envp, &execfn, frame);
+        return load(&dentry, size, &image, &path, &argv, &envp, &execfn, frame);
     }
     Err(Errno::ELOOP)
 }
@@ -72,7 +73,7 @@ fn prot(p: tessera_exec::Prot) -> Prot {
 
 #[allow(clippy::too_many_arguments)]
 fn load(
-    inode: &alloc::sync::Arc<dyn tessera_vfs::Inode>,
+    dentry: &crate::fs::DentryRef,
     size: u64,
     image: &[u8],
     path: &[u8],
@@ -81,6 +82,7 @@ fn load(
     execfn: &[u8],
     frame: &mut TrapFrame,
 ) -> KResult<()> {
+    let inode = dentry.inode();
     let plan = parse_elf_prefix(image, size, PIE_BASE)?;
     let mut vm = Vm::new()?;
     // Every segment maps the file privately, as Linux's loader does: pages come in on first
@@ -150,6 +152,7 @@ fn load(
     FpuState::default().restore();
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
+    *task.exe.lock() = Some(dentry.clone());
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =
         alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();

@@ -58,6 +58,9 @@ pub struct Task {
     pub fs_base: AtomicU64,
     pub clear_child_tid: AtomicU64,
     pub name: SubsystemLock<String>,
+    /// The program file the task runs (what `/proc/PID/exe` names); none before the first
+    /// execve.
+    pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
     /// Set by vfork until the child execs or exits.
     pub vfork_done: WaitQueue,
     pub in_vfork: AtomicBool,
@@ -116,6 +119,7 @@ impl Task {
             fs_base: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
             name: SubsystemLock::new(String::from(name)),
+            exe: SubsystemLock::new(None),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),
             vfork_parent: SubsystemLock::new(None),

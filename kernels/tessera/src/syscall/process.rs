@@ -49,6 +49,7 @@ fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
     let fs = parent.fs.lock().clone();
     let child = Task::new(&parent.name.lock(), vm, files, fs)?;
     *child.parent.lock() = Arc::downgrade(&parent);
+    *child.exe.lock() = parent.exe.lock().clone();
     child
         .pgid
         .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
