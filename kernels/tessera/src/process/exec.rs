@@ -23,6 +23,8 @@ use crate::user;
 const PIE_BASE: u64 = 0x5555_5555_4000;
 /// How much of an executable is read before loading: ELF header and program headers.
 const HEAD_BYTES: usize = 16 * 1024;
+/// Page size of the user address space.
+const PAGE: u64 = tessera_exec::PAGE_SIZE;
 /// `#!` interpreters may themselves be scripts, this deep.
 const MAX_SCRIPT_DEPTH: usize = 4;
 
@@ -89,15 +91,22 @@ fn load(
     // touch from the page cache (text and read-only data shared by every process, fork need
     // not copy them), and a writable segment's pages are copied when first written. The
     // bss is the part of a writable segment past its file bytes (`limit`): it reads as
-    // zeros, the tail of the last file page included.
+    // zeros, the tail of the last file page included. A read-only segment shows its last
+    // page whole, whatever file bytes follow the segment in it (as Linux maps it), so that
+    // page too is the page cache's, not a copy per process.
     for segment in &plan.segments {
         let backing = if segment.file_size == 0 {
             Backing::Anonymous
         } else {
+            let limit = if segment.prot.write {
+                segment.file_size
+            } else {
+                segment.file_size.next_multiple_of(PAGE)
+            };
             Backing::File {
                 inode: inode.clone(),
                 offset: segment.file_offset,
-                limit: segment.file_size,
+                limit,
             }
         };
         vm.insert(Vma {
