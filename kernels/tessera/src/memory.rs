@@ -111,16 +111,23 @@ pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
 /// `fs::pagecache::shrink`) and the allocation is tried once more. Never call this with the
 /// page cache's lock held.
 pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError> {
-    let pfn = match take_user_frame() {
-        Ok(pfn) => pfn,
-        Err(_) if crate::fs::pagecache::shrink() > 0 => take_user_frame()?,
-        Err(e) => return Err(e),
-    };
+    let pfn = take_user_frame().or_else(retry_after_shrink)?;
     fill(pfn);
     let mut refs = refs().lock();
     let first = refs.first;
     refs.counts[pfn - first] = 1;
     Ok(pfn)
+}
+
+/// Out of frames: gives back the unmapped page cache pages, then tries once more.
+#[cold]
+#[inline(never)]
+fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
+    if crate::fs::pagecache::shrink() > 0 {
+        take_user_frame()
+    } else {
+        Err(error)
+    }
 }
 
 fn take_user_frame() -> Result<Pfn, AllocError> {

@@ -356,13 +356,23 @@ impl Vm {
     }
 
     fn fill(&mut self, page: u64, vma: &Vma, write: bool) -> Result<(), FaultError> {
+        match vma.backing {
+            Backing::Anonymous => self.map_new(page, alloc_user_frame(), vma.flags()),
+            Backing::File { .. } => self.fill_file(page, vma, write),
+        }
+    }
+
+    /// The first touch of a page of a file area. Kept out of line: the anonymous fault path
+    /// (the common one) stays short.
+    #[inline(never)]
+    fn fill_file(&mut self, page: u64, vma: &Vma, write: bool) -> Result<(), FaultError> {
         let Backing::File {
             inode,
             offset,
             limit,
         } = &vma.backing
         else {
-            return self.map_new(page, alloc_user_frame(), vma.flags());
+            unreachable!("fill_file of an anonymous area");
         };
         let from = page - vma.start;
         let index = (offset + from) / PAGE;
