@@ -13,7 +13,7 @@ use tessera_exec::{
     Credentials, build_stack, elf_auxv, parse_elf_prefix, parse_shebang, script_argv,
 };
 use tessera_platform::trap::TrapFrame;
-use tessera_platform::usermode::FpuState;
+use tessera_platform::fpu::FpuState;
 
 use super::current;
 use super::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
@@ -173,7 +173,7 @@ fn load(
     };
     task.files.lock().close_on_exec();
     task.signals.lock().reset_for_exec();
-    FpuState::default().restore();
+    FpuState::restore_initial();
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
