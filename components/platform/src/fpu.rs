@@ -192,7 +192,8 @@ impl FpuState {
                 state.0[LEGACY_SIZE + HEADER_SIZE..size]
                     .copy_from_slice(&image[LEGACY_SIZE + HEADER_SIZE..size]);
                 let load = mask & xcr0;
-                state.0[XSTATE_BV..XSTATE_BV + 8].copy_from_slice(&(xstate_bv & load).to_le_bytes());
+                state.0[XSTATE_BV..XSTATE_BV + 8]
+                    .copy_from_slice(&(xstate_bv & load).to_le_bytes());
                 if load & (SSE | AVX) == 0 {
                     state.0[MXCSR..MXCSR + 4].copy_from_slice(&0x1f80u32.to_le_bytes());
                 }

@@ -12,8 +12,8 @@ use tessera_abi::{Errno, KResult};
 use tessera_exec::{
     Credentials, build_stack, elf_auxv, parse_elf_prefix, parse_shebang, script_argv,
 };
-use tessera_platform::trap::TrapFrame;
 use tessera_platform::fpu::FpuState;
+use tessera_platform::trap::TrapFrame;
 
 use super::current;
 use super::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};

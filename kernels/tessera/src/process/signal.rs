@@ -4,9 +4,9 @@
 use alloc::sync::Arc;
 
 use tessera_abi::{Errno, KResult};
+use tessera_platform::fpu::{self, FpuState};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::usercopy::{copy_from_user, copy_to_user};
-use tessera_platform::fpu::{self, FpuState};
 
 use super::task::Task;
 
@@ -338,7 +338,11 @@ const UC_SIGCONTEXT_SS: u64 = 0x2;
 const UC_STRICT_RESTORE_SS: u64 = 0x4;
 
 fn uc_flags() -> u64 {
-    let xstate = if fpu::xfeatures() != 0 { UC_FP_XSTATE } else { 0 };
+    let xstate = if fpu::xfeatures() != 0 {
+        UC_FP_XSTATE
+    } else {
+        0
+    };
     xstate | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
 }
 
@@ -401,16 +405,17 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
     let legacy = fpu::LEGACY_SIZE;
     copy_from_user(&mut image[..legacy], fp_at).map_err(|_| Errno::EFAULT)?;
     let word = |at: usize| u32::from_le_bytes(image[at..at + 4].try_into().expect("4 bytes"));
-    let (magic1, extended, xstate_size) =
-        (word(SW_BYTES), word(SW_BYTES + 4), word(SW_BYTES + 16) as usize);
+    let (magic1, extended, xstate_size) = (
+        word(SW_BYTES),
+        word(SW_BYTES + 4),
+        word(SW_BYTES + 16) as usize,
+    );
     let components = if fpu::xfeatures() != 0
         && magic1 == FP_XSTATE_MAGIC1
         && (XSAVE_MIN..=size).contains(&xstate_size)
         && xstate_size <= extended as usize
     {
-        let magic2_at = fp_at
-            .checked_add(xstate_size as u64)
-            .ok_or(Errno::EFAULT)?;
+        let magic2_at = fp_at.checked_add(xstate_size as u64).ok_or(Errno::EFAULT)?;
         let mut magic2 = [0u8; 4];
         copy_from_user(&mut magic2, magic2_at).map_err(|_| Errno::EFAULT)?;
         (u32::from_le_bytes(magic2) == FP_XSTATE_MAGIC2).then(|| get(&image, SW_BYTES + 8))
@@ -424,8 +429,7 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
                 return Err(Errno::EFAULT);
             }
             let header_at = fp_at.checked_add(legacy as u64).ok_or(Errno::EFAULT)?;
-            copy_from_user(&mut image[legacy..XSAVE_MIN], header_at)
-                .map_err(|_| Errno::EFAULT)?;
+            copy_from_user(&mut image[legacy..XSAVE_MIN], header_at).map_err(|_| Errno::EFAULT)?;
             // The components past the header are read only when the image says they are
             // there (as XRSTOR reads them), so a short image at the end of a mapping works.
             let xstate_bv = get(&image, legacy);
