@@ -1,5 +1,5 @@
 /*
- * ymm.h: the vector-register helpers fpu.c and fpframe.c share. The vector code is inline
+ * ymm.h: the vector-register helpers of fpu.c. The vector code is inline
  * assembly (the programs are built without -mavx): the compiler never keeps values in YMM
  * registers, so those a helper loads are live across the system call it makes.
  */
