@@ -3,8 +3,9 @@
 //!
 //! Each `.c` file is one program (`runner.c` is the conformance `/init`, the others are the
 //! tests it runs); the headers next to them are shared. A program is rebuilt when its
-//! source or any header is newer than its binary. The flags are fixed: `cc -static -O2
-//! -Wall -Werror` against glibc, so the binaries are the same kind Debian ships.
+//! source, any header or this file (the flags) is newer than its binary. The flags are
+//! fixed: `cc -static -O2 -s -Wall -Werror` against glibc, so the binaries are the same
+//! kind Debian ships (stripped, as Debian's are).
 //!
 //! A missing `cc` is installed as root through apt-get (`gcc libc6-dev`); otherwise the
 //! error says what to install.
@@ -120,6 +121,8 @@ pub fn build() -> Result<Programs, String> {
         let path = out_dir.join(&name);
         let mut inputs = headers.clone();
         inputs.push(source.clone());
+        // The compiler flags live here: a change to them rebuilds every program.
+        inputs.push(crate::root().join("xtask/src/userland.rs"));
         if stale(&path, &inputs) {
             if compiles.is_empty() {
                 ensure_cc()?;
@@ -167,7 +170,10 @@ type Compile = (std::process::Child, PathBuf, PathBuf);
 fn compile(source: &Path, output: &Path) -> Result<Compile, String> {
     let temporary = output.with_extension("tmp");
     let child = Command::new("cc")
-        .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+        // -s: no symbol table. The BusyBox archive carries every program and holds them in
+        // memory twice (archive and tmpfs); the symbols would take about 1 MB of each copy,
+        // more than the minimal config (32 MiB) has to spare.
+        .args(["-static", "-O2", "-s", "-Wall", "-Werror", "-o"])
         .arg(&temporary)
         .arg(source)
         .stdout(Stdio::null())

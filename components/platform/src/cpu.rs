@@ -1,4 +1,5 @@
-//! CPU features the kernel turns on: NX (already on from boot), SMEP, SMAP, global pages.
+//! CPU features the kernel turns on: NX (already on from boot), SMEP, SMAP, global pages,
+//! x87/SSE and (through [`crate::fpu`]) XSAVE with AVX.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -35,6 +36,8 @@ pub(crate) fn init() {
         });
         Cr4::update(|cr4| cr4.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
     }
+    // XSAVE and AVX where the CPU has them (CR4.OSXSAVE, XCR0).
+    crate::fpu::init();
     crate::usercopy::init(smap);
     SMEP.store(smep, Ordering::Relaxed);
     SMAP.store(smap, Ordering::Relaxed);

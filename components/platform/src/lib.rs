@@ -12,7 +12,8 @@
 //! | `gdt`, [`trap`] | segments, TSS with interrupt stacks, IDT, entry stubs, [`trap::TrapFrame`] |
 //! | [`timer`], [`clock`] | PIC + PIT periodic interrupt; TSC clock calibrated against the PIT |
 //! | `report`, [`ksyms`] | exception and panic reports with symbolized backtraces |
-//! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, FPU state, kernel hooks |
+//! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, kernel hooks |
+//! | [`fpu`] | user x87/SSE/AVX state: XSAVE (XCR0 set at boot) or FXSAVE, signal-frame images |
 //! | [`vm`] | user page tables |
 //! | [`current`] | the current-task slot, readable without a lock |
 //! | [`usercopy`] | copies to and from user memory, with fault fixup (EFAULT) |
@@ -40,6 +41,7 @@ pub mod cpu;
 pub mod current;
 pub mod debug;
 pub mod exit;
+pub mod fpu;
 mod gdt;
 pub mod heap;
 pub mod ksyms;

@@ -284,50 +284,6 @@ pub fn switch(from: &TaskContext, to: &TaskContext) {
     unsafe { switch_context(from.rsp.as_ptr(), to_rsp) };
 }
 
-/// 512-byte FXSAVE area: a user task's x87/SSE registers.
-#[repr(C, align(16))]
-#[derive(Clone)]
-pub struct FpuState([u8; 512]);
-
-impl Default for FpuState {
-    /// Initial state as after FNINIT with MXCSR = 0x1f80 (all exceptions masked).
-    fn default() -> Self {
-        let mut area = [0u8; 512];
-        area[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // FCW
-        area[24..28].copy_from_slice(&0x1f80u32.to_le_bytes()); // MXCSR
-        FpuState(area)
-    }
-}
-
-impl FpuState {
-    /// The FXSAVE image (what a signal frame stores).
-    pub fn as_bytes(&self) -> &[u8; 512] {
-        &self.0
-    }
-
-    /// An image from a signal frame; reserved MXCSR bits are cleared so that restoring it
-    /// cannot fault.
-    pub fn from_bytes(image: &[u8; 512]) -> Self {
-        let mut state = FpuState(*image);
-        let mxcsr = u32::from_le_bytes(image[24..28].try_into().expect("4 bytes")) & 0xffff;
-        state.0[24..28].copy_from_slice(&mxcsr.to_le_bytes());
-        state
-    }
-
-    /// Saves the CPU's x87/SSE registers here.
-    pub fn save(&mut self) {
-        // SAFETY: FXSAVE64 writes 512 bytes to a 16-byte aligned area we own.
-        unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) self.0.as_mut_ptr(), options(nostack)) };
-    }
-
-    /// Loads the CPU's x87/SSE registers from here.
-    pub fn restore(&self) {
-        // SAFETY: FXRSTOR64 reads 512 bytes from a 16-byte aligned area holding a valid image
-        // (from save() or Default, whose reserved MXCSR bits are zero).
-        unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) self.0.as_ptr(), options(nostack)) };
-    }
-}
-
 /// Sets the user's FS base (the thread pointer, `arch_prctl(ARCH_SET_FS)`); part of a task's
 /// context, restored on every switch.
 pub fn set_fs_base(base: u64) {

@@ -12,8 +12,8 @@ use tessera_abi::{Errno, KResult};
 use tessera_exec::{
     Credentials, build_stack, elf_auxv, parse_elf_prefix, parse_shebang, script_argv,
 };
+use tessera_platform::fpu::FpuState;
 use tessera_platform::trap::TrapFrame;
-use tessera_platform::usermode::FpuState;
 
 use super::current;
 use super::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
@@ -158,7 +158,7 @@ fn load(
     };
     task.files.lock().close_on_exec();
     task.signals.lock().reset_for_exec();
-    FpuState::default().restore();
+    FpuState::restore_initial();
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
     *task.exe.lock() = Some(dentry.clone());

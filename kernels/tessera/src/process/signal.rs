@@ -4,9 +4,9 @@
 use alloc::sync::Arc;
 
 use tessera_abi::{Errno, KResult};
+use tessera_platform::fpu::{self, FpuState};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::usercopy::{copy_from_user, copy_to_user};
-use tessera_platform::usermode::FpuState;
 
 use super::task::Task;
 
@@ -331,6 +331,120 @@ const UCONTEXT: usize = 40 + SIGCONTEXT + 8;
 const SIGINFO: usize = 128;
 const FRAME: usize = 8 + UCONTEXT + SIGINFO;
 
+/// `uc_flags` as Linux sets them for a 64-bit task: the FPU area has extended state
+/// (UC_FP_XSTATE, with XSAVE), the sigcontext's ss is meaningful and restored as it is.
+const UC_FP_XSTATE: u64 = 0x1;
+const UC_SIGCONTEXT_SS: u64 = 0x2;
+const UC_STRICT_RESTORE_SS: u64 = 0x4;
+
+fn uc_flags() -> u64 {
+    let xstate = if fpu::xfeatures() != 0 {
+        UC_FP_XSTATE
+    } else {
+        0
+    };
+    xstate | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+}
+
+/// `struct _fpx_sw_bytes`, in the part of the legacy region the CPU leaves to software:
+/// magic1 (u32), extended_size (u32: the area, MAGIC2 included), xfeatures (u64),
+/// xstate_size (u32: the XSAVE image), then reserved.
+const SW_BYTES: usize = 464;
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+/// Follows the XSAVE image, so that a program that copied only the legacy region (or an
+/// older layout) is recognised.
+const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+const MAGIC2_SIZE: usize = 4;
+/// The legacy region and the XSAVE header: the least an XSAVE image can be.
+const XSAVE_MIN: usize = fpu::LEGACY_SIZE + 64;
+
+/// Bytes of a frame's FPU area: the image, plus MAGIC2 when it is an XSAVE one.
+fn fpu_area_size() -> usize {
+    match fpu::xfeatures() {
+        0 => fpu::xstate_size(),
+        _ => fpu::xstate_size() + MAGIC2_SIZE,
+    }
+}
+
+/// What a frame's `fpstate` points at, laid out as Linux does: the task's image, the
+/// software bytes, XSTATE_BV with x87 and SSE always set (a program that edits only the
+/// legacy region gets its changes restored), MAGIC2 after the image.
+fn fpu_area(state: &FpuState) -> alloc::vec::Vec<u8> {
+    let xfeatures = fpu::xfeatures();
+    let size = fpu::xstate_size();
+    let mut area = alloc::vec![0u8; fpu_area_size()];
+    area[..size].copy_from_slice(state.image());
+    let put32 = |area: &mut [u8], at: usize, value: u32| {
+        area[at..at + 4].copy_from_slice(&value.to_le_bytes())
+    };
+    area[SW_BYTES..fpu::LEGACY_SIZE].fill(0);
+    put32(&mut area, SW_BYTES, FP_XSTATE_MAGIC1);
+    put32(&mut area, SW_BYTES + 4, (size + MAGIC2_SIZE) as u32);
+    let features = match xfeatures {
+        0 => fpu::X87 | fpu::SSE,
+        mask => mask,
+    };
+    put(&mut area, SW_BYTES + 8, features);
+    put32(&mut area, SW_BYTES + 16, size as u32);
+    if xfeatures != 0 {
+        let xstate_bv = get(&area, fpu::LEGACY_SIZE) | fpu::X87 | fpu::SSE;
+        put(&mut area, fpu::LEGACY_SIZE, xstate_bv);
+        put32(&mut area, size, FP_XSTATE_MAGIC2);
+    }
+    area
+}
+
+/// Reads the FPU area at `fp_at` back, as Linux's rt_sigreturn does: the full XSAVE image
+/// when the software bytes and MAGIC2 are valid, else only the legacy region (the other
+/// components reset). Garbage the CPU would fault on (reserved MXCSR bits, unknown
+/// XSTATE_BV bits, a non-zero reserved header, a misaligned area) is EFAULT, which kills
+/// the task with SIGSEGV.
+fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
+    let size = fpu::xstate_size();
+    let mut image = alloc::vec![0u8; size];
+    let legacy = fpu::LEGACY_SIZE;
+    copy_from_user(&mut image[..legacy], fp_at).map_err(|_| Errno::EFAULT)?;
+    let word = |at: usize| u32::from_le_bytes(image[at..at + 4].try_into().expect("4 bytes"));
+    let (magic1, extended, xstate_size) = (
+        word(SW_BYTES),
+        word(SW_BYTES + 4),
+        word(SW_BYTES + 16) as usize,
+    );
+    let components = if fpu::xfeatures() != 0
+        && magic1 == FP_XSTATE_MAGIC1
+        && (XSAVE_MIN..=size).contains(&xstate_size)
+        && xstate_size <= extended as usize
+    {
+        let magic2_at = fp_at.checked_add(xstate_size as u64).ok_or(Errno::EFAULT)?;
+        let mut magic2 = [0u8; 4];
+        copy_from_user(&mut magic2, magic2_at).map_err(|_| Errno::EFAULT)?;
+        (u32::from_le_bytes(magic2) == FP_XSTATE_MAGIC2).then(|| get(&image, SW_BYTES + 8))
+    } else {
+        None
+    };
+    match components {
+        Some(mask) => {
+            // XRSTOR wants a 64-byte aligned image.
+            if fp_at % 64 != 0 {
+                return Err(Errno::EFAULT);
+            }
+            let header_at = fp_at.checked_add(legacy as u64).ok_or(Errno::EFAULT)?;
+            copy_from_user(&mut image[legacy..XSAVE_MIN], header_at).map_err(|_| Errno::EFAULT)?;
+            // The components past the header are read only when the image says they are
+            // there (as XRSTOR reads them), so a short image at the end of a mapping works.
+            let xstate_bv = get(&image, legacy);
+            if xstate_bv & mask & !(fpu::X87 | fpu::SSE) != 0 {
+                let rest_at = fp_at.checked_add(XSAVE_MIN as u64).ok_or(Errno::EFAULT)?;
+                copy_from_user(&mut image[XSAVE_MIN..], rest_at).map_err(|_| Errno::EFAULT)?;
+            }
+        }
+        // FXRSTOR wants a 16-byte aligned image.
+        None if fp_at % 16 != 0 => return Err(Errno::EFAULT),
+        None => {}
+    }
+    FpuState::from_sigframe(&image, components).map_err(|_| Errno::EFAULT)
+}
+
 fn put(buf: &mut [u8], at: usize, value: u64) {
     buf[at..at + 8].copy_from_slice(&value.to_le_bytes());
 }
@@ -369,14 +483,22 @@ fn setup_frame(
     action: SigAction,
     info: SigInfo,
 ) -> KResult<()> {
-    // Below the red zone: the FPU image (64-aligned), then the frame, so that at handler
-    // entry (rsp + 8) is 16-aligned, as after a call.
-    let fp_at = (frame.rsp - 128 - 512) & !63;
-    let frame_at = ((fp_at - FRAME as u64) & !15) - 8;
-    let mut fpu = FpuState::default();
-    fpu.save();
-    *task.fpu.lock() = fpu.clone();
-    copy_to_user(fp_at, fpu.as_bytes()).map_err(|_| Errno::EFAULT)?;
+    // Below the red zone: the FPU area (64-aligned), then the frame, so that at handler
+    // entry (rsp + 8) is 16-aligned, as after a call. The user's rsp may be anything.
+    let fp_at = frame
+        .rsp
+        .checked_sub(128 + fpu_area_size() as u64)
+        .ok_or(Errno::EFAULT)?
+        & !63;
+    let frame_at = (fp_at.checked_sub(FRAME as u64).ok_or(Errno::EFAULT)? & !15)
+        .checked_sub(8)
+        .ok_or(Errno::EFAULT)?;
+    let area = {
+        let mut fpu = task.fpu.lock();
+        fpu.save();
+        fpu_area(&fpu)
+    };
+    copy_to_user(fp_at, &area).map_err(|_| Errno::EFAULT)?;
 
     let old_mask = {
         let mut state = task.signals.lock();
@@ -393,6 +515,7 @@ fn setup_frame(
 
     let mut buf = alloc::vec![0u8; FRAME];
     put(&mut buf, 0, action.restorer);
+    put(&mut buf, 8, uc_flags());
     let mc = 8 + 40;
     for (i, reg) in registers(frame).into_iter().enumerate() {
         put(&mut buf, mc + i * 8, *reg);
@@ -413,13 +536,16 @@ fn setup_frame(
     frame.rdx = frame_at + 8;
     frame.rax = 0;
     frame.rflags &= !0x400; // DF clear for the handler, as the ABI requires
+    // The handler starts from the initial FPU state, as on Linux (the interrupted one is in
+    // the frame and in task.fpu until the next switch saves the handler's).
+    FpuState::restore_initial();
     Ok(())
 }
 
 /// rt_sigreturn: restores what setup_frame saved; the frame starts 8 bytes below the user's
 /// rsp (the handler's `ret` popped the restorer address).
 pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
-    let frame_at = frame.rsp - 8;
+    let frame_at = frame.rsp.checked_sub(8).ok_or(Errno::EFAULT)?;
     let mut buf = alloc::vec![0u8; FRAME];
     copy_from_user(&mut buf, frame_at).map_err(|_| Errno::EFAULT)?;
     let mc = 8 + 40;
@@ -432,13 +558,16 @@ pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
     frame.rflags = (frame.rflags & !USER_FLAGS) | (get(&buf, mc + 136) & USER_FLAGS) | 0x200;
     frame.cs = 0x23;
     frame.ss = 0x1b;
+    // No FPU area (a null fpstate): the initial state, as Linux.
     let fp_at = get(&buf, mc + 184);
-    if fp_at != 0 {
-        let mut image = [0u8; 512];
-        copy_from_user(&mut image, fp_at).map_err(|_| Errno::EFAULT)?;
-        let fpu = FpuState::from_bytes(&image);
+    let state = match fp_at {
+        0 => FpuState::default(),
+        _ => read_fpu_area(fp_at)?,
+    };
+    {
+        let mut fpu = task.fpu.lock();
+        *fpu = state;
         fpu.restore();
-        *task.fpu.lock() = fpu;
     }
     let mask = get(&buf, 8 + 40 + SIGCONTEXT);
     task.signals.lock().blocked = mask & !UNBLOCKABLE;

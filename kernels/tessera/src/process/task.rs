@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use tessera_abi::KResult;
-use tessera_platform::usermode::{FpuState, KernelStack};
+use tessera_platform::fpu::FpuState;
+use tessera_platform::usermode::KernelStack;
 use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
 
 use super::sched::WaitQueue;
@@ -54,6 +55,8 @@ pub struct Task {
     pub exit_status: AtomicI32,
     /// Woken when a child changes state (exits).
     pub child_exited: WaitQueue,
+    /// The user FPU/SIMD registers (x87, SSE, AVX) while the task is off the CPU: saved
+    /// when it leaves, loaded when it enters; while it runs, the CPU holds the live state.
     pub fpu: SubsystemLock<FpuState>,
     pub fs_base: AtomicU64,
     pub clear_child_tid: AtomicU64,

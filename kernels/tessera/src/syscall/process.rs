@@ -61,9 +61,9 @@ fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
         *signals = parent.signals.lock().clone();
         signals.clear_pending();
     }
-    let mut fpu = tessera_platform::usermode::FpuState::default();
-    fpu.save();
-    *child.fpu.lock() = fpu;
+    // The parent's registers are live (the kernel never touches them): saved straight into
+    // the child's image.
+    child.fpu.lock().save();
     child
         .fs_base
         .store(parent.fs_base.load(Ordering::Relaxed), Ordering::Relaxed);
