@@ -3,6 +3,7 @@
  * its new last page in every shared mapping and takes away the pages past it, even a private
  * mapping's own copies: touching them raises SIGBUS, as does a mapping's page wholly past
  * the end of a file. Growing the file again gives zeros through read() and every mapping.
+ * A mapping whose pages would reach past the largest file offset is EOVERFLOW.
  * Works in /tmp/t-maptrunc; page i of every file is filled with 'A' + i.
  */
 #include "check.h"
@@ -74,11 +75,26 @@ static void truncate_mapped(void)
     close(fd);
 }
 
+/* A mapping whose last page would lie past the largest file offset: EOVERFLOW (Linux's
+ * file_mmap_ok), for offsets near 2^63 and for offsets that are negative as off_t. */
+static void offset_overflow(void)
+{
+    int fd = make_file("offsets", 1);
+    CHECK_ERR("a mapping past the largest file offset -> EOVERFLOW",
+              (long)map(PAGE, PROT_READ, MAP_PRIVATE, fd, (off_t)0x7ffffffffffff000LL), EOVERFLOW);
+    CHECK_ERR("a negative offset -> EOVERFLOW",
+              (long)map(PAGE, PROT_READ, MAP_PRIVATE, fd, (off_t)-4096), EOVERFLOW);
+    CHECK_OK("the last whole page below it maps",
+             (long)map(PAGE, PROT_READ, MAP_PRIVATE, fd, (off_t)0x7fffffffffffe000LL));
+    close(fd);
+}
+
 int main(void)
 {
     /* No core dumps: the wait status of a faulting child is then exactly its signal. */
     setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
     scratch_dir("/tmp/t-maptrunc");
     truncate_mapped();
+    offset_overflow();
     return check_exit();
 }

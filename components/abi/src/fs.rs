@@ -3,6 +3,10 @@
 //! `limits.h`, `kdev_t.h`).
 
 /// Mask of the file type bits of a mode.
+/// The largest file offset (Linux's `MAX_LFS_FILESIZE` on 64-bit): no file, and no page of a
+/// file mapping, reaches past it.
+pub const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
+
 pub const S_IFMT: u32 = 0o170_000;
 /// Socket.
 pub const S_IFSOCK: u32 = 0o140_000;

@@ -52,6 +52,14 @@ pub fn mmap(a: &Args) -> KResult<isize> {
         if shared && prot.contains(Prot::WRITE) && !file.writable() {
             return Err(Errno::EACCES);
         }
+        // Linux (file_mmap_ok): no page of a file mapping may lie past the largest file
+        // offset (MAX_LFS_FILESIZE), which also keeps offset arithmetic from wrapping.
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > tessera_abi::fs::MAX_FILE_OFFSET)
+        {
+            return Err(Errno::EOVERFLOW);
+        }
         let dentry = file.ops.dentry().ok_or(Errno::ENODEV)?;
         Backing::File {
             inode: dentry.inode().clone(),
