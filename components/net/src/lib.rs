@@ -62,18 +62,29 @@
 extern crate alloc;
 
 pub mod addr;
+#[cfg(feature = "inet")]
 mod device;
+#[cfg(feature = "inet")]
 mod options;
+#[cfg(feature = "inet")]
 mod ports;
+#[cfg(feature = "inet")]
 mod stack;
+#[cfg(feature = "inet")]
 mod tcp;
+#[cfg(feature = "inet")]
 mod udp;
 pub mod unix;
 
+#[cfg(feature = "inet")]
 pub use device::{Device, MAX_FRAME, NoDevice};
+#[cfg(feature = "inet")]
 pub use options::{DEFAULT_RECV_BUF, DEFAULT_SEND_BUF, MAX_BUF, MIN_BUF, SocketOptions};
+#[cfg(feature = "inet")]
 pub use stack::{Connect, NetConfig, NetStack, Protocol, SocketId};
+#[cfg(feature = "inet")]
 pub use tcp::{CONNECT_TIMEOUT_MS, MAX_BACKLOG};
+#[cfg(feature = "inet")]
 pub use udp::MAX_DATAGRAM;
 pub use unix::{UnixKind, UnixListener, UnixNamespace, UnixStream};
 

@@ -43,6 +43,9 @@ pub mod bitmap;
 pub mod buddy;
 #[cfg(test)]
 mod testsuite;
+mod zero;
+
+pub use zero::{PageZero, ZeroOnce, ZeroTwice};
 
 /// A physical frame number (physical address >> 12).
 pub type Pfn = usize;

@@ -64,9 +64,15 @@
 extern crate alloc;
 
 mod pipe;
+mod policy;
 mod ring;
 
 pub use pipe::{Pipe, PipeRead, PipeWrite};
+#[cfg(feature = "fast")]
+pub use policy::Fast;
+pub use policy::PipePolicy;
+#[cfg(feature = "simple")]
+pub use policy::Simple;
 pub use ring::PipeRing;
 
 /// Bytes a pipe holds: Linux's default of 16 pages.

@@ -46,6 +46,7 @@ mod gdt;
 pub mod heap;
 pub mod ksyms;
 pub mod mm;
+#[cfg(feature = "virtio")]
 pub mod pci;
 mod report;
 mod serial;
@@ -54,6 +55,7 @@ pub mod timer;
 pub mod trap;
 pub mod usercopy;
 pub mod usermode;
+#[cfg(feature = "virtio")]
 pub mod virtio;
 pub mod vm;
 

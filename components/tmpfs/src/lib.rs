@@ -74,11 +74,6 @@ pub use file::{MAX_FILE_SIZE, PAGE_SIZE};
 pub use inode::TmpInode;
 pub use stat::{LockedStat, LockfreeStat, StatVariant};
 
-#[cfg(all(feature = "stat-locked", feature = "stat-lockfree"))]
-compile_error!(
-    "tessera-tmpfs: enable exactly one of the features `stat-locked` and `stat-lockfree`"
-);
-
 /// The stat variant the kernel's config picked (feature `stat-locked`).
 #[cfg(all(feature = "stat-locked", not(feature = "stat-lockfree")))]
 pub type KernelStat = LockedStat;

@@ -80,6 +80,7 @@ mod initramfs;
 mod inode;
 pub mod lookup;
 mod ops;
+pub mod path_arg;
 mod vfs;
 mod walk;
 
@@ -89,25 +90,10 @@ pub use dentry::Dentry;
 pub use initramfs::{UnpackError, UnpackStats, unpack_cpio_newc, unpack_cpio_newc_detailed};
 pub use inode::{DirEntry, DirSink, FileType, Inode, Metadata, inode_key};
 pub use ops::{OpenHow, Opened};
+pub use path_arg::{HeapPath, PathArg, PathReader, StackPath};
 pub use tessera_abi::fs::Timespec;
 pub use vfs::Vfs;
 pub use walk::{Last, ParentPath};
-
-#[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))]
-compile_error!(
-    "tessera-vfs: enable exactly one of the features `dcache-off` and `dcache-hashbrown`"
-);
-
-/// The dentry cache the kernel's config picked (feature `dcache-off`).
-#[cfg(all(feature = "dcache-off", not(feature = "dcache-hashbrown")))]
-pub type KernelDcache = NoDcache;
-
-/// The dentry cache the kernel's config picked (feature `dcache-hashbrown`).
-#[cfg(all(feature = "dcache-hashbrown", not(feature = "dcache-off")))]
-pub type KernelDcache = HashDcache;
-
-#[cfg(all(feature = "lookup-full", feature = "lookup-fast"))]
-compile_error!("tessera-vfs: enable exactly one of the features `lookup-full` and `lookup-fast`");
 
 /// The inode lookup variant `Vfs::lookup_inode` uses, for the boot banner (feature
 /// `lookup-full`).
@@ -118,7 +104,3 @@ pub const KERNEL_LOOKUP: &str = "full";
 /// `lookup-fast`).
 #[cfg(all(feature = "lookup-fast", not(feature = "lookup-full")))]
 pub const KERNEL_LOOKUP: &str = "fast";
-
-/// The kernel's VFS type, with the dentry cache its config picked.
-#[cfg(any(feature = "dcache-off", feature = "dcache-hashbrown"))]
-pub type KernelVfs = Vfs<KernelDcache>;

@@ -1,7 +1,7 @@
 //! The page allocator chosen by the config, fed with the free RAM the platform found, and the
 //! kernel heap on top of it.
 
-use tessera_page_alloc::{AllocError, PageAllocator, Pfn};
+use tessera_page_alloc::{AllocError, PageAllocator, PageZero, Pfn};
 use tessera_platform::BootInfo;
 use tessera_platform::heap::{self, FrameSource};
 use tessera_platform::mm::{self, PAGE_SIZE};
@@ -97,9 +97,8 @@ static SPAN: Once<(Pfn, usize)> = Once::new();
 
 /// A zeroed frame for user memory, with one reference.
 ///
-/// `page-zero = "twice"` (the origin write-up's "before"): the allocator also zeroes the
-/// frame while holding its lock, so the page is cleared twice and the lock is held longer.
-/// `"once"`: one clear, after the lock is released.
+/// How often it is cleared is the config's `page-zero` variant
+/// (`tessera_page_alloc::PageZero`).
 pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
     alloc_user_frame_filled(tessera_platform::mm::frame::zero)
 }
@@ -131,7 +130,7 @@ fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
 }
 
 fn take_user_frame() -> Result<Pfn, AllocError> {
-    if cfg!(feature = "page-zero-twice") {
+    if <crate::variants::PageZero as PageZero>::WHILE_ALLOCATING {
         let mut frames = frames().lock();
         let pfn = frames.alloc(0)?;
         tessera_platform::mm::frame::zero(pfn);

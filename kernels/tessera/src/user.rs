@@ -5,9 +5,7 @@ use alloc::vec::Vec;
 
 use tessera_abi::{Errno, KResult};
 use tessera_platform::usercopy::{copy_from_user, copy_to_user, read_user_cstr};
-
-/// PATH_MAX: the longest path, with its NUL.
-pub const PATH_MAX: usize = 4096;
+use tessera_vfs::PathReader;
 
 pub fn read_bytes(addr: u64, len: usize) -> KResult<Vec<u8>> {
     let mut buf = vec![0u8; len];
@@ -81,57 +79,13 @@ pub fn read_cstr_growing(addr: u64, max: usize, too_long: Errno) -> KResult<Vec<
 }
 
 /// A path argument read from user memory (dereferences to its bytes, without the NUL).
-pub enum UserPath {
-    /// Up to 255 bytes, in a buffer on the stack (`path-buf = "stack"`).
-    Stack { buf: [u8; STACK_PATH], len: usize },
-    /// Longer paths, or every path with `path-buf = "heap"`.
-    Heap(Vec<u8>),
-}
+pub use tessera_vfs::PathArg as UserPath;
 
-/// Size of the on-stack path buffer (with the NUL).
-const STACK_PATH: usize = 256;
-
-impl core::ops::Deref for UserPath {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            UserPath::Stack { buf, len } => &buf[..*len],
-            UserPath::Heap(path) => path,
-        }
-    }
-}
-
-/// A path argument: EFAULT, ENAMETOOLONG (longer than PATH_MAX), ENOENT (empty).
-///
-/// `path-buf = "stack"`: one user-string copy into a 256-byte stack buffer, no allocation;
-/// only a longer path goes to the heap. `"heap"` (the origin write-up's "before"): the bytes
-/// are read into a heap buffer, a UTF-8 checked copy is made and then the owned path: three
-/// allocations per path syscall.
+/// A path argument: EFAULT, ENAMETOOLONG (longer than PATH_MAX), ENOENT (empty), read as the
+/// config's `path-buf` variant says (`tessera_vfs::path_arg`).
+#[inline(always)]
 pub fn read_path(addr: u64) -> KResult<UserPath> {
-    if cfg!(feature = "path-buf-stack") {
-        let mut buf = [0u8; STACK_PATH];
-        match read_user_cstr(addr, &mut buf) {
-            Ok(Some(0)) => return Err(Errno::ENOENT),
-            Ok(Some(len)) => return Ok(UserPath::Stack { buf, len }),
-            Ok(None) => {}
-            Err(_) => return Err(Errno::EFAULT),
-        }
-    }
-    let bytes = read_cstr(addr, PATH_MAX, Errno::ENAMETOOLONG)?;
-    if bytes.is_empty() {
-        return Err(Errno::ENOENT);
-    }
-    if cfg!(feature = "path-buf-heap") {
-        // Linux paths are bytes; the checked copy is kept only to pay what the "before" paid.
-        let checked = core::str::from_utf8(&bytes).map(alloc::string::String::from);
-        let owned = match &checked {
-            Ok(text) => text.as_bytes().to_vec(),
-            Err(_) => bytes.clone(),
-        };
-        return Ok(UserPath::Heap(owned));
-    }
-    Ok(UserPath::Heap(bytes))
+    <crate::variants::PathBuf as PathReader>::read(|buf| read_user_cstr(addr, buf).map_err(|_| ()))
 }
 
 /// A NULL-terminated array of string pointers (argv, envp), limited like Linux (E2BIG).

@@ -5,8 +5,10 @@
 //! compile error, never a silent priority.
 
 use tessera_page_alloc::PageAllocator;
+use tessera_pipe::PipePolicy;
 use tessera_sync::IrqPolicy;
 pub use tessera_sync::{SubsystemLock, SubsystemPolicy};
+use tessera_vfs::PathReader;
 
 cfg_if::cfg_if! {
     if #[cfg(all(feature = "page-alloc-bitmap", feature = "page-alloc-buddy"))] {
@@ -26,11 +28,57 @@ cfg_if::cfg_if! {
     if #[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))] {
         compile_error!("two dcache variants selected: enable exactly one of dcache-off, dcache-hashbrown");
     } else if #[cfg(feature = "dcache-off")] {
+        /// The dentry cache chosen by the config: none.
+        pub type Dcache = tessera_vfs::NoDcache;
         const DCACHE: &str = "off";
     } else if #[cfg(feature = "dcache-hashbrown")] {
+        /// The dentry cache chosen by the config.
+        pub type Dcache = tessera_vfs::HashDcache;
         const DCACHE: &str = "hashbrown";
     } else {
         compile_error!("no dcache variant selected: enable one of dcache-off, dcache-hashbrown");
+    }
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(all(feature = "path-buf-heap", feature = "path-buf-stack"))] {
+        compile_error!("two path-buf variants selected: enable exactly one of path-buf-heap, path-buf-stack");
+    } else if #[cfg(feature = "path-buf-heap")] {
+        /// How path arguments are read (see `user::read_path`).
+        pub type PathBuf = tessera_vfs::HeapPath;
+    } else if #[cfg(feature = "path-buf-stack")] {
+        /// How path arguments are read (see `user::read_path`).
+        pub type PathBuf = tessera_vfs::StackPath;
+    } else {
+        compile_error!("no path-buf variant selected: enable one of path-buf-heap, path-buf-stack");
+    }
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(all(feature = "pipe-simple", feature = "pipe-fast"))] {
+        compile_error!("two pipe variants selected: enable exactly one of pipe-simple, pipe-fast");
+    } else if #[cfg(feature = "pipe-simple")] {
+        /// How pipes wait, wake and copy (see `fs::pipe`).
+        pub type Pipe = tessera_pipe::Simple;
+    } else if #[cfg(feature = "pipe-fast")] {
+        /// How pipes wait, wake and copy (see `fs::pipe`).
+        pub type Pipe = tessera_pipe::Fast;
+    } else {
+        compile_error!("no pipe variant selected: enable one of pipe-simple, pipe-fast");
+    }
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(all(feature = "page-zero-twice", feature = "page-zero-once"))] {
+        compile_error!("two page-zero variants selected: enable exactly one of page-zero-twice, page-zero-once");
+    } else if #[cfg(feature = "page-zero-twice")] {
+        /// When user frames are cleared (see `memory::alloc_user_frame`).
+        pub type PageZero = tessera_page_alloc::ZeroTwice;
+    } else if #[cfg(feature = "page-zero-once")] {
+        /// When user frames are cleared (see `memory::alloc_user_frame`).
+        pub type PageZero = tessera_page_alloc::ZeroOnce;
+    } else {
+        compile_error!("no page-zero variant selected: enable one of page-zero-twice, page-zero-once");
     }
 }
 
@@ -59,14 +107,6 @@ macro_rules! one_of {
     }};
 }
 
-/// Path arguments: `heap` or `stack` (see `user::read_path`).
-pub const PATH_BUF: &str =
-    one_of!("path-buf", "path-buf-heap" => "heap", "path-buf-stack" => "stack");
-/// Pipe paths: `simple` or `fast` (see `fs::pipe`).
-pub const PIPE: &str = one_of!("pipe", "pipe-simple" => "simple", "pipe-fast" => "fast");
-/// Fresh user pages: zeroed `twice` or `once` (see `memory::alloc_user_frame`).
-pub const PAGE_ZERO: &str =
-    one_of!("page-zero", "page-zero-twice" => "twice", "page-zero-once" => "once");
 /// Private file mappings: `copy` or `share` (see `process::vm`).
 pub const FILE_PRIVATE: &str =
     one_of!("file-private", "file-private-copy" => "copy", "file-private-share" => "share");
@@ -87,9 +127,12 @@ pub const COMPILED: [(&str, &str); 11] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
-    ("path-buf", PATH_BUF),
-    ("pipe", PIPE),
-    ("page-zero", PAGE_ZERO),
+    ("path-buf", <PathBuf as PathReader>::NAME),
+    ("pipe", <Pipe as PipePolicy>::NAME),
+    (
+        "page-zero",
+        <PageZero as tessera_page_alloc::PageZero>::NAME,
+    ),
     ("file-private", FILE_PRIVATE),
     ("dcache", DCACHE),
     ("lookup", LOOKUP),

@@ -28,15 +28,8 @@ pub fn inode_stat(inode: &Arc<dyn Inode>) -> KResult<stat::Stat> {
 /// A reference to a dentry (what cwd, root and dirfds hold).
 pub type DentryRef = Arc<Dentry>;
 
-cfg_if::cfg_if! {
-    if #[cfg(feature = "dcache-hashbrown")] {
-        /// The dentry cache chosen by the config.
-        pub type Cache = tessera_vfs::HashDcache;
-    } else {
-        /// The dentry cache chosen by the config: none.
-        pub type Cache = tessera_vfs::NoDcache;
-    }
-}
+/// The dentry cache chosen by the config.
+pub use crate::variants::Dcache as Cache;
 
 static VFS: Once<Vfs<Cache>> = Once::new();
 

@@ -1,7 +1,8 @@
 //! Pipes and fifos: the `tessera-pipe` state machine behind two open-file ends, with wait
 //! queues for the blocking.
 //!
-//! Two variants (config key `pipe`), the origin write-up's before and after:
+//! Two variants (config key `pipe`, policy types in `tessera_pipe`), the "before" and "after"
+//! of Kevlar's blog post "Beating Linux: Syscall Performance in a Rust Kernel":
 //! - `fast`: try the operation first and sleep only when it would block; data moves directly
 //!   between user memory and the ring (one copy per direction); the other side is woken only
 //!   when its queue's waiter count says someone waits.
@@ -13,13 +14,14 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
 use tessera_abi::{Errno, KResult};
-use tessera_pipe::{Pipe, PipeRead, PipeWrite, PollEvents};
+use tessera_pipe::{Pipe, PipePolicy, PipeRead, PipeWrite, PollEvents};
 use tessera_sync::{SpinLock, SubsystemLock};
 
 use super::DentryRef;
 use super::file::{FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile};
 use super::stat::{S_IFIFO, Stat};
 use crate::process::sched::WaitQueue;
+use crate::variants::Pipe as PipeVariant;
 
 /// A pipe shared by its ends.
 pub struct PipeShared {
@@ -93,7 +95,7 @@ pub fn open_fifo(dentry: &DentryRef, flags: u32) -> KResult<Arc<dyn FileOps>> {
 
 /// Blocks until `ready` has a result: try first (`fast`) or enqueue first (`simple`).
 fn wait<T>(queue: &WaitQueue, ready: impl FnMut() -> Option<T>) -> KResult<T> {
-    if cfg!(feature = "pipe-fast") {
+    if PipeVariant::TRY_BEFORE_WAIT {
         queue.wait_until(true, ready)
     } else {
         queue.wait_until_enqueued(true, ready)
@@ -102,7 +104,7 @@ fn wait<T>(queue: &WaitQueue, ready: impl FnMut() -> Option<T>) -> KResult<T> {
 
 /// Wakes the other side: only if someone waits (`fast`), or always through the lock.
 fn wake(queue: &WaitQueue) {
-    if cfg!(feature = "pipe-fast") {
+    if PipeVariant::WAKE_ONLY_WAITERS {
         queue.wake_waiters();
     } else {
         queue.wake_all();
@@ -200,7 +202,7 @@ impl FileOps for PipeEnd {
         if len == 0 {
             return Ok(0);
         }
-        if cfg!(feature = "pipe-simple") {
+        if !PipeVariant::DIRECT_COPY {
             // Through a kernel buffer, then to the user.
             let mut buf = alloc::vec![0u8; len.min(super::file::USER_CHUNK)];
             let n = self.read(offset, &mut buf, nonblock)?;
@@ -216,7 +218,7 @@ impl FileOps for PipeEnd {
     }
 
     fn write_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
-        if cfg!(feature = "pipe-simple") {
+        if !PipeVariant::DIRECT_COPY {
             // From the user into a kernel buffer, then into the ring.
             let buf = crate::user::read_bytes(addr, len.min(super::file::USER_CHUNK))?;
             return self.write(offset, &buf, nonblock);

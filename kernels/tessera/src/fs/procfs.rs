@@ -252,7 +252,11 @@ struct ExeLink {
 
 impl Inode for ExeLink {
     fn metadata(&self) -> KResult<Metadata> {
-        Ok(meta(100_000 + u64::from(self.pid) * 8 + 7, S_IFLNK | 0o777, 0))
+        Ok(meta(
+            100_000 + u64::from(self.pid) * 8 + 7,
+            S_IFLNK | 0o777,
+            0,
+        ))
     }
     fn file_type(&self) -> FileType {
         FileType::Symlink

@@ -12,7 +12,8 @@ use tessera_abi::{Errno, KResult};
 use tessera_net::{Connect, Protocol, SocketId, addr};
 
 use super::sockopt::{Timeouts, int, int_bytes};
-use super::{Socket, register, unregister, wait, with_stack};
+use super::stack::with_stack;
+use super::{Socket, register, unregister, wait};
 use crate::fs::file::{FileOps, USER_CHUNK};
 use crate::fs::stat::Stat;
 

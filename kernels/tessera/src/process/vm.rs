@@ -11,8 +11,8 @@ use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
 use crate::fs::pagecache;
 use crate::memory::{
-    alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame,
-    share_user_frame, share_user_frames, user_frame_refs,
+    alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame, share_user_frame,
+    share_user_frames, user_frame_refs,
 };
 use tessera_vfs::Inode;
 
@@ -442,7 +442,14 @@ impl Vm {
     /// `do_fault_around`): one walk of the page table, one reference-count update. Kept
     /// out of line: the anonymous fault path stays short.
     #[inline(never)]
-    fn map_around(&mut self, page: u64, vma: &Vma, inode: &Arc<dyn Inode>, offset: u64, limit: u64) {
+    fn map_around(
+        &mut self,
+        page: u64,
+        vma: &Vma,
+        inode: &Arc<dyn Inode>,
+        offset: u64,
+        limit: u64,
+    ) {
         let window = FAULT_AROUND_PAGES * PAGE;
         let data_end = vma.start.saturating_add(limit - limit % PAGE);
         let lo = (page - page % window).max(vma.start);
