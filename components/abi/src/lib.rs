@@ -10,6 +10,7 @@ pub mod errno;
 pub mod fs;
 pub mod net;
 pub mod signal;
+pub mod sysno;
 pub mod termios;
 
 pub use errno::Errno;

@@ -8,7 +8,6 @@
 mod fs;
 mod misc;
 mod mm;
-mod names;
 mod net;
 mod process;
 pub mod profile;
@@ -17,6 +16,7 @@ mod time;
 
 use alloc::collections::BTreeSet;
 
+use tessera_abi::sysno as sys;
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::usermode::SYSCALL_VECTOR;
@@ -73,7 +73,7 @@ fn to_rax(result: KResult<isize>) -> u64 {
 #[cold]
 #[inline(never)]
 fn handle_traced(frame: &mut TrapFrame, nr: u64, args: &Args) {
-    let name = names::name(nr).unwrap_or("?");
+    let name = sys::name(nr).unwrap_or("?");
     let pid = sched::current_pid();
     tessera_platform::println!(
         "[{pid}] {name}({:#x}, {:#x}, {:#x}) ...",
@@ -92,7 +92,7 @@ fn unknown(nr: u64) -> KResult<isize> {
     if REPORTED.lock().insert(nr) {
         log::warn!(
             "unimplemented syscall {} ({nr}): ENOSYS",
-            names::name(nr).unwrap_or("unknown")
+            sys::name(nr).unwrap_or("unknown")
         );
     }
     Err(Errno::ENOSYS)
@@ -100,153 +100,159 @@ fn unknown(nr: u64) -> KResult<isize> {
 
 fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     match nr {
-        0 => fs::read(a),
-        1 => fs::write(a),
-        2 => fs::open(a),
-        3 => fs::close(a),
-        4 => fs::stat(a),
-        5 => fs::fstat(a),
-        6 => fs::lstat(a),
-        7 => fs::poll(a),
-        8 => fs::lseek(a),
-        9 => mm::mmap(a),
-        10 => mm::mprotect(a),
-        11 => mm::munmap(a),
-        12 => mm::brk(a),
-        13 => signal::rt_sigaction(a),
-        14 => signal::rt_sigprocmask(a),
-        15 => signal::rt_sigreturn(frame),
-        16 => fs::ioctl(a),
-        17 => fs::pread64(a),
-        18 => fs::pwrite64(a),
-        19 => fs::readv(a),
-        20 => fs::writev(a),
-        21 => fs::access(a),
-        22 => fs::pipe(a),
-        23 => fs::select(a),
-        24 => time::sched_yield(),
-        25 => mm::mremap(a),
-        26 | 27 => Ok(0), // msync, mincore: memory is always in sync
-        28 => mm::madvise(a),
-        32 => fs::dup(a),
-        33 => fs::dup2(a),
-        34 => signal::pause(),
-        35 => time::nanosleep(a),
-        36 => time::getitimer(a),
-        37 => time::alarm(a),
-        38 => time::setitimer(a),
-        40 => fs::sendfile(a),
-        41 => net::socket_call(a),
-        42 => net::connect(a),
-        43 => net::accept(a),
-        44 => net::sendto(a),
-        45 => net::recvfrom(a),
-        46 => net::sendmsg(a),
-        47 => net::recvmsg(a),
-        48 => net::shutdown(a),
-        49 => net::bind(a),
-        50 => net::listen(a),
-        51 => net::getsockname(a),
-        52 => net::getpeername(a),
-        53 => net::socketpair(a),
-        54 => net::setsockopt(a),
-        55 => net::getsockopt(a),
-        39 => process::getpid(),
-        56 => process::clone(a, frame),
-        57 => process::fork(frame),
-        58 => process::vfork(frame),
-        59 => process::execve(a, frame),
-        60 => process::exit(a),
-        61 => process::wait4(a),
-        62 => signal::kill(a),
-        63 => misc::uname(a),
-        72 => fs::fcntl(a),
-        74 | 75 => fs::fsync(a),
-        76 => fs::truncate(a),
-        77 => fs::ftruncate(a),
-        79 => fs::getcwd(a),
-        80 => fs::chdir(a),
-        81 => fs::fchdir(a),
-        82 => fs::rename(a),
-        83 => fs::mkdir(a),
-        84 => fs::rmdir(a),
-        86 => fs::link(a),
-        87 => fs::unlink(a),
-        88 => fs::symlink(a),
-        89 => fs::readlink(a),
-        90 => fs::chmod(a),
-        91 => fs::fchmod(a),
-        92 | 93 | 94 => fs::chown(a),
-        95 => fs::umask(a),
-        96 => time::gettimeofday(a),
-        97 => misc::getrlimit(a),
-        98 => misc::getrusage(a),
-        99 => misc::sysinfo(a),
-        102 | 104 | 107 | 108 => misc::ids(),
-        105 | 106 | 113 | 114 | 116 | 117 | 119 => Ok(0), // setuid & co: only root exists
-        109 => process::setpgid(a),
-        110 => process::getppid(),
-        111 => process::getpgrp(),
-        112 => process::setsid(),
-        115 => misc::getgroups(a),
-        118 | 120 => misc::getresid(a),
-        121 => process::getpgid(a),
-        124 => process::getsid(a),
-        127 => signal::rt_sigpending(a),
-        128 => signal::rt_sigtimedwait(a),
-        130 => signal::rt_sigsuspend(a),
-        131 => signal::sigaltstack(a),
-        132 => fs::utime(a),
-        137 | 138 => misc::statfs(a),
-        140 => misc::getpriority(a),
-        141 => misc::setpriority(a),
-        157 => misc::prctl(a),
-        158 => misc::arch_prctl(a),
-        160 => misc::setrlimit(a),
-        161 => fs::chroot(a),
-        162 => fs::sync(),
-        165 => fs::mount(a),
-        166 => fs::umount(a),
-        169 => misc::reboot(a),
-        186 => process::gettid(),
-        200 => signal::tkill(a),
-        201 => time::time(a),
-        202 => misc::futex(a),
-        204 => misc::sched_getaffinity(a),
-        217 => fs::getdents64(a),
-        218 => process::set_tid_address(a),
-        227 => time::clock_settime(a),
-        228 => time::clock_gettime(a),
-        229 => time::clock_getres(a),
-        230 => time::clock_nanosleep(a),
-        231 => process::exit_group(a),
-        234 => signal::tgkill(a),
-        235 => fs::utimes(a),
-        247 => process::waitid(a),
-        257 => fs::openat(a),
-        258 => fs::mkdirat(a),
-        259 => fs::mknodat(a),
-        260 => fs::fchownat(a),
-        262 => fs::newfstatat(a),
-        263 => fs::unlinkat(a),
-        264 | 316 => fs::renameat(a),
-        265 => fs::linkat(a),
-        266 => fs::symlinkat(a),
-        267 => fs::readlinkat(a),
-        268 => fs::fchmodat(a),
-        269 | 439 => fs::faccessat(a),
-        270 => fs::pselect6(a),
-        271 => fs::ppoll(a),
-        273 => misc::set_robust_list(),
-        280 => fs::utimensat(a),
-        288 => net::accept4(a),
-        292 => fs::dup3(a),
-        293 => fs::pipe2(a),
-        302 => misc::prlimit64(a),
-        318 => misc::getrandom(a),
-        332 => fs::statx(a),
-        133 => fs::mknod(a),
-        334 => Err(Errno::ENOSYS), // rseq: libc falls back
+        sys::read => fs::read(a),
+        sys::write => fs::write(a),
+        sys::open => fs::open(a),
+        sys::close => fs::close(a),
+        sys::stat => fs::stat(a),
+        sys::fstat => fs::fstat(a),
+        sys::lstat => fs::lstat(a),
+        sys::poll => fs::poll(a),
+        sys::lseek => fs::lseek(a),
+        sys::mmap => mm::mmap(a),
+        sys::mprotect => mm::mprotect(a),
+        sys::munmap => mm::munmap(a),
+        sys::brk => mm::brk(a),
+        sys::rt_sigaction => signal::rt_sigaction(a),
+        sys::rt_sigprocmask => signal::rt_sigprocmask(a),
+        sys::rt_sigreturn => signal::rt_sigreturn(frame),
+        sys::ioctl => fs::ioctl(a),
+        sys::pread64 => fs::pread64(a),
+        sys::pwrite64 => fs::pwrite64(a),
+        sys::readv => fs::readv(a),
+        sys::writev => fs::writev(a),
+        sys::access => fs::access(a),
+        sys::pipe => fs::pipe(a),
+        sys::select => fs::select(a),
+        sys::sched_yield => time::sched_yield(),
+        sys::mremap => mm::mremap(a),
+        sys::msync | sys::mincore => Ok(0), // memory is always in sync
+        sys::madvise => mm::madvise(a),
+        sys::dup => fs::dup(a),
+        sys::dup2 => fs::dup2(a),
+        sys::pause => signal::pause(),
+        sys::nanosleep => time::nanosleep(a),
+        sys::getitimer => time::getitimer(a),
+        sys::alarm => time::alarm(a),
+        sys::setitimer => time::setitimer(a),
+        sys::sendfile => fs::sendfile(a),
+        sys::socket => net::socket_call(a),
+        sys::connect => net::connect(a),
+        sys::accept => net::accept(a),
+        sys::sendto => net::sendto(a),
+        sys::recvfrom => net::recvfrom(a),
+        sys::sendmsg => net::sendmsg(a),
+        sys::recvmsg => net::recvmsg(a),
+        sys::shutdown => net::shutdown(a),
+        sys::bind => net::bind(a),
+        sys::listen => net::listen(a),
+        sys::getsockname => net::getsockname(a),
+        sys::getpeername => net::getpeername(a),
+        sys::socketpair => net::socketpair(a),
+        sys::setsockopt => net::setsockopt(a),
+        sys::getsockopt => net::getsockopt(a),
+        sys::getpid => process::getpid(),
+        sys::clone => process::clone(a, frame),
+        sys::fork => process::fork(frame),
+        sys::vfork => process::vfork(frame),
+        sys::execve => process::execve(a, frame),
+        sys::exit => process::exit(a),
+        sys::wait4 => process::wait4(a),
+        sys::kill => signal::kill(a),
+        sys::uname => misc::uname(a),
+        sys::fcntl => fs::fcntl(a),
+        sys::fsync | sys::fdatasync => fs::fsync(a),
+        sys::truncate => fs::truncate(a),
+        sys::ftruncate => fs::ftruncate(a),
+        sys::getcwd => fs::getcwd(a),
+        sys::chdir => fs::chdir(a),
+        sys::fchdir => fs::fchdir(a),
+        sys::rename => fs::rename(a),
+        sys::mkdir => fs::mkdir(a),
+        sys::rmdir => fs::rmdir(a),
+        sys::link => fs::link(a),
+        sys::unlink => fs::unlink(a),
+        sys::symlink => fs::symlink(a),
+        sys::readlink => fs::readlink(a),
+        sys::chmod => fs::chmod(a),
+        sys::fchmod => fs::fchmod(a),
+        sys::chown | sys::fchown | sys::lchown => fs::chown(a),
+        sys::umask => fs::umask(a),
+        sys::gettimeofday => time::gettimeofday(a),
+        sys::getrlimit => misc::getrlimit(a),
+        sys::getrusage => misc::getrusage(a),
+        sys::sysinfo => misc::sysinfo(a),
+        sys::getuid | sys::getgid | sys::geteuid | sys::getegid => misc::ids(),
+        sys::setuid
+        | sys::setgid
+        | sys::setreuid
+        | sys::setregid
+        | sys::setgroups
+        | sys::setresuid
+        | sys::setresgid => Ok(0), // only root exists
+        sys::setpgid => process::setpgid(a),
+        sys::getppid => process::getppid(),
+        sys::getpgrp => process::getpgrp(),
+        sys::setsid => process::setsid(),
+        sys::getgroups => misc::getgroups(a),
+        sys::getresuid | sys::getresgid => misc::getresid(a),
+        sys::getpgid => process::getpgid(a),
+        sys::getsid => process::getsid(a),
+        sys::rt_sigpending => signal::rt_sigpending(a),
+        sys::rt_sigtimedwait => signal::rt_sigtimedwait(a),
+        sys::rt_sigsuspend => signal::rt_sigsuspend(a),
+        sys::sigaltstack => signal::sigaltstack(a),
+        sys::utime => fs::utime(a),
+        sys::statfs | sys::fstatfs => misc::statfs(a),
+        sys::getpriority => misc::getpriority(a),
+        sys::setpriority => misc::setpriority(a),
+        sys::prctl => misc::prctl(a),
+        sys::arch_prctl => misc::arch_prctl(a),
+        sys::setrlimit => misc::setrlimit(a),
+        sys::chroot => fs::chroot(a),
+        sys::sync => fs::sync(),
+        sys::mount => fs::mount(a),
+        sys::umount2 => fs::umount(a),
+        sys::reboot => misc::reboot(a),
+        sys::gettid => process::gettid(),
+        sys::tkill => signal::tkill(a),
+        sys::time => time::time(a),
+        sys::futex => misc::futex(a),
+        sys::sched_getaffinity => misc::sched_getaffinity(a),
+        sys::getdents64 => fs::getdents64(a),
+        sys::set_tid_address => process::set_tid_address(a),
+        sys::clock_settime => time::clock_settime(a),
+        sys::clock_gettime => time::clock_gettime(a),
+        sys::clock_getres => time::clock_getres(a),
+        sys::clock_nanosleep => time::clock_nanosleep(a),
+        sys::exit_group => process::exit_group(a),
+        sys::tgkill => signal::tgkill(a),
+        sys::utimes => fs::utimes(a),
+        sys::waitid => process::waitid(a),
+        sys::openat => fs::openat(a),
+        sys::mkdirat => fs::mkdirat(a),
+        sys::mknodat => fs::mknodat(a),
+        sys::fchownat => fs::fchownat(a),
+        sys::newfstatat => fs::newfstatat(a),
+        sys::unlinkat => fs::unlinkat(a),
+        sys::renameat | sys::renameat2 => fs::renameat(a),
+        sys::linkat => fs::linkat(a),
+        sys::symlinkat => fs::symlinkat(a),
+        sys::readlinkat => fs::readlinkat(a),
+        sys::fchmodat => fs::fchmodat(a),
+        sys::faccessat | sys::faccessat2 => fs::faccessat(a),
+        sys::pselect6 => fs::pselect6(a),
+        sys::ppoll => fs::ppoll(a),
+        sys::set_robust_list => misc::set_robust_list(),
+        sys::utimensat => fs::utimensat(a),
+        sys::accept4 => net::accept4(a),
+        sys::dup3 => fs::dup3(a),
+        sys::pipe2 => fs::pipe2(a),
+        sys::prlimit64 => misc::prlimit64(a),
+        sys::getrandom => misc::getrandom(a),
+        sys::statx => fs::statx(a),
+        sys::mknod => fs::mknod(a),
+        sys::rseq => Err(Errno::ENOSYS), // libc falls back
         _ => unknown(nr),
     }
 }
@@ -325,10 +331,24 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
 
 /// Syscalls that restart after a handler installed with SA_RESTART.
 fn restartable(nr: u64) -> bool {
-    // 43-47 and 288: accept, sendto, recvfrom, sendmsg, recvmsg, accept4 (as on Linux).
+    // The socket calls as on Linux.
     matches!(
         nr,
-        0 | 1 | 16 | 17 | 18 | 19 | 20 | 43 | 44 | 45 | 46 | 47 | 61 | 247 | 288
+        sys::read
+            | sys::write
+            | sys::ioctl
+            | sys::pread64
+            | sys::pwrite64
+            | sys::readv
+            | sys::writev
+            | sys::wait4
+            | sys::waitid
+            | sys::accept
+            | sys::sendto
+            | sys::recvfrom
+            | sys::sendmsg
+            | sys::recvmsg
+            | sys::accept4
     )
 }
 

@@ -82,7 +82,7 @@ pub fn report(top: usize) {
     for (nr, count, total, min, max) in rows.into_iter().take(top) {
         println!(
             "PROFILE {:<18} {:>10} {:>14} {:>10} {:>10} {:>12}",
-            super::names::name(nr as u64).unwrap_or("?"),
+            tessera_abi::sysno::name(nr as u64).unwrap_or("?"),
             count,
             total,
             total / count,
