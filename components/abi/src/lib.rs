@@ -12,6 +12,7 @@ pub mod net;
 pub mod signal;
 pub mod sysno;
 pub mod termios;
+pub mod time;
 
 pub use errno::Errno;
 

@@ -15,12 +15,13 @@ mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
 mod fs;
-mod memory;
+mod mm;
 mod net;
 mod process;
 mod random;
 mod selftest;
 mod syscall;
+mod time;
 mod user;
 mod userspace;
 mod variants;
@@ -33,7 +34,7 @@ tessera_platform::entry_point!(kernel_main);
 fn kernel_main(boot: &'static BootInfo) -> ! {
     tessera_platform::console::init_log(config::LOG_LEVEL);
     variants::check_against_config();
-    memory::init(boot);
+    mm::init(boot);
     banner(boot);
     syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
     tessera_platform::trap::set_tick_hook(on_tick);
@@ -111,7 +112,7 @@ fn banner(boot: &BootInfo) {
         config::LOCK_TRACKING,
         config::SYSCALL_PROFILER
     );
-    let (total, free) = memory::page_counts();
+    let (total, free) = mm::page_counts();
     println!(
         "  memory     {:.1} MiB managed, {:.1} MiB free (config: {} MiB)",
         mib(total),

@@ -12,7 +12,7 @@ use tessera_platform::mm::frame;
 use tessera_platform::{clock, heap, println, trap};
 use tessera_sync::{IrqPolicy, SpinLock};
 
-use crate::memory::{alloc_frames, free_frames, page_counts};
+use crate::mm::{alloc_frames, free_frames, page_counts};
 use crate::variants::{SubsystemLock, SubsystemPolicy};
 
 type Outcome = Result<(), String>;

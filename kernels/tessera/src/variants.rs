@@ -72,10 +72,10 @@ cfg_if::cfg_if! {
     if #[cfg(all(feature = "page-zero-twice", feature = "page-zero-once"))] {
         compile_error!("two page-zero variants selected: enable exactly one of page-zero-twice, page-zero-once");
     } else if #[cfg(feature = "page-zero-twice")] {
-        /// When user frames are cleared (see `memory::alloc_user_frame`).
+        /// When user frames are cleared (see `mm::alloc_user_frame`).
         pub type PageZero = tessera_page_alloc::ZeroTwice;
     } else if #[cfg(feature = "page-zero-once")] {
-        /// When user frames are cleared (see `memory::alloc_user_frame`).
+        /// When user frames are cleared (see `mm::alloc_user_frame`).
         pub type PageZero = tessera_page_alloc::ZeroOnce;
     } else {
         compile_error!("no page-zero variant selected: enable one of page-zero-twice, page-zero-once");
@@ -107,7 +107,7 @@ macro_rules! one_of {
     }};
 }
 
-/// Private file mappings: `copy` or `share` (see `process::vm`).
+/// Private file mappings: `copy` or `share` (see `mm::vm`).
 pub const FILE_PRIVATE: &str =
     one_of!("file-private", "file-private-copy" => "copy", "file-private-share" => "share");
 /// Whether private file mappings map the page cache's frames copy-on-write.

@@ -48,7 +48,7 @@ impl Drop for InodeFile {
     /// (The dentry cache keeps a linked file's dentry, so this costs a compare per close.)
     fn drop(&mut self) {
         if Arc::strong_count(&self.dentry) == 1 {
-            super::pagecache::forget_if_last(self.dentry.inode());
+            crate::mm::pagecache::forget_if_last(self.dentry.inode());
         }
     }
 }
@@ -59,7 +59,7 @@ impl FileOps for InodeFile {
             return Err(Errno::EISDIR);
         }
         let n = self.dentry.inode().read_at(offset, buf)?;
-        super::pagecache::overlay_read(self.dentry.inode(), offset, &mut buf[..n]);
+        crate::mm::pagecache::overlay_read(self.dentry.inode(), offset, &mut buf[..n]);
         Ok(n)
     }
 
@@ -68,7 +68,7 @@ impl FileOps for InodeFile {
             return Err(Errno::EISDIR);
         }
         let n = self.dentry.inode().write_at(offset, buf)?;
-        super::pagecache::write_through(self.dentry.inode(), offset, &buf[..n]);
+        crate::mm::pagecache::write_through(self.dentry.inode(), offset, &buf[..n]);
         Ok(n)
     }
 

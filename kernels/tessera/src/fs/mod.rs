@@ -5,7 +5,9 @@ pub mod console;
 mod devices;
 pub mod file;
 mod inode_file;
-pub mod pagecache;
+pub mod mount;
+pub mod poll;
+
 pub mod pipe;
 pub mod procfs;
 pub mod stat;
@@ -48,7 +50,7 @@ pub struct FsContext {
 
 /// The clock file systems stamp times with.
 pub fn now() -> Timespec {
-    let ns = crate::syscall::realtime_ns();
+    let ns = crate::time::realtime_ns();
     Timespec {
         sec: (ns / 1_000_000_000) as i64,
         nsec: (ns % 1_000_000_000) as i64,
@@ -115,7 +117,7 @@ pub fn truncate(inode: &Arc<dyn Inode>, len: u64) -> KResult<()> {
     inode.truncate(len)?;
     if len < old {
         crate::process::file_truncated(inode, len);
-        pagecache::truncated(inode, len);
+        crate::mm::pagecache::truncated(inode, len);
     }
     Ok(())
 }

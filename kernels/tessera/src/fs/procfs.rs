@@ -168,9 +168,9 @@ fn read_text(text: &str, offset: u64, buf: &mut [u8]) -> KResult<usize> {
 }
 
 fn meminfo() -> String {
-    let (total, free) = crate::memory::page_counts();
+    let (total, free) = crate::mm::page_counts();
     // Cached file pages are given back when memory is short, so they count as available.
-    let cached = crate::fs::pagecache::cached_frames();
+    let cached = crate::mm::pagecache::cached_frames();
     let kib = |pages: usize| pages * 4;
     format!(
         "MemTotal:       {:>8} kB\nMemFree:        {:>8} kB\nMemAvailable:   {:>8} kB\nBuffers:               0 kB\nCached:         {:>8} kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n",

@@ -47,7 +47,7 @@ static HAS_IRQ: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool:
 
 /// Starts networking as the config says: probes the card and starts the stack.
 pub fn init() {
-    let card = tessera_platform::virtio::probe_net(crate::memory::frame_source());
+    let card = tessera_platform::virtio::probe_net(crate::mm::frame_source());
     let irq = card.as_ref().and_then(|c| c.irq());
     match &card {
         Some(c) => {

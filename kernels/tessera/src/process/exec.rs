@@ -16,7 +16,7 @@ use tessera_platform::fpu::FpuState;
 use tessera_platform::trap::TrapFrame;
 
 use super::current;
-use super::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
+use crate::mm::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
 use crate::user;
 
 /// Where a static PIE is loaded (as Linux's ELF_ET_DYN_BASE for x86_64).

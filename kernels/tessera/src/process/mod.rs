@@ -9,7 +9,6 @@ pub mod exit;
 pub mod sched;
 pub mod signal;
 pub mod task;
-pub mod vm;
 
 pub use task::{Task, current};
 

@@ -13,8 +13,8 @@ use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
 
 use super::sched::WaitQueue;
 use super::signal::SignalState;
-use super::vm::Vm;
 use crate::fs::{FdTable, FsContext};
+use crate::mm::vm::Vm;
 
 /// A process id (also its only thread's id).
 pub type Pid = u32;
@@ -84,7 +84,7 @@ pub struct Task {
 fn default_rlimits() -> [(u64, u64); 16] {
     const INF: u64 = u64::MAX;
     let mut limits = [(INF, INF); 16];
-    limits[3] = (super::vm::STACK_SIZE, INF);
+    limits[3] = (crate::mm::vm::STACK_SIZE, INF);
     limits[4] = (0, INF);
     limits[7] = (
         crate::fs::file::DEFAULT_FD_LIMIT as u64,

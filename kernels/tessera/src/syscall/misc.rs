@@ -116,7 +116,7 @@ pub fn getrusage(a: &Args) -> KResult<isize> {
 }
 
 pub fn sysinfo(a: &Args) -> KResult<isize> {
-    let (total, free) = crate::memory::page_counts();
+    let (total, free) = crate::mm::page_counts();
     let mut w = StructWriter::new(112);
     let uptime = tessera_platform::clock::now_ns() / 1_000_000_000;
     w.u64(0, uptime)
@@ -130,7 +130,7 @@ pub fn sysinfo(a: &Args) -> KResult<isize> {
 
 pub fn statfs(a: &Args) -> KResult<isize> {
     const TMPFS_MAGIC: u64 = 0x0102_1994;
-    let (total, free) = crate::memory::page_counts();
+    let (total, free) = crate::mm::page_counts();
     let mut w = StructWriter::new(120);
     w.u64(0, TMPFS_MAGIC)
         .u64(8, 4096)

@@ -3,8 +3,8 @@
 use tessera_abi::{Errno, KResult};
 
 use super::Args;
+use crate::mm::vm::{Backing, Prot, Vm};
 use crate::process::current;
-use crate::process::vm::{Backing, Prot, Vm};
 
 const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;

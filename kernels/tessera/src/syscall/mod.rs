@@ -9,6 +9,7 @@ mod fs;
 mod misc;
 mod mm;
 mod net;
+mod poll;
 mod process;
 pub mod profile;
 mod signal;
@@ -23,8 +24,6 @@ use tessera_platform::usermode::SYSCALL_VECTOR;
 use tessera_sync::{IrqSave, SpinLock};
 
 use crate::process::{sched, signal as sig};
-
-pub use time::realtime_ns;
 
 /// The arguments of a syscall (rdi, rsi, rdx, r10, r8, r9).
 pub type Args = [u64; 6];
@@ -107,7 +106,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::stat => fs::stat(a),
         sys::fstat => fs::fstat(a),
         sys::lstat => fs::lstat(a),
-        sys::poll => fs::poll(a),
+        sys::poll => poll::poll(a),
         sys::lseek => fs::lseek(a),
         sys::mmap => mm::mmap(a),
         sys::mprotect => mm::mprotect(a),
@@ -123,7 +122,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::writev => fs::writev(a),
         sys::access => fs::access(a),
         sys::pipe => fs::pipe(a),
-        sys::select => fs::select(a),
+        sys::select => poll::select(a),
         sys::sched_yield => time::sched_yield(),
         sys::mremap => mm::mremap(a),
         sys::msync | sys::mincore => Ok(0), // memory is always in sync
@@ -241,8 +240,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::readlinkat => fs::readlinkat(a),
         sys::fchmodat => fs::fchmodat(a),
         sys::faccessat | sys::faccessat2 => fs::faccessat(a),
-        sys::pselect6 => fs::pselect6(a),
-        sys::ppoll => fs::ppoll(a),
+        sys::pselect6 => poll::pselect6(a),
+        sys::ppoll => poll::ppoll(a),
         sys::set_robust_list => misc::set_robust_list(),
         sys::utimensat => fs::utimensat(a),
         sys::accept4 => net::accept4(a),
@@ -275,7 +274,7 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
                 .map(|vm| vm.handle_fault(cr2, write, exec));
             match result {
                 Some(Ok(())) => return,
-                Some(Err(crate::process::vm::FaultError::Bus)) => {
+                Some(Err(crate::mm::vm::FaultError::Bus)) => {
                     info = sig::SigInfo {
                         code: sig::BUS_ADRERR,
                         addr: cr2,

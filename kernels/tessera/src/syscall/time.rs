@@ -1,31 +1,14 @@
-//! Time syscalls. All clocks read the TSC-based monotonic clock; the realtime clock starts at
-//! a fixed epoch offset (there is no RTC driver yet).
+//! Time syscalls: argument decoding around the clocks of [`crate::time`], sleeps and
+//! interval timers.
 
+use tessera_abi::time::{CLOCK_REALTIME, ITIMER_REAL};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::clock;
 
 use super::Args;
 use crate::process::sched;
+use crate::time::{self, now};
 use crate::user;
-
-/// Realtime at boot: 2026-01-01T00:00:00Z (no RTC is read), moved by clock_settime.
-const BOOT_EPOCH_SECS: u64 = 1_767_225_600;
-static REALTIME_OFFSET_NS: core::sync::atomic::AtomicU64 =
-    core::sync::atomic::AtomicU64::new(BOOT_EPOCH_SECS * 1_000_000_000);
-
-const CLOCK_REALTIME: u64 = 0;
-const CLOCK_MONOTONIC: u64 = 1;
-
-fn now(clock_id: u64) -> KResult<u64> {
-    let ns = clock::now_ns();
-    match clock_id {
-        CLOCK_REALTIME | 8 | 11 => {
-            Ok(ns + REALTIME_OFFSET_NS.load(core::sync::atomic::Ordering::Relaxed))
-        }
-        CLOCK_MONOTONIC | 2 | 3 | 4 | 5 | 6 | 7 | 9 => Ok(ns),
-        _ => Err(Errno::EINVAL),
-    }
-}
 
 fn timespec(ns: u64) -> [u8; 16] {
     let mut b = [0u8; 16];
@@ -149,8 +132,6 @@ fn itimerval(interval: u64, value: u64) -> [u8; 32] {
     b
 }
 
-const ITIMER_REAL: u64 = 0;
-
 /// setitimer: ITIMER_REAL only (the virtual and profiling timers need CPU-time accounting).
 pub fn setitimer(a: &Args) -> KResult<isize> {
     if a[0] > 2 {
@@ -207,12 +188,6 @@ pub fn clock_settime(a: &Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     let target = read_timespec(a[1])?;
-    let offset = target.saturating_sub(clock::now_ns());
-    REALTIME_OFFSET_NS.store(offset, core::sync::atomic::Ordering::Relaxed);
+    time::set_realtime_ns(target);
     Ok(0)
-}
-
-/// Wall-clock time in ns since the epoch (file time stamps).
-pub fn realtime_ns() -> u64 {
-    clock::now_ns() + REALTIME_OFFSET_NS.load(core::sync::atomic::Ordering::Relaxed)
 }

@@ -122,7 +122,7 @@ pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError
 #[cold]
 #[inline(never)]
 fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
-    if crate::fs::pagecache::shrink() > 0 {
+    if crate::mm::pagecache::shrink() > 0 {
         take_user_frame()
     } else {
         Err(error)

@@ -9,8 +9,8 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
-use crate::fs::pagecache;
-use crate::memory::{
+use crate::mm::pagecache;
+use crate::mm::{
     alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame, share_user_frame,
     share_user_frames, user_frame_refs,
 };

@@ -26,9 +26,7 @@ use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_sync::{IrqSave, SpinLock};
 use tessera_vfs::{Inode, inode_key};
 
-use crate::memory::{
-    alloc_user_frame_filled, release_user_frame, share_user_frame, user_frame_refs,
-};
+use crate::mm::{alloc_user_frame_filled, release_user_frame, share_user_frame, user_frame_refs};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -60,7 +58,7 @@ pub fn get_page(inode: &Arc<dyn Inode>, index: u64, dirty: bool) -> KResult<Pfn>
     // Filled outside the lock: allocating may shrink the cache.
     let pfn = alloc_user_frame_filled(|pfn| {
         frame::fill(pfn, |page| {
-            let n = super::read_full(inode, index * PAGE, page).unwrap_or(0);
+            let n = crate::fs::read_full(inode, index * PAGE, page).unwrap_or(0);
             page[n..].fill(0);
         })
     })
