@@ -19,8 +19,9 @@
 //! | initramfs | [`unpack_cpio_newc`], [`CpioReader`] | `init/initramfs.c` |
 //!
 //! # How the kernel uses it
-//! At boot: `let vfs = KernelVfs::new(tmpfs_root)`, then [`unpack_cpio_newc`]`(&vfs,
-//! vfs.root(), initrd)`, then [`Vfs::mount`] for `/dev`, `/proc`, ... Each process holds
+//! At boot: `let vfs = Vfs::<C>::new(tmpfs_root)` (`C` the dentry cache its config picked),
+//! then [`unpack_cpio_newc`]`(&vfs, vfs.root(), initrd)`, then [`Vfs::mount`] for `/dev`,
+//! `/proc`, ... Each process holds
 //! two `Arc<Dentry>`: its root (initially `vfs.root()`) and its working directory. A syscall
 //! taking a path passes the working directory (or the dirfd's dentry) as `start` and the
 //! process root as `root`, then calls the inode of the dentry it gets (`read_at`,
@@ -38,8 +39,8 @@
 //! [`Vfs`] is generic over a [`Dcache`]: [`NoDcache`] (variant `off`) or [`HashDcache`]
 //! (variant `hashbrown`). Both are always compiled and the tests run against both; the
 //! Cargo feature `dcache-off` or `dcache-hashbrown` picks the one `KernelDcache` (and
-//! `KernelVfs`) name; with neither feature those aliases do not exist. See [`dcache`] for
-//! the trade-offs.
+//! `KernelVfs`) name; with neither feature those aliases do not exist. The Tessera kernel
+//! enables neither and names the type itself. See [`dcache`] for the trade-offs.
 //!
 //! # The inode lookup variants
 //! `Vfs::lookup_inode` is [`Vfs::lookup_inode_full`] (feature `lookup-full`: the dentry walk
