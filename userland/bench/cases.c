@@ -486,9 +486,11 @@ static const char *loop_tmpfs_read(long n, uint64_t *ns)
     return loop_file(0, n, ns);
 }
 
-/* The core eight first (the write-up's table), then the extended set, then the workloads
- * (workloads.c; one operation is one run of the whole workload), then the network
- * benchmarks (net.c; one operation of tcp_tx and tcp_rx is a MB, 10^6 bytes, of one stream). */
+/* The core eight first (the benchmarks of Kevlar's blog post "Beating Linux: Syscall
+ * Performance in a Rust Kernel", docs/optimizations.md "Sources"), then the extended set,
+ * then the workloads (workloads.c; one operation is one run of the whole workload), then the
+ * network benchmarks (net.c; one operation of tcp_tx and tcp_rx is a MB, 10^6 bytes, of one
+ * stream). */
 const struct bench benchmarks[] = {
     {"getpid", 200000, 2000, 0, loop_getpid},
     {"read_null", 200000, 2000, 0, loop_read_null},

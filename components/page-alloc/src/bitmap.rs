@@ -1,8 +1,11 @@
 //! Variant `bitmap`: one bit per frame and a linear search for a free, aligned run.
 //!
-//! The "before" of the allocator write-up: easy to read and obviously correct, but `alloc`
-//! scans words, so it slows down as memory fills up. A next-fit hint (the word of the last
-//! allocation) keeps a stream of single-page allocations from rescanning the full prefix.
+//! The "before" of config key `page-alloc`: Kevlar's blog post "Beating Linux: Syscall
+//! Performance in a Rust Kernel" calls its own bitmap allocator a placeholder, blames part of
+//! its `mmap_fault` gap on it and names a buddy allocator as the replacement. Easy to read and
+//! obviously correct, but `alloc` scans words, so it slows down as memory fills up. A next-fit
+//! hint (the word of the last allocation) keeps a stream of single-page allocations from
+//! rescanning the full prefix.
 //!
 //! `meta` holds three bitmaps of equal length:
 //! - `free`: the frame can be handed out. The search reads only this map.

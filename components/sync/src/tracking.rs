@@ -1,9 +1,12 @@
 //! Debug lock tracking (feature `tracking`).
 //!
-//! This is the cost the Tessera write-up measured for debug assertions on locks: every acquire
-//! stores its call site in the lock and bumps a global counter, every release clears the call
-//! site (one atomic store), and waiting spins count iterations so a deadlock panics with both
-//! call sites instead of hanging.
+//! The cost Kevlar's blog post "Beating Linux: Syscall Performance in a Rust Kernel" found in
+//! its debug builds: deadlock tracking in the spin lock, an atomic store on every release, so
+//! that turning debug assertions off made each acquire/release about 10 ns cheaper there.
+//! Here it is a feature of its own (config `profile.lock-tracking`): every acquire stores its
+//! call site in the lock and bumps a global counter, every release clears the call site (one
+//! atomic store), and waiting spins count iterations so a deadlock panics with both call
+//! sites instead of hanging.
 
 use core::panic::Location;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -19,8 +19,9 @@
 //! | initramfs | [`unpack_cpio_newc`], [`CpioReader`] | `init/initramfs.c` |
 //!
 //! # How the kernel uses it
-//! At boot: `let vfs = KernelVfs::new(tmpfs_root)`, then [`unpack_cpio_newc`]`(&vfs,
-//! vfs.root(), initrd)`, then [`Vfs::mount`] for `/dev`, `/proc`, ... Each process holds
+//! At boot: `let vfs = Vfs::<C>::new(tmpfs_root)` (`C` the dentry cache its config picked),
+//! then [`unpack_cpio_newc`]`(&vfs, vfs.root(), initrd)`, then [`Vfs::mount`] for `/dev`,
+//! `/proc`, ... Each process holds
 //! two `Arc<Dentry>`: its root (initially `vfs.root()`) and its working directory. A syscall
 //! taking a path passes the working directory (or the dirfd's dentry) as `start` and the
 //! process root as `root`, then calls the inode of the dentry it gets (`read_at`,
@@ -37,9 +38,11 @@
 //! # The dentry cache variants
 //! [`Vfs`] is generic over a [`Dcache`]: [`NoDcache`] (variant `off`) or [`HashDcache`]
 //! (variant `hashbrown`). Both are always compiled and the tests run against both; the
-//! Cargo feature `dcache-off` or `dcache-hashbrown` picks the one `KernelDcache` (and
-//! `KernelVfs`) name; with neither feature those aliases do not exist. See [`dcache`] for
-//! the trade-offs.
+//! kernel names the one its config picks. See [`dcache`] for the trade-offs.
+//!
+//! # Path arguments
+//! [`path_arg`] reads a system call's path argument from user memory in one of two ways
+//! (config key `path-buf`): [`StackPath`] or [`HeapPath`].
 //!
 //! # The inode lookup variants
 //! `Vfs::lookup_inode` is [`Vfs::lookup_inode_full`] (feature `lookup-full`: the dentry walk

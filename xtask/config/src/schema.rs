@@ -204,7 +204,8 @@ pub static SECTIONS: &[Section] = &[
             ),
             component(
                 "path-buf",
-                "How path arguments are read from user memory (the origin write-up's StackPathBuf).",
+                "How path arguments are read from user memory (`stack` is the StackPathBuf of \
+                 Kevlar's blog post \"Beating Linux: Syscall Performance in a Rust Kernel\").",
                 &[
                     Variant {
                         name: "heap",

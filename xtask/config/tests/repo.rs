@@ -106,8 +106,9 @@ fn every_config_generates_its_constants() {
     }
 }
 
-/// Keys fast and baseline share on purpose: not steps of the write-up, and their other
-/// variant does not behave as Linux does, while baseline runs the conformance tests.
+/// Keys fast and baseline share on purpose: not steps of Kevlar's blog post (the source of
+/// the optimizations, docs/optimizations.md "Sources"), and their other variant does not
+/// behave as Linux does, while baseline runs the conformance tests.
 const SHARED_BY_FAST_AND_BASELINE: &[&str] = &["file-private"];
 
 /// fast and baseline are the A/B pair: they must differ in every component (but the ones

@@ -15,10 +15,13 @@
 
 use super::peer::Traffic;
 
-/// Which table of the write-up a benchmark belongs to.
+/// Which group a benchmark belongs to (`--only GROUP` selects it; the JSON reports name it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
-    /// The eight of the origin write-up and MEASURING.md.
+    /// The eight core benchmarks: the six of the results table of Kevlar's blog post
+    /// "Beating Linux: Syscall Performance in a Rust Kernel" (getpid, read_null, write_null,
+    /// pipe, open_close, stat), its page-fault benchmark (mmap_fault), and fork_exit for the
+    /// fork benchmark that post reports as disabled.
     Core,
     /// The other system-call benchmarks.
     Extended,
