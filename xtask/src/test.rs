@@ -173,7 +173,12 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             });
         }
     }
-    for kernel in &kernels {
+    for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
+        report.check(&format!("hello/{}", kernel.config.name), || {
+            hello(kernel, verbose)
+        });
+    }
+    for kernel in kernels.iter().filter(|k| k.config.userland == "busybox") {
         report.check(&format!("busybox-session/{}", kernel.config.name), || {
             let mut boot = Boot::tessera(kernel, "", Mode::Wall);
             boot.initrd = Some(crate::initrd::busybox()?);
@@ -258,7 +263,9 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
         config
             .components
             .iter()
-            .map(|(key, variant)| format!("component  {key} = {variant}\n")),
+            // A component user space alone uses shows "(not compiled)" after the variant
+            // in a kernel without user space.
+            .map(|(key, variant)| format!("component  {key} = {variant}")),
     );
     needles.push(format!(
         "opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}",
@@ -274,6 +281,30 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
     if !summary.ends_with(" 0 failed") || summary.starts_with("0 passed") {
         return Err(format!("self-tests: {summary}\n{}", tail(&run.output, 30)));
     }
+    if run.verdict != Verdict::Success {
+        return Err(format!(
+            "{}\n{}",
+            run.verdict.describe(),
+            tail(&run.output, 30)
+        ));
+    }
+    Ok(())
+}
+
+/// The `hello` program as /init: its line on the console, init's exit status 0, and a clean
+/// power-off.
+fn hello(kernel: &Kernel, verbose: bool) -> Result<(), String> {
+    let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+    boot.initrd = crate::initrd::for_config(&kernel.config)?;
+    let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+    expect_in_order(
+        &run.output,
+        &[
+            "selftests: ".into(),
+            "hello from user space\n".into(),
+            "tessera: init exited with status 0".into(),
+        ],
+    )?;
     if run.verdict != Verdict::Success {
         return Err(format!(
             "{}\n{}",

@@ -240,7 +240,7 @@ pub fn reboot(a: &Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     match a[2] {
-        RB_POWER_OFF | RB_HALT | RB_RESTART => crate::power_off(0),
+        RB_POWER_OFF | RB_HALT | RB_RESTART => crate::userspace::power_off(0),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -8,6 +8,10 @@
 mod fs;
 mod misc;
 mod mm;
+#[cfg(feature = "sockets")]
+mod net;
+#[cfg(not(feature = "sockets"))]
+#[path = "no_sockets.rs"]
 mod net;
 mod poll;
 mod process;

@@ -19,7 +19,11 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "dcache-hashbrown",
             "lookup-fast",
             "tmpfs-stat-lockfree",
-            "net-smoltcp"
+            "net-smoltcp",
+            "userspace",
+            "tty",
+            "procfs",
+            "sockets"
         ]
     );
     assert_eq!(
@@ -35,7 +39,11 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "dcache-off",
             "lookup-full",
             "tmpfs-stat-locked",
-            "net-none"
+            "net-none",
+            "userspace",
+            "tty",
+            "procfs",
+            "sockets"
         ]
     );
 }
@@ -70,6 +78,10 @@ fn all_features_cover_every_variant_once() {
             "tmpfs-stat-lockfree",
             "net-none",
             "net-smoltcp",
+            "userspace",
+            "tty",
+            "procfs",
+            "sockets",
         ]
     );
     let mut unique = all.clone();
