@@ -15,6 +15,11 @@ mod net;
 mod net;
 mod poll;
 mod process;
+#[cfg(feature = "syscall-profiler")]
+#[path = "profiler.rs"]
+pub mod profile;
+#[cfg(not(feature = "syscall-profiler"))]
+#[path = "no_profiler.rs"]
 pub mod profile;
 mod signal;
 mod time;
