@@ -38,6 +38,7 @@ mod session;
 mod setup;
 mod syscall_docs;
 mod test;
+mod tour;
 mod trace;
 mod userland;
 
