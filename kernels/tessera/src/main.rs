@@ -90,6 +90,12 @@ fn banner(boot: &BootInfo) {
             println!("  component  {key} = {variant}");
         }
     }
+    let mut subsystems = alloc::string::String::new();
+    for (name, on) in config::SUBSYSTEMS {
+        let sign = if *on { '+' } else { '-' };
+        subsystems.push_str(&alloc::format!(" {sign}{name}"));
+    }
+    println!("  subsystems{subsystems}");
     println!(
         "  profile    opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}, syscall-profiler = {}",
         config::OPT_LEVEL,
