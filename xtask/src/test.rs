@@ -2,7 +2,8 @@
 //!
 //! 1. Host tests of every crate (each component's shared suite runs against every variant),
 //!    plus the feature combinations a single `cargo test` cannot cover.
-//! 2. Source rules: `unsafe` only in the platform layer, each block justified.
+//! 2. Lints: the lint configuration (`unsafe` only in the platform layer, each block
+//!    justified) in place.
 //! 3. Build refusals: a bad config and a hand-picked feature set that disagrees with a config.
 //! 4. Every config in `configs/` built and booted under QEMU with a timeout: banner naming
 //!    each component's variant, self-tests passed, success exit code. A hang, panic, missing
@@ -134,8 +135,8 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
                 .ok_or(format!("cargo {} failed", cargo_args.join(" ")))
         });
     }
-    report.check("source/unsafe-only-in-platform", || {
-        crate::checks::unsafe_discipline(&crate::root())
+    report.check("source/lint-config", || {
+        crate::checks::lint_config(&crate::root())
     });
     report.check("build/refuses-bad-config", refuses_bad_config);
     report.check(
