@@ -81,6 +81,10 @@ pub fn read_cstr_growing(addr: u64, max: usize, too_long: Errno) -> KResult<Vec<
 }
 
 /// A path argument read from user memory (dereferences to its bytes, without the NUL).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the inline buffer is the point of `path-buf = \"stack\"`: boxing it would allocate"
+)]
 pub enum UserPath {
     /// Up to 255 bytes, in a buffer on the stack (`path-buf = "stack"`).
     Stack { buf: [u8; STACK_PATH], len: usize },

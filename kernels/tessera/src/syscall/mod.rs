@@ -176,6 +176,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         89 => fs::readlink(a),
         90 => fs::chmod(a),
         91 => fs::fchmod(a),
+        #[allow(clippy::manual_range_patterns, reason = "chown, fchown, lchown")]
         92 | 93 | 94 => fs::chown(a),
         95 => fs::umask(a),
         96 => time::gettimeofday(a),
@@ -311,7 +312,7 @@ fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32, info
     }
     state.blocked &= !sig::bit(signal);
     state.post(signal, info);
-    crate::process::sched::set_signal_hint(&task, true);
+    crate::process::sched::set_signal_hint(task, true);
 }
 
 fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
