@@ -3,7 +3,8 @@
 //! 1. Host tests of every crate (each component's shared suite runs against every variant),
 //!    plus the feature combinations a single `cargo test` cannot cover.
 //! 2. Lints: the lint configuration (`unsafe` only in the platform layer, each block
-//!    justified) in place.
+//!    justified) in place, and clippy clean, warnings denied, on the host and on every
+//!    config's kernel.
 //! 3. Build refusals: a bad config and a hand-picked feature set that disagrees with a config.
 //! 4. Every config in `configs/` built and booted under QEMU with a timeout: banner naming
 //!    each component's variant, self-tests passed, success exit code. A hang, panic, missing
@@ -66,7 +67,7 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Cargo invocations for the host tests: (name, arguments).
+/// Cargo invocations on the host, tests and clippy: (name, arguments).
 const HOST_SUITES: &[(&str, &[&str])] = &[
     ("host/workspace", &["test", "--all-targets"]),
     (
@@ -106,6 +107,12 @@ const HOST_SUITES: &[(&str, &[&str])] = &[
             "erms",
         ],
     ),
+    // Clippy on the host crates (the workspace's default members: the kernel builds only for
+    // its own target, below), tests and benches included.
+    (
+        "lint/host",
+        &["clippy", "--all-targets", "--", "-D", "warnings"],
+    ),
 ];
 
 fn cargo() -> Command {
@@ -138,6 +145,14 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     report.check("source/lint-config", || {
         crate::checks::lint_config(&crate::root())
     });
+    let configs = tessera_config::available_configs(&crate::root().join("configs"));
+    for name in &configs {
+        // Each config compiles different variants (and cfg'd code) of the kernel and its
+        // components: clippy sees what that kernel compiles.
+        report.check(&format!("lint/kernel-{name}"), || {
+            kernel::clippy(&kernel::load_config(name)?)
+        });
+    }
     report.check("build/refuses-bad-config", refuses_bad_config);
     report.check(
         "build/refuses-mismatched-features",
@@ -145,7 +160,7 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     );
 
     let mut kernels = Vec::new();
-    for name in tessera_config::available_configs(&crate::root().join("configs")) {
+    for name in configs {
         let started = Instant::now();
         match kernel::load_config(&name).and_then(|c| kernel::build(&c)) {
             Ok(kernel) => {
