@@ -107,6 +107,24 @@ const HOST_SUITES: &[(&str, &[&str])] = &[
             "erms",
         ],
     ),
+    // The VFS and tmpfs suites with each kernel variant feature on, which also compiles the
+    // cases that check the kernel's aliases name the chosen variant.
+    (
+        "host/vfs-lookup-full",
+        &["test", "-p", "tessera-vfs", "--features", "lookup-full"],
+    ),
+    (
+        "host/vfs-lookup-fast",
+        &["test", "-p", "tessera-vfs", "--features", "lookup-fast"],
+    ),
+    (
+        "host/tmpfs-stat-locked",
+        &["test", "-p", "tessera-tmpfs", "--features", "stat-locked"],
+    ),
+    (
+        "host/tmpfs-stat-lockfree",
+        &["test", "-p", "tessera-tmpfs", "--features", "stat-lockfree"],
+    ),
     // Clippy on the host crates (the workspace's default members: the kernel builds only for
     // its own target, below), tests and benches included.
     (
