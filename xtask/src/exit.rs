@@ -34,6 +34,10 @@ pub const QEMU_PANIC: i32 = 37;
 
 /// How a QEMU run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "`NoVerdict` is the name of exit code 5 (`Code::NoVerdict`, docs/exit-codes.md)"
+)]
 pub enum Verdict {
     Success,
     TestFailure,

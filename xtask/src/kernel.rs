@@ -57,17 +57,17 @@ fn memops_checks(config: &Config) -> Vec<String> {
         .collect()
 }
 
-/// Builds the kernel for `config` and returns where its image is.
-pub fn build(config: &Config) -> Result<Kernel, String> {
-    setup::ensure_kernel_target()?;
-    let root = crate::root();
+/// `cargo SUBCOMMAND` (`build`, `clippy`) on the kernel crate as `config` builds it: the
+/// kernel target and profile, the config's features and profile settings, and the
+/// environment the build script checks them against.
+fn kernel_cargo(config: &Config, subcommand: &str) -> Command {
     let features = config.cargo_features().join(",");
     let debug = config.debug_assertions.to_string();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .current_dir(crate::root())
         .args([
-            "build",
+            subcommand,
             "--quiet",
             "--package",
             "tessera-kernel",
@@ -107,7 +107,14 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
                 .unwrap_or_else(|_| config.path.clone()),
         )
         .env(tessera_config::LTO_ENV, config.cargo_lto())
-        .env_remove("RUSTFLAGS")
+        .env_remove("RUSTFLAGS");
+    cargo
+}
+
+/// Builds the kernel for `config` and returns where its image is.
+pub fn build(config: &Config) -> Result<Kernel, String> {
+    setup::ensure_kernel_target()?;
+    let status = kernel_cargo(config, "build")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -127,6 +134,21 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
         config: config.clone(),
         elf,
     })
+}
+
+/// `cargo clippy` on the kernel crate (and the workspace crates it compiles) for the kernel
+/// target, with `config`'s features and profile: warnings are errors. Returns clippy's report.
+pub fn clippy(config: &Config) -> Result<(), String> {
+    setup::ensure_kernel_target()?;
+    let out = kernel_cargo(config, "clippy")
+        .args(["--", "-D", "warnings"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 /// Cargo's target directory (respecting CARGO_TARGET_DIR).

@@ -17,8 +17,6 @@
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
 
-#![deny(unsafe_code)]
-
 mod args;
 mod bench;
 mod busybox;

@@ -2,7 +2,9 @@
 //!
 //! 1. Host tests of every crate (each component's shared suite runs against every variant),
 //!    plus the feature combinations a single `cargo test` cannot cover.
-//! 2. Source rules: `unsafe` only in the platform layer, each block justified.
+//! 2. Lints: the lint configuration (`unsafe` only in the platform layer, each block
+//!    justified) in place, and clippy clean, warnings denied, on the host and on every
+//!    config's kernel.
 //! 3. Build refusals: a bad config and a hand-picked feature set that disagrees with a config.
 //! 4. Every config in `configs/` built and booted under QEMU with a timeout: banner naming
 //!    each component's variant, self-tests passed, success exit code. A hang, panic, missing
@@ -65,7 +67,7 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Cargo invocations for the host tests: (name, arguments).
+/// Cargo invocations on the host, tests and clippy: (name, arguments).
 const HOST_SUITES: &[(&str, &[&str])] = &[
     ("host/workspace", &["test", "--all-targets"]),
     (
@@ -105,6 +107,30 @@ const HOST_SUITES: &[(&str, &[&str])] = &[
             "erms",
         ],
     ),
+    // The VFS and tmpfs suites with each kernel variant feature on, which also compiles the
+    // cases that check the kernel's aliases name the chosen variant.
+    (
+        "host/vfs-lookup-full",
+        &["test", "-p", "tessera-vfs", "--features", "lookup-full"],
+    ),
+    (
+        "host/vfs-lookup-fast",
+        &["test", "-p", "tessera-vfs", "--features", "lookup-fast"],
+    ),
+    (
+        "host/tmpfs-stat-locked",
+        &["test", "-p", "tessera-tmpfs", "--features", "stat-locked"],
+    ),
+    (
+        "host/tmpfs-stat-lockfree",
+        &["test", "-p", "tessera-tmpfs", "--features", "stat-lockfree"],
+    ),
+    // Clippy on the host crates (the workspace's default members: the kernel builds only for
+    // its own target, below), tests and benches included.
+    (
+        "lint/host",
+        &["clippy", "--all-targets", "--", "-D", "warnings"],
+    ),
 ];
 
 fn cargo() -> Command {
@@ -134,9 +160,17 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
                 .ok_or(format!("cargo {} failed", cargo_args.join(" ")))
         });
     }
-    report.check("source/unsafe-only-in-platform", || {
-        crate::checks::unsafe_discipline(&crate::root())
+    report.check("source/lint-config", || {
+        crate::checks::lint_config(&crate::root())
     });
+    let configs = tessera_config::available_configs(&crate::root().join("configs"));
+    for name in &configs {
+        // Each config compiles different variants (and cfg'd code) of the kernel and its
+        // components: clippy sees what that kernel compiles.
+        report.check(&format!("lint/kernel-{name}"), || {
+            kernel::clippy(&kernel::load_config(name)?)
+        });
+    }
     report.check("build/refuses-bad-config", refuses_bad_config);
     report.check(
         "build/refuses-mismatched-features",
@@ -144,7 +178,7 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     );
 
     let mut kernels = Vec::new();
-    for name in tessera_config::available_configs(&crate::root().join("configs")) {
+    for name in configs {
         let started = Instant::now();
         match kernel::load_config(&name).and_then(|c| kernel::build(&c)) {
             Ok(kernel) => {

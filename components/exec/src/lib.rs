@@ -50,7 +50,6 @@
 //! crate only decodes: every check that makes a file loadable is ours, in [`parse_elf`],
 //! and `tests/malformed.rs` feeds it random and mutated images.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 

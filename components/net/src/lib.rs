@@ -57,7 +57,6 @@
 //! assert_eq!(net.recv(conn, &mut buf, false), Err(Errno::EAGAIN));
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 

@@ -59,7 +59,6 @@
 //! the count. `O_NONBLOCK` turns each `WouldBlock` into `EAGAIN`, or into the partial count
 //! if some bytes already moved.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 

@@ -19,6 +19,10 @@ pub const PATH_MAX: usize = 4096;
 pub const STACK_PATH: usize = 256;
 
 /// A path argument (dereferences to its bytes, without the NUL).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the buffer inline on the stack is the point of `path-buf = \"stack\"`"
+)]
 pub enum PathArg {
     /// Up to 255 bytes, in a buffer on the stack.
     Stack {

@@ -61,7 +61,7 @@ fn on_input() {
             let effects = tty.ldisc.input(byte);
             (
                 effects.echo.to_vec(),
-                effects.signal.map(|s| s.number() as u32),
+                effects.signal.map(|s| s.number()),
                 effects.wake_readers,
                 foreground,
             )
@@ -153,7 +153,7 @@ impl FileOps for ConsoleFile {
         match result {
             IoctlResult::Done | IoctlResult::Acquired { .. } | IoctlResult::OutputRestarted => {}
             IoctlResult::CopyOut(out) => crate::user::write_bytes(arg, out.as_bytes())?,
-            IoctlResult::Signal { signal: sig, pgrp } => signal_group(pgrp, sig.number() as u32),
+            IoctlResult::Signal { signal: sig, pgrp } => signal_group(pgrp, sig.number()),
             IoctlResult::SetForeground(pgid) => {
                 if !task::all()
                     .iter()

@@ -50,7 +50,7 @@ fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
 
 impl Stat {
     /// The 144-byte `struct stat`.
-    pub fn to_stat_bytes(&self) -> [u8; 144] {
+    pub fn to_stat_bytes(self) -> [u8; 144] {
         let mut b = [0u8; 144];
         put(&mut b, 0, &self.dev.to_le_bytes());
         put(&mut b, 8, &self.ino.to_le_bytes());
@@ -70,7 +70,7 @@ impl Stat {
     }
 
     /// The 256-byte `struct statx` with every basic field (STATX_BASIC_STATS).
-    pub fn to_statx_bytes(&self) -> [u8; 256] {
+    pub fn to_statx_bytes(self) -> [u8; 256] {
         const STATX_BASIC_STATS: u32 = 0x7ff;
         let mut b = [0u8; 256];
         put(&mut b, 0, &STATX_BASIC_STATS.to_le_bytes());

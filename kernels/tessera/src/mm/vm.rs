@@ -185,12 +185,13 @@ impl Vm {
             return Err(Errno::EINVAL);
         }
         let start = if fixed {
-            if addr % PAGE != 0 || addr.checked_add(len).is_none_or(|end| end > USER_END) {
+            if !addr.is_multiple_of(PAGE) || addr.checked_add(len).is_none_or(|end| end > USER_END)
+            {
                 return Err(Errno::EINVAL);
             }
             addr
         } else if addr != 0
-            && addr % PAGE == 0
+            && addr.is_multiple_of(PAGE)
             && addr
                 .checked_add(len)
                 .is_some_and(|end| self.is_free(addr, end))
@@ -596,7 +597,8 @@ impl Vm {
         let old_len = old_len.next_multiple_of(PAGE);
         let new_len = new_len.next_multiple_of(PAGE);
         let vma = self.find(old).cloned().ok_or(Errno::EFAULT)?;
-        if old % PAGE != 0 || new_len == 0 || vma.start != old || old + old_len > vma.end {
+        if !old.is_multiple_of(PAGE) || new_len == 0 || vma.start != old || old + old_len > vma.end
+        {
             return Err(Errno::EINVAL);
         }
         if new_len <= old_len {

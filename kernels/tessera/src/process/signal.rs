@@ -257,7 +257,7 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         state.post(sig, info);
         state.deliverable() != 0
     };
-    crate::process::sched::set_signal_hint(&task, true);
+    crate::process::sched::set_signal_hint(task, true);
     if wake {
         super::sched::wake(task);
     }
@@ -425,7 +425,7 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
     match components {
         Some(mask) => {
             // XRSTOR wants a 64-byte aligned image.
-            if fp_at % 64 != 0 {
+            if !fp_at.is_multiple_of(64) {
                 return Err(Errno::EFAULT);
             }
             let header_at = fp_at.checked_add(legacy as u64).ok_or(Errno::EFAULT)?;
@@ -439,7 +439,7 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
             }
         }
         // FXRSTOR wants a 16-byte aligned image.
-        None if fp_at % 16 != 0 => return Err(Errno::EFAULT),
+        None if !fp_at.is_multiple_of(16) => return Err(Errno::EFAULT),
         None => {}
     }
     FpuState::from_sigframe(&image, components).map_err(|_| Errno::EFAULT)
@@ -571,6 +571,6 @@ pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
     }
     let mask = get(&buf, 8 + 40 + SIGCONTEXT);
     task.signals.lock().blocked = mask & !UNBLOCKABLE;
-    crate::process::sched::set_signal_hint(&task, true);
+    crate::process::sched::set_signal_hint(task, true);
     Ok(())
 }

@@ -325,7 +325,7 @@ fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32, info
     }
     state.blocked &= !sig::bit(signal);
     state.post(signal, info);
-    crate::process::sched::set_signal_hint(&task, true);
+    crate::process::sched::set_signal_hint(task, true);
 }
 
 fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
