@@ -63,12 +63,13 @@ fn on_tick(ticks: u64) {
 
 /// PID 1 exited: the machine stops, reporting its status (0 -> success).
 pub fn init_exited(wait_status: i32) -> ! {
+    use tessera_abi::process::{exit_code, term_sig};
     syscall::profile::report(20);
-    let code = if wait_status & 0x7f != 0 {
-        println!("tessera: init killed by signal {}", wait_status & 0x7f);
+    let code = if term_sig(wait_status) != 0 {
+        println!("tessera: init killed by signal {}", term_sig(wait_status));
         ExitCode::TestFailure
     } else {
-        let status = (wait_status >> 8) & 0xff;
+        let status = exit_code(wait_status);
         println!("tessera: init exited with status {status}");
         if status == 0 {
             ExitCode::Success
