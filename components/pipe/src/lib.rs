@@ -78,8 +78,8 @@ pub use ring::PipeRing;
 /// Bytes a pipe holds: Linux's default of 16 pages.
 pub const PIPE_CAPACITY: usize = 65536;
 
-/// Writes of at most this many bytes are atomic (`PIPE_BUF` of `<limits.h>`).
-pub const PIPE_BUF: usize = 4096;
+/// Writes of at most this many bytes are atomic (`PIPE_BUF`, defined in `tessera-abi`).
+pub use tessera_abi::fs::PIPE_BUF;
 
 /// `poll` event bits, as [`Pipe::poll_read`] and [`Pipe::poll_write`] report them (the one
 /// definition, in `tessera-abi`).
