@@ -175,6 +175,21 @@ pub fn conform(programs: &Programs) -> Result<PathBuf, String> {
 }
 
 /// `target/initrd/single-init.cpio`: one static binary as `/init`.
+/// The user space a config boots by default (`kernel.userland`): none, the `hello` program as
+/// `/init`, or the interactive BusyBox system.
+pub fn for_config(config: &tessera_config::Config) -> Result<Option<PathBuf>, String> {
+    match config.userland.as_str() {
+        "none" => Ok(None),
+        "hello" => {
+            let mut archive = Archive::new();
+            skeleton(&mut archive);
+            archive.file("init", 0o755, read(&userland::hello()?)?);
+            write("hello", &archive).map(Some)
+        }
+        _ => busybox().map(Some),
+    }
+}
+
 pub fn single_init(binary: &Path) -> Result<PathBuf, String> {
     let mut archive = Archive::new();
     skeleton(&mut archive);

@@ -139,9 +139,10 @@ impl Boot {
 /// `cargo xtask run`: build, then boot on this terminal. Ctrl-A X leaves QEMU.
 ///
 /// The initramfs: `--initrd FILE` as given, `--init PATH` packs that one static binary as
-/// `/init`, and by default the interactive BusyBox system (`initrd::busybox`); when that
-/// cannot be built (no network for the first fetch, no C compiler) the kernel boots
-/// without one, after a warning.
+/// `/init`, and by default what the config's `kernel.userland` names (`initrd::for_config`:
+/// none, the hello program, or the interactive BusyBox system); when that cannot be built
+/// (no network for the first fetch, no C compiler) the kernel boots without one, after a
+/// warning.
 pub fn run_command(args: &mut Args) -> Result<Code, String> {
     let config = args.value("config")?.unwrap_or_else(|| "fast".into());
     let append = args.value("append")?.unwrap_or_default();
@@ -161,6 +162,7 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
     }
     args.finish()?;
     setup::ensure_qemu()?;
+    let config = kernel::load_config(&config)?;
     let initrd = match (initrd_arg, init_arg) {
         (Some(_), Some(_)) => return Err("--initrd and --init exclude each other".into()),
         (Some(file), None) => {
@@ -171,15 +173,15 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
             Some(file)
         }
         (None, Some(binary)) => Some(initrd::single_init(std::path::Path::new(&binary))?),
-        (None, None) => match initrd::busybox() {
-            Ok(archive) => Some(archive),
+        (None, None) => match initrd::for_config(&config) {
+            Ok(archive) => archive,
             Err(why) => {
-                eprintln!("xtask: warning: no BusyBox initramfs, booting without one: {why}");
+                eprintln!("xtask: warning: no initramfs, booting without one: {why}");
                 None
             }
         },
     };
-    let kernel = kernel::build(&kernel::load_config(&config)?)?;
+    let kernel = kernel::build(&config)?;
     eprintln!(
         "xtask: booting {}{} in QEMU ({} mode); Ctrl-A X quits",
         kernel::display_path(&kernel.elf),

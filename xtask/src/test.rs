@@ -173,7 +173,12 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             });
         }
     }
-    for kernel in &kernels {
+    for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
+        report.check(&format!("hello/{}", kernel.config.name), || {
+            hello(kernel, verbose)
+        });
+    }
+    for kernel in kernels.iter().filter(|k| k.config.userland == "busybox") {
         report.check(&format!("busybox-session/{}", kernel.config.name), || {
             let mut boot = Boot::tessera(kernel, "", Mode::Wall);
             boot.initrd = Some(crate::initrd::busybox()?);
@@ -258,7 +263,9 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
         config
             .components
             .iter()
-            .map(|(key, variant)| format!("component  {key} = {variant}\n")),
+            // A component user space alone uses shows "(not compiled)" after the variant
+            // in a kernel without user space.
+            .map(|(key, variant)| format!("component  {key} = {variant}")),
     );
     needles.push(format!(
         "opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}",
@@ -274,6 +281,30 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
     if !summary.ends_with(" 0 failed") || summary.starts_with("0 passed") {
         return Err(format!("self-tests: {summary}\n{}", tail(&run.output, 30)));
     }
+    if run.verdict != Verdict::Success {
+        return Err(format!(
+            "{}\n{}",
+            run.verdict.describe(),
+            tail(&run.output, 30)
+        ));
+    }
+    Ok(())
+}
+
+/// The `hello` program as /init: its line on the console, init's exit status 0, and a clean
+/// power-off.
+fn hello(kernel: &Kernel, verbose: bool) -> Result<(), String> {
+    let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+    boot.initrd = crate::initrd::for_config(&kernel.config)?;
+    let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+    expect_in_order(
+        &run.output,
+        &[
+            "selftests: ".into(),
+            "hello from user space\n".into(),
+            "tessera: init exited with status 0".into(),
+        ],
+    )?;
     if run.verdict != Verdict::Success {
         return Err(format!(
             "{}\n{}",
@@ -360,36 +391,61 @@ fn xtask_subcommand(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Bad configs, each refused by `cargo xtask build` with exit 1 and a message naming the file,
+/// the key and (where a value is wrong) the allowed values: (what replaces fast's
+/// `page-alloc = "buddy"` line, what the message must contain).
+const BAD_CONFIGS: [(&str, &[&str]); 3] = [
+    (
+        "page-alloc = \"slab\"",
+        &[
+            "bad.toml",
+            "components.page-alloc",
+            "\"slab\"",
+            "\"bitmap\"",
+            "\"buddy\"",
+        ],
+    ),
+    // Two variants of one key, as a list or as the key twice.
+    (
+        "page-alloc = [\"bitmap\", \"buddy\"]",
+        &["bad.toml", "components.page-alloc", "\"bitmap\", \"buddy\""],
+    ),
+    (
+        "page-alloc = \"buddy\"\npage-alloc = \"bitmap\"",
+        &["bad.toml", "page-alloc = \"bitmap\"", "duplicate key"],
+    ),
+];
+
 fn refuses_bad_config() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("tessera-bad-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = BAD_CONFIGS
+        .iter()
+        .try_for_each(|(line, named)| refuses_one(&dir, line, named));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn refuses_one(dir: &std::path::Path, line: &str, named: &[&str]) -> Result<(), String> {
     let path = dir.join("bad.toml");
     let fast = std::fs::read_to_string(crate::root().join("configs/fast.toml"))
         .map_err(|e| e.to_string())?;
-    std::fs::write(
-        &path,
-        fast.replace("page-alloc = \"buddy\"", "page-alloc = \"slab\""),
-    )
-    .map_err(|e| e.to_string())?;
+    let original = fast
+        .lines()
+        .find(|l| l.starts_with("page-alloc = \"buddy\""))
+        .ok_or("configs/fast.toml has no `page-alloc = \"buddy\"` line")?;
+    std::fs::write(&path, fast.replace(original, line)).map_err(|e| e.to_string())?;
     let out = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .args(["build", "--config", &path.to_string_lossy()])
         .current_dir(crate::root())
         .output()
         .map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let named = [
-        "bad.toml",
-        "components.page-alloc",
-        "\"slab\"",
-        "\"bitmap\"",
-        "\"buddy\"",
-    ];
     if out.status.code() != Some(Code::ToolError as i32)
         || !named.iter().all(|n| stderr.contains(n))
     {
         return Err(format!(
-            "expected exit 1 and a message naming file, key and allowed values; got {:?}:\n{stderr}",
+            "{line:?}: expected exit 1 and a message naming {named:?}; got {:?}:\n{stderr}",
             out.status.code()
         ));
     }

@@ -165,6 +165,44 @@ pub fn build() -> Result<Programs, String> {
     })
 }
 
+/// The `hello` program (`userland/hello/hello.c`): no C library, two system calls. Built when
+/// out of date; returns the binary's path.
+pub fn hello() -> Result<PathBuf, String> {
+    let source = crate::root().join("userland/hello/hello.c");
+    let out_dir = bin_dir();
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let path = out_dir.join("hello");
+    if stale(
+        &path,
+        &[source.clone(), crate::root().join("xtask/src/userland.rs")],
+    ) {
+        ensure_cc()?;
+        let temporary = path.with_extension("tmp");
+        let out = Command::new("cc")
+            .args([
+                "-static",
+                "-nostdlib",
+                "-fno-stack-protector",
+                "-fno-pie",
+                "-no-pie",
+            ])
+            .args(["-O2", "-s", "-Wall", "-Werror", "-o"])
+            .arg(&temporary)
+            .arg(&source)
+            .output()
+            .map_err(|e| format!("cannot run cc: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "compiling {} failed:\n{}",
+                source.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        std::fs::rename(&temporary, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
 type Compile = (std::process::Child, PathBuf, PathBuf);
 
 fn compile(source: &Path, output: &Path) -> Result<Compile, String> {

@@ -90,10 +90,13 @@ impl<T: ?Sized, P: IrqPolicy> SpinLock<T, P> {
     }
 
     /// Where the current holder acquired the lock, or `None` if it is free (or the holder is
-    /// between acquiring and recording). Racy like [`is_locked`](Self::is_locked).
-    #[cfg(feature = "tracking")]
+    /// between acquiring and recording). Racy like [`is_locked`](Self::is_locked). Always
+    /// `None` without the `tracking` feature, which records nothing.
     pub fn holder(&self) -> Option<&'static core::panic::Location<'static>> {
-        self.holder.get()
+        #[cfg(feature = "tracking")]
+        return self.holder.get();
+        #[cfg(not(feature = "tracking"))]
+        None
     }
 
     /// Interrupts first, then the lock: once this CPU holds the lock no interrupt handler on it

@@ -14,17 +14,33 @@ extern crate alloc;
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
-mod fs;
 mod mm;
-mod net;
-mod process;
-mod random;
 mod selftest;
-mod syscall;
-mod time;
-mod user;
-mod userspace;
 mod variants;
+
+// User space and what it needs; a kernel without it boots, runs its self-tests and stops.
+#[cfg(feature = "userspace")]
+mod fs;
+#[cfg(feature = "sockets")]
+mod net;
+#[cfg(all(feature = "userspace", not(feature = "sockets")))]
+#[path = "no_net.rs"]
+mod net;
+#[cfg(feature = "userspace")]
+mod process;
+#[cfg(feature = "userspace")]
+mod random;
+#[cfg(feature = "userspace")]
+mod syscall;
+#[cfg(feature = "userspace")]
+mod time;
+#[cfg(feature = "userspace")]
+mod user;
+#[cfg(feature = "userspace")]
+mod userspace;
+#[cfg(not(feature = "userspace"))]
+#[path = "no_userspace.rs"]
+mod userspace;
 
 use tessera_platform::exit::{ExitCode, exit};
 use tessera_platform::{BootInfo, println};
@@ -36,11 +52,10 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     variants::check_against_config();
     mm::init(boot);
     banner(boot);
-    syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
-    tessera_platform::trap::set_tick_hook(on_tick);
+    tessera_platform::trap::set_tick_hook(userspace::on_tick);
     tessera_platform::start_timer(config::TIMER_HZ);
     // After the timer: starting it reprograms the interrupt controller's masks.
-    net::init();
+    userspace::init(boot);
 
     if let Some(kind) = boot.cmdline_value("tessera.fault") {
         selftest::fault_on_purpose(kind);
@@ -55,42 +70,6 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     }
 }
 
-/// Every timer tick: the scheduler's sleepers and slices, then the network's timers.
-fn on_tick(ticks: u64) {
-    process::sched::on_tick(ticks);
-    net::on_tick();
-}
-
-/// PID 1 exited: the machine stops, reporting its status (0 -> success).
-pub fn init_exited(wait_status: i32) -> ! {
-    use tessera_abi::process::{exit_code, term_sig};
-    syscall::profile::report(20);
-    let code = if term_sig(wait_status) != 0 {
-        println!("tessera: init killed by signal {}", term_sig(wait_status));
-        ExitCode::TestFailure
-    } else {
-        let status = exit_code(wait_status);
-        println!("tessera: init exited with status {status}");
-        if status == 0 {
-            ExitCode::Success
-        } else {
-            ExitCode::TestFailure
-        }
-    };
-    exit(code)
-}
-
-/// reboot(RB_POWER_OFF) and friends.
-pub fn power_off(status: i32) -> ! {
-    syscall::profile::report(20);
-    println!("tessera: power off");
-    exit(if status == 0 {
-        ExitCode::Success
-    } else {
-        ExitCode::TestFailure
-    })
-}
-
 fn banner(boot: &BootInfo) {
     let (smep, smap) = tessera_platform::cpu::protections();
     let on = |b: bool| if b { "on" } else { "off" };
@@ -103,8 +82,20 @@ fn banner(boot: &BootInfo) {
         config::CONFIG_DESCRIPTION
     );
     for (key, variant) in variants::COMPILED {
-        println!("  component  {key} = {variant}");
+        if variant == variants::NOT_COMPILED {
+            let configured = config::COMPONENTS.iter().find(|(k, _)| *k == key);
+            let configured = configured.map_or("?", |(_, v)| *v);
+            println!("  component  {key} = {configured} {variant}");
+        } else {
+            println!("  component  {key} = {variant}");
+        }
     }
+    let mut subsystems = alloc::string::String::new();
+    for (name, on) in config::SUBSYSTEMS {
+        let sign = if *on { '+' } else { '-' };
+        subsystems.push_str(&alloc::format!(" {sign}{name}"));
+    }
+    println!("  subsystems{subsystems}");
     println!(
         "  profile    opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}, syscall-profiler = {}",
         config::OPT_LEVEL,

@@ -259,8 +259,7 @@ fn locks() -> Outcome {
         SubsystemPolicy::NAME == crate::config::COMPONENTS[2].1,
         "subsystem lock policy differs from the config"
     );
-    #[cfg(feature = "lock-tracking")]
-    {
+    if crate::config::LOCK_TRACKING {
         let guard = subsystem.lock();
         check!(
             subsystem

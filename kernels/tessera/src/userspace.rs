@@ -1,13 +1,28 @@
-//! Starting user space: the initramfs becomes the root filesystem and PID 1 runs `/init`.
+//! User space: starting it (the initramfs becomes the root file system and PID 1 runs
+//! `/init`), its share of the timer tick, and stopping the machine when init ends.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::process::{exit_code, term_sig};
 use tessera_platform::exit::{ExitCode, exit};
-use tessera_platform::println;
 use tessera_platform::trap::TrapFrame;
+use tessera_platform::{BootInfo, println};
 
 use crate::process::{Task, exec, sched};
+
+/// Starts what user space needs before the first process: syscall tracing
+/// (`tessera.strace=1`) and the network.
+pub fn init(boot: &BootInfo) {
+    crate::syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
+    crate::net::init();
+}
+
+/// Every timer tick: the scheduler's sleepers and slices, then the network's timers.
+pub fn on_tick(ticks: u64) {
+    sched::on_tick(ticks);
+    crate::net::on_tick();
+}
 
 /// Unpacks the initramfs, starts `init` as PID 1 and runs the scheduler until the machine
 /// stops (init exits or powers off).
@@ -47,4 +62,33 @@ pub fn run(initrd: &[u8], init: &str) -> ! {
     sched::spawn(task);
     sched::idle_loop(|| true);
     unreachable!("the idle loop only ends when the machine stops");
+}
+
+/// PID 1 exited: the machine stops, reporting its status (0 -> success).
+pub fn init_exited(wait_status: i32) -> ! {
+    crate::syscall::profile::report(20);
+    let code = if term_sig(wait_status) != 0 {
+        println!("tessera: init killed by signal {}", term_sig(wait_status));
+        ExitCode::TestFailure
+    } else {
+        let status = exit_code(wait_status);
+        println!("tessera: init exited with status {status}");
+        if status == 0 {
+            ExitCode::Success
+        } else {
+            ExitCode::TestFailure
+        }
+    };
+    exit(code)
+}
+
+/// reboot(RB_POWER_OFF) and friends.
+pub fn power_off(status: i32) -> ! {
+    crate::syscall::profile::report(20);
+    println!("tessera: power off");
+    exit(if status == 0 {
+        ExitCode::Success
+    } else {
+        ExitCode::TestFailure
+    })
 }

@@ -5,10 +5,8 @@
 //! compile error, never a silent priority.
 
 use tessera_page_alloc::PageAllocator;
-use tessera_pipe::PipePolicy;
 use tessera_sync::IrqPolicy;
 pub use tessera_sync::{SubsystemLock, SubsystemPolicy};
-use tessera_vfs::PathReader;
 
 cfg_if::cfg_if! {
     if #[cfg(all(feature = "page-alloc-bitmap", feature = "page-alloc-buddy"))] {
@@ -24,50 +22,75 @@ cfg_if::cfg_if! {
     }
 }
 
-cfg_if::cfg_if! {
-    if #[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))] {
-        compile_error!("two dcache variants selected: enable exactly one of dcache-off, dcache-hashbrown");
-    } else if #[cfg(feature = "dcache-off")] {
-        /// The dentry cache chosen by the config: none.
-        pub type Dcache = tessera_vfs::NoDcache;
-        const DCACHE: &str = "off";
-    } else if #[cfg(feature = "dcache-hashbrown")] {
-        /// The dentry cache chosen by the config.
-        pub type Dcache = tessera_vfs::HashDcache;
-        const DCACHE: &str = "hashbrown";
-    } else {
-        compile_error!("no dcache variant selected: enable one of dcache-off, dcache-hashbrown");
+/// The variants of components that only user space uses (`[subsystems] userspace`).
+#[cfg(feature = "userspace")]
+mod user {
+    cfg_if::cfg_if! {
+        if #[cfg(all(feature = "dcache-off", feature = "dcache-hashbrown"))] {
+            compile_error!("two dcache variants selected: enable exactly one of dcache-off, dcache-hashbrown");
+        } else if #[cfg(feature = "dcache-off")] {
+            /// The dentry cache chosen by the config: none.
+            pub type Dcache = tessera_vfs::NoDcache;
+            pub(super) const DCACHE: &str = "off";
+        } else if #[cfg(feature = "dcache-hashbrown")] {
+            /// The dentry cache chosen by the config.
+            pub type Dcache = tessera_vfs::HashDcache;
+            pub(super) const DCACHE: &str = "hashbrown";
+        } else {
+            compile_error!("no dcache variant selected: enable one of dcache-off, dcache-hashbrown");
+        }
+    }
+
+    cfg_if::cfg_if! {
+        if #[cfg(all(feature = "path-buf-heap", feature = "path-buf-stack"))] {
+            compile_error!("two path-buf variants selected: enable exactly one of path-buf-heap, path-buf-stack");
+        } else if #[cfg(feature = "path-buf-heap")] {
+            /// How path arguments are read (see `user::read_path`).
+            pub type PathBuf = tessera_vfs::HeapPath;
+        } else if #[cfg(feature = "path-buf-stack")] {
+            /// How path arguments are read (see `user::read_path`).
+            pub type PathBuf = tessera_vfs::StackPath;
+        } else {
+            compile_error!("no path-buf variant selected: enable one of path-buf-heap, path-buf-stack");
+        }
+    }
+
+    cfg_if::cfg_if! {
+        if #[cfg(all(feature = "pipe-simple", feature = "pipe-fast"))] {
+            compile_error!("two pipe variants selected: enable exactly one of pipe-simple, pipe-fast");
+        } else if #[cfg(feature = "pipe-simple")] {
+            /// How pipes wait, wake and copy (see `fs::pipe`).
+            pub type Pipe = tessera_pipe::Simple;
+        } else if #[cfg(feature = "pipe-fast")] {
+            /// How pipes wait, wake and copy (see `fs::pipe`).
+            pub type Pipe = tessera_pipe::Fast;
+        } else {
+            compile_error!("no pipe variant selected: enable one of pipe-simple, pipe-fast");
+        }
     }
 }
+#[cfg(feature = "userspace")]
+pub use user::*;
 
-cfg_if::cfg_if! {
-    if #[cfg(all(feature = "path-buf-heap", feature = "path-buf-stack"))] {
-        compile_error!("two path-buf variants selected: enable exactly one of path-buf-heap, path-buf-stack");
-    } else if #[cfg(feature = "path-buf-heap")] {
-        /// How path arguments are read (see `user::read_path`).
-        pub type PathBuf = tessera_vfs::HeapPath;
-    } else if #[cfg(feature = "path-buf-stack")] {
-        /// How path arguments are read (see `user::read_path`).
-        pub type PathBuf = tessera_vfs::StackPath;
-    } else {
-        compile_error!("no path-buf variant selected: enable one of path-buf-heap, path-buf-stack");
-    }
-}
+/// The banner's names of the variants of components only user space uses (path-buf, pipe,
+/// page-zero, file-private, dcache, lookup, tmpfs-stat), or [`NOT_COMPILED`].
+#[cfg(feature = "userspace")]
+const USER_NAMES: [&str; 7] = [
+    <PathBuf as tessera_vfs::PathReader>::NAME,
+    <Pipe as tessera_pipe::PipePolicy>::NAME,
+    <PageZero as tessera_page_alloc::PageZero>::NAME,
+    FILE_PRIVATE,
+    user::DCACHE,
+    LOOKUP,
+    TMPFS_STAT,
+];
+#[cfg(not(feature = "userspace"))]
+const USER_NAMES: [&str; 7] = [NOT_COMPILED; 7];
 
-cfg_if::cfg_if! {
-    if #[cfg(all(feature = "pipe-simple", feature = "pipe-fast"))] {
-        compile_error!("two pipe variants selected: enable exactly one of pipe-simple, pipe-fast");
-    } else if #[cfg(feature = "pipe-simple")] {
-        /// How pipes wait, wake and copy (see `fs::pipe`).
-        pub type Pipe = tessera_pipe::Simple;
-    } else if #[cfg(feature = "pipe-fast")] {
-        /// How pipes wait, wake and copy (see `fs::pipe`).
-        pub type Pipe = tessera_pipe::Fast;
-    } else {
-        compile_error!("no pipe variant selected: enable one of pipe-simple, pipe-fast");
-    }
-}
+/// What [`COMPILED`] says of a component whose code is not in this kernel.
+pub const NOT_COMPILED: &str = "(not compiled)";
 
+#[cfg(feature = "userspace")]
 cfg_if::cfg_if! {
     if #[cfg(all(feature = "page-zero-twice", feature = "page-zero-once"))] {
         compile_error!("two page-zero variants selected: enable exactly one of page-zero-twice, page-zero-once");
@@ -108,17 +131,21 @@ macro_rules! one_of {
 }
 
 /// Private file mappings: `copy` or `share` (see `mm::vm`).
+#[cfg(feature = "userspace")]
 pub const FILE_PRIVATE: &str =
     one_of!("file-private", "file-private-copy" => "copy", "file-private-share" => "share");
 /// Whether private file mappings map the page cache's frames copy-on-write.
+#[cfg(feature = "userspace")]
 pub const FILE_PRIVATE_SHARED: bool = cfg!(feature = "file-private-share");
 
 /// Networking: `none` or `smoltcp` (see `net`).
 pub const NET: &str = one_of!("net", "net-none" => "none", "net-smoltcp" => "smoltcp");
 
 /// Inode lookup for stat and friends: `full` or `fast` (crate `tessera-vfs`).
+#[cfg(feature = "userspace")]
 pub const LOOKUP: &str = one_of!("lookup", "lookup-full" => "full", "lookup-fast" => "fast");
 /// tmpfs metadata: `locked` or `lockfree` (crate `tessera-tmpfs`).
+#[cfg(feature = "userspace")]
 pub const TMPFS_STAT: &str =
     one_of!("tmpfs-stat", "tmpfs-stat-locked" => "locked", "tmpfs-stat-lockfree" => "lockfree");
 
@@ -127,16 +154,13 @@ pub const COMPILED: [(&str, &str); 11] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
-    ("path-buf", <PathBuf as PathReader>::NAME),
-    ("pipe", <Pipe as PipePolicy>::NAME),
-    (
-        "page-zero",
-        <PageZero as tessera_page_alloc::PageZero>::NAME,
-    ),
-    ("file-private", FILE_PRIVATE),
-    ("dcache", DCACHE),
-    ("lookup", LOOKUP),
-    ("tmpfs-stat", TMPFS_STAT),
+    ("path-buf", USER_NAMES[0]),
+    ("pipe", USER_NAMES[1]),
+    ("page-zero", USER_NAMES[2]),
+    ("file-private", USER_NAMES[3]),
+    ("dcache", USER_NAMES[4]),
+    ("lookup", USER_NAMES[5]),
+    ("tmpfs-stat", USER_NAMES[6]),
     ("net", NET),
 ];
 
@@ -145,6 +169,9 @@ pub const COMPILED: [(&str, &str); 11] = [
 pub fn check_against_config() {
     for (key, variant) in crate::config::COMPONENTS {
         let compiled = COMPILED.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+        if compiled == Some(NOT_COMPILED) {
+            continue;
+        }
         assert_eq!(
             compiled,
             Some(*variant),

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::schema::COMPONENTS;
+use crate::schema::{COMPONENTS, SUBSYSTEMS};
 
 /// A config that passed validation: every key present (defaults filled in), every value allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,12 +26,16 @@ pub struct Config {
     pub syscall_profiler: bool,
     /// `(component, variant)` for every key of `[components]`, in schema order.
     pub components: Vec<(String, String)>,
+    /// `(subsystem, compiled in)` for every key of `[subsystems]`, in schema order.
+    pub subsystems: Vec<(String, bool)>,
     /// `kernel.memory-mib`.
     pub memory_mib: u32,
     /// `kernel.timer-hz`.
     pub timer_hz: u32,
     /// `kernel.log-level`.
     pub log_level: String,
+    /// `kernel.userland`.
+    pub userland: String,
 }
 
 /// A validated value of one key, whatever its type.
@@ -74,6 +78,14 @@ impl Config {
             .map(|(_, variant)| variant.as_str())
     }
 
+    /// Whether a subsystem is compiled in, e.g. `subsystem("procfs") == Some(true)`.
+    pub fn subsystem(&self, key: &str) -> Option<bool> {
+        self.subsystems
+            .iter()
+            .find(|(subsystem, _)| subsystem == key)
+            .map(|(_, on)| *on)
+    }
+
     /// The value of a key by dotted name (`kernel.timer-hz`), `None` for keys not in the schema.
     /// Lets features, constants and tests walk the schema table instead of naming fields.
     pub fn value(&self, dotted: &str) -> Option<Value> {
@@ -87,13 +99,12 @@ impl Config {
             "kernel.memory-mib" => Value::Int(self.memory_mib.into()),
             "kernel.timer-hz" => Value::Int(self.timer_hz.into()),
             "kernel.log-level" => Value::Text(self.log_level.clone()),
-            _ => {
-                let (section, key) = dotted.split_once('.')?;
-                if section != COMPONENTS {
-                    return None;
-                }
-                Value::Text(self.variant(key)?.to_string())
-            }
+            "kernel.userland" => Value::Text(self.userland.clone()),
+            _ => match dotted.split_once('.')? {
+                (COMPONENTS, key) => Value::Text(self.variant(key)?.to_string()),
+                (SUBSYSTEMS, key) => Value::Bool(self.subsystem(key)?),
+                _ => return None,
+            },
         };
         Some(value)
     }

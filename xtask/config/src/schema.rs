@@ -82,6 +82,9 @@ pub struct Section {
 /// Name of the section whose keys are the swappable components.
 pub const COMPONENTS: &str = "components";
 
+/// Name of the section whose keys say which optional subsystems are compiled in.
+pub const SUBSYSTEMS: &str = "subsystems";
+
 /// A component: a required choice that selects the Cargo feature `<name>-<variant>`.
 /// Adding a component is one call of this in the [`COMPONENTS`] section of [`SECTIONS`].
 const fn component(name: &'static str, doc: &'static str, variants: &'static [Variant]) -> Key {
@@ -90,6 +93,18 @@ const fn component(name: &'static str, doc: &'static str, variants: &'static [Va
         ty: KeyType::Choice(variants),
         default: KeyDefault::Required,
         features: Features::PerVariant,
+        doc,
+    }
+}
+
+/// A subsystem: an optional boolean, on by default, that turns on the kernel feature of its
+/// name.
+const fn subsystem(name: &'static str, doc: &'static str) -> Key {
+    Key {
+        name,
+        ty: KeyType::Bool,
+        default: KeyDefault::Bool(true),
+        features: Features::WhenTrue,
         doc,
     }
 }
@@ -329,9 +344,58 @@ pub static SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        name: SUBSYSTEMS,
+        doc: "Kernel subsystems compiled in, all optional and on by default; `false` leaves the \
+              subsystem's code out of the kernel (the teaching configs' ladder). Each turns on \
+              the kernel feature of its name when `true`.",
+        keys: &[
+            subsystem(
+                "userspace",
+                "Processes, system calls, files and program loading; without it the kernel boots, \
+                 runs its self-tests and stops.",
+            ),
+            subsystem(
+                "tty",
+                "The console's line discipline (`tessera-tty`: termios, echo, job control); \
+                 without it the console is a plain output device whose reads see end of file.",
+            ),
+            subsystem(
+                "procfs",
+                "The `proc` file system; without it `mount -t proc` fails with ENODEV.",
+            ),
+            subsystem(
+                "sockets",
+                "The socket system calls and Unix domain sockets (`tessera-net`); without them \
+                 the socket calls return ENOSYS. `net = \"smoltcp\"` needs them.",
+            ),
+        ],
+    },
+    Section {
         name: "kernel",
         doc: "Kernel parameters, all optional; the kernel's build script turns them into constants.",
         keys: &[
+            Key {
+                name: "userland",
+                ty: KeyType::Choice(&[
+                    Variant {
+                        name: "none",
+                        doc: "no initramfs: a self-test boot",
+                    },
+                    Variant {
+                        name: "hello",
+                        doc: "one static program as /init that writes a line and exits \
+                              (`userland/hello`)",
+                    },
+                    Variant {
+                        name: "busybox",
+                        doc: "Debian's static BusyBox, its applets and a shell",
+                    },
+                ]),
+                default: KeyDefault::Text("busybox"),
+                features: Features::None,
+                doc: "What `cargo xtask run` boots as user space, and what `cargo xtask test` \
+                      runs on this kernel.",
+            },
             Key {
                 name: "memory-mib",
                 ty: KeyType::Int { min: 32, max: 4096 },

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{Config, Value};
 use crate::error::ConfigError;
-use crate::schema::{COMPONENTS, Features, Key, KeyDefault, KeyType, SECTIONS, TOP_LEVEL_KEYS};
+use crate::schema::{
+    COMPONENTS, Features, Key, KeyDefault, KeyType, SECTIONS, SUBSYSTEMS, TOP_LEVEL_KEYS,
+};
 
 /// Reads and validates a config. A bare name (`fast`) means `configs_dir/fast.toml`; anything
 /// containing a path separator or ending in `.toml` is a path of its own.
@@ -108,8 +110,27 @@ fn check_file(table: &toml::Table) -> Result<Settings, String> {
             settings.insert(dotted, value);
         }
     }
-    Ok(Settings(settings))
+    let settings = Settings(settings);
+    settings.check_requirements()?;
+    Ok(settings)
 }
+
+/// (key, value, key it needs, value it needs) pairs: a key with that value only works when the
+/// other key has its value. Checked after every key is valid on its own.
+const REQUIREMENTS: &[(&str, &str, &str, &str)] = &[
+    ("kernel.userland", "hello", "subsystems.userspace", "true"),
+    ("kernel.userland", "busybox", "subsystems.userspace", "true"),
+    ("kernel.userland", "busybox", "subsystems.tty", "true"),
+    ("subsystems.tty", "true", "subsystems.userspace", "true"),
+    ("subsystems.procfs", "true", "subsystems.userspace", "true"),
+    ("subsystems.sockets", "true", "subsystems.userspace", "true"),
+    (
+        "components.net",
+        "\"smoltcp\"",
+        "subsystems.sockets",
+        "true",
+    ),
+];
 
 fn unknown_top_level(name: &str, value: &toml::Value) -> String {
     let sections: Vec<&str> = SECTIONS.iter().map(|section| section.name).collect();
@@ -193,6 +214,23 @@ fn describe(value: &toml::Value) -> String {
 }
 
 impl Settings {
+    /// Refuses a combination of values that cannot build a working kernel, naming both keys.
+    fn check_requirements(&self) -> Result<(), String> {
+        for (key, value, needs, needed) in REQUIREMENTS {
+            let value = value.trim_matches('"');
+            let have = self.get(key).to_string();
+            let other = self.get(needs).to_string();
+            if have.trim_matches('"') == value
+                && other.trim_matches('"') != needed.trim_matches('"')
+            {
+                return Err(format!(
+                    "{key} = {have} needs {needs} = {needed}, found {needs} = {other}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     // The getters panic only if the schema table and `Config` disagree about a key's type,
     // which the tests that load every repository config would catch first.
 
@@ -247,9 +285,19 @@ impl Settings {
             lock_tracking: self.bool("profile.lock-tracking"),
             syscall_profiler: self.bool("profile.syscall-profiler"),
             components,
+            subsystems: SECTIONS
+                .iter()
+                .filter(|section| section.name == SUBSYSTEMS)
+                .flat_map(|section| section.keys)
+                .map(|key| {
+                    let on = self.bool(&format!("{SUBSYSTEMS}.{}", key.name));
+                    (key.name.to_string(), on)
+                })
+                .collect(),
             memory_mib: self.int("kernel.memory-mib"),
             timer_hz: self.int("kernel.timer-hz"),
             log_level: self.text("kernel.log-level"),
+            userland: self.text("kernel.userland"),
         }
     }
 }

@@ -1,6 +1,10 @@
 //! The kernel side of files: the VFS instance with tmpfs as root, open files and fd tables,
 //! device files, pipes and the console.
 
+#[cfg(feature = "tty")]
+pub mod console;
+#[cfg(not(feature = "tty"))]
+#[path = "raw_console.rs"]
 pub mod console;
 mod devices;
 pub mod file;
@@ -9,6 +13,10 @@ pub mod mount;
 pub mod poll;
 
 pub mod pipe;
+#[cfg(feature = "procfs")]
+pub mod procfs;
+#[cfg(not(feature = "procfs"))]
+#[path = "no_procfs.rs"]
 pub mod procfs;
 pub mod stat;
 

@@ -18,7 +18,7 @@ pub fn mount(target: &[u8], kind: &[u8]) -> KResult<()> {
             populate_devtmpfs(&root)?;
             root
         }
-        b"proc" => procfs::new_procfs(),
+        b"proc" => procfs::mount()?,
         b"sysfs" | b"devpts" => new_tmpfs(),
         _ => return Err(Errno::ENODEV),
     };

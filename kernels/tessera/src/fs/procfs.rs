@@ -38,7 +38,12 @@ fn meta(ino: u64, mode: u32, size: u64) -> Metadata {
 }
 
 /// The root of a procfs mount.
-pub fn new_procfs() -> Arc<dyn Inode> {
+/// A new `proc` file system for `mount -t proc`.
+pub fn mount() -> KResult<Arc<dyn Inode>> {
+    Ok(new_procfs())
+}
+
+fn new_procfs() -> Arc<dyn Inode> {
     Arc::new(Root)
 }
 

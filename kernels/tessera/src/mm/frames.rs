@@ -1,7 +1,7 @@
 //! The page allocator chosen by the config, fed with the free RAM the platform found, and the
 //! kernel heap on top of it.
 
-use tessera_page_alloc::{AllocError, PageAllocator, PageZero, Pfn};
+use tessera_page_alloc::{AllocError, PageAllocator, Pfn};
 use tessera_platform::BootInfo;
 use tessera_platform::heap::{self, FrameSource};
 use tessera_platform::mm::{self, PAGE_SIZE};
@@ -12,8 +12,8 @@ use crate::variants::PageAlloc;
 /// The page allocator. IRQ-saving: the heap may be entered with interrupts in any state.
 static FRAMES: Once<SpinLock<PageAlloc, IrqSave>> = Once::new();
 
-fn frames() -> &'static SpinLock<PageAlloc, IrqSave> {
-    FRAMES.get().expect("memory::init has not run")
+pub(super) fn frames() -> &'static SpinLock<PageAlloc, IrqSave> {
+    FRAMES.get().expect("mm::init has not run")
 }
 
 /// Sets up the page allocator over all RAM and connects the heap to it.
@@ -68,110 +68,11 @@ impl FrameSource for HeapFrames {
     }
 }
 
-/// The page allocator as the platform's frame source (for page tables).
+/// The page allocator as the platform's frame source (for page tables and the network card).
+#[allow(dead_code, reason = "for user space, which a config may leave out")]
 pub fn frame_source() -> &'static dyn FrameSource {
     &HEAP_FRAMES
 }
 
-/// Reference counts of frames mapped into user space (shared by fork's copy-on-write and
-/// MAP_SHARED), indexed by pfn - first managed pfn.
-struct FrameRefs {
-    first: Pfn,
-    counts: alloc::vec::Vec<u16>,
-}
-
-/// Never touched from interrupt context: the config's subsystem lock flavour.
-static REFS: Once<tessera_sync::SubsystemLock<FrameRefs>> = Once::new();
-
-fn refs() -> &'static tessera_sync::SubsystemLock<FrameRefs> {
-    REFS.call_once(|| {
-        let (first, pages) = *SPAN.get().expect("memory::init has not run");
-        tessera_sync::SubsystemLock::new(FrameRefs {
-            first,
-            counts: alloc::vec![0; pages],
-        })
-    })
-}
-
-static SPAN: Once<(Pfn, usize)> = Once::new();
-
-/// A zeroed frame for user memory, with one reference.
-///
-/// How often it is cleared is the config's `page-zero` variant
-/// (`tessera_page_alloc::PageZero`).
-pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
-    alloc_user_frame_filled(tessera_platform::mm::frame::zero)
-}
-
-/// A frame for user memory with one reference, its contents set by `fill`, which must set
-/// every byte (a page of a file read straight into it needs no zeroing first).
-///
-/// When RAM is exhausted, the page cache gives back the file pages nobody maps (see
-/// `fs::pagecache::shrink`) and the allocation is tried once more. Never call this with the
-/// page cache's lock held.
-pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError> {
-    let pfn = take_user_frame().or_else(retry_after_shrink)?;
-    fill(pfn);
-    let mut refs = refs().lock();
-    let first = refs.first;
-    refs.counts[pfn - first] = 1;
-    Ok(pfn)
-}
-
-/// Out of frames: gives back the unmapped page cache pages, then tries once more.
-#[cold]
-#[inline(never)]
-fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
-    if crate::mm::pagecache::shrink() > 0 {
-        take_user_frame()
-    } else {
-        Err(error)
-    }
-}
-
-fn take_user_frame() -> Result<Pfn, AllocError> {
-    if <crate::variants::PageZero as PageZero>::WHILE_ALLOCATING {
-        let mut frames = frames().lock();
-        let pfn = frames.alloc(0)?;
-        tessera_platform::mm::frame::zero(pfn);
-        Ok(pfn)
-    } else {
-        alloc_frames(0)
-    }
-}
-
-/// One more mapping of a user frame.
-pub fn share_user_frame(pfn: Pfn) {
-    let mut refs = refs().lock();
-    let first = refs.first;
-    refs.counts[pfn - first] += 1;
-}
-
-/// One more mapping of each of `pfns`, under one acquisition of the lock.
-pub fn share_user_frames(pfns: &[Pfn]) {
-    let mut refs = refs().lock();
-    let first = refs.first;
-    for &pfn in pfns {
-        refs.counts[pfn - first] += 1;
-    }
-}
-
-/// One mapping fewer; the frame is freed with the last.
-pub fn release_user_frame(pfn: Pfn) {
-    let last = {
-        let mut refs = refs().lock();
-        let first = refs.first;
-        let count = &mut refs.counts[pfn - first];
-        *count -= 1;
-        *count == 0
-    };
-    if last {
-        free_frames(pfn, 0).expect("user frame freed twice");
-    }
-}
-
-/// How many mappings a user frame has.
-pub fn user_frame_refs(pfn: Pfn) -> u16 {
-    let refs = refs().lock();
-    refs.counts[pfn - refs.first]
-}
+/// (first managed pfn, number of pages): the span the user frames' reference counts cover.
+pub(super) static SPAN: Once<(Pfn, usize)> = Once::new();

@@ -219,6 +219,7 @@ fn drop_pages(inode: &Arc<dyn Inode>, first: u64, mut mapped: impl FnMut(Pfn) ->
 }
 
 /// Frames held by the cache (for /proc/meminfo's `Cached`).
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
 pub fn cached_frames() -> usize {
     CACHE.lock().len()
 }

@@ -644,6 +644,7 @@ impl Vm {
     }
 
     /// Resident pages (mapped frames).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub fn resident_pages(&mut self) -> usize {
         self.table.mapped_pages(0, USER_END).len()
     }

@@ -16,7 +16,7 @@ use super::task::{self, Pid, Task, TaskState};
 /// Never returns: the task becomes a zombie for its parent to reap.
 pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     if task.pid == 1 {
-        crate::init_exited(wait_status);
+        crate::userspace::init_exited(wait_status);
     }
     task.exit_status.store(wait_status, Ordering::Relaxed);
     // Release what the process holds: files, address space (after leaving it).

@@ -235,7 +235,7 @@ pub fn reboot(a: &Args) -> KResult<isize> {
     }
     match a[2] as u32 {
         LINUX_REBOOT_CMD_POWER_OFF | LINUX_REBOOT_CMD_HALT | LINUX_REBOOT_CMD_RESTART => {
-            crate::power_off(0)
+            crate::userspace::power_off(0)
         }
         _ => Err(Errno::EINVAL),
     }

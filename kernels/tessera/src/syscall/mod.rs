@@ -8,9 +8,18 @@
 mod fs;
 mod misc;
 mod mm;
+#[cfg(feature = "sockets")]
+mod net;
+#[cfg(not(feature = "sockets"))]
+#[path = "no_sockets.rs"]
 mod net;
 mod poll;
 mod process;
+#[cfg(feature = "syscall-profiler")]
+#[path = "profiler.rs"]
+pub mod profile;
+#[cfg(not(feature = "syscall-profiler"))]
+#[path = "no_profiler.rs"]
 pub mod profile;
 mod signal;
 mod time;

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{MINIMAL, VALID, parse_err, valid_with};
+use super::{MINIMAL, VALID, parse_err, parse_ok, valid_with};
 use crate::load;
 
 /// Asserts the message starts with the file and contains every fragment.
@@ -70,7 +70,7 @@ fn unknown_section() {
     let text = format!("{MINIMAL}\n[kernal]\nmemory-mib = 64\n");
     assert_eq!(
         parse_err(&text).to_string(),
-        "configs/x.toml: unknown section [kernal]; allowed sections: profile, components, kernel"
+        "configs/x.toml: unknown section [kernal]; allowed sections: profile, components, subsystems, kernel"
     );
 }
 
@@ -82,7 +82,7 @@ fn unknown_top_level_key() {
         &[
             "unknown top-level key `memory-mib`",
             "allowed top-level keys: description",
-            "allowed sections: profile, components, kernel",
+            "allowed sections: profile, components, subsystems, kernel",
         ],
     );
 }
@@ -237,4 +237,22 @@ fn load_takes_a_name_or_a_path() {
     let err = load("mine.toml", &dir).unwrap_err();
     assert_eq!(err.path(), Path::new("mine.toml"));
     fs::remove_dir_all(&dir).expect("remove temp configs dir");
+}
+
+#[test]
+fn a_key_that_needs_another_names_both() {
+    let text = format!("{MINIMAL}\n[subsystems]\nuserspace = false\n");
+    assert_eq!(
+        parse_err(&text).to_string(),
+        "configs/x.toml: kernel.userland = \"busybox\" needs subsystems.userspace = true, found subsystems.userspace = false"
+    );
+    let text = VALID.replace("[kernel]\n", "[subsystems]\nsockets = false\n\n[kernel]\n");
+    assert_eq!(
+        parse_err(&text).detail(),
+        "components.net = \"smoltcp\" needs subsystems.sockets = true, found subsystems.sockets = false"
+    );
+    let text = format!(
+        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
+    );
+    assert!(!parse_ok(&text).subsystem("userspace").unwrap());
 }

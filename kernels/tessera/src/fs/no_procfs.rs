@@ -1,0 +1,11 @@
+//! No `proc` file system in this kernel (`[subsystems] procfs = false`).
+
+use alloc::sync::Arc;
+
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::Inode;
+
+/// `mount -t proc`: ENODEV, as Linux answers for a file system type it does not know.
+pub fn mount() -> KResult<Arc<dyn Inode>> {
+    Err(Errno::ENODEV)
+}

@@ -1,0 +1,60 @@
+//! The serial console without a line discipline (`[subsystems] tty = false`): an output
+//! device. Writes go to the UART byte for byte (no `\n` to `\r\n` translation); reads see end
+//! of file; there are no terminal ioctls (ENOTTY) and no job control.
+
+use alloc::sync::Arc;
+
+use tessera_abi::KResult;
+use tessera_abi::poll::PollEvents;
+use tessera_sync::Once;
+
+use super::file::{FdTable, FileOps, O_RDWR, OpenFile};
+use super::stat::{S_IFCHR, Stat, makedev};
+
+/// No input to start and no terminal to control.
+pub fn init(_sid: u32) {}
+
+struct ConsoleFile;
+
+static CONSOLE_FILE: Once<Arc<ConsoleFile>> = Once::new();
+
+/// The console device (all of /dev/console, /dev/tty and /dev/ttyS0).
+pub fn file() -> Arc<dyn FileOps> {
+    CONSOLE_FILE.call_once(|| Arc::new(ConsoleFile)).clone()
+}
+
+/// fds 0, 1 and 2 on the console, for PID 1.
+pub fn stdio_table() -> FdTable {
+    let console = OpenFile::new(file(), O_RDWR);
+    let mut table = FdTable::default();
+    for fd in 0..3 {
+        table.set(fd, console.clone(), false);
+    }
+    table
+}
+
+impl FileOps for ConsoleFile {
+    fn read(&self, _offset: u64, _buf: &mut [u8], _nonblock: bool) -> KResult<usize> {
+        Ok(0)
+    }
+
+    fn write(&self, _offset: u64, buf: &[u8], _nonblock: bool) -> KResult<usize> {
+        tessera_platform::console::write_raw(buf);
+        Ok(buf.len())
+    }
+
+    fn stat(&self) -> KResult<Stat> {
+        Ok(Stat {
+            mode: S_IFCHR | 0o620,
+            rdev: makedev(5, 1),
+            nlink: 1,
+            blksize: 1024,
+            dev: 5,
+            ..Stat::default()
+        })
+    }
+
+    fn poll(&self) -> PollEvents {
+        PollEvents::IN | PollEvents::OUT
+    }
+}
