@@ -7,9 +7,13 @@
 pub mod auxv;
 pub mod errno;
 pub mod fs;
+pub mod mm;
 pub mod net;
+pub mod poll;
+pub mod process;
 pub mod signal;
 pub mod sysno;
+pub mod system;
 pub mod termios;
 pub mod time;
 

@@ -10,10 +10,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::fs::PATH_MAX;
 use tessera_abi::{Errno, KResult};
-
-/// `PATH_MAX`: the longest path, with its NUL.
-pub const PATH_MAX: usize = 4096;
 
 /// Size of [`StackPath`]'s buffer (with the NUL).
 pub const STACK_PATH: usize = 256;

@@ -111,7 +111,7 @@ pub fn executable(path: &[u8]) -> KResult<(DentryRef, u64)> {
         return Err(Errno::EACCES);
     }
     let meta = inode.metadata()?;
-    if meta.mode & 0o111 == 0 {
+    if meta.mode & tessera_abi::fs::S_IXUGO == 0 {
         return Err(Errno::EACCES);
     }
     Ok((dentry, meta.size))

@@ -5,6 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use tessera_abi::mm::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
@@ -33,9 +34,9 @@ bitflags::bitflags! {
     /// PROT_* bits of mmap/mprotect.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Prot: u32 {
-        const READ = 1;
-        const WRITE = 2;
-        const EXEC = 4;
+        const READ = PROT_READ as u32;
+        const WRITE = PROT_WRITE as u32;
+        const EXEC = PROT_EXEC as u32;
     }
 }
 

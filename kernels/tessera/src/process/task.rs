@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use tessera_abi::KResult;
+use tessera_abi::process::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_STACK};
 use tessera_platform::fpu::FpuState;
 use tessera_platform::usermode::KernelStack;
 use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
@@ -76,17 +77,16 @@ pub struct Task {
     /// A stop or continue the parent has not collected with wait4 yet (its wait status).
     pub job_report: SpinLock<Option<i32>, IrqSave>,
     /// Resource limits (soft, hard) by RLIMIT_* number.
-    pub rlimits: SubsystemLock<[(u64, u64); 16]>,
+    pub rlimits: SubsystemLock<[(u64, u64); RLIM_NLIMITS]>,
 }
 
 /// Linux's defaults: unlimited, but for the stack (8 MiB soft), core files (0) and open files
 /// (1024 soft).
-fn default_rlimits() -> [(u64, u64); 16] {
-    const INF: u64 = u64::MAX;
-    let mut limits = [(INF, INF); 16];
-    limits[3] = (crate::mm::vm::STACK_SIZE, INF);
-    limits[4] = (0, INF);
-    limits[7] = (
+fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
+    let mut limits = [(RLIM_INFINITY, RLIM_INFINITY); RLIM_NLIMITS];
+    limits[RLIMIT_STACK] = (crate::mm::vm::STACK_SIZE, RLIM_INFINITY);
+    limits[RLIMIT_CORE] = (0, RLIM_INFINITY);
+    limits[RLIMIT_NOFILE] = (
         crate::fs::file::DEFAULT_FD_LIMIT as u64,
         crate::fs::file::MAX_FDS as u64,
     );

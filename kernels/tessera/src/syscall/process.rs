@@ -3,6 +3,11 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
+use tessera_abi::process::{
+    __WALL, __WCLONE, __WNOTHREAD, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID,
+    CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED,
+    WNOHANG, WNOWAIT, WUNTRACED, exited_status,
+};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
 
@@ -23,14 +28,6 @@ pub fn gettid() -> KResult<isize> {
 pub fn getppid() -> KResult<isize> {
     Ok(current().ppid() as isize)
 }
-
-const CLONE_VM: u64 = 0x100;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_THREAD: u64 = 0x10000;
-const CLONE_SETTLS: u64 = 0x80000;
-const CLONE_PARENT_SETTID: u64 = 0x100000;
-const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
 /// A copy of the current process: copy-on-write memory, shared open files (dup'ed table),
 /// same signal actions and mask; the child returns 0 from the syscall.
@@ -157,8 +154,7 @@ pub fn execve(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
 }
 
 pub fn exit(a: &Args) -> KResult<isize> {
-    let status = ((a[0] & 0xff) << 8) as i32;
-    exit::exit_task(current(), status)
+    exit::exit_task(current(), exited_status(a[0] as i32))
 }
 
 pub fn exit_group(a: &Args) -> KResult<isize> {
@@ -173,8 +169,7 @@ pub fn set_tid_address(a: &Args) -> KResult<isize> {
 
 pub fn wait4(a: &Args) -> KResult<isize> {
     let (pid, status_ptr, options) = (a[0] as i32, a[1], a[2] as u32);
-    const KNOWN: u32 =
-        exit::WNOHANG | 2 | 8 | 0x0100_0000 | 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
+    const KNOWN: u32 = WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
     if options & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
@@ -200,11 +195,7 @@ pub fn wait4(a: &Args) -> KResult<isize> {
 }
 
 pub fn waitid(a: &Args) -> KResult<isize> {
-    const P_ALL: u64 = 0;
-    const P_PID: u64 = 1;
-    const P_PGID: u64 = 2;
-    const WEXITED: u32 = 4;
-    let (idtype, id, infop, options) = (a[0], a[1] as u32, a[2], a[3] as u32);
+    let (idtype, id, infop, options) = (a[0] as u32, a[1] as u32, a[2], a[3] as u32);
     if options & WEXITED == 0 {
         return Err(Errno::EINVAL);
     }
@@ -215,20 +206,12 @@ pub fn waitid(a: &Args) -> KResult<isize> {
         _ => return Err(Errno::EINVAL),
     };
     let task = current();
-    let reaped = exit::wait_child(&task, which, options & exit::WNOHANG)?;
+    let reaped = exit::wait_child(&task, which, options & WNOHANG)?;
     if infop != 0 {
-        let mut info = [0u8; 128];
-        if let Some((pid, status)) = reaped {
-            let (code, value) = if status & 0x7f == 0 {
-                (1, (status >> 8) & 0xff)
-            } else {
-                (2 + i32::from(status & 0x80 != 0), status & 0x7f)
-            };
-            info[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
-            info[8..12].copy_from_slice(&code.to_le_bytes());
-            info[16..20].copy_from_slice(&pid.to_le_bytes());
-            info[24..28].copy_from_slice(&value.to_le_bytes());
-        }
+        let info = match reaped {
+            Some((pid, status)) => signal::SigInfo::of_child(pid, status).to_bytes(signal::SIGCHLD),
+            None => [0u8; signal::SIGINFO_SIZE],
+        };
         user::write_bytes(infop, &info)?;
     }
     Ok(0)

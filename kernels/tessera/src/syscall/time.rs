@@ -1,7 +1,7 @@
 //! Time syscalls: argument decoding around the clocks of [`crate::time`], sleeps and
 //! interval timers.
 
-use tessera_abi::time::{CLOCK_REALTIME, ITIMER_REAL};
+use tessera_abi::time::{CLOCK_REALTIME, ITIMER_PROF, ITIMER_REAL, TIMER_ABSTIME};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::clock;
 
@@ -85,8 +85,7 @@ pub fn nanosleep(a: &Args) -> KResult<isize> {
 }
 
 pub fn clock_nanosleep(a: &Args) -> KResult<isize> {
-    const TIMER_ABSTIME: u64 = 1;
-    let (clock_id, flags, req, rem) = (a[0], a[1], a[2], a[3]);
+    let (clock_id, flags, req, rem) = (a[0], a[1] as u32, a[2], a[3]);
     let start = now(clock_id)?;
     let value = read_timespec(req)?;
     let duration = if flags & TIMER_ABSTIME != 0 {
@@ -134,7 +133,7 @@ fn itimerval(interval: u64, value: u64) -> [u8; 32] {
 
 /// setitimer: ITIMER_REAL only (the virtual and profiling timers need CPU-time accounting).
 pub fn setitimer(a: &Args) -> KResult<isize> {
-    if a[0] > 2 {
+    if a[0] > ITIMER_PROF {
         return Err(Errno::EINVAL);
     }
     let new = if a[1] != 0 {
@@ -163,7 +162,7 @@ pub fn setitimer(a: &Args) -> KResult<isize> {
 }
 
 pub fn getitimer(a: &Args) -> KResult<isize> {
-    if a[0] > 2 {
+    if a[0] > ITIMER_PROF {
         return Err(Errno::EINVAL);
     }
     let task = crate::process::current();
