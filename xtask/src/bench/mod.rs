@@ -477,7 +477,7 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
         mode_name(common.mode),
         if common.quick { "-quick" } else { "" }
     ));
-    write_file(&path, &report::single_json(&single).render())?;
+    write_file(&path, &json::render(&report::single_json(&single)))?;
     println!("bench: wrote {}", kernel::display_path(&path));
     match single.runs.iter().find(|r| !r.complete()) {
         None => Ok(Code::Ok),
@@ -648,7 +648,7 @@ fn ab_pass(
     )?;
     write_file(
         &dir.join(format!("{stem}.json")),
-        &report::comparison_json(&comparison).render(),
+        &json::render(&report::comparison_json(&comparison)),
     )?;
     write_file(&dir.join(format!("{stem}.svg")), &svg::chart(&comparison))?;
     println!(
