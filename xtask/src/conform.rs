@@ -169,9 +169,8 @@ fn report(run: &Run, problems: &[String]) {
         for problem in problems {
             println!("    {problem}");
         }
-        let all: Vec<&str> = run.output.lines().collect();
         println!("    --- last console lines:");
-        for line in &all[all.len().saturating_sub(30)..] {
+        for line in crate::console::tail(&run.output, 30).lines() {
             println!("    {line}");
         }
     }

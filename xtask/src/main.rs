@@ -24,6 +24,7 @@ mod bench;
 mod busybox;
 mod checks;
 mod conform;
+mod console;
 mod cpio;
 mod exit;
 mod initrd;

@@ -182,9 +182,8 @@ impl Run {
                 text.push_str(&format!("  {name}: {why}\n"));
             }
         }
-        let lines: Vec<&str> = self.console.lines().collect();
         text.push_str("  --- last console lines:\n");
-        for line in &lines[lines.len().saturating_sub(15)..] {
+        for line in crate::console::tail(&self.console, 15).lines() {
             text.push_str(&format!("  {line}\n"));
         }
         text
