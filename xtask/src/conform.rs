@@ -94,7 +94,7 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     let mut code = Code::Ok;
     for run in &runs {
         let expected = if run.kernel == "linux" {
-            Verdict::NoVerdict(0)
+            Verdict::QemuStatus(0)
         } else {
             Verdict::Success
         };
@@ -158,7 +158,7 @@ fn report(run: &Run, problems: &[String]) {
         (count("ok "), count("FAIL "))
     });
     let ending = match (run.kernel, run.verdict) {
-        ("linux", Verdict::NoVerdict(0)) => "QEMU exited 0 (power off or reset)".to_string(),
+        ("linux", Verdict::QemuStatus(0)) => "QEMU exited 0 (power off or reset)".to_string(),
         (_, verdict) => verdict.describe(),
     };
     println!(

@@ -140,7 +140,7 @@ impl Run {
                 .map(|name| (name.to_string(), outcome.clone()))
                 .collect(),
             problems: Vec::new(),
-            verdict: Verdict::NoVerdict(0),
+            verdict: Verdict::QemuStatus(0),
             seconds: 0.0,
             console: String::new(),
             network,
@@ -225,7 +225,7 @@ pub fn run(kernel: &Prepared, initrd: &Path, request: &Request, card: bool) -> R
     // Tessera powers off with its success code; Linux's power-off exits QEMU with 0, which
     // a panic (init died, panic=-1 reboots, -no-reboot stops) also does: look for it.
     let expected = match kernel.identity.kind {
-        "linux" => Verdict::NoVerdict(0),
+        "linux" => Verdict::QemuStatus(0),
         _ => Verdict::Success,
     };
     if captured.verdict != expected {
