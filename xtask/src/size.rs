@@ -54,6 +54,37 @@ pub fn size_command(args: &mut Args) -> Result<Code, String> {
     Ok(Code::Ok)
 }
 
+/// Lines of Rust compiled into a config's kernel: (project crates, external crates, all).
+pub fn lines(config: &str) -> Result<[u64; 3], String> {
+    let (_, artifacts) = kernel::build_reporting(&kernel::load_config(config)?)?;
+    let size = Size {
+        config: config.into(),
+        crates: crates(&artifacts, &crate::root(), &kernel::target_dir())?,
+        image: Image::default(),
+    };
+    Ok(size.totals())
+}
+
+/// The teaching ladder compiles less on each lower rung, and rung 3 (`minimal`) at most half
+/// of what `fast` compiles, counting every crate compiled into the kernel (issue 14's
+/// measure; docs/size.md has the figures).
+pub fn check_ladder() -> Result<String, String> {
+    let [boot, hello, minimal, fast] =
+        ["boot", "hello", "minimal", "fast"].map(|name| lines(name).map(|l| l[2]));
+    let (boot, hello, minimal, fast) = (boot?, hello?, minimal?, fast?);
+    let figures = format!(
+        "lines compiled: boot {boot}, hello {hello}, minimal {minimal}, fast {fast} ({:.0}% of fast)",
+        minimal as f64 * 100.0 / fast as f64
+    );
+    if boot < hello && hello < minimal && minimal * 2 <= fast {
+        Ok(figures)
+    } else {
+        Err(format!(
+            "{figures}: each rung must compile less than the next, and minimal at most half of fast"
+        ))
+    }
+}
+
 /// One config's figures.
 struct Size {
     config: String,

@@ -207,6 +207,9 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
             });
         }
     }
+    report.check("size/ladder", || {
+        crate::size::check_ladder().map(|figures| println!("{figures}"))
+    });
     for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
         report.check(&format!("hello/{}", kernel.config.name), || {
             hello(kernel, verbose)
