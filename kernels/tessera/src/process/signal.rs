@@ -257,6 +257,12 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         if state.ignored(sig) && sig != SIGKILL {
             return;
         }
+        // Init gets only the signals it has a handler for, SIGKILL and SIGSTOP included, so
+        // that no process can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c
+        // `sig_task_ignored`). A fault in init itself still kills it (`force_signal`).
+        if task.pid == 1 && state.actions[sig as usize - 1].handler == SIG_DFL {
+            return;
+        }
         state.post(sig, info);
         state.deliverable() != 0
     };

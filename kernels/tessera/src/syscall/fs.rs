@@ -93,13 +93,7 @@ pub fn pread64(a: &Args) -> KResult<isize> {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    if !f.readable() {
-        return Err(Errno::EBADF);
-    }
-    let mut buf = vec![0u8; (a[2] as usize).min(CHUNK)];
-    let n = f.read_at(a[3], &mut buf)?;
-    user::write_bytes(a[1], &buf[..n])?;
-    Ok(n as isize)
+    Ok(f.pread_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 pub fn pwrite64(a: &Args) -> KResult<isize> {
@@ -107,8 +101,7 @@ pub fn pwrite64(a: &Args) -> KResult<isize> {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    let buf = user::read_bytes(a[1], (a[2] as usize).min(CHUNK))?;
-    Ok(f.write_at(a[3], &buf)? as isize)
+    Ok(f.pwrite_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
