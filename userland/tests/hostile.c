@@ -11,6 +11,8 @@
  *   silently and the child runs (kernel/fork.c kernel_clone, kernel/sched/core.c
  *   schedule_tail).
  * - A read or write of more than one kernel chunk on a regular file moves all of it.
+ * - A sleep stopped by SIGSTOP and continued by SIGCONT goes on sleeping (no handler ran,
+ *   so Linux restarts it through its restart block), where a handler would see EINTR.
  */
 #include "check.h"
 
@@ -20,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 static void int_arguments(void)
 {
@@ -92,11 +95,45 @@ static void big_reads_and_writes(void)
     free(in);
 }
 
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* The child: sleeps 400 ms and exits 0 if nanosleep returned 0 after the whole time. */
+static int sleeper(void)
+{
+    double start = now();
+    struct timespec want = {0, 400 * 1000 * 1000}, left = {0, 0};
+    int r = nanosleep(&want, &left);
+    if (r != 0)
+        return 10 + errno;
+    return now() - start >= 0.39 ? 0 : 2;
+}
+
+static void sleep_through_stop_and_continue(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(sleeper());
+    REQUIRE("fork", pid > 0);
+    usleep(100 * 1000);
+    CHECK_EQ("SIGSTOP the sleeper", kill(pid, SIGSTOP), 0);
+    int status = 0;
+    CHECK("it stops", waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
+    CHECK_EQ("SIGCONT it", kill(pid, SIGCONT), 0);
+    CHECK("its nanosleep returns 0 after the whole 400 ms",
+          waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
     int_arguments();
     signals_to_init();
     clone_with_bad_tid_pointers();
     big_reads_and_writes();
+    sleep_through_stop_and_continue();
     return check_exit();
 }

@@ -282,13 +282,30 @@ pub fn has_deliverable(task: &Task) -> bool {
     task.signals.lock().deliverable() != 0
 }
 
+/// How a system call a signal interrupted (EINTR) goes on if no handler runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// It returns EINTR.
+    No,
+    /// It runs again with its arguments (SA_RESTART for a handler).
+    Syscall,
+    /// It goes on from its restart block (`restart_syscall`); a handler sees EINTR.
+    Block,
+}
+
 /// Called before returning to user mode: runs the default action or sets up the handler of
 /// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
 /// and may be restarted: transparently when no handler runs (the signal was ignored or
 /// stopped the task), or if the handler asked for SA_RESTART.
-pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
+pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
+    // Back to the `syscall` instruction (2 bytes), with the original number or
+    // restart_syscall's.
     let restart_syscall = |frame: &mut TrapFrame| {
         frame.rax = frame.error_code;
+        frame.rip -= 2;
+    };
+    let restart_block = |frame: &mut TrapFrame| {
+        frame.rax = tessera_abi::sysno::restart_syscall;
         frame.rip -= 2;
     };
     loop {
@@ -300,8 +317,10 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
                 // mask change sets the hint again.
                 crate::process::sched::set_signal_hint(task, false);
                 drop(state);
-                if restart {
-                    restart_syscall(frame);
+                match restart {
+                    Restart::Syscall => restart_syscall(frame),
+                    Restart::Block => restart_block(frame),
+                    Restart::No => {}
                 }
                 return;
             }
@@ -322,8 +341,11 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
                 Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32),
             },
             _ => {
-                if restart && action.flags & SA_RESTART != 0 {
-                    restart_syscall(frame);
+                match restart {
+                    Restart::Syscall if action.flags & SA_RESTART != 0 => restart_syscall(frame),
+                    // A handler runs: the interrupted sleep ends with EINTR.
+                    Restart::Block => *task.restart_sleep.lock() = (0, 0),
+                    _ => {}
                 }
                 if setup_frame(task, frame, sig, action, info).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.

@@ -133,6 +133,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::pipe => fs::pipe(a),
         sys::select => poll::select(a),
         sys::sched_yield => time::sched_yield(),
+        sys::restart_syscall => time::restart_syscall(),
         sys::mremap => mm::mremap(a),
         sys::msync | sys::mincore => Ok(0), // memory is always in sync
         sys::madvise => mm::madvise(a),
@@ -370,6 +371,14 @@ fn return_to_user(frame: &mut TrapFrame) {
         return;
     }
     let Some(task) = sched::current() else { return };
-    let restart = interrupted && restartable(frame.error_code);
+    let restart = if !interrupted {
+        sig::Restart::No
+    } else if task.restart_sleep.lock().0 != 0 {
+        sig::Restart::Block
+    } else if restartable(frame.error_code) {
+        sig::Restart::Syscall
+    } else {
+        sig::Restart::No
+    };
     sig::deliver(&task, frame, restart);
 }
