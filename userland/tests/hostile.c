@@ -11,6 +11,8 @@
  *   silently and the child runs (kernel/fork.c kernel_clone, kernel/sched/core.c
  *   schedule_tail).
  * - A read or write of more than one kernel chunk on a regular file moves all of it.
+ * - A running program's file cannot be opened for writing or truncated, and a file open for
+ *   writing cannot be run: ETXTBSY (Linux's i_writecount).
  * - A sleep stopped by SIGSTOP and continued by SIGCONT goes on sleeping (no handler ran,
  *   so Linux restarts it through its restart block), where a handler would see EINTR.
  */
@@ -128,12 +130,70 @@ static void sleep_through_stop_and_continue(void)
           waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-int main(void)
+/* Copies this program to `path` (mode 0755); returns 0 on success. */
+static int copy_self(const char *path)
 {
+    int in = open("/proc/self/exe", O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (in < 0 || out < 0)
+        return -1;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, n) != n)
+            return -1;
+    close(in);
+    close(out);
+    return n;
+}
+
+/* Runs `path --exit-42` in a child: its exit code, or 100 + errno when execve failed. */
+static int run_copy(const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = {(char *)path, "--exit-42", NULL};
+        execv(path, argv);
+        _exit(100 + errno);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static void text_busy(void)
+{
+    CHECK_ERR("open the running program for writing", open("/proc/self/exe", O_WRONLY), ETXTBSY);
+    CHECK_ERR("open it read-write", open("/proc/self/exe", O_RDWR), ETXTBSY);
+    char self[256];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    REQUIRE("readlink /proc/self/exe", n > 0);
+    self[n] = 0;
+    struct stat st;
+    REQUIRE("stat the program", stat(self, &st) == 0);
+    CHECK_ERR("truncate it (to its own size)", truncate(self, st.st_size), ETXTBSY);
+    CHECK_OK("open it read-only", close(open("/proc/self/exe", O_RDONLY)));
+
+    const char *copy = "/tmp/hostile-copy";
+    REQUIRE("copy of the program", copy_self(copy) == 0);
+    CHECK_EQ("the copy runs", run_copy(copy), 42);
+    int fd = open(copy, O_WRONLY);
+    CHECK("the copy opens for writing while nothing runs it", fd >= 0);
+    CHECK_EQ("a file open for writing does not run", run_copy(copy), 100 + ETXTBSY);
+    close(fd);
+    CHECK_EQ("closed, it runs again", run_copy(copy), 42);
+    unlink(copy);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--exit-42") == 0)
+        return 42;
     int_arguments();
     signals_to_init();
     clone_with_bad_tid_pointers();
     big_reads_and_writes();
     sleep_through_stop_and_continue();
+    text_busy();
     return check_exit();
 }

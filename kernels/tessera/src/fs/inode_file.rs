@@ -11,11 +11,16 @@ use super::stat::{Stat, Time};
 
 pub struct InodeFile {
     dentry: DentryRef,
+    /// Held by a file opened for writing: the file cannot be executed meanwhile.
+    _write: Option<super::write_access::WriteAccess>,
 }
 
 impl InodeFile {
-    pub fn new(dentry: DentryRef) -> Self {
-        InodeFile { dentry }
+    pub fn new(dentry: DentryRef, write: Option<super::write_access::WriteAccess>) -> Self {
+        InodeFile {
+            dentry,
+            _write: write,
+        }
     }
 }
 

@@ -65,6 +65,8 @@ pub struct Task {
     /// The program file the task runs (what `/proc/PID/exe` names); none before the first
     /// execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
+    /// The hold on `exe` that keeps it from being written while the task runs it.
+    pub exe_deny: SubsystemLock<Option<crate::fs::write_access::DenyWrite>>,
     /// Set by vfork until the child execs or exits.
     pub vfork_done: WaitQueue,
     pub in_vfork: AtomicBool,
@@ -127,6 +129,7 @@ impl Task {
             clear_child_tid: AtomicU64::new(0),
             name: SubsystemLock::new(String::from(name)),
             exe: SubsystemLock::new(None),
+            exe_deny: SubsystemLock::new(None),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),
             vfork_parent: SubsystemLock::new(None),

@@ -192,14 +192,15 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
     if kind == FileType::Directory && flags & O_ACCMODE != O_RDONLY {
         return Err(Errno::EISDIR);
     }
-    if flags & O_TRUNC != 0
+    // The open file takes write access first (ETXTBSY for a running program), then truncates.
+    let truncate = flags & O_TRUNC != 0
         && kind == FileType::Regular
         && flags & O_ACCMODE != O_RDONLY
-        && !opened.created
-    {
+        && !opened.created;
+    let file = kfs::open_dentry(dentry.clone(), flags)?;
+    if truncate {
         kfs::truncate(dentry.inode(), 0)?;
     }
-    let file = kfs::open_dentry(dentry, flags)?;
     let fd = current()
         .files
         .lock()
@@ -374,7 +375,10 @@ pub fn truncate(a: &Args) -> KResult<isize> {
     let dentry = kfs::lookup(&path, true)?;
     match dentry.inode().file_type() {
         FileType::Directory => Err(Errno::EISDIR),
-        FileType::Regular => kfs::truncate(dentry.inode(), a[1]).map(|()| 0),
+        FileType::Regular => {
+            let _write = kfs::write_access::get(dentry.inode())?;
+            kfs::truncate(dentry.inode(), a[1]).map(|()| 0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

@@ -47,6 +47,7 @@ fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
     let child = Task::new(&parent.name.lock(), vm, files, fs)?;
     *child.parent.lock() = Arc::downgrade(&parent);
     *child.exe.lock() = parent.exe.lock().clone();
+    *child.exe_deny.lock() = parent.exe_deny.lock().clone();
     child
         .pgid
         .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
