@@ -297,7 +297,7 @@ pub enum Restart {
 /// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
 /// and may be restarted: transparently when no handler runs (the signal was ignored or
 /// stopped the task), or if the handler asked for SA_RESTART.
-pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
+pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
     // Back to the `syscall` instruction (2 bytes), with the original number or
     // restart_syscall's.
     let restart_syscall = |frame: &mut TrapFrame| {
@@ -315,7 +315,7 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             if ready == 0 {
                 // Whatever is still pending is blocked: nothing to look at until a send or a
                 // mask change sets the hint again.
-                crate::process::sched::set_signal_hint(task, false);
+                crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
                 match restart {
                     Restart::Syscall => restart_syscall(frame),
@@ -333,12 +333,12 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore => continue,
                 Default_::Stop => {
-                    super::exit::stop_current(task, sig);
+                    super::exit::stop_current(&task, sig);
                     continue;
                 }
-                Default_::Terminate => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::Terminate => super::exit::exit_task(task, sig as i32),
                 // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
-                Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::CoreDump => super::exit::exit_task(task, sig as i32),
             },
             _ => {
                 match restart {
@@ -347,9 +347,9 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                     Restart::Block => *task.restart_sleep.lock() = (0, 0),
                     _ => {}
                 }
-                if setup_frame(task, frame, sig, action, info).is_err() {
+                if setup_frame(&task, frame, sig, action, info).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.
-                    super::exit::exit_task(task.clone(), SIGSEGV as i32);
+                    super::exit::exit_task(task, SIGSEGV as i32);
                 }
                 return;
             }

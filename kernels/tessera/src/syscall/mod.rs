@@ -380,5 +380,7 @@ fn return_to_user(frame: &mut TrapFrame) {
     } else {
         sig::Restart::No
     };
-    sig::deliver(&task, frame, restart);
+    // The task is handed over: a fatal signal ends it inside `deliver`, which never
+    // returns, and a reference kept here would never be dropped.
+    sig::deliver(task, frame, restart);
 }
