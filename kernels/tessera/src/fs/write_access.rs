@@ -8,6 +8,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use core::num::NonZeroUsize;
 
 use tessera_abi::{Errno, KResult};
 use tessera_sync::SubsystemLock;
@@ -49,22 +50,22 @@ fn release(key: usize, by: i32) {
 /// a task its executable), so the key cannot name another inode meanwhile, and the guard
 /// does not keep a deleted file's pages alive.
 pub struct WriteAccess {
-    key: usize,
+    /// Never 0 (an inode's address), so `Option<WriteAccess>` is one word.
+    key: NonZeroUsize,
 }
 
 /// The right to write `inode`: ETXTBSY while a process runs it.
 pub fn get(inode: &Arc<dyn Inode>) -> KResult<WriteAccess> {
     let key = inode_key(inode);
-    if add(key, 1) {
-        Ok(WriteAccess { key })
-    } else {
-        Err(Errno::ETXTBSY)
+    match NonZeroUsize::new(key) {
+        Some(key) if add(key.get(), 1) => Ok(WriteAccess { key }),
+        _ => Err(Errno::ETXTBSY),
     }
 }
 
 impl Drop for WriteAccess {
     fn drop(&mut self) {
-        release(self.key, 1);
+        release(self.key.get(), 1);
     }
 }
 
