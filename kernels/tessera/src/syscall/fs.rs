@@ -197,14 +197,10 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
         && kind == FileType::Regular
         && flags & O_ACCMODE != O_RDONLY
         && !opened.created;
-    let file = if truncate {
-        let inode = dentry.inode().clone();
-        let file = kfs::open_dentry(dentry, flags)?;
-        kfs::truncate(&inode, 0)?;
-        file
-    } else {
-        kfs::open_dentry(dentry, flags)?
-    };
+    let file = kfs::open_dentry(dentry.clone(), flags)?;
+    if truncate {
+        kfs::truncate(dentry.inode(), 0)?;
+    }
     let fd = current()
         .files
         .lock()
