@@ -63,60 +63,93 @@ pub fn memops_linked(elf: &Path, variant: &str) -> Result<(), String> {
     }
 }
 
-/// Crates allowed to contain `unsafe`: the platform layer.
+/// The crates that may use `unsafe`: the platform layer and the memory functions.
 const UNSAFE_CRATES: [&str; 2] = ["components/platform", "components/memops"];
 
-/// Every crate outside the platform layer denies `unsafe_code` at its root, and every `unsafe`
-/// block in the platform layer carries a `// SAFETY:` comment within the three lines above it.
-pub fn unsafe_discipline(root: &Path) -> Result<(), String> {
+/// The lints that keep `unsafe` in [`UNSAFE_CRATES`] and justified there, and the levels the
+/// root Cargo.toml must give them (`(tool, lint, levels)`).
+const REQUIRED_LINTS: [(&str, &str, &[&str]); 3] = [
+    ("rust", "unsafe_code", &["forbid", "deny"]),
+    ("clippy", "undocumented_unsafe_blocks", &["forbid", "deny"]),
+    ("clippy", "missing_safety_doc", &["forbid", "deny"]),
+];
+
+/// The lint configuration that rustc and clippy enforce is in place: the root Cargo.toml's
+/// `[workspace.lints]` denies `unsafe_code` and undocumented `unsafe`; every workspace crate
+/// inherits that table (`[lints] workspace = true`) except [`UNSAFE_CRATES`], whose own
+/// `[lints]` table has every workspace lint but `unsafe_code`, at the same level (Cargo
+/// cannot override one inherited lint). Clippy itself runs in `lint/*`.
+pub fn lint_config(root: &Path) -> Result<(), String> {
+    let manifest = |dir: &Path| -> Result<toml::Table, String> {
+        let path = dir.join("Cargo.toml");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        text.parse().map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let workspace = manifest(root)?;
+    let workspace = workspace.get("workspace").and_then(|w| w.as_table());
+    let lints = lint_levels(workspace.and_then(|w| w.get("lints")));
     let mut problems = Vec::new();
-    let mut crate_dirs: Vec<_> = ["components", "kernels"]
-        .iter()
-        .flat_map(|dir| {
-            std::fs::read_dir(root.join(dir))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-        })
-        .collect();
-    crate_dirs.push(root.join("xtask"));
-    crate_dirs.push(root.join("xtask/config"));
-    for dir in crate_dirs {
-        let rel = dir
-            .strip_prefix(root)
-            .unwrap_or(&dir)
-            .to_string_lossy()
-            .to_string();
-        if UNSAFE_CRATES.contains(&rel.as_str()) {
-            for file in rust_files(&dir.join("src")) {
-                let text = std::fs::read_to_string(&file).unwrap_or_default();
-                let lines: Vec<&str> = text.lines().collect();
-                for (i, line) in lines.iter().enumerate() {
-                    let code = line.split("//").next().unwrap_or("");
-                    if code.contains("unsafe {") || code.trim_end().ends_with("unsafe") {
-                        let justified =
-                            line.contains("SAFETY") || comment_above(&lines, i).contains("SAFETY");
-                        if !justified {
-                            problems.push(format!(
-                                "{}:{}: unsafe block without a // SAFETY: comment",
-                                file.strip_prefix(root).unwrap_or(&file).display(),
-                                i + 1
-                            ));
-                        }
-                    }
-                }
+    for (tool, lint, levels) in REQUIRED_LINTS {
+        let level = lints.iter().find(|(t, l, _)| *t == tool && *l == lint);
+        if !level.is_some_and(|(_, _, level)| levels.contains(&level.as_str())) {
+            problems.push(format!(
+                "Cargo.toml: [workspace.lints.{tool}] must set {lint} to {}",
+                levels.join(" or ")
+            ));
+        }
+    }
+    let mut members = Vec::new();
+    for pattern in workspace
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str())
+    {
+        match pattern.strip_suffix("/*") {
+            Some(parent) => {
+                let mut dirs: Vec<_> = std::fs::read_dir(root.join(parent))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| format!("{parent}/{}", e.file_name().to_string_lossy()))
+                    .filter(|dir| root.join(dir).join("Cargo.toml").is_file())
+                    .collect();
+                dirs.sort();
+                members.extend(dirs);
+            }
+            None => members.push(pattern.to_string()),
+        }
+    }
+    for exception in UNSAFE_CRATES {
+        if !members.iter().any(|m| m == exception) {
+            problems.push(format!(
+                "{exception}: may use `unsafe` but is not a workspace member"
+            ));
+        }
+    }
+    for member in &members {
+        let own = manifest(&root.join(member))?;
+        let table = own.get("lints");
+        let inherits = table
+            .and_then(|l| l.get("workspace"))
+            .and_then(|w| w.as_bool())
+            == Some(true);
+        if !UNSAFE_CRATES.contains(&member.as_str()) {
+            if !inherits {
+                problems.push(format!(
+                    "{member}/Cargo.toml: needs `[lints] workspace = true` (only {} may use `unsafe`)",
+                    UNSAFE_CRATES.join(" and ")
+                ));
             }
             continue;
         }
-        for entry in ["src/lib.rs", "src/main.rs"] {
-            let file = dir.join(entry);
-            if let Ok(text) = std::fs::read_to_string(&file)
-                && !text.contains("#![deny(unsafe_code)]")
-                && !text.contains("#![forbid(unsafe_code)]")
-            {
+        let own_lints = lint_levels(table);
+        for (tool, lint, level) in lints.iter().filter(|(_, l, _)| l != "unsafe_code") {
+            if !own_lints.contains(&(tool.clone(), lint.clone(), level.clone())) {
                 problems.push(format!(
-                    "{rel}/{entry}: crate outside the platform layer must #![deny(unsafe_code)]"
+                    "{member}/Cargo.toml: [lints.{tool}] must set {lint} to {level:?}, as the workspace does"
                 ));
             }
         }
@@ -128,31 +161,95 @@ pub fn unsafe_discipline(root: &Path) -> Result<(), String> {
     }
 }
 
-/// The comment lines (and attributes) directly above the statement that line `i` belongs to
-/// (a line ending in `=` or `(` continues on the next one, as rustfmt splits long lets), joined.
-fn comment_above(lines: &[&str], i: usize) -> String {
-    let mut text = String::new();
-    for line in lines[..i].iter().rev() {
-        let trimmed = line.trim();
-        if trimmed.starts_with("//") || trimmed.starts_with("#[") {
-            text.push_str(trimmed);
-        } else if !(text.is_empty() && (trimmed.ends_with('=') || trimmed.ends_with('('))) {
-            break;
+/// The `(tool, lint, level)` entries of a `[lints]` table; a level is a string or a table
+/// with a `level` key.
+fn lint_levels(table: Option<&toml::Value>) -> Vec<(String, String, String)> {
+    let mut levels = Vec::new();
+    for (tool, lints) in table.and_then(|t| t.as_table()).into_iter().flatten() {
+        for (lint, value) in lints.as_table().into_iter().flatten() {
+            let level = value
+                .as_str()
+                .or_else(|| value.get("level").and_then(|l| l.as_str()));
+            if let Some(level) = level {
+                levels.push((tool.clone(), lint.clone(), level.to_string()));
+            }
         }
     }
-    text
+    levels
+}
+
+/// The kernel reads its features in one module: every `cfg(feature ...)` or
+/// `cfg!(feature ...)` in `kernels/*/src` outside `variants.rs` is the attribute of a `mod`
+/// line (an optional subsystem, possibly with its `#[path]`), never a test inside code.
+pub fn feature_tests_in_one_place(root: &Path) -> Result<(), String> {
+    let mut misplaced = Vec::new();
+    for kernel in std::fs::read_dir(root.join("kernels")).map_err(|e| e.to_string())? {
+        let src = kernel.map_err(|e| e.to_string())?.path().join("src");
+        for file in rust_files(&src) {
+            if file.file_name().is_some_and(|n| n == "variants.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+            misplaced.extend(misplaced_feature_tests(&text).into_iter().map(|line| {
+                format!(
+                    "{}:{line}",
+                    file.strip_prefix(root).unwrap_or(&file).display()
+                )
+            }));
+        }
+    }
+    if misplaced.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "features tested outside variants.rs and mod lines:\n{}",
+            misplaced.join("\n")
+        ))
+    }
+}
+
+/// Line numbers of feature tests in `text` that are not attributes of a `mod` item.
+fn misplaced_feature_tests(text: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut misplaced = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(line.contains("cfg(feature")
+            || line.contains("cfg!(feature")
+            || line.contains("cfg(not(feature"))
+        {
+            continue;
+        }
+        let attribute = line.trim_start().starts_with("#[cfg(");
+        let item = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.starts_with("#["));
+        let is_mod = item.is_some_and(|l| {
+            let l = l
+                .trim_start_matches("pub ")
+                .trim_start_matches("pub(crate) ");
+            l.starts_with("mod ") && l.ends_with(';')
+        });
+        if !(attribute && is_mod) {
+            misplaced.push(i + 1);
+        }
+    }
+    misplaced
 }
 
 fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
         }
     }
+    files.sort();
     files
 }
 
@@ -161,18 +258,110 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_repository_keeps_unsafe_in_the_platform_layer() {
-        unsafe_discipline(&crate::root()).unwrap();
+    fn the_kernel_tests_features_in_one_place() {
+        feature_tests_in_one_place(&crate::root()).unwrap();
     }
 
     #[test]
-    fn a_crate_without_the_lint_is_reported() {
-        let dir = std::env::temp_dir().join(format!("xtask-unsafe-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("components/naughty/src")).unwrap();
-        std::fs::create_dir_all(dir.join("kernels")).unwrap();
-        std::fs::write(dir.join("components/naughty/src/lib.rs"), "#![no_std]\n").unwrap();
-        let err = unsafe_discipline(&dir).unwrap_err();
+    fn a_feature_test_inside_code_is_reported() {
+        let text = "#[cfg(feature = \"tty\")]\nmod console;\n#[cfg(not(feature = \"tty\"))]\n#[path = \"raw.rs\"]\npub mod console;\nfn f() {\n    if cfg!(feature = \"x\") {}\n}\n#[cfg(feature = \"y\")]\nfn g() {}\n";
+        assert_eq!(misplaced_feature_tests(text), [7, 9]);
+    }
+
+    #[test]
+    fn the_repository_has_its_lint_configuration() {
+        lint_config(&crate::root()).unwrap();
+    }
+
+    /// A workspace in a temporary directory: the root manifest's lints, and crates as
+    /// (directory, `[lints]` table).
+    fn lint_config_of(root_lints: &str, crates: &[(&str, &str)]) -> Result<(), String> {
+        static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("xtask-lints-{}-{run}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!("[workspace]\nmembers = [\"components/*\", \"xtask\"]\n{root_lints}"),
+        )
+        .unwrap();
+        for (path, lints) in crates {
+            std::fs::create_dir_all(dir.join(path)).unwrap();
+            std::fs::write(
+                dir.join(path).join("Cargo.toml"),
+                format!("[package]\nname = \"x\"\n{lints}"),
+            )
+            .unwrap();
+        }
+        let result = lint_config(&dir);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(err.contains("components/naughty/src/lib.rs"), "{err}");
+        result
+    }
+
+    const WORKSPACE: &str = "[workspace.lints.rust]\nunsafe_code = \"forbid\"\n\
+        [workspace.lints.clippy]\nundocumented_unsafe_blocks = \"deny\"\n\
+        missing_safety_doc = { level = \"deny\", priority = 1 }\n";
+    const INHERIT: &str = "[lints]\nworkspace = true\n";
+    const UNSAFE_OK: &str = "[lints.clippy]\nundocumented_unsafe_blocks = \"deny\"\n\
+        missing_safety_doc = \"deny\"\n";
+
+    #[test]
+    fn a_complete_configuration_passes() {
+        lint_config_of(
+            WORKSPACE,
+            &[
+                ("components/platform", UNSAFE_OK),
+                ("components/memops", UNSAFE_OK),
+                ("components/pipe", INHERIT),
+                ("xtask", INHERIT),
+            ],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn each_gap_in_the_configuration_is_reported() {
+        let err = lint_config_of(
+            "[workspace.lints.rust]\nunsafe_code = \"warn\"\n",
+            &[
+                ("components/platform", UNSAFE_OK),
+                ("components/pipe", ""),
+                ("xtask", INHERIT),
+            ],
+        )
+        .unwrap_err();
+        for expected in [
+            "[workspace.lints.rust] must set unsafe_code",
+            "[workspace.lints.clippy] must set undocumented_unsafe_blocks",
+            "[workspace.lints.clippy] must set missing_safety_doc",
+            "components/memops: may use `unsafe` but is not a workspace member",
+            "components/pipe/Cargo.toml: needs `[lints] workspace = true`",
+        ] {
+            assert!(err.contains(expected), "{expected:?} missing from:\n{err}");
+        }
+        assert!(!err.contains("xtask/Cargo.toml"), "{err}");
+
+        // The exceptions must repeat every workspace lint but `unsafe_code`.
+        let err = lint_config_of(
+            WORKSPACE,
+            &[
+                (
+                    "components/platform",
+                    "[lints.clippy]\nmissing_safety_doc = \"warn\"\n",
+                ),
+                ("components/memops", INHERIT),
+                ("xtask", INHERIT),
+            ],
+        )
+        .unwrap_err();
+        for expected in [
+            "components/platform/Cargo.toml: [lints.clippy] must set undocumented_unsafe_blocks",
+            "components/platform/Cargo.toml: [lints.clippy] must set missing_safety_doc",
+            "components/memops/Cargo.toml: [lints.clippy] must set undocumented_unsafe_blocks",
+        ] {
+            assert!(err.contains(expected), "{expected:?} missing from:\n{err}");
+        }
+        assert!(!err.contains("unsafe_code"), "{err}");
     }
 }

@@ -2,9 +2,11 @@
 //! per config (`target/kernels/NAME/kernel.elf`) so that A and B of a comparison never
 //! overwrite each other, and the symbol table written into the image.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
+use serde::Deserialize;
 use tessera_config::Config;
 
 use crate::args::Args;
@@ -57,17 +59,17 @@ fn memops_checks(config: &Config) -> Vec<String> {
         .collect()
 }
 
-/// Builds the kernel for `config` and returns where its image is.
-pub fn build(config: &Config) -> Result<Kernel, String> {
-    setup::ensure_kernel_target()?;
-    let root = crate::root();
+/// `cargo SUBCOMMAND` (`build`, `clippy`) on the kernel crate as `config` builds it: the
+/// kernel target and profile, the config's features and profile settings, and the
+/// environment the build script checks them against.
+fn kernel_cargo(config: &Config, subcommand: &str) -> Command {
     let features = config.cargo_features().join(",");
     let debug = config.debug_assertions.to_string();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .current_dir(crate::root())
         .args([
-            "build",
+            subcommand,
             "--quiet",
             "--package",
             "tessera-kernel",
@@ -107,9 +109,58 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
                 .unwrap_or_else(|_| config.path.clone()),
         )
         .env(tessera_config::LTO_ENV, config.cargo_lto())
-        .env_remove("RUSTFLAGS")
-        .status()
+        .env_remove("RUSTFLAGS");
+    cargo
+}
+
+/// Builds the kernel for `config` and returns where its image is.
+pub fn build(config: &Config) -> Result<Kernel, String> {
+    build_reporting(config).map(|(kernel, _)| kernel)
+}
+
+/// One crate compiled by a build: cargo's `compiler-artifact` message.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Artifact {
+    /// `path+file:///.../components/vfs#tessera-vfs@0.1.0`, `registry+...#smoltcp@0.12.0`.
+    pub package_id: String,
+    /// What the build wrote: `deps/libNAME-HASH.rlib` and `.rmeta` for a library, the
+    /// copied executable for a binary; for a crate compiled for the host (a build script,
+    /// a procedural macro) a path outside `target/x86_64-unknown-none/`.
+    pub filenames: Vec<PathBuf>,
+}
+
+/// A line of cargo's `--message-format=json` output; only artifacts are kept.
+#[derive(Deserialize)]
+#[serde(tag = "reason")]
+enum Message {
+    #[serde(rename = "compiler-artifact")]
+    Artifact(Artifact),
+    #[serde(other)]
+    Other,
+}
+
+/// [`build`], and the crates the build compiled (fresh ones included): every crate of
+/// the kernel and the build scripts and procedural macros compiled for the host.
+pub fn build_reporting(config: &Config) -> Result<(Kernel, Vec<Artifact>), String> {
+    setup::ensure_kernel_target()?;
+    let mut child = kernel_cargo(config, "build")
+        // Artifact messages on stdout (for `size`), diagnostics on stderr as usual.
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut artifacts = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+        match serde_json::from_str(&line) {
+            Ok(Message::Artifact(artifact)) => artifacts.push(artifact),
+            Ok(Message::Other) => {}
+            // Not a message: a build script or cargo itself printed it; pass it on.
+            Err(_) => println!("{line}"),
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err(format!(
             "building the kernel for config `{}` failed",
@@ -123,10 +174,26 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
     let mut image = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
     crate::ksyms::write_table(&mut image)?;
     std::fs::write(&elf, image).map_err(|e| format!("{}: {e}", elf.display()))?;
-    Ok(Kernel {
+    let kernel = Kernel {
         config: config.clone(),
         elf,
-    })
+    };
+    Ok((kernel, artifacts))
+}
+
+/// `cargo clippy` on the kernel crate (and the workspace crates it compiles) for the kernel
+/// target, with `config`'s features and profile: warnings are errors. Returns clippy's report.
+pub fn clippy(config: &Config) -> Result<(), String> {
+    setup::ensure_kernel_target()?;
+    let out = kernel_cargo(config, "clippy")
+        .args(["--", "-D", "warnings"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 /// Cargo's target directory (respecting CARGO_TARGET_DIR).

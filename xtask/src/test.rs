@@ -2,7 +2,9 @@
 //!
 //! 1. Host tests of every crate (each component's shared suite runs against every variant),
 //!    plus the feature combinations a single `cargo test` cannot cover.
-//! 2. Source rules: `unsafe` only in the platform layer, each block justified.
+//! 2. Lints: the lint configuration (`unsafe` only in the platform layer, each block
+//!    justified) in place, and clippy clean, warnings denied, on the host and on every
+//!    config's kernel.
 //! 3. Build refusals: a bad config and a hand-picked feature set that disagrees with a config.
 //! 4. Every config in `configs/` built and booted under QEMU with a timeout: banner naming
 //!    each component's variant, self-tests passed, success exit code. A hang, panic, missing
@@ -65,7 +67,7 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Cargo invocations for the host tests: (name, arguments).
+/// Cargo invocations on the host, tests and clippy: (name, arguments).
 const HOST_SUITES: &[(&str, &[&str])] = &[
     ("host/workspace", &["test", "--all-targets"]),
     (
@@ -105,6 +107,30 @@ const HOST_SUITES: &[(&str, &[&str])] = &[
             "erms",
         ],
     ),
+    // The VFS and tmpfs suites with each kernel variant feature on, which also compiles the
+    // cases that check the kernel's aliases name the chosen variant.
+    (
+        "host/vfs-lookup-full",
+        &["test", "-p", "tessera-vfs", "--features", "lookup-full"],
+    ),
+    (
+        "host/vfs-lookup-fast",
+        &["test", "-p", "tessera-vfs", "--features", "lookup-fast"],
+    ),
+    (
+        "host/tmpfs-stat-locked",
+        &["test", "-p", "tessera-tmpfs", "--features", "stat-locked"],
+    ),
+    (
+        "host/tmpfs-stat-lockfree",
+        &["test", "-p", "tessera-tmpfs", "--features", "stat-lockfree"],
+    ),
+    // Clippy on the host crates (the workspace's default members: the kernel builds only for
+    // its own target, below), tests and benches included.
+    (
+        "lint/host",
+        &["clippy", "--all-targets", "--", "-D", "warnings"],
+    ),
 ];
 
 fn cargo() -> Command {
@@ -134,9 +160,20 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
                 .ok_or(format!("cargo {} failed", cargo_args.join(" ")))
         });
     }
-    report.check("source/unsafe-only-in-platform", || {
-        crate::checks::unsafe_discipline(&crate::root())
+    report.check("source/lint-config", || {
+        crate::checks::lint_config(&crate::root())
     });
+    report.check("source/features-in-one-place", || {
+        crate::checks::feature_tests_in_one_place(&crate::root())
+    });
+    let configs = tessera_config::available_configs(&crate::root().join("configs"));
+    for name in &configs {
+        // Each config compiles different variants (and cfg'd code) of the kernel and its
+        // components: clippy sees what that kernel compiles.
+        report.check(&format!("lint/kernel-{name}"), || {
+            kernel::clippy(&kernel::load_config(name)?)
+        });
+    }
     report.check("build/refuses-bad-config", refuses_bad_config);
     report.check(
         "build/refuses-mismatched-features",
@@ -144,7 +181,7 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     );
 
     let mut kernels = Vec::new();
-    for name in tessera_config::available_configs(&crate::root().join("configs")) {
+    for name in configs {
         let started = Instant::now();
         match kernel::load_config(&name).and_then(|c| kernel::build(&c)) {
             Ok(kernel) => {
@@ -172,6 +209,13 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
                 deliberate_fault(fast, kind, expect, verbose)
             });
         }
+    }
+    report.check("size/ladder", || {
+        crate::size::check_ladder().map(|figures| println!("{figures}"))
+    });
+    if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
+        report.check("leaks/fast", || leaks(fast, false, verbose));
+        report.check("leaks/can-fail", || leaks(fast, true, verbose));
     }
     for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
         report.check(&format!("hello/{}", kernel.config.name), || {
@@ -315,6 +359,34 @@ fn hello(kernel: &Kernel, verbose: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Processes that exit or die of a signal give back all they held (userland/checks/leaks.c);
+/// with `zombies`, 300 children are left unreaped and the check must say so.
+fn leaks(kernel: &Kernel, zombies: bool, verbose: bool) -> Result<(), String> {
+    let mut archive = crate::cpio::Archive::new();
+    crate::initrd::skeleton(&mut archive);
+    let program = crate::userland::leaks()?;
+    let bytes = std::fs::read(&program).map_err(|e| format!("{}: {e}", program.display()))?;
+    archive.file("init", 0o755, bytes);
+    if zombies {
+        archive.file("zombies", 0o644, Vec::new());
+    }
+    let initrd = crate::initrd::Private::write("leaks", &archive)?;
+    let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+    boot.initrd = Some(initrd.to_path_buf());
+    let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+    let line = run
+        .output
+        .lines()
+        .find(|l| l.starts_with("leaks: "))
+        .ok_or_else(|| format!("no leaks line\n{}", tail(&run.output, 30)))?;
+    let reported = line.starts_with("leaks: FAIL");
+    if reported != zombies || run.verdict != Verdict::Success {
+        return Err(format!("{line}\n{}", run.verdict.describe()));
+    }
+    println!("{line}");
+    Ok(())
+}
+
 /// (tessera.fault kind, what the report must contain, in order).
 const FAULTS: [(&str, &[&str]); 3] = [
     (
@@ -391,36 +463,61 @@ fn xtask_subcommand(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Bad configs, each refused by `cargo xtask build` with exit 1 and a message naming the file,
+/// the key and (where a value is wrong) the allowed values: (what replaces fast's
+/// `page-alloc = "buddy"` line, what the message must contain).
+const BAD_CONFIGS: [(&str, &[&str]); 3] = [
+    (
+        "page-alloc = \"slab\"",
+        &[
+            "bad.toml",
+            "components.page-alloc",
+            "\"slab\"",
+            "\"bitmap\"",
+            "\"buddy\"",
+        ],
+    ),
+    // Two variants of one key, as a list or as the key twice.
+    (
+        "page-alloc = [\"bitmap\", \"buddy\"]",
+        &["bad.toml", "components.page-alloc", "\"bitmap\", \"buddy\""],
+    ),
+    (
+        "page-alloc = \"buddy\"\npage-alloc = \"bitmap\"",
+        &["bad.toml", "page-alloc = \"bitmap\"", "duplicate key"],
+    ),
+];
+
 fn refuses_bad_config() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("tessera-bad-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = BAD_CONFIGS
+        .iter()
+        .try_for_each(|(line, named)| refuses_one(&dir, line, named));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn refuses_one(dir: &std::path::Path, line: &str, named: &[&str]) -> Result<(), String> {
     let path = dir.join("bad.toml");
     let fast = std::fs::read_to_string(crate::root().join("configs/fast.toml"))
         .map_err(|e| e.to_string())?;
-    std::fs::write(
-        &path,
-        fast.replace("page-alloc = \"buddy\"", "page-alloc = \"slab\""),
-    )
-    .map_err(|e| e.to_string())?;
+    let original = fast
+        .lines()
+        .find(|l| l.starts_with("page-alloc = \"buddy\""))
+        .ok_or("configs/fast.toml has no `page-alloc = \"buddy\"` line")?;
+    std::fs::write(&path, fast.replace(original, line)).map_err(|e| e.to_string())?;
     let out = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .args(["build", "--config", &path.to_string_lossy()])
         .current_dir(crate::root())
         .output()
         .map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let named = [
-        "bad.toml",
-        "components.page-alloc",
-        "\"slab\"",
-        "\"bitmap\"",
-        "\"buddy\"",
-    ];
     if out.status.code() != Some(Code::ToolError as i32)
         || !named.iter().all(|n| stderr.contains(n))
     {
         return Err(format!(
-            "expected exit 1 and a message naming file, key and allowed values; got {:?}:\n{stderr}",
+            "{line:?}: expected exit 1 and a message naming {named:?}; got {:?}:\n{stderr}",
             out.status.code()
         ));
     }

@@ -1,12 +1,25 @@
 //! File system numbers: file types and permission bits (`st_mode`), directory entry types,
-//! name limits, `open`/`*at` flags, timestamps and device numbers (`linux/stat.h`, `fcntl.h`,
-//! `limits.h`, `kdev_t.h`).
+//! name limits, `open`/`*at`/`access`/`fcntl` flags, timestamps, device numbers and I/O
+//! limits (`linux/stat.h`, `asm-generic/fcntl.h`, `linux/fcntl.h`, `unistd.h`, `linux/limits.h`,
+//! `linux/kdev_t.h`, `linux/fs.h`, `linux/uio.h`, `linux/magic.h`).
+//!
+//! The generic file ioctls (`FIONREAD`, `FIONBIO`, `FIOCLEX`, `FIONCLEX`) are defined with the
+//! terminal ones in [`crate::termios`] (they share `asm-generic/ioctls.h`) and re-exported here.
 
-/// Mask of the file type bits of a mode.
+pub use crate::termios::{FIOCLEX, FIONBIO, FIONCLEX, FIONREAD};
+
 /// The largest file offset (Linux's `MAX_LFS_FILESIZE` on 64-bit): no file, and no page of a
 /// file mapping, reaches past it.
 pub const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
+/// The most bytes one `read` or `write` moves (`MAX_RW_COUNT` of `linux/fs.h`: `INT_MAX`
+/// rounded down to a page); larger counts are cut to it.
+pub const MAX_RW_COUNT: usize = 0x7fff_f000;
+/// Most buffers in one `readv`/`writev`/`sendmsg` (`UIO_MAXIOV` of `linux/uio.h`).
+pub const UIO_MAXIOV: u64 = 1024;
+/// Bytes of one `struct iovec` (`linux/uio.h`): base pointer and length.
+pub const IOVEC_SIZE: usize = 16;
 
+/// Mask of the file type bits of a mode.
 pub const S_IFMT: u32 = 0o170_000;
 /// Socket.
 pub const S_IFSOCK: u32 = 0o140_000;
@@ -54,6 +67,10 @@ pub const S_IWOTH: u32 = 0o002;
 pub const S_IXOTH: u32 = 0o001;
 /// Every bit `chmod` may change: permissions plus setuid, setgid and sticky.
 pub const S_IALLUGO: u32 = 0o7777;
+/// Read, write and execute for everyone (`S_IRWXUGO`): the bits a umask may hold.
+pub const S_IRWXUGO: u32 = 0o777;
+/// Execute for anyone (`S_IXUGO`).
+pub const S_IXUGO: u32 = 0o111;
 
 /// `d_type` of a directory entry whose type is not known.
 pub const DT_UNKNOWN: u8 = 0;
@@ -78,6 +95,8 @@ pub const NAME_MAX: usize = 255;
 pub const PATH_MAX: usize = 4096;
 /// Most symbolic links followed while resolving one path (`MAXSYMLINKS`).
 pub const MAXSYMLINKS: u32 = 40;
+/// Writes to a pipe of at most this many bytes are atomic (`PIPE_BUF` of `linux/limits.h`).
+pub const PIPE_BUF: usize = 4096;
 
 /// `dirfd` meaning "the current working directory".
 pub const AT_FDCWD: i32 = -100;
@@ -87,8 +106,24 @@ pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 pub const AT_REMOVEDIR: u32 = 0x200;
 /// `linkat`: follow a symbolic link in the old path.
 pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+/// Do not trigger an automount of the last component (`fstatat`, `statx`).
+pub const AT_NO_AUTOMOUNT: u32 = 0x800;
 /// An empty path names `dirfd` itself.
 pub const AT_EMPTY_PATH: u32 = 0x1000;
+/// `statx`: mask of the bits that say how to synchronise with a remote file system.
+pub const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+
+/// `statx` mask: every field of `struct stat` (`STATX_BASIC_STATS` of `linux/stat.h`).
+pub const STATX_BASIC_STATS: u32 = 0x7ff;
+
+/// `access`: does the file exist (`F_OK`).
+pub const F_OK: u32 = 0;
+/// `access`: may it be executed (`X_OK`).
+pub const X_OK: u32 = 1;
+/// `access`: may it be written (`W_OK`).
+pub const W_OK: u32 = 2;
+/// `access`: may it be read (`R_OK`).
+pub const R_OK: u32 = 4;
 
 /// `open`: read only (access mode).
 pub const O_RDONLY: u32 = 0;
@@ -126,8 +161,37 @@ pub const O_CLOEXEC: u32 = 0o2_000_000;
 pub const O_SYNC: u32 = 0o4_010_000;
 /// `open`: a handle to the location only, no I/O.
 pub const O_PATH: u32 = 0o10_000_000;
+/// `open`: the bit of its own that `O_TMPFILE` adds to `O_DIRECTORY` (`__O_TMPFILE`).
+pub const __O_TMPFILE: u32 = 0o20_000_000;
 /// `open`: an unnamed temporary file in the given directory (includes `O_DIRECTORY`).
-pub const O_TMPFILE: u32 = 0o20_200_000;
+pub const O_TMPFILE: u32 = __O_TMPFILE | O_DIRECTORY;
+
+/// `fcntl`: duplicate to the lowest free descriptor at or above the argument.
+pub const F_DUPFD: u32 = 0;
+/// `fcntl`: read the descriptor flags ([`FD_CLOEXEC`]).
+pub const F_GETFD: u32 = 1;
+/// `fcntl`: set the descriptor flags.
+pub const F_SETFD: u32 = 2;
+/// `fcntl`: read the file status flags (`O_*`).
+pub const F_GETFL: u32 = 3;
+/// `fcntl`: set the file status flags (`O_APPEND`, `O_NONBLOCK`, ...).
+pub const F_SETFL: u32 = 4;
+/// `fcntl`: test for a record lock (`struct flock`).
+pub const F_GETLK: u32 = 5;
+/// `fcntl`: take or release a record lock without waiting.
+pub const F_SETLK: u32 = 6;
+/// `fcntl`: take or release a record lock, waiting for it.
+pub const F_SETLKW: u32 = 7;
+/// `fcntl`: [`F_DUPFD`] with close-on-exec set on the new descriptor (`linux/fcntl.h`).
+pub const F_DUPFD_CLOEXEC: u32 = 1030;
+/// `fcntl`: set a pipe's capacity (`linux/fcntl.h`).
+pub const F_SETPIPE_SZ: u32 = 1031;
+/// `fcntl`: read a pipe's capacity (`linux/fcntl.h`).
+pub const F_GETPIPE_SZ: u32 = 1032;
+/// The descriptor flag close-on-exec (`F_GETFD`/`F_SETFD`).
+pub const FD_CLOEXEC: u32 = 1;
+/// `l_type` of a `struct flock`: no lock (what `F_GETLK` reports when nothing conflicts).
+pub const F_UNLCK: i16 = 2;
 
 /// `lseek`: from the start.
 pub const SEEK_SET: u32 = 0;
@@ -177,6 +241,7 @@ impl Timespec {
 /// `new_encode_dev` used for `st_dev`/`st_rdev` in x86_64 `struct stat`: minor bits 0-7 in
 /// bits 0-7, major bits 0-11 in bits 8-19, minor bits 8-31 in bits 20-43, major bits 12-31 in
 /// bits 44-63.
+#[inline]
 pub const fn makedev(major: u32, minor: u32) -> u64 {
     let (major, minor) = (major as u64, minor as u64);
     ((major & 0xffff_f000) << 32)
@@ -186,11 +251,13 @@ pub const fn makedev(major: u32, minor: u32) -> u64 {
 }
 
 /// The major number of a device number made by [`makedev`].
+#[inline]
 pub const fn major(dev: u64) -> u32 {
     (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0x0000_0fff)) as u32
 }
 
 /// The minor number of a device number made by [`makedev`].
+#[inline]
 pub const fn minor(dev: u64) -> u32 {
     (((dev >> 12) & 0xffff_ff00) | (dev & 0x0000_00ff)) as u32
 }

@@ -38,6 +38,8 @@ pub const IPPROTO_UDP: u32 = 17;
 pub const SOCKADDR_IN_LEN: usize = 16;
 /// `sizeof(struct sockaddr_un)`: family (u16) and a path of up to 108 bytes.
 pub const SOCKADDR_UN_LEN: usize = 110;
+/// `sizeof(struct sockaddr_storage)` (`_K_SS_MAXSIZE`): the longest address a call accepts.
+pub const SOCKADDR_STORAGE_LEN: usize = 128;
 /// The longest `sun_path`, with its NUL.
 pub const UNIX_PATH_MAX: usize = 108;
 /// `INADDR_ANY`, 0.0.0.0.
@@ -99,6 +101,10 @@ pub const TCP_KEEPCNT: u32 = 6;
 pub const SOL_IP: u32 = 0;
 /// Time to live of outgoing packets.
 pub const IP_TTL: u32 = 2;
+
+/// The largest `listen` backlog (`SOMAXCONN`, the default of `net.core.somaxconn`); larger
+/// ones are cut to it.
+pub const SOMAXCONN: u32 = 4096;
 
 /// `shutdown`: no more receptions.
 pub const SHUT_RD: u32 = 0;

@@ -1,6 +1,7 @@
 //! Terminal numbers of the Linux x86_64 ABI: `struct termios` flags and control-character
 //! indices (`asm-generic/termbits.h`), the tty ioctls (`asm-generic/ioctls.h`, which also holds
-//! `FIONREAD` and `FIONBIO`), and the layouts those ioctls copy.
+//! the generic file ioctls `FIONREAD`, `FIONBIO`, `FIOCLEX` and `FIONCLEX`, re-exported by
+//! [`crate::fs`]), and the layouts those ioctls copy.
 //!
 //! Flag values are written in octal, as in the Linux headers, so they can be checked by eye.
 
@@ -242,6 +243,10 @@ pub const TIOCGETD: u32 = 0x5424;
 pub const FIONBIO: u32 = 0x5421;
 /// Give up the controlling terminal.
 pub const TIOCNOTTY: u32 = 0x5422;
+/// Clear the descriptor's close-on-exec flag; handled on the descriptor, not by the terminal.
+pub const FIONCLEX: u32 = 0x5450;
+/// Set the descriptor's close-on-exec flag; handled on the descriptor, not by the terminal.
+pub const FIOCLEX: u32 = 0x5451;
 /// Get the session of this terminal (out: `pid_t`).
 pub const TIOCGSID: u32 = 0x5429;
 /// Get `struct termios2` (out: [`TERMIOS2_SIZE`] bytes); `_IOR('T', 0x2A, struct termios2)`.

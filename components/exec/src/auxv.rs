@@ -5,12 +5,9 @@ use tessera_abi::auxv::{
     AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_FLAGS, AT_GID, AT_HWCAP, AT_PAGESZ, AT_PHDR,
     AT_PHENT, AT_PHNUM, AT_SECURE, AT_UID,
 };
+use tessera_abi::time::USER_HZ;
 
 use crate::{LoadPlan, PAGE_SIZE};
-
-/// Frequency of the clock `times()` reports in (Linux's `USER_HZ`; `AT_CLKTCK`). Fixed
-/// by the ABI, whatever the kernel's timer runs at.
-pub const USER_HZ: u64 = 100;
 
 /// The user and group ids the new program runs with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

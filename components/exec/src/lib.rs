@@ -50,7 +50,6 @@
 //! crate only decodes: every check that makes a file loadable is ours, in [`parse_elf`],
 //! and `tests/malformed.rs` feeds it random and mutated images.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -60,11 +59,14 @@ mod segment;
 mod shebang;
 mod stack;
 
-pub use auxv::{Credentials, USER_HZ, elf_auxv};
+pub use auxv::{Credentials, elf_auxv};
 pub use load::{ElfKind, LoadPlan, PHDR_SIZE, TlsTemplate, parse_elf, parse_elf_prefix};
 pub use segment::{Prot, Segment};
-pub use shebang::{BINPRM_BUF_SIZE, MAX_INTERPRETER_DEPTH, Shebang, parse_shebang, script_argv};
-pub use stack::{MAX_ARG_STRLEN, MAX_ARG_TOTAL, StackImage, build_stack};
+pub use shebang::{MAX_INTERPRETER_DEPTH, Shebang, parse_shebang, script_argv};
+pub use stack::{MAX_ARG_TOTAL, StackImage, build_stack};
+/// Linux's limits on the bytes of a file `execve` looks at and on one argument string
+/// (defined in `tessera-abi`).
+pub use tessera_abi::process::{BINPRM_BUF_SIZE, MAX_ARG_STRLEN};
 
 /// Page size of the user address space; segments are mapped in whole pages.
 pub const PAGE_SIZE: u64 = 4096;

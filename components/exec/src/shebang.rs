@@ -16,9 +16,7 @@
 //! - A file shorter than the buffer reads as if padded with NUL bytes.
 
 use alloc::vec::Vec;
-
-/// How many bytes of the file Linux looks at to recognise a format (`BINPRM_BUF_SIZE`).
-pub const BINPRM_BUF_SIZE: usize = 256;
+use tessera_abi::process::BINPRM_BUF_SIZE;
 
 /// How many interpreters may be stacked (a script whose interpreter is a script, ...)
 /// before Linux's execve fails with ELOOP (`BINPRM_MAX_RECURSION`).

@@ -21,11 +21,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use tessera_abi::auxv::{AT_EXECFN, AT_NULL, AT_PLATFORM, AT_RANDOM};
+use tessera_abi::process::MAX_ARG_STRLEN;
 use tessera_abi::{Errno, KResult};
-
-/// Longest single argument or environment string, NUL included (Linux's `MAX_ARG_STRLEN`,
-/// 32 pages).
-pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 
 /// Most bytes the strings (argv, envp and the execfn path, NULs included) and the argv and
 /// envp pointers may take together. Linux allows a quarter of the stack rlimit, which is

@@ -11,7 +11,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-/// One memory operation under test: `(dst, src, n)`. Page operations ignore `n`.
+/// One memory operation under test: `(dst, src, n)`. Page operations ignore `n`. Its caller
+/// must pass `dst` writable and `src` readable for `n` bytes (4096 for the page operations),
+/// not overlapping: the contract of every function below.
 type Op = unsafe fn(*mut u8, *const u8, usize);
 
 /// Sizes for memcpy and memset.
@@ -77,15 +79,17 @@ macro_rules! variant {
     ($m:ident) => {
         Variant {
             name: tessera_memops::$m::NAME,
-            // SAFETY (all four): `time` passes valid, non-overlapping buffers of at least
-            // max(n, 4096) bytes, which covers each function's contract.
+            // SAFETY: the caller keeps `Op`'s contract, which is memcpy's.
             memcpy: |d, s, n| unsafe {
                 tessera_memops::$m::memcpy(d, s, n);
             },
+            // SAFETY: `Op`'s contract: `d` is writable for `n` bytes, all memset needs.
             memset: |d, _, n| unsafe {
                 tessera_memops::$m::memset(d, 0x5a, n);
             },
+            // SAFETY: `Op`'s contract for a page operation: `d` is writable for 4096 bytes.
             zero_page: |d, _, _| unsafe { tessera_memops::$m::zero_page(d) },
+            // SAFETY: `Op`'s contract for a page operation: 4096 bytes each, not overlapping.
             copy_page: |d, s, _| unsafe { tessera_memops::$m::copy_page(d, s) },
         }
     };

@@ -88,7 +88,6 @@
 // function built from such a loop (`simple`, `compare`) is `#[inline(never)]`.
 #![no_builtins]
 #![warn(missing_docs)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 #[cfg(all(feature = "c-abi", feature = "simple", feature = "erms"))]
 compile_error!(

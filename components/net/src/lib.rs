@@ -57,7 +57,6 @@
 //! assert_eq!(net.recv(conn, &mut buf, false), Err(Errno::EAGAIN));
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -88,26 +87,6 @@ pub use tcp::{CONNECT_TIMEOUT_MS, MAX_BACKLOG};
 pub use udp::MAX_DATAGRAM;
 pub use unix::{UnixKind, UnixListener, UnixNamespace, UnixStream};
 
-bitflags::bitflags! {
-    /// `poll` event bits (`asm-generic/poll.h`); the values are Linux's, so `bits()` goes to
-    /// user space unchanged.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub struct PollEvents: u16 {
-        /// Data (or a connection) to read.
-        const IN = 0x001;
-        /// Writing will not block.
-        const OUT = 0x004;
-        /// Error pending (`SO_ERROR`).
-        const ERR = 0x008;
-        /// Hung up: both directions closed.
-        const HUP = 0x010;
-        /// Not a socket of this stack.
-        const NVAL = 0x020;
-        /// Normal data to read (reported with `IN`).
-        const RDNORM = 0x040;
-        /// Normal data can be written (reported with `OUT`).
-        const WRNORM = 0x100;
-        /// The peer closed its writing half.
-        const RDHUP = 0x2000;
-    }
-}
+/// `poll` event bits, as sockets report their readiness (the one definition, in
+/// `tessera-abi`).
+pub use tessera_abi::poll::PollEvents;

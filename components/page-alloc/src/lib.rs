@@ -34,7 +34,6 @@
 //!    unit and property tests then run against it.
 //! 4. Add it to the variant list in `benches/page_alloc.rs`.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "bitmap")]

@@ -59,7 +59,6 @@
 //! the count. `O_NONBLOCK` turns each `WouldBlock` into `EAGAIN`, or into the partial count
 //! if some bytes already moved.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -78,36 +77,9 @@ pub use ring::PipeRing;
 /// Bytes a pipe holds: Linux's default of 16 pages.
 pub const PIPE_CAPACITY: usize = 65536;
 
-/// Writes of at most this many bytes are atomic (`PIPE_BUF` of `<limits.h>`).
-pub const PIPE_BUF: usize = 4096;
+/// Writes of at most this many bytes are atomic (`PIPE_BUF`, defined in `tessera-abi`).
+pub use tessera_abi::fs::PIPE_BUF;
 
-bitflags::bitflags! {
-    /// `poll` event bits (`asm-generic/poll.h`), as pipes report them in `revents`. The
-    /// values are Linux's, so `bits()` goes to user space unchanged; epoll's `EPOLL*` bits
-    /// have the same values.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub struct PollEvents: u16 {
-        /// Data to read.
-        const IN = 0x001;
-        /// Urgent data to read.
-        const PRI = 0x002;
-        /// Writing will not block.
-        const OUT = 0x004;
-        /// Error condition (for a pipe's write end: no reader left).
-        const ERR = 0x008;
-        /// Hang up (for a pipe's read end: no writer left).
-        const HUP = 0x010;
-        /// Invalid file descriptor.
-        const NVAL = 0x020;
-        /// Normal data to read (reported with `IN`).
-        const RDNORM = 0x040;
-        /// Priority-band data to read.
-        const RDBAND = 0x080;
-        /// Normal data can be written (reported with `OUT`).
-        const WRNORM = 0x100;
-        /// Priority-band data can be written.
-        const WRBAND = 0x200;
-        /// Peer closed its writing half (sockets).
-        const RDHUP = 0x2000;
-    }
-}
+/// `poll` event bits, as [`Pipe::poll_read`] and [`Pipe::poll_write`] report them (the one
+/// definition, in `tessera-abi`).
+pub use tessera_abi::poll::PollEvents;

@@ -111,7 +111,7 @@ fn on_kernel_stack(addr: u64) -> bool {
             crate::mm::PHYS_OFFSET + r.end,
         )
     });
-    addr % 8 == 0
+    addr.is_multiple_of(8)
         && [boot]
             .into_iter()
             .chain(crate::gdt::ist_stacks())

@@ -159,7 +159,7 @@ impl PageTable {
         va: u64,
         create: Option<&dyn FrameSource>,
     ) -> Result<Option<u64>, MapError> {
-        if va >= USER_END || va % PAGE_SIZE as u64 != 0 {
+        if va >= USER_END || !va.is_multiple_of(PAGE_SIZE as u64) {
             return Err(MapError::BadAddress);
         }
         let idx = indices(va);

@@ -62,7 +62,6 @@
 //! Also re-exported for kernels: [`Once`], [`LazyLock`] and its older name [`Lazy`] from `spin`.
 
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(not(target_os = "none"))]

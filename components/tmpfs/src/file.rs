@@ -13,7 +13,7 @@ use crate::Shared;
 /// Size of one chunk of file data.
 pub const PAGE_SIZE: usize = 4096;
 /// Largest file size (Linux's `MAX_LFS_FILESIZE` on 64-bit).
-pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+pub const MAX_FILE_SIZE: u64 = tessera_abi::fs::MAX_FILE_OFFSET;
 
 /// The data of a regular file.
 #[derive(Default)]

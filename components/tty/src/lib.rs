@@ -64,7 +64,6 @@
 //!   copying it out early; a signal interrupting it finds the bytes still there.
 //! - Echo is produced even while output is stopped (`^S`), instead of being held back.
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 

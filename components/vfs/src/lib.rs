@@ -71,7 +71,6 @@
 //! - Changes made by calling a directory inode directly, not through the `Vfs`, leave stale
 //!   cache entries unless followed by [`Vfs::invalidate_child`].
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -10,15 +10,17 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::fs::PATH_MAX;
 use tessera_abi::{Errno, KResult};
-
-/// `PATH_MAX`: the longest path, with its NUL.
-pub const PATH_MAX: usize = 4096;
 
 /// Size of [`StackPath`]'s buffer (with the NUL).
 pub const STACK_PATH: usize = 256;
 
 /// A path argument (dereferences to its bytes, without the NUL).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the buffer inline on the stack is the point of `path-buf = \"stack\"`"
+)]
 pub enum PathArg {
     /// Up to 255 bytes, in a buffer on the stack.
     Stack {

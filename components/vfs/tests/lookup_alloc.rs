@@ -53,3 +53,18 @@ fn the_fast_walk_allocates_nothing() {
     // A symlink to follow goes through the full walk (reading the link allocates).
     assert!(allocations(&off, "/a/l", true).0 > 0);
 }
+
+/// With a lookup feature on (as in the kernel), `lookup_inode` is the variant it names: with
+/// no cache, the full walk allocates and the fast one does not.
+#[cfg(any(feature = "lookup-full", feature = "lookup-fast"))]
+#[test]
+fn lookup_inode_calls_the_configured_variant() {
+    let t = tree::<NoDcache>();
+    let r = &t.root;
+    let count = measure(|| drop(black_box(t.vfs.lookup_inode(r, r, b"/a/b/c", false))));
+    if cfg!(feature = "lookup-full") {
+        assert!(count.count_total >= 3, "{}", count.count_total);
+    } else {
+        assert_eq!(count.count_total, 0);
+    }
+}

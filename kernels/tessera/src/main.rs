@@ -1,12 +1,11 @@
 //! The Tessera kernel: the crate that assembles components, chosen by a config, into a kernel.
 //!
-//! It is safe Rust (`#![deny(unsafe_code)]`): the machine is reached only through
+//! It is safe Rust (the workspace lints forbid `unsafe_code`): the machine is reached only through
 //! `tessera-platform`. Boot order: the platform brings up the CPU, memory map, direct map and
 //! clock, then calls [`kernel_main`], which prints the banner, starts the page allocator and
 //! heap, the timer, and runs the in-kernel self-tests.
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -90,6 +89,12 @@ fn banner(boot: &BootInfo) {
             println!("  component  {key} = {variant}");
         }
     }
+    let mut subsystems = alloc::string::String::new();
+    for (name, on) in config::SUBSYSTEMS {
+        let sign = if *on { '+' } else { '-' };
+        subsystems.push_str(&alloc::format!(" {sign}{name}"));
+    }
+    println!("  subsystems{subsystems}");
     println!(
         "  profile    opt-level = {}, lto = {}, debug-assertions = {}, lock-tracking = {}, syscall-profiler = {}",
         config::OPT_LEVEL,

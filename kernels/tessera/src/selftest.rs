@@ -26,7 +26,10 @@ macro_rules! check {
     };
 }
 
-const TESTS: [(&str, fn() -> Outcome); 5] = [
+/// A self-test: its name and what runs it.
+type SelfTest = (&'static str, fn() -> Outcome);
+
+const TESTS: [SelfTest; 5] = [
     ("page-alloc", page_alloc),
     ("heap", heap),
     ("memops", memops),
@@ -140,7 +143,7 @@ fn heap() -> Outcome {
         check!(strings[499] == "string number 499", "String contents");
         let aligned = Box::new(PageAligned([7; 4096]));
         check!(
-            core::ptr::from_ref(&*aligned).addr() % 4096 == 0,
+            core::ptr::from_ref(&*aligned).addr().is_multiple_of(4096),
             "Box<align(4096)> misaligned"
         );
         check!(aligned.0.iter().all(|&b| b == 7), "aligned box contents");

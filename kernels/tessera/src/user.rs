@@ -102,7 +102,7 @@ pub fn read_string_array(addr: u64) -> KResult<Vec<Vec<u8>>> {
         }
         let s = read_cstr_growing(ptr, tessera_exec::MAX_ARG_STRLEN, Errno::E2BIG)?;
         total += s.len() + 1 + 8;
-        if total > 2 * 1024 * 1024 {
+        if total > tessera_exec::MAX_ARG_TOTAL {
             return Err(Errno::E2BIG);
         }
         strings.push(s);

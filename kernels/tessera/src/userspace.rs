@@ -4,6 +4,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::process::{exit_code, term_sig};
 use tessera_platform::exit::{ExitCode, exit};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::{BootInfo, println};
@@ -66,11 +67,11 @@ pub fn run(initrd: &[u8], init: &str) -> ! {
 /// PID 1 exited: the machine stops, reporting its status (0 -> success).
 pub fn init_exited(wait_status: i32) -> ! {
     crate::syscall::profile::report(20);
-    let code = if wait_status & 0x7f != 0 {
-        println!("tessera: init killed by signal {}", wait_status & 0x7f);
+    let code = if term_sig(wait_status) != 0 {
+        println!("tessera: init killed by signal {}", term_sig(wait_status));
         ExitCode::TestFailure
     } else {
-        let status = (wait_status >> 8) & 0xff;
+        let status = exit_code(wait_status);
         println!("tessera: init exited with status {status}");
         if status == 0 {
             ExitCode::Success

@@ -47,7 +47,6 @@
 //! A new `[profile]` or `[kernel]` key also needs a [`Config`] field, an arm in
 //! [`Config::value`] and, if the kernel reads it, a constant in [`Config::rust_constants`].
 
-#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod config;

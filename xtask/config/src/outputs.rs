@@ -52,6 +52,11 @@ impl Config {
             .iter()
             .map(|(key, variant)| format!("({key:?}, {variant:?})"))
             .collect();
+        let subsystems: Vec<String> = self
+            .subsystems
+            .iter()
+            .map(|(key, on)| format!("({key:?}, {on})"))
+            .collect();
         let constants = [
             (
                 "Name of the config this kernel was built from (its file stem in `configs/`)."
@@ -115,6 +120,13 @@ impl Config {
                 "COMPONENTS",
                 "&[(&str, &str)]",
                 format!("&[{}]", components.join(", ")),
+            ),
+            (
+                "`[subsystems]`: `(subsystem, compiled in)` for every subsystem, in schema order."
+                    .to_string(),
+                "SUBSYSTEMS",
+                "&[(&str, bool)]",
+                format!("&[{}]", subsystems.join(", ")),
             ),
         ];
         let mut out = format!(

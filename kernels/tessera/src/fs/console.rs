@@ -9,11 +9,12 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 use tessera_sync::{IrqSave, Once, SpinLock};
 use tessera_tty::{IoctlArg, IoctlCaller, IoctlResult, Tty, TtyRead, ioctl_spec};
 
-use super::file::{FdTable, FileOps, O_RDWR, OpenFile, POLLIN, POLLOUT};
+use super::file::{FdTable, FileOps, O_RDWR, OpenFile};
 use super::stat::{S_IFCHR, Stat, makedev};
 use crate::process::sched::WaitQueue;
 use crate::process::{current, signal, task};
@@ -61,7 +62,7 @@ fn on_input() {
             let effects = tty.ldisc.input(byte);
             (
                 effects.echo.to_vec(),
-                effects.signal.map(|s| s.number() as u32),
+                effects.signal.map(|s| s.number()),
                 effects.wake_readers,
                 foreground,
             )
@@ -153,7 +154,7 @@ impl FileOps for ConsoleFile {
         match result {
             IoctlResult::Done | IoctlResult::Acquired { .. } | IoctlResult::OutputRestarted => {}
             IoctlResult::CopyOut(out) => crate::user::write_bytes(arg, out.as_bytes())?,
-            IoctlResult::Signal { signal: sig, pgrp } => signal_group(pgrp, sig.number() as u32),
+            IoctlResult::Signal { signal: sig, pgrp } => signal_group(pgrp, sig.number()),
             IoctlResult::SetForeground(pgid) => {
                 if !task::all()
                     .iter()
@@ -175,11 +176,11 @@ impl FileOps for ConsoleFile {
         Ok(0)
     }
 
-    fn poll(&self) -> u16 {
+    fn poll(&self) -> PollEvents {
         if console().tty.lock().ldisc.poll_readable() {
-            POLLIN | POLLOUT
+            PollEvents::IN | PollEvents::OUT
         } else {
-            POLLOUT
+            PollEvents::OUT
         }
     }
 }

@@ -8,6 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 use tessera_sync::SubsystemLock;
 
@@ -16,14 +17,6 @@ use super::stat::Stat;
 pub use tessera_abi::fs::{
     O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 };
-
-/// poll(2) event bits.
-pub const POLLIN: u16 = 1;
-pub const POLLPRI: u16 = 2;
-pub const POLLOUT: u16 = 4;
-pub const POLLERR: u16 = 8;
-pub const POLLHUP: u16 = 16;
-pub const POLLNVAL: u16 = 32;
 
 /// What an open file can do. Defaults are the errors Linux gives for objects that lack the
 /// operation.
@@ -67,8 +60,8 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ENOTTY)
     }
     /// Current readiness (POLLIN/POLLOUT/POLLHUP...). Files are always ready.
-    fn poll(&self) -> u16 {
-        POLLIN | POLLOUT
+    fn poll(&self) -> PollEvents {
+        PollEvents::IN | PollEvents::OUT
     }
     /// Directory entries from `cookie` into linux_dirent64 records in `buf`; returns the
     /// bytes written and the next cookie.
@@ -190,14 +183,26 @@ impl OpenFile {
         self.ops.read(offset, buf, self.nonblock())
     }
 
-    pub fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
+    /// pread: `len` bytes at `offset` into user memory at `addr`, the file offset unchanged.
+    pub fn pread_user(&self, offset: u64, addr: u64, len: usize) -> KResult<usize> {
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.read_user(offset, addr, len, self.nonblock())
+    }
+
+    /// pwrite: `len` bytes of user memory at `addr` to `offset`, the file offset unchanged.
+    pub fn pwrite_user(&self, offset: u64, addr: u64, len: usize) -> KResult<usize> {
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        self.ops.write(offset, buf, self.nonblock())
+        self.ops.write_user(offset, addr, len, self.nonblock())
     }
 }
 

@@ -19,6 +19,7 @@ pub mod procfs;
 #[path = "no_procfs.rs"]
 pub mod procfs;
 pub mod stat;
+pub mod write_access;
 
 use alloc::sync::Arc;
 
@@ -111,7 +112,7 @@ pub fn executable(path: &[u8]) -> KResult<(DentryRef, u64)> {
         return Err(Errno::EACCES);
     }
     let meta = inode.metadata()?;
-    if meta.mode & 0o111 == 0 {
+    if meta.mode & tessera_abi::fs::S_IXUGO == 0 {
         return Err(Errno::EACCES);
     }
     Ok((dentry, meta.size))
@@ -151,7 +152,13 @@ pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
             devices::open(dentry.inode().metadata()?.rdev)?
         }
         FileType::Fifo if flags & file::O_PATH == 0 => pipe::open_fifo(&dentry, flags)?,
-        _ => Arc::new(inode_file::InodeFile::new(dentry)),
+        FileType::Regular
+            if flags & file::O_ACCMODE != file::O_RDONLY && flags & file::O_PATH == 0 =>
+        {
+            let write = write_access::get(dentry.inode())?;
+            Arc::new(inode_file::InodeFile::new(dentry, Some(write)))
+        }
+        _ => Arc::new(inode_file::InodeFile::new(dentry, None)),
     };
     Ok(OpenFile::new(ops, flags))
 }

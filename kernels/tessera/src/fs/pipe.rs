@@ -13,8 +13,10 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
+use tessera_abi::fs::FIONREAD;
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
-use tessera_pipe::{Pipe, PipePolicy, PipeRead, PipeWrite, PollEvents};
+use tessera_pipe::{Pipe, PipePolicy, PipeRead, PipeWrite};
 use tessera_sync::{SpinLock, SubsystemLock};
 
 use super::DentryRef;
@@ -261,18 +263,16 @@ impl FileOps for PipeEnd {
         })
     }
 
-    fn poll(&self) -> u16 {
+    fn poll(&self) -> PollEvents {
         let pipe = self.shared.pipe.lock();
-        let events: PollEvents = if self.reader {
+        if self.reader {
             pipe.poll_read()
         } else {
             pipe.poll_write()
-        };
-        events.bits()
+        }
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> KResult<isize> {
-        const FIONREAD: u32 = 0x541b;
         if cmd == FIONREAD {
             let len = self.shared.pipe.lock().len() as u32;
             crate::user::write_u32(arg, len)?;

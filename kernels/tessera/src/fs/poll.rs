@@ -1,12 +1,15 @@
 //! poll and select: waiting for any of several files to become ready.
 
 use tessera_abi::KResult;
+use tessera_abi::poll::PollEvents;
 
-use super::file::{POLLERR, POLLHUP, POLLNVAL};
 use crate::process::{current, sched};
 
 /// Waits until one of `fds` (fd, events) is ready or the deadline passes; fills revents.
-pub fn poll_fds(fds: &mut [(i32, u16, u16)], deadline: Option<u64>) -> KResult<usize> {
+pub fn poll_fds(
+    fds: &mut [(i32, PollEvents, PollEvents)],
+    deadline: Option<u64>,
+) -> KResult<usize> {
     loop {
         let mut ready = 0;
         {
@@ -14,14 +17,14 @@ pub fn poll_fds(fds: &mut [(i32, u16, u16)], deadline: Option<u64>) -> KResult<u
             let files = task.files.lock();
             for (fd, events, revents) in fds.iter_mut() {
                 *revents = if *fd < 0 {
-                    0
+                    PollEvents::empty()
                 } else {
                     match files.get(*fd) {
-                        Ok(f) => f.ops.poll() & (*events | POLLERR | POLLHUP),
-                        Err(_) => POLLNVAL,
+                        Ok(f) => f.ops.poll() & (*events | PollEvents::ERR | PollEvents::HUP),
+                        Err(_) => PollEvents::NVAL,
                     }
                 };
-                if *revents != 0 {
+                if !revents.is_empty() {
                     ready += 1;
                 }
             }

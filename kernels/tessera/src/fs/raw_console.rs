@@ -5,9 +5,10 @@
 use alloc::sync::Arc;
 
 use tessera_abi::KResult;
+use tessera_abi::poll::PollEvents;
 use tessera_sync::Once;
 
-use super::file::{FdTable, FileOps, O_RDWR, OpenFile, POLLIN, POLLOUT};
+use super::file::{FdTable, FileOps, O_RDWR, OpenFile};
 use super::stat::{S_IFCHR, Stat, makedev};
 
 /// No input to start and no terminal to control.
@@ -53,7 +54,7 @@ impl FileOps for ConsoleFile {
         })
     }
 
-    fn poll(&self) -> u16 {
-        POLLIN | POLLOUT
+    fn poll(&self) -> PollEvents {
+        PollEvents::IN | PollEvents::OUT
     }
 }

@@ -1,6 +1,7 @@
 //! `struct stat` and `struct statx` as Linux x86_64 lays them out.
 
-pub use tessera_abi::fs::{S_IFCHR, S_IFIFO, S_IFMT, S_IFREG};
+pub use tessera_abi::fs::{S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, makedev};
+use tessera_abi::fs::{STATX_BASIC_STATS, major, minor};
 
 /// A time stamp.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,30 +28,13 @@ pub struct Stat {
     pub ctime: Time,
 }
 
-fn major(dev: u64) -> u32 {
-    (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)) as u32
-}
-
-fn minor(dev: u64) -> u32 {
-    (((dev >> 12) & 0xffff_ff00) | (dev & 0xff)) as u32
-}
-
-/// Linux's `makedev`.
-pub const fn makedev(major: u32, minor: u32) -> u64 {
-    let (major, minor) = (major as u64, minor as u64);
-    ((major & 0xffff_f000) << 32)
-        | ((major & 0xfff) << 8)
-        | ((minor & 0xffff_ff00) << 12)
-        | (minor & 0xff)
-}
-
 fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
     buf[at..at + bytes.len()].copy_from_slice(bytes);
 }
 
 impl Stat {
     /// The 144-byte `struct stat`.
-    pub fn to_stat_bytes(&self) -> [u8; 144] {
+    pub fn to_stat_bytes(self) -> [u8; 144] {
         let mut b = [0u8; 144];
         put(&mut b, 0, &self.dev.to_le_bytes());
         put(&mut b, 8, &self.ino.to_le_bytes());
@@ -70,8 +54,7 @@ impl Stat {
     }
 
     /// The 256-byte `struct statx` with every basic field (STATX_BASIC_STATS).
-    pub fn to_statx_bytes(&self) -> [u8; 256] {
-        const STATX_BASIC_STATS: u32 = 0x7ff;
+    pub fn to_statx_bytes(self) -> [u8; 256] {
         let mut b = [0u8; 256];
         put(&mut b, 0, &STATX_BASIC_STATS.to_le_bytes());
         put(&mut b, 4, &(self.blksize as u32).to_le_bytes());

@@ -5,13 +5,15 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use tessera_abi::mm::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
+use crate::mm::frame_source;
 use crate::mm::pagecache;
-use crate::mm::{
-    alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame, share_user_frame,
+use crate::mm::user_frames::{
+    alloc_user_frame, alloc_user_frame_filled, release_user_frame, share_user_frame,
     share_user_frames, user_frame_refs,
 };
 use tessera_vfs::Inode;
@@ -33,9 +35,9 @@ bitflags::bitflags! {
     /// PROT_* bits of mmap/mprotect.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Prot: u32 {
-        const READ = 1;
-        const WRITE = 2;
-        const EXEC = 4;
+        const READ = PROT_READ as u32;
+        const WRITE = PROT_WRITE as u32;
+        const EXEC = PROT_EXEC as u32;
     }
 }
 
@@ -185,12 +187,13 @@ impl Vm {
             return Err(Errno::EINVAL);
         }
         let start = if fixed {
-            if addr % PAGE != 0 || addr.checked_add(len).is_none_or(|end| end > USER_END) {
+            if !addr.is_multiple_of(PAGE) || addr.checked_add(len).is_none_or(|end| end > USER_END)
+            {
                 return Err(Errno::EINVAL);
             }
             addr
         } else if addr != 0
-            && addr % PAGE == 0
+            && addr.is_multiple_of(PAGE)
             && addr
                 .checked_add(len)
                 .is_some_and(|end| self.is_free(addr, end))
@@ -596,7 +599,8 @@ impl Vm {
         let old_len = old_len.next_multiple_of(PAGE);
         let new_len = new_len.next_multiple_of(PAGE);
         let vma = self.find(old).cloned().ok_or(Errno::EFAULT)?;
-        if old % PAGE != 0 || new_len == 0 || vma.start != old || old + old_len > vma.end {
+        if !old.is_multiple_of(PAGE) || new_len == 0 || vma.start != old || old + old_len > vma.end
+        {
             return Err(Errno::EINVAL);
         }
         if new_len <= old_len {

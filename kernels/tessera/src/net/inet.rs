@@ -7,7 +7,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use tessera_abi::fs::FIONREAD;
 use tessera_abi::net::*;
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 use tessera_net::{Connect, Protocol, SocketId, addr};
 
@@ -136,12 +138,11 @@ impl FileOps for InetSocket {
         })
     }
 
-    fn poll(&self) -> u16 {
-        with_stack(|s| s.readiness(self.id).bits()).unwrap_or(0)
+    fn poll(&self) -> PollEvents {
+        with_stack(|s| s.readiness(self.id)).unwrap_or(PollEvents::empty())
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> KResult<isize> {
-        const FIONREAD: u32 = 0x541b;
         if cmd == FIONREAD {
             let mut probe = vec![0u8; 64 * 1024];
             let n = with_stack(|s| s.recv(self.id, &mut probe, true))?

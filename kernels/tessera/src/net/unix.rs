@@ -8,7 +8,9 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use tessera_abi::fs::FIONREAD;
 use tessera_abi::net::*;
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 use tessera_net::addr::{self, UnixAddr};
 use tessera_net::{UnixKind, UnixListener, UnixNamespace, UnixStream};
@@ -155,17 +157,16 @@ impl FileOps for UnixSocket {
         })
     }
 
-    fn poll(&self) -> u16 {
+    fn poll(&self) -> PollEvents {
         match &*self.state.lock() {
-            State::Connected { stream, .. } => stream.poll().bits(),
-            State::Listening(_, listener) => listener.poll().bits(),
+            State::Connected { stream, .. } => stream.poll(),
+            State::Listening(_, listener) => listener.poll(),
             // Linux's unix_poll for an unconnected stream socket: writable, hung up.
-            _ => (tessera_net::PollEvents::OUT | tessera_net::PollEvents::HUP).bits(),
+            _ => PollEvents::OUT | PollEvents::HUP,
         }
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> KResult<isize> {
-        const FIONREAD: u32 = 0x541b;
         if cmd == FIONREAD {
             let n = self.on_stream(|s| Ok(s.pending())).unwrap_or(0);
             crate::user::write_u32(arg, n as u32)?;

@@ -10,7 +10,8 @@ use core::sync::atomic::Ordering;
 
 use tessera_abi::{Errno, KResult};
 use tessera_exec::{
-    Credentials, build_stack, elf_auxv, parse_elf_prefix, parse_shebang, script_argv,
+    BINPRM_BUF_SIZE, Credentials, MAX_INTERPRETER_DEPTH, build_stack, elf_auxv, parse_elf_prefix,
+    parse_shebang, script_argv,
 };
 use tessera_platform::fpu::FpuState;
 use tessera_platform::trap::TrapFrame;
@@ -25,8 +26,6 @@ const PIE_BASE: u64 = 0x5555_5555_4000;
 const HEAD_BYTES: usize = 16 * 1024;
 /// Page size of the user address space.
 const PAGE: u64 = tessera_exec::PAGE_SIZE;
-/// `#!` interpreters may themselves be scripts, this deep.
-const MAX_SCRIPT_DEPTH: usize = 4;
 
 pub fn execve(
     path: &[u8],
@@ -36,14 +35,15 @@ pub fn execve(
 ) -> KResult<()> {
     let execfn = path.to_vec();
     let mut path = path.to_vec();
-    for _ in 0..MAX_SCRIPT_DEPTH {
+    // `#!` interpreters may themselves be scripts, this deep.
+    for _ in 0..MAX_INTERPRETER_DEPTH {
         let (dentry, size) = crate::fs::executable(&path)?;
         let inode = dentry.inode();
         // The ELF and program headers (and a #! line) are in the first bytes of the file.
         let mut image = alloc::vec![0u8; (size as usize).min(HEAD_BYTES)];
         let read = crate::fs::read_full(inode, 0, &mut image)?;
         image.truncate(read);
-        let head = &image[..image.len().min(256)];
+        let head = &image[..image.len().min(BINPRM_BUF_SIZE)];
         if let Some(shebang) = parse_shebang(head) {
             let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
             let new_argv: Vec<Vec<u8>> = script_argv(&shebang, &path, &args)
@@ -138,6 +138,9 @@ fn load(
         STACK_TOP, &argv_refs, &envp_refs, execfn, &auxv, random, b"x86_64",
     )?;
 
+    // A file open for writing cannot run (ETXTBSY); while it runs, it cannot be written.
+    let deny = crate::fs::write_access::deny(dentry.inode())?;
+
     // The point of no return: the old program is gone from here on.
     let task = current();
     vm.activate();
@@ -162,6 +165,7 @@ fn load(
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
     *task.exe.lock() = Some(dentry.clone());
+    *task.exe_deny.lock() = Some(deny);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =
         alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();

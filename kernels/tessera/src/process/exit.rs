@@ -4,6 +4,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
+use tessera_abi::process::{CONTINUED_STATUS, WCONTINUED, WNOHANG, WUNTRACED, stopped_status};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::vm;
 
@@ -20,6 +21,7 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     task.exit_status.store(wait_status, Ordering::Relaxed);
     // Release what the process holds: files, address space (after leaving it).
     task.files.lock().close_all();
+    drop(task.exe_deny.lock().take());
     vm::activate_kernel();
     let own = task.vm.lock().take();
     drop(task.end_vfork(own));
@@ -39,21 +41,7 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     }
     *task.state.lock() = TaskState::Zombie;
     if let Some(parent) = task.parent() {
-        let killed = wait_status & 0x7f != 0;
-        let info = signal::SigInfo {
-            code: if killed {
-                signal::CLD_KILLED
-            } else {
-                signal::CLD_EXITED
-            },
-            pid: task.pid,
-            status: if killed {
-                wait_status & 0x7f
-            } else {
-                (wait_status >> 8) & 0xff
-            },
-            ..Default::default()
-        };
+        let info = signal::SigInfo::of_child(task.pid, wait_status);
         signal::send_info(&parent, SIGCHLD, info);
         parent.child_exited.wake_all();
     }
@@ -61,15 +49,12 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     sched::exit_current();
 }
 
-const CLD_STOPPED: i32 = 5;
-const CLD_CONTINUED: i32 = 6;
-
 /// Stops the current task (a stop signal's default action) until SIGCONT or SIGKILL; the
 /// parent hears of it (SIGCHLD unless SA_NOCLDSTOP, and wait4 with WUNTRACED).
 pub fn stop_current(task: &Arc<Task>, sig: u32) {
-    *task.job_report.lock() = Some(((sig as i32) << 8) | 0x7f);
+    *task.job_report.lock() = Some(stopped_status(sig as i32));
     *task.state.lock() = TaskState::Stopped;
-    notify_parent(task, CLD_STOPPED, sig as i32);
+    notify_parent(task, signal::CLD_STOPPED, sig as i32);
     sched::schedule();
 }
 
@@ -84,9 +69,9 @@ pub fn continue_task(task: &Arc<Task>) {
         stopped
     };
     if was_stopped {
-        *task.job_report.lock() = Some(0xffff);
+        *task.job_report.lock() = Some(CONTINUED_STATUS);
         sched::wake(task);
-        notify_parent(task, CLD_CONTINUED, signal::SIGCONT as i32);
+        notify_parent(task, signal::CLD_CONTINUED, signal::SIGCONT as i32);
     }
 }
 
@@ -118,10 +103,6 @@ pub enum WaitFor {
     Group(Pid),
 }
 
-pub const WNOHANG: u32 = 1;
-pub const WUNTRACED: u32 = 2;
-pub const WCONTINUED: u32 = 8;
-
 /// wait4: reaps a zombie child; returns (pid, wait status, user+system time in ticks).
 /// None with WNOHANG and no zombie yet.
 pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<Option<(Pid, i32)>> {
@@ -148,7 +129,7 @@ pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<O
         children.iter().filter(|c| matches(c)).find_map(|child| {
             let mut report = child.job_report.lock();
             let wanted = match *report {
-                Some(0xffff) => options & WCONTINUED != 0,
+                Some(CONTINUED_STATUS) => options & WCONTINUED != 0,
                 Some(_) => options & WUNTRACED != 0,
                 None => false,
             };

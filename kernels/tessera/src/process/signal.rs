@@ -3,6 +3,7 @@
 
 use alloc::sync::Arc;
 
+use tessera_abi::process::{WCOREFLAG, exit_code, term_sig};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::fpu::{self, FpuState};
 use tessera_platform::trap::TrapFrame;
@@ -56,19 +57,6 @@ pub struct SigInfo {
     pub addr: u64,
 }
 
-/// si_code values.
-pub const SI_USER: i32 = 0;
-pub const SI_KERNEL: i32 = 0x80;
-pub const SI_TKILL: i32 = -6;
-pub const CLD_EXITED: i32 = 1;
-pub const CLD_KILLED: i32 = 2;
-pub const SEGV_MAPERR: i32 = 1;
-pub const SEGV_ACCERR: i32 = 2;
-/// si_code of SIGBUS for an address with nothing behind it (past the end of a mapped file).
-pub const BUS_ADRERR: i32 = 2;
-/// First real-time signal: these queue (every instance is delivered), the others merge.
-pub const SIGRTMIN: u32 = 32;
-
 impl SigInfo {
     /// From kill/tkill by `pid`.
     pub fn user(code: i32, pid: u32) -> Self {
@@ -87,9 +75,24 @@ impl SigInfo {
         }
     }
 
-    /// The 128-byte `siginfo_t`.
-    pub fn to_bytes(self, sig: u32) -> [u8; 128] {
-        let mut b = [0u8; 128];
+    /// SIGCHLD's (and waitid's) for child `pid` that ended with wait status `status`.
+    pub fn of_child(pid: u32, status: i32) -> Self {
+        let (code, status) = match term_sig(status) {
+            0 => (CLD_EXITED, exit_code(status)),
+            sig if status & WCOREFLAG != 0 => (CLD_DUMPED, sig),
+            sig => (CLD_KILLED, sig),
+        };
+        SigInfo {
+            code,
+            pid,
+            status,
+            ..SigInfo::default()
+        }
+    }
+
+    /// The `siginfo_t`.
+    pub fn to_bytes(self, sig: u32) -> [u8; SIGINFO_SIZE] {
+        let mut b = [0u8; SIGINFO_SIZE];
         b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
         if matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0 {
@@ -254,10 +257,16 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         if state.ignored(sig) && sig != SIGKILL {
             return;
         }
+        // Init gets only the signals it has a handler for, SIGKILL and SIGSTOP included, so
+        // that no process can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c
+        // `sig_task_ignored`). A fault in init itself still kills it (`force_signal`).
+        if task.pid == 1 && state.actions[sig as usize - 1].handler == SIG_DFL {
+            return;
+        }
         state.post(sig, info);
         state.deliverable() != 0
     };
-    crate::process::sched::set_signal_hint(&task, true);
+    crate::process::sched::set_signal_hint(task, true);
     if wake {
         super::sched::wake(task);
     }
@@ -273,13 +282,30 @@ pub fn has_deliverable(task: &Task) -> bool {
     task.signals.lock().deliverable() != 0
 }
 
+/// How a system call a signal interrupted (EINTR) goes on if no handler runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// It returns EINTR.
+    No,
+    /// It runs again with its arguments (SA_RESTART for a handler).
+    Syscall,
+    /// It goes on from its restart block (`restart_syscall`); a handler sees EINTR.
+    Block,
+}
+
 /// Called before returning to user mode: runs the default action or sets up the handler of
 /// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
 /// and may be restarted: transparently when no handler runs (the signal was ignored or
 /// stopped the task), or if the handler asked for SA_RESTART.
-pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
+pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
+    // Back to the `syscall` instruction (2 bytes), with the original number or
+    // restart_syscall's.
     let restart_syscall = |frame: &mut TrapFrame| {
         frame.rax = frame.error_code;
+        frame.rip -= 2;
+    };
+    let restart_block = |frame: &mut TrapFrame| {
+        frame.rax = tessera_abi::sysno::restart_syscall;
         frame.rip -= 2;
     };
     loop {
@@ -289,10 +315,12 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
             if ready == 0 {
                 // Whatever is still pending is blocked: nothing to look at until a send or a
                 // mask change sets the hint again.
-                crate::process::sched::set_signal_hint(task, false);
+                crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
-                if restart {
-                    restart_syscall(frame);
+                match restart {
+                    Restart::Syscall => restart_syscall(frame),
+                    Restart::Block => restart_block(frame),
+                    Restart::No => {}
                 }
                 return;
             }
@@ -305,20 +333,23 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore => continue,
                 Default_::Stop => {
-                    super::exit::stop_current(task, sig);
+                    super::exit::stop_current(&task, sig);
                     continue;
                 }
-                Default_::Terminate => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::Terminate => super::exit::exit_task(task, sig as i32),
                 // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
-                Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::CoreDump => super::exit::exit_task(task, sig as i32),
             },
             _ => {
-                if restart && action.flags & SA_RESTART != 0 {
-                    restart_syscall(frame);
+                match restart {
+                    Restart::Syscall if action.flags & SA_RESTART != 0 => restart_syscall(frame),
+                    // A handler runs: the interrupted sleep ends with EINTR.
+                    Restart::Block => *task.restart_sleep.lock() = (0, 0),
+                    _ => {}
                 }
-                if setup_frame(task, frame, sig, action, info).is_err() {
+                if setup_frame(&task, frame, sig, action, info).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.
-                    super::exit::exit_task(task.clone(), SIGSEGV as i32);
+                    super::exit::exit_task(task, SIGSEGV as i32);
                 }
                 return;
             }
@@ -326,17 +357,19 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
     }
 }
 
-const SIGCONTEXT: usize = 256;
-const UCONTEXT: usize = 40 + SIGCONTEXT + 8;
-const SIGINFO: usize = 128;
-const FRAME: usize = 8 + UCONTEXT + SIGINFO;
+// x86_64 `struct rt_sigframe`: the restorer's address (what the handler returns to), then
+// the `ucontext`, then the `siginfo`.
+/// Offset of the `ucontext` in the frame.
+const UCONTEXT: usize = 8;
+/// Offset of the ucontext's `uc_mcontext` (the `struct sigcontext`) in the frame.
+const MCONTEXT: usize = UCONTEXT + UCONTEXT_MCONTEXT;
+/// Offset of the `siginfo` in the frame.
+const INFO: usize = UCONTEXT + UCONTEXT_SIZE;
+/// Bytes of the frame.
+const FRAME: usize = INFO + SIGINFO_SIZE;
 
 /// `uc_flags` as Linux sets them for a 64-bit task: the FPU area has extended state
 /// (UC_FP_XSTATE, with XSAVE), the sigcontext's ss is meaningful and restored as it is.
-const UC_FP_XSTATE: u64 = 0x1;
-const UC_SIGCONTEXT_SS: u64 = 0x2;
-const UC_STRICT_RESTORE_SS: u64 = 0x4;
-
 fn uc_flags() -> u64 {
     let xstate = if fpu::xfeatures() != 0 {
         UC_FP_XSTATE
@@ -346,15 +379,6 @@ fn uc_flags() -> u64 {
     xstate | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
 }
 
-/// `struct _fpx_sw_bytes`, in the part of the legacy region the CPU leaves to software:
-/// magic1 (u32), extended_size (u32: the area, MAGIC2 included), xfeatures (u64),
-/// xstate_size (u32: the XSAVE image), then reserved.
-const SW_BYTES: usize = 464;
-const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
-/// Follows the XSAVE image, so that a program that copied only the legacy region (or an
-/// older layout) is recognised.
-const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
-const MAGIC2_SIZE: usize = 4;
 /// The legacy region and the XSAVE header: the least an XSAVE image can be.
 const XSAVE_MIN: usize = fpu::LEGACY_SIZE + 64;
 
@@ -362,13 +386,15 @@ const XSAVE_MIN: usize = fpu::LEGACY_SIZE + 64;
 fn fpu_area_size() -> usize {
     match fpu::xfeatures() {
         0 => fpu::xstate_size(),
-        _ => fpu::xstate_size() + MAGIC2_SIZE,
+        _ => fpu::xstate_size() + FP_XSTATE_MAGIC2_SIZE,
     }
 }
 
 /// What a frame's `fpstate` points at, laid out as Linux does: the task's image, the
-/// software bytes, XSTATE_BV with x87 and SSE always set (a program that edits only the
-/// legacy region gets its changes restored), MAGIC2 after the image.
+/// software bytes (`struct _fpx_sw_bytes` at FPX_SW_BYTES: magic1 (u32), extended_size (u32:
+/// the area, MAGIC2 included), xfeatures (u64), xstate_size (u32: the XSAVE image), then
+/// reserved), XSTATE_BV with x87 and SSE always set (a program that edits only the legacy
+/// region gets its changes restored), MAGIC2 after the image.
 fn fpu_area(state: &FpuState) -> alloc::vec::Vec<u8> {
     let xfeatures = fpu::xfeatures();
     let size = fpu::xstate_size();
@@ -377,15 +403,19 @@ fn fpu_area(state: &FpuState) -> alloc::vec::Vec<u8> {
     let put32 = |area: &mut [u8], at: usize, value: u32| {
         area[at..at + 4].copy_from_slice(&value.to_le_bytes())
     };
-    area[SW_BYTES..fpu::LEGACY_SIZE].fill(0);
-    put32(&mut area, SW_BYTES, FP_XSTATE_MAGIC1);
-    put32(&mut area, SW_BYTES + 4, (size + MAGIC2_SIZE) as u32);
+    area[FPX_SW_BYTES..fpu::LEGACY_SIZE].fill(0);
+    put32(&mut area, FPX_SW_BYTES, FP_XSTATE_MAGIC1);
+    put32(
+        &mut area,
+        FPX_SW_BYTES + 4,
+        (size + FP_XSTATE_MAGIC2_SIZE) as u32,
+    );
     let features = match xfeatures {
         0 => fpu::X87 | fpu::SSE,
         mask => mask,
     };
-    put(&mut area, SW_BYTES + 8, features);
-    put32(&mut area, SW_BYTES + 16, size as u32);
+    put(&mut area, FPX_SW_BYTES + 8, features);
+    put32(&mut area, FPX_SW_BYTES + 16, size as u32);
     if xfeatures != 0 {
         let xstate_bv = get(&area, fpu::LEGACY_SIZE) | fpu::X87 | fpu::SSE;
         put(&mut area, fpu::LEGACY_SIZE, xstate_bv);
@@ -406,9 +436,9 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
     copy_from_user(&mut image[..legacy], fp_at).map_err(|_| Errno::EFAULT)?;
     let word = |at: usize| u32::from_le_bytes(image[at..at + 4].try_into().expect("4 bytes"));
     let (magic1, extended, xstate_size) = (
-        word(SW_BYTES),
-        word(SW_BYTES + 4),
-        word(SW_BYTES + 16) as usize,
+        word(FPX_SW_BYTES),
+        word(FPX_SW_BYTES + 4),
+        word(FPX_SW_BYTES + 16) as usize,
     );
     let components = if fpu::xfeatures() != 0
         && magic1 == FP_XSTATE_MAGIC1
@@ -418,14 +448,14 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
         let magic2_at = fp_at.checked_add(xstate_size as u64).ok_or(Errno::EFAULT)?;
         let mut magic2 = [0u8; 4];
         copy_from_user(&mut magic2, magic2_at).map_err(|_| Errno::EFAULT)?;
-        (u32::from_le_bytes(magic2) == FP_XSTATE_MAGIC2).then(|| get(&image, SW_BYTES + 8))
+        (u32::from_le_bytes(magic2) == FP_XSTATE_MAGIC2).then(|| get(&image, FPX_SW_BYTES + 8))
     } else {
         None
     };
     match components {
         Some(mask) => {
             // XRSTOR wants a 64-byte aligned image.
-            if fp_at % 64 != 0 {
+            if !fp_at.is_multiple_of(64) {
                 return Err(Errno::EFAULT);
             }
             let header_at = fp_at.checked_add(legacy as u64).ok_or(Errno::EFAULT)?;
@@ -439,7 +469,7 @@ fn read_fpu_area(fp_at: u64) -> KResult<FpuState> {
             }
         }
         // FXRSTOR wants a 16-byte aligned image.
-        None if fp_at % 16 != 0 => return Err(Errno::EFAULT),
+        None if !fp_at.is_multiple_of(16) => return Err(Errno::EFAULT),
         None => {}
     }
     FpuState::from_sigframe(&image, components).map_err(|_| Errno::EFAULT)
@@ -515,25 +545,24 @@ fn setup_frame(
 
     let mut buf = alloc::vec![0u8; FRAME];
     put(&mut buf, 0, action.restorer);
-    put(&mut buf, 8, uc_flags());
-    let mc = 8 + 40;
+    put(&mut buf, UCONTEXT, uc_flags());
+    let mc = MCONTEXT;
     for (i, reg) in registers(frame).into_iter().enumerate() {
         put(&mut buf, mc + i * 8, *reg);
     }
-    put(&mut buf, mc + 136, frame.rflags);
-    buf[mc + 144..mc + 146].copy_from_slice(&(frame.cs as u16).to_le_bytes());
-    buf[mc + 150..mc + 152].copy_from_slice(&(frame.ss as u16).to_le_bytes());
-    put(&mut buf, mc + 184, fp_at);
-    put(&mut buf, 8 + 40 + SIGCONTEXT, old_mask);
-    let info_at = 8 + UCONTEXT;
-    buf[info_at..info_at + SIGINFO].copy_from_slice(&info.to_bytes(sig));
+    put(&mut buf, mc + SIGCONTEXT_EFLAGS, frame.rflags);
+    buf[mc + SIGCONTEXT_CS..][..2].copy_from_slice(&(frame.cs as u16).to_le_bytes());
+    buf[mc + SIGCONTEXT_SS..][..2].copy_from_slice(&(frame.ss as u16).to_le_bytes());
+    put(&mut buf, mc + SIGCONTEXT_FPSTATE, fp_at);
+    put(&mut buf, UCONTEXT + UCONTEXT_SIGMASK, old_mask);
+    buf[INFO..FRAME].copy_from_slice(&info.to_bytes(sig));
     copy_to_user(frame_at, &buf).map_err(|_| Errno::EFAULT)?;
 
     frame.rsp = frame_at;
     frame.rip = action.handler;
     frame.rdi = u64::from(sig);
-    frame.rsi = frame_at + info_at as u64;
-    frame.rdx = frame_at + 8;
+    frame.rsi = frame_at + INFO as u64;
+    frame.rdx = frame_at + UCONTEXT as u64;
     frame.rax = 0;
     frame.rflags &= !0x400; // DF clear for the handler, as the ABI requires
     // The handler starts from the initial FPU state, as on Linux (the interrupted one is in
@@ -548,18 +577,19 @@ pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
     let frame_at = frame.rsp.checked_sub(8).ok_or(Errno::EFAULT)?;
     let mut buf = alloc::vec![0u8; FRAME];
     copy_from_user(&mut buf, frame_at).map_err(|_| Errno::EFAULT)?;
-    let mc = 8 + 40;
+    let mc = MCONTEXT;
     let saved: [u64; 17] = core::array::from_fn(|i| get(&buf, mc + i * 8));
     for (reg, value) in registers(frame).into_iter().zip(saved) {
         *reg = value;
     }
     // User-controllable flags only (IOPL, VM and the like stay as the kernel wants), IF on.
     const USER_FLAGS: u64 = 0x50dd5;
-    frame.rflags = (frame.rflags & !USER_FLAGS) | (get(&buf, mc + 136) & USER_FLAGS) | 0x200;
+    frame.rflags =
+        (frame.rflags & !USER_FLAGS) | (get(&buf, mc + SIGCONTEXT_EFLAGS) & USER_FLAGS) | 0x200;
     frame.cs = 0x23;
     frame.ss = 0x1b;
     // No FPU area (a null fpstate): the initial state, as Linux.
-    let fp_at = get(&buf, mc + 184);
+    let fp_at = get(&buf, mc + SIGCONTEXT_FPSTATE);
     let state = match fp_at {
         0 => FpuState::default(),
         _ => read_fpu_area(fp_at)?,
@@ -569,8 +599,8 @@ pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
         *fpu = state;
         fpu.restore();
     }
-    let mask = get(&buf, 8 + 40 + SIGCONTEXT);
+    let mask = get(&buf, UCONTEXT + UCONTEXT_SIGMASK);
     task.signals.lock().blocked = mask & !UNBLOCKABLE;
-    crate::process::sched::set_signal_hint(&task, true);
+    crate::process::sched::set_signal_hint(task, true);
     Ok(())
 }

@@ -15,14 +15,15 @@ use crate::fs::{self as kfs, DentryRef, OpenFile, vfs};
 use crate::process::{current, sched};
 use crate::user;
 
-use tessera_abi::fs::{AT_FDCWD, RENAME_NOREPLACE, SEEK_CUR, SEEK_END, SEEK_SET};
+use tessera_abi::fs::{
+    __O_TMPFILE, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
+    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK,
+    F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK, FD_CLOEXEC, FIOCLEX,
+    FIONBIO, FIONCLEX, IOVEC_SIZE, MAX_RW_COUNT, O_DIRECTORY, R_OK, RENAME_NOREPLACE, S_IALLUGO,
+    S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END, SEEK_SET, UIO_MAXIOV, UTIME_NOW, UTIME_OMIT,
+    W_OK, X_OK,
+};
 
-const AT_SYMLINK_NOFOLLOW: u64 = tessera_abi::fs::AT_SYMLINK_NOFOLLOW as u64;
-const AT_REMOVEDIR: u64 = tessera_abi::fs::AT_REMOVEDIR as u64;
-const AT_SYMLINK_FOLLOW: u64 = tessera_abi::fs::AT_SYMLINK_FOLLOW as u64;
-const AT_EMPTY_PATH: u64 = tessera_abi::fs::AT_EMPTY_PATH as u64;
-/// Largest single read or write, as Linux (MAX_RW_COUNT).
-const MAX_RW: usize = 0x7fff_f000;
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
 const CHUNK: usize = 64 * 1024;
 
@@ -69,12 +70,12 @@ fn current_umask() -> u32 {
 
 pub fn read(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
-    Ok(f.read_user(a[1], (a[2] as usize).min(MAX_RW))? as isize)
+    Ok(f.read_user(a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 pub fn write(a: &Args) -> KResult<isize> {
     let f = file(a[0])?;
-    let len = (a[2] as usize).min(MAX_RW);
+    let len = (a[2] as usize).min(MAX_RW_COUNT);
     // Most writes complete in one step (pipes and devices always do); an error then is the
     // syscall's. Files take one step per kernel chunk; a later error ends the write short.
     let mut done = f.write_user(a[1], len)?;
@@ -92,13 +93,7 @@ pub fn pread64(a: &Args) -> KResult<isize> {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    if !f.readable() {
-        return Err(Errno::EBADF);
-    }
-    let mut buf = vec![0u8; (a[2] as usize).min(CHUNK)];
-    let n = f.read_at(a[3], &mut buf)?;
-    user::write_bytes(a[1], &buf[..n])?;
-    Ok(n as isize)
+    Ok(f.pread_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 pub fn pwrite64(a: &Args) -> KResult<isize> {
@@ -106,17 +101,16 @@ pub fn pwrite64(a: &Args) -> KResult<isize> {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    let buf = user::read_bytes(a[1], (a[2] as usize).min(CHUNK))?;
-    Ok(f.write_at(a[3], &buf)? as isize)
+    Ok(f.pwrite_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
-    if count > 1024 {
+    if count > UIO_MAXIOV {
         return Err(Errno::EINVAL);
     }
-    let raw = user::read_bytes(addr, count as usize * 16)?;
+    let raw = user::read_bytes(addr, count as usize * IOVEC_SIZE)?;
     let vecs: Vec<(u64, usize)> = raw
-        .chunks(16)
+        .chunks(IOVEC_SIZE)
         .map(|c| {
             (
                 u64::from_le_bytes(c[..8].try_into().expect("8")),
@@ -124,7 +118,7 @@ fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
             )
         })
         .collect();
-    if vecs.iter().any(|&(_, len)| len > MAX_RW) {
+    if vecs.iter().any(|&(_, len)| len > MAX_RW_COUNT) {
         return Err(Errno::EINVAL);
     }
     Ok(vecs)
@@ -182,31 +176,31 @@ pub fn lseek(a: &Args) -> KResult<isize> {
 // ---- opening and closing ----
 
 fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
-    const O_TMPFILE_BIT: u32 = 0o20000000;
-    if flags & O_TMPFILE_BIT != 0 {
+    if flags & __O_TMPFILE != 0 {
         // O_TMPFILE needs O_DIRECTORY and write access; unnamed files are not supported.
-        if flags & tessera_abi::fs::O_DIRECTORY == 0 || flags & O_ACCMODE == O_RDONLY {
+        if flags & O_DIRECTORY == 0 || flags & O_ACCMODE == O_RDONLY {
             return Err(Errno::EINVAL);
         }
         return Err(Errno::EOPNOTSUPP);
     }
     let path = user::read_path(path_ptr)?;
     let (start, root) = at(dirfd, &path)?;
-    let how = OpenHow::from_flags(flags, mode & 0o7777 & !current_umask());
+    let how = OpenHow::from_flags(flags, mode & S_IALLUGO & !current_umask());
     let opened = vfs().open(&start, &root, &path, &how)?;
     let dentry = opened.dentry;
     let kind = dentry.inode().file_type();
     if kind == FileType::Directory && flags & O_ACCMODE != O_RDONLY {
         return Err(Errno::EISDIR);
     }
-    if flags & O_TRUNC != 0
+    // The open file takes write access first (ETXTBSY for a running program), then truncates.
+    let truncate = flags & O_TRUNC != 0
         && kind == FileType::Regular
         && flags & O_ACCMODE != O_RDONLY
-        && !opened.created
-    {
+        && !opened.created;
+    let file = kfs::open_dentry(dentry.clone(), flags)?;
+    if truncate {
         kfs::truncate(dentry.inode(), 0)?;
     }
-    let file = kfs::open_dentry(dentry, flags)?;
     let fd = current()
         .files
         .lock()
@@ -261,27 +255,16 @@ pub fn dup3(a: &Args) -> KResult<isize> {
 }
 
 pub fn fcntl(a: &Args) -> KResult<isize> {
-    const F_DUPFD: u64 = 0;
-    const F_GETFD: u64 = 1;
-    const F_SETFD: u64 = 2;
-    const F_GETFL: u64 = 3;
-    const F_SETFL: u64 = 4;
-    const F_GETLK: u64 = 5;
-    const F_SETLK: u64 = 6;
-    const F_SETLKW: u64 = 7;
-    const F_DUPFD_CLOEXEC: u64 = 1030;
-    const F_SETPIPE_SZ: u64 = 1031;
-    const F_GETPIPE_SZ: u64 = 1032;
-    const FD_CLOEXEC: u64 = 1;
+    let cmd = a[1] as u32;
     let task = current();
     let mut files = task.files.lock();
     let f = files.get(a[0] as i32)?;
-    match a[1] {
+    match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             if a[2] as usize >= files.limit {
                 return Err(Errno::EINVAL);
             }
-            Ok(files.insert_from(a[2] as usize, f, a[1] == F_DUPFD_CLOEXEC)? as isize)
+            Ok(files.insert_from(a[2] as usize, f, cmd == F_DUPFD_CLOEXEC)? as isize)
         }
         F_GETFD => Ok(if files.cloexec(a[0] as i32)? {
             FD_CLOEXEC as isize
@@ -289,7 +272,7 @@ pub fn fcntl(a: &Args) -> KResult<isize> {
             0
         }),
         F_SETFD => {
-            files.set_cloexec(a[0] as i32, a[2] & FD_CLOEXEC != 0)?;
+            files.set_cloexec(a[0] as i32, a[2] as u32 & FD_CLOEXEC != 0)?;
             Ok(0)
         }
         F_GETFL => Ok(f.flags() as isize),
@@ -303,13 +286,13 @@ pub fn fcntl(a: &Args) -> KResult<isize> {
             Ok(0)
         }
         F_GETLK => {
-            // No other process holds a lock: report F_UNLCK (2) in l_type.
-            user::write_bytes(a[2], &2u16.to_le_bytes())?;
+            // No other process holds a lock: report F_UNLCK in l_type.
+            user::write_bytes(a[2], &F_UNLCK.to_le_bytes())?;
             Ok(0)
         }
         F_SETLK | F_SETLKW => Ok(0),
         // Pipes have a fixed 64 KiB ring; F_SETPIPE_SZ reports that size.
-        F_GETPIPE_SZ | F_SETPIPE_SZ if f.ops.stat()?.mode & S_IFMT == tessera_abi::fs::S_IFIFO => {
+        F_GETPIPE_SZ | F_SETPIPE_SZ if f.ops.stat()?.mode & S_IFMT == S_IFIFO => {
             Ok(tessera_pipe::PIPE_CAPACITY as isize)
         }
         _ => Err(Errno::EINVAL),
@@ -351,9 +334,6 @@ pub fn pipe2(a: &Args) -> KResult<isize> {
 }
 
 pub fn ioctl(a: &Args) -> KResult<isize> {
-    const FIOCLEX: u32 = 0x5451;
-    const FIONCLEX: u32 = 0x5450;
-    const FIONBIO: u32 = 0x5421;
     let f = file(a[0])?;
     match a[1] as u32 {
         FIOCLEX | FIONCLEX => {
@@ -395,7 +375,10 @@ pub fn truncate(a: &Args) -> KResult<isize> {
     let dentry = kfs::lookup(&path, true)?;
     match dentry.inode().file_type() {
         FileType::Directory => Err(Errno::EISDIR),
-        FileType::Regular => kfs::truncate(dentry.inode(), a[1]).map(|()| 0),
+        FileType::Regular => {
+            let _write = kfs::write_access::get(dentry.inode())?;
+            kfs::truncate(dentry.inode(), a[1]).map(|()| 0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -430,9 +413,7 @@ pub fn fstat(a: &Args) -> KResult<isize> {
 }
 
 /// The stat of (dirfd, path, flags), with AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
-fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::Stat> {
-    const AT_NO_AUTOMOUNT: u64 = 0x800;
-    const AT_STATX_SYNC_TYPE: u64 = 0x6000;
+fn stat_at(dirfd: u64, path_ptr: u64, flags: u32) -> KResult<crate::fs::stat::Stat> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -451,11 +432,11 @@ fn stat_at(dirfd: u64, path_ptr: u64, flags: u64) -> KResult<crate::fs::stat::St
 }
 
 pub fn newfstatat(a: &Args) -> KResult<isize> {
-    write_stat(a[2], stat_at(a[0], a[1], a[3])?)
+    write_stat(a[2], stat_at(a[0], a[1], a[3] as u32)?)
 }
 
 pub fn statx(a: &Args) -> KResult<isize> {
-    let st = stat_at(a[0], a[1], a[2])?;
+    let st = stat_at(a[0], a[1], a[2] as u32)?;
     user::write_bytes(a[4], &st.to_statx_bytes())?;
     Ok(0)
 }
@@ -465,13 +446,14 @@ pub fn access(a: &Args) -> KResult<isize> {
 }
 
 pub fn faccessat(a: &Args) -> KResult<isize> {
-    if a[2] & !7 != 0 {
+    let (mode, flags) = (a[2] as u32, a[3] as u32);
+    if mode & !(R_OK | W_OK | X_OK) != 0 {
         return Err(Errno::EINVAL);
     }
     let path = user::read_path(a[1])?;
-    let inode = lookup_inode_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?;
+    let inode = lookup_inode_at(a[0], &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
     // Root may do anything, except execute a file with no execute bit at all.
-    if a[2] & 1 != 0 && !inode.file_type().is_dir() && inode.metadata()?.mode & 0o111 == 0 {
+    if mode & X_OK != 0 && !inode.file_type().is_dir() && inode.metadata()?.mode & S_IXUGO == 0 {
         return Err(Errno::EACCES);
     }
     Ok(0)
@@ -481,12 +463,12 @@ pub fn umask(a: &Args) -> KResult<isize> {
     let task = current();
     let mut fs = task.fs.lock();
     let old = fs.umask;
-    fs.umask = a[0] as u32 & 0o777;
+    fs.umask = a[0] as u32 & S_IRWXUGO;
     Ok(old as isize)
 }
 
 fn chmod_dentry(dentry: &DentryRef, mode: u64) -> KResult<isize> {
-    dentry.inode().set_mode(mode as u32 & 0o7777)?;
+    dentry.inode().set_mode(mode as u32 & S_IALLUGO)?;
     Ok(0)
 }
 
@@ -519,7 +501,7 @@ pub fn chown(a: &Args) -> KResult<isize> {
 
 pub fn fchownat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[1])?;
-    let dentry = resolve_at(a[0], &path, a[4] & AT_SYMLINK_NOFOLLOW == 0)?;
+    let dentry = resolve_at(a[0], &path, a[4] as u32 & AT_SYMLINK_NOFOLLOW == 0)?;
     let id = |v: u64| (v as u32 != u32::MAX).then_some(v as u32);
     dentry.inode().set_owner(id(a[2]), id(a[3]))?;
     Ok(0)
@@ -531,8 +513,6 @@ fn read_times(
     Option<tessera_abi::fs::Timespec>,
     Option<tessera_abi::fs::Timespec>,
 )> {
-    const UTIME_NOW: i64 = (1 << 30) - 1;
-    const UTIME_OMIT: i64 = (1 << 30) - 2;
     if addr == 0 {
         let now = kfs::now();
         return Ok((Some(now), Some(now)));
@@ -556,7 +536,7 @@ pub fn utimensat(a: &Args) -> KResult<isize> {
         file(a[0])?.ops.dentry().ok_or(Errno::EINVAL)?
     } else {
         let path = user::read_path(a[1])?;
-        resolve_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?
+        resolve_at(a[0], &path, a[3] as u32 & AT_SYMLINK_NOFOLLOW == 0)?
     };
     dentry.inode().set_times(atime, mtime)?;
     Ok(0)
@@ -626,7 +606,7 @@ pub fn mkdirat(a: &Args) -> KResult<isize> {
         &start,
         &root,
         &path,
-        a[2] as u32 & 0o7777 & !current_umask(),
+        a[2] as u32 & S_IALLUGO & !current_umask(),
     )?;
     Ok(0)
 }
@@ -642,7 +622,7 @@ pub fn mknodat(a: &Args) -> KResult<isize> {
     if mode & S_IFMT == 0 {
         mode |= S_IFREG;
     }
-    let perms = mode & 0o7777 & !current_umask();
+    let perms = mode & S_IALLUGO & !current_umask();
     vfs().mknod(&start, &root, &path, (mode & S_IFMT) | perms, a[3])?;
     Ok(0)
 }
@@ -658,12 +638,13 @@ pub fn unlink(a: &Args) -> KResult<isize> {
 }
 
 pub fn unlinkat(a: &Args) -> KResult<isize> {
-    if a[2] & !AT_REMOVEDIR != 0 {
+    let flags = a[2] as u32;
+    if flags & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
     }
     let path = user::read_path(a[1])?;
     let (start, root) = at(a[0], &path)?;
-    if a[2] & AT_REMOVEDIR != 0 {
+    if flags & AT_REMOVEDIR != 0 {
         vfs().rmdir(&start, &root, &path)
     } else {
         vfs().unlink(&start, &root, &path)
@@ -676,7 +657,8 @@ pub fn rename(a: &Args) -> KResult<isize> {
 }
 
 pub fn renameat(a: &Args) -> KResult<isize> {
-    if a[4] & !u64::from(RENAME_NOREPLACE) != 0 {
+    let flags = a[4] as u32;
+    if flags & !RENAME_NOREPLACE != 0 {
         return Err(Errno::EINVAL);
     }
     let old = user::read_path(a[1])?;
@@ -690,7 +672,7 @@ pub fn renameat(a: &Args) -> KResult<isize> {
             &new_start,
             &new,
             &root,
-            a[4] & u64::from(RENAME_NOREPLACE) != 0,
+            flags & RENAME_NOREPLACE != 0,
         )
         .map(|()| 0)
 }
@@ -710,7 +692,7 @@ pub fn linkat(a: &Args) -> KResult<isize> {
         &new_start,
         &new,
         &root,
-        a[4] & AT_SYMLINK_FOLLOW != 0,
+        a[4] as u32 & AT_SYMLINK_FOLLOW != 0,
     )?;
     Ok(0)
 }
@@ -784,7 +766,7 @@ pub fn sendfile(a: &Args) -> KResult<isize> {
     } else {
         None
     };
-    let count = (a[3] as usize).min(MAX_RW);
+    let count = (a[3] as usize).min(MAX_RW_COUNT);
     let mut buf = vec![0u8; count.min(CHUNK)];
     let mut total = 0;
     while total < count {

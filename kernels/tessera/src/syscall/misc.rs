@@ -2,6 +2,15 @@
 
 use core::sync::atomic::Ordering;
 
+use tessera_abi::fs::{NAME_MAX, TMPFS_MAGIC};
+use tessera_abi::process::{
+    ARCH_GET_FS, ARCH_SET_FS, FUTEX_CMD_MASK, FUTEX_WAIT, FUTEX_WAKE, PR_GET_NAME, PR_SET_NAME,
+    PRIO_USER, RLIM_NLIMITS, RLIMIT_NOFILE, TASK_COMM_LEN,
+};
+use tessera_abi::system::{
+    GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, LINUX_REBOOT_CMD_HALT, LINUX_REBOOT_CMD_POWER_OFF,
+    LINUX_REBOOT_CMD_RESTART, LINUX_REBOOT_MAGIC1, UTSNAME_FIELD_LEN,
+};
 use tessera_abi::{Errno, KResult};
 
 use super::Args;
@@ -9,7 +18,7 @@ use crate::process::current;
 use crate::user::{self, StructWriter};
 
 pub fn uname(a: &Args) -> KResult<isize> {
-    let mut w = StructWriter::new(65 * 6);
+    let mut w = StructWriter::new(UTSNAME_FIELD_LEN * 6);
     let fields: [&[u8]; 6] = [
         b"Linux",
         b"tessera",
@@ -19,7 +28,7 @@ pub fn uname(a: &Args) -> KResult<isize> {
         b"(none)",
     ];
     for (i, field) in fields.iter().enumerate() {
-        w.bytes_at(i * 65, field);
+        w.bytes_at(i * UTSNAME_FIELD_LEN, field);
     }
     user::write_bytes(a[0], &w.bytes)?;
     Ok(0)
@@ -41,12 +50,10 @@ pub fn getgroups(_a: &Args) -> KResult<isize> {
     Ok(0)
 }
 
-const RLIMIT_NOFILE: u64 = 7;
-const RLIM_NLIMITS: u64 = 16;
-
 fn check_resource(resource: u64) -> KResult<usize> {
+    let resource = resource as usize;
     if resource < RLIM_NLIMITS {
-        Ok(resource as usize)
+        Ok(resource)
     } else {
         Err(Errno::EINVAL)
     }
@@ -70,7 +77,7 @@ fn set_limit(task: &crate::process::Task, resource: usize, (cur, max): (u64, u64
     if cur > max {
         return Err(Errno::EINVAL);
     }
-    if resource as u64 == RLIMIT_NOFILE {
+    if resource == RLIMIT_NOFILE {
         if max > crate::fs::file::MAX_FDS as u64 {
             return Err(Errno::EPERM);
         }
@@ -129,7 +136,6 @@ pub fn sysinfo(a: &Args) -> KResult<isize> {
 }
 
 pub fn statfs(a: &Args) -> KResult<isize> {
-    const TMPFS_MAGIC: u64 = 0x0102_1994;
     let (total, free) = crate::mm::page_counts();
     let mut w = StructWriter::new(120);
     w.u64(0, TMPFS_MAGIC)
@@ -137,16 +143,14 @@ pub fn statfs(a: &Args) -> KResult<isize> {
         .u64(16, total as u64)
         .u64(24, free as u64)
         .u64(32, free as u64);
-    w.u64(64, 255).u64(72, 4096);
+    w.u64(64, NAME_MAX as u64).u64(72, 4096);
     user::write_bytes(a[1], &w.bytes)?;
     Ok(0)
 }
 
 pub fn arch_prctl(a: &Args) -> KResult<isize> {
-    const ARCH_SET_FS: u64 = 0x1002;
-    const ARCH_GET_FS: u64 = 0x1003;
     let task = current();
-    match a[0] {
+    match a[0] as u32 {
         ARCH_SET_FS => {
             if a[1] >= tessera_platform::vm::USER_END {
                 return Err(Errno::EPERM);
@@ -164,19 +168,17 @@ pub fn arch_prctl(a: &Args) -> KResult<isize> {
 }
 
 pub fn prctl(a: &Args) -> KResult<isize> {
-    const PR_SET_NAME: u64 = 15;
-    const PR_GET_NAME: u64 = 16;
     let task = current();
-    match a[0] {
+    match a[0] as u32 {
         PR_SET_NAME => {
-            let name = user::read_cstr(a[1], 16, Errno::EINVAL).unwrap_or_default();
+            let name = user::read_cstr(a[1], TASK_COMM_LEN, Errno::EINVAL).unwrap_or_default();
             *task.name.lock() = alloc::string::String::from_utf8_lossy(&name).into_owned();
             Ok(0)
         }
         PR_GET_NAME => {
-            let mut buf = [0u8; 16];
+            let mut buf = [0u8; TASK_COMM_LEN];
             let name = task.name.lock();
-            let n = name.len().min(15);
+            let n = name.len().min(TASK_COMM_LEN - 1);
             buf[..n].copy_from_slice(&name.as_bytes()[..n]);
             user::write_bytes(a[1], &buf)?;
             Ok(0)
@@ -192,9 +194,7 @@ pub fn set_robust_list() -> KResult<isize> {
 /// futex: single-threaded processes only need WAKE (no one waits) and WAIT on a changed
 /// value (EAGAIN); a real wait would never be woken, so it is refused.
 pub fn futex(a: &Args) -> KResult<isize> {
-    const FUTEX_WAIT: u64 = 0;
-    const FUTEX_WAKE: u64 = 1;
-    match a[1] & 0x7f {
+    match a[1] as u32 & FUTEX_CMD_MASK {
         FUTEX_WAKE => Ok(0),
         FUTEX_WAIT => {
             if user::read_u32(a[0])? != a[2] as u32 {
@@ -216,11 +216,9 @@ pub fn sched_getaffinity(a: &Args) -> KResult<isize> {
 }
 
 pub fn getrandom(a: &Args) -> KResult<isize> {
-    const GRND_NONBLOCK: u64 = 1;
-    const GRND_RANDOM: u64 = 2;
-    const GRND_INSECURE: u64 = 4;
-    if a[2] & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
-        || a[2] & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
+    let flags = a[2] as u32;
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
     {
         return Err(Errno::EINVAL);
     }
@@ -232,29 +230,27 @@ pub fn getrandom(a: &Args) -> KResult<isize> {
 }
 
 pub fn reboot(a: &Args) -> KResult<isize> {
-    const MAGIC1: u64 = 0xfee1_dead;
-    const RB_POWER_OFF: u64 = 0x4321_fedc;
-    const RB_RESTART: u64 = 0x0123_4567;
-    const RB_HALT: u64 = 0xcdef_0123;
-    if a[0] != MAGIC1 {
+    if a[0] as u32 != LINUX_REBOOT_MAGIC1 {
         return Err(Errno::EINVAL);
     }
-    match a[2] {
-        RB_POWER_OFF | RB_HALT | RB_RESTART => crate::userspace::power_off(0),
+    match a[2] as u32 {
+        LINUX_REBOOT_CMD_POWER_OFF | LINUX_REBOOT_CMD_HALT | LINUX_REBOOT_CMD_RESTART => {
+            crate::userspace::power_off(0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
 
 /// getpriority returns 20 - nice (the raw syscall's encoding); every task has nice 0.
 pub fn getpriority(a: &Args) -> KResult<isize> {
-    if a[0] > 2 {
+    if a[0] as u32 > PRIO_USER {
         return Err(Errno::EINVAL);
     }
     Ok(20)
 }
 
 pub fn setpriority(a: &Args) -> KResult<isize> {
-    if a[0] > 2 {
+    if a[0] as u32 > PRIO_USER {
         return Err(Errno::EINVAL);
     }
     Ok(0)

@@ -1,16 +1,16 @@
 //! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
 
+use tessera_abi::mm::{
+    MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_HWPOISON, MADV_NORMAL, MADV_SOFT_OFFLINE,
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE,
+    PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+};
 use tessera_abi::{Errno, KResult};
 
 use super::Args;
 use crate::mm::vm::{Backing, Prot, Vm};
 use crate::process::current;
 
-const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_FIXED: u64 = 0x10;
-const MAP_ANONYMOUS: u64 = 0x20;
-const MAP_FIXED_NOREPLACE: u64 = 0x100000;
 const PAGE: u64 = 4096;
 
 fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
@@ -30,7 +30,9 @@ pub fn brk(a: &Args) -> KResult<isize> {
 pub fn mmap(a: &Args) -> KResult<isize> {
     let (addr, len, prot_bits, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
     let prot = prot(prot_bits)?;
-    let kind = flags & 0x3;
+    // Only the types MAP_SHARED and MAP_PRIVATE are supported (both bits are
+    // MAP_SHARED_VALIDATE, refused).
+    let kind = flags & (MAP_SHARED | MAP_PRIVATE);
     if len == 0 || offset % PAGE != 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE) {
         return Err(Errno::EINVAL);
     }
@@ -92,12 +94,11 @@ pub fn mprotect(a: &Args) -> KResult<isize> {
     if addr % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
-    const PROT_GROWSDOWN: u64 = 0x0100_0000;
-    const PROT_GROWSUP: u64 = 0x0200_0000;
-    if prot_bits & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+    let access = PROT_READ | PROT_WRITE | PROT_EXEC;
+    if prot_bits & !(access | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
         return Err(Errno::EINVAL);
     }
-    let prot = prot(prot_bits & 7)?;
+    let prot = prot(prot_bits & access)?;
     if len == 0 {
         return Ok(0);
     }
@@ -108,7 +109,6 @@ pub fn mprotect(a: &Args) -> KResult<isize> {
 }
 
 pub fn mremap(a: &Args) -> KResult<isize> {
-    const MREMAP_MAYMOVE: u64 = 1;
     let (old, old_len, new_len, flags) = (a[0], a[1], a[2], a[3]);
     if flags & !MREMAP_MAYMOVE != 0 {
         return Err(Errno::EINVAL);
@@ -117,12 +117,14 @@ pub fn mremap(a: &Args) -> KResult<isize> {
 }
 
 pub fn madvise(a: &Args) -> KResult<isize> {
-    const MADV_DONTNEED: u64 = 4;
-    let (addr, len, advice) = (a[0], a[1], a[2]);
+    let (addr, len, advice) = (a[0], a[1], a[2] as i32);
     if addr % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
-    let known = matches!(advice, 0..=4 | 8..=25 | 100 | 101);
+    let known = matches!(
+        advice,
+        MADV_NORMAL..=MADV_DONTNEED | MADV_FREE..=MADV_COLLAPSE | MADV_HWPOISON | MADV_SOFT_OFFLINE
+    );
     if !known {
         return Err(Errno::EINVAL);
     }

@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::fs::{IOVEC_SIZE, UIO_MAXIOV};
 use tessera_abi::net::*;
 use tessera_abi::{Errno, KResult};
 
@@ -20,12 +21,8 @@ use crate::net::{self, Socket};
 use crate::process::current;
 use crate::user;
 
-/// `sizeof(struct sockaddr_storage)`: the longest address a call accepts.
-const SOCKADDR_MAX: u64 = 128;
 /// Longest option value read from user memory.
 const OPTION_MAX: u64 = 256;
-/// Most iovec entries in a msghdr (UIO_MAXIOV).
-const IOV_MAX: u64 = 1024;
 
 fn file(fd: u64) -> KResult<Arc<OpenFile>> {
     current().files.lock().get(fd as i32)
@@ -63,10 +60,11 @@ fn install(ops: Arc<dyn crate::fs::file::FileOps>, flags: u32, cloexec: bool) ->
 
 /// A `sockaddr` argument of `len` bytes.
 fn read_sockaddr(addr: u64, len: u64) -> KResult<Vec<u8>> {
-    if len as i32 as i64 > SOCKADDR_MAX as i64 || (len as i32) < 0 {
+    let len = len as i32;
+    if len < 0 || len as usize > SOCKADDR_STORAGE_LEN {
         return Err(Errno::EINVAL);
     }
-    user::read_bytes(addr, len as u32 as usize)
+    user::read_bytes(addr, len as usize)
 }
 
 /// Writes `name` to a (`addr`, `*len_addr`) result pair: as much as fits, and the real
@@ -128,7 +126,7 @@ pub fn bind(a: &Args) -> KResult<isize> {
 
 pub fn listen(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a[0])?;
-    s.listen((a[1] as i32).clamp(0, 4096) as u32)?;
+    s.listen(((a[1] as i32).max(0) as u32).min(SOMAXCONN))?;
     Ok(0)
 }
 
@@ -209,12 +207,12 @@ pub fn recvfrom(a: &Args) -> KResult<isize> {
 fn iovecs(msg: &[u8]) -> KResult<Vec<(u64, usize)>> {
     let field = |at: usize| u64::from_le_bytes(msg[at..at + 8].try_into().expect("8 bytes"));
     let (iov, count) = (field(16), field(24));
-    if count > IOV_MAX {
+    if count > UIO_MAXIOV {
         return Err(Errno::EMSGSIZE);
     }
-    let raw = user::read_bytes(iov, count as usize * 16)?;
+    let raw = user::read_bytes(iov, count as usize * IOVEC_SIZE)?;
     Ok(raw
-        .chunks(16)
+        .chunks(IOVEC_SIZE)
         .map(|c| {
             let base = u64::from_le_bytes(c[..8].try_into().expect("8 bytes"));
             let len = u64::from_le_bytes(c[8..].try_into().expect("8 bytes"));

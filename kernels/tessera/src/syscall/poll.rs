@@ -4,10 +4,11 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 
 use super::Args;
-use crate::fs::file::*;
+use crate::fs::file::MAX_FDS;
 use crate::fs::{self as kfs};
 use crate::user;
 
@@ -15,7 +16,8 @@ fn deadline_after_ms(ms: i64) -> Option<u64> {
     (ms >= 0).then(|| tessera_platform::clock::now_ns() + ms as u64 * 1_000_000)
 }
 
-fn read_pollfds(addr: u64, count: u64) -> KResult<Vec<(i32, u16, u16)>> {
+/// `struct pollfd`s: (fd, events, revents), events as the user gave them, revents empty.
+fn read_pollfds(addr: u64, count: u64) -> KResult<Vec<(i32, PollEvents, PollEvents)>> {
     if count > MAX_FDS as u64 {
         return Err(Errno::EINVAL);
     }
@@ -25,16 +27,16 @@ fn read_pollfds(addr: u64, count: u64) -> KResult<Vec<(i32, u16, u16)>> {
         .map(|c| {
             (
                 i32::from_le_bytes(c[..4].try_into().expect("4")),
-                u16::from_le_bytes(c[4..6].try_into().expect("2")),
-                0,
+                PollEvents::from_bits_retain(u16::from_le_bytes(c[4..6].try_into().expect("2"))),
+                PollEvents::empty(),
             )
         })
         .collect())
 }
 
-fn write_pollfds(addr: u64, fds: &[(i32, u16, u16)]) -> KResult<()> {
+fn write_pollfds(addr: u64, fds: &[(i32, PollEvents, PollEvents)]) -> KResult<()> {
     for (i, (_, _, revents)) in fds.iter().enumerate() {
-        user::write_bytes(addr + i as u64 * 8 + 6, &revents.to_le_bytes())?;
+        user::write_bytes(addr + i as u64 * 8 + 6, &revents.bits().to_le_bytes())?;
     }
     Ok(())
 }
@@ -84,35 +86,35 @@ fn do_select(nfds: u64, sets: [u64; 3], deadline: Option<u64>) -> KResult<isize>
     let mut fds = Vec::new();
     for fd in 0..nfds as usize {
         let bit = |set: &Vec<u8>| set[fd / 8] & (1 << (fd % 8)) != 0;
-        let mut events = 0;
+        let mut events = PollEvents::empty();
         if bit(&ins[0]) {
-            events |= POLLIN;
+            events |= PollEvents::IN;
         }
         if bit(&ins[1]) {
-            events |= POLLOUT;
+            events |= PollEvents::OUT;
         }
         if bit(&ins[2]) {
-            events |= POLLPRI;
+            events |= PollEvents::PRI;
         }
-        if events != 0 {
-            fds.push((fd as i32, events, 0));
+        if !events.is_empty() {
+            fds.push((fd as i32, events, PollEvents::empty()));
         }
     }
     kfs::poll::poll_fds(&mut fds, deadline)?;
     let mut outs = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
     let mut count = 0;
     for &(fd, events, revents) in &fds {
-        if revents & POLLNVAL != 0 {
+        if revents.contains(PollEvents::NVAL) {
             return Err(Errno::EBADF);
         }
         let fd = fd as usize;
         for (set, mask) in [
-            (0, POLLIN | POLLHUP | POLLERR),
-            (1, POLLOUT | POLLERR),
-            (2, POLLPRI),
+            (0, PollEvents::IN | PollEvents::HUP | PollEvents::ERR),
+            (1, PollEvents::OUT | PollEvents::ERR),
+            (2, PollEvents::PRI),
         ] {
-            let wanted = [POLLIN, POLLOUT, POLLPRI][set];
-            if events & wanted != 0 && revents & mask != 0 {
+            let wanted = [PollEvents::IN, PollEvents::OUT, PollEvents::PRI][set];
+            if events.intersects(wanted) && revents.intersects(mask) {
                 outs[set][fd / 8] |= 1 << (fd % 8);
                 count += 1;
             }

@@ -3,6 +3,11 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
+use tessera_abi::process::{
+    __WALL, __WCLONE, __WNOTHREAD, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID,
+    CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED,
+    WNOHANG, WNOWAIT, WUNTRACED, exited_status,
+};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
 
@@ -24,14 +29,6 @@ pub fn getppid() -> KResult<isize> {
     Ok(current().ppid() as isize)
 }
 
-const CLONE_VM: u64 = 0x100;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_THREAD: u64 = 0x10000;
-const CLONE_SETTLS: u64 = 0x80000;
-const CLONE_PARENT_SETTID: u64 = 0x100000;
-const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-const CLONE_CHILD_SETTID: u64 = 0x1000000;
-
 /// A copy of the current process: copy-on-write memory, shared open files (dup'ed table),
 /// same signal actions and mask; the child returns 0 from the syscall.
 /// With `share_vm` (vfork), the child borrows the parent's address space instead.
@@ -50,6 +47,7 @@ fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
     let child = Task::new(&parent.name.lock(), vm, files, fs)?;
     *child.parent.lock() = Arc::downgrade(&parent);
     *child.exe.lock() = parent.exe.lock().clone();
+    *child.exe_deny.lock() = parent.exe_deny.lock().clone();
     child
         .pgid
         .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -127,8 +125,10 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     if flags & CLONE_SETTLS != 0 {
         child.fs_base.store(tls, Ordering::Relaxed);
     }
+    // Both tid stores happen after the child exists and, as on Linux (kernel_clone and
+    // schedule_tail), a store to a bad address is ignored: the child runs all the same.
     if flags & CLONE_PARENT_SETTID != 0 {
-        user::write_u32(parent_tid, pid)?;
+        let _ = user::write_u32(parent_tid, pid);
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(child_tid, Ordering::Relaxed);
@@ -136,7 +136,7 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     if flags & CLONE_CHILD_SETTID != 0 {
         // The child's copy of the page gets its own tid.
         if let Some(vm) = child.vm.lock().as_mut() {
-            vm.write_user(child_tid, &pid.to_le_bytes())?;
+            let _ = vm.write_user(child_tid, &pid.to_le_bytes());
         }
     }
     if flags & CLONE_VFORK != 0 {
@@ -157,8 +157,7 @@ pub fn execve(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
 }
 
 pub fn exit(a: &Args) -> KResult<isize> {
-    let status = ((a[0] & 0xff) << 8) as i32;
-    exit::exit_task(current(), status)
+    exit::exit_task(current(), exited_status(a[0] as i32))
 }
 
 pub fn exit_group(a: &Args) -> KResult<isize> {
@@ -173,8 +172,7 @@ pub fn set_tid_address(a: &Args) -> KResult<isize> {
 
 pub fn wait4(a: &Args) -> KResult<isize> {
     let (pid, status_ptr, options) = (a[0] as i32, a[1], a[2] as u32);
-    const KNOWN: u32 =
-        exit::WNOHANG | 2 | 8 | 0x0100_0000 | 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
+    const KNOWN: u32 = WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
     if options & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
@@ -200,11 +198,7 @@ pub fn wait4(a: &Args) -> KResult<isize> {
 }
 
 pub fn waitid(a: &Args) -> KResult<isize> {
-    const P_ALL: u64 = 0;
-    const P_PID: u64 = 1;
-    const P_PGID: u64 = 2;
-    const WEXITED: u32 = 4;
-    let (idtype, id, infop, options) = (a[0], a[1] as u32, a[2], a[3] as u32);
+    let (idtype, id, infop, options) = (a[0] as u32, a[1] as u32, a[2], a[3] as u32);
     if options & WEXITED == 0 {
         return Err(Errno::EINVAL);
     }
@@ -215,20 +209,12 @@ pub fn waitid(a: &Args) -> KResult<isize> {
         _ => return Err(Errno::EINVAL),
     };
     let task = current();
-    let reaped = exit::wait_child(&task, which, options & exit::WNOHANG)?;
+    let reaped = exit::wait_child(&task, which, options & WNOHANG)?;
     if infop != 0 {
-        let mut info = [0u8; 128];
-        if let Some((pid, status)) = reaped {
-            let (code, value) = if status & 0x7f == 0 {
-                (1, (status >> 8) & 0xff)
-            } else {
-                (2 + i32::from(status & 0x80 != 0), status & 0x7f)
-            };
-            info[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
-            info[8..12].copy_from_slice(&code.to_le_bytes());
-            info[16..20].copy_from_slice(&pid.to_le_bytes());
-            info[24..28].copy_from_slice(&value.to_le_bytes());
-        }
+        let info = match reaped {
+            Some((pid, status)) => signal::SigInfo::of_child(pid, status).to_bytes(signal::SIGCHLD),
+            None => [0u8; signal::SIGINFO_SIZE],
+        };
         user::write_bytes(infop, &info)?;
     }
     Ok(0)

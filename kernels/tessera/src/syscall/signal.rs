@@ -4,7 +4,10 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
 
 use super::Args;
-use crate::process::signal::{self as sig, NSIG, SIGKILL, SIGSTOP, SigAction};
+use crate::process::signal::{
+    self as sig, NSIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP,
+    SS_DISABLE, SigAction,
+};
 use crate::process::{current, sched, task};
 use crate::user;
 
@@ -17,8 +20,8 @@ fn valid(signal: u64) -> KResult<u32> {
 }
 
 pub fn rt_sigaction(a: &Args) -> KResult<isize> {
-    let (signal, new, old, size) = (valid(a[0])?, a[1], a[2], a[3]);
-    if size != 8 {
+    let (signal, new, old, size) = (valid(a[0])?, a[1], a[2], a[3] as usize);
+    if size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let new = if new != 0 {
@@ -51,11 +54,8 @@ pub fn rt_sigaction(a: &Args) -> KResult<isize> {
 }
 
 pub fn rt_sigprocmask(a: &Args) -> KResult<isize> {
-    const SIG_BLOCK: u64 = 0;
-    const SIG_UNBLOCK: u64 = 1;
-    const SIG_SETMASK: u64 = 2;
-    let (how, set, old, size) = (a[0], a[1], a[2], a[3]);
-    if size != 8 {
+    let (how, set, old, size) = (a[0] as u32, a[1], a[2], a[3] as usize);
+    if size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let task = current();
@@ -97,7 +97,7 @@ pub fn rt_sigpending(a: &Args) -> KResult<isize> {
 
 /// rt_sigsuspend: waits with a temporary mask until a signal is delivered; always EINTR.
 pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
-    if a[1] != 8 {
+    if a[1] as usize != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let mask = user::read_u64(a[0])?;
@@ -121,20 +121,27 @@ pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
 }
 
 pub fn sigaltstack(a: &Args) -> KResult<isize> {
-    // No alternate stacks: report "disabled" (SS_DISABLE) for the old one.
+    // No alternate stacks: report "disabled" for the old one (a `stack_t`: ss_sp, ss_flags,
+    // ss_size).
     if a[1] != 0 {
         user::write_bytes(a[1], &[0u8; 24])?;
-        user::write_u32(a[1] + 8, 2)?;
+        user::write_u32(a[1] + 8, SS_DISABLE)?;
     }
     Ok(0)
 }
 
 pub fn kill(a: &Args) -> KResult<isize> {
-    send_from_user(a[0] as i32, a[1], sig::SI_USER)
+    // kill(pid_t pid, int sig). -INT_MIN has no pid_t: ESRCH, as Linux's kill_something_info.
+    let pid = a[0] as i32;
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
+    send_from_user(pid, a[1] as i32, sig::SI_USER)
 }
 
-fn send_from_user(pid: i32, signal: u64, code: i32) -> KResult<isize> {
-    if signal > u64::from(NSIG) {
+fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
+    let signal = u32::try_from(signal).map_err(|_| Errno::EINVAL)?;
+    if signal > NSIG {
         return Err(Errno::EINVAL);
     }
     let me = current();
@@ -145,7 +152,7 @@ fn send_from_user(pid: i32, signal: u64, code: i32) -> KResult<isize> {
             .into_iter()
             .filter(|t| t.pid != 1 && t.pid != me.pid)
             .collect(),
-        p => group((-p) as u32),
+        p => group(p.unsigned_abs()),
     };
     if targets.is_empty() {
         return Err(Errno::ESRCH);
@@ -166,18 +173,22 @@ pub fn group(pgid: u32) -> alloc::vec::Vec<alloc::sync::Arc<task::Task>> {
         .collect()
 }
 
+/// tkill(pid_t tid, int sig).
 pub fn tkill(a: &Args) -> KResult<isize> {
-    if (a[0] as i64) <= 0 {
+    let tid = a[0] as i32;
+    if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_from_user(a[0] as i32, a[1], sig::SI_TKILL)
+    send_from_user(tid, a[1] as i32, sig::SI_TKILL)
 }
 
+/// tgkill(pid_t tgid, pid_t tid, int sig).
 pub fn tgkill(a: &Args) -> KResult<isize> {
-    if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
+    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_from_user(a[1] as i32, a[2], sig::SI_TKILL)
+    send_from_user(tid, a[2] as i32, sig::SI_TKILL)
 }
 
 /// pause: waits for a signal; always EINTR.
@@ -190,7 +201,7 @@ pub fn pause() -> KResult<isize> {
 /// rt_sigtimedwait: takes a pending signal of `set` (normally blocked) without running its
 /// handler; EAGAIN at the timeout, EINTR if another signal is delivered meanwhile.
 pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
-    if a[3] != 8 {
+    if a[3] as usize != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let set = user::read_u64(a[0])? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
