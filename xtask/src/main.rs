@@ -39,6 +39,7 @@ mod setup;
 mod size;
 mod syscall_docs;
 mod test;
+mod tour;
 mod trace;
 mod userland;
 
