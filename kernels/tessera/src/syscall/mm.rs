@@ -13,10 +13,17 @@ use crate::process::current;
 
 const PAGE: u64 = 4096;
 
+/// Runs `f` on the current address space, locked; then, unlocked, the write-backs of shared
+/// pages its unmappings queued (no file operation runs under the lock: see `mm::vm`).
 fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
     let task = current();
-    let mut vm = task.vm.lock();
-    f(vm.as_mut().ok_or(Errno::EFAULT)?)
+    let (result, write_backs) = {
+        let mut guard = task.vm.lock();
+        let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
+        (f(vm), vm.take_write_backs())
+    };
+    crate::mm::vm::run_write_backs(write_backs);
+    result
 }
 
 fn prot(bits: u64) -> KResult<Prot> {

@@ -276,14 +276,9 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
     let signal = match frame.vector {
         14 => {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
-            let result = task
-                .vm
-                .lock()
-                .as_mut()
-                .map(|vm| vm.handle_fault(cr2, write, exec));
-            match result {
-                Some(Ok(())) => return,
-                Some(Err(crate::mm::vm::FaultError::Bus)) => {
+            match crate::mm::vm::resolve_fault(&task.vm, cr2, write, exec) {
+                Ok(()) => return,
+                Err(crate::mm::vm::FaultError::Bus) => {
                     info = sig::SigInfo {
                         code: sig::BUS_ADRERR,
                         addr: cr2,
@@ -332,9 +327,7 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
     let Some(task) = sched::current() else {
         return false;
     };
-    let mut vm = task.vm.lock();
-    vm.as_mut()
-        .is_some_and(|vm| vm.handle_fault(addr, error_code & 2 != 0, false).is_ok())
+    crate::mm::vm::resolve_fault(&task.vm, addr, error_code & 2 != 0, false).is_ok()
 }
 
 /// Syscalls that restart after a handler installed with SA_RESTART.
