@@ -33,6 +33,15 @@ static int read_proc(pid_t pid, const char *name)
     return n > 0;
 }
 
+/* A new file of `pages` pages (its fd in *fd), mapped shared and read-write. */
+static vchar *shared_file(const char *name, int pages, int *fd)
+{
+    *fd = make_file(name, pages);
+    vchar *m = map((size_t)pages * PAGE, RW, MAP_SHARED, *fd, 0);
+    REQUIRE("map a new file shared", m != MAP_FAILED);
+    return m;
+}
+
 /* Faults that read files, and procfs reading this address space meanwhile. */
 static void faults_and_procfs(void)
 {
@@ -76,9 +85,8 @@ static void faults_and_procfs(void)
 /* Shared pages stored to are written back when their last mapping goes, by each way. */
 static void write_backs(void)
 {
-    int fd = make_file("wb", 4);
-    vchar *m = map(4 * PAGE, RW, MAP_SHARED, fd, 0);
-    REQUIRE("map for write-back", m != MAP_FAILED);
+    int fd;
+    vchar *m = shared_file("wb", 4, &fd);
     m[0] = '0';
     m[PAGE] = '1';
     m[2 * PAGE] = '2';
@@ -111,9 +119,8 @@ static void write_backs(void)
 /* A file mapped by two processes, one of them blocked, truncated and read through procfs. */
 static void truncation_and_other_processes(void)
 {
-    int fd = make_file("t", 3);
-    vchar *m = map(3 * PAGE, RW, MAP_SHARED, fd, 0);
-    REQUIRE("map the file", m != MAP_FAILED);
+    int fd;
+    vchar *m = shared_file("t", 3, &fd);
     m[0] = 'm';
     int p[2], ready[2];
     REQUIRE("pipes", pipe(p) == 0 && pipe(ready) == 0);

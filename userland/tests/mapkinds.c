@@ -19,44 +19,47 @@
 /* A flag bit no kernel defines: MAP_SHARED ignores it, MAP_SHARED_VALIDATE refuses it. */
 #define UNKNOWN_MAP_FLAG 0x800000
 
+/* Both kinds of mapping of `fd` (`what`) must fail with `err`. */
+static void refused(const char *what, int fd, int err)
+{
+    char name[160];
+    snprintf(name, sizeof name, "private mmap of %s -> %s", what, errno_name(err));
+    CHECK_ERR(name, map(PAGE, PROT_READ, MAP_PRIVATE, fd, 0), err);
+    snprintf(name, sizeof name, "shared mmap of %s -> %s", what, errno_name(err));
+    CHECK_ERR(name, map(PAGE, PROT_READ, MAP_SHARED, fd, 0), err);
+}
+
 static void files_without_mmap(void)
 {
     int stat_fd = open("/proc/self/stat", O_RDONLY);
     REQUIRE("open /proc/self/stat", stat_fd >= 0);
-    CHECK_ERR("private mmap of /proc/self/stat -> ENODEV",
-              map(PAGE, PROT_READ, MAP_PRIVATE, stat_fd, 0), ENODEV);
-    CHECK_ERR("shared mmap of /proc/self/stat -> ENODEV",
-              map(PAGE, PROT_READ, MAP_SHARED, stat_fd, 0), ENODEV);
+    refused("/proc/self/stat", stat_fd, ENODEV);
     char buf[512];
     CHECK("/proc/self/stat still reads", read(stat_fd, buf, sizeof buf) > 0);
     close(stat_fd);
 
     int dir = open(".", O_RDONLY | O_DIRECTORY);
     REQUIRE("open the directory", dir >= 0);
-    CHECK_ERR("mmap of a directory -> ENODEV", map(PAGE, PROT_READ, MAP_PRIVATE, dir, 0),
-              ENODEV);
+    refused("a directory", dir, ENODEV);
     close(dir);
 
     int p[2];
     REQUIRE("pipe", pipe(p) == 0);
-    CHECK_ERR("mmap of a pipe's write end (not readable) -> EACCES",
-              map(PAGE, PROT_READ, MAP_PRIVATE, p[1], 0), EACCES);
-    CHECK_ERR("shared mmap of a pipe's read end -> ENODEV",
-              map(PAGE, PROT_READ, MAP_SHARED, p[0], 0), ENODEV);
+    refused("a pipe's write end (not readable)", p[1], EACCES);
+    refused("a pipe's read end", p[0], ENODEV);
     close(p[0]);
     close(p[1]);
 
     int sv[2];
     REQUIRE("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-    CHECK_ERR("mmap of a unix socket -> ENODEV", map(PAGE, PROT_READ, MAP_PRIVATE, sv[0], 0),
-              ENODEV);
+    refused("a unix socket", sv[0], ENODEV);
     close(sv[0]);
     close(sv[1]);
 
     REQUIRE("mknod null", mknod("null", S_IFCHR | 0666, makedev(1, 3)) == 0);
     int null = open("null", O_RDWR);
     REQUIRE("open null", null >= 0);
-    CHECK_ERR("mmap of /dev/null -> ENODEV", map(PAGE, PROT_READ, MAP_PRIVATE, null, 0), ENODEV);
+    refused("/dev/null", null, ENODEV);
     close(null);
 }
 
@@ -66,15 +69,11 @@ static void descriptors(void)
     close(fd);
     int path = open("plain", O_PATH);
     REQUIRE("open O_PATH", path >= 0);
-    CHECK_ERR("mmap of an O_PATH descriptor -> EBADF",
-              map(PAGE, PROT_READ, MAP_PRIVATE, path, 0), EBADF);
+    refused("an O_PATH descriptor", path, EBADF);
     close(path);
     int wo = open("plain", O_WRONLY);
     REQUIRE("open write-only", wo >= 0);
-    CHECK_ERR("private mmap of a write-only descriptor -> EACCES",
-              map(PAGE, PROT_READ, MAP_PRIVATE, wo, 0), EACCES);
-    CHECK_ERR("shared mmap of a write-only descriptor -> EACCES",
-              map(PAGE, PROT_READ, MAP_SHARED, wo, 0), EACCES);
+    refused("a write-only descriptor", wo, EACCES);
     close(wo);
     CHECK_ERR("mmap of length 0 on a bad descriptor -> EBADF (the fd first)",
               map(0, PROT_READ, MAP_PRIVATE, 1000, 0), EBADF);
