@@ -108,15 +108,19 @@ fn code_snippet(text: &str) -> Option<&str> {
     if ticks == 0 || text.len() <= 2 * ticks {
         return None;
     }
-    let inner = text.strip_prefix(&text[..ticks])?.strip_suffix(&text[..ticks])?;
+    let inner = text
+        .strip_prefix(&text[..ticks])?
+        .strip_suffix(&text[..ticks])?;
     if inner.contains(&text[..ticks]) {
         return None;
     }
     // Markdown drops one space of padding on each side when both are there.
-    Some(match inner.strip_prefix(' ').and_then(|s| s.strip_suffix(' ')) {
-        Some(trimmed) if !trimmed.trim().is_empty() => trimmed,
-        _ => inner,
-    })
+    Some(
+        match inner.strip_prefix(' ').and_then(|s| s.strip_suffix(' ')) {
+            Some(trimmed) if !trimmed.trim().is_empty() => trimmed,
+            _ => inner,
+        },
+    )
 }
 
 /// `base` joined with the relative `target`, `..` resolved lexically; `None` if the result
@@ -139,7 +143,11 @@ fn resolve(root: &Path, base: &Path, target: &str) -> Option<PathBuf> {
             Component::RootDir | Component::Prefix(_) => return None,
         }
     }
-    Some(parts.iter().fold(root.to_path_buf(), |path, part| path.join(part)))
+    Some(
+        parts
+            .iter()
+            .fold(root.to_path_buf(), |path, part| path.join(part)),
+    )
 }
 
 /// Every problem with the links of `doc` (a path relative to `root`), one message each.
@@ -179,13 +187,19 @@ fn check_link(root: &Path, base: &Path, link: &Link) -> Option<String> {
             "`{path}` points outside the repository (links must stay inside it)"
         ));
     };
-    let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+    let shown = file
+        .strip_prefix(root)
+        .unwrap_or(&file)
+        .display()
+        .to_string();
     if !file.exists() {
         return Some(format!("{shown} does not exist"));
     }
     let line = fragment.and_then(|f| f.strip_prefix('L'))?;
     let Ok(line) = line.parse::<usize>() else {
-        return Some(format!("`#L{line}` is not a line number (expected #L<number>)"));
+        return Some(format!(
+            "`#L{line}` is not a line number (expected #L<number>)"
+        ));
     };
     let Some(snippet) = code_snippet(&link.text) else {
         return Some(
@@ -248,7 +262,10 @@ fn tour_links_point_at_their_lines() {
         .into_iter()
         .filter(|l| l.target.contains(".rs#L"))
         .count();
-    assert!(line_links >= 30, "only {line_links} line links found in docs/tour.md");
+    assert!(
+        line_links >= 30,
+        "only {line_links} line links found in docs/tour.md"
+    );
 }
 
 /// A repository in a temporary directory: `docs/guide.md` with `markdown`, and
@@ -291,10 +308,14 @@ fn a_link_to_a_wrong_line_fails_naming_the_link_and_the_line_now() {
         "{problem}"
     );
     assert!(
-        problem.contains("`fn second` is not on line 3 of src/lib.rs, which is now `fn first() {}`"),
+        problem
+            .contains("`fn second` is not on line 3 of src/lib.rs, which is now `fn first() {}`"),
         "{problem}"
     );
-    assert!(problem.ends_with("the snippet is on line 4 now"), "{problem}");
+    assert!(
+        problem.ends_with("the snippet is on line 4 now"),
+        "{problem}"
+    );
 
     let problems = problems_of("blank", "[`fn first`](../src/lib.rs#L2)\n");
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -316,8 +337,16 @@ fn a_line_past_the_end_or_a_missing_file_fails() {
         problems[0]
     );
     assert!(problems[0].ends_with("on line 3 now"), "{}", problems[0]);
-    assert!(problems[1].contains("src/gone.rs does not exist"), "{}", problems[1]);
-    assert!(problems[2].contains("gone.md does not exist"), "{}", problems[2]);
+    assert!(
+        problems[1].contains("src/gone.rs does not exist"),
+        "{}",
+        problems[1]
+    );
+    assert!(
+        problems[2].contains("gone.md does not exist"),
+        "{}",
+        problems[2]
+    );
 }
 
 #[test]
@@ -325,8 +354,16 @@ fn a_line_link_needs_a_snippet_and_links_stay_in_the_repository() {
     let doc = "[first](../src/lib.rs#L3) [up](../../outside.rs) [`a`](../src/lib.rs#Lx)\n";
     let problems = problems_of("rules", doc);
     assert_eq!(problems.len(), 3, "{problems:?}");
-    assert!(problems[0].contains("needs a backticked snippet"), "{}", problems[0]);
-    assert!(problems[1].contains("outside the repository"), "{}", problems[1]);
+    assert!(
+        problems[0].contains("needs a backticked snippet"),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[1].contains("outside the repository"),
+        "{}",
+        problems[1]
+    );
     assert!(problems[2].contains("not a line number"), "{}", problems[2]);
 }
 

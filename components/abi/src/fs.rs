@@ -104,6 +104,9 @@ pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 /// `unlinkat`: remove a directory (rmdir) instead of a file.
 pub const AT_REMOVEDIR: u32 = 0x200;
+/// `faccessat2`: check with the effective ids, not the real ones (same bit as
+/// `AT_REMOVEDIR`, for another call).
+pub const AT_EACCESS: u32 = 0x200;
 /// `linkat`: follow a symbolic link in the old path.
 pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
 /// Do not trigger an automount of the last component (`fstatat`, `statx`).

@@ -72,8 +72,22 @@ pub trait FileOps: Send + Sync {
     fn dentry(&self) -> Option<super::DentryRef> {
         None
     }
+    /// What mmap maps of this file (Linux: what the file's `mmap` operation sets up). The
+    /// default is ENODEV, Linux's error for files without one: pipes, sockets, ttys,
+    /// procfs files, directories.
+    fn mmap(&self) -> KResult<MapTarget> {
+        Err(Errno::ENODEV)
+    }
     /// Called when the last fd referring to this open file is closed.
     fn release(&self) {}
+}
+
+/// What an mmap of an open file maps ([`FileOps::mmap`]).
+pub enum MapTarget {
+    /// Pages of this file, through the page cache.
+    File(Arc<dyn tessera_vfs::Inode>),
+    /// Zero-filled memory, as an anonymous mapping (`/dev/zero`).
+    Zeroes,
 }
 
 /// The most bytes one default read_user/write_user step moves through the kernel.

@@ -177,6 +177,9 @@ pub fn schedule() {
         }
     };
     if from != to {
+        // No spin lock is held across a switch (lock tracking checks: its record of held
+        // locks is per CPU, not per task).
+        tessera_sync::assert_no_locks_held("a context switch");
         usermode::switch(&CONTEXTS[from], &CONTEXTS[to]);
     }
     if saved {
