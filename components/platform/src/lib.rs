@@ -22,6 +22,7 @@
 //! | [`exit`] | QEMU debug-exit codes |
 //! | [`debug`] | deliberate faults for the tests of the fault report |
 //! | [`console`] | `print!`, `println!` and the `log` backend on COM1 |
+//! | [`klog`] | the kernel log in memory (every console line and `log` record) for `syslog(2)` |
 //!
 //! The kernel crate names its entry with [`entry_point!`]; the platform calls it once the
 //! CPU, memory map, direct map and clock are up, with interrupts still off.
@@ -44,6 +45,7 @@ pub mod exit;
 pub mod fpu;
 mod gdt;
 pub mod heap;
+pub mod klog;
 pub mod ksyms;
 pub mod mm;
 #[cfg(feature = "virtio")]

@@ -32,6 +32,8 @@ mod random;
 #[cfg(feature = "userspace")]
 mod syscall;
 #[cfg(feature = "userspace")]
+mod syslog;
+#[cfg(feature = "userspace")]
 mod time;
 #[cfg(feature = "userspace")]
 mod user;

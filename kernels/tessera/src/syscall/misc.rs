@@ -255,3 +255,11 @@ pub fn setpriority(a: &Args) -> KResult<isize> {
     }
     Ok(0)
 }
+
+/// syslog(type, buf, len): the kernel log (`crate::syslog`).
+pub fn syslog(a: &Args) -> KResult<isize> {
+    let buf = a[1];
+    crate::syslog::syslog(a[0] as u32, buf, a[2] as i32, |bytes| {
+        user::write_bytes(buf, bytes)
+    })
+}

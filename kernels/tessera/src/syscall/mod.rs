@@ -191,6 +191,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getrusage => misc::getrusage(a),
         sys::sysinfo => misc::sysinfo(a),
         sys::getuid | sys::getgid | sys::geteuid | sys::getegid => misc::ids(),
+        sys::syslog => misc::syslog(a),
         sys::setuid
         | sys::setgid
         | sys::setreuid
