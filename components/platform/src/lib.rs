@@ -11,6 +11,7 @@
 //! | [`heap`] | the `#[global_allocator]`, on frames from the kernel's page allocator |
 //! | `gdt`, [`trap`] | segments, TSS with interrupt stacks, IDT, entry stubs, [`trap::TrapFrame`] |
 //! | [`timer`], [`clock`] | PIC + PIT periodic interrupt; TSC clock calibrated against the PIT |
+//! | [`rtc`] | the CMOS real-time clock, read once at boot (the date) |
 //! | `report`, [`ksyms`] | exception and panic reports with symbolized backtraces |
 //! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, kernel hooks |
 //! | [`fpu`] | user x87/SSE/AVX state: XSAVE (XCR0 set at boot) or FXSAVE, signal-frame images |
@@ -51,6 +52,7 @@ pub mod mm;
 #[cfg(feature = "virtio")]
 pub mod pci;
 mod report;
+pub mod rtc;
 mod serial;
 mod start;
 pub mod timer;

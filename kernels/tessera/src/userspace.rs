@@ -11,9 +11,10 @@ use tessera_platform::{BootInfo, println};
 
 use crate::process::{Task, exec, sched};
 
-/// Starts what user space needs before the first process: syscall tracing
-/// (`tessera.strace=1`) and the network.
+/// Starts what user space needs before the first process: the realtime clock, syscall
+/// tracing (`tessera.strace=1`) and the network.
 pub fn init(boot: &BootInfo) {
+    crate::time::init();
     crate::syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
     crate::net::init();
 }
