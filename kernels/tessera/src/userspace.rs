@@ -19,9 +19,10 @@ pub fn init(boot: &BootInfo) {
     crate::net::init();
 }
 
-/// Every timer tick: the scheduler's sleepers and slices, then the network's timers.
-pub fn on_tick(ticks: u64) {
-    sched::on_tick(ticks);
+/// Every timer tick: the scheduler's time accounting, sleepers and slices, then the
+/// network's timers.
+pub fn on_tick(ticks: u64, from_user: bool) {
+    sched::on_tick(ticks, from_user);
     crate::net::on_tick();
 }
 

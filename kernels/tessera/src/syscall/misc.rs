@@ -129,6 +129,10 @@ pub fn sysinfo(a: &Args) -> KResult<isize> {
     w.u64(0, uptime)
         .u64(32, (total * 4096) as u64)
         .u64(40, (free * 4096) as u64);
+    // The load averages, in sysinfo's fixed point (16 fraction bits, `SI_LOAD_SHIFT`).
+    for (i, load) in crate::process::sched::load_averages().iter().enumerate() {
+        w.u64(8 + 8 * i, load << (16 - crate::process::sched::FSHIFT));
+    }
     w.u16(80, crate::process::task::all().len() as u16)
         .u32(104, 1);
     user::write_bytes(a[0], &w.bytes)?;
