@@ -144,14 +144,21 @@ pub fn read_full(inode: &Arc<dyn Inode>, offset: u64, buf: &mut [u8]) -> KResult
 }
 
 /// Opens what `dentry` names as an open file with `flags` (device nodes become their
-/// devices, fifos their pipes).
+/// devices, fifos their pipes). Regular files, directories and `O_PATH` opens keep their
+/// dentry in their operations (`InodeFile`); devices and fifos keep it beside theirs, for
+/// `/proc/PID/fd`.
 pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
-    let ops: Arc<dyn file::FileOps> = match dentry.inode().file_type() {
-        FileType::CharDevice if flags & file::O_PATH == 0 => {
-            devices::open(dentry.inode().metadata()?.rdev)?
+    let special: Option<Arc<dyn file::FileOps>> = if flags & file::O_PATH != 0 {
+        None
+    } else {
+        match dentry.file_type() {
+            FileType::CharDevice => Some(devices::open(dentry.inode().metadata()?.rdev)?),
+            FileType::Fifo => Some(pipe::open_fifo(&dentry, flags)?),
+            _ => None,
         }
-        FileType::Fifo if flags & file::O_PATH == 0 => pipe::open_fifo(&dentry, flags)?,
-        _ => Arc::new(inode_file::InodeFile::new(dentry)),
     };
-    Ok(OpenFile::new(ops, flags))
+    Ok(match special {
+        Some(ops) => OpenFile::new_at(ops, flags, dentry),
+        None => OpenFile::new(Arc::new(inode_file::InodeFile::new(dentry)), flags),
+    })
 }
