@@ -75,7 +75,7 @@ pub fn new_tmpfs() -> Arc<dyn Inode> {
 
 /// Mounts a tmpfs root, unpacks the initramfs into it, and returns PID 1's view.
 pub fn init_root(initrd: &[u8]) -> KResult<FsContext> {
-    let vfs = VFS.call_once(|| Vfs::new(new_tmpfs()));
+    let vfs = VFS.call_once(|| Vfs::new_with_info(new_tmpfs(), mount::root_info()));
     let root = vfs.root().clone();
     tessera_vfs::unpack_cpio_newc(vfs, &root, initrd)?;
     Ok(FsContext {
