@@ -67,6 +67,7 @@ pub fn mmap(a: &Args) -> KResult<isize> {
             inode: dentry.inode().clone(),
             offset,
             limit: u64::MAX,
+            name: dentry,
         }
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
