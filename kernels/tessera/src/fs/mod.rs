@@ -145,8 +145,8 @@ pub fn read_full(inode: &Arc<dyn Inode>, offset: u64, buf: &mut [u8]) -> KResult
 
 /// Opens what `dentry` names as an open file with `flags` (device nodes become their
 /// devices, fifos their pipes). Regular files, directories and `O_PATH` opens keep their
-/// dentry in their operations (`InodeFile`); devices and fifos keep it beside theirs, for
-/// `/proc/PID/fd`.
+/// dentry in their operations (`InodeFile`); devices, fifos and procfs streams keep it beside
+/// theirs, for `/proc/PID/fd`.
 pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
     let special: Option<Arc<dyn file::FileOps>> = if flags & file::O_PATH != 0 {
         None
@@ -154,6 +154,7 @@ pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
         match dentry.file_type() {
             FileType::CharDevice => Some(devices::open(dentry.inode().metadata()?.rdev)?),
             FileType::Fifo => Some(pipe::open_fifo(&dentry, flags)?),
+            FileType::Regular => procfs::open_stream(&dentry),
             _ => None,
         }
     };
