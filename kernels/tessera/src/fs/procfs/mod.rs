@@ -61,7 +61,7 @@ pub fn pid_ino(pid: u32, sub: u64) -> u64 {
 
 /// A new `proc` file system (its root directory) for `mount -t proc`.
 pub fn mount() -> KResult<Arc<dyn Inode>> {
-    Ok(Arc::new(Root))
+    Ok(Arc::new(Dir(Root)))
 }
 
 /// Opening a procfs file whose reads are a stream rather than a text at an offset
@@ -102,9 +102,58 @@ fn root_file(ino: u64) -> Arc<dyn Inode> {
 
 struct Root;
 
-impl Inode for Root {
+impl Listing for Root {
+    fn ino(&self) -> u64 {
+        1
+    }
+    fn parent_ino(&self) -> u64 {
+        1
+    }
+    fn mode(&self) -> u32 {
+        0o555
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        if let Some(&(_, ino, _)) = ROOT_FILES.iter().find(|(n, _, _)| *n == name) {
+            return Ok(root_file(ino));
+        }
+        let pid = core::str::from_utf8(name)
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|&pid| task::find(pid).is_some())
+            .ok_or(Errno::ENOENT)?;
+        Ok(Arc::new(Dir(pid::PidDir::new(pid))))
+    }
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        let files = ROOT_FILES
+            .iter()
+            .map(|&(name, ino, kind)| (ino, kind, name.to_vec()));
+        let pids = task::all().into_iter().map(|t| {
+            let name = format!("{}", t.pid).into_bytes();
+            (pid_ino(t.pid, 0), FileType::Directory, name)
+        });
+        Ok(files.chain(pids).collect())
+    }
+}
+
+/// What a procfs directory holds, made afresh at each call (processes and fds come and go).
+trait Listing: Send + Sync + 'static {
+    fn ino(&self) -> u64;
+    /// The inode number `..` lists.
+    fn parent_ino(&self) -> u64;
+    /// Permission bits.
+    fn mode(&self) -> u32;
+    /// The entry `name`: ENOENT if there is none.
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>>;
+    /// Every entry but `.` and `..`: inode number, type, name.
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>>;
+}
+
+/// A procfs directory: its entries are a [`Listing`]'s, never cached by the VFS.
+struct Dir<L: Listing>(L);
+
+impl<L: Listing> Inode for Dir<L> {
     fn metadata(&self) -> KResult<Metadata> {
-        Ok(meta(1, S_IFDIR | 0o555, 2))
+        Ok(meta(self.0.ino(), S_IFDIR | self.0.mode(), 2))
     }
     fn file_type(&self) -> FileType {
         FileType::Directory
@@ -116,59 +165,27 @@ impl Inode for Root {
         false
     }
     fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
-        if let Some(&(_, ino, _)) = ROOT_FILES.iter().find(|(n, _, _)| *n == name) {
-            return Ok(root_file(ino));
-        }
-        let pid = core::str::from_utf8(name)
-            .ok()
-            .and_then(|s| s.parse::<u32>().ok())
-            .filter(|&pid| task::find(pid).is_some())
-            .ok_or(Errno::ENOENT)?;
-        Ok(Arc::new(pid::PidDir::new(pid)))
+        self.0.child(name)
     }
     fn readdir(&self, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
-        let mut entries: Vec<(u64, FileType, Vec<u8>)> = Vec::from([
-            (1, FileType::Directory, b".".to_vec()),
-            (1, FileType::Directory, b"..".to_vec()),
-        ]);
-        entries.extend(
-            ROOT_FILES
-                .iter()
-                .map(|&(name, ino, kind)| (ino, kind, name.to_vec())),
-        );
-        for t in task::all() {
-            entries.push((
-                pid_ino(t.pid, 0),
-                FileType::Directory,
-                format!("{}", t.pid).into_bytes(),
-            ));
+        let dots = [
+            (self.0.ino(), FileType::Directory, b".".to_vec()),
+            (self.0.parent_ino(), FileType::Directory, b"..".to_vec()),
+        ];
+        let entries: Vec<_> = dots.into_iter().chain(self.0.entries()?).collect();
+        // A listing's position is its index.
+        for (i, (ino, kind, name)) in entries.iter().enumerate().skip(cookie as usize) {
+            if !sink(&DirEntry {
+                ino: *ino,
+                kind: *kind,
+                name,
+                next: i as u64 + 1,
+            }) {
+                break;
+            }
         }
-        list(
-            cookie,
-            sink,
-            entries.iter().map(|(i, k, n)| (*i, *k, &n[..])),
-        )
+        Ok(())
     }
-}
-
-/// Hands the entries from position `cookie` on to `sink` (a listing's position is its
-/// index; the kernel's listings are small and made afresh for every call).
-fn list<'a>(
-    cookie: u64,
-    sink: &mut DirSink<'_>,
-    entries: impl Iterator<Item = (u64, FileType, &'a [u8])>,
-) -> KResult<()> {
-    for (i, (ino, kind, name)) in entries.enumerate().skip(cookie as usize) {
-        if !sink(&DirEntry {
-            ino,
-            kind,
-            name,
-            next: i as u64 + 1,
-        }) {
-            break;
-        }
-    }
-    Ok(())
 }
 
 type MakeText = Box<dyn Fn() -> KResult<String> + Send + Sync>;

@@ -14,12 +14,12 @@ use core::any::Any;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
-use tessera_abi::fs::{S_IFDIR, S_IFLNK, major, minor};
+use tessera_abi::fs::{S_IFLNK, major, minor};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::PAGE_SIZE;
-use tessera_vfs::{DirSink, FileType, Inode, Metadata};
+use tessera_vfs::{FileType, Inode, Metadata};
 
-use super::{Link, Text, list, meta, pid_ino};
+use super::{Dir, Link, Listing, Text, meta, pid_ino};
 use crate::fs::DentryRef;
 use crate::mm::vm::{Backing, Prot, STACK_TOP};
 use crate::process::sched;
@@ -58,20 +58,17 @@ impl PidDir {
     }
 }
 
-impl Inode for PidDir {
-    fn metadata(&self) -> KResult<Metadata> {
-        Ok(meta(pid_ino(self.pid, 0), S_IFDIR | 0o555, 2))
+impl Listing for PidDir {
+    fn ino(&self) -> u64 {
+        pid_ino(self.pid, 0)
     }
-    fn file_type(&self) -> FileType {
-        FileType::Directory
+    fn parent_ino(&self) -> u64 {
+        1
     }
-    fn as_any(&self) -> &dyn Any {
-        self
+    fn mode(&self) -> u32 {
+        0o555
     }
-    fn cache_children(&self) -> bool {
-        false
-    }
-    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
         let &(_, sub, _) = FILES
             .iter()
             .find(|(n, _, _)| *n == name)
@@ -86,7 +83,7 @@ impl Inode for PidDir {
                 let exe = task_of(pid)?.exe.lock().clone().ok_or(Errno::ENOENT)?;
                 Ok(exe.path())
             })),
-            6 => Arc::new(FdDir { pid }),
+            6 => Arc::new(Dir(FdDir { pid })),
             7 => Text::new(ino, 0o444, move || maps(&*task_of(pid)?)),
             _ => Text::new(ino, 0o444, move || {
                 let root = task_of(pid)?.fs.lock().root.clone();
@@ -94,16 +91,11 @@ impl Inode for PidDir {
             }),
         })
     }
-    fn readdir(&self, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
-        let own = pid_ino(self.pid, 0);
-        let dots = [
-            (own, FileType::Directory, &b"."[..]),
-            (1, FileType::Directory, b".."),
-        ];
-        let files = FILES
-            .iter()
-            .map(|&(name, sub, kind)| (pid_ino(self.pid, sub), kind, name));
-        list(cookie, sink, dots.into_iter().chain(files))
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        let files = FILES.iter();
+        Ok(files
+            .map(|&(name, sub, kind)| (pid_ino(self.pid, sub), kind, name.to_vec()))
+            .collect())
     }
 }
 
@@ -263,27 +255,17 @@ struct FdDir {
     pid: u32,
 }
 
-impl FdDir {
-    /// The open descriptors, read under the fd table's lock.
-    fn fds(&self) -> KResult<Vec<(i32, Arc<crate::fs::OpenFile>)>> {
-        Ok(task_of(self.pid)?.files.lock().open_fds())
+impl Listing for FdDir {
+    fn ino(&self) -> u64 {
+        pid_ino(self.pid, 6)
     }
-}
-
-impl Inode for FdDir {
-    fn metadata(&self) -> KResult<Metadata> {
-        Ok(meta(pid_ino(self.pid, 6), S_IFDIR | 0o500, 2))
+    fn parent_ino(&self) -> u64 {
+        pid_ino(self.pid, 0)
     }
-    fn file_type(&self) -> FileType {
-        FileType::Directory
+    fn mode(&self) -> u32 {
+        0o500
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn cache_children(&self) -> bool {
-        false
-    }
-    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
         let fd: i32 = core::str::from_utf8(name)
             .ok()
             .filter(|s| !s.starts_with('+') && (s.len() == 1 || !s.starts_with('0')))
@@ -302,26 +284,16 @@ impl Inode for FdDir {
                 | if file.writable() { 0o300 } else { 0 },
         }))
     }
-    fn readdir(&self, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
-        let fds = self.fds()?;
-        let names: Vec<(u64, Vec<u8>)> = fds
+    /// The open descriptors, read under the fd table's lock.
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        let fds = task_of(self.pid)?.files.lock().open_fds();
+        Ok(fds
             .iter()
             .map(|(fd, _)| {
-                (
-                    pid_ino(self.pid, FD_INO + *fd as u64),
-                    format!("{fd}").into_bytes(),
-                )
+                let ino = pid_ino(self.pid, FD_INO + *fd as u64);
+                (ino, FileType::Symlink, format!("{fd}").into_bytes())
             })
-            .collect();
-        let own = pid_ino(self.pid, 6);
-        let dots = [
-            (own, FileType::Directory, &b"."[..]),
-            (pid_ino(self.pid, 0), FileType::Directory, b".."),
-        ];
-        let links = names
-            .iter()
-            .map(|(ino, name)| (*ino, FileType::Symlink, &name[..]));
-        list(cookie, sink, dots.into_iter().chain(links))
+            .collect())
     }
 }
 
