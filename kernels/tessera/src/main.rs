@@ -32,6 +32,8 @@ mod random;
 #[cfg(feature = "userspace")]
 mod syscall;
 #[cfg(feature = "userspace")]
+mod syslog;
+#[cfg(feature = "userspace")]
 mod time;
 #[cfg(feature = "userspace")]
 mod user;
@@ -48,8 +50,8 @@ tessera_platform::entry_point!(kernel_main);
 
 /// The timer interrupt's work: its own context for lock order checking (see
 /// `tessera_sync::interrupt_context`).
-fn on_tick(ticks: u64) {
-    tessera_sync::interrupt_context(|| userspace::on_tick(ticks));
+fn on_tick(ticks: u64, from_user: bool) {
+    tessera_sync::interrupt_context(|| userspace::on_tick(ticks, from_user));
 }
 
 fn kernel_main(boot: &'static BootInfo) -> ! {

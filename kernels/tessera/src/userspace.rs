@@ -11,9 +11,10 @@ use tessera_platform::{BootInfo, println};
 
 use crate::process::{Task, exec, sched};
 
-/// Starts what user space needs before the first process: syscall tracing
-/// (`tessera.strace=1`) and the network.
+/// Starts what user space needs before the first process: the realtime clock, syscall
+/// tracing (`tessera.strace=1`) and the network.
 pub fn init(boot: &BootInfo) {
+    crate::time::init();
     crate::syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
     LOCK_ORDER_REPORT.store(
         boot.cmdline_value("tessera.lockorder") == Some("1"),
@@ -22,9 +23,10 @@ pub fn init(boot: &BootInfo) {
     crate::net::init();
 }
 
-/// Every timer tick: the scheduler's sleepers and slices, then the network's timers.
-pub fn on_tick(ticks: u64) {
-    sched::on_tick(ticks);
+/// Every timer tick: the scheduler's time accounting, sleepers and slices, then the
+/// network's timers.
+pub fn on_tick(ticks: u64, from_user: bool) {
+    sched::on_tick(ticks, from_user);
     crate::net::on_tick();
 }
 

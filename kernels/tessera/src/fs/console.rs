@@ -127,6 +127,12 @@ impl FileOps for ConsoleFile {
         Ok(buf.len())
     }
 
+    /// PID 1's console has no path of its own (it is opened before `/dev` exists); on Linux
+    /// it is the initramfs's `/dev/console`.
+    fn link_name(&self) -> Vec<u8> {
+        b"/dev/console".to_vec()
+    }
+
     fn stat(&self) -> KResult<Stat> {
         Ok(Stat {
             mode: S_IFCHR | 0o620,

@@ -64,6 +64,9 @@ pub enum Backing {
         inode: Arc<dyn Inode>,
         offset: u64,
         limit: u64,
+        /// The name it was mapped by (what `/proc/PID/maps` shows; the fault path uses
+        /// `inode`).
+        name: crate::fs::DentryRef,
     },
 }
 
@@ -86,8 +89,11 @@ impl Vma {
     /// The area is going away: if it was the last user of its file, the file's cached pages
     /// go too (see `pagecache::forget_if_last`).
     fn forget_file(self) {
-        if let Backing::File { inode, .. } = &self.backing {
-            pagecache::forget_if_last(inode);
+        if let Backing::File { inode, name, .. } = self.backing {
+            // The name holds the inode too: it goes first, so that the count says whether
+            // this area was the file's last user.
+            drop(name);
+            pagecache::forget_if_last(&inode);
         }
     }
 
@@ -337,6 +343,12 @@ impl Vm {
             .next_back()
             .map(|(_, v)| v)
             .filter(|v| addr < v.end)
+    }
+
+    /// Every area, in address order (`/proc/PID/maps`).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub fn areas(&self) -> impl Iterator<Item = &Vma> {
+        self.areas.values()
     }
 
     /// Whether [start, end) overlaps no area.
@@ -599,6 +611,7 @@ impl Vm {
             inode,
             offset,
             limit,
+            ..
         } = &vma.backing
         else {
             unreachable!("fill_file of an anonymous area");

@@ -776,13 +776,53 @@ pub fn getdents64(a: &Args) -> KResult<isize> {
 // ---- mounts ----
 
 pub fn mount(a: &Args) -> KResult<isize> {
+    let source = if a[0] != 0 {
+        Some(user::read_cstr(
+            a[0],
+            tessera_platform::mm::PAGE_SIZE,
+            Errno::ENAMETOOLONG,
+        )?)
+    } else {
+        None
+    };
     let target = user::read_path(a[1])?;
     let kind = if a[2] != 0 {
         user::read_cstr(a[2], 64, Errno::ENODEV)?
     } else {
         Vec::new()
     };
-    kfs::mount::mount(&target, &kind).map(|()| 0)
+    kfs::mount::mount(source.as_deref(), &target, &kind, a[3]).map(|()| 0)
+}
+
+/// statfs and fstatfs: what the file system holding the file is (`fs::mount::statfs`).
+pub fn statfs(a: &Args) -> KResult<isize> {
+    let dentry = kfs::lookup(&user::read_path(a[0])?, true)?;
+    write_statfs(a[1], &kfs::mount::statfs(&dentry))
+}
+
+pub fn fstatfs(a: &Args) -> KResult<isize> {
+    let file = file(a[0])?;
+    let stat = match file.path() {
+        Some(dentry) => kfs::mount::statfs(&dentry),
+        None => kfs::mount::statfs_unnamed(file.ops.stat()?.mode),
+    };
+    write_statfs(a[1], &stat)
+}
+
+fn write_statfs(addr: u64, s: &kfs::mount::StatFs) -> KResult<isize> {
+    let mut w = user::StructWriter::new(120);
+    w.u64(0, s.kind)
+        .u64(8, s.bsize)
+        .u64(16, s.blocks)
+        .u64(24, s.bfree)
+        .u64(32, s.bavail)
+        .u64(40, s.files)
+        .u64(48, s.ffree)
+        .u64(64, s.namelen)
+        .u64(72, s.frsize)
+        .u64(80, s.flags);
+    user::write_bytes(addr, &w.bytes)?;
+    Ok(0)
 }
 
 pub fn umount(a: &Args) -> KResult<isize> {

@@ -123,6 +123,7 @@ fn file_backing(
             inode,
             offset,
             limit: u64::MAX,
+            name: file.ops.dentry().ok_or(Errno::ENODEV)?,
         },
         MapTarget::Zeroes => Backing::Anonymous,
     };

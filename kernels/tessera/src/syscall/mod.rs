@@ -192,6 +192,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getrusage => misc::getrusage(a),
         sys::sysinfo => misc::sysinfo(a),
         sys::getuid | sys::getgid | sys::geteuid | sys::getegid => misc::ids(),
+        sys::syslog => misc::syslog(a),
         sys::setuid
         | sys::setgid
         | sys::setreuid
@@ -212,7 +213,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::rt_sigsuspend => signal::rt_sigsuspend(a),
         sys::sigaltstack => signal::sigaltstack(a),
         sys::utime => fs::utime(a),
-        sys::statfs | sys::fstatfs => misc::statfs(a),
+        sys::statfs => fs::statfs(a),
+        sys::fstatfs => fs::fstatfs(a),
         sys::getpriority => misc::getpriority(a),
         sys::setpriority => misc::setpriority(a),
         sys::prctl => misc::prctl(a),
