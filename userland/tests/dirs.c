@@ -129,6 +129,23 @@ static void rename_and_link(void)
     CHECK_EQ("rename a file into a directory", rename("b", "dir2/b"), 0);
     CHECK_EQ("renaming keeps the contents", (stat("dir2/b", &st), st.st_size), 1);
 
+    /* renameat has no flags: whatever the caller leaves in r8 (glibc's syscall() loads its
+     * fifth argument there) is not read. renameat2 reads it. */
+    touch("c");
+    touch("d");
+    CHECK_EQ("renameat ignores what r8 holds (RENAME_NOREPLACE, unknown bits)",
+             syscall(SYS_renameat, AT_FDCWD, "c", AT_FDCWD, "d", RENAME_NOREPLACE | 0x80), 0);
+    CHECK_ERR("the old name is gone after renameat", stat("c", &st), ENOENT);
+    touch("c");
+    CHECK_ERR("renameat2 with RENAME_NOREPLACE over a name -> EEXIST",
+              syscall(SYS_renameat2, AT_FDCWD, "c", AT_FDCWD, "d", RENAME_NOREPLACE), EEXIST);
+    CHECK_ERR("renameat2 with an unknown flag -> EINVAL",
+              syscall(SYS_renameat2, AT_FDCWD, "c", AT_FDCWD, "e", 0x80), EINVAL);
+    CHECK_EQ("renameat2 without flags", syscall(SYS_renameat2, AT_FDCWD, "c", AT_FDCWD, "e", 0),
+             0);
+    unlink("d");
+    unlink("e");
+
     CHECK_EQ("link", link("dir2/b", "hard"), 0);
     CHECK_EQ("a hard link counts 2 links", (stat("hard", &st), st.st_nlink), 2);
     CHECK_ERR("link to an existing name -> EEXIST", link("dir2/b", "hard"), EEXIST);

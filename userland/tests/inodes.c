@@ -116,6 +116,20 @@ static void permissions(void)
     int dir = open("d", O_RDONLY | O_DIRECTORY);
     CHECK_EQ("faccessat relative to a directory fd", faccessat(dir, "inner", R_OK, 0), 0);
     CHECK_ERR("faccessat of a missing name -> ENOENT", faccessat(dir, "gone", F_OK, 0), ENOENT);
+    /* faccessat has no flags: what the caller leaves in r10 (glibc's syscall() loads its
+     * fourth argument there) is not read. faccessat2 reads and checks it. */
+    CHECK_EQ("faccessat ignores what r10 holds",
+             syscall(SYS_faccessat, dir, "inner", R_OK, 0xdead0000 | AT_SYMLINK_NOFOLLOW), 0);
+    CHECK_ERR("faccessat2 with an unknown flag -> EINVAL",
+              syscall(SYS_faccessat2, dir, "inner", R_OK, 0x10000), EINVAL);
+    CHECK_ERR("faccessat2 checks the mode before the flags -> EINVAL",
+              syscall(SYS_faccessat2, dir, "gone", 0x100, AT_EACCESS), EINVAL);
+    CHECK_EQ("faccessat2 with AT_EACCESS", syscall(SYS_faccessat2, dir, "inner", R_OK, AT_EACCESS),
+             0);
+    CHECK_EQ("faccessat2 with AT_EMPTY_PATH checks the fd's own file",
+             syscall(SYS_faccessat2, dir, "", R_OK | X_OK, AT_EMPTY_PATH), 0);
+    CHECK_ERR("faccessat2 of an empty path without AT_EMPTY_PATH -> ENOENT",
+              syscall(SYS_faccessat2, dir, "", R_OK, 0), ENOENT);
     close(dir);
 
     CHECK_EQ("umask returns the previous mask", umask(077), 022);

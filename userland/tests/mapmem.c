@@ -1,7 +1,8 @@
 /*
  * mapmem: memory comes back when the last mapping of it goes. The private copies of a
  * 4 MiB file mapping after munmap, and after a child that made them exits; an unlinked
- * file's data and cached pages after munmap and close. Works in /tmp/t-mapmem.
+ * file's data and cached pages after munmap and close, and after close and munmap. Works in
+ * /tmp/t-mapmem.
  *
  * Free memory is sysinfo()'s freeram, which no check prints (it differs between kernels and
  * runs). Linux keeps some freed pages in per-CPU lists that freeram does not count, so a
@@ -116,8 +117,9 @@ static void private_copies_in_child(void)
 /*
  * The file's data and its cached pages go with the last reference: a shared mapping stored
  * into every page, a private one read in every page (on Linux both map the cached pages).
+ * The last reference is the open file (unmapped first) or the mappings (closed first).
  */
-static void unlinked_file(void)
+static void unlinked_file(int close_first)
 {
     long before = free_bytes(), mapped = 0;
     int works = 1;
@@ -134,14 +136,19 @@ static void unlinked_file(void)
         if (round == 0)
             mapped = free_bytes();
         REQUIRE("unlink", unlink("unlinked") == 0);
+        if (close_first)
+            close(fd);
         works &= s[PAGE] == 's' && p[PAGE] == 's';
         munmap((void *)s, SIZE);
         munmap((void *)p, SIZE);
-        close(fd);
+        if (!close_first)
+            close(fd);
     }
     long after = free_bytes();
     CHECK("an unlinked file's mappings keep working", works);
-    report("an unlinked file after munmap and close", FILE_ROUNDS, before, mapped, after);
+    report(close_first ? "an unlinked file after close and munmap"
+                       : "an unlinked file after munmap and close",
+           FILE_ROUNDS, before, mapped, after);
 }
 
 int main(void)
@@ -150,6 +157,7 @@ int main(void)
     REQUIRE("sysinfo", free_bytes() > 0);
     private_copies();
     private_copies_in_child();
-    unlinked_file();
+    unlinked_file(0);
+    unlinked_file(1);
     return check_exit();
 }

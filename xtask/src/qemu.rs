@@ -3,7 +3,12 @@
 //! The same flags serve every use, so that a benchmark of Tessera and one of Linux differ only
 //! in the kernel: `-machine q35 -cpu max -m MEM -smp 1`, the debug-exit device, `-no-reboot`.
 //! `--mode icount` adds `-icount shift=0,align=off,sleep=off`: one virtual nanosecond per guest
-//! instruction, so a guest timing a loop measures instructions, identically on every run.
+//! instruction, so a guest timing a loop measures instructions, identically on every run; and
+//! `-rtc base=2026-01-01T00:00:00,clock=vm` ([`ICOUNT_RTC`]): the real-time clock starts at a
+//! fixed date and follows virtual time, so the kernels' reading of it at boot (how long they
+//! wait for an update in progress to end) does not depend on when the run started. In wall
+//! mode QEMU's RTC follows the host's clock (`-rtc base=utc`, the default): the guest's date
+//! is the host's.
 //! [`Boot::net`] adds a virtio-net card on QEMU's user network (slirp: the guest is 10.0.2.15,
 //! the host is reachable as 10.0.2.2) with `hostfwd` rules from host ports to the guest.
 
@@ -36,6 +41,9 @@ impl Mode {
         }
     }
 }
+
+/// The real-time clock of icount runs: a fixed start, advancing with virtual time.
+pub const ICOUNT_RTC: &str = "base=2026-01-01T00:00:00,clock=vm";
 
 /// Everything that selects a QEMU run. The same for Tessera and for Linux (the baseline):
 /// only `image`, `append` and `initrd` differ between them.
@@ -129,7 +137,8 @@ impl Boot {
                 .args(["-device", "virtio-net-pci,netdev=n0,romfile="]);
         }
         if self.mode == Mode::Icount {
-            qemu.args(["-icount", "shift=0,align=off,sleep=off"]);
+            qemu.args(["-icount", "shift=0,align=off,sleep=off"])
+                .args(["-rtc", ICOUNT_RTC]);
         }
         qemu
     }

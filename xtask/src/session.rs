@@ -12,7 +12,8 @@ use crate::qemu::Boot;
 type Step = (&'static str, &'static str);
 
 /// The session: files, redirections, a three-command pipeline, `$?`, background jobs and
-/// `wait`, Ctrl-C interrupting `sleep`, `find`, `sort`, `sh -c`, a process killed by a signal.
+/// `wait`, Ctrl-C interrupting `sleep`, `find`, `sort`, `sh -c`, a process killed by a signal,
+/// the tools that read /proc (`mount`, `df`, `top`, `free`), `dmesg` and the date.
 const STEPS: &[Step] = &[
     (
         "echo hi > /tmp/a && cat /tmp/a && echo ok-$((40+2))\n",
@@ -49,6 +50,20 @@ const STEPS: &[Step] = &[
     ("sh -c 'exit 7'; echo sh-said-$?\n", "sh-said-7"),
     ("sh -c 'kill -9 $$'; echo killed-$?\n", "killed-137"),
     ("cat /proc/meminfo | head -1 | cut -d: -f1\n", "MemTotal"),
+    // What BusyBox's own tools read from /proc and the kernel log (docs/procfs.md).
+    (
+        "echo mounts-$(mount | grep -c ' on /proc type proc ')\n",
+        "mounts-1",
+    ),
+    ("echo df-$(df /tmp | grep -c ' /tmp$')\n", "df-1"),
+    ("echo top-$(top -b -n 1 | grep -c '^CPU:')\n", "top-1"),
+    ("echo free-$(free | grep -c '^Mem:')\n", "free-1"),
+    (
+        "echo dmesg-$(dmesg | grep -c 'selftests: .* passed')\n",
+        "dmesg-1",
+    ),
+    // The RTC's date, not the fixed 2026-01-01 of old: after 2026-12-01.
+    ("echo date-$(( $(date +%s) > 1796083200 ))\n", "date-1"),
     ("sleep 30\n", "sleep 30"),
     ("\u{3}", "^C"),
     ("echo after-ctrl-c-$?\n", "after-ctrl-c-130"),

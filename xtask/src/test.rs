@@ -74,6 +74,18 @@ const HOST_SUITES: &[(&str, &[&str])] = &[
         "host/sync-tracking",
         &["test", "-p", "tessera-sync", "--features", "tracking"],
     ),
+    // Lock tracking with the subsystem policy the `debug` kernel uses.
+    (
+        "host/sync-tracking-no-irq",
+        &[
+            "test",
+            "-p",
+            "tessera-sync",
+            "--no-default-features",
+            "--features",
+            "subsystem-no-irq,tracking",
+        ],
+    ),
     (
         "host/sync-no-irq",
         &[

@@ -1,7 +1,8 @@
 //! File system numbers: file types and permission bits (`st_mode`), directory entry types,
 //! name limits, `open`/`*at`/`access`/`fcntl` flags, timestamps, device numbers and I/O
-//! limits (`linux/stat.h`, `asm-generic/fcntl.h`, `linux/fcntl.h`, `unistd.h`, `linux/limits.h`,
-//! `linux/kdev_t.h`, `linux/fs.h`, `linux/uio.h`, `linux/magic.h`).
+//! limits, mount flags and `statfs` numbers (`linux/stat.h`, `asm-generic/fcntl.h`,
+//! `linux/fcntl.h`, `unistd.h`, `linux/limits.h`, `linux/kdev_t.h`, `linux/fs.h`,
+//! `linux/mount.h`, `linux/uio.h`, `linux/magic.h`, `linux/statfs.h`).
 //!
 //! The generic file ioctls (`FIONREAD`, `FIONBIO`, `FIOCLEX`, `FIONCLEX`) are defined with the
 //! terminal ones in [`crate::termios`] (they share `asm-generic/ioctls.h`) and re-exported here.
@@ -104,6 +105,9 @@ pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 /// `unlinkat`: remove a directory (rmdir) instead of a file.
 pub const AT_REMOVEDIR: u32 = 0x200;
+/// `faccessat2`: check with the effective ids, not the real ones (same bit as
+/// `AT_REMOVEDIR`, for another call).
+pub const AT_EACCESS: u32 = 0x200;
 /// `linkat`: follow a symbolic link in the old path.
 pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
 /// Do not trigger an automount of the last component (`fstatat`, `statx`).
@@ -214,6 +218,69 @@ pub const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 /// `statfs` magic number of tmpfs (`f_type`).
 pub const TMPFS_MAGIC: u64 = 0x0102_1994;
+/// `statfs` magic number of proc (`PROC_SUPER_MAGIC`).
+pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+/// `statfs` magic number of sysfs.
+pub const SYSFS_MAGIC: u64 = 0x6265_6572;
+/// `statfs` magic number of devpts (`DEVPTS_SUPER_MAGIC`).
+pub const DEVPTS_SUPER_MAGIC: u64 = 0x1cd1;
+/// `statfs` magic number of pipefs, where Linux keeps pipes.
+pub const PIPEFS_MAGIC: u64 = 0x5049_5045;
+/// `statfs` magic number of sockfs, where Linux keeps sockets.
+pub const SOCKFS_MAGIC: u64 = 0x534f_434b;
+
+/// `mount` flag (`linux/mount.h`): read-only.
+pub const MS_RDONLY: u64 = 1;
+/// `mount` flag: set-user-ID and set-group-ID bits are ignored.
+pub const MS_NOSUID: u64 = 2;
+/// `mount` flag: device nodes cannot be opened.
+pub const MS_NODEV: u64 = 4;
+/// `mount` flag: programs cannot be executed.
+pub const MS_NOEXEC: u64 = 8;
+/// `mount` flag: writes are synchronous.
+pub const MS_SYNCHRONOUS: u64 = 16;
+/// `mount` flag: change the flags of an existing mount.
+pub const MS_REMOUNT: u64 = 32;
+/// `mount` flag: directory changes are synchronous.
+pub const MS_DIRSYNC: u64 = 128;
+/// `mount` flag: symbolic links are not followed.
+pub const MS_NOSYMFOLLOW: u64 = 256;
+/// `mount` flag: access times are never updated.
+pub const MS_NOATIME: u64 = 1024;
+/// `mount` flag: directory access times are never updated.
+pub const MS_NODIRATIME: u64 = 2048;
+/// `mount` flag: make a bind mount.
+pub const MS_BIND: u64 = 4096;
+/// `mount` flag: move a mount.
+pub const MS_MOVE: u64 = 8192;
+/// `mount` flag: access times are updated only when older than the modification time (Linux's
+/// default for every mount made through `mount(2)`).
+pub const MS_RELATIME: u64 = 1 << 21;
+/// `mount` flag: always update access times (clears the relatime default).
+pub const MS_STRICTATIME: u64 = 1 << 24;
+/// `mount` flag: timestamps are updated in memory only.
+pub const MS_LAZYTIME: u64 = 1 << 25;
+
+/// `statfs` `f_flags` (`linux/statfs.h`): mounted read-only.
+pub const ST_RDONLY: u64 = 1;
+/// `f_flags`: set-user-ID bits ignored.
+pub const ST_NOSUID: u64 = 2;
+/// `f_flags`: device nodes cannot be opened.
+pub const ST_NODEV: u64 = 4;
+/// `f_flags`: no execution.
+pub const ST_NOEXEC: u64 = 8;
+/// `f_flags`: synchronous writes.
+pub const ST_SYNCHRONOUS: u64 = 16;
+/// `f_flags`: the flags are valid (always set by Linux since 2.6.36).
+pub const ST_VALID: u64 = 0x20;
+/// `f_flags`: no access time updates.
+pub const ST_NOATIME: u64 = 1024;
+/// `f_flags`: no directory access time updates.
+pub const ST_NODIRATIME: u64 = 2048;
+/// `f_flags`: relative access time updates.
+pub const ST_RELATIME: u64 = 4096;
+/// `f_flags`: symbolic links not followed.
+pub const ST_NOSYMFOLLOW: u64 = 0x2000;
 
 /// `struct timespec`: seconds and nanoseconds since the Unix epoch (or since boot, for
 /// monotonic clocks). Same layout as Linux x86_64: two 64-bit fields.

@@ -29,8 +29,59 @@ pub const MAP_TYPE: u64 = 0x0f;
 pub const MAP_FIXED: u64 = 0x10;
 /// `MAP_ANONYMOUS`: zero-filled memory, no file (`fd` and `offset` are ignored).
 pub const MAP_ANONYMOUS: u64 = 0x20;
+/// `MAP_32BIT` (x86_64): place the mapping in the first 2 GiB.
+pub const MAP_32BIT: u64 = 0x40;
+/// `MAP_GROWSDOWN`: a stack-like mapping that grows down on faults below it.
+pub const MAP_GROWSDOWN: u64 = 0x100;
+/// `MAP_DENYWRITE`: ignored (historical).
+pub const MAP_DENYWRITE: u64 = 0x800;
+/// `MAP_EXECUTABLE`: ignored (historical).
+pub const MAP_EXECUTABLE: u64 = 0x1000;
+/// `MAP_LOCKED`: lock the pages in memory (as `mlock`).
+pub const MAP_LOCKED: u64 = 0x2000;
+/// `MAP_NORESERVE`: reserve no swap for the mapping.
+pub const MAP_NORESERVE: u64 = 0x4000;
+/// `MAP_POPULATE`: fault the pages in at once.
+pub const MAP_POPULATE: u64 = 0x8000;
+/// `MAP_NONBLOCK`: with `MAP_POPULATE`, no read-ahead.
+pub const MAP_NONBLOCK: u64 = 0x1_0000;
+/// `MAP_STACK`: the mapping is a thread stack.
+pub const MAP_STACK: u64 = 0x2_0000;
+/// `MAP_HUGETLB`: huge pages.
+pub const MAP_HUGETLB: u64 = 0x4_0000;
+/// `MAP_SYNC`: synchronous page faults for DAX files (only with `MAP_SHARED_VALIDATE`).
+pub const MAP_SYNC: u64 = 0x8_0000;
 /// `MAP_FIXED_NOREPLACE`: map exactly at `addr`, failing with EEXIST if something is there.
 pub const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+/// `MAP_UNINITIALIZED`: anonymous pages need not be cleared (honoured only by some
+/// embedded configurations).
+pub const MAP_UNINITIALIZED: u64 = 0x400_0000;
+/// The huge page size of `MAP_HUGETLB` (log2 of the size) sits at this bit.
+pub const MAP_HUGE_SHIFT: u64 = 26;
+/// `MAP_HUGE_2MB`: 2 MiB huge pages.
+pub const MAP_HUGE_2MB: u64 = 21 << MAP_HUGE_SHIFT;
+/// `MAP_HUGE_1GB`: 1 GiB huge pages.
+pub const MAP_HUGE_1GB: u64 = 30 << MAP_HUGE_SHIFT;
+/// Linux's `LEGACY_MAP_MASK` (`include/linux/mman.h`): the flags every file's mmap accepts.
+/// With `MAP_SHARED_VALIDATE`, a flag outside it (and outside what the file supports) is
+/// EOPNOTSUPP; with `MAP_SHARED` those are ignored.
+pub const LEGACY_MAP_MASK: u64 = MAP_SHARED
+    | MAP_PRIVATE
+    | MAP_FIXED
+    | MAP_ANONYMOUS
+    | MAP_DENYWRITE
+    | MAP_EXECUTABLE
+    | MAP_UNINITIALIZED
+    | MAP_GROWSDOWN
+    | MAP_LOCKED
+    | MAP_NORESERVE
+    | MAP_POPULATE
+    | MAP_NONBLOCK
+    | MAP_STACK
+    | MAP_HUGETLB
+    | MAP_32BIT
+    | MAP_HUGE_2MB
+    | MAP_HUGE_1GB;
 
 /// `mremap`: the mapping may move to a new address.
 pub const MREMAP_MAYMOVE: u64 = 1;

@@ -1,5 +1,6 @@
-//! System-wide calls: `reboot` magic numbers and commands, `getrandom` flags and the size of
-//! `uname`'s fields (`linux/reboot.h`, `linux/random.h`, `linux/utsname.h`).
+//! System-wide calls: `reboot` magic numbers and commands, `getrandom` flags, the size of
+//! `uname`'s fields and `syslog`'s actions (`linux/reboot.h`, `linux/random.h`,
+//! `linux/utsname.h`, the `syslog(2)` man page).
 
 /// `LINUX_REBOOT_MAGIC1` (`linux/reboot.h`): `reboot`'s first argument, against accidents.
 pub const LINUX_REBOOT_MAGIC1: u32 = 0xfee1_dead;
@@ -20,3 +21,26 @@ pub const GRND_INSECURE: u32 = 0x0004;
 /// Bytes of each field of `struct new_utsname`, NUL included (`__NEW_UTS_LEN + 1` of
 /// `linux/utsname.h`); `uname` fills six of them.
 pub const UTSNAME_FIELD_LEN: usize = 65;
+
+/// `syslog` action 0: close the log (does nothing).
+pub const SYSLOG_ACTION_CLOSE: u32 = 0;
+/// `syslog` action 1: open the log (does nothing).
+pub const SYSLOG_ACTION_OPEN: u32 = 1;
+/// `syslog` action 2: read unread records, waiting for some (what `/proc/kmsg` reads).
+pub const SYSLOG_ACTION_READ: u32 = 2;
+/// `syslog` action 3: read the newest records that fit, leaving them unread.
+pub const SYSLOG_ACTION_READ_ALL: u32 = 3;
+/// `syslog` action 4: read all, then clear.
+pub const SYSLOG_ACTION_READ_CLEAR: u32 = 4;
+/// `syslog` action 5: later `READ_ALL`s start from now.
+pub const SYSLOG_ACTION_CLEAR: u32 = 5;
+/// `syslog` action 6: only emergencies reach the console.
+pub const SYSLOG_ACTION_CONSOLE_OFF: u32 = 6;
+/// `syslog` action 7: undo `CONSOLE_OFF`.
+pub const SYSLOG_ACTION_CONSOLE_ON: u32 = 7;
+/// `syslog` action 8: set the console level (1 to 8).
+pub const SYSLOG_ACTION_CONSOLE_LEVEL: u32 = 8;
+/// `syslog` action 9: bytes `READ` would still return.
+pub const SYSLOG_ACTION_SIZE_UNREAD: u32 = 9;
+/// `syslog` action 10: the size of the log buffer.
+pub const SYSLOG_ACTION_SIZE_BUFFER: u32 = 10;

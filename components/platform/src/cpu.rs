@@ -47,3 +47,25 @@ pub(crate) fn init() {
 pub fn protections() -> (bool, bool) {
     (SMEP.load(Ordering::Relaxed), SMAP.load(Ordering::Relaxed))
 }
+
+/// The four registers CPUID returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cpuid {
+    pub eax: u32,
+    pub ebx: u32,
+    pub ecx: u32,
+    pub edx: u32,
+}
+
+/// CPUID of `leaf` (and `subleaf`, for the leaves that have them). A leaf above the highest
+/// one the CPU offers (leaf 0's EAX for basic leaves, leaf 0x8000_0000's for extended ones)
+/// returns what the CPU returns for it, which the caller should not trust.
+pub fn cpuid(leaf: u32, subleaf: u32) -> Cpuid {
+    let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
+    Cpuid {
+        eax: r.eax,
+        ebx: r.ebx,
+        ecx: r.ecx,
+        edx: r.edx,
+    }
+}

@@ -11,6 +11,7 @@
 //! | [`heap`] | the `#[global_allocator]`, on frames from the kernel's page allocator |
 //! | `gdt`, [`trap`] | segments, TSS with interrupt stacks, IDT, entry stubs, [`trap::TrapFrame`] |
 //! | [`timer`], [`clock`] | PIC + PIT periodic interrupt; TSC clock calibrated against the PIT |
+//! | [`rtc`] | the CMOS real-time clock, read once at boot (the date) |
 //! | `report`, [`ksyms`] | exception and panic reports with symbolized backtraces |
 //! | [`usermode`] | SYSCALL entry, kernel stacks, context switch, kernel hooks |
 //! | [`fpu`] | user x87/SSE/AVX state: XSAVE (XCR0 set at boot) or FXSAVE, signal-frame images |
@@ -22,6 +23,7 @@
 //! | [`exit`] | QEMU debug-exit codes |
 //! | [`debug`] | deliberate faults for the tests of the fault report |
 //! | [`console`] | `print!`, `println!` and the `log` backend on COM1 |
+//! | [`klog`] | the kernel log in memory (every console line and `log` record) for `syslog(2)` |
 //!
 //! The kernel crate names its entry with [`entry_point!`]; the platform calls it once the
 //! CPU, memory map, direct map and clock are up, with interrupts still off.
@@ -44,11 +46,13 @@ pub mod exit;
 pub mod fpu;
 mod gdt;
 pub mod heap;
+pub mod klog;
 pub mod ksyms;
 pub mod mm;
 #[cfg(feature = "virtio")]
 pub mod pci;
 mod report;
+pub mod rtc;
 mod serial;
 mod start;
 pub mod timer;

@@ -22,6 +22,7 @@ extern "C" fn platform_start64(magic: u32, info: u32) -> ! {
     crate::usermode::init();
     crate::mm::init(boot);
     crate::clock::init();
+    crate::rtc::init();
     // SAFETY: the kernel crate defines tessera_kernel_main through entry_point!, with exactly
     // this signature; the platform is initialised as it expects.
     unsafe { tessera_kernel_main(boot) }

@@ -421,14 +421,22 @@ pub(crate) fn init() {
 
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static TICK_HOOK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+/// Interrupts taken per PIC line (spurious ones not counted), for `/proc/stat`'s `intr`.
+static IRQ_COUNTS: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
 
 /// Timer interrupts since boot.
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
-/// Registers a function the timer interrupt calls after counting a tick (e.g. the scheduler).
-pub fn set_tick_hook(hook: fn(u64)) {
+/// Interrupts taken since boot on each PIC line (IRQ 0 is the timer).
+pub fn irq_counts() -> [u64; 16] {
+    core::array::from_fn(|irq| IRQ_COUNTS[irq].load(Ordering::Relaxed))
+}
+
+/// Registers a function the timer interrupt calls after counting a tick (e.g. the scheduler),
+/// with the tick count and whether the interrupted code was user mode.
+pub fn set_tick_hook(hook: fn(u64, bool)) {
     TICK_HOOK.store(hook as *mut (), Ordering::Release);
 }
 
@@ -466,18 +474,18 @@ fn exception(frame: &mut TrapFrame) {
 }
 
 fn interrupt(frame: &mut TrapFrame, irq: u8) {
-    let _ = frame;
     if crate::timer::is_spurious(irq) {
         return;
     }
+    IRQ_COUNTS[usize::from(irq & 15)].fetch_add(1, Ordering::Relaxed);
     if irq == 0 {
         let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
         crate::timer::end_of_interrupt(irq);
         let hook = TICK_HOOK.load(Ordering::Acquire);
         if !hook.is_null() {
-            // SAFETY: TICK_HOOK only ever holds a `fn(u64)` stored by set_tick_hook.
-            let hook: fn(u64) = unsafe { core::mem::transmute(hook) };
-            hook(now);
+            // SAFETY: TICK_HOOK only ever holds a `fn(u64, bool)` stored by set_tick_hook.
+            let hook: fn(u64, bool) = unsafe { core::mem::transmute(hook) };
+            hook(now, frame.from_user());
         }
     } else {
         crate::timer::end_of_interrupt(irq);

@@ -22,7 +22,9 @@ pub struct SpinLock<T: ?Sized, P: IrqPolicy = IrqSave> {
 }
 
 impl<T, P: IrqPolicy> SpinLock<T, P> {
-    /// Creates an unlocked lock holding `value`.
+    /// Creates an unlocked lock holding `value`. With lock tracking, the call site is the
+    /// lock's class (see module `order`): every lock created here is ordered as one.
+    #[cfg_attr(feature = "tracking", track_caller)]
     pub const fn new(value: T) -> Self {
         Self {
             policy: PhantomData,
@@ -99,6 +101,20 @@ impl<T: ?Sized, P: IrqPolicy> SpinLock<T, P> {
         None
     }
 
+    /// Where the lock was created: its class for lock order checking. Always `None`
+    /// without the `tracking` feature.
+    pub fn created_at(&self) -> Option<&'static core::panic::Location<'static>> {
+        #[cfg(feature = "tracking")]
+        return Some(self.holder.created_at());
+        #[cfg(not(feature = "tracking"))]
+        None
+    }
+
+    #[cfg(feature = "tracking")]
+    pub(crate) fn tracking(&self) -> &crate::tracking::HolderSlot {
+        &self.holder
+    }
+
     /// Interrupts first, then the lock: once this CPU holds the lock no interrupt handler on it
     /// can run and spin on it.
     #[inline]
@@ -130,6 +146,7 @@ impl<T: ?Sized, P: IrqPolicy> SpinLock<T, P> {
 }
 
 impl<T: Default, P: IrqPolicy> Default for SpinLock<T, P> {
+    #[cfg_attr(feature = "tracking", track_caller)]
     fn default() -> Self {
         Self::new(T::default())
     }

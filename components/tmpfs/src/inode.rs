@@ -248,6 +248,11 @@ impl<S: StatVariant> Inode for TmpInode<S> {
         self.kind
     }
 
+    /// Regular files (Linux's `shmem_mmap`); directories and the rest have no `mmap`.
+    fn mappable(&self) -> bool {
+        self.kind == FileType::Regular
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

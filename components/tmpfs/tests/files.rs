@@ -121,6 +121,9 @@ fn io_on_the_wrong_type_fails_like_linux<S: StatVariant>() {
     );
     assert_eq!(file.lookup(b"x").err(), Some(Errno::ENOTDIR));
     assert_eq!(file.readdir(0, &mut |_| true), Err(Errno::ENOTDIR));
+    // Only regular files can be mapped (Linux's shmem_mmap); mmap of the rest is ENODEV.
+    assert!(file.mappable());
+    assert!(!dir.mappable() && !link.mappable() && !fifo.mappable());
     assert_eq!(
         root.create(b"x", S_IFDIR | 0o755, 0).err(),
         Some(Errno::EINVAL)

@@ -13,12 +13,27 @@ use crate::inode::{FileType, Inode, inode_key};
 /// parent id can never confuse a dead parent with a new one.
 static NEXT_DENTRY_ID: AtomicU64 = AtomicU64::new(1);
 
-/// One mounted file system instance: its id and where it is mounted.
+/// One mounted file system instance: its id, where it is mounted and what it was mounted as.
 pub(crate) struct Mount {
-    /// Unique id (the root mount has one too).
+    /// Unique id (the root mount has one too), in mount order.
     pub(crate) id: u64,
     /// The covered dentry in the parent mount; `None` for the root mount.
     pub(crate) mountpoint: Option<Arc<Dentry>>,
+    /// Source, type and flags, as the mounter gave them.
+    pub(crate) info: MountInfo,
+}
+
+/// What a file system was mounted as: `mount(2)`'s source, type and flags. The VFS keeps it
+/// with the mount and never interprets it; the kernel shows it (`/proc/mounts`) and answers
+/// `statfs` from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MountInfo {
+    /// The source: a device path, or any name (`proc`, `tmpfs`, `none`...).
+    pub source: Vec<u8>,
+    /// The file system type (`tmpfs`, `proc`...).
+    pub fs_type: Vec<u8>,
+    /// Flags of the mount (Linux's `MS_*` values, as the kernel chose to record them).
+    pub flags: u64,
 }
 
 /// The parts of a dentry that `rename` and `unlink` change.
@@ -210,6 +225,17 @@ impl Dentry {
     /// The mount this dentry belongs to.
     pub(crate) fn mount(&self) -> &Arc<Mount> {
         &self.mount
+    }
+
+    /// What the file system holding this dentry was mounted as.
+    pub fn mount_info(&self) -> &MountInfo {
+        &self.mount.info
+    }
+
+    /// The directory the file system holding this dentry is mounted on (in the file system
+    /// below it); `None` in the root file system.
+    pub fn mountpoint(&self) -> Option<Arc<Dentry>> {
+        self.mount.mountpoint.clone()
     }
 
     /// Whether the VFS may cache this directory's children.

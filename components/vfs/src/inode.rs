@@ -247,6 +247,16 @@ pub trait Inode: Send + Sync {
         Err(data_op_error(self.file_type()))
     }
 
+    /// Whether mmap may map the file's pages (Linux: the file has an `mmap` file operation).
+    /// A mappable file's pages are read through [`read_at`](Inode::read_at) at page-aligned
+    /// offsets, and a read that returns nothing means the page lies past the end of the file
+    /// (SIGBUS when touched), so its reads must behave like a regular file's. The default is
+    /// no: mmap fails with ENODEV, as Linux's does for files without `mmap` (procfs files,
+    /// directories).
+    fn mappable(&self) -> bool {
+        false
+    }
+
     /// Write `buf` at `offset`, extending the file; returns the bytes written.
     fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
         let _ = (offset, buf);
@@ -368,6 +378,10 @@ mod tests {
         assert_eq!(dir.write_at(0, b"x").err(), Some(Errno::EISDIR));
         assert_eq!(dir.truncate(0).err(), Some(Errno::EISDIR));
         assert_eq!(dir.fsync(), Ok(()));
+        assert!(
+            !file.mappable() && !dir.mappable(),
+            "no mmap unless a file system says so"
+        );
         assert!(file.as_any().downcast_ref::<Bare>().is_some());
     }
 

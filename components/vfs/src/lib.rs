@@ -13,7 +13,8 @@
 //! | create names | [`Vfs::mknod`], [`Vfs::mkdir`], [`Vfs::symlink`], [`Vfs::link`] | `do_mknodat`, ... |
 //! | remove names | [`Vfs::unlink`], [`Vfs::rmdir`] | `do_unlinkat`, `do_rmdir` |
 //! | move names | [`Vfs::rename`] | `do_renameat2` (no `RENAME_EXCHANGE`) |
-//! | mounts | [`Vfs::mount`], [`Vfs::umount`], [`Vfs::is_mountpoint`] | `do_new_mount`, `umount` |
+//! | mounts | [`Vfs::mount`] / [`Vfs::mount_with`], [`Vfs::umount`], [`Vfs::is_mountpoint`] | `do_new_mount`, `umount` |
+//! | the mount table | [`Vfs::mount_roots`], [`Dentry::mount_info`] ([`MountInfo`]) | `/proc/mounts`' walk of the namespace |
 //! | getcwd | [`Dentry::path`], [`Dentry::path_from`], [`Dentry::is_deleted`] | `d_path` |
 //! | file I/O, stat, chmod, readdir, ... | the [`Inode`] methods, on `dentry.inode()` | `file_operations` |
 //! | initramfs | [`unpack_cpio_newc`], [`CpioReader`] | `init/initramfs.c` |
@@ -88,7 +89,7 @@ mod walk;
 
 pub use cpio::{CpioEntry, CpioError, CpioErrorKind, CpioReader};
 pub use dcache::{Dcache, DcacheStats, HashDcache, NoDcache};
-pub use dentry::Dentry;
+pub use dentry::{Dentry, MountInfo};
 pub use initramfs::{UnpackError, UnpackStats, unpack_cpio_newc, unpack_cpio_newc_detailed};
 pub use inode::{DirEntry, DirSink, FileType, Inode, Metadata, inode_key};
 pub use ops::{OpenHow, Opened};

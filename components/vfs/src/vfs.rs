@@ -9,7 +9,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_sync::SubsystemLock;
 
 use crate::dcache::Dcache;
-use crate::dentry::{Dentry, Mount};
+use crate::dentry::{Dentry, Mount, MountInfo};
 use crate::inode::{Inode, inode_key};
 
 /// Source of mount ids (the root mount of every `Vfs` included).
@@ -36,15 +36,25 @@ impl<C: Dcache + Default> Vfs<C> {
     pub fn new(root_fs: Arc<dyn Inode>) -> Vfs<C> {
         Vfs::with_cache(root_fs, C::default())
     }
+
+    /// Like [`Vfs::new`], the root file system described by `info`.
+    pub fn new_with_info(root_fs: Arc<dyn Inode>, info: MountInfo) -> Vfs<C> {
+        Vfs::build(root_fs, C::default(), info)
+    }
 }
 
 impl<C: Dcache> Vfs<C> {
     /// Like [`Vfs::new`] with a given cache (e.g. a [`HashDcache`](crate::HashDcache) with a
     /// small limit).
     pub fn with_cache(root_fs: Arc<dyn Inode>, cache: C) -> Vfs<C> {
+        Vfs::build(root_fs, cache, MountInfo::default())
+    }
+
+    fn build(root_fs: Arc<dyn Inode>, cache: C, info: MountInfo) -> Vfs<C> {
         let mount = Arc::new(Mount {
             id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
             mountpoint: None,
+            info,
         });
         Vfs {
             root: Dentry::new_root(root_fs, mount),
@@ -69,6 +79,17 @@ impl<C: Dcache> Vfs<C> {
     /// mount point stacks on top of what is mounted there. ENOTDIR unless both are
     /// directories, ENOENT if `at` was removed.
     pub fn mount(&self, at: &Arc<Dentry>, fs_root: Arc<dyn Inode>) -> KResult<Arc<Dentry>> {
+        self.mount_with(at, fs_root, MountInfo::default())
+    }
+
+    /// [`Vfs::mount`], recording `info` with the mount ([`Dentry::mount_info`],
+    /// [`Vfs::mount_roots`]).
+    pub fn mount_with(
+        &self,
+        at: &Arc<Dentry>,
+        fs_root: Arc<dyn Inode>,
+        info: MountInfo,
+    ) -> KResult<Arc<Dentry>> {
         if !at.is_dir() || !fs_root.file_type().is_dir() {
             return Err(Errno::ENOTDIR);
         }
@@ -80,6 +101,7 @@ impl<C: Dcache> Vfs<C> {
         let mount = Arc::new(Mount {
             id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
             mountpoint: Some(at),
+            info,
         });
         let root = Dentry::new_root(fs_root, mount);
         self.mounts.lock().insert(key, root.clone());
@@ -117,6 +139,17 @@ impl<C: Dcache> Vfs<C> {
         self.cache.remove_mount(at.mount_id());
         drop(removed);
         Ok(())
+    }
+
+    /// The root dentry of every mounted file system, in the order they were mounted (the
+    /// root file system first): what `/proc/mounts` lists. A mount's place in the tree is its
+    /// root's [`Dentry::path`].
+    pub fn mount_roots(&self) -> alloc::vec::Vec<Arc<Dentry>> {
+        let mut roots: alloc::vec::Vec<Arc<Dentry>> =
+            self.mounts.lock().values().cloned().collect();
+        roots.sort_by_key(|root| root.mount_id());
+        roots.insert(0, self.root.clone());
+        roots
     }
 
     /// Whether a file system is mounted on the directory `d`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::{Fixture, Tmpfs, clock};
 use tessera_abi::Errno;
-use tessera_vfs::{Dcache, Inode};
+use tessera_vfs::{Dcache, Inode, MountInfo};
 
 fn new_fs(dev: u64) -> Arc<dyn Inode> {
     Tmpfs::new(dev, clock).root()
@@ -199,7 +199,99 @@ fn mount_over_the_root<C: Dcache + Default>() {
     assert_eq!(t.get("/..").unwrap().inode().metadata().unwrap().dev, 1);
 }
 
+fn info(source: &str, fs_type: &str, flags: u64) -> MountInfo {
+    MountInfo {
+        source: source.into(),
+        fs_type: fs_type.into(),
+        flags,
+    }
+}
+
+/// The mount table as `/proc/mounts` reads it: the root first, then every mount in the
+/// order it was made, each with what it was mounted as and its place in the tree.
+fn mount_table_lists_mounts_in_order<C: Dcache + Default>() {
+    let t = setup::<C>();
+    t.mkdir("/a").unwrap();
+    let listed = |t: &Fixture<C>| -> Vec<(String, String, String, u64)> {
+        t.vfs
+            .mount_roots()
+            .iter()
+            .map(|root| {
+                let info = root.mount_info();
+                (
+                    String::from_utf8(info.source.clone()).unwrap(),
+                    Fixture::<C>::path_of(root),
+                    String::from_utf8(info.fs_type.clone()).unwrap(),
+                    info.flags,
+                )
+            })
+            .collect()
+    };
+    let root_only = listed(&t);
+    assert_eq!(root_only, [(String::new(), "/".into(), String::new(), 0)]);
+    assert!(t.root.mountpoint().is_none());
+
+    let a = t
+        .vfs
+        .mount_with(
+            &t.get("/mnt").unwrap(),
+            new_fs(7),
+            info("tmpfs", "tmpfs", 2),
+        )
+        .unwrap();
+    t.mkdir("/mnt/in").unwrap();
+    let nested = t
+        .vfs
+        .mount_with(
+            &t.get("/mnt/in").unwrap(),
+            new_fs(8),
+            info("proc", "proc", 0),
+        )
+        .unwrap();
+    t.vfs
+        .mount_with(&t.get("/a").unwrap(), new_fs(9), info("x y", "devtmpfs", 4))
+        .unwrap();
+    let rows = listed(&t);
+    let want = [
+        ("", "/", "", 0),
+        ("tmpfs", "/mnt", "tmpfs", 2),
+        ("proc", "/mnt/in", "proc", 0),
+        ("x y", "/a", "devtmpfs", 4),
+    ];
+    assert_eq!(rows.len(), want.len());
+    for (row, (source, path, fs_type, flags)) in rows.iter().zip(want) {
+        assert_eq!(row, &(source.into(), path.into(), fs_type.into(), flags));
+    }
+    // A dentry inside a mount knows its mount's info and mount point.
+    let inside = t.get("/mnt/in").unwrap();
+    assert_eq!(inside.mount_info().fs_type, b"proc");
+    assert_eq!(
+        Fixture::<C>::path_of(&nested.mountpoint().unwrap()),
+        "/mnt/in"
+    );
+    assert_eq!(t.get("/f").unwrap().mount_info(), &MountInfo::default());
+    // Unmounting takes it off the list; the others keep their order.
+    t.vfs.umount(&nested).unwrap();
+    t.vfs.umount(&a).unwrap();
+    let paths: Vec<String> = listed(&t).into_iter().map(|r| r.1).collect();
+    assert_eq!(paths, ["/", "/a"]);
+}
+
+/// A root file system described at creation.
+#[test]
+fn root_mount_info() {
+    let vfs = tessera_vfs::Vfs::<tessera_vfs::NoDcache>::new_with_info(
+        new_fs(1),
+        info("rootfs", "rootfs", 0),
+    );
+    let roots = vfs.mount_roots();
+    assert_eq!(roots.len(), 1);
+    assert_eq!(roots[0].mount_info().fs_type, b"rootfs");
+    assert_eq!(vfs.root().mount_info().source, b"rootfs");
+}
+
 both_caches!(
+    mount_table_lists_mounts_in_order,
     mount_over_the_root,
     mounting_hides_and_crossing_works,
     umount_restores_and_refuses_non_mounts,

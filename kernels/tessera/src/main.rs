@@ -32,6 +32,8 @@ mod random;
 #[cfg(feature = "userspace")]
 mod syscall;
 #[cfg(feature = "userspace")]
+mod syslog;
+#[cfg(feature = "userspace")]
 mod time;
 #[cfg(feature = "userspace")]
 mod user;
@@ -46,12 +48,18 @@ use tessera_platform::{BootInfo, println};
 
 tessera_platform::entry_point!(kernel_main);
 
+/// The timer interrupt's work: its own context for lock order checking (see
+/// `tessera_sync::interrupt_context`).
+fn on_tick(ticks: u64, from_user: bool) {
+    tessera_sync::interrupt_context(|| userspace::on_tick(ticks, from_user));
+}
+
 fn kernel_main(boot: &'static BootInfo) -> ! {
     tessera_platform::console::init_log(config::LOG_LEVEL);
     variants::check_against_config();
     mm::init(boot);
     banner(boot);
-    tessera_platform::trap::set_tick_hook(userspace::on_tick);
+    tessera_platform::trap::set_tick_hook(on_tick);
     tessera_platform::start_timer(config::TIMER_HZ);
     // After the timer: starting it reprograms the interrupt controller's masks.
     userspace::init(boot);

@@ -10,7 +10,7 @@ use tessera_platform::{BootInfo, println};
 pub fn init(_boot: &BootInfo) {}
 
 /// No scheduler and no network: the tick has nothing to do.
-pub fn on_tick(_ticks: u64) {}
+pub fn on_tick(_ticks: u64, _from_user: bool) {}
 
 /// An initramfs was given, but this kernel cannot run programs: say so and stop.
 pub fn run(_initrd: &[u8], init: &str) -> ! {

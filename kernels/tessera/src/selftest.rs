@@ -275,6 +275,28 @@ fn locks() -> Outcome {
             subsystem.holder().is_none(),
             "lock tracking did not clear the holder"
         );
+        // Lock order checking is live: an order taken is recorded (the inversion itself
+        // would panic, so it is the host tests' to provoke), and nothing is left held.
+        let first = SpinLock::<u32>::new(0);
+        let then = SubsystemLock::new(0u32);
+        {
+            let _first = first.lock();
+            let _then = then.lock();
+            check!(
+                tessera_sync::locks_held() == 2,
+                "lock tracking counts {} held locks, not 2",
+                tessera_sync::locks_held()
+            );
+        }
+        check!(
+            tessera_sync::ordered_before(&first, &then)
+                && !tessera_sync::ordered_before(&then, &first),
+            "lock tracking did not record the order of two locks"
+        );
+        check!(
+            tessera_sync::locks_held() == 0,
+            "lock tracking still counts held locks"
+        );
     }
     check!(*lock.lock() == 2, "lock contents");
     Ok(())

@@ -11,16 +11,22 @@ use tessera_platform::{BootInfo, println};
 
 use crate::process::{Task, exec, sched};
 
-/// Starts what user space needs before the first process: syscall tracing
-/// (`tessera.strace=1`) and the network.
+/// Starts what user space needs before the first process: the realtime clock, syscall
+/// tracing (`tessera.strace=1`) and the network.
 pub fn init(boot: &BootInfo) {
+    crate::time::init();
     crate::syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
+    LOCK_ORDER_REPORT.store(
+        boot.cmdline_value("tessera.lockorder") == Some("1"),
+        core::sync::atomic::Ordering::Relaxed,
+    );
     crate::net::init();
 }
 
-/// Every timer tick: the scheduler's sleepers and slices, then the network's timers.
-pub fn on_tick(ticks: u64) {
-    sched::on_tick(ticks);
+/// Every timer tick: the scheduler's time accounting, sleepers and slices, then the
+/// network's timers.
+pub fn on_tick(ticks: u64, from_user: bool) {
+    sched::on_tick(ticks, from_user);
     crate::net::on_tick();
 }
 
@@ -65,8 +71,30 @@ pub fn run(initrd: &[u8], init: &str) -> ! {
 }
 
 /// PID 1 exited: the machine stops, reporting its status (0 -> success).
+/// `tessera.lockorder=1` on the command line: at power-off, list the lock orders lock
+/// tracking recorded (configs with `lock-tracking = true`; docs/architecture.md).
+static LOCK_ORDER_REPORT: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Prints the recorded lock orders, when asked for.
+fn report_lock_orders() {
+    if !LOCK_ORDER_REPORT.load(core::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let mut count = 0;
+    tessera_sync::lock_orders(|order| {
+        count += 1;
+        println!(
+            "lock order: {} -> {} (first: held since {}, taken at {})",
+            order.held, order.taken, order.held_at, order.taken_at
+        );
+    });
+    println!("lock order: {count} orders recorded");
+}
+
 pub fn init_exited(wait_status: i32) -> ! {
     crate::syscall::profile::report(20);
+    report_lock_orders();
     let code = if term_sig(wait_status) != 0 {
         println!("tessera: init killed by signal {}", term_sig(wait_status));
         ExitCode::TestFailure
@@ -85,6 +113,7 @@ pub fn init_exited(wait_status: i32) -> ! {
 /// reboot(RB_POWER_OFF) and friends.
 pub fn power_off(status: i32) -> ! {
     crate::syscall::profile::report(20);
+    report_lock_orders();
     println!("tessera: power off");
     exit(if status == 0 {
         ExitCode::Success

@@ -4,6 +4,8 @@
 mod exclusion;
 mod irq;
 #[cfg(feature = "tracking")]
+mod order;
+#[cfg(feature = "tracking")]
 mod tracking;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

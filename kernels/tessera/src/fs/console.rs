@@ -52,8 +52,13 @@ fn signal_group(pgid: i32, sig: u32) {
     }
 }
 
-/// IRQ 4: feed every received byte to the line discipline.
+/// IRQ 4: feed every received byte to the line discipline, as an interrupt context of its
+/// own for lock order checking (see `tessera_sync::interrupt_context`).
 fn on_input() {
+    tessera_sync::interrupt_context(feed_input);
+}
+
+fn feed_input() {
     let console = console();
     while let Some(byte) = tessera_platform::console::try_read_byte() {
         let (echo, sig, wake, foreground) = {
@@ -120,6 +125,12 @@ impl FileOps for ConsoleFile {
             .process_output(buf, &mut |b| out.push(b));
         emit(&out);
         Ok(buf.len())
+    }
+
+    /// PID 1's console has no path of its own (it is opened before `/dev` exists); on Linux
+    /// it is the initramfs's `/dev/console`.
+    fn link_name(&self) -> Vec<u8> {
+        b"/dev/console".to_vec()
     }
 
     fn stat(&self) -> KResult<Stat> {

@@ -8,7 +8,7 @@ use alloc::sync::Arc;
 use tessera_abi::{Errno, KResult};
 use tessera_vfs::Inode;
 
-use super::file::FileOps;
+use super::file::{FileOps, MapTarget};
 use super::stat::{S_IFCHR, Stat, makedev};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,14 @@ impl FileOps for Simple {
 
     fn positional(&self) -> bool {
         false
+    }
+
+    /// /dev/zero maps as anonymous memory (Linux's `mmap_zero`); the others have no mmap.
+    fn mmap(&self) -> KResult<MapTarget> {
+        match self.kind {
+            Kind::Zero => Ok(MapTarget::Zeroes),
+            _ => Err(Errno::ENODEV),
+        }
     }
 }
 

@@ -72,8 +72,34 @@ pub trait FileOps: Send + Sync {
     fn dentry(&self) -> Option<super::DentryRef> {
         None
     }
+    /// What mmap maps of this file (Linux: what the file's `mmap` operation sets up). The
+    /// default is ENODEV, Linux's error for files without one: pipes, sockets, ttys,
+    /// procfs files, directories.
+    fn mmap(&self) -> KResult<MapTarget> {
+        Err(Errno::ENODEV)
+    }
     /// Called when the last fd referring to this open file is closed.
     fn release(&self) {}
+    /// What `/proc/PID/fd/N` names when the file was not opened by a path: Linux's
+    /// `pipe:[ino]` and `socket:[ino]` by the file's type and inode number, else
+    /// `anon_inode:[name]` (objects that override this name themselves).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    fn link_name(&self) -> Vec<u8> {
+        use tessera_abi::fs::{S_IFIFO, S_IFMT, S_IFSOCK};
+        match self.stat() {
+            Ok(st) if st.mode & S_IFMT == S_IFIFO => alloc::format!("pipe:[{}]", st.ino).into(),
+            Ok(st) if st.mode & S_IFMT == S_IFSOCK => alloc::format!("socket:[{}]", st.ino).into(),
+            _ => b"anon_inode:[unknown]".to_vec(),
+        }
+    }
+}
+
+/// What an mmap of an open file maps ([`FileOps::mmap`]).
+pub enum MapTarget {
+    /// Pages of this file, through the page cache.
+    File(Arc<dyn tessera_vfs::Inode>),
+    /// Zero-filled memory, as an anonymous mapping (`/dev/zero`).
+    Zeroes,
 }
 
 /// The most bytes one default read_user/write_user step moves through the kernel.
@@ -85,15 +111,53 @@ pub struct OpenFile {
     pub offset: SubsystemLock<u64>,
     /// O_ACCMODE, O_APPEND, O_NONBLOCK... (as fcntl F_GETFL reports them).
     pub flags: AtomicU32,
+    /// The name it was opened by (Linux's `f_path`), when opened by a path: device nodes
+    /// and fifos, whose operations do not keep it themselves.
+    opened_at: Option<super::DentryRef>,
 }
 
 impl OpenFile {
     pub fn new(ops: Arc<dyn FileOps>, flags: u32) -> Arc<OpenFile> {
+        Self::build(ops, flags, None)
+    }
+
+    /// An open file that was opened by the path `dentry` names.
+    pub fn new_at(ops: Arc<dyn FileOps>, flags: u32, dentry: super::DentryRef) -> Arc<OpenFile> {
+        Self::build(ops, flags, Some(dentry))
+    }
+
+    fn build(
+        ops: Arc<dyn FileOps>,
+        flags: u32,
+        opened_at: Option<super::DentryRef>,
+    ) -> Arc<OpenFile> {
         Arc::new(OpenFile {
             ops,
             offset: SubsystemLock::new(0),
             flags: AtomicU32::new(flags & !O_CLOEXEC),
+            opened_at,
         })
+    }
+
+    /// The name this file was opened by, if it was opened by a path.
+    pub fn path(&self) -> Option<super::DentryRef> {
+        self.opened_at.clone().or_else(|| self.ops.dentry())
+    }
+
+    /// The target of `/proc/PID/fd/N` for this file: its path (`(deleted)` appended once
+    /// unlinked, as Linux's `d_path`), or [`FileOps::link_name`].
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub fn link_target(&self) -> Vec<u8> {
+        match self.path() {
+            Some(dentry) => {
+                let mut path = dentry.path();
+                if dentry.is_deleted() {
+                    path.extend_from_slice(b" (deleted)");
+                }
+                path
+            }
+            None => self.ops.link_name(),
+        }
     }
 
     pub fn flags(&self) -> u32 {
@@ -303,5 +367,15 @@ impl FdTable {
 
     pub fn close_all(&mut self) {
         self.slots.clear();
+    }
+
+    /// Every open descriptor with its file, in fd order (`/proc/PID/fd`).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub fn open_fds(&self) -> Vec<(i32, Arc<OpenFile>)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(fd, slot)| Some((fd as i32, slot.as_ref()?.file.clone())))
+            .collect()
     }
 }

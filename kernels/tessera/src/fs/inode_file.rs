@@ -6,7 +6,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_vfs::{DirEntry, FileType};
 
 use super::DentryRef;
-use super::file::{FileOps, USER_CHUNK};
+use super::file::{FileOps, MapTarget, USER_CHUNK};
 use super::stat::{Stat, Time};
 
 pub struct InodeFile {
@@ -175,5 +175,16 @@ impl FileOps for InodeFile {
 
     fn dentry(&self) -> Option<DentryRef> {
         Some(self.dentry.clone())
+    }
+
+    /// The file systems say which of their files can be mapped (`Inode::mappable`): tmpfs
+    /// regular files; not procfs files or directories.
+    fn mmap(&self) -> KResult<MapTarget> {
+        let inode = self.dentry.inode();
+        if inode.mappable() {
+            Ok(MapTarget::File(inode.clone()))
+        } else {
+            Err(Errno::ENODEV)
+        }
     }
 }

@@ -76,7 +76,7 @@ pub fn new_tmpfs() -> Arc<dyn Inode> {
 
 /// Mounts a tmpfs root, unpacks the initramfs into it, and returns PID 1's view.
 pub fn init_root(initrd: &[u8]) -> KResult<FsContext> {
-    let vfs = VFS.call_once(|| Vfs::new(new_tmpfs()));
+    let vfs = VFS.call_once(|| Vfs::new_with_info(new_tmpfs(), mount::root_info()));
     let root = vfs.root().clone();
     tessera_vfs::unpack_cpio_newc(vfs, &root, initrd)?;
     Ok(FsContext {
@@ -145,20 +145,32 @@ pub fn read_full(inode: &Arc<dyn Inode>, offset: u64, buf: &mut [u8]) -> KResult
 }
 
 /// Opens what `dentry` names as an open file with `flags` (device nodes become their
-/// devices, fifos their pipes).
+/// devices, fifos their pipes). Regular files, directories and `O_PATH` opens keep their
+/// dentry in their operations (`InodeFile`); devices, fifos and procfs streams keep it beside
+/// theirs, for `/proc/PID/fd`.
 pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
-    let ops: Arc<dyn file::FileOps> = match dentry.inode().file_type() {
-        FileType::CharDevice if flags & file::O_PATH == 0 => {
-            devices::open(dentry.inode().metadata()?.rdev)?
+    let special: Option<Arc<dyn file::FileOps>> = if flags & file::O_PATH != 0 {
+        None
+    } else {
+        match dentry.file_type() {
+            FileType::CharDevice => Some(devices::open(dentry.inode().metadata()?.rdev)?),
+            FileType::Fifo => Some(pipe::open_fifo(&dentry, flags)?),
+            FileType::Regular => procfs::open_stream(&dentry),
+            _ => None,
         }
-        FileType::Fifo if flags & file::O_PATH == 0 => pipe::open_fifo(&dentry, flags)?,
-        FileType::Regular
-            if flags & file::O_ACCMODE != file::O_RDONLY && flags & file::O_PATH == 0 =>
-        {
-            let write = write_access::get(dentry.inode())?;
-            Arc::new(inode_file::InodeFile::new(dentry, Some(write)))
-        }
-        _ => Arc::new(inode_file::InodeFile::new(dentry, None)),
     };
-    Ok(OpenFile::new(ops, flags))
+    Ok(match special {
+        Some(ops) => OpenFile::new_at(ops, flags, dentry),
+        None => {
+            // An open file that may write a regular file holds write access: ETXTBSY while
+            // a process runs it.
+            let writes = flags & file::O_ACCMODE != file::O_RDONLY && flags & file::O_PATH == 0;
+            let write = if writes && dentry.file_type() == FileType::Regular {
+                Some(write_access::get(dentry.inode())?)
+            } else {
+                None
+            };
+            OpenFile::new(Arc::new(inode_file::InodeFile::new(dentry, write)), flags)
+        }
+    })
 }

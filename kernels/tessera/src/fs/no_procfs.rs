@@ -9,3 +9,8 @@ use tessera_vfs::Inode;
 pub fn mount() -> KResult<Arc<dyn Inode>> {
     Err(Errno::ENODEV)
 }
+
+/// No procfs files, so no procfs streams.
+pub fn open_stream(_dentry: &super::DentryRef) -> Option<Arc<dyn super::file::FileOps>> {
+    None
+}

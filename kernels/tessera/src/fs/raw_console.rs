@@ -3,6 +3,7 @@
 //! of file; there are no terminal ioctls (ENOTTY) and no job control.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use tessera_abi::KResult;
 use tessera_abi::poll::PollEvents;
@@ -41,6 +42,12 @@ impl FileOps for ConsoleFile {
     fn write(&self, _offset: u64, buf: &[u8], _nonblock: bool) -> KResult<usize> {
         tessera_platform::console::write_raw(buf);
         Ok(buf.len())
+    }
+
+    /// PID 1's console has no path of its own (it is opened before `/dev` exists); on Linux
+    /// it is the initramfs's `/dev/console`.
+    fn link_name(&self) -> Vec<u8> {
+        b"/dev/console".to_vec()
     }
 
     fn stat(&self) -> KResult<Stat> {

@@ -21,7 +21,6 @@ use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 
-use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_sync::{IrqSave, SpinLock};
 use tessera_vfs::{Inode, inode_key};
@@ -49,26 +48,53 @@ pub fn key(inode: &Arc<dyn Inode>, offset: u64) -> (usize, u64) {
     (inode_key(inode), offset / PAGE)
 }
 
-/// The frame of page `index` of `inode`, with one reference taken for the caller's mapping;
-/// read from the file into a new frame on a miss. `dirty`: the mapping is shared and
-/// writable, so the page must be written back when its last mapping goes.
-pub fn get_page(inode: &Arc<dyn Inode>, index: u64, dirty: bool) -> KResult<Pfn> {
+/// The frame of page `index` of `inode` if the cache holds it, with one reference taken for
+/// the caller's mapping. `dirty`: the mapping is shared and writable, so the page must be
+/// written back when its last mapping goes. No file operation: what the fault path calls with
+/// an address space locked. A cached page always holds file data (see [`read_page`] and
+/// [`truncated`]), so a hit needs no check of the file's size.
+pub fn lookup(inode: &Arc<dyn Inode>, index: u64, dirty: bool) -> Option<Pfn> {
+    take_cached((inode_key(inode), index), dirty)
+}
+
+/// Why [`read_page`] has no page to give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// The page holds no byte of the file: it starts at or past the end.
+    PastEnd,
+    /// No frame could be had.
+    NoMemory,
+}
+
+/// Page `index` of `inode`, read from the file into a new cached frame on a miss: the frame
+/// with one reference taken for the caller (not marked dirty: [`lookup`] does that for the
+/// mapping that stores). A file operation, so never called with an address space locked.
+/// A page whose read returns nothing lies at or past the end of the file: it is not cached
+/// (so that every cached page holds file data) and the answer is [`ReadError::PastEnd`]. The
+/// read and the insertion are not separated by anything that sleeps, so a truncation cannot
+/// come between them on this one CPU.
+pub fn read_page(inode: &Arc<dyn Inode>, index: u64) -> Result<Pfn, ReadError> {
     let key = (inode_key(inode), index);
-    if let Some(pfn) = take_cached(key, dirty) {
+    if let Some(pfn) = take_cached(key, false) {
         return Ok(pfn);
     }
     // Filled outside the lock: allocating may shrink the cache.
+    let mut past_end = false;
     let pfn = alloc_user_frame_filled(|pfn| {
         frame::fill(pfn, |page| {
             let n = crate::fs::read_full(inode, index * PAGE, page).unwrap_or(0);
+            past_end = n == 0;
             page[n..].fill(0);
         })
     })
-    .map_err(|_| Errno::ENOMEM)?;
+    .map_err(|_| ReadError::NoMemory)?;
+    if past_end {
+        release_user_frame(pfn);
+        return Err(ReadError::PastEnd);
+    }
     let mut cache = CACHE.lock();
     if let Some(cached) = cache.get_mut(&key) {
         // Filled meanwhile by someone else (a file read can sleep): use theirs.
-        cached.dirty |= dirty;
         share_user_frame(cached.pfn);
         let theirs = cached.pfn;
         drop(cache);
@@ -81,7 +107,7 @@ pub fn get_page(inode: &Arc<dyn Inode>, index: u64, dirty: bool) -> KResult<Pfn>
         Cached {
             pfn,
             inode: Arc::downgrade(inode),
-            dirty,
+            dirty: false,
         },
     );
     Ok(pfn)
@@ -122,49 +148,62 @@ pub fn with_cached(
 }
 
 /// A mapping of a cached page went away (its reference already dropped): with no mapping
-/// left, a page stored to through a shared mapping is written back to the file. The page
-/// stays cached.
-pub fn unmapped(key: (usize, u64)) {
+/// left, a page stored to through a shared mapping must be written back to the file. That is
+/// a file operation and the caller holds an address space's lock, so it is handed back as a
+/// [`WriteBack`] to run once the lock is released. The page stays cached.
+pub fn unmapped(key: (usize, u64)) -> Option<WriteBack> {
     let mut cache = CACHE.lock();
-    let Some(cached) = cache.get_mut(&key) else {
-        return;
-    };
+    let cached = cache.get_mut(&key)?;
     if !cached.dirty || user_frame_refs(cached.pfn) > 1 {
-        return;
+        return None;
     }
     cached.dirty = false;
-    let (pfn, inode) = (cached.pfn, cached.inode.upgrade());
-    drop(cache);
-    if let Some(inode) = inode {
-        write_back(&inode, key.1, pfn);
+    let inode = cached.inode.upgrade()?;
+    share_user_frame(cached.pfn);
+    Some(WriteBack {
+        inode,
+        index: key.1,
+        pfn: cached.pfn,
+    })
+}
+
+/// A cached page to write back to its file, produced under an address space's lock by
+/// [`unmapped`] and run after it is released ([`WriteBack::run`]). Holds a reference to the
+/// frame (so memory pressure cannot free it meanwhile) and to the file.
+#[must_use = "a write-back must be run, or the page's stores never reach the file"]
+pub struct WriteBack {
+    inode: Arc<dyn Inode>,
+    index: u64,
+    pfn: Pfn,
+}
+
+impl WriteBack {
+    /// Writes the page back (within the file's size) and lets go of frame and file; the
+    /// file's cached pages go too if this was the last reference to a deleted file.
+    pub fn run(self) {
+        let at = self.index * PAGE;
+        let size = self.inode.metadata().map_or(0, |m| m.size);
+        let len = size.saturating_sub(at).min(PAGE) as usize;
+        if len > 0 {
+            let mut buf = alloc::vec![0u8; len];
+            frame::read(self.pfn, 0, &mut buf);
+            let _ = self.inode.write_at(at, &buf);
+        }
+        release_user_frame(self.pfn);
+        forget_if_last(&self.inode);
     }
 }
 
-/// Writes a cached page back to its file, within the file's size.
-fn write_back(inode: &Arc<dyn Inode>, index: u64, pfn: Pfn) {
-    let at = index * PAGE;
-    let size = inode.metadata().map_or(0, |m| m.size);
-    let len = size.saturating_sub(at).min(PAGE) as usize;
-    if len > 0 {
-        let mut buf = alloc::vec![0u8; len];
-        frame::read(pfn, 0, &mut buf);
-        let _ = inode.write_at(at, &buf);
-    }
-}
-
-/// Gives back every cached page that no mapping uses (writing back those stored to, and
-/// dropping those of files that are gone): what memory pressure calls. One pass, no
-/// allocation. Returns how many frames were freed.
+/// Gives back every clean cached page that no mapping uses (and those of files that are
+/// gone): what memory pressure calls, possibly with an address space locked, so it does no
+/// file operation. A dirty page always has a reference besides the cache's (a shared
+/// writable mapping, or the [`WriteBack`] its last unmapping produced), so none is skipped
+/// for long. One pass, no allocation. Returns how many frames were freed.
 pub fn shrink() -> usize {
     let mut freed = 0;
-    CACHE.lock().retain(|&(_, index), cached| {
-        if user_frame_refs(cached.pfn) > 1 {
+    CACHE.lock().retain(|_, cached| {
+        if user_frame_refs(cached.pfn) > 1 || cached.dirty {
             return true;
-        }
-        if cached.dirty
-            && let Some(inode) = cached.inode.upgrade()
-        {
-            write_back(&inode, index, cached.pfn);
         }
         release_user_frame(cached.pfn);
         freed += 1;
@@ -178,13 +217,15 @@ pub fn shrink() -> usize {
 /// No mapping can use them then: every mapping holds a reference.
 pub fn forget_if_last(inode: &Arc<dyn Inode>) {
     if Arc::strong_count(inode) == 1 {
-        drop_pages(inode, 0, |_| true);
+        drop_pages(inode, 0, false);
     }
 }
 
-/// The file was truncated to `len` bytes: cached pages past the end are freed (or zeroed
-/// while still mapped), and the tail of the last page is zeroed, so that growing the file
-/// again shows zeros, as the file itself does.
+/// The file was truncated to `len` bytes: cached pages past the end leave the cache (zeroed
+/// first, for whoever still holds a reference: every mapping of them is gone already, see
+/// `Vm::file_truncated`), so that a cached page always holds file data; and the tail of
+/// the last page is zeroed, so that growing the file again shows zeros, as the file itself
+/// does.
 pub fn truncated(inode: &Arc<dyn Inode>, len: u64) {
     let tail = (len % PAGE) as usize;
     if tail != 0 {
@@ -193,21 +234,17 @@ pub fn truncated(inode: &Arc<dyn Inode>, len: u64) {
             frame::fill(cached.pfn, |page| page[tail..].fill(0));
         }
     }
-    drop_pages(inode, len.div_ceil(PAGE), |pfn| {
-        frame::fill(pfn, |page| page.fill(0));
-        false
-    });
+    drop_pages(inode, len.div_ceil(PAGE), true);
 }
 
-/// Removes the cached pages of `inode` from index `first` on that no mapping uses; for a
-/// mapped one, `mapped(pfn)` says whether to drop it from the cache anyway.
-fn drop_pages(inode: &Arc<dyn Inode>, first: u64, mut mapped: impl FnMut(Pfn) -> bool) {
+/// Removes the cached pages of `inode` from index `first` on; with `zero_held`, a page that
+/// someone besides the cache still holds a reference to is zeroed first.
+fn drop_pages(inode: &Arc<dyn Inode>, first: u64, zero_held: bool) {
     let id = inode_key(inode);
     let gone: Vec<Pfn> = {
         let mut cache = CACHE.lock();
         let keys: Vec<(usize, u64)> = cache
             .range((id, first)..=(id, u64::MAX))
-            .filter(|(_, c)| user_frame_refs(c.pfn) == 1 || mapped(c.pfn))
             .map(|(&key, _)| key)
             .collect();
         keys.iter()
@@ -216,6 +253,9 @@ fn drop_pages(inode: &Arc<dyn Inode>, first: u64, mut mapped: impl FnMut(Pfn) ->
             .collect()
     };
     for pfn in gone {
+        if zero_held && user_frame_refs(pfn) > 1 {
+            frame::fill(pfn, |page| page.fill(0));
+        }
         release_user_frame(pfn);
     }
 }

@@ -1,5 +1,14 @@
 //! A process's address space: its memory areas (VMAs) and page tables, demand paging,
 //! copy-on-write after fork, and the operations behind brk, mmap, munmap, mprotect, mremap.
+//!
+//! No file operation runs while an address space is locked (a task's `vm` lock): a file's
+//! read may itself need an address space (procfs reads `task.vm`), and a file system may
+//! sleep. So a fault that needs a file's bytes ([`Vm::fault_step`]) stops and names the read
+//! ([`FileRead`]); [`resolve_fault`] releases the lock, does the read, takes the lock again
+//! and retries, rechecking the area and the page, and releasing what the read produced when
+//! it is no longer wanted. Pages stored to through a shared mapping are written back the same
+//! way: an unmapping queues the write-back ([`Vm::take_write_backs`]) for whoever holds the
+//! lock to run after releasing it.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -11,12 +20,13 @@ use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
 use crate::mm::frame_source;
-use crate::mm::pagecache;
+use crate::mm::pagecache::{self, WriteBack};
 use crate::mm::user_frames::{
     alloc_user_frame, alloc_user_frame_filled, release_user_frame, share_user_frame,
     share_user_frames, user_frame_refs,
 };
-use tessera_vfs::Inode;
+use crate::variants::SubsystemLock;
+use tessera_vfs::{Inode, inode_key};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 /// The top of the initial stack.
@@ -54,6 +64,9 @@ pub enum Backing {
         inode: Arc<dyn Inode>,
         offset: u64,
         limit: u64,
+        /// The name it was mapped by (what `/proc/PID/maps` shows; the fault path uses
+        /// `inode`).
+        name: crate::fs::DentryRef,
     },
 }
 
@@ -76,8 +89,11 @@ impl Vma {
     /// The area is going away: if it was the last user of its file, the file's cached pages
     /// go too (see `pagecache::forget_if_last`).
     fn forget_file(self) {
-        if let Backing::File { inode, .. } = &self.backing {
-            pagecache::forget_if_last(inode);
+        if let Backing::File { inode, name, .. } = self.backing {
+            // The name holds the inode too: it goes first, so that the count says whether
+            // this area was the file's last user.
+            drop(name);
+            pagecache::forget_if_last(&inode);
         }
     }
 
@@ -110,12 +126,198 @@ pub enum FaultError {
     NoMemory,
 }
 
+/// One step of resolving a fault with the address space locked: done, failed, or stopped
+/// for a file read to be done with the lock released.
+enum Fault {
+    /// The access cannot be resolved: the task gets the error's signal.
+    Error(FaultError),
+    /// The page's contents come from a file: read them unlocked, then retry.
+    Read(FileRead),
+}
+
+impl From<FaultError> for Fault {
+    #[inline]
+    fn from(error: FaultError) -> Fault {
+        Fault::Error(error)
+    }
+}
+
+/// How a file page is brought in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadKind {
+    /// Into the page cache, whose frame the mapping maps (shared, or copy-on-write).
+    Cached,
+    /// Into a frame of the mapping's own: `want` bytes of the file, zeros after them.
+    Private { want: usize },
+}
+
+/// A file read a fault needs, to be done with the address space unlocked ([`FileRead::run`]).
+struct FileRead {
+    inode: Arc<dyn Inode>,
+    /// The file offset of the page (page-aligned).
+    at: u64,
+    kind: ReadKind,
+}
+
+/// What a [`FileRead`] produced, handed to the retry: a frame with one reference (released
+/// when dropped unused: the area or page may have changed meanwhile), or the finding that
+/// the page lies past the end of the file.
+struct ReadDone {
+    key: usize,
+    at: u64,
+    kind: ReadKind,
+    frame: Result<Option<Pfn>, FaultError>,
+}
+
+impl FileRead {
+    /// Reads the page. A page that holds no byte of the file (the read returns nothing: it
+    /// starts at or past the end of the file) is SIGBUS, as on Linux.
+    fn run(self) -> ReadDone {
+        let frame = match self.kind {
+            ReadKind::Cached => match pagecache::read_page(&self.inode, self.at / PAGE) {
+                Ok(pfn) => Ok(Some(pfn)),
+                Err(pagecache::ReadError::PastEnd) => Err(FaultError::Bus),
+                Err(pagecache::ReadError::NoMemory) => Err(FaultError::NoMemory),
+            },
+            ReadKind::Private { want } => {
+                let (inode, at) = (&self.inode, self.at);
+                let mut past_end = false;
+                let pfn = alloc_user_frame_filled(|pfn| {
+                    frame::fill(pfn, |frame| {
+                        let n = crate::fs::read_full(inode, at, &mut frame[..want]).unwrap_or(0);
+                        pagecache::overlay_read(inode, at, &mut frame[..n]);
+                        frame[n..].fill(0);
+                        past_end = n == 0;
+                    })
+                });
+                match pfn {
+                    Ok(pfn) if past_end => {
+                        release_user_frame(pfn);
+                        Err(FaultError::Bus)
+                    }
+                    Ok(pfn) => Ok(Some(pfn)),
+                    Err(_) => Err(FaultError::NoMemory),
+                }
+            }
+        };
+        ReadDone {
+            key: inode_key(&self.inode),
+            at: self.at,
+            kind: self.kind,
+            frame,
+        }
+    }
+}
+
+impl ReadDone {
+    /// Whether this is the read of `inode` at `at` for `kind`: what the fault needs now.
+    fn answers(&self, inode: &Arc<dyn Inode>, at: u64, kind: ReadKind) -> bool {
+        self.key == inode_key(inode) && self.at == at && self.kind == kind
+    }
+
+    /// The frame, which the caller now owns (with its reference), or the read's error.
+    fn take(mut self) -> Result<Pfn, FaultError> {
+        match &mut self.frame {
+            Ok(pfn) => Ok(pfn.take().expect("a read's frame is taken once")),
+            Err(error) => Err(*error),
+        }
+    }
+}
+
+impl Drop for ReadDone {
+    fn drop(&mut self) {
+        if let Ok(Some(pfn)) = self.frame {
+            release_user_frame(pfn);
+        }
+    }
+}
+
+/// Resolves a fault at `addr` in the address space behind `vm` (a task's `vm` lock; `write`
+/// and `exec` say what the access was), taking and releasing the lock as needed: file reads
+/// run with it released, and the fault is then retried from the start (Linux's
+/// `VM_FAULT_RETRY`), so the area and the page are looked up again. Never called with the
+/// lock held.
+pub fn resolve_fault(
+    vm: &SubsystemLock<Option<Vm>>,
+    addr: u64,
+    write: bool,
+    exec: bool,
+) -> Result<(), FaultError> {
+    // The first attempt is the whole of the anonymous and page cache hit paths.
+    let first = match vm.lock().as_mut() {
+        Some(space) => space.handle_fault(addr, write, exec),
+        None => return Err(FaultError::Segv),
+    };
+    match first {
+        Ok(()) => Ok(()),
+        Err(FirstTry::Failed(error)) => Err(error),
+        Err(FirstTry::NeedsRead) => resolve_with_reads(vm, addr, write, exec),
+    }
+}
+
+/// How the first attempt at a fault failed: small, so the fast path returns it in a register.
+enum FirstTry {
+    Failed(FaultError),
+    /// A file read is needed: [`resolve_with_reads`] takes over.
+    NeedsRead,
+}
+
+/// The rest of [`resolve_fault`] once a file read is needed: each attempt that stops for a
+/// read gets it done unlocked and tries again with what it produced. Kept out of line, so
+/// the anonymous and page cache hit paths stay as short as they were.
+#[inline(never)]
+fn resolve_with_reads(
+    vm: &SubsystemLock<Option<Vm>>,
+    addr: u64,
+    write: bool,
+    exec: bool,
+) -> Result<(), FaultError> {
+    let mut done = None;
+    loop {
+        let read = {
+            let mut guard = vm.lock();
+            let space = guard.as_mut().ok_or(FaultError::Segv)?;
+            match space.fault_step(addr, write, exec, done.take()) {
+                Ok(()) => return Ok(()),
+                Err(Fault::Error(error)) => return Err(error),
+                Err(Fault::Read(read)) => read,
+            }
+        };
+        done = Some(read.run());
+    }
+}
+
+/// Writes `data` at `addr` into the address space behind `vm` (e.g. a fork child's memory,
+/// not the running one), resolving demand paging and copy-on-write like a user store would.
+pub fn write_user(vm: &SubsystemLock<Option<Vm>>, addr: u64, data: &[u8]) -> KResult<()> {
+    let mut done = 0;
+    while done < data.len() {
+        let at = addr + done as u64;
+        let chunk = ((PAGE - at % PAGE) as usize).min(data.len() - done);
+        resolve_fault(vm, at, true, false).map_err(|_| Errno::EFAULT)?;
+        let mut guard = vm.lock();
+        let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
+        match vm.table.query(at) {
+            // Resolved and still so (nothing runs between on this CPU, but check).
+            Some((pfn, flags)) if flags.contains(PageFlags::WRITABLE) => {
+                frame::write(pfn, (at % PAGE) as usize, &data[done..done + chunk]);
+                done += chunk;
+            }
+            _ => continue,
+        }
+    }
+    Ok(())
+}
+
 /// An address space.
 pub struct Vm {
     table: PageTable,
     areas: BTreeMap<u64, Vma>,
     pub brk_start: u64,
     pub brk: u64,
+    /// Pages stored to through shared mappings whose last mapping went while the lock was
+    /// held: written back by whoever holds it, after releasing it ([`Vm::take_write_backs`]).
+    write_backs: Vec<WriteBack>,
 }
 
 impl Vm {
@@ -126,6 +328,7 @@ impl Vm {
             areas: BTreeMap::new(),
             brk_start: 0,
             brk: 0,
+            write_backs: Vec::new(),
         })
     }
 
@@ -140,6 +343,12 @@ impl Vm {
             .next_back()
             .map(|(_, v)| v)
             .filter(|v| addr < v.end)
+    }
+
+    /// Every area, in address order (`/proc/PID/maps`).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub fn areas(&self) -> impl Iterator<Item = &Vma> {
+        self.areas.values()
     }
 
     /// Whether [start, end) overlaps no area.
@@ -275,8 +484,8 @@ impl Vm {
             if let Some((pfn, _)) = self.table.unmap(va) {
                 release_user_frame(pfn);
             }
-            if let Some(key) = key {
-                pagecache::unmapped(key);
+            if let Some(write_back) = key.and_then(pagecache::unmapped) {
+                self.write_backs.push(write_back);
             }
         }
     }
@@ -338,81 +547,125 @@ impl Vm {
         Ok(())
     }
 
-    /// Resolves a fault at `addr` (`write`/`exec` say what the access was).
-    pub fn handle_fault(&mut self, addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
+    /// The write-backs the last operations queued (see [`pagecache::unmapped`]): the lock
+    /// holder runs them after releasing the lock ([`run_write_backs`]).
+    pub fn take_write_backs(&mut self) -> Vec<WriteBack> {
+        core::mem::take(&mut self.write_backs)
+    }
+
+    /// The first attempt at a fault, without a file read: see [`resolve_fault`].
+    #[inline]
+    fn handle_fault(&mut self, addr: u64, write: bool, exec: bool) -> Result<(), FirstTry> {
+        match self.fault_step(addr, write, exec, None) {
+            Ok(()) => Ok(()),
+            Err(Fault::Error(error)) => Err(FirstTry::Failed(error)),
+            Err(Fault::Read(_)) => Err(FirstTry::NeedsRead),
+        }
+    }
+
+    /// One attempt at resolving a fault at `addr` (`write`/`exec` say what the access was),
+    /// with the address space locked. `done` is the file read an earlier attempt asked for,
+    /// used only if it is still what the fault needs. See [`resolve_fault`].
+    #[inline(always)]
+    fn fault_step(
+        &mut self,
+        addr: u64,
+        write: bool,
+        exec: bool,
+        done: Option<ReadDone>,
+    ) -> Result<(), Fault> {
         let vma = self.find(addr).ok_or(FaultError::Segv)?.clone();
         if (write && !vma.prot.contains(Prot::WRITE))
             || (exec && !vma.prot.contains(Prot::EXEC))
             || vma.prot.is_empty()
         {
-            return Err(FaultError::Segv);
+            return Err(FaultError::Segv.into());
         }
         let page = addr & !(PAGE - 1);
         match self.table.query(page) {
             Some((pfn, flags)) if write && flags.contains(PageFlags::COW) => {
-                self.break_cow(page, pfn, &vma)
+                Ok(self.break_cow(page, pfn, &vma)?)
             }
             Some(_) => Ok(()), // already resolved (e.g. a retried copy)
 
-            None => self.fill(page, &vma, write),
+            None => match vma.backing {
+                Backing::Anonymous => Ok(self.map_new(page, alloc_user_frame(), vma.flags())?),
+                Backing::File { .. } => self.fill_file(page, &vma, write, done),
+            },
         }
     }
 
-    fn fill(&mut self, page: u64, vma: &Vma, write: bool) -> Result<(), FaultError> {
-        match vma.backing {
-            Backing::Anonymous => self.map_new(page, alloc_user_frame(), vma.flags()),
-            Backing::File { .. } => self.fill_file(page, vma, write),
-        }
-    }
-
-    /// The first touch of a page of a file area. Kept out of line: the anonymous fault path
-    /// (the common one) stays short.
+    /// The first touch of a page of a file area. A page the page cache holds is mapped at
+    /// once; a page that needs the file read stops the fault with a [`FileRead`] (and maps
+    /// what that read produced on the retry, `done`). Kept out of line: the anonymous fault
+    /// path (the common one) stays short.
     #[inline(never)]
-    fn fill_file(&mut self, page: u64, vma: &Vma, write: bool) -> Result<(), FaultError> {
+    fn fill_file(
+        &mut self,
+        page: u64,
+        vma: &Vma,
+        write: bool,
+        done: Option<ReadDone>,
+    ) -> Result<(), Fault> {
         let Backing::File {
             inode,
             offset,
             limit,
+            ..
         } = &vma.backing
         else {
             unreachable!("fill_file of an anonymous area");
         };
         let from = page - vma.start;
-        let index = (offset + from) / PAGE;
-        // Linux: a page that holds no byte of the file is SIGBUS, not zeros (bss past the
-        // file data of an executable's segment lies past `limit` and is not file data).
-        if from < *limit {
-            let size = inode.metadata().map_err(|_| FaultError::Bus)?.size;
-            if index >= size.div_ceil(PAGE) {
-                return Err(FaultError::Bus);
+        let at = offset + from;
+        let cached =
+            vma.shared || (crate::variants::FILE_PRIVATE_SHARED && !write && from + PAGE <= *limit);
+        if cached {
+            // The page cache's frame: as it is for a shared mapping (seen by every mapping and
+            // by read()), read-only and copy-on-write for a private one (whoever writes gets a
+            // copy, break_cow).
+            // The read put the page in the cache (the reference it holds keeps the frame alive
+            // until it drops, after the lookup below), or found it past the end of the file.
+            let done = done.filter(|d| d.answers(inode, at, ReadKind::Cached));
+            if let Some(ReadDone {
+                frame: Err(error), ..
+            }) = &done
+            {
+                return Err((*error).into());
             }
-        }
-        if vma.shared {
-            // The page cache's frame, seen by every mapping and by read().
-            let dirty = vma.prot.contains(Prot::WRITE);
-            let pfn = pagecache::get_page(inode, index, dirty);
-            return self.map_new(page, pfn.map_err(|_| ()), vma.flags());
-        }
-        if crate::variants::FILE_PRIVATE_SHARED && !write && from + PAGE <= *limit {
-            // Read-only and copy-on-write: whoever writes gets a copy (break_cow).
-            let pfn = pagecache::get_page(inode, index, false).map_err(|_| ());
-            self.map_new(page, pfn, Self::cow_flags(vma))?;
+            let dirty = vma.shared && vma.prot.contains(Prot::WRITE);
+            let Some(pfn) = pagecache::lookup(inode, at / PAGE, dirty) else {
+                return Err(Fault::Read(FileRead {
+                    inode: inode.clone(),
+                    at,
+                    kind: ReadKind::Cached,
+                }));
+            };
+            if vma.shared {
+                return Ok(self.map_new(page, Ok::<_, ()>(pfn), vma.flags())?);
+            }
+            self.map_new(page, Ok::<_, ()>(pfn), Self::cow_flags(vma))?;
             self.map_around(page, vma, inode, *offset, *limit);
             return Ok(());
         }
         // A private copy: the file's bytes (and cached stores) straight into a new frame,
-        // zeros past `limit` and past the end of the file.
+        // zeros past `limit` and past the end of the file. A page wholly past `limit` (bss)
+        // needs no read: zeros.
         self.note_private_pages(vma);
-        let want = limit.saturating_sub(from).min(PAGE) as usize;
-        let at = offset + from;
-        let pfn = alloc_user_frame_filled(|pfn| {
-            tessera_platform::mm::frame::fill(pfn, |frame| {
-                let n = crate::fs::read_full(inode, at, &mut frame[..want]).unwrap_or(0);
-                pagecache::overlay_read(inode, at, &mut frame[..n]);
-                frame[n..].fill(0);
-            })
-        });
-        self.map_new(page, pfn, vma.flags())
+        if from >= *limit {
+            return Ok(self.map_new(page, alloc_user_frame(), vma.flags())?);
+        }
+        let kind = ReadKind::Private {
+            want: (limit - from).min(PAGE) as usize,
+        };
+        match done.filter(|d| d.answers(inode, at, kind)) {
+            Some(done) => Ok(self.map_new(page, Ok::<_, ()>(done.take()?), vma.flags())?),
+            None => Err(Fault::Read(FileRead {
+                inode: inode.clone(),
+                at,
+                kind,
+            })),
+        }
     }
 
     /// The flags of a page cache frame in a private mapping: never writable in place.
@@ -630,22 +883,6 @@ impl Vm {
         Ok(new)
     }
 
-    /// Writes into this address space without it being active (e.g. a fork child's memory),
-    /// resolving demand paging and copy-on-write like a user write would.
-    pub fn write_user(&mut self, addr: u64, data: &[u8]) -> KResult<()> {
-        let mut done = 0;
-        while done < data.len() {
-            let at = addr + done as u64;
-            let chunk = ((PAGE - at % PAGE) as usize).min(data.len() - done);
-            self.handle_fault(at, true, false)
-                .map_err(|_| Errno::EFAULT)?;
-            let (pfn, _) = self.table.query(at).ok_or(Errno::EFAULT)?;
-            frame::write(pfn, (at % PAGE) as usize, &data[done..done + chunk]);
-            done += chunk;
-        }
-        Ok(())
-    }
-
     /// Resident pages (mapped frames).
     #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub fn resident_pages(&mut self) -> usize {
@@ -654,11 +891,22 @@ impl Vm {
 }
 
 impl Drop for Vm {
+    /// Never with the address space's lock held (it is taken out of its task first), so the
+    /// write-backs run here.
     fn drop(&mut self) {
         self.release_pages(0, USER_END);
         self.table.destroy(frame_source());
+        run_write_backs(self.take_write_backs());
         for vma in core::mem::take(&mut self.areas).into_values() {
             vma.forget_file();
         }
+    }
+}
+
+/// Runs write-backs an address space queued ([`Vm::take_write_backs`]), once its lock is
+/// released.
+pub fn run_write_backs(write_backs: Vec<WriteBack>) {
+    for write_back in write_backs {
+        write_back.run();
     }
 }

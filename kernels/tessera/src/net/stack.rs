@@ -117,7 +117,13 @@ pub(super) fn with_stack<T>(f: impl FnOnce(&mut NetStack<Nic>) -> T) -> KResult<
 }
 
 /// The card's interrupt: acknowledge, move packets, wake waiters.
+/// The card's interrupt: its own context for lock order checking (see
+/// `tessera_sync::interrupt_context`).
 fn on_irq() {
+    tessera_sync::interrupt_context(on_irq_inner);
+}
+
+fn on_irq_inner() {
     let changed = {
         let mut guard = STACK.lock();
         let Some(stack) = guard.as_mut() else { return };

@@ -107,6 +107,7 @@ fn load(
                 inode: inode.clone(),
                 offset: segment.file_offset,
                 limit,
+                name: dentry.clone(),
             }
         };
         vm.insert(Vma {

@@ -177,6 +177,10 @@ pub fn schedule() {
         }
     };
     if from != to {
+        // No spin lock is held across a switch (lock tracking checks: its record of held
+        // locks is per CPU, not per task).
+        tessera_sync::assert_no_locks_held("a context switch");
+        CONTEXT_SWITCHES.fetch_add(1, Ordering::Relaxed);
         usermode::switch(&CONTEXTS[from], &CONTEXTS[to]);
     }
     if saved {
@@ -206,11 +210,14 @@ pub fn idle_loop(alive: impl Fn() -> bool) {
     }
 }
 
-/// Timer tick: wakes sleepers whose deadline passed and asks for a reschedule when the
-/// running task used its slice.
-pub fn on_tick(_ticks: u64) {
+/// Timer tick: charges the tick to the running task (user or system time) or to the idle
+/// loop, wakes sleepers whose deadline passed, asks for a reschedule when the running task
+/// used its slice, and every 5 s updates the load averages.
+pub fn on_tick(ticks: u64, from_user: bool) {
+    account_tick(from_user);
     let now = clock::now_ns();
-    let due: Vec<Arc<Task>> = {
+    let sample_load = ticks.is_multiple_of(LOAD_FREQ_TICKS);
+    let (due, queued): (Vec<Arc<Task>>, usize) = {
         let mut sched = SCHED.lock();
         let mut due = Vec::new();
         sched.sleepers.retain(|weak| match weak.upgrade() {
@@ -226,15 +233,105 @@ pub fn on_tick(_ticks: u64) {
             }
             None => false,
         });
-        due
+        let queued = if sample_load {
+            sched.run_queue.len()
+        } else {
+            0
+        };
+        (due, queued)
     };
     for task in &due {
         wake(task);
+    }
+    if sample_load {
+        let running = CURRENT.with(|_| 1).unwrap_or(0);
+        update_load_averages(queued + running + due.len());
     }
     fire_real_timers(now);
     if TICKS_IN_SLICE.fetch_add(1, Ordering::Relaxed) + 1 >= TIME_SLICE_TICKS {
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
+}
+
+/// CPU time since boot in timer ticks, as `/proc/stat`'s `cpu` line counts it.
+static CPU_USER_TICKS: AtomicU64 = AtomicU64::new(0);
+static CPU_SYSTEM_TICKS: AtomicU64 = AtomicU64::new(0);
+static CPU_IDLE_TICKS: AtomicU64 = AtomicU64::new(0);
+/// Switches from one task (or the idle loop) to another since boot.
+static CONTEXT_SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// Tick-based accounting, as Linux's without `VIRT_CPU_ACCOUNTING`: the whole tick goes to
+/// whatever it interrupted: the running task's user or system time (the kernel runs for the
+/// task it entered for), or idle when no task was running.
+fn account_tick(from_user: bool) {
+    let charged = CURRENT.with(|task| {
+        if from_user {
+            task.utime_ticks.fetch_add(1, Ordering::Relaxed);
+        } else {
+            task.stime_ticks.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let counter = match (charged, from_user) {
+        (None, _) => &CPU_IDLE_TICKS,
+        (Some(()), true) => &CPU_USER_TICKS,
+        (Some(()), false) => &CPU_SYSTEM_TICKS,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// CPU time since boot: (user, system, idle) in timer ticks.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn cpu_ticks() -> (u64, u64, u64) {
+    (
+        CPU_USER_TICKS.load(Ordering::Relaxed),
+        CPU_SYSTEM_TICKS.load(Ordering::Relaxed),
+        CPU_IDLE_TICKS.load(Ordering::Relaxed),
+    )
+}
+
+/// Context switches since boot.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn context_switches() -> u64 {
+    CONTEXT_SWITCHES.load(Ordering::Relaxed)
+}
+
+/// Timer ticks as `clock_t` (`USER_HZ`, 100 a second, what `/proc` and `times` count in).
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn ticks_to_clock_t(ticks: u64) -> u64 {
+    ticks * USER_HZ / u64::from(crate::config::TIMER_HZ)
+}
+
+/// `USER_HZ`: the unit of `clock_t` on x86_64 Linux.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub const USER_HZ: u64 = 100;
+
+/// The load averages are sampled every 5 s and a tick (Linux's `LOAD_FREQ`).
+const LOAD_FREQ_TICKS: u64 = 5 * crate::config::TIMER_HZ as u64 + 1;
+/// Linux's fixed point for load averages: 11 fraction bits (`FSHIFT`).
+pub const FSHIFT: u32 = 11;
+const FIXED_1: u64 = 1 << FSHIFT;
+/// 1/exp(5 s / 1 min), 1/exp(5 s / 5 min), 1/exp(5 s / 15 min) in that fixed point
+/// (`EXP_1`, `EXP_5`, `EXP_15`).
+const EXP: [u64; 3] = [1884, 2014, 2037];
+static LOAD_AVERAGES: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+
+/// Folds one sample of the number of runnable tasks into the three averages, as Linux's
+/// `calc_load` does (rounding up while the load grows).
+fn update_load_averages(active_tasks: usize) {
+    let active = active_tasks as u64 * FIXED_1;
+    for (average, exp) in LOAD_AVERAGES.iter().zip(EXP) {
+        let load = average.load(Ordering::Relaxed);
+        let mut new = load * exp + active * (FIXED_1 - exp);
+        if active >= load {
+            new += FIXED_1 - 1;
+        }
+        average.store(new / FIXED_1, Ordering::Relaxed);
+    }
+}
+
+/// The 1, 5 and 15 minute load averages, in fixed point with [`FSHIFT`] fraction bits.
+pub fn load_averages() -> [u64; 3] {
+    core::array::from_fn(|i| LOAD_AVERAGES[i].load(Ordering::Relaxed))
 }
 
 /// Whether the running task should give up the CPU on its way back to user mode.

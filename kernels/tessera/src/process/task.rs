@@ -84,6 +84,12 @@ pub struct Task {
     pub job_report: SpinLock<Option<i32>, IrqSave>,
     /// Resource limits (soft, hard) by RLIMIT_* number.
     pub rlimits: SubsystemLock<[(u64, u64); RLIM_NLIMITS]>,
+    /// Timer ticks spent in user mode and in the kernel on this task's behalf.
+    pub utime_ticks: AtomicU64,
+    pub stime_ticks: AtomicU64,
+    /// When the task was created (monotonic clock, ns since boot).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub start_ns: u64,
 }
 
 /// Linux's defaults: unlimited, but for the stack (8 MiB soft), core files (0) and open files
@@ -138,6 +144,9 @@ impl Task {
             job_report: SpinLock::new(None),
             real_timer: SpinLock::new((0, 0)),
             rlimits: SubsystemLock::new(default_rlimits()),
+            utime_ticks: AtomicU64::new(0),
+            stime_ticks: AtomicU64::new(0),
+            start_ns: tessera_platform::clock::now_ns(),
         });
         TASKS.lock().insert(pid, task.clone());
         Ok(task)
@@ -178,6 +187,18 @@ impl Task {
         TASKS.lock().remove(&self.pid);
         super::sched::free_slot(self.slot);
     }
+}
+
+/// Tasks created since boot (Linux's `total_forks`: every pid handed out).
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn created() -> u64 {
+    u64::from(NEXT_PID.load(Ordering::Relaxed) - 1)
+}
+
+/// The pid most recently handed out.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn last_pid() -> Pid {
+    NEXT_PID.load(Ordering::Relaxed) - 1
 }
 
 /// The task with this pid, if it exists (zombies included).

@@ -16,12 +16,12 @@ use crate::process::{current, sched};
 use crate::user;
 
 use tessera_abi::fs::{
-    __O_TMPFILE, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
-    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK,
-    F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK, FD_CLOEXEC, FIOCLEX,
-    FIONBIO, FIONCLEX, IOVEC_SIZE, MAX_RW_COUNT, O_DIRECTORY, R_OK, RENAME_NOREPLACE, S_IALLUGO,
-    S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END, SEEK_SET, UIO_MAXIOV, UTIME_NOW, UTIME_OMIT,
-    W_OK, X_OK,
+    __O_TMPFILE, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
+    AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
+    F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK,
+    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, IOVEC_SIZE, MAX_RW_COUNT, O_DIRECTORY, R_OK,
+    RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
+    SEEK_SET, UIO_MAXIOV, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -442,18 +442,45 @@ pub fn statx(a: &Args) -> KResult<isize> {
 }
 
 pub fn access(a: &Args) -> KResult<isize> {
-    faccessat(&[AT_FDCWD as u64, a[0], a[1], 0, 0, 0])
+    access_at(AT_FDCWD as u64, a[0], a[1] as u32, 0)
 }
 
+/// faccessat has no flags argument (the register after `mode` is whatever the caller left
+/// there); faccessat2 has one.
 pub fn faccessat(a: &Args) -> KResult<isize> {
-    let (mode, flags) = (a[2] as u32, a[3] as u32);
+    access_at(a[0], a[1], a[2] as u32, 0)
+}
+
+pub fn faccessat2(a: &Args) -> KResult<isize> {
+    access_at(a[0], a[1], a[2] as u32, a[3] as u32)
+}
+
+/// Linux's do_faccessat: the mode, then the flags, then the lookup.
+fn access_at(dirfd: u64, path_ptr: u64, mode: u32, flags: u32) -> KResult<isize> {
     if mode & !(R_OK | W_OK | X_OK) != 0 {
         return Err(Errno::EINVAL);
     }
-    let path = user::read_path(a[1])?;
-    let inode = lookup_inode_at(a[0], &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = match user::read_path(path_ptr) {
+        Err(Errno::ENOENT) if flags & AT_EMPTY_PATH != 0 => user::UserPath::Heap(Vec::new()),
+        other => other?,
+    };
+    let file_mode = if path.is_empty() {
+        // AT_EMPTY_PATH: the file dirfd refers to (or the working directory).
+        if dirfd as i32 == AT_FDCWD {
+            current().fs.lock().cwd.inode().metadata()?.mode
+        } else {
+            file(dirfd)?.ops.stat()?.mode
+        }
+    } else {
+        lookup_inode_at(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?
+            .metadata()?
+            .mode
+    };
     // Root may do anything, except execute a file with no execute bit at all.
-    if mode & X_OK != 0 && !inode.file_type().is_dir() && inode.metadata()?.mode & S_IXUGO == 0 {
+    if mode & X_OK != 0 && file_mode & S_IFMT != S_IFDIR && file_mode & S_IXUGO == 0 {
         return Err(Errno::EACCES);
     }
     Ok(0)
@@ -653,18 +680,26 @@ pub fn unlinkat(a: &Args) -> KResult<isize> {
 }
 
 pub fn rename(a: &Args) -> KResult<isize> {
-    renameat(&[AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+    rename_at(AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0)
 }
 
+/// renameat has no flags argument (r8 holds whatever the caller left there); renameat2 has.
 pub fn renameat(a: &Args) -> KResult<isize> {
-    let flags = a[4] as u32;
+    rename_at(a[0], a[1], a[2], a[3], 0)
+}
+
+pub fn renameat2(a: &Args) -> KResult<isize> {
+    rename_at(a[0], a[1], a[2], a[3], a[4] as u32)
+}
+
+fn rename_at(old_dir: u64, old_ptr: u64, new_dir: u64, new_ptr: u64, flags: u32) -> KResult<isize> {
     if flags & !RENAME_NOREPLACE != 0 {
         return Err(Errno::EINVAL);
     }
-    let old = user::read_path(a[1])?;
-    let new = user::read_path(a[3])?;
-    let (old_start, root) = at(a[0], &old)?;
-    let (new_start, _) = at(a[2], &new)?;
+    let old = user::read_path(old_ptr)?;
+    let new = user::read_path(new_ptr)?;
+    let (old_start, root) = at(old_dir, &old)?;
+    let (new_start, _) = at(new_dir, &new)?;
     vfs()
         .rename(
             &old_start,
@@ -741,13 +776,53 @@ pub fn getdents64(a: &Args) -> KResult<isize> {
 // ---- mounts ----
 
 pub fn mount(a: &Args) -> KResult<isize> {
+    let source = if a[0] != 0 {
+        Some(user::read_cstr(
+            a[0],
+            tessera_platform::mm::PAGE_SIZE,
+            Errno::ENAMETOOLONG,
+        )?)
+    } else {
+        None
+    };
     let target = user::read_path(a[1])?;
     let kind = if a[2] != 0 {
         user::read_cstr(a[2], 64, Errno::ENODEV)?
     } else {
         Vec::new()
     };
-    kfs::mount::mount(&target, &kind).map(|()| 0)
+    kfs::mount::mount(source.as_deref(), &target, &kind, a[3]).map(|()| 0)
+}
+
+/// statfs and fstatfs: what the file system holding the file is (`fs::mount::statfs`).
+pub fn statfs(a: &Args) -> KResult<isize> {
+    let dentry = kfs::lookup(&user::read_path(a[0])?, true)?;
+    write_statfs(a[1], &kfs::mount::statfs(&dentry))
+}
+
+pub fn fstatfs(a: &Args) -> KResult<isize> {
+    let file = file(a[0])?;
+    let stat = match file.path() {
+        Some(dentry) => kfs::mount::statfs(&dentry),
+        None => kfs::mount::statfs_unnamed(file.ops.stat()?.mode),
+    };
+    write_statfs(a[1], &stat)
+}
+
+fn write_statfs(addr: u64, s: &kfs::mount::StatFs) -> KResult<isize> {
+    let mut w = user::StructWriter::new(120);
+    w.u64(0, s.kind)
+        .u64(8, s.bsize)
+        .u64(16, s.blocks)
+        .u64(24, s.bfree)
+        .u64(32, s.bavail)
+        .u64(40, s.files)
+        .u64(48, s.ffree)
+        .u64(64, s.namelen)
+        .u64(72, s.frsize)
+        .u64(80, s.flags);
+    user::write_bytes(addr, &w.bytes)?;
+    Ok(0)
 }
 
 pub fn umount(a: &Args) -> KResult<isize> {

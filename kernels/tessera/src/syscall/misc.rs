@@ -2,7 +2,6 @@
 
 use core::sync::atomic::Ordering;
 
-use tessera_abi::fs::{NAME_MAX, TMPFS_MAGIC};
 use tessera_abi::process::{
     ARCH_GET_FS, ARCH_SET_FS, FUTEX_CMD_MASK, FUTEX_WAIT, FUTEX_WAKE, PR_GET_NAME, PR_SET_NAME,
     PRIO_USER, RLIM_NLIMITS, RLIMIT_NOFILE, TASK_COMM_LEN,
@@ -129,22 +128,13 @@ pub fn sysinfo(a: &Args) -> KResult<isize> {
     w.u64(0, uptime)
         .u64(32, (total * 4096) as u64)
         .u64(40, (free * 4096) as u64);
+    // The load averages, in sysinfo's fixed point (16 fraction bits, `SI_LOAD_SHIFT`).
+    for (i, load) in crate::process::sched::load_averages().iter().enumerate() {
+        w.u64(8 + 8 * i, load << (16 - crate::process::sched::FSHIFT));
+    }
     w.u16(80, crate::process::task::all().len() as u16)
         .u32(104, 1);
     user::write_bytes(a[0], &w.bytes)?;
-    Ok(0)
-}
-
-pub fn statfs(a: &Args) -> KResult<isize> {
-    let (total, free) = crate::mm::page_counts();
-    let mut w = StructWriter::new(120);
-    w.u64(0, TMPFS_MAGIC)
-        .u64(8, 4096)
-        .u64(16, total as u64)
-        .u64(24, free as u64)
-        .u64(32, free as u64);
-    w.u64(64, NAME_MAX as u64).u64(72, 4096);
-    user::write_bytes(a[1], &w.bytes)?;
     Ok(0)
 }
 
@@ -254,4 +244,12 @@ pub fn setpriority(a: &Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     Ok(0)
+}
+
+/// syslog(type, buf, len): the kernel log (`crate::syslog`).
+pub fn syslog(a: &Args) -> KResult<isize> {
+    let buf = a[1];
+    crate::syslog::syslog(a[0] as u32, buf, a[2] as i32, |bytes| {
+        user::write_bytes(buf, bytes)
+    })
 }

@@ -1,22 +1,33 @@
 //! Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
 
+use tessera_abi::fs::O_PATH;
 use tessera_abi::mm::{
-    MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_HWPOISON, MADV_NORMAL, MADV_SOFT_OFFLINE,
-    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE,
-    PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+    LEGACY_MAP_MASK, MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_HWPOISON, MADV_NORMAL,
+    MADV_SOFT_OFFLINE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
+    MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_MAYMOVE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP,
+    PROT_READ, PROT_WRITE,
 };
 use tessera_abi::{Errno, KResult};
 
 use super::Args;
+use crate::fs::OpenFile;
+use crate::fs::file::MapTarget;
 use crate::mm::vm::{Backing, Prot, Vm};
 use crate::process::current;
 
 const PAGE: u64 = 4096;
 
+/// Runs `f` on the current address space, locked; then, unlocked, the write-backs of shared
+/// pages its unmappings queued (no file operation runs under the lock: see `mm::vm`).
 fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
     let task = current();
-    let mut vm = task.vm.lock();
-    f(vm.as_mut().ok_or(Errno::EFAULT)?)
+    let (result, write_backs) = {
+        let mut guard = task.vm.lock();
+        let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
+        (f(vm), vm.take_write_backs())
+    };
+    crate::mm::vm::run_write_backs(write_backs);
+    result
 }
 
 fn prot(bits: u64) -> KResult<Prot> {
@@ -30,44 +41,36 @@ pub fn brk(a: &Args) -> KResult<isize> {
 pub fn mmap(a: &Args) -> KResult<isize> {
     let (addr, len, prot_bits, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
     let prot = prot(prot_bits)?;
-    // Only the types MAP_SHARED and MAP_PRIVATE are supported (both bits are
-    // MAP_SHARED_VALIDATE, refused).
-    let kind = flags & (MAP_SHARED | MAP_PRIVATE);
-    if len == 0 || offset % PAGE != 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE) {
+    // Linux's order: the offset (x86's mmap), the fd (ksys_mmap_pgoff: EBADF before anything
+    // about the mapping), then do_mmap's checks.
+    if offset % PAGE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = if flags & MAP_ANONYMOUS == 0 {
+        let file = current().files.lock().get(fd)?;
+        // An O_PATH descriptor is no file to map (Linux's fget refuses it).
+        if file.flags() & O_PATH != 0 {
+            return Err(Errno::EBADF);
+        }
+        Some(file)
+    } else {
+        None
+    };
+    if len == 0 {
         return Err(Errno::EINVAL);
     }
     if len > (1 << 46) {
         return Err(Errno::ENOMEM);
     }
-    let shared = kind == MAP_SHARED;
-    let backing = if flags & MAP_ANONYMOUS != 0 {
-        Backing::Anonymous
-    } else {
-        let file = current().files.lock().get(fd)?;
-        if !file.readable() || !file.ops.seekable() {
-            return Err(if file.ops.seekable() {
-                Errno::EACCES
-            } else {
-                Errno::ENODEV
-            });
-        }
-        if shared && prot.contains(Prot::WRITE) && !file.writable() {
-            return Err(Errno::EACCES);
-        }
-        // Linux (file_mmap_ok): no page of a file mapping may lie past the largest file
-        // offset (MAX_LFS_FILESIZE), which also keeps offset arithmetic from wrapping.
-        if offset
-            .checked_add(len)
-            .is_none_or(|end| end > tessera_abi::fs::MAX_FILE_OFFSET)
-        {
-            return Err(Errno::EOVERFLOW);
-        }
-        let dentry = file.ops.dentry().ok_or(Errno::ENODEV)?;
-        Backing::File {
-            inode: dentry.inode().clone(),
-            offset,
-            limit: u64::MAX,
-        }
+    let kind = flags & MAP_TYPE;
+    let (shared, backing) = match &file {
+        // Anonymous memory takes the two classic types only: MAP_SHARED_VALIDATE is EINVAL.
+        None => match kind {
+            MAP_SHARED => (true, Backing::Anonymous),
+            MAP_PRIVATE => (false, Backing::Anonymous),
+            _ => return Err(Errno::EINVAL),
+        },
+        Some(file) => file_backing(file, kind, flags, prot, offset, len)?,
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     with_vm(|vm| {
@@ -76,6 +79,55 @@ pub fn mmap(a: &Args) -> KResult<isize> {
         }
         Ok(vm.map(addr, len, prot, shared, backing, fixed)? as isize)
     })
+}
+
+/// The file checks of Linux's `do_mmap`, in its order: whether the mapping is shared and
+/// what backs it.
+fn file_backing(
+    file: &OpenFile,
+    kind: u64,
+    flags: u64,
+    prot: Prot,
+    offset: u64,
+    len: u64,
+) -> KResult<(bool, Backing)> {
+    // Linux (file_mmap_ok): no page of a file mapping may lie past the largest file offset
+    // (MAX_LFS_FILESIZE), which also keeps offset arithmetic from wrapping.
+    if offset
+        .checked_add(len)
+        .is_none_or(|end| end > tessera_abi::fs::MAX_FILE_OFFSET)
+    {
+        return Err(Errno::EOVERFLOW);
+    }
+    let shared = match kind {
+        MAP_SHARED | MAP_SHARED_VALIDATE => {
+            // MAP_SHARED ignores flags it does not know (old programs pass any bits);
+            // MAP_SHARED_VALIDATE refuses them. No file here supports a flag beyond the
+            // legacy ones (MAP_SYNC is for DAX files), so the legacy mask is the whole list.
+            if kind == MAP_SHARED_VALIDATE && flags & !LEGACY_MAP_MASK != 0 {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            if prot.contains(Prot::WRITE) && !file.writable() {
+                return Err(Errno::EACCES);
+            }
+            true
+        }
+        MAP_PRIVATE => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    if !file.readable() {
+        return Err(Errno::EACCES);
+    }
+    let backing = match file.ops.mmap()? {
+        MapTarget::File(inode) => Backing::File {
+            inode,
+            offset,
+            limit: u64::MAX,
+            name: file.ops.dentry().ok_or(Errno::ENODEV)?,
+        },
+        MapTarget::Zeroes => Backing::Anonymous,
+    };
+    Ok((shared, backing))
 }
 
 pub fn munmap(a: &Args) -> KResult<isize> {

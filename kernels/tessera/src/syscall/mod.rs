@@ -192,6 +192,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getrusage => misc::getrusage(a),
         sys::sysinfo => misc::sysinfo(a),
         sys::getuid | sys::getgid | sys::geteuid | sys::getegid => misc::ids(),
+        sys::syslog => misc::syslog(a),
         sys::setuid
         | sys::setgid
         | sys::setreuid
@@ -212,7 +213,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::rt_sigsuspend => signal::rt_sigsuspend(a),
         sys::sigaltstack => signal::sigaltstack(a),
         sys::utime => fs::utime(a),
-        sys::statfs | sys::fstatfs => misc::statfs(a),
+        sys::statfs => fs::statfs(a),
+        sys::fstatfs => fs::fstatfs(a),
         sys::getpriority => misc::getpriority(a),
         sys::setpriority => misc::setpriority(a),
         sys::prctl => misc::prctl(a),
@@ -244,12 +246,12 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::fchownat => fs::fchownat(a),
         sys::newfstatat => fs::newfstatat(a),
         sys::unlinkat => fs::unlinkat(a),
-        sys::renameat | sys::renameat2 => fs::renameat(a),
+        sys::renameat => fs::renameat(a),
         sys::linkat => fs::linkat(a),
         sys::symlinkat => fs::symlinkat(a),
         sys::readlinkat => fs::readlinkat(a),
         sys::fchmodat => fs::fchmodat(a),
-        sys::faccessat | sys::faccessat2 => fs::faccessat(a),
+        sys::faccessat => fs::faccessat(a),
         sys::pselect6 => poll::pselect6(a),
         sys::ppoll => poll::ppoll(a),
         sys::set_robust_list => misc::set_robust_list(),
@@ -258,8 +260,10 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::dup3 => fs::dup3(a),
         sys::pipe2 => fs::pipe2(a),
         sys::prlimit64 => misc::prlimit64(a),
+        sys::renameat2 => fs::renameat2(a),
         sys::getrandom => misc::getrandom(a),
         sys::statx => fs::statx(a),
+        sys::faccessat2 => fs::faccessat2(a),
         sys::mknod => fs::mknod(a),
         sys::rseq => Err(Errno::ENOSYS), // libc falls back
         _ => unknown(nr),
@@ -277,14 +281,9 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
     let signal = match frame.vector {
         14 => {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
-            let result = task
-                .vm
-                .lock()
-                .as_mut()
-                .map(|vm| vm.handle_fault(cr2, write, exec));
-            match result {
-                Some(Ok(())) => return,
-                Some(Err(crate::mm::vm::FaultError::Bus)) => {
+            match crate::mm::vm::resolve_fault(&task.vm, cr2, write, exec) {
+                Ok(()) => return,
+                Err(crate::mm::vm::FaultError::Bus) => {
                     info = sig::SigInfo {
                         code: sig::BUS_ADRERR,
                         addr: cr2,
@@ -333,9 +332,7 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
     let Some(task) = sched::current() else {
         return false;
     };
-    let mut vm = task.vm.lock();
-    vm.as_mut()
-        .is_some_and(|vm| vm.handle_fault(addr, error_code & 2 != 0, false).is_ok())
+    crate::mm::vm::resolve_fault(&task.vm, addr, error_code & 2 != 0, false).is_ok()
 }
 
 /// Syscalls that restart after a handler installed with SA_RESTART.

@@ -135,8 +135,8 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     }
     if flags & CLONE_CHILD_SETTID != 0 {
         // The child's copy of the page gets its own tid.
-        if let Some(vm) = child.vm.lock().as_mut() {
-            let _ = vm.write_user(child_tid, &pid.to_le_bytes());
+        if child.vm.lock().is_some() {
+            let _ = crate::mm::vm::write_user(&child.vm, child_tid, &pid.to_le_bytes());
         }
     }
     if flags & CLONE_VFORK != 0 {

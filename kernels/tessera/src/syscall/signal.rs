@@ -159,7 +159,7 @@ fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
     }
     for target in targets {
         if target.state() != crate::process::task::TaskState::Zombie {
-            sig::send_info(&target, signal as u32, sig::SigInfo::user(code, me.pid));
+            sig::send_info(&target, signal, sig::SigInfo::user(code, me.pid));
         }
     }
     Ok(0)

@@ -1,6 +1,6 @@
 //! Clocks. All clocks read the TSC-based monotonic clock of the platform; the realtime clock
-//! is it plus an offset that starts at a fixed epoch (there is no RTC driver yet) and that
-//! clock_settime moves.
+//! is it plus an offset: the date the CMOS real-time clock gave at boot (`tessera_platform::rtc`;
+//! QEMU's follows the host's clock), moved by clock_settime.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -8,9 +8,29 @@ use tessera_abi::time::*;
 use tessera_abi::{Errno, KResult};
 use tessera_platform::clock;
 
-/// Realtime at boot: 2026-01-01T00:00:00Z (no RTC is read), moved by clock_settime.
-const BOOT_EPOCH_SECS: u64 = 1_767_225_600;
-static REALTIME_OFFSET_NS: AtomicU64 = AtomicU64::new(BOOT_EPOCH_SECS * 1_000_000_000);
+/// Realtime at boot when the RTC cannot be read: 2026-01-01T00:00:00Z.
+const FALLBACK_EPOCH_SECS: u64 = 1_767_225_600;
+/// Realtime minus the monotonic clock, in ns: what CLOCK_REALTIME adds.
+static REALTIME_OFFSET_NS: AtomicU64 = AtomicU64::new(FALLBACK_EPOCH_SECS * 1_000_000_000);
+
+/// Sets the realtime clock from the RTC's reading at boot (the fallback epoch stays, with a
+/// warning, when there was none).
+pub fn init() {
+    match tessera_platform::rtc::boot_reading() {
+        Some((seconds, read_at_ns)) => REALTIME_OFFSET_NS.store(
+            (seconds * 1_000_000_000).saturating_sub(read_at_ns),
+            Ordering::Relaxed,
+        ),
+        None => log::warn!("time: no reading from the CMOS RTC; the date starts at 2026-01-01"),
+    }
+}
+
+/// Realtime at boot in seconds since the epoch (`/proc/stat`'s `btime`): as Linux, the
+/// current realtime minus the time since boot, so clock_settime moves it too.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn boot_time_secs() -> u64 {
+    REALTIME_OFFSET_NS.load(Ordering::Relaxed) / 1_000_000_000
+}
 
 /// Clock `clock_id` in ns (EINVAL for an unknown clock).
 pub fn now(clock_id: u64) -> KResult<u64> {

@@ -1,0 +1,274 @@
+//! procfs: the kernel's state as files, generated on every read, in the formats of Linux's
+//! `fs/proc/*.c` and `fs/proc_namespace.c` as `proc(5)` documents them. `docs/procfs.md`
+//! lists every file, where its figures come from and what is approximated.
+//!
+//! | module | files |
+//! |---|---|
+//! | this one | the root directory, `/proc/self`, `/proc/mounts` (a link to `self/mounts`, as on Linux) |
+//! | [`system`] | `meminfo`, `uptime`, `stat`, `loadavg`, `kmsg` |
+//! | [`cpuinfo`] | `cpuinfo` |
+//! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
+//! | [`mounts`] | `/proc/PID/mounts` |
+//!
+//! Inode numbers: the root is 1, the files of the root are small fixed numbers, and
+//! everything under `/proc/PID` is numbered from the pid ([`pid_ino`]), so a number names
+//! one file for as long as the process lives.
+
+mod cpuinfo;
+mod mounts;
+mod pid;
+mod system;
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use tessera_abi::fs::{S_IFDIR, S_IFLNK, S_IFREG};
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::{DirEntry, DirSink, FileType, Inode, Metadata};
+
+use crate::process::task;
+
+const PROC_DEV: u64 = 4;
+
+fn meta(ino: u64, mode: u32, nlink: u32) -> Metadata {
+    let now = crate::fs::now();
+    Metadata {
+        ino,
+        mode,
+        nlink,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        blocks: 0,
+        blksize: 1024,
+        atime: now,
+        mtime: now,
+        ctime: now,
+        rdev: 0,
+        dev: PROC_DEV,
+    }
+}
+
+/// The inode number of entry `sub` of `/proc/<pid>`: 0 is the directory itself, 1..64 its
+/// files, `FD_INO + fd` the links of its `fd` directory.
+pub fn pid_ino(pid: u32, sub: u64) -> u64 {
+    (1 << 40) + (u64::from(pid) << 13) + sub
+}
+
+/// A new `proc` file system (its root directory) for `mount -t proc`.
+pub fn mount() -> KResult<Arc<dyn Inode>> {
+    Ok(Arc::new(Dir(Root)))
+}
+
+/// Opening a procfs file whose reads are a stream rather than a text at an offset
+/// (`/proc/kmsg`): its own file operations, `None` for every other file.
+pub fn open_stream(dentry: &crate::fs::DentryRef) -> Option<Arc<dyn crate::fs::file::FileOps>> {
+    if dentry.mount_info().fs_type != b"proc" {
+        return None;
+    }
+    system::open_stream(dentry.inode())
+}
+
+/// The files of the root directory: name, inode number, type, what to make of it.
+const ROOT_FILES: [(&[u8], u64, FileType); 8] = [
+    (b"self", 2, FileType::Symlink),
+    (b"mounts", 3, FileType::Symlink),
+    (b"meminfo", 4, FileType::Regular),
+    (b"uptime", 5, FileType::Regular),
+    (b"stat", 6, FileType::Regular),
+    (b"loadavg", 7, FileType::Regular),
+    (b"cpuinfo", 8, FileType::Regular),
+    (b"kmsg", 9, FileType::Regular),
+];
+
+fn root_file(ino: u64) -> Arc<dyn Inode> {
+    match ino {
+        2 => Arc::new(Link::new(ino, || {
+            Ok(format!("{}", crate::process::sched::current_pid()).into_bytes())
+        })),
+        3 => Arc::new(Link::new(ino, || Ok(b"self/mounts".to_vec()))),
+        4 => Text::new(ino, 0o444, || Ok(system::meminfo())),
+        5 => Text::new(ino, 0o444, || Ok(system::uptime())),
+        6 => Text::new(ino, 0o444, || Ok(system::stat())),
+        7 => Text::new(ino, 0o444, || Ok(system::loadavg())),
+        8 => Text::new(ino, 0o444, || Ok(cpuinfo::cpuinfo())),
+        _ => system::kmsg(ino),
+    }
+}
+
+struct Root;
+
+impl Listing for Root {
+    fn ino(&self) -> u64 {
+        1
+    }
+    fn parent_ino(&self) -> u64 {
+        1
+    }
+    fn mode(&self) -> u32 {
+        0o555
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        if let Some(&(_, ino, _)) = ROOT_FILES.iter().find(|(n, _, _)| *n == name) {
+            return Ok(root_file(ino));
+        }
+        let pid = core::str::from_utf8(name)
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|&pid| task::find(pid).is_some())
+            .ok_or(Errno::ENOENT)?;
+        Ok(Arc::new(Dir(pid::PidDir::new(pid))))
+    }
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        let files = ROOT_FILES
+            .iter()
+            .map(|&(name, ino, kind)| (ino, kind, name.to_vec()));
+        let pids = task::all().into_iter().map(|t| {
+            let name = format!("{}", t.pid).into_bytes();
+            (pid_ino(t.pid, 0), FileType::Directory, name)
+        });
+        Ok(files.chain(pids).collect())
+    }
+}
+
+/// What a procfs directory holds, made afresh at each call (processes and fds come and go).
+trait Listing: Send + Sync + 'static {
+    fn ino(&self) -> u64;
+    /// The inode number `..` lists.
+    fn parent_ino(&self) -> u64;
+    /// Permission bits.
+    fn mode(&self) -> u32;
+    /// The entry `name`: ENOENT if there is none.
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>>;
+    /// Every entry but `.` and `..`: inode number, type, name.
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>>;
+}
+
+/// A procfs directory: its entries are a [`Listing`]'s, never cached by the VFS.
+struct Dir<L: Listing>(L);
+
+impl<L: Listing> Inode for Dir<L> {
+    fn metadata(&self) -> KResult<Metadata> {
+        Ok(meta(self.0.ino(), S_IFDIR | self.0.mode(), 2))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Directory
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn cache_children(&self) -> bool {
+        false
+    }
+    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        self.0.child(name)
+    }
+    fn readdir(&self, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
+        let dots = [
+            (self.0.ino(), FileType::Directory, b".".to_vec()),
+            (self.0.parent_ino(), FileType::Directory, b"..".to_vec()),
+        ];
+        let entries: Vec<_> = dots.into_iter().chain(self.0.entries()?).collect();
+        // A listing's position is its index.
+        for (i, (ino, kind, name)) in entries.iter().enumerate().skip(cookie as usize) {
+            if !sink(&DirEntry {
+                ino: *ino,
+                kind: *kind,
+                name,
+                next: i as u64 + 1,
+            }) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+type MakeText = Box<dyn Fn() -> KResult<String> + Send + Sync>;
+
+/// A read-only file whose text is made at each read (Linux's `seq_file` files make theirs at
+/// each read too; a reader that reads in several calls may see the state change between
+/// them, which Linux limits to record boundaries).
+struct Text {
+    ino: u64,
+    mode: u32,
+    make: MakeText,
+}
+
+impl Text {
+    fn new(
+        ino: u64,
+        mode: u32,
+        make: impl Fn() -> KResult<String> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Text {
+            ino,
+            mode,
+            make: Box::new(make),
+        })
+    }
+}
+
+impl Inode for Text {
+    fn metadata(&self) -> KResult<Metadata> {
+        Ok(meta(self.ino, S_IFREG | self.mode, 1))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Regular
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        read_text((self.make)()?.as_bytes(), offset, buf)
+    }
+}
+
+fn read_text(bytes: &[u8], offset: u64, buf: &mut [u8]) -> KResult<usize> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let n = buf.len().min(bytes.len() - start);
+    buf[..n].copy_from_slice(&bytes[start..start + n]);
+    Ok(n)
+}
+
+type MakeTarget = Box<dyn Fn() -> KResult<Vec<u8>> + Send + Sync>;
+
+/// A symbolic link whose target is made at each readlink (`self`, `mounts`, `PID/exe`,
+/// `PID/fd/N`). The kernel's links are followed by their text: `PID/exe` and `PID/fd/N`
+/// reach the file by its path, not, as Linux's "magic" links do, the open file itself.
+struct Link {
+    ino: u64,
+    mode: u32,
+    target: MakeTarget,
+}
+
+impl Link {
+    fn new(ino: u64, target: impl Fn() -> KResult<Vec<u8>> + Send + Sync + 'static) -> Link {
+        Link {
+            ino,
+            mode: 0o777,
+            target: Box::new(target),
+        }
+    }
+}
+
+impl Inode for Link {
+    fn metadata(&self) -> KResult<Metadata> {
+        Ok(meta(self.ino, S_IFLNK | self.mode, 1))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Symlink
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        (self.target)()
+    }
+}

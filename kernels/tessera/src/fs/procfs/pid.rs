@@ -1,0 +1,331 @@
+//! `/proc/PID/`: one process's files, in the formats of Linux's `fs/proc/array.c` (`stat`,
+//! `status`), `base.c` (`cmdline`, `comm`, `exe`), `fd.c` (`fd/`) and `task_mmu.c` (`maps`).
+//!
+//! Locks: a task's address space and fd table are read under their locks into plain lists
+//! first; nothing that touches a file (its metadata, its path) runs while they are held, so
+//! reading these files cannot take a file system lock inside the address space lock (the
+//! deadlock class of issue 10).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+
+use tessera_abi::fs::{S_IFLNK, major, minor};
+use tessera_abi::{Errno, KResult};
+use tessera_platform::mm::PAGE_SIZE;
+use tessera_vfs::{FileType, Inode, Metadata};
+
+use super::{Dir, Link, Listing, Text, meta, pid_ino};
+use crate::fs::DentryRef;
+use crate::mm::vm::{Backing, Prot, STACK_TOP};
+use crate::process::sched;
+use crate::process::task::{self, Task, TaskState};
+
+/// The entries of `/proc/PID/`: name, number (see [`pid_ino`]) and type.
+const FILES: [(&[u8], u64, FileType); 8] = [
+    (b"stat", 1, FileType::Regular),
+    (b"cmdline", 2, FileType::Regular),
+    (b"comm", 3, FileType::Regular),
+    (b"status", 4, FileType::Regular),
+    (b"exe", 5, FileType::Symlink),
+    (b"fd", 6, FileType::Directory),
+    (b"maps", 7, FileType::Regular),
+    (b"mounts", 8, FileType::Regular),
+];
+
+/// Inode numbers of `fd/N` start here (fds are below 4096).
+const FD_INO: u64 = 4096;
+
+fn task_of(pid: u32) -> KResult<Arc<Task>> {
+    task::find(pid).ok_or(Errno::ESRCH)
+}
+
+fn name_of(pid: u32) -> KResult<String> {
+    Ok(task_of(pid)?.name.lock().clone())
+}
+
+pub struct PidDir {
+    pid: u32,
+}
+
+impl PidDir {
+    pub fn new(pid: u32) -> PidDir {
+        PidDir { pid }
+    }
+}
+
+impl Listing for PidDir {
+    fn ino(&self) -> u64 {
+        pid_ino(self.pid, 0)
+    }
+    fn parent_ino(&self) -> u64 {
+        1
+    }
+    fn mode(&self) -> u32 {
+        0o555
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        let &(_, sub, _) = FILES
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .ok_or(Errno::ENOENT)?;
+        let (pid, ino) = (self.pid, pid_ino(self.pid, sub));
+        Ok(match sub {
+            1 => Text::new(ino, 0o444, move || stat(&*task_of(pid)?)),
+            2 => Text::new(ino, 0o444, move || Ok(format!("{}\0", name_of(pid)?))),
+            3 => Text::new(ino, 0o644, move || Ok(format!("{}\n", name_of(pid)?))),
+            4 => Text::new(ino, 0o444, move || status(&*task_of(pid)?)),
+            5 => Arc::new(Link::new(ino, move || {
+                let exe = task_of(pid)?.exe.lock().clone().ok_or(Errno::ENOENT)?;
+                Ok(exe.path())
+            })),
+            6 => Arc::new(Dir(FdDir { pid })),
+            7 => Text::new(ino, 0o444, move || maps(&*task_of(pid)?)),
+            _ => Text::new(ino, 0o444, move || {
+                let root = task_of(pid)?.fs.lock().root.clone();
+                Ok(super::mounts::text(&root))
+            }),
+        })
+    }
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        let files = FILES.iter();
+        Ok(files
+            .map(|&(name, sub, kind)| (pid_ino(self.pid, sub), kind, name.to_vec()))
+            .collect())
+    }
+}
+
+/// The one-letter state of `stat` and `status`.
+fn state_letter(task: &Task) -> char {
+    match task.state() {
+        TaskState::Runnable => 'R',
+        TaskState::Blocked => 'S',
+        TaskState::Zombie => 'Z',
+        TaskState::Stopped => 'T',
+    }
+}
+
+/// Address space size and resident pages, read under the address space's lock (no file is
+/// touched there).
+fn memory_of(task: &Task) -> (u64, usize) {
+    task.vm.lock().as_mut().map_or((0, 0), |vm| {
+        let size = vm.areas().map(|a| a.end - a.start).sum();
+        (size, vm.resident_pages())
+    })
+}
+
+/// `stat`: the 52 fields of proc(5). Filled: pid, comm, state, ppid, pgrp, session, utime,
+/// stime (in `USER_HZ` ticks, from the scheduler's tick accounting), priority 20, nice 0,
+/// one thread, starttime (ticks after boot), vsize, rss, rsslim (unlimited), exit_signal
+/// SIGCHLD. The rest are 0: no controlling terminal number, fault counts, children's
+/// times, addresses or signal masks are reported (tpgid is -1, as for a process without a
+/// terminal).
+fn stat(task: &Task) -> KResult<String> {
+    let name = task.name.lock().clone();
+    let (vsize, rss) = memory_of(task);
+    let utime = sched::ticks_to_clock_t(task.utime_ticks.load(Ordering::Relaxed));
+    let stime = sched::ticks_to_clock_t(task.stime_ticks.load(Ordering::Relaxed));
+    let start = task.start_ns / (1_000_000_000 / sched::USER_HZ);
+    Ok(format!(
+        "{} ({name}) {} {} {} {} 0 -1 0 0 0 0 0 {utime} {stime} 0 0 20 0 1 0 {start} {vsize} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        task.pid,
+        state_letter(task),
+        task.ppid(),
+        task.pgid.load(Ordering::Relaxed),
+        task.sid.load(Ordering::Relaxed),
+    ))
+}
+
+/// `status`: the fields `ps` and `top` read.
+fn status(task: &Task) -> KResult<String> {
+    let name = task.name.lock().clone();
+    let (vsize, rss) = memory_of(task);
+    Ok(format!(
+        "Name:\t{name}\nState:\t{}\nPid:\t{}\nPPid:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t1\n",
+        state_letter(task),
+        task.pid,
+        task.ppid(),
+        vsize / 1024,
+        rss * PAGE_SIZE / 1024
+    ))
+}
+
+/// One line of `maps`, taken from an area under the address space's lock.
+struct Area {
+    start: u64,
+    end: u64,
+    prot: Prot,
+    shared: bool,
+    /// The file, its name and the offset of `start` in it.
+    file: Option<(Arc<dyn Inode>, DentryRef, u64)>,
+}
+
+/// `maps`: one line per area, as Linux's `show_map_vma`: the range, `rwx` and `p`
+/// (private) or `s` (shared), the file offset, the file's device and inode number, and the
+/// path (`(deleted)` appended once unlinked), `[heap]` for the area `brk` grew, `[stack]`
+/// for the stack. Anonymous shared areas are named `/dev/zero (deleted)` as Linux names its
+/// shared memory objects for them (with device and inode 0 here). Differences: the `bss` of
+/// a program is part of its last file area (Linux shows the part past the file's last page
+/// as an anonymous area), and there is no `[vdso]`, `[vvar]` or `[vsyscall]`.
+fn maps(task: &Task) -> KResult<String> {
+    let (areas, brk_start, brk) = {
+        let vm = task.vm.lock();
+        let Some(vm) = vm.as_ref() else {
+            return Ok(String::new());
+        };
+        let areas: Vec<Area> = vm
+            .areas()
+            .map(|a| Area {
+                start: a.start,
+                end: a.end,
+                prot: a.prot,
+                shared: a.shared,
+                file: match &a.backing {
+                    Backing::File {
+                        inode,
+                        offset,
+                        name,
+                        ..
+                    } => Some((inode.clone(), name.clone(), *offset)),
+                    Backing::Anonymous => None,
+                },
+            })
+            .collect();
+        (areas, vm.brk_start, vm.brk)
+    };
+    let page = PAGE_SIZE as u64;
+    let heap = brk_start.next_multiple_of(page)..brk.next_multiple_of(page);
+    let mut text = String::new();
+    for area in areas {
+        let (offset, dev, ino, name) = match &area.file {
+            Some((inode, dentry, offset)) => {
+                let m = inode.metadata()?;
+                let mut path = dentry.path();
+                if dentry.is_deleted() {
+                    path.extend_from_slice(b" (deleted)");
+                }
+                (
+                    *offset,
+                    m.dev,
+                    m.ino,
+                    Some(String::from_utf8_lossy(&path).into_owned()),
+                )
+            }
+            None if area.shared => (0, 0, 0, Some(String::from("/dev/zero (deleted)"))),
+            None if heap.contains(&area.start) => (0, 0, 0, Some(String::from("[heap]"))),
+            None if area.start < STACK_TOP && area.end >= STACK_TOP => {
+                (0, 0, 0, Some(String::from("[stack]")))
+            }
+            None => (0, 0, 0, None),
+        };
+        let line_start = text.len();
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        let _ = write!(
+            text,
+            "{:08x}-{:08x} {}{}{}{} {offset:08x} {:02x}:{:02x} {ino} ",
+            area.start,
+            area.end,
+            flag(area.prot.contains(Prot::READ), 'r'),
+            flag(area.prot.contains(Prot::WRITE), 'w'),
+            flag(area.prot.contains(Prot::EXEC), 'x'),
+            if area.shared { 's' } else { 'p' },
+            major(dev),
+            minor(dev),
+        );
+        if let Some(name) = name {
+            // The name starts in column 74 (Linux pads to 25 + 6 * sizeof(void *) - 1
+            // columns, then one space).
+            while text.len() - line_start < 72 {
+                text.push(' ');
+            }
+            text.push(' ');
+            text.push_str(&name.replace('\n', "\\012"));
+        }
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// `/proc/PID/fd/`: a link per open descriptor, named by its number (mode 0500 as Linux's).
+struct FdDir {
+    pid: u32,
+}
+
+impl Listing for FdDir {
+    fn ino(&self) -> u64 {
+        pid_ino(self.pid, 6)
+    }
+    fn parent_ino(&self) -> u64 {
+        pid_ino(self.pid, 0)
+    }
+    fn mode(&self) -> u32 {
+        0o500
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        let fd: i32 = core::str::from_utf8(name)
+            .ok()
+            .filter(|s| !s.starts_with('+') && (s.len() == 1 || !s.starts_with('0')))
+            .and_then(|s| s.parse().ok())
+            .ok_or(Errno::ENOENT)?;
+        let file = task_of(self.pid)?
+            .files
+            .lock()
+            .get(fd)
+            .map_err(|_| Errno::ENOENT)?;
+        Ok(Arc::new(FdLink {
+            pid: self.pid,
+            fd,
+            mode: S_IFLNK
+                | if file.readable() { 0o500 } else { 0 }
+                | if file.writable() { 0o300 } else { 0 },
+        }))
+    }
+    /// The open descriptors, read under the fd table's lock.
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        let fds = task_of(self.pid)?.files.lock().open_fds();
+        Ok(fds
+            .iter()
+            .map(|(fd, _)| {
+                let ino = pid_ino(self.pid, FD_INO + *fd as u64);
+                (ino, FileType::Symlink, format!("{fd}").into_bytes())
+            })
+            .collect())
+    }
+}
+
+/// `/proc/PID/fd/N`: its target is the file's path, or Linux's `pipe:[ino]`, `socket:[ino]`,
+/// `anon_inode:[...]` ([`crate::fs::OpenFile::link_target`]); its mode says how the file
+/// is open (read: `r-x`, write: `-wx`, as Linux's).
+struct FdLink {
+    pid: u32,
+    fd: i32,
+    mode: u32,
+}
+
+impl Inode for FdLink {
+    fn metadata(&self) -> KResult<Metadata> {
+        Ok(meta(
+            pid_ino(self.pid, FD_INO + self.fd as u64),
+            self.mode,
+            1,
+        ))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Symlink
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        let file = task_of(self.pid)?
+            .files
+            .lock()
+            .get(self.fd)
+            .map_err(|_| Errno::ENOENT)?;
+        Ok(file.link_target())
+    }
+}
