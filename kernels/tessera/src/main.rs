@@ -2,8 +2,10 @@
 //!
 //! It is safe Rust (the workspace lints forbid `unsafe_code`): the machine is reached only through
 //! `tessera-platform`. Boot order: the platform brings up the CPU, memory map, direct map and
-//! clock, then calls [`kernel_main`], which prints the banner, starts the page allocator and
-//! heap, the timer, and runs the in-kernel self-tests.
+//! clock, then calls [`kernel_main`], which starts the page allocator and heap, prints the
+//! banner, starts the timer and user space's services, runs the in-kernel self-tests, and
+//! starts user space (`userspace::run`) when there is an initramfs. `docs/tour.md` walks
+//! through it.
 #![no_std]
 #![no_main]
 

@@ -14,7 +14,7 @@
 //! until memory is short ([`shrink`], called when a user frame cannot be had), its file is
 //! truncated past it ([`truncated`]), or its file is gone ([`forget_if_last`], and [`shrink`]
 //! for files that went by another way). The cache holds one reference to each frame (see
-//! `memory`), every mapping another, so a cached frame with one reference is mapped nowhere;
+//! `mm::user_frames`), every mapping another, so a cached frame with one reference is mapped nowhere;
 //! it holds files weakly, so caching a page never keeps a deleted file alive.
 
 use alloc::collections::BTreeMap;
@@ -127,7 +127,7 @@ pub const MAX_AROUND: usize = 16;
 /// Fault-around: calls `f` with the cached pages of `inode` whose indices lie in `indices`
 /// (at most [`MAX_AROUND`]), as (index, frame) in index order, with the cache locked so
 /// none of them can go meanwhile; `f` maps those it wants and takes a reference for each
-/// (`memory::share_user_frames`). Pages not in the cache are skipped, never read.
+/// (`user_frames::share_user_frames`). Pages not in the cache are skipped, never read.
 pub fn with_cached(
     inode: &Arc<dyn Inode>,
     indices: core::ops::Range<u64>,

@@ -40,7 +40,7 @@ pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
 /// every byte (a page of a file read straight into it needs no zeroing first).
 ///
 /// When RAM is exhausted, the page cache gives back the file pages nobody maps (see
-/// `fs::pagecache::shrink`) and the allocation is tried once more. Never call this with the
+/// `mm::pagecache::shrink`) and the allocation is tried once more. Never call this with the
 /// page cache's lock held.
 pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError> {
     let pfn = take_user_frame().or_else(retry_after_shrink)?;

@@ -103,7 +103,7 @@ pub enum WaitFor {
     Group(Pid),
 }
 
-/// wait4: reaps a zombie child; returns (pid, wait status, user+system time in ticks).
+/// wait4: reaps a zombie child; returns (pid, wait status).
 /// None with WNOHANG and no zombie yet.
 pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<Option<(Pid, i32)>> {
     let matches = |child: &Arc<Task>| match which {
