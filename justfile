@@ -16,6 +16,11 @@ run *args="":
 test:
     cargo xtask test
 
+# Lines of Rust compiled into a kernel, by crate, and its image size (docs/size.md):
+# `just size config=minimal`, `just size --all --markdown`
+size *args="":
+    cargo xtask size {{ replace_regex(args, '(^| )(config)=', '${1}--${2}=') }}
+
 # Regenerate docs/configs.md and docs/syscalls.md
 docs:
     cargo xtask docs

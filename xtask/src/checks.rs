@@ -178,9 +178,95 @@ fn lint_levels(table: Option<&toml::Value>) -> Vec<(String, String, String)> {
     levels
 }
 
+/// The kernel reads its features in one module: every `cfg(feature ...)` or
+/// `cfg!(feature ...)` in `kernels/*/src` outside `variants.rs` is the attribute of a `mod`
+/// line (an optional subsystem, possibly with its `#[path]`), never a test inside code.
+pub fn feature_tests_in_one_place(root: &Path) -> Result<(), String> {
+    let mut misplaced = Vec::new();
+    for kernel in std::fs::read_dir(root.join("kernels")).map_err(|e| e.to_string())? {
+        let src = kernel.map_err(|e| e.to_string())?.path().join("src");
+        for file in rust_files(&src) {
+            if file.file_name().is_some_and(|n| n == "variants.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+            misplaced.extend(misplaced_feature_tests(&text).into_iter().map(|line| {
+                format!(
+                    "{}:{line}",
+                    file.strip_prefix(root).unwrap_or(&file).display()
+                )
+            }));
+        }
+    }
+    if misplaced.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "features tested outside variants.rs and mod lines:\n{}",
+            misplaced.join("\n")
+        ))
+    }
+}
+
+/// Line numbers of feature tests in `text` that are not attributes of a `mod` item.
+fn misplaced_feature_tests(text: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut misplaced = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(line.contains("cfg(feature")
+            || line.contains("cfg!(feature")
+            || line.contains("cfg(not(feature"))
+        {
+            continue;
+        }
+        let attribute = line.trim_start().starts_with("#[cfg(");
+        let item = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.starts_with("#["));
+        let is_mod = item.is_some_and(|l| {
+            let l = l
+                .trim_start_matches("pub ")
+                .trim_start_matches("pub(crate) ");
+            l.starts_with("mod ") && l.ends_with(';')
+        });
+        if !(attribute && is_mod) {
+            misplaced.push(i + 1);
+        }
+    }
+    misplaced
+}
+
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kernel_tests_features_in_one_place() {
+        feature_tests_in_one_place(&crate::root()).unwrap();
+    }
+
+    #[test]
+    fn a_feature_test_inside_code_is_reported() {
+        let text = "#[cfg(feature = \"tty\")]\nmod console;\n#[cfg(not(feature = \"tty\"))]\n#[path = \"raw.rs\"]\npub mod console;\nfn f() {\n    if cfg!(feature = \"x\") {}\n}\n#[cfg(feature = \"y\")]\nfn g() {}\n";
+        assert_eq!(misplaced_feature_tests(text), [7, 9]);
+    }
 
     #[test]
     fn the_repository_has_its_lint_configuration() {

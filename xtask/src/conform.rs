@@ -94,7 +94,7 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     let mut code = Code::Ok;
     for run in &runs {
         let expected = if run.kernel == "linux" {
-            Verdict::NoVerdict(0)
+            Verdict::QemuStatus(0)
         } else {
             Verdict::Success
         };
@@ -158,7 +158,7 @@ fn report(run: &Run, problems: &[String]) {
         (count("ok "), count("FAIL "))
     });
     let ending = match (run.kernel, run.verdict) {
-        ("linux", Verdict::NoVerdict(0)) => "QEMU exited 0 (power off or reset)".to_string(),
+        ("linux", Verdict::QemuStatus(0)) => "QEMU exited 0 (power off or reset)".to_string(),
         (_, verdict) => verdict.describe(),
     };
     println!(
@@ -169,9 +169,8 @@ fn report(run: &Run, problems: &[String]) {
         for problem in problems {
             println!("    {problem}");
         }
-        let all: Vec<&str> = run.output.lines().collect();
         println!("    --- last console lines:");
-        for line in &all[all.len().saturating_sub(30)..] {
+        for line in crate::console::tail(&run.output, 30).lines() {
             println!("    {line}");
         }
     }

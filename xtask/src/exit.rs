@@ -44,7 +44,7 @@ pub enum Verdict {
     Panic,
     Timeout,
     /// QEMU's own exit status, when it is none of the kernel's codes.
-    NoVerdict(i32),
+    QemuStatus(i32),
 }
 
 impl Verdict {
@@ -53,8 +53,8 @@ impl Verdict {
             Some(QEMU_SUCCESS) => Verdict::Success,
             Some(QEMU_TEST_FAILURE) => Verdict::TestFailure,
             Some(QEMU_PANIC) => Verdict::Panic,
-            Some(other) => Verdict::NoVerdict(other),
-            None => Verdict::NoVerdict(-1),
+            Some(other) => Verdict::QemuStatus(other),
+            None => Verdict::QemuStatus(-1),
         }
     }
 
@@ -64,7 +64,7 @@ impl Verdict {
             Verdict::TestFailure => Code::TestFailure,
             Verdict::Panic => Code::KernelPanic,
             Verdict::Timeout => Code::Timeout,
-            Verdict::NoVerdict(_) => Code::NoVerdict,
+            Verdict::QemuStatus(_) => Code::NoVerdict,
         }
     }
 
@@ -74,10 +74,10 @@ impl Verdict {
             Verdict::TestFailure => "the kernel reported a test failure".into(),
             Verdict::Panic => "the kernel panicked".into(),
             Verdict::Timeout => "no result before the timeout (hang?)".into(),
-            Verdict::NoVerdict(0) => {
+            Verdict::QemuStatus(0) => {
                 "QEMU exited 0 without a kernel verdict (triple fault or reset?)".into()
             }
-            Verdict::NoVerdict(code) => format!("QEMU exited {code} without a kernel verdict"),
+            Verdict::QemuStatus(code) => format!("QEMU exited {code} without a kernel verdict"),
         }
     }
 }

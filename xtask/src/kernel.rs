@@ -2,9 +2,11 @@
 //! per config (`target/kernels/NAME/kernel.elf`) so that A and B of a comparison never
 //! overwrite each other, and the symbol table written into the image.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
+use serde::Deserialize;
 use tessera_config::Config;
 
 use crate::args::Args;
@@ -113,10 +115,52 @@ fn kernel_cargo(config: &Config, subcommand: &str) -> Command {
 
 /// Builds the kernel for `config` and returns where its image is.
 pub fn build(config: &Config) -> Result<Kernel, String> {
+    build_reporting(config).map(|(kernel, _)| kernel)
+}
+
+/// One crate compiled by a build: cargo's `compiler-artifact` message.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Artifact {
+    /// `path+file:///.../components/vfs#tessera-vfs@0.1.0`, `registry+...#smoltcp@0.12.0`.
+    pub package_id: String,
+    /// What the build wrote: `deps/libNAME-HASH.rlib` and `.rmeta` for a library, the
+    /// copied executable for a binary; for a crate compiled for the host (a build script,
+    /// a procedural macro) a path outside `target/x86_64-unknown-none/`.
+    pub filenames: Vec<PathBuf>,
+}
+
+/// A line of cargo's `--message-format=json` output; only artifacts are kept.
+#[derive(Deserialize)]
+#[serde(tag = "reason")]
+enum Message {
+    #[serde(rename = "compiler-artifact")]
+    Artifact(Artifact),
+    #[serde(other)]
+    Other,
+}
+
+/// [`build`], and the crates the build compiled (fresh ones included): every crate of
+/// the kernel and the build scripts and procedural macros compiled for the host.
+pub fn build_reporting(config: &Config) -> Result<(Kernel, Vec<Artifact>), String> {
     setup::ensure_kernel_target()?;
-    let status = kernel_cargo(config, "build")
-        .status()
+    let mut child = kernel_cargo(config, "build")
+        // Artifact messages on stdout (for `size`), diagnostics on stderr as usual.
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut artifacts = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+        match serde_json::from_str(&line) {
+            Ok(Message::Artifact(artifact)) => artifacts.push(artifact),
+            Ok(Message::Other) => {}
+            // Not a message: a build script or cargo itself printed it; pass it on.
+            Err(_) => println!("{line}"),
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err(format!(
             "building the kernel for config `{}` failed",
@@ -130,10 +174,11 @@ pub fn build(config: &Config) -> Result<Kernel, String> {
     let mut image = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
     crate::ksyms::write_table(&mut image)?;
     std::fs::write(&elf, image).map_err(|e| format!("{}: {e}", elf.display()))?;
-    Ok(Kernel {
+    let kernel = Kernel {
         config: config.clone(),
         elf,
-    })
+    };
+    Ok((kernel, artifacts))
 }
 
 /// `cargo clippy` on the kernel crate (and the workspace crates it compiles) for the kernel

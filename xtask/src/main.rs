@@ -10,6 +10,7 @@
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
 //! | `nettest [--config NAME] [--bench]` | the network checks (or their timings) on a config with `net = "smoltcp"` |
+//! | `size [--config NAME \| --all] [--markdown]` | lines of Rust compiled into a config's kernel, by crate, and the image's size (docs/size.md) |
 //! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
 //! | `profile [--config NAME] -- PROGRAM ARGS` | runs a program under the syscall profiler |
 //! | `trace --only BENCHMARK [--a SPEC] [--b SPEC]` | kernel instructions per operation of one benchmark, by function; two kernels side by side |
@@ -22,6 +23,7 @@ mod bench;
 mod busybox;
 mod checks;
 mod conform;
+mod console;
 mod cpio;
 mod exit;
 mod initrd;
@@ -34,8 +36,10 @@ mod profile;
 mod qemu;
 mod session;
 mod setup;
+mod size;
 mod syscall_docs;
 mod test;
+mod tour;
 mod trace;
 mod userland;
 
@@ -85,6 +89,10 @@ commands:
                                          kernel instructions per operation of one system-call
                                          benchmark, by function (QEMU traces every
                                          instruction; slow); with --b, two kernels compared
+  size   [--config NAME|PATH | --all] [--markdown]
+                                         build, then print the lines of Rust compiled into
+                                         the kernel by crate, and the image size
+                                         (docs/size.md); --all: every config in configs/
   docs                                   regenerate docs/configs.md and docs/syscalls.md
   setup                                  install the rustup target and QEMU if missing
 ";
@@ -103,6 +111,7 @@ fn main() -> ExitCode {
         Some("nettest") => nettest::nettest_command(&mut args),
         Some("profile") => profile::profile_command(&mut args),
         Some("trace") => trace::trace_command(&mut args),
+        Some("size") => size::size_command(&mut args),
         Some("setup") => args
             .finish()
             .and_then(|()| setup::ensure_all())

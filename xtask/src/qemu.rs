@@ -7,13 +7,12 @@
 //! [`Boot::net`] adds a virtio-net card on QEMU's user network (slirp: the guest is 10.0.2.15,
 //! the host is reachable as 10.0.2.2) with `hostfwd` rules from host ports to the guest.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::args::Args;
+use crate::console::{self, Console};
 use crate::exit::{Code, Verdict};
 use crate::initrd;
 use crate::kernel::{self, Kernel};
@@ -221,10 +220,10 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
         "chardev:console",
     ])
     .args(["-mon", "chardev=console,mode=readline"]);
-    let child = qemu
+    let mut child = qemu
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
-    let (verdict, _) = wait(child, timeout.map(Duration::from_secs))?;
+    let verdict = console::wait_exit(&mut child, timeout.map(Duration::from_secs), None)?;
     eprintln!("xtask: {}", verdict.describe());
     Ok(verdict.code())
 }
@@ -234,18 +233,6 @@ pub struct Captured {
     pub verdict: Verdict,
     /// Everything the kernel wrote to the serial console.
     pub output: String,
-}
-
-/// Spawns QEMU with the serial console on piped stdin/stdout (for scripted sessions).
-pub fn spawn_piped(boot: &Boot) -> Result<Child, String> {
-    setup::ensure_qemu()?;
-    let mut qemu = boot.command();
-    qemu.args(["-serial", "stdio", "-monitor", "none"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    qemu.spawn()
-        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))
 }
 
 /// Boots with the console captured (stdin empty) and a hard timeout. `echo` copies the
@@ -264,108 +251,17 @@ pub fn run_captured_until(
     echo: bool,
     finish: Option<(&'static str, Duration)>,
 ) -> Result<Captured, String> {
-    setup::ensure_qemu()?;
-    let mut qemu = boot.command();
-    qemu.args(["-serial", "stdio", "-monitor", "none"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = qemu
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = mpsc::channel();
-    let (finished_tx, finished) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            if echo {
-                let _ = writeln!(std::io::stderr(), "{text}");
-            }
-            if finish.is_some_and(|(marker, _)| text == marker) {
-                let _ = finished_tx.send(Instant::now());
-            }
-            all.push_str(&text);
-            all.push('\n');
-        }
-        let _ = tx.send(all);
-    });
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let grace = finish.map(|(_, grace)| (finished, grace));
-    let (verdict, _) = wait_until(child, Some(timeout), grace.as_ref())?;
-    let _ = reader.join();
-    let mut output = rx.recv().unwrap_or_default();
-    let qemu_errors = errors.join().unwrap_or_default();
-    if !qemu_errors.trim().is_empty() {
-        output.push_str(&format!("[qemu stderr] {}\n", qemu_errors.trim()));
-    }
-    Ok(Captured { verdict, output })
-}
-
-/// Waits for QEMU, killing it at the timeout.
-fn wait(child: Child, timeout: Option<Duration>) -> Result<(Verdict, Duration), String> {
-    wait_until(child, timeout, None)
-}
-
-/// [`wait`], and once `grace.0` reports a moment, QEMU has `grace.1` from then to exit.
-fn wait_until(
-    mut child: Child,
-    timeout: Option<Duration>,
-    grace: Option<&(mpsc::Receiver<Instant>, Duration)>,
-) -> Result<(Verdict, Duration), String> {
-    let start = Instant::now();
-    let mut finished: Option<Instant> = None;
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Ok((Verdict::from_qemu_status(status.code()), start.elapsed()));
-        }
-        if let Some((marker, _)) = grace
-            && let Ok(at) = marker.try_recv()
-        {
-            finished = Some(at);
-        }
-        let late = finished
-            .zip(grace)
-            .is_some_and(|(at, (_, limit))| at.elapsed() > *limit);
-        if late || timeout.is_some_and(|t| start.elapsed() > t) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok((Verdict::Timeout, start.elapsed()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut console = Console::start(boot, false, echo)?;
+    let verdict = console.wait_exit(timeout, finish)?;
+    Ok(Captured {
+        verdict,
+        output: console.into_output(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A process that keeps running after the marker is killed once the grace is over;
-    /// one that exits in time keeps its status. Only verdicts are asserted, no durations
-    /// (a loaded host stretches them): without the grace this test would wait out the
-    /// sleeper's hour instead of passing.
-    #[test]
-    fn the_grace_after_the_marker_is_enforced() {
-        let (tx, rx) = mpsc::channel();
-        let sleeper = Command::new("sleep").arg("3600").spawn().unwrap();
-        tx.send(Instant::now()).unwrap();
-        let grace = (rx, Duration::from_millis(200));
-        let (verdict, _) =
-            wait_until(sleeper, Some(Duration::from_secs(7200)), Some(&grace)).unwrap();
-        assert_eq!(verdict, Verdict::Timeout);
-        let quick = Command::new("true").spawn().unwrap();
-        let (verdict, _) = wait_until(quick, Some(Duration::from_secs(60)), Some(&grace)).unwrap();
-        assert_eq!(verdict, Verdict::from_qemu_status(Some(0)));
-    }
 
     #[test]
     fn hostfwd_short_forms_listen_on_loopback() {

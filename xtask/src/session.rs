@@ -3,12 +3,10 @@
 //! for text that only the command's output can contain (never the echo of the line typed),
 //! with a per-step timeout; a missing answer, a crash or a hang fails the test.
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::exit::Verdict;
-use crate::qemu::{self, Boot};
+use crate::console::{Console, PROMPT};
+use crate::qemu::Boot;
 
 /// (what to type, what the output must then contain).
 type Step = (&'static str, &'static str);
@@ -59,100 +57,30 @@ const STEPS: &[Step] = &[
 
 /// Runs the session against a Tessera boot of the BusyBox initramfs.
 pub fn run(boot: &Boot, verbose: bool) -> Result<(), String> {
-    let mut child = qemu::spawn_piped(boot)?;
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let output = Arc::new(Mutex::new(String::new()));
-    let sink = output.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            if verbose {
-                eprint!("{text}");
-            }
-            sink.lock().expect("output lock").push_str(&text);
-        }
-    });
-    let result = (|| -> Result<(), String> {
-        let mut seen = wait_for(&output, 0, "/ # ", Duration::from_secs(90))?;
-        for (typed, expect) in STEPS {
-            stdin
-                .write_all(typed.as_bytes())
-                .and_then(|()| stdin.flush())
-                .map_err(|e| e.to_string())?;
-            seen = wait_for(&output, seen, expect, Duration::from_secs(30))
-                .map_err(|e| format!("after typing {typed:?}: {e}"))?;
-            // The next prompt, so that the next line is not typed ahead of the shell.
-            if !typed.starts_with("sleep 30") {
-                seen = wait_for(&output, seen, "/ # ", Duration::from_secs(30))
-                    .map_err(|e| format!("no prompt after {typed:?}: {e}"))?;
-            } else {
-                std::thread::sleep(Duration::from_millis(500));
-            }
-        }
-        stdin.write_all(b"exit 0\n").map_err(|e| e.to_string())?;
-        wait_for(
-            &output,
-            seen,
-            "init exited with status 0",
-            Duration::from_secs(30),
-        )?;
-        Ok(())
-    })();
-    let status = wait_exit(&mut child, Duration::from_secs(30));
-    let _ = reader.join();
-    let tail = tail(&output.lock().expect("output lock"), 25);
-    result.map_err(|e| format!("{e}\n--- console tail:\n{tail}"))?;
-    match status {
-        Verdict::Success => Ok(()),
-        other => Err(format!("{}\n--- console tail:\n{tail}", other.describe())),
-    }
+    let mut console = Console::shell(boot, verbose)?;
+    let result = steps(&mut console);
+    let verdict = console.wait_exit(Duration::from_secs(30), None);
+    console.judge(result.and(verdict))
 }
 
-/// Waits until `needle` appears in the output after byte `from`; returns where it ended.
-fn wait_for(
-    output: &Mutex<String>,
-    from: usize,
-    needle: &str,
-    timeout: Duration,
-) -> Result<usize, String> {
-    let start = Instant::now();
-    loop {
-        if let Some(at) = output
-            .lock()
-            .expect("output lock")
-            .get(from..)
-            .and_then(|rest| rest.find(needle))
-        {
-            return Ok(from + at + needle.len());
+/// Types each step, then `exit 0`, which must end init with status 0.
+fn steps(console: &mut Console) -> Result<(), String> {
+    let step = Duration::from_secs(30);
+    for (typed, expect) in STEPS {
+        console.send(typed)?;
+        console
+            .wait_for(expect, step)
+            .map_err(|e| format!("after typing {typed:?}: {e}"))?;
+        // The next prompt, so that the next line is not typed ahead of the shell.
+        if !typed.starts_with("sleep 30") {
+            console
+                .wait_for(PROMPT, step)
+                .map_err(|e| format!("no prompt after {typed:?}: {e}"))?;
+        } else {
+            std::thread::sleep(Duration::from_millis(500));
         }
-        if start.elapsed() > timeout {
-            return Err(format!("no {needle:?} within {} s", timeout.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> Verdict {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Verdict::from_qemu_status(status.code());
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Verdict::Timeout;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+    console.send("exit 0\n")?;
+    console.wait_for("init exited with status 0", step)?;
+    Ok(())
 }

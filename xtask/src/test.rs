@@ -175,6 +175,9 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     report.check("source/lint-config", || {
         crate::checks::lint_config(&crate::root())
     });
+    report.check("source/features-in-one-place", || {
+        crate::checks::feature_tests_in_one_place(&crate::root())
+    });
     let configs = tessera_config::available_configs(&crate::root().join("configs"));
     for name in &configs {
         // Each config compiles different variants (and cfg'd code) of the kernel and its
@@ -218,6 +221,13 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
                 deliberate_fault(fast, kind, expect, verbose)
             });
         }
+    }
+    report.check("size/ladder", || {
+        crate::size::check_ladder().map(|figures| println!("{figures}"))
+    });
+    if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
+        report.check("leaks/fast", || leaks(fast, false, verbose));
+        report.check("leaks/can-fail", || leaks(fast, true, verbose));
     }
     for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
         report.check(&format!("hello/{}", kernel.config.name), || {
@@ -358,6 +368,34 @@ fn hello(kernel: &Kernel, verbose: bool) -> Result<(), String> {
             tail(&run.output, 30)
         ));
     }
+    Ok(())
+}
+
+/// Processes that exit or die of a signal give back all they held (userland/checks/leaks.c);
+/// with `zombies`, 300 children are left unreaped and the check must say so.
+fn leaks(kernel: &Kernel, zombies: bool, verbose: bool) -> Result<(), String> {
+    let mut archive = crate::cpio::Archive::new();
+    crate::initrd::skeleton(&mut archive);
+    let program = crate::userland::leaks()?;
+    let bytes = std::fs::read(&program).map_err(|e| format!("{}: {e}", program.display()))?;
+    archive.file("init", 0o755, bytes);
+    if zombies {
+        archive.file("zombies", 0o644, Vec::new());
+    }
+    let initrd = crate::initrd::Private::write("leaks", &archive)?;
+    let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+    boot.initrd = Some(initrd.to_path_buf());
+    let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+    let line = run
+        .output
+        .lines()
+        .find(|l| l.starts_with("leaks: "))
+        .ok_or_else(|| format!("no leaks line\n{}", tail(&run.output, 30)))?;
+    let reported = line.starts_with("leaks: FAIL");
+    if reported != zombies || run.verdict != Verdict::Success {
+        return Err(format!("{line}\n{}", run.verdict.describe()));
+    }
+    println!("{line}");
     Ok(())
 }
 

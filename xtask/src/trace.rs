@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
@@ -27,6 +27,7 @@ use crate::args::Args;
 use crate::bench::parse::{self, Outcome};
 use crate::bench::target::{self, Prepared, Spec};
 use crate::bench::{catalog, program};
+use crate::console::tail;
 use crate::exit::{Code, Verdict};
 use crate::qemu::Mode;
 use crate::{kernel, setup};
@@ -132,29 +133,17 @@ fn traced_boot(
         .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
     let log = child.stderr.take().expect("piped stderr");
     let reader = std::thread::spawn(move || count_pcs(log));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(status);
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let verdict = crate::console::wait_exit(&mut child, Some(TIMEOUT), None)?;
     let (counts, messages) = reader.join().map_err(|_| "the trace reader panicked")??;
     let output = std::fs::read_to_string(&console).unwrap_or_default();
-    let Some(status) = status else {
+    if verdict == Verdict::Timeout {
         return Err(format!("traced boot: no end after {TIMEOUT:?}"));
-    };
-    let verdict = Verdict::from_qemu_status(status.code());
+    }
     if verdict != Verdict::Success {
         return Err(format!(
             "traced boot: {}\n{messages}{}",
             verdict.describe(),
-            tail(&output)
+            tail(&output, 20)
         ));
     }
     let parsed = parse::parse(&output);
@@ -163,7 +152,7 @@ fn traced_boot(
         return Err(format!(
             "traced boot: {}\n{}",
             problems.join("; "),
-            tail(&output)
+            tail(&output, 20)
         ));
     }
     match parsed.outcomes_for(&[bench]).remove(0).1 {
@@ -173,11 +162,6 @@ fn traced_boot(
         }),
         Outcome::Failed(why) | Outcome::NotApplicable(why) => Err(format!("{bench}: {why}")),
     }
-}
-
-fn tail(output: &str) -> String {
-    let lines: Vec<&str> = output.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// QEMU's option for one instruction per translation block: `-singlestep` until 8.0,

@@ -168,10 +168,25 @@ pub fn build() -> Result<Programs, String> {
 /// The `hello` program (`userland/hello/hello.c`): no C library, two system calls. Built when
 /// out of date; returns the binary's path.
 pub fn hello() -> Result<PathBuf, String> {
-    let source = crate::root().join("userland/hello/hello.c");
+    single(
+        "userland/hello/hello.c",
+        "hello",
+        &["-nostdlib", "-fno-stack-protector", "-fno-pie", "-no-pie"],
+    )
+}
+
+/// `userland/checks/leaks.c`: the kernel's memory after many processes die (static glibc).
+pub fn leaks() -> Result<PathBuf, String> {
+    single("userland/checks/leaks.c", "leaks", &[])
+}
+
+/// One static program from `source` (relative to the repository), built into the binary
+/// directory as `name` when out of date, with `flags` besides `-static -O2 -s -Wall -Werror`.
+fn single(source: &str, name: &str, flags: &[&str]) -> Result<PathBuf, String> {
+    let source = crate::root().join(source);
     let out_dir = bin_dir();
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let path = out_dir.join("hello");
+    let path = out_dir.join(name);
     if stale(
         &path,
         &[source.clone(), crate::root().join("xtask/src/userland.rs")],
@@ -179,13 +194,8 @@ pub fn hello() -> Result<PathBuf, String> {
         ensure_cc()?;
         let temporary = path.with_extension("tmp");
         let out = Command::new("cc")
-            .args([
-                "-static",
-                "-nostdlib",
-                "-fno-stack-protector",
-                "-fno-pie",
-                "-no-pie",
-            ])
+            .arg("-static")
+            .args(flags)
             .args(["-O2", "-s", "-Wall", "-Werror", "-o"])
             .arg(&temporary)
             .arg(&source)

@@ -95,10 +95,10 @@ cfg_if::cfg_if! {
     if #[cfg(all(feature = "page-zero-twice", feature = "page-zero-once"))] {
         compile_error!("two page-zero variants selected: enable exactly one of page-zero-twice, page-zero-once");
     } else if #[cfg(feature = "page-zero-twice")] {
-        /// When user frames are cleared (see `mm::alloc_user_frame`).
+        /// When user frames are cleared (see `mm::user_frames`).
         pub type PageZero = tessera_page_alloc::ZeroTwice;
     } else if #[cfg(feature = "page-zero-once")] {
-        /// When user frames are cleared (see `mm::alloc_user_frame`).
+        /// When user frames are cleared (see `mm::user_frames`).
         pub type PageZero = tessera_page_alloc::ZeroOnce;
     } else {
         compile_error!("no page-zero variant selected: enable one of page-zero-twice, page-zero-once");

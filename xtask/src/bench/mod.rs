@@ -140,7 +140,7 @@ impl Run {
                 .map(|name| (name.to_string(), outcome.clone()))
                 .collect(),
             problems: Vec::new(),
-            verdict: Verdict::NoVerdict(0),
+            verdict: Verdict::QemuStatus(0),
             seconds: 0.0,
             console: String::new(),
             network,
@@ -182,9 +182,8 @@ impl Run {
                 text.push_str(&format!("  {name}: {why}\n"));
             }
         }
-        let lines: Vec<&str> = self.console.lines().collect();
         text.push_str("  --- last console lines:\n");
-        for line in &lines[lines.len().saturating_sub(15)..] {
+        for line in crate::console::tail(&self.console, 15).lines() {
             text.push_str(&format!("  {line}\n"));
         }
         text
@@ -226,7 +225,7 @@ pub fn run(kernel: &Prepared, initrd: &Path, request: &Request, card: bool) -> R
     // Tessera powers off with its success code; Linux's power-off exits QEMU with 0, which
     // a panic (init died, panic=-1 reboots, -no-reboot stops) also does: look for it.
     let expected = match kernel.identity.kind {
-        "linux" => Verdict::NoVerdict(0),
+        "linux" => Verdict::QemuStatus(0),
         _ => Verdict::Success,
     };
     if captured.verdict != expected {
@@ -477,7 +476,7 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
         mode_name(common.mode),
         if common.quick { "-quick" } else { "" }
     ));
-    write_file(&path, &report::single_json(&single).render())?;
+    write_file(&path, &json::render(&report::single_json(&single)))?;
     println!("bench: wrote {}", kernel::display_path(&path));
     match single.runs.iter().find(|r| !r.complete()) {
         None => Ok(Code::Ok),
@@ -648,7 +647,7 @@ fn ab_pass(
     )?;
     write_file(
         &dir.join(format!("{stem}.json")),
-        &report::comparison_json(&comparison).render(),
+        &json::render(&report::comparison_json(&comparison)),
     )?;
     write_file(&dir.join(format!("{stem}.svg")), &svg::chart(&comparison))?;
     println!(

@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use super::catalog::{self, Group, Op};
-use super::json::Json;
+use super::json;
 use super::parse::Outcome;
 use super::stats::{self, Summary};
 use super::target::Identity;
@@ -102,40 +102,31 @@ pub fn describe_identity(id: &Identity) -> String {
     )
 }
 
-fn identity_json(id: &Identity) -> Json {
-    Json::obj([
-        ("label", Json::str(&id.label)),
-        ("kind", Json::str(id.kind)),
-        (
-            "components",
-            Json::obj(id.components.iter().map(|(k, v)| (k.clone(), Json::str(v)))),
-        ),
-        ("profile", Json::str(&id.profile)),
-        (
-            "linux_version",
-            id.linux_version.as_ref().map_or(Json::Null, Json::str),
-        ),
-        ("git_describe", Json::str(&id.git_describe)),
-        ("git_commit", Json::str(&id.git_commit)),
-        (
-            "modified",
-            Json::Arr(id.modified.iter().map(Json::str).collect()),
-        ),
-    ])
+fn identity_json(id: &Identity) -> json::Kernel {
+    json::Kernel {
+        label: id.label.clone(),
+        kind: id.kind.into(),
+        components: id.components.iter().cloned().collect(),
+        profile: id.profile.clone(),
+        linux_version: id.linux_version.clone(),
+        git_describe: id.git_describe.clone(),
+        git_commit: id.git_commit.clone(),
+        modified: id.modified.clone(),
+    }
 }
 
-fn machine_json(m: &Machine) -> Json {
-    Json::obj([
-        ("qemu", Json::str(&m.qemu)),
-        ("cpu_model", Json::str(m.cpu_model)),
-        ("host_cpu", Json::str(&m.host_cpu)),
-        ("memory_mib", Json::Int(m.memory_mib.into())),
-        ("smp", Json::Int(1)),
-    ])
+fn machine_json(m: &Machine) -> json::Machine {
+    json::Machine {
+        qemu: m.qemu.clone(),
+        cpu_model: m.cpu_model.into(),
+        host_cpu: m.host_cpu.clone(),
+        memory_mib: m.memory_mib,
+        smp: 1,
+    }
 }
 
-fn what(name: &str) -> Json {
-    catalog::info(name).map_or(Json::Null, |i| Json::str(i.what))
+fn what(name: &str) -> Option<String> {
+    catalog::info(name).map(|i| i.what.to_string())
 }
 
 /// What one operation of `name` is (calls for unknown names).
@@ -282,61 +273,49 @@ pub fn single_table(s: &Single) -> String {
 }
 
 /// The JSON of one run.
-pub fn single_json(s: &Single) -> Json {
-    let benchmarks = s.outcomes().map(|(name, outcome)| {
-        let mut pairs = vec![
-            ("name", Json::str(name)),
-            ("group", Json::str(group_name(name))),
-        ];
-        match outcome {
+pub fn single_json(s: &Single) -> json::SingleReport {
+    let benchmarks = s.outcomes().map(|(name, outcome)| json::Benchmark {
+        name: name.clone(),
+        group: group_name(name).into(),
+        outcome: match outcome {
             Outcome::Measured(m) => {
-                pairs.extend([
-                    ("what", what(name)),
-                    ("view", Json::str(mode_name(view(s.mode, s.net_mode, name)))),
-                    ("iters", Json::Int(m.iters)),
-                    ("total_ns", Json::Int(m.total_ns)),
-                    ("ns_per_op", Json::Num(m.ns_per_op())),
-                    ("bytes_per_op", m.bytes_per_op.map_or(Json::Null, Json::Int)),
-                    ("mb_per_s", m.mb_per_s().map_or(Json::Null, Json::Num)),
-                ]);
-                if let Some(rate) = op(name).rate(m.ns_per_op()) {
-                    pairs.extend([
-                        ("rate", Json::Num(rate)),
-                        ("rate_unit", Json::str(op(name).rate_unit())),
-                    ]);
-                }
+                let rate = op(name).rate(m.ns_per_op());
+                json::Outcome::Measured(json::Measured {
+                    what: what(name),
+                    view: mode_name(view(s.mode, s.net_mode, name)).into(),
+                    iters: m.iters,
+                    total_ns: m.total_ns,
+                    ns_per_op: m.ns_per_op(),
+                    bytes_per_op: m.bytes_per_op,
+                    mb_per_s: m.mb_per_s(),
+                    rate,
+                    rate_unit: rate.map(|_| op(name).rate_unit().into()),
+                })
             }
-            Outcome::Failed(why) => pairs.push(("error", Json::str(why))),
-            Outcome::NotApplicable(why) => pairs.push(("not_applicable", Json::str(why))),
-        }
-        Json::obj(pairs)
+            Outcome::Failed(why) => json::Outcome::Failed { error: why.clone() },
+            Outcome::NotApplicable(why) => json::Outcome::NotApplicable {
+                not_applicable: why.clone(),
+            },
+        },
     });
-    Json::obj([
-        ("report", Json::str("bench")),
-        ("command", Json::str(command_line())),
-        ("kernel", identity_json(&s.identity)),
-        ("machine", machine_json(&s.machine)),
-        ("mode", Json::str(mode_name(s.mode))),
-        ("unit", Json::str(unit(s.mode))),
-        ("network_view", Json::str(network_view(s.net_mode))),
-        ("quick", Json::Bool(s.quick)),
-        ("complete", Json::Bool(s.runs.iter().all(Run::complete))),
-        (
-            "problems",
-            Json::Arr(
-                s.runs
-                    .iter()
-                    .flat_map(|r| r.problems.iter().map(move |p| format!("{}: {p}", r.kind())))
-                    .map(Json::str)
-                    .collect(),
-            ),
-        ),
-        (
-            "seconds",
-            Json::Num(s.runs.iter().map(|r| r.seconds).sum::<f64>()),
-        ),
-        ("benchmarks", Json::Arr(benchmarks.collect())),
-    ])
+    json::SingleReport {
+        report: "bench".into(),
+        command: command_line(),
+        kernel: identity_json(&s.identity),
+        machine: machine_json(&s.machine),
+        mode: mode_name(s.mode).into(),
+        unit: unit(s.mode).into(),
+        network_view: network_view(s.net_mode).into(),
+        quick: s.quick,
+        complete: s.runs.iter().all(Run::complete),
+        problems: s
+            .runs
+            .iter()
+            .flat_map(|r| r.problems.iter().map(move |p| format!("{}: {p}", r.kind())))
+            .collect(),
+        seconds: s.runs.iter().map(|r| r.seconds).sum::<f64>(),
+        benchmarks: benchmarks.collect(),
+    }
 }
 
 /// One benchmark compared.
@@ -706,77 +685,61 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     out
 }
 
-fn summary_json(s: &Summary) -> Json {
-    Json::obj([
-        (
-            "samples",
-            Json::Arr(s.samples.iter().map(|&x| Json::Num(x)).collect()),
-        ),
-        ("median", Json::Num(s.median)),
-        ("min", Json::Num(s.min)),
-        ("max", Json::Num(s.max)),
-    ])
+fn summary_json(s: &Summary) -> json::Summary {
+    json::Summary {
+        samples: s.samples.clone(),
+        median: s.median,
+        min: s.min,
+        max: s.max,
+    }
 }
 
 /// The JSON of a comparison.
-pub fn comparison_json(c: &Comparison) -> Json {
-    let rows = c.rows.iter().map(|row| {
-        let mut pairs = vec![
-            ("name", Json::str(&row.name)),
-            ("group", Json::str(group_name(&row.name))),
-            ("what", what(&row.name)),
-        ];
-        pairs.push(("view", Json::str(mode_name(row.view))));
-        match &row.result {
+pub fn comparison_json(c: &Comparison) -> json::ComparisonReport {
+    let rows = c.rows.iter().map(|row| json::Row {
+        name: row.name.clone(),
+        group: group_name(&row.name).into(),
+        what: what(&row.name),
+        view: mode_name(row.view).into(),
+        outcome: match &row.result {
             RowResult::Compared(r) => {
-                pairs.extend([
-                    ("iters", row.iters.map_or(Json::Null, Json::Int)),
-                    ("a", summary_json(&r.a)),
-                    ("b", summary_json(&r.b)),
-                    ("ratio", Json::Num(r.ratio)),
-                    ("verdict", Json::str(r.judgement.key())),
-                    ("basis", Json::str(r.judgement.basis_key())),
-                    ("verdict_text", Json::str(r.judgement.describe())),
-                ]);
-                if let (Some(a), Some(b)) = (row.op.rate(r.a.median), row.op.rate(r.b.median)) {
-                    pairs.extend([
-                        ("a_rate", Json::Num(a)),
-                        ("b_rate", Json::Num(b)),
-                        ("rate_unit", Json::str(row.op.rate_unit())),
-                    ]);
-                }
+                let rates = row.op.rate(r.a.median).zip(row.op.rate(r.b.median));
+                json::Outcome::Measured(json::Compared {
+                    iters: row.iters,
+                    a: summary_json(&r.a),
+                    b: summary_json(&r.b),
+                    ratio: r.ratio,
+                    verdict: r.judgement.key().into(),
+                    basis: r.judgement.basis_key().into(),
+                    verdict_text: r.judgement.describe(),
+                    a_rate: rates.map(|(a, _)| a),
+                    b_rate: rates.map(|(_, b)| b),
+                    rate_unit: rates.map(|_| row.op.rate_unit().into()),
+                })
             }
-            RowResult::Failed(why) => pairs.push(("error", Json::str(why))),
-            RowResult::NotApplicable(why) => pairs.push(("not_applicable", Json::str(why))),
-        }
-        Json::obj(pairs)
+            RowResult::Failed(why) => json::Outcome::Failed { error: why.clone() },
+            RowResult::NotApplicable(why) => json::Outcome::NotApplicable {
+                not_applicable: why.clone(),
+            },
+        },
     });
-    Json::obj([
-        ("report", Json::str("ab")),
-        ("command", Json::str(&c.command)),
-        ("a", identity_json(&c.identities[0])),
-        ("b", identity_json(&c.identities[1])),
-        ("machine", machine_json(&c.machine)),
-        ("mode", Json::str(mode_name(c.mode))),
-        ("unit", Json::str(unit(c.mode))),
-        ("quick", Json::Bool(c.quick)),
-        ("runs_per_side", Json::Int(c.runs as u64)),
-        ("network_runs_per_side", Json::Int(c.net_runs as u64)),
-        ("benchmarks", Json::Arr(rows.collect())),
-        (
-            "problems",
-            Json::obj([
-                (
-                    "a",
-                    Json::Arr(c.problems[0].iter().map(Json::str).collect()),
-                ),
-                (
-                    "b",
-                    Json::Arr(c.problems[1].iter().map(Json::str).collect()),
-                ),
-            ]),
-        ),
-    ])
+    json::ComparisonReport {
+        report: "ab".into(),
+        command: c.command.clone(),
+        a: identity_json(&c.identities[0]),
+        b: identity_json(&c.identities[1]),
+        machine: machine_json(&c.machine),
+        mode: mode_name(c.mode).into(),
+        unit: unit(c.mode).into(),
+        quick: c.quick,
+        runs_per_side: c.runs as u64,
+        network_runs_per_side: c.net_runs as u64,
+        benchmarks: rows.collect(),
+        problems: json::Problems {
+            a: c.problems[0].clone(),
+            b: c.problems[1].clone(),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 //! [`measure`] times the same transfers (`cargo xtask nettest --bench`): bulk throughput
 //! each way and the connection rate.
 
-mod console;
 mod host;
 mod inet;
 
@@ -21,10 +20,9 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::exit::Verdict;
+use crate::console::Console;
 use crate::kernel::Kernel;
 use crate::qemu::{Boot, Mode};
-use console::Console;
 use host::{FILES, HostServer, crc32, free_port, http_get, pattern};
 use inet::{build_inet, check_lines, inet_on_host, initrd_with};
 
@@ -59,7 +57,7 @@ fn boot(kernel: &Kernel, verbose: bool) -> Result<Session, String> {
         format!("tcp:127.0.0.1:{web_port}-:80"),
         format!("tcp:127.0.0.1:{nc_port}-:81"),
     ]);
-    let console = Console::start(&boot, verbose)?;
+    let console = Console::shell(&boot, verbose)?;
     Ok(Session {
         console,
         server,
@@ -96,13 +94,8 @@ pub fn run(kernel: &Kernel, verbose: bool) -> Result<(), String> {
         nc_port,
     } = boot(kernel, verbose)?;
     let result = checks(&mut console, &server, web_port, nc_port);
-    let tail = console.tail();
-    let verdict = console.finish();
-    result.map_err(|e| format!("{e}\n--- console tail:\n{tail}"))?;
-    match verdict {
-        Verdict::Success => Ok(()),
-        other => Err(format!("{}\n--- console tail:\n{tail}", other.describe())),
-    }
+    let verdict = console.power_off();
+    console.judge(result.and(verdict))
 }
 
 fn checks(
@@ -285,9 +278,8 @@ pub fn measure(kernel: &Kernel, verbose: bool) -> Result<Measured, String> {
             connections,
         })
     })();
-    let tail = console.tail();
-    console.finish();
-    result.map_err(|e| format!("{e}\n--- console tail:\n{tail}"))
+    let _ = console.power_off();
+    result.map_err(|e| format!("{e}\n--- console tail:\n{}", console.tail(25)))
 }
 
 /// `cargo xtask nettest [--config NAME] [--bench] [--verbose]`: the network checks, or with

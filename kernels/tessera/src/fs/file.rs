@@ -197,14 +197,26 @@ impl OpenFile {
         self.ops.read(offset, buf, self.nonblock())
     }
 
-    pub fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
+    /// pread: `len` bytes at `offset` into user memory at `addr`, the file offset unchanged.
+    pub fn pread_user(&self, offset: u64, addr: u64, len: usize) -> KResult<usize> {
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.read_user(offset, addr, len, self.nonblock())
+    }
+
+    /// pwrite: `len` bytes of user memory at `addr` to `offset`, the file offset unchanged.
+    pub fn pwrite_user(&self, offset: u64, addr: u64, len: usize) -> KResult<usize> {
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        self.ops.write(offset, buf, self.nonblock())
+        self.ops.write_user(offset, addr, len, self.nonblock())
     }
 }
 

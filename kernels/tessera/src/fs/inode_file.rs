@@ -6,16 +6,21 @@ use tessera_abi::{Errno, KResult};
 use tessera_vfs::{DirEntry, FileType};
 
 use super::DentryRef;
-use super::file::{FileOps, MapTarget};
+use super::file::{FileOps, MapTarget, USER_CHUNK};
 use super::stat::{Stat, Time};
 
 pub struct InodeFile {
     dentry: DentryRef,
+    /// Held by a file opened for writing: the file cannot be executed meanwhile.
+    _write: Option<super::write_access::WriteAccess>,
 }
 
 impl InodeFile {
-    pub fn new(dentry: DentryRef) -> Self {
-        InodeFile { dentry }
+    pub fn new(dentry: DentryRef, write: Option<super::write_access::WriteAccess>) -> Self {
+        InodeFile {
+            dentry,
+            _write: write,
+        }
     }
 }
 
@@ -53,7 +58,52 @@ impl Drop for InodeFile {
     }
 }
 
+/// A read or write of `len` bytes of user memory in chunks of at most [`USER_CHUNK`] through
+/// one kernel buffer: `step(done, buffer)` moves one chunk and returns how many bytes it
+/// moved. Stops at a short chunk (end of file, full file system); an error after some bytes
+/// moved returns the count, as Linux's regular-file reads and writes do.
+fn chunked(len: usize, mut step: impl FnMut(u64, &mut [u8]) -> KResult<usize>) -> KResult<usize> {
+    let mut buf = alloc::vec![0u8; len.min(USER_CHUNK)];
+    let mut done = 0;
+    while done < len {
+        let chunk = (len - done).min(buf.len());
+        match step(done as u64, &mut buf[..chunk]) {
+            Ok(n) => {
+                done += n;
+                if n < chunk {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+/// `addr + done`, EFAULT past the end of the address space.
+fn user_at(addr: u64, done: u64) -> KResult<u64> {
+    addr.checked_add(done).ok_or(Errno::EFAULT)
+}
+
 impl FileOps for InodeFile {
+    /// The whole `len` (up to end of file), where the default reads one chunk.
+    fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        chunked(len, |done, buf| {
+            let n = self.read(offset + done, buf, nonblock)?;
+            crate::user::write_bytes(user_at(addr, done)?, &buf[..n])?;
+            Ok(n)
+        })
+    }
+
+    /// The whole `len`, where the default writes one chunk.
+    fn write_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        chunked(len, |done, buf| {
+            crate::user::read_into(user_at(addr, done)?, buf)?;
+            self.write(offset + done, buf, nonblock)
+        })
+    }
+
     fn read(&self, offset: u64, buf: &mut [u8], _nonblock: bool) -> KResult<usize> {
         if self.dentry.is_dir() {
             return Err(Errno::EISDIR);

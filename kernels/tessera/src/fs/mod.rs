@@ -19,6 +19,7 @@ pub mod procfs;
 #[path = "no_procfs.rs"]
 pub mod procfs;
 pub mod stat;
+pub mod write_access;
 
 use alloc::sync::Arc;
 
@@ -151,7 +152,13 @@ pub fn open_dentry(dentry: DentryRef, flags: u32) -> KResult<Arc<OpenFile>> {
             devices::open(dentry.inode().metadata()?.rdev)?
         }
         FileType::Fifo if flags & file::O_PATH == 0 => pipe::open_fifo(&dentry, flags)?,
-        _ => Arc::new(inode_file::InodeFile::new(dentry)),
+        FileType::Regular
+            if flags & file::O_ACCMODE != file::O_RDONLY && flags & file::O_PATH == 0 =>
+        {
+            let write = write_access::get(dentry.inode())?;
+            Arc::new(inode_file::InodeFile::new(dentry, Some(write)))
+        }
+        _ => Arc::new(inode_file::InodeFile::new(dentry, None)),
     };
     Ok(OpenFile::new(ops, flags))
 }

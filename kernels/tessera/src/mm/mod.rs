@@ -1,15 +1,13 @@
 //! Memory: physical frames and the kernel heap ([`frames`]), frames mapped into user space
-//! (`user_frames`), address spaces and page faults ([`vm`]), and the page cache that file
+//! ([`user_frames`]), address spaces and page faults ([`vm`]), and the page cache that file
 //! mappings share ([`pagecache`]).
 
 mod frames;
 #[cfg(feature = "userspace")]
 pub mod pagecache;
 #[cfg(feature = "userspace")]
-mod user_frames;
+pub mod user_frames;
 #[cfg(feature = "userspace")]
 pub mod vm;
 
 pub use frames::*;
-#[cfg(feature = "userspace")]
-pub use user_frames::*;

@@ -25,7 +25,9 @@ use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_sync::{IrqSave, SpinLock};
 use tessera_vfs::{Inode, inode_key};
 
-use crate::mm::{alloc_user_frame_filled, release_user_frame, share_user_frame, user_frame_refs};
+use crate::mm::user_frames::{
+    alloc_user_frame_filled, release_user_frame, share_user_frame, user_frame_refs,
+};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 

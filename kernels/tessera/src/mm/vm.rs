@@ -19,9 +19,10 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_platform::vm::{PageFlags, PageTable, USER_END};
 
+use crate::mm::frame_source;
 use crate::mm::pagecache::{self, WriteBack};
-use crate::mm::{
-    alloc_user_frame, alloc_user_frame_filled, frame_source, release_user_frame, share_user_frame,
+use crate::mm::user_frames::{
+    alloc_user_frame, alloc_user_frame_filled, release_user_frame, share_user_frame,
     share_user_frames, user_frame_refs,
 };
 use crate::variants::SubsystemLock;

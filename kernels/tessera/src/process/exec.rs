@@ -138,6 +138,9 @@ fn load(
         STACK_TOP, &argv_refs, &envp_refs, execfn, &auxv, random, b"x86_64",
     )?;
 
+    // A file open for writing cannot run (ETXTBSY); while it runs, it cannot be written.
+    let deny = crate::fs::write_access::deny(dentry.inode())?;
+
     // The point of no return: the old program is gone from here on.
     let task = current();
     vm.activate();
@@ -162,6 +165,7 @@ fn load(
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
     *task.exe.lock() = Some(dentry.clone());
+    *task.exe_deny.lock() = Some(deny);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =
         alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();

@@ -21,6 +21,7 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     task.exit_status.store(wait_status, Ordering::Relaxed);
     // Release what the process holds: files, address space (after leaving it).
     task.files.lock().close_all();
+    drop(task.exe_deny.lock().take());
     vm::activate_kernel();
     let own = task.vm.lock().take();
     drop(task.end_vfork(own));

@@ -257,6 +257,12 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         if state.ignored(sig) && sig != SIGKILL {
             return;
         }
+        // Init gets only the signals it has a handler for, SIGKILL and SIGSTOP included, so
+        // that no process can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c
+        // `sig_task_ignored`). A fault in init itself still kills it (`force_signal`).
+        if task.pid == 1 && state.actions[sig as usize - 1].handler == SIG_DFL {
+            return;
+        }
         state.post(sig, info);
         state.deliverable() != 0
     };
@@ -276,13 +282,30 @@ pub fn has_deliverable(task: &Task) -> bool {
     task.signals.lock().deliverable() != 0
 }
 
+/// How a system call a signal interrupted (EINTR) goes on if no handler runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// It returns EINTR.
+    No,
+    /// It runs again with its arguments (SA_RESTART for a handler).
+    Syscall,
+    /// It goes on from its restart block (`restart_syscall`); a handler sees EINTR.
+    Block,
+}
+
 /// Called before returning to user mode: runs the default action or sets up the handler of
 /// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
 /// and may be restarted: transparently when no handler runs (the signal was ignored or
 /// stopped the task), or if the handler asked for SA_RESTART.
-pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
+pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
+    // Back to the `syscall` instruction (2 bytes), with the original number or
+    // restart_syscall's.
     let restart_syscall = |frame: &mut TrapFrame| {
         frame.rax = frame.error_code;
+        frame.rip -= 2;
+    };
+    let restart_block = |frame: &mut TrapFrame| {
+        frame.rax = tessera_abi::sysno::restart_syscall;
         frame.rip -= 2;
     };
     loop {
@@ -292,10 +315,12 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
             if ready == 0 {
                 // Whatever is still pending is blocked: nothing to look at until a send or a
                 // mask change sets the hint again.
-                crate::process::sched::set_signal_hint(task, false);
+                crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
-                if restart {
-                    restart_syscall(frame);
+                match restart {
+                    Restart::Syscall => restart_syscall(frame),
+                    Restart::Block => restart_block(frame),
+                    Restart::No => {}
                 }
                 return;
             }
@@ -308,20 +333,23 @@ pub fn deliver(task: &Arc<Task>, frame: &mut TrapFrame, restart: bool) {
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore => continue,
                 Default_::Stop => {
-                    super::exit::stop_current(task, sig);
+                    super::exit::stop_current(&task, sig);
                     continue;
                 }
-                Default_::Terminate => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::Terminate => super::exit::exit_task(task, sig as i32),
                 // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
-                Default_::CoreDump => super::exit::exit_task(task.clone(), sig as i32),
+                Default_::CoreDump => super::exit::exit_task(task, sig as i32),
             },
             _ => {
-                if restart && action.flags & SA_RESTART != 0 {
-                    restart_syscall(frame);
+                match restart {
+                    Restart::Syscall if action.flags & SA_RESTART != 0 => restart_syscall(frame),
+                    // A handler runs: the interrupted sleep ends with EINTR.
+                    Restart::Block => *task.restart_sleep.lock() = (0, 0),
+                    _ => {}
                 }
-                if setup_frame(task, frame, sig, action, info).is_err() {
+                if setup_frame(&task, frame, sig, action, info).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.
-                    super::exit::exit_task(task.clone(), SIGSEGV as i32);
+                    super::exit::exit_task(task, SIGSEGV as i32);
                 }
                 return;
             }

@@ -65,6 +65,8 @@ pub struct Task {
     /// The program file the task runs (what `/proc/PID/exe` names); none before the first
     /// execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
+    /// The hold on `exe` that keeps it from being written while the task runs it.
+    pub exe_deny: SubsystemLock<Option<crate::fs::write_access::DenyWrite>>,
     /// Set by vfork until the child execs or exits.
     pub vfork_done: WaitQueue,
     pub in_vfork: AtomicBool,
@@ -72,6 +74,10 @@ pub struct Task {
     pub vfork_parent: SubsystemLock<Option<Arc<Task>>>,
     /// Deadline (clock ns) of a timed sleep, 0 if none.
     pub wake_at: AtomicU64,
+    /// The restart block of a sleep a signal interrupted (Linux's `restart_block`): its
+    /// deadline (clock ns, 0 if none) and where to write the time left (0 for nowhere).
+    /// Without a handler to run, the sleep goes on through `restart_syscall`.
+    pub restart_sleep: SpinLock<(u64, u64), IrqSave>,
     /// ITIMER_REAL: (deadline in clock ns, 0 if off; interval in ns).
     pub real_timer: SpinLock<(u64, u64), IrqSave>,
     /// A stop or continue the parent has not collected with wait4 yet (its wait status).
@@ -123,10 +129,12 @@ impl Task {
             clear_child_tid: AtomicU64::new(0),
             name: SubsystemLock::new(String::from(name)),
             exe: SubsystemLock::new(None),
+            exe_deny: SubsystemLock::new(None),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),
             vfork_parent: SubsystemLock::new(None),
             wake_at: AtomicU64::new(0),
+            restart_sleep: SpinLock::new((0, 0)),
             job_report: SpinLock::new(None),
             real_timer: SpinLock::new((0, 0)),
             rlimits: SubsystemLock::new(default_rlimits()),

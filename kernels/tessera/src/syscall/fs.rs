@@ -93,13 +93,7 @@ pub fn pread64(a: &Args) -> KResult<isize> {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    if !f.readable() {
-        return Err(Errno::EBADF);
-    }
-    let mut buf = vec![0u8; (a[2] as usize).min(CHUNK)];
-    let n = f.read_at(a[3], &mut buf)?;
-    user::write_bytes(a[1], &buf[..n])?;
-    Ok(n as isize)
+    Ok(f.pread_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 pub fn pwrite64(a: &Args) -> KResult<isize> {
@@ -107,8 +101,7 @@ pub fn pwrite64(a: &Args) -> KResult<isize> {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    let buf = user::read_bytes(a[1], (a[2] as usize).min(CHUNK))?;
-    Ok(f.write_at(a[3], &buf)? as isize)
+    Ok(f.pwrite_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
 fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
@@ -199,14 +192,15 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
     if kind == FileType::Directory && flags & O_ACCMODE != O_RDONLY {
         return Err(Errno::EISDIR);
     }
-    if flags & O_TRUNC != 0
+    // The open file takes write access first (ETXTBSY for a running program), then truncates.
+    let truncate = flags & O_TRUNC != 0
         && kind == FileType::Regular
         && flags & O_ACCMODE != O_RDONLY
-        && !opened.created
-    {
+        && !opened.created;
+    let file = kfs::open_dentry(dentry.clone(), flags)?;
+    if truncate {
         kfs::truncate(dentry.inode(), 0)?;
     }
-    let file = kfs::open_dentry(dentry, flags)?;
     let fd = current()
         .files
         .lock()
@@ -381,7 +375,10 @@ pub fn truncate(a: &Args) -> KResult<isize> {
     let dentry = kfs::lookup(&path, true)?;
     match dentry.inode().file_type() {
         FileType::Directory => Err(Errno::EISDIR),
-        FileType::Regular => kfs::truncate(dentry.inode(), a[1]).map(|()| 0),
+        FileType::Regular => {
+            let _write = kfs::write_access::get(dentry.inode())?;
+            kfs::truncate(dentry.inode(), a[1]).map(|()| 0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

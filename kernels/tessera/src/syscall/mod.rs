@@ -133,6 +133,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::pipe => fs::pipe(a),
         sys::select => poll::select(a),
         sys::sched_yield => time::sched_yield(),
+        sys::restart_syscall => time::restart_syscall(),
         sys::mremap => mm::mremap(a),
         sys::msync | sys::mincore => Ok(0), // memory is always in sync
         sys::madvise => mm::madvise(a),
@@ -365,6 +366,16 @@ fn return_to_user(frame: &mut TrapFrame) {
         return;
     }
     let Some(task) = sched::current() else { return };
-    let restart = interrupted && restartable(frame.error_code);
-    sig::deliver(&task, frame, restart);
+    let restart = if !interrupted {
+        sig::Restart::No
+    } else if task.restart_sleep.lock().0 != 0 {
+        sig::Restart::Block
+    } else if restartable(frame.error_code) {
+        sig::Restart::Syscall
+    } else {
+        sig::Restart::No
+    };
+    // The task is handed over: a fatal signal ends it inside `deliver`, which never
+    // returns, and a reference kept here would never be dropped.
+    sig::deliver(task, frame, restart);
 }

@@ -47,6 +47,7 @@ fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
     let child = Task::new(&parent.name.lock(), vm, files, fs)?;
     *child.parent.lock() = Arc::downgrade(&parent);
     *child.exe.lock() = parent.exe.lock().clone();
+    *child.exe_deny.lock() = parent.exe_deny.lock().clone();
     child
         .pgid
         .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -124,8 +125,10 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     if flags & CLONE_SETTLS != 0 {
         child.fs_base.store(tls, Ordering::Relaxed);
     }
+    // Both tid stores happen after the child exists and, as on Linux (kernel_clone and
+    // schedule_tail), a store to a bad address is ignored: the child runs all the same.
     if flags & CLONE_PARENT_SETTID != 0 {
-        user::write_u32(parent_tid, pid)?;
+        let _ = user::write_u32(parent_tid, pid);
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(child_tid, Ordering::Relaxed);
@@ -133,7 +136,7 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     if flags & CLONE_CHILD_SETTID != 0 {
         // The child's copy of the page gets its own tid.
         if child.vm.lock().is_some() {
-            crate::mm::vm::write_user(&child.vm, child_tid, &pid.to_le_bytes())?;
+            let _ = crate::mm::vm::write_user(&child.vm, child_tid, &pid.to_le_bytes());
         }
     }
     if flags & CLONE_VFORK != 0 {

@@ -131,11 +131,17 @@ pub fn sigaltstack(a: &Args) -> KResult<isize> {
 }
 
 pub fn kill(a: &Args) -> KResult<isize> {
-    send_from_user(a[0] as i32, a[1], sig::SI_USER)
+    // kill(pid_t pid, int sig). -INT_MIN has no pid_t: ESRCH, as Linux's kill_something_info.
+    let pid = a[0] as i32;
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
+    send_from_user(pid, a[1] as i32, sig::SI_USER)
 }
 
-fn send_from_user(pid: i32, signal: u64, code: i32) -> KResult<isize> {
-    if signal > u64::from(NSIG) {
+fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
+    let signal = u32::try_from(signal).map_err(|_| Errno::EINVAL)?;
+    if signal > NSIG {
         return Err(Errno::EINVAL);
     }
     let me = current();
@@ -146,14 +152,14 @@ fn send_from_user(pid: i32, signal: u64, code: i32) -> KResult<isize> {
             .into_iter()
             .filter(|t| t.pid != 1 && t.pid != me.pid)
             .collect(),
-        p => group((-p) as u32),
+        p => group(p.unsigned_abs()),
     };
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
     for target in targets {
         if target.state() != crate::process::task::TaskState::Zombie {
-            sig::send_info(&target, signal as u32, sig::SigInfo::user(code, me.pid));
+            sig::send_info(&target, signal, sig::SigInfo::user(code, me.pid));
         }
     }
     Ok(0)
@@ -167,18 +173,22 @@ pub fn group(pgid: u32) -> alloc::vec::Vec<alloc::sync::Arc<task::Task>> {
         .collect()
 }
 
+/// tkill(pid_t tid, int sig).
 pub fn tkill(a: &Args) -> KResult<isize> {
-    if (a[0] as i64) <= 0 {
+    let tid = a[0] as i32;
+    if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_from_user(a[0] as i32, a[1], sig::SI_TKILL)
+    send_from_user(tid, a[1] as i32, sig::SI_TKILL)
 }
 
+/// tgkill(pid_t tgid, pid_t tid, int sig).
 pub fn tgkill(a: &Args) -> KResult<isize> {
-    if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
+    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_from_user(a[1] as i32, a[2], sig::SI_TKILL)
+    send_from_user(tid, a[2] as i32, sig::SI_TKILL)
 }
 
 /// pause: waits for a signal; always EINTR.

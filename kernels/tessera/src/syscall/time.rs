@@ -6,7 +6,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::clock;
 
 use super::Args;
-use crate::process::sched;
+use crate::process::{current, sched};
 use crate::time::{self, now};
 use crate::user;
 
@@ -65,7 +65,14 @@ pub fn time(a: &Args) -> KResult<isize> {
 }
 
 fn sleep(duration_ns: u64, remaining: u64) -> KResult<isize> {
-    let deadline = clock::now_ns().saturating_add(duration_ns);
+    sleep_to(clock::now_ns().saturating_add(duration_ns), remaining)
+}
+
+/// Sleeps until `deadline` (clock ns). Interrupted by a signal: the time left goes to
+/// `remaining` (unless 0), and the restart block keeps the deadline, so that when no handler
+/// runs (a stop and continue, an ignored signal) the sleep goes on where it was
+/// (`restart_syscall`), and a handler sees EINTR.
+fn sleep_to(deadline: u64, remaining: u64) -> KResult<isize> {
     match sched::sleep_until(deadline) {
         Ok(()) => Ok(0),
         Err(e) => {
@@ -75,9 +82,20 @@ fn sleep(duration_ns: u64, remaining: u64) -> KResult<isize> {
                     &timespec(deadline.saturating_sub(clock::now_ns())),
                 )?;
             }
+            *current().restart_sleep.lock() = (deadline, remaining);
             Err(e)
         }
     }
+}
+
+/// restart_syscall: the rest of an interrupted sleep (its restart block); EINTR without one,
+/// as Linux's `do_no_restart_syscall`.
+pub fn restart_syscall() -> KResult<isize> {
+    let (deadline, remaining) = core::mem::take(&mut *current().restart_sleep.lock());
+    if deadline == 0 {
+        return Err(Errno::EINTR);
+    }
+    sleep_to(deadline, remaining)
 }
 
 pub fn nanosleep(a: &Args) -> KResult<isize> {

@@ -1,7 +1,7 @@
 //! Rendering tests: Markdown, JSON and SVG of made-up runs (no timing involved).
 
 use super::*;
-use crate::bench::json::read;
+use crate::bench::json;
 use crate::bench::parse::Measurement;
 use crate::bench::svg;
 use crate::exit::Verdict as Exit;
@@ -165,35 +165,32 @@ fn wall_markdown_shows_ranges_and_noise() {
     assert!(md.contains("within noise"), "stat's ranges overlap: {md}");
 }
 
+/// A report's text read back (serde_json), and a check that it is the report written.
+fn read_back<T>(report: &T) -> T
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let text = json::render(report);
+    let back: T = serde_json::from_str(&text).unwrap();
+    assert_eq!(&back, report, "{text}");
+    back
+}
+
 #[test]
 fn comparison_json_parses_back() {
-    let text = comparison_json(&wall()).render();
-    let Json::Obj(top) = read::parse(&text).unwrap() else {
-        panic!("not an object")
+    let c = read_back(&comparison_json(&wall()));
+    assert_eq!(c.mode, "wall");
+    assert!(c.quick);
+    assert_eq!(c.runs_per_side, 3);
+    assert_eq!(c.benchmarks.len(), 3);
+    let getpid = &c.benchmarks[0];
+    assert_eq!(getpid.group, "core");
+    let json::Outcome::Measured(compared) = &getpid.outcome else {
+        panic!("{getpid:?}")
     };
-    let get = |k: &str| &top.iter().find(|(key, _)| key == k).unwrap().1;
-    assert_eq!(get("mode"), &Json::str("wall"));
-    assert_eq!(get("quick"), &Json::Bool(true));
-    assert_eq!(get("runs_per_side"), &Json::Int(3));
-    let Json::Arr(rows) = get("benchmarks") else {
-        panic!()
-    };
-    assert_eq!(rows.len(), 3);
-    let Json::Obj(getpid) = &rows[0] else {
-        panic!()
-    };
-    let field = |k: &str| &getpid.iter().find(|(key, _)| key == k).unwrap().1;
-    assert_eq!(field("verdict"), &Json::str("faster"));
-    assert_eq!(field("group"), &Json::str("core"));
-    let Json::Obj(a) = field("a") else { panic!() };
-    assert_eq!(
-        a[0].1,
-        Json::Arr(vec![Json::Int(100), Json::Int(120), Json::Int(110)])
-    );
-    let Json::Obj(machine) = get("machine") else {
-        panic!()
-    };
-    assert!(machine.contains(&("host_cpu".into(), Json::str("Test CPU <&>"))));
+    assert_eq!(compared.verdict, "faster");
+    assert_eq!(compared.a.samples, [100.0, 120.0, 110.0]);
+    assert_eq!(c.machine.host_cpu, "Test CPU <&>");
 }
 
 /// `fast`'s single report of these runs, icount with the network in the wall view.
@@ -222,20 +219,11 @@ fn single_run_table_and_json() {
         "{table}"
     );
     assert!(table.contains("stat             FAILED: stat: ENOENT"));
-    let Json::Obj(top) = read::parse(&single_json(&single).render()).unwrap() else {
-        panic!()
-    };
-    let get = |k: &str| &top.iter().find(|(key, _)| key == k).unwrap().1;
-    assert_eq!(get("complete"), &Json::Bool(false), "a failed benchmark");
-    let Json::Arr(rows) = get("benchmarks") else {
-        panic!()
-    };
-    let Json::Obj(stat) = &rows[1] else { panic!() };
-    assert!(stat.contains(&("error".into(), Json::str("stat: ENOENT"))));
-    assert!(
-        !stat.iter().any(|(k, _)| k == "ns_per_op"),
-        "no number for a failure"
-    );
+    let report = read_back(&single_json(&single));
+    assert!(!report.complete, "a failed benchmark");
+    let stat = serde_json::to_value(&report.benchmarks[1]).unwrap();
+    assert_eq!(stat["error"], "stat: ENOENT");
+    assert!(stat.get("ns_per_op").is_none(), "no number for a failure");
 }
 
 #[test]
@@ -456,19 +444,15 @@ fn network_rows_are_wall_figures_per_mb_and_connection() {
         let pipes = line.matches('|').count();
         assert!(pipes == 7 || pipes == 9, "{line}");
     }
-    let Json::Obj(top) = read::parse(&comparison_json(&c).render()).unwrap() else {
-        panic!()
+    let report = read_back(&comparison_json(&c));
+    assert_eq!(report.network_runs_per_side, 3);
+    let tx = &report.benchmarks[3];
+    assert_eq!((tx.view.as_str(), tx.group.as_str()), ("wall", "network"));
+    let json::Outcome::Measured(figures) = &tx.outcome else {
+        panic!("{tx:?}")
     };
-    let get = |k: &str| &top.iter().find(|(key, _)| key == k).unwrap().1;
-    assert_eq!(get("network_runs_per_side"), &Json::Int(3));
-    let Json::Arr(rows) = get("benchmarks") else {
-        panic!()
-    };
-    let Json::Obj(tx) = &rows[3] else { panic!() };
-    assert!(tx.contains(&("view".into(), Json::str("wall"))));
-    assert!(tx.contains(&("group".into(), Json::str("network"))));
-    assert!(tx.contains(&("rate_unit".into(), Json::str("MB/s"))));
-    assert!(tx.contains(&("b_rate".into(), Json::Int(20))));
+    assert_eq!(figures.rate_unit.as_deref(), Some("MB/s"));
+    assert_eq!(figures.b_rate, Some(20.0));
 }
 
 #[test]
@@ -498,14 +482,10 @@ fn a_kernel_without_network_is_not_applicable_not_failed() {
         ),
         "{md}"
     );
-    let Json::Obj(top) = read::parse(&comparison_json(&c).render()).unwrap() else {
-        panic!()
-    };
-    let rows = &top.iter().find(|(k, _)| k == "benchmarks").unwrap().1;
-    let Json::Arr(rows) = rows else { panic!() };
-    let Json::Obj(tx) = &rows[3] else { panic!() };
-    assert!(tx.iter().any(|(k, _)| k == "not_applicable"));
-    assert!(!tx.iter().any(|(k, _)| k == "error" || k == "ratio"));
+    let report = read_back(&comparison_json(&c));
+    let tx = serde_json::to_value(&report.benchmarks[3]).unwrap();
+    assert!(tx.get("not_applicable").is_some());
+    assert!(tx.get("error").is_none() && tx.get("ratio").is_none());
 }
 
 #[test]
@@ -529,13 +509,72 @@ fn single_run_has_a_network_section() {
         ..single
     };
     assert!(single_table(&experiment).contains("NOT meaningful"));
-    let Json::Obj(top) = read::parse(&single_json(&experiment).render()).unwrap() else {
+    let report = read_back(&single_json(&experiment));
+    let json::Outcome::Measured(tx) = &report.benchmarks[3].outcome else {
+        panic!("{:?}", report.benchmarks[3])
+    };
+    assert_eq!((tx.view.as_str(), tx.rate), ("icount", Some(20.0)));
+}
+
+/// The files the hand-written writer produced before serde (these made-up runs, and a real
+/// `bench` run) still load, and hold what the serde reports of the same runs hold: the
+/// schema did not change. (The old writer wrote a whole float as an integer, `344`; serde
+/// writes `344.0`: the same JSON number.)
+#[test]
+fn files_written_before_serde_still_load() {
+    let fixture = |name: &str| {
+        std::fs::read_to_string(
+            crate::root()
+                .join("xtask/src/bench/report/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    };
+    let comparison = |name: &str, c: Comparison| {
+        let old: json::ComparisonReport = serde_json::from_str(&fixture(name)).unwrap();
+        let new = comparison_json(&Comparison {
+            command: old.command.clone(),
+            ..c
+        });
+        assert_eq!(old, new, "{name}");
+    };
+    comparison("ab-icount.json", icount());
+    comparison("ab-net.json", linux_vs_fast_network());
+    comparison("ab-nonet.json", without_network());
+    let single_report = |name: &str, s: Single| {
+        let old: json::SingleReport = serde_json::from_str(&fixture(name)).unwrap();
+        let new = json::SingleReport {
+            command: old.command.clone(),
+            ..single_json(&s)
+        };
+        assert_eq!(old, new, "{name}");
+    };
+    let failed = Outcome::Failed("stat: ENOENT".into());
+    single_report(
+        "single-failed.json",
+        single(vec![run(344_000, failed, 100)]),
+    );
+    single_report(
+        "single-net.json",
+        single(with_network(344_000, &[(50, 2000)])),
+    );
+    let real: json::SingleReport = serde_json::from_str(&fixture("fast-icount.json")).unwrap();
+    assert_eq!(real.benchmarks.len(), 8);
+    assert_eq!(real.kernel.components.get_index(0).unwrap().0, "page-alloc");
+    let json::Outcome::Measured(getpid) = &real.benchmarks[0].outcome else {
         panic!()
     };
-    let Json::Arr(rows) = &top.iter().find(|(k, _)| k == "benchmarks").unwrap().1 else {
-        panic!()
-    };
-    let Json::Obj(tx) = &rows[3] else { panic!() };
-    assert!(tx.contains(&("view".into(), Json::str("icount"))));
-    assert!(tx.contains(&("rate".into(), Json::Int(20))));
+    assert_eq!((getpid.iters, getpid.ns_per_op), (200_000, 143.00953));
+}
+
+/// Non-finite figures are written as `null` and read back as NaN; everything else as it was.
+#[test]
+fn non_finite_figures_round_trip_as_null() {
+    let mut report = single_json(&single(vec![run(344_000, measured(100, 7), 100)]));
+    report.seconds = f64::INFINITY;
+    let text = json::render(&report);
+    assert!(text.contains("\"seconds\": null"), "{text}");
+    let back: json::SingleReport = serde_json::from_str(&text).unwrap();
+    assert!(back.seconds.is_nan());
+    assert_eq!(back.benchmarks, report.benchmarks);
 }
