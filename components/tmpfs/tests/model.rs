@@ -115,8 +115,10 @@ fn apply_model(root: &mut Node, op: &Op) -> KResult<()> {
                     if *len > 0 && data.len() < end {
                         data.resize(end, 0);
                     }
+                    // A write of 0 bytes changes nothing, wherever it is.
                     let stop = end.min(data.len());
-                    data[*off as usize..stop].fill(*byte);
+                    let start = (*off as usize).min(stop);
+                    data[start..stop].fill(*byte);
                     Ok(())
                 }
             }

@@ -91,11 +91,11 @@ fn root_file(ino: u64) -> Arc<dyn Inode> {
             Ok(format!("{}", crate::process::sched::current_pid()).into_bytes())
         })),
         3 => Arc::new(Link::new(ino, || Ok(b"self/mounts".to_vec()))),
-        4 => Text::new(ino, 0o444, || Ok(system::meminfo())),
-        5 => Text::new(ino, 0o444, || Ok(system::uptime())),
-        6 => Text::new(ino, 0o444, || Ok(system::stat())),
-        7 => Text::new(ino, 0o444, || Ok(system::loadavg())),
-        8 => Text::new(ino, 0o444, || Ok(cpuinfo::cpuinfo())),
+        4 => Text::inode(ino, 0o444, || Ok(system::meminfo())),
+        5 => Text::inode(ino, 0o444, || Ok(system::uptime())),
+        6 => Text::inode(ino, 0o444, || Ok(system::stat())),
+        7 => Text::inode(ino, 0o444, || Ok(system::loadavg())),
+        8 => Text::inode(ino, 0o444, || Ok(cpuinfo::cpuinfo())),
         _ => system::kmsg(ino),
     }
 }
@@ -200,7 +200,8 @@ struct Text {
 }
 
 impl Text {
-    fn new(
+    /// A text file whose contents `make` produces at each open.
+    fn inode(
         ino: u64,
         mode: u32,
         make: impl Fn() -> KResult<String> + Send + Sync + 'static,

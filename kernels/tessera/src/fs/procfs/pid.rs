@@ -75,17 +75,17 @@ impl Listing for PidDir {
             .ok_or(Errno::ENOENT)?;
         let (pid, ino) = (self.pid, pid_ino(self.pid, sub));
         Ok(match sub {
-            1 => Text::new(ino, 0o444, move || stat(&*task_of(pid)?)),
-            2 => Text::new(ino, 0o444, move || Ok(format!("{}\0", name_of(pid)?))),
-            3 => Text::new(ino, 0o644, move || Ok(format!("{}\n", name_of(pid)?))),
-            4 => Text::new(ino, 0o444, move || status(&*task_of(pid)?)),
+            1 => Text::inode(ino, 0o444, move || stat(&*task_of(pid)?)),
+            2 => Text::inode(ino, 0o444, move || Ok(format!("{}\0", name_of(pid)?))),
+            3 => Text::inode(ino, 0o644, move || Ok(format!("{}\n", name_of(pid)?))),
+            4 => Text::inode(ino, 0o444, move || status(&*task_of(pid)?)),
             5 => Arc::new(Link::new(ino, move || {
                 let exe = task_of(pid)?.exe.lock().clone().ok_or(Errno::ENOENT)?;
                 Ok(exe.path())
             })),
             6 => Arc::new(Dir(FdDir { pid })),
-            7 => Text::new(ino, 0o444, move || maps(&*task_of(pid)?)),
-            _ => Text::new(ino, 0o444, move || {
+            7 => Text::inode(ino, 0o444, move || maps(&*task_of(pid)?)),
+            _ => Text::inode(ino, 0o444, move || {
                 let root = task_of(pid)?.fs.lock().root.clone();
                 Ok(super::mounts::text(&root))
             }),
