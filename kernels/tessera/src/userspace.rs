@@ -40,7 +40,7 @@ pub fn run(initrd: &[u8], init: &str) -> ! {
             exit(ExitCode::TestFailure);
         }
     };
-    let files = crate::fs::console::stdio_table();
+    let files = crate::fs::stdio_table();
     let task = match Task::new("init", None, files, fs) {
         Ok(task) => task,
         Err(e) => panic!("cannot create init: {e}"),

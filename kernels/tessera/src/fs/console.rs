@@ -14,7 +14,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_sync::{IrqSave, Once, SpinLock};
 use tessera_tty::{IoctlArg, IoctlCaller, IoctlResult, Tty, TtyRead, ioctl_spec};
 
-use super::file::{FdTable, FileOps, O_RDWR, OpenFile};
+use super::file::FileOps;
 use super::stat::{S_IFCHR, Stat, makedev};
 use crate::process::sched::WaitQueue;
 use crate::process::{current, signal, task};
@@ -91,16 +91,6 @@ static CONSOLE_FILE: Once<Arc<ConsoleFile>> = Once::new();
 /// The console device (all of /dev/console, /dev/tty and /dev/ttyS0).
 pub fn file() -> Arc<dyn FileOps> {
     CONSOLE_FILE.call_once(|| Arc::new(ConsoleFile)).clone()
-}
-
-/// fds 0, 1 and 2 on the console, for PID 1.
-pub fn stdio_table() -> FdTable {
-    let console = OpenFile::new(file(), O_RDWR);
-    let mut table = FdTable::default();
-    for fd in 0..3 {
-        table.set(fd, console.clone(), false);
-    }
-    table
 }
 
 impl FileOps for ConsoleFile {

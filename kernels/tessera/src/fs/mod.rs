@@ -36,6 +36,16 @@ pub fn inode_stat(inode: &Arc<dyn Inode>) -> KResult<stat::Stat> {
     inode_file::stat_of(inode)
 }
 
+/// fds 0, 1 and 2 on the console (with or without its line discipline), for PID 1.
+pub fn stdio_table() -> FdTable {
+    let console = OpenFile::new(console::file(), file::O_RDWR);
+    let mut table = FdTable::default();
+    for fd in 0..3 {
+        table.set(fd, console.clone(), false);
+    }
+    table
+}
+
 /// A reference to a dentry (what cwd, root and dirfds hold).
 pub type DentryRef = Arc<Dentry>;
 

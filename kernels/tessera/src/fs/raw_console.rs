@@ -9,7 +9,7 @@ use tessera_abi::KResult;
 use tessera_abi::poll::PollEvents;
 use tessera_sync::Once;
 
-use super::file::{FdTable, FileOps, O_RDWR, OpenFile};
+use super::file::FileOps;
 use super::stat::{S_IFCHR, Stat, makedev};
 
 /// No input to start and no terminal to control.
@@ -22,16 +22,6 @@ static CONSOLE_FILE: Once<Arc<ConsoleFile>> = Once::new();
 /// The console device (all of /dev/console, /dev/tty and /dev/ttyS0).
 pub fn file() -> Arc<dyn FileOps> {
     CONSOLE_FILE.call_once(|| Arc::new(ConsoleFile)).clone()
-}
-
-/// fds 0, 1 and 2 on the console, for PID 1.
-pub fn stdio_table() -> FdTable {
-    let console = OpenFile::new(file(), O_RDWR);
-    let mut table = FdTable::default();
-    for fd in 0..3 {
-        table.set(fd, console.clone(), false);
-    }
-    table
 }
 
 impl FileOps for ConsoleFile {
