@@ -15,7 +15,7 @@ use tessera_sync::{IrqSave, Once, SpinLock};
 use tessera_tty::{IoctlArg, IoctlCaller, IoctlResult, Tty, TtyRead, ioctl_spec};
 
 use super::file::FileOps;
-use super::stat::{S_IFCHR, Stat, makedev};
+use super::stat::Stat;
 use crate::process::sched::WaitQueue;
 use crate::process::{current, signal, task};
 
@@ -117,21 +117,12 @@ impl FileOps for ConsoleFile {
         Ok(buf.len())
     }
 
-    /// PID 1's console has no path of its own (it is opened before `/dev` exists); on Linux
-    /// it is the initramfs's `/dev/console`.
     fn link_name(&self) -> Vec<u8> {
-        b"/dev/console".to_vec()
+        super::CONSOLE_PATH.to_vec()
     }
 
     fn stat(&self) -> KResult<Stat> {
-        Ok(Stat {
-            mode: S_IFCHR | 0o620,
-            rdev: makedev(5, 1),
-            nlink: 1,
-            blksize: 1024,
-            dev: 5,
-            ..Stat::default()
-        })
+        Ok(super::console_stat())
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> KResult<isize> {

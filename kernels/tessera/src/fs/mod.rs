@@ -36,6 +36,23 @@ pub fn inode_stat(inode: &Arc<dyn Inode>) -> KResult<stat::Stat> {
     inode_file::stat_of(inode)
 }
 
+/// The name PID 1's console shows in `/proc/PID/fd`: it is opened before `/dev` exists and
+/// has no path of its own; on Linux it is the initramfs's `/dev/console`.
+pub const CONSOLE_PATH: &[u8] = b"/dev/console";
+
+/// What both consoles (with or without the line discipline) answer to fstat: the character
+/// device 5:1, `/dev/console`.
+pub fn console_stat() -> stat::Stat {
+    stat::Stat {
+        mode: stat::S_IFCHR | 0o620,
+        rdev: stat::makedev(5, 1),
+        nlink: 1,
+        blksize: 1024,
+        dev: 5,
+        ..stat::Stat::default()
+    }
+}
+
 /// fds 0, 1 and 2 on the console (with or without its line discipline), for PID 1.
 pub fn stdio_table() -> FdTable {
     let console = OpenFile::new(console::file(), file::O_RDWR);

@@ -10,7 +10,7 @@ use tessera_abi::poll::PollEvents;
 use tessera_sync::Once;
 
 use super::file::FileOps;
-use super::stat::{S_IFCHR, Stat, makedev};
+use super::stat::Stat;
 
 /// No input to start and no terminal to control.
 pub fn init(_sid: u32) {}
@@ -34,21 +34,12 @@ impl FileOps for ConsoleFile {
         Ok(buf.len())
     }
 
-    /// PID 1's console has no path of its own (it is opened before `/dev` exists); on Linux
-    /// it is the initramfs's `/dev/console`.
     fn link_name(&self) -> Vec<u8> {
-        b"/dev/console".to_vec()
+        super::CONSOLE_PATH.to_vec()
     }
 
     fn stat(&self) -> KResult<Stat> {
-        Ok(Stat {
-            mode: S_IFCHR | 0o620,
-            rdev: makedev(5, 1),
-            nlink: 1,
-            blksize: 1024,
-            dev: 5,
-            ..Stat::default()
-        })
+        Ok(super::console_stat())
     }
 
     fn poll(&self) -> PollEvents {
