@@ -337,14 +337,20 @@ fn boot_and_selftest(kernel: &Kernel, verbose: bool) -> Result<(), String> {
     if !summary.ends_with(" 0 failed") || summary.starts_with("0 passed") {
         return Err(format!("self-tests: {summary}\n{}", tail(&run.output, 30)));
     }
-    if run.verdict != Verdict::Success {
-        return Err(format!(
+    succeeded(&run)
+}
+
+/// Ok if the kernel reported success, else its verdict and the console's last lines.
+fn succeeded(run: &qemu::Captured) -> Result<(), String> {
+    if run.verdict == Verdict::Success {
+        Ok(())
+    } else {
+        Err(format!(
             "{}\n{}",
             run.verdict.describe(),
             tail(&run.output, 30)
-        ));
+        ))
     }
-    Ok(())
 }
 
 /// The `hello` program as /init: its line on the console, init's exit status 0, and a clean
@@ -361,14 +367,7 @@ fn hello(kernel: &Kernel, verbose: bool) -> Result<(), String> {
             "tessera: init exited with status 0".into(),
         ],
     )?;
-    if run.verdict != Verdict::Success {
-        return Err(format!(
-            "{}\n{}",
-            run.verdict.describe(),
-            tail(&run.output, 30)
-        ));
-    }
-    Ok(())
+    succeeded(&run)
 }
 
 /// Processes that exit or die of a signal give back all they held (userland/checks/leaks.c);
