@@ -6,6 +6,44 @@
 
 /// `CLONE_VM` (`linux/sched.h`): the child shares the parent's address space.
 pub const CLONE_VM: u64 = 0x100;
+/// `CSIGNAL` (`linux/sched.h`): clone's low byte: the signal the parent gets at exit.
+pub const CSIGNAL: u64 = 0xff;
+/// `CLONE_FS` (`linux/sched.h`): the child shares cwd, root and umask.
+pub const CLONE_FS: u64 = 0x200;
+/// `CLONE_FILES` (`linux/sched.h`): the child shares the file descriptor table.
+pub const CLONE_FILES: u64 = 0x400;
+/// `CLONE_SIGHAND` (`linux/sched.h`): the child shares the signal actions.
+pub const CLONE_SIGHAND: u64 = 0x800;
+/// `CLONE_PIDFD` (`linux/sched.h`): a pidfd for the child (not supported here).
+pub const CLONE_PIDFD: u64 = 0x1000;
+/// `CLONE_PTRACE` (`linux/sched.h`): the child is traced too if the parent is.
+pub const CLONE_PTRACE: u64 = 0x2000;
+/// `CLONE_PARENT` (`linux/sched.h`): the child's parent is the caller's parent.
+pub const CLONE_PARENT: u64 = 0x8000;
+/// `CLONE_NEWNS` (`linux/sched.h`): a new mount namespace.
+pub const CLONE_NEWNS: u64 = 0x2_0000;
+/// `CLONE_SYSVSEM` (`linux/sched.h`): share System V semaphore undo lists.
+pub const CLONE_SYSVSEM: u64 = 0x4_0000;
+/// `CLONE_DETACHED` (`linux/sched.h`): ignored since Linux 2.6.
+pub const CLONE_DETACHED: u64 = 0x40_0000;
+/// `CLONE_UNTRACED` (`linux/sched.h`): a tracer cannot force CLONE_PTRACE.
+pub const CLONE_UNTRACED: u64 = 0x80_0000;
+/// `CLONE_NEWCGROUP`, `CLONE_NEWUTS`, `CLONE_NEWIPC`, `CLONE_NEWUSER`, `CLONE_NEWPID`,
+/// `CLONE_NEWNET` (`linux/sched.h`) and `CLONE_NEWNS`: new namespaces (not supported here).
+pub const CLONE_NEW_NAMESPACES: u64 =
+    CLONE_NEWNS | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000;
+/// `CLONE_NEWUSER` (`linux/sched.h`).
+pub const CLONE_NEWUSER: u64 = 0x1000_0000;
+/// `CLONE_IO` (`linux/sched.h`): share the I/O context.
+pub const CLONE_IO: u64 = 0x8000_0000;
+/// `CLONE_CLEAR_SIGHAND` (`linux/sched.h`, clone3 only): reset handled signals to default.
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+/// `CLONE_INTO_CGROUP` (`linux/sched.h`, clone3 only).
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+/// `CLONE_ARGS_SIZE_VER0` (`linux/sched.h`): the smallest `struct clone_args` clone3 takes.
+pub const CLONE_ARGS_SIZE_VER0: usize = 64;
+/// Bytes of `struct clone_args` as this kernel knows it (`CLONE_ARGS_SIZE_VER2`).
+pub const CLONE_ARGS_SIZE: usize = 88;
 /// `CLONE_VFORK` (`linux/sched.h`): the parent waits until the child execs or exits.
 pub const CLONE_VFORK: u64 = 0x4000;
 /// `CLONE_THREAD` (`linux/sched.h`): the child is a thread of the parent's thread group.

@@ -90,6 +90,13 @@ pub const SIG_SETMASK: u32 = 2;
 pub const SS_ONSTACK: u32 = 1;
 /// `SS_DISABLE` (`linux/signal.h`): `sigaltstack`: no alternate stack.
 pub const SS_DISABLE: u32 = 2;
+/// `SS_AUTODISARM` (`linux/signal.h`): `sigaltstack`: the stack is disarmed while a handler
+/// runs on it, and re-armed by `rt_sigreturn`.
+pub const SS_AUTODISARM: u32 = 1 << 31;
+/// `MINSIGSTKSZ` (`asm/signal.h`): the least `ss_size` sigaltstack accepts (else ENOMEM).
+pub const MINSIGSTKSZ: u64 = 2048;
+/// Bytes of `stack_t` (`ss_sp`, `ss_flags` and padding, `ss_size`).
+pub const STACK_T_SIZE: usize = 24;
 
 /// `SI_USER` (`asm-generic/siginfo.h`): `si_code` of a signal sent by `kill`.
 pub const SI_USER: i32 = 0;
@@ -137,6 +144,8 @@ pub const SIGCONTEXT_CS: usize = 144;
 pub const SIGCONTEXT_SS: usize = 150;
 /// Offset of the `fpstate` pointer in `struct sigcontext` (`asm/sigcontext.h`).
 pub const SIGCONTEXT_FPSTATE: usize = 184;
+/// Offset of `uc_stack` (a `stack_t`) in `struct ucontext` (`asm/ucontext.h`).
+pub const UCONTEXT_STACK: usize = 16;
 /// Offset of `uc_mcontext` (a `struct sigcontext`) in `struct ucontext` (`asm/ucontext.h`),
 /// after `uc_flags`, `uc_link` and the 24-byte `uc_stack`.
 pub const UCONTEXT_MCONTEXT: usize = 40;

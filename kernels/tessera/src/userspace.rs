@@ -9,6 +9,7 @@ use tessera_platform::exit::{ExitCode, exit};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::{BootInfo, println};
 
+use crate::process::task::Shares;
 use crate::process::{Task, exec, sched};
 
 /// Starts what user space needs before the first process: the realtime clock, syscall
@@ -41,11 +42,11 @@ pub fn run(initrd: &[u8], init: &str) -> ! {
         }
     };
     let files = crate::fs::stdio_table();
-    let task = match Task::new("init", None, files, fs) {
+    let task = match Task::new("init", Shares::new(None, files, fs)) {
         Ok(task) => task,
         Err(e) => panic!("cannot create init: {e}"),
     };
-    crate::fs::console::init(task.pid);
+    crate::fs::console::init(task.tid);
     let mut frame = TrapFrame::default();
     let argv: Vec<Vec<u8>> = vec![init.as_bytes().to_vec()];
     let envp: Vec<Vec<u8>> = vec![
@@ -64,7 +65,7 @@ pub fn run(initrd: &[u8], init: &str) -> ! {
         .lock()
         .as_mut()
         .expect("a new task has a stack")
-        .init_user_return(&frame, sched::context(task.slot));
+        .init_user_return(&frame, sched::context(task.slot()));
     sched::spawn(task);
     sched::idle_loop(|| true);
     unreachable!("the idle loop only ends when the machine stops");

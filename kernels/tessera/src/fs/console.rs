@@ -45,8 +45,8 @@ fn emit(bytes: &[u8]) {
 }
 
 fn signal_group(pgid: i32, sig: u32) {
-    for task in task::all() {
-        if task.pgid.load(Ordering::Relaxed) as i32 == pgid {
+    for task in task::all_processes() {
+        if task.process.pgid.load(Ordering::Relaxed) as i32 == pgid {
             signal::send(&task, sig);
         }
     }
@@ -133,9 +133,9 @@ impl FileOps for ConsoleFile {
         };
         let task = current();
         let caller = IoctlCaller {
-            pid: task.pid as i32,
-            pgid: task.pgid.load(Ordering::Relaxed) as i32,
-            sid: task.sid.load(Ordering::Relaxed) as i32,
+            pid: task.tgid() as i32,
+            pgid: task.process.pgid.load(Ordering::Relaxed) as i32,
+            sid: task.process.sid.load(Ordering::Relaxed) as i32,
             has_controlling_tty: true,
             privileged: true,
         };
@@ -150,7 +150,7 @@ impl FileOps for ConsoleFile {
             IoctlResult::SetForeground(pgid) => {
                 if !task::all()
                     .iter()
-                    .any(|t| t.pgid.load(Ordering::Relaxed) as i32 == pgid)
+                    .any(|t| t.process.pgid.load(Ordering::Relaxed) as i32 == pgid)
                 {
                     return Err(Errno::ESRCH);
                 }

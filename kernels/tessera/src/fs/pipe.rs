@@ -182,10 +182,7 @@ impl PipeEnd {
                     }
                 }
                 Ok(Err(Errno::EPIPE)) => {
-                    crate::process::signal::send(
-                        &crate::process::current(),
-                        crate::process::signal::SIGPIPE,
-                    );
+                    crate::process::signal::sigpipe();
                     return if written > 0 {
                         Ok(written)
                     } else {

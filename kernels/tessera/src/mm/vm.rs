@@ -232,6 +232,11 @@ impl Drop for ReadDone {
     }
 }
 
+/// An address space as tasks hold it: shared by the tasks cloned with CLONE_VM (threads,
+/// vfork children); empty (None) for a task that runs none (the kernel's own, an exited
+/// one).
+pub type VmCell = SubsystemLock<Option<Vm>>;
+
 /// Resolves a fault at `addr` in the address space behind `vm` (a task's `vm` lock; `write`
 /// and `exec` say what the access was), taking and releasing the lock as needed: file reads
 /// run with it released, and the fault is then retried from the start (Linux's

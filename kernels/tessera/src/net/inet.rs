@@ -53,8 +53,7 @@ fn from_id(id: SocketId, protocol: Protocol) -> Arc<dyn FileOps> {
 
 fn sigpipe_unless(flags: u32, e: Errno) -> Errno {
     if e == Errno::EPIPE && flags & MSG_NOSIGNAL == 0 {
-        let task = crate::process::current();
-        crate::process::signal::send(&task, crate::process::signal::SIGPIPE);
+        crate::process::signal::sigpipe();
     }
     e
 }

@@ -114,8 +114,7 @@ impl UnixSocket {
             self.on_stream(|s| s.send(data))
         });
         if result == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
-            let task = crate::process::current();
-            crate::process::signal::send(&task, crate::process::signal::SIGPIPE);
+            crate::process::signal::sigpipe();
         }
         result
     }

@@ -5,6 +5,7 @@
 //! file mappings for the segments (filled on demand), the stack area, the initial stack
 //! written, and the trap frame pointed at the entry.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
@@ -15,8 +16,10 @@ use tessera_exec::{
 };
 use tessera_platform::fpu::FpuState;
 use tessera_platform::trap::TrapFrame;
+use tessera_sync::SubsystemLock;
 
 use super::current;
+use super::task::Task;
 use crate::mm::vm::{Backing, Prot, STACK_SIZE, STACK_TOP, Vm, Vma};
 use crate::user;
 
@@ -142,14 +145,16 @@ fn load(
     // A file open for writing cannot run (ETXTBSY); while it runs, it cannot be written.
     let deny = crate::fs::write_access::deny(dentry.inode())?;
 
-    // The point of no return: the old program is gone from here on.
-    let task = current();
+    // The point of no return: the old program is gone from here on. The other threads end
+    // first; the caller carries on as the process's only thread, with its id.
+    let task = de_thread(current());
     vm.activate();
-    let old = task.vm.lock().replace(vm);
-    // A vfork child hands the parent's memory back; anyone else's old image goes away.
-    drop(task.end_vfork(old));
+    // A vfork child leaves the parent's memory to it; anyone else's old image goes away
+    // with its last user.
+    drop(task.replace_vm(Arc::new(SubsystemLock::new(Some(vm)))));
+    task.end_vfork();
     if user::write_bytes(stack.start, &stack.bytes).is_err() {
-        super::exit::exit_task(task, super::signal::SIGSEGV as i32);
+        super::exit::exit_group(task, super::signal::SIGSEGV as i32);
     }
 
     *frame = TrapFrame {
@@ -161,12 +166,14 @@ fn load(
         ..TrapFrame::default()
     };
     task.files.lock().close_on_exec();
-    task.signals.lock().reset_for_exec();
+    task.sighand.lock().clear_handlers();
+    task.signals.lock().altstack = super::signal::AltStack::default();
+    task.clear_child_tid.store(0, Ordering::Relaxed);
     FpuState::restore_initial();
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
-    *task.exe.lock() = Some(dentry.clone());
-    *task.exe_deny.lock() = Some(deny);
+    *task.process.exe.lock() = Some(dentry.clone());
+    *task.process.exe_deny.lock() = Some(deny);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =
         alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();
@@ -176,4 +183,35 @@ fn load(
 /// AT_HWCAP on x86: CPUID leaf 1 EDX.
 fn hwcap() -> u64 {
     u64::from(core::arch::x86_64::__cpuid(1).edx)
+}
+
+/// Linux's `de_thread`: ends every other thread of `task`'s process and waits until they
+/// are gone; a thread other than the leader then takes the leader's place (and so the
+/// process id). Returns the task that goes on with the exec.
+fn de_thread(task: Arc<Task>) -> Arc<Task> {
+    let process = task.process.clone();
+    if process.threads.lock().len() == 1 {
+        return task;
+    }
+    super::signal::kill_group(&process, None, Some(&task));
+    let _ = process
+        .thread_exited
+        .wait_until(false, || (process.threads.lock().len() == 1).then_some(()));
+    if task.is_leader() {
+        return task;
+    }
+    let leader = process
+        .leader()
+        .expect("a process keeps its leader until reaped");
+    // The leader exited (it left the thread list and became a zombie without blocking in
+    // between, on one CPU): it never runs again.
+    assert_eq!(
+        leader.state(),
+        super::task::TaskState::Zombie,
+        "exec: the leader still runs"
+    );
+    task.become_leader(&leader);
+    super::sched::set_current_task(leader.clone());
+    super::sched::release_later(task);
+    leader
 }

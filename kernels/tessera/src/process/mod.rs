@@ -17,7 +17,7 @@ pub use task::{Task, current};
 pub fn file_truncated(inode: &alloc::sync::Arc<dyn tessera_vfs::Inode>, len: u64) {
     let id = tessera_vfs::inode_key(inode);
     for task in task::all() {
-        let write_backs = match task.vm.lock().as_mut() {
+        let write_backs = match task.vm().lock().as_mut() {
             Some(vm) => {
                 vm.file_truncated(id, len);
                 vm.take_write_backs()

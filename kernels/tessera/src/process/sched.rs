@@ -31,9 +31,14 @@ static SCHED: SpinLock<Scheduler, IrqSave> = SpinLock::new(Scheduler {
 static CURRENT_PID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 static CURRENT_HINT: AtomicBool = AtomicBool::new(false);
 
-/// The running task's pid (0 in the idle loop).
+/// The running task's process id (0 in the idle loop).
 pub fn current_pid() -> u32 {
     CURRENT_PID.load(Ordering::Relaxed)
+}
+
+/// The running task's thread id (0 in the idle loop).
+pub fn current_tid() -> u32 {
+    CURRENT.with(|t| t.tid).unwrap_or(0)
 }
 
 /// Whether the running task may have a deliverable signal.
@@ -50,13 +55,19 @@ pub fn set_signal_hint(task: &Arc<Task>, value: bool) {
 }
 
 fn set_current(task: Option<Arc<Task>>) -> Option<Arc<Task>> {
-    CURRENT_PID.store(task.as_ref().map_or(0, |t| t.pid), Ordering::Relaxed);
+    CURRENT_PID.store(task.as_ref().map_or(0, |t| t.tgid()), Ordering::Relaxed);
     CURRENT_HINT.store(
         task.as_ref()
             .is_some_and(|t| t.signal_hint.load(Ordering::Acquire)),
         Ordering::Release,
     );
     CURRENT.replace(task)
+}
+
+/// Makes `task` the running one in place of the caller, which handed it its stack (exec
+/// from a thread other than the leader).
+pub fn set_current_task(task: Arc<Task>) {
+    drop(set_current(Some(task)));
 }
 
 /// The running task (none in the idle loop).
@@ -171,8 +182,8 @@ pub fn schedule() {
                 enter(next);
             }
             (
-                prev.map_or(IDLE_SLOT, |t| t.slot),
-                next.map_or(IDLE_SLOT, |t| t.slot),
+                prev.map_or(IDLE_SLOT, |t| t.slot()),
+                next.map_or(IDLE_SLOT, |t| t.slot()),
             )
         }
     };
@@ -182,6 +193,11 @@ pub fn schedule() {
         tessera_sync::assert_no_locks_held("a context switch");
         CONTEXT_SWITCHES.fetch_add(1, Ordering::Relaxed);
         usermode::switch(&CONTEXTS[from], &CONTEXTS[to]);
+        // Threads that exited ran on their own stacks until the switch away from them:
+        // released here, on another task's stack.
+        if DEAD_PENDING.load(Ordering::Relaxed) {
+            release_dead();
+        }
     }
     if saved {
         interrupts::enable();
@@ -190,7 +206,7 @@ pub fn schedule() {
 
 /// Loads what the CPU needs to run `task` in user mode.
 fn enter(task: &Task) {
-    match task.vm.lock().as_ref() {
+    match task.vm().lock().as_ref() {
         Some(vm) => vm.activate(),
         None => vm::activate_kernel(),
     }
@@ -483,30 +499,59 @@ pub fn sleep_until(deadline_ns: u64) -> KResult<()> {
     }
 }
 
-/// Marks the current task a zombie and switches away for good.
-pub fn exit_current() -> ! {
+/// Marks the current task a zombie and switches away for good. With `release` (a thread
+/// other than a leader: nobody waits for it), the task is forgotten once another one runs.
+pub fn exit_current(release: bool) -> ! {
     let task = super::current();
     *task.state.lock() = TaskState::Zombie;
-    drop(task);
+    if release {
+        DEAD.lock().push(task);
+        DEAD_PENDING.store(true, Ordering::Relaxed);
+    } else {
+        drop(task);
+    }
     schedule();
     unreachable!("a zombie was scheduled");
 }
 
-/// Tasks with an armed ITIMER_REAL (alarm, setitimer).
-static TIMERS: SpinLock<Vec<Weak<Task>>, IrqSave> = SpinLock::new(Vec::new());
+/// Exited threads whose stacks and slots are released at the next switch.
+static DEAD: SpinLock<Vec<Arc<Task>>, IrqSave> = SpinLock::new(Vec::new());
+static DEAD_PENDING: AtomicBool = AtomicBool::new(false);
 
-/// Arms (or with `deadline` 0, disarms) the current task's real-time timer; returns the
+fn release_dead() {
+    let dead = {
+        let mut dead = DEAD.lock();
+        DEAD_PENDING.store(false, Ordering::Relaxed);
+        core::mem::take(&mut *dead)
+    };
+    for task in dead {
+        task.unregister();
+    }
+}
+
+/// Releases `task` (the current task, which just handed its stack to its leader in an
+/// exec) once another one runs.
+pub fn release_later(task: Arc<Task>) {
+    DEAD.lock().push(task);
+    DEAD_PENDING.store(true, Ordering::Relaxed);
+}
+
+/// Processes with an armed ITIMER_REAL (alarm, setitimer).
+static TIMERS: SpinLock<Vec<Weak<super::task::Process>>, IrqSave> = SpinLock::new(Vec::new());
+
+/// Arms (or with `deadline` 0, disarms) the real-time timer of `task`'s process; returns the
 /// previous (remaining ns, interval ns).
 pub fn set_real_timer(task: &Arc<Task>, deadline: u64, interval: u64) -> (u64, u64) {
     let now = clock::now_ns();
-    let old = core::mem::replace(&mut *task.real_timer.lock(), (deadline, interval));
+    let process = &task.process;
+    let old = core::mem::replace(&mut *process.real_timer.lock(), (deadline, interval));
     if deadline != 0 {
         let mut timers = TIMERS.lock();
         if !timers
             .iter()
-            .any(|t| t.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task)))
+            .any(|t| t.upgrade().is_some_and(|t| Arc::ptr_eq(&t, process)))
         {
-            timers.push(Arc::downgrade(task));
+            timers.push(Arc::downgrade(process));
         }
     }
     (
@@ -522,21 +567,23 @@ pub fn set_real_timer(task: &Arc<Task>, deadline: u64, interval: u64) -> (u64, u
 fn fire_real_timers(now: u64) {
     let mut fired = Vec::new();
     TIMERS.lock().retain(|weak| {
-        let Some(task) = weak.upgrade() else {
+        let Some(process) = weak.upgrade() else {
             return false;
         };
-        let mut timer = task.real_timer.lock();
+        let mut timer = process.real_timer.lock();
         if timer.0 == 0 {
             return false;
         }
         if timer.0 <= now {
             timer.0 = if timer.1 == 0 { 0 } else { now + timer.1 };
             drop(timer);
-            fired.push(task);
+            fired.push(process);
         }
         true
     });
-    for task in fired {
-        super::signal::send(&task, super::signal::SIGALRM);
+    for process in fired {
+        if let Some(leader) = process.leader() {
+            super::signal::send(&leader, super::signal::SIGALRM);
+        }
     }
 }

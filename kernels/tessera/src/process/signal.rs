@@ -9,7 +9,9 @@ use tessera_platform::fpu::{self, FpuState};
 use tessera_platform::trap::TrapFrame;
 use tessera_platform::usercopy::{copy_from_user, copy_to_user};
 
-use super::task::Task;
+use core::sync::atomic::Ordering;
+
+use super::task::{Process, Task};
 
 pub use tessera_abi::signal::*;
 
@@ -106,32 +108,197 @@ impl SigInfo {
     }
 }
 
-/// A task's signal state.
+/// Pending signals: a set, with the siginfo of each (one per standard signal, one per
+/// instance of a real-time signal). A thread has one for signals sent to it (tkill, faults),
+/// its process one for signals sent to the process (kill).
 #[derive(Clone)]
-pub struct SignalState {
-    pub actions: [SigAction; NSIG as usize],
-    pub blocked: u64,
-    /// Pending signals (a bit each; real-time ones also sit in `queue`, once per instance).
-    pub pending: u64,
+pub struct Pending {
+    /// A bit per pending signal (real-time ones also sit in `queue`, once per instance).
+    pub bits: u64,
     /// siginfo of the pending standard signals (they merge: the first sender is kept).
     info: [SigInfo; SIGRTMIN as usize],
     /// Pending real-time signals, in arrival order.
     queue: alloc::collections::VecDeque<(u32, SigInfo)>,
-    /// The mask to restore after rt_sigsuspend's handler runs.
-    pub saved_mask: Option<u64>,
 }
 
-impl Default for SignalState {
+impl Default for Pending {
     fn default() -> Self {
-        SignalState {
-            actions: [SigAction::default(); NSIG as usize],
-            blocked: 0,
-            pending: 0,
+        Pending {
+            bits: 0,
             info: [SigInfo::default(); SIGRTMIN as usize],
             queue: alloc::collections::VecDeque::new(),
-            saved_mask: None,
         }
     }
+}
+
+impl Pending {
+    /// Makes `sig` pending with its sender's information.
+    pub fn post(&mut self, sig: u32, info: SigInfo) {
+        if sig >= SIGRTMIN {
+            self.queue.push_back((sig, info));
+        } else if self.bits & bit(sig) == 0 {
+            self.info[sig as usize] = info;
+        }
+        self.bits |= bit(sig);
+    }
+
+    /// Takes one instance of pending `sig`.
+    fn take(&mut self, sig: u32) -> SigInfo {
+        if sig >= SIGRTMIN {
+            let index = self.queue.iter().position(|(s, _)| *s == sig);
+            let info = index
+                .and_then(|i| self.queue.remove(i))
+                .map_or(SigInfo::default(), |(_, info)| info);
+            if !self.queue.iter().any(|(s, _)| *s == sig) {
+                self.bits &= !bit(sig);
+            }
+            info
+        } else {
+            self.bits &= !bit(sig);
+            self.info[sig as usize]
+        }
+    }
+
+    /// Takes the lowest pending signal in `mask` with its siginfo.
+    fn take_in(&mut self, mask: u64) -> Option<(u32, SigInfo)> {
+        let ready = self.bits & mask;
+        if ready == 0 {
+            return None;
+        }
+        let sig = ready.trailing_zeros() + 1;
+        Some((sig, self.take(sig)))
+    }
+
+    /// Drops every pending instance of `sig` (e.g. when its action becomes SIG_IGN).
+    pub fn discard(&mut self, sig: u32) {
+        self.bits &= !bit(sig);
+        self.queue.retain(|(s, _)| *s != sig);
+    }
+}
+
+/// The signal actions (Linux's `sighand_struct`): shared by the threads of a process, and by
+/// tasks cloned with CLONE_SIGHAND.
+#[derive(Clone)]
+pub struct SigHand {
+    pub actions: [SigAction; NSIG as usize],
+}
+
+impl Default for SigHand {
+    fn default() -> Self {
+        SigHand {
+            actions: [SigAction::default(); NSIG as usize],
+        }
+    }
+}
+
+impl SigHand {
+    /// The action of `sig` (1..=NSIG).
+    pub fn action(&self, sig: u32) -> SigAction {
+        self.actions[sig as usize - 1]
+    }
+
+    /// What exec keeps (and clone3's CLONE_CLEAR_SIGHAND): ignored signals stay ignored,
+    /// handlers go back to default.
+    pub fn clear_handlers(&mut self) {
+        for action in &mut self.actions {
+            if action.handler != SIG_IGN {
+                *action = SigAction::default();
+            }
+        }
+    }
+
+    /// Whether a pending signal would be ignored anyway (so it need not wake anyone).
+    fn ignored(&self, sig: u32) -> bool {
+        let action = self.action(sig);
+        action.handler == SIG_IGN
+            || (action.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
+    }
+
+    /// Whether `sig` kills the process when delivered (default action terminate or core).
+    fn fatal(&self, sig: u32) -> bool {
+        sig == SIGKILL
+            || (self.action(sig).handler == SIG_DFL
+                && matches!(
+                    default_action(sig),
+                    Default_::Terminate | Default_::CoreDump
+                ))
+    }
+}
+
+/// An alternate signal stack (`sigaltstack`): where handlers installed with SA_ONSTACK run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AltStack {
+    pub sp: u64,
+    pub size: u64,
+    /// SS_DISABLE, or 0 / SS_AUTODISARM for an armed stack.
+    pub flags: u32,
+}
+
+impl Default for AltStack {
+    fn default() -> Self {
+        AltStack {
+            sp: 0,
+            size: 0,
+            flags: SS_DISABLE,
+        }
+    }
+}
+
+impl AltStack {
+    /// Whether `rsp` is on this stack (the handler running there was interrupted).
+    pub fn on(&self, rsp: u64) -> bool {
+        self.flags & SS_DISABLE == 0 && rsp.wrapping_sub(self.sp) < self.size
+    }
+
+    /// The `stack_t` sigaltstack reports for a task at `rsp`.
+    pub fn to_bytes(self, rsp: u64) -> [u8; STACK_T_SIZE] {
+        let flags = if self.on(rsp) {
+            SS_ONSTACK
+        } else if self.flags & SS_DISABLE != 0 {
+            SS_DISABLE
+        } else {
+            self.flags
+        };
+        let mut b = [0u8; STACK_T_SIZE];
+        b[0..8].copy_from_slice(&self.sp.to_le_bytes());
+        b[8..12].copy_from_slice(&flags.to_le_bytes());
+        b[16..24].copy_from_slice(&self.size.to_le_bytes());
+        b
+    }
+
+    /// A `stack_t` as sigaltstack and rt_sigreturn take it, checked as Linux's
+    /// `do_sigaltstack`: flags 0 or SS_DISABLE (either with SS_AUTODISARM), else EINVAL; an
+    /// armed stack smaller than MINSIGSTKSZ is ENOMEM.
+    pub fn from_bytes(b: &[u8; STACK_T_SIZE]) -> KResult<AltStack> {
+        let sp = u64::from_le_bytes(b[0..8].try_into().expect("8 bytes"));
+        let flags = u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
+        let size = u64::from_le_bytes(b[16..24].try_into().expect("8 bytes"));
+        let mode = flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            return Err(Errno::EINVAL);
+        }
+        if mode == SS_DISABLE {
+            return Ok(AltStack::default());
+        }
+        if size < MINSIGSTKSZ {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(AltStack {
+            sp,
+            size,
+            flags: flags & SS_AUTODISARM,
+        })
+    }
+}
+
+/// A thread's signal state: its mask, the signals sent to it, its alternate stack.
+#[derive(Clone, Default)]
+pub struct SignalState {
+    pub blocked: u64,
+    pub pending: Pending,
+    /// The mask to restore after rt_sigsuspend's handler runs.
+    pub saved_mask: Option<u64>,
+    pub altstack: AltStack,
 }
 
 pub const fn bit(sig: u32) -> u64 {
@@ -160,126 +327,172 @@ fn default_action(sig: u32) -> Default_ {
 }
 
 impl SignalState {
-    /// Makes `sig` pending with its sender's information.
-    pub fn post(&mut self, sig: u32, info: SigInfo) {
-        if sig >= SIGRTMIN {
-            self.queue.push_back((sig, info));
-        } else if self.pending & bit(sig) == 0 {
-            self.info[sig as usize] = info;
-        }
-        self.pending |= bit(sig);
-    }
-
-    /// Takes one instance of pending `sig`.
-    fn take(&mut self, sig: u32) -> SigInfo {
-        if sig >= SIGRTMIN {
-            let index = self.queue.iter().position(|(s, _)| *s == sig);
-            let info = index
-                .and_then(|i| self.queue.remove(i))
-                .map_or(SigInfo::default(), |(_, info)| info);
-            if !self.queue.iter().any(|(s, _)| *s == sig) {
-                self.pending &= !bit(sig);
-            }
-            info
-        } else {
-            self.pending &= !bit(sig);
-            self.info[sig as usize]
-        }
-    }
-
-    /// Takes the lowest pending signal in `mask` with its siginfo (sigwait, sigtimedwait).
-    pub fn take_in(&mut self, mask: u64) -> Option<(u32, SigInfo)> {
-        let ready = self.pending & mask;
-        if ready == 0 {
-            return None;
-        }
-        let sig = ready.trailing_zeros() + 1;
-        Some((sig, self.take(sig)))
-    }
-
-    /// Drops every pending instance of `sig` (e.g. when its action becomes SIG_IGN).
-    pub fn discard(&mut self, sig: u32) {
-        self.pending &= !bit(sig);
-        self.queue.retain(|(s, _)| *s != sig);
-    }
-
-    /// Clears everything pending (a fork child starts with nothing pending).
-    pub fn clear_pending(&mut self) {
-        self.pending = 0;
-        self.queue.clear();
-    }
-
-    /// What exec keeps: ignored signals stay ignored, handlers go back to default.
-    pub fn reset_for_exec(&mut self) {
-        for action in &mut self.actions {
-            if action.handler != SIG_IGN {
-                *action = SigAction::default();
-            }
-        }
-    }
-
-    /// Whether a pending signal would be ignored anyway (so it need not wake anyone).
-    fn ignored(&self, sig: u32) -> bool {
-        let action = self.actions[sig as usize - 1];
-        action.handler == SIG_IGN
-            || (action.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
-    }
-
-    fn deliverable(&self) -> u64 {
-        self.pending & !(self.blocked & !UNBLOCKABLE)
+    fn unblocked(&self) -> u64 {
+        !(self.blocked & !UNBLOCKABLE)
     }
 }
 
-/// Sends `sig` from the kernel to `task`.
+/// The signals `task` could take now: its own and its process's, less its mask.
+fn deliverable(task: &Task, state: &SignalState) -> u64 {
+    (state.pending.bits | task.process.shared_pending.lock().bits) & state.unblocked()
+}
+
+/// Takes the lowest pending signal of `mask` sent to the thread, else to its process
+/// (sigwait, sigtimedwait).
+pub fn take_in(task: &Task, mask: u64) -> Option<(u32, SigInfo)> {
+    let mut state = task.signals.lock();
+    state
+        .pending
+        .take_in(mask)
+        .or_else(|| task.process.shared_pending.lock().take_in(mask))
+}
+
+/// Pending signals of the thread and its process (rt_sigpending reports those blocked).
+pub fn pending(task: &Task) -> u64 {
+    task.signals.lock().pending.bits | task.process.shared_pending.lock().bits
+}
+
+/// Sends `sig` from the kernel to `task`'s process.
 pub fn send(task: &Arc<Task>, sig: u32) {
     send_info(task, sig, SigInfo::kernel());
 }
 
-/// Sends `sig` to `task` with its siginfo (0 only checks that the task exists).
+/// Job control side effects of sending `sig` to a process (Linux's `prepare_signal`):
+/// SIGCONT (and SIGKILL) continues a stopped process and cancels pending stops; a stop
+/// cancels a pending SIGCONT.
+fn prepare(process: &Process, sig: u32) {
+    let discard = |sigs: &[u32]| {
+        for thread in process.live_threads() {
+            let mut state = thread.signals.lock();
+            for &s in sigs {
+                state.pending.discard(s);
+            }
+        }
+        let mut shared = process.shared_pending.lock();
+        for &s in sigs {
+            shared.discard(s);
+        }
+    };
+    if sig == SIGCONT || sig == SIGKILL {
+        discard(&[SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
+        super::exit::continue_process(process);
+    } else if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+        discard(&[SIGCONT]);
+    }
+}
+
+/// Whether the signal is dropped at sending: ignored, or init's without a handler. Init gets
+/// only the signals it has a handler for, SIGKILL and SIGSTOP included, so that no process
+/// can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`). A
+/// fault in init itself still kills it (`force_signal`).
+fn dropped(task: &Task, sig: u32) -> bool {
+    let hand = task.sighand.lock();
+    (hand.ignored(sig) && sig != SIGKILL)
+        || (task.tgid() == 1 && hand.action(sig).handler == SIG_DFL)
+}
+
+/// Sends `sig` to `task`'s process with its siginfo (0 only checks that it exists): pending
+/// for the process, taken by a thread that does not block it. A fatal signal nobody blocks
+/// ends the whole process at once (Linux's `complete_signal`).
 pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
     if sig == 0 || sig > NSIG {
         return;
     }
-    // SIGCONT continues a stopped task (even if ignored or blocked) and cancels pending
-    // stops; a stop cancels a pending SIGCONT; SIGKILL also ends a stop.
-    if sig == SIGCONT || sig == SIGKILL {
-        let mut state = task.signals.lock();
-        for stop in [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU] {
-            state.discard(stop);
+    let process = &task.process;
+    prepare(process, sig);
+    if dropped(task, sig) {
+        return;
+    }
+    process.shared_pending.lock().post(sig, info);
+    let threads = process.live_threads();
+    // The thread to tell: the running one if it takes the signal, else the first that does.
+    let me = super::sched::current_tid();
+    let wants = |t: &&Arc<Task>| t.signals.lock().unblocked() & bit(sig) != 0;
+    let Some(target) = threads
+        .iter()
+        .filter(wants)
+        .find(|t| t.tid == me)
+        .or_else(|| threads.iter().find(wants))
+    else {
+        // Every thread blocks it: pending until one unblocks it.
+        return;
+    };
+    if task.sighand.lock().fatal(sig) && !process.group_exit.load(Ordering::Relaxed) {
+        kill_group(process, Some(sig as i32), None);
+        return;
+    }
+    wake_for_signal(target);
+}
+
+/// Ends every thread of `process` but `except` (the caller of exit_group or execve): each
+/// gets SIGKILL, which it takes on its way back to user mode. With `exit`, the process is
+/// exiting as a whole with that wait status (exit_group, a fatal signal), which every
+/// thread ends with.
+pub fn kill_group(process: &Process, exit: Option<i32>, except: Option<&Arc<Task>>) {
+    if let Some(status) = exit {
+        process.exit_status.store(status, Ordering::Relaxed);
+        process.group_exit.store(true, Ordering::Relaxed);
+    }
+    for thread in process.live_threads() {
+        if except.is_some_and(|e| Arc::ptr_eq(e, &thread)) {
+            continue;
         }
-        drop(state);
-        super::exit::continue_task(task);
-    } else if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
-        task.signals.lock().discard(SIGCONT);
+        thread
+            .signals
+            .lock()
+            .pending
+            .post(SIGKILL, SigInfo::kernel());
+        if thread.state() == super::task::TaskState::Stopped {
+            *thread.state.lock() = super::task::TaskState::Blocked;
+        }
+        wake_for_signal(&thread);
+    }
+}
+
+/// A signal for `task` is pending: its return-to-user path looks, and a sleep ends.
+fn wake_for_signal(task: &Arc<Task>) {
+    crate::process::sched::set_signal_hint(task, true);
+    super::sched::wake(task);
+}
+
+/// SIGPIPE for a write to a pipe or socket nobody reads: to the writing thread, as Linux.
+pub fn sigpipe() {
+    send_thread(&super::current(), SIGPIPE, SigInfo::kernel());
+}
+
+/// Sends `sig` to one thread (tkill, tgkill, SIGPIPE): only that thread takes it.
+pub fn send_thread(task: &Arc<Task>, sig: u32, info: SigInfo) {
+    if sig == 0 || sig > NSIG {
+        return;
+    }
+    prepare(&task.process, sig);
+    if dropped(task, sig) {
+        return;
     }
     let wake = {
         let mut state = task.signals.lock();
-        if state.ignored(sig) && sig != SIGKILL {
-            return;
-        }
-        // Init gets only the signals it has a handler for, SIGKILL and SIGSTOP included, so
-        // that no process can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c
-        // `sig_task_ignored`). A fault in init itself still kills it (`force_signal`).
-        if task.pid == 1 && state.actions[sig as usize - 1].handler == SIG_DFL {
-            return;
-        }
-        state.post(sig, info);
-        state.deliverable() != 0
+        state.pending.post(sig, info);
+        state.unblocked() & bit(sig) != 0
     };
     crate::process::sched::set_signal_hint(task, true);
     if wake {
+        if task.sighand.lock().fatal(sig) && !task.process.group_exit.load(Ordering::Relaxed) {
+            kill_group(&task.process, Some(sig as i32), None);
+            return;
+        }
         super::sched::wake(task);
     }
 }
 
-/// Whether this state has a deliverable signal (for callers holding the lock).
-pub fn has_deliverable_locked(state: &SignalState) -> bool {
-    state.deliverable() != 0
+/// Whether this thread has a deliverable signal (for callers holding its lock).
+pub fn has_deliverable_locked(task: &Task, state: &SignalState) -> bool {
+    deliverable(task, state) != 0
 }
 
 /// Whether `task` has a signal that would interrupt a blocking syscall.
 pub fn has_deliverable(task: &Task) -> bool {
-    task.signals.lock().deliverable() != 0
+    let state = task.signals.lock();
+    deliverable(task, &state) != 0
 }
 
 /// How a system call a signal interrupted (EINTR) goes on if no handler runs.
@@ -309,12 +522,24 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
         frame.rip -= 2;
     };
     loop {
+        if task.process.group_stop.load(Ordering::Relaxed)
+            && !task.process.group_exit.load(Ordering::Relaxed)
+        {
+            // Another thread took a stop signal: this one stops too, until SIGCONT.
+            super::exit::stop_current(&task);
+            continue;
+        }
         let (sig, action, info) = {
             let mut state = task.signals.lock();
-            let ready = state.deliverable();
-            if ready == 0 {
-                // Whatever is still pending is blocked: nothing to look at until a send or a
-                // mask change sets the hint again.
+            let unblocked = state.unblocked();
+            // The thread's own signals first, then the process's (Linux's dequeue_signal).
+            let taken = state
+                .pending
+                .take_in(unblocked)
+                .or_else(|| task.process.shared_pending.lock().take_in(unblocked));
+            let Some((sig, info)) = taken else {
+                // Whatever is still pending is blocked: nothing to look at until a send or
+                // a mask change sets the hint again.
                 crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
                 match restart {
@@ -323,22 +548,25 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                     Restart::No => {}
                 }
                 return;
-            }
-            let sig = ready.trailing_zeros() + 1;
-            let info = state.take(sig);
-            (sig, state.actions[sig as usize - 1], info)
+            };
+            (sig, task.sighand.lock().action(sig), info)
         };
+        if task.process.group_exit.load(Ordering::Relaxed) {
+            // The process is exiting: every thread ends, whatever it was sent.
+            super::exit::exit_task(task, 0);
+        }
         match action.handler {
-            SIG_IGN => continue,
-            SIG_DFL => match default_action(sig) {
+            SIG_IGN if sig != SIGKILL => continue,
+            SIG_DFL | SIG_IGN => match default_action(sig) {
+                _ if sig == SIGKILL => super::exit::exit_group(task, sig as i32),
                 Default_::Ignore => continue,
                 Default_::Stop => {
-                    super::exit::stop_current(&task, sig);
+                    super::exit::stop_process(&task, sig);
                     continue;
                 }
-                Default_::Terminate => super::exit::exit_task(task, sig as i32),
+                Default_::Terminate => super::exit::exit_group(task, sig as i32),
                 // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
-                Default_::CoreDump => super::exit::exit_task(task, sig as i32),
+                Default_::CoreDump => super::exit::exit_group(task, sig as i32),
             },
             _ => {
                 match restart {
@@ -349,7 +577,7 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                 }
                 if setup_frame(&task, frame, sig, action, info).is_err() {
                     // No room for the frame on the user stack: Linux kills with SIGSEGV.
-                    super::exit::exit_task(task, SIGSEGV as i32);
+                    super::exit::exit_group(task, SIGSEGV as i32);
                 }
                 return;
             }
@@ -513,11 +741,27 @@ fn setup_frame(
     action: SigAction,
     info: SigInfo,
 ) -> KResult<()> {
+    // SA_ONSTACK: on the alternate stack, unless the thread is on it already (a handler
+    // there was interrupted). SS_AUTODISARM disarms it until rt_sigreturn.
+    let altstack = task.signals.lock().altstack;
+    let on_alt = altstack.on(frame.rsp);
+    let (top, red_zone) =
+        if action.flags & SA_ONSTACK != 0 && altstack.flags & SS_DISABLE == 0 && !on_alt {
+            let top = altstack
+                .sp
+                .checked_add(altstack.size)
+                .ok_or(Errno::EFAULT)?;
+            if altstack.flags & SS_AUTODISARM != 0 {
+                task.signals.lock().altstack = AltStack::default();
+            }
+            (top, 0)
+        } else {
+            (frame.rsp, 128)
+        };
     // Below the red zone: the FPU area (64-aligned), then the frame, so that at handler
     // entry (rsp + 8) is 16-aligned, as after a call. The user's rsp may be anything.
-    let fp_at = frame
-        .rsp
-        .checked_sub(128 + fpu_area_size() as u64)
+    let fp_at = top
+        .checked_sub(red_zone + fpu_area_size() as u64)
         .ok_or(Errno::EFAULT)?
         & !63;
     let frame_at = (fp_at.checked_sub(FRAME as u64).ok_or(Errno::EFAULT)? & !15)
@@ -537,15 +781,16 @@ fn setup_frame(
         if action.flags & SA_NODEFER == 0 {
             state.blocked |= bit(sig);
         }
-        if action.flags & SA_RESETHAND != 0 {
-            state.actions[sig as usize - 1] = SigAction::default();
-        }
         old
     };
+    if action.flags & SA_RESETHAND != 0 {
+        task.sighand.lock().actions[sig as usize - 1] = SigAction::default();
+    }
 
     let mut buf = alloc::vec![0u8; FRAME];
     put(&mut buf, 0, action.restorer);
     put(&mut buf, UCONTEXT, uc_flags());
+    buf[UCONTEXT + UCONTEXT_STACK..][..STACK_T_SIZE].copy_from_slice(&altstack.to_bytes(frame.rsp));
     let mc = MCONTEXT;
     for (i, reg) in registers(frame).into_iter().enumerate() {
         put(&mut buf, mc + i * 8, *reg);
@@ -600,7 +845,19 @@ pub fn sigreturn(task: &Arc<Task>, frame: &mut TrapFrame) -> KResult<()> {
         fpu.restore();
     }
     let mask = get(&buf, UCONTEXT + UCONTEXT_SIGMASK);
-    task.signals.lock().blocked = mask & !UNBLOCKABLE;
+    let stack: [u8; STACK_T_SIZE] = buf[UCONTEXT + UCONTEXT_STACK..][..STACK_T_SIZE]
+        .try_into()
+        .expect("a stack_t");
+    let mut state = task.signals.lock();
+    state.blocked = mask & !UNBLOCKABLE;
+    // The alternate stack as uc_stack says (re-arms an SS_AUTODISARM one); a bad one, or a
+    // change while on the current one, is ignored, as Linux's restore_altstack.
+    if let Ok(altstack) = AltStack::from_bytes(&stack)
+        && !state.altstack.on(frame.rsp)
+    {
+        state.altstack = altstack;
+    }
+    drop(state);
     crate::process::sched::set_signal_hint(task, true);
     Ok(())
 }

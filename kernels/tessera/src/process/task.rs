@@ -1,10 +1,25 @@
-//! The task: everything the kernel keeps about one process.
+//! Tasks and processes: a task is one thread; a process (Linux's thread group) is the set
+//! of tasks that share a [`Process`].
+//!
+//! What threads of one process share is a shared object with its own lifetime, referenced
+//! from each task, as on Linux: the address space (`vm`, shared with CLONE_VM), the file
+//! descriptor table (`files`, CLONE_FILES), the file system context (`fs`: cwd, root,
+//! umask; CLONE_FS), the signal handlers (`sighand`, CLONE_SIGHAND) and the process itself
+//! (`process`, CLONE_THREAD: its id, parent, children, process group, session, signals sent
+//! to the whole process, resource limits, timers). What each thread has of its own is the
+//! rest: its id, state, kernel stack, registers (FPU, FS base), signal mask, pending
+//! thread-directed signals, alternate signal stack and name.
+//!
+//! The process's id (tgid) is its first thread's id; that thread is the leader. The leader
+//! task stays until the process is reaped (a zombie when it exits before the others), so
+//! that the parent's `children` list always holds leaders. Other threads are released
+//! when they exit.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use tessera_abi::KResult;
 use tessera_abi::process::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_STACK};
@@ -13,11 +28,11 @@ use tessera_platform::usermode::KernelStack;
 use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
 
 use super::sched::WaitQueue;
-use super::signal::SignalState;
+use super::signal::{Pending, SigHand, SignalState};
 use crate::fs::{FdTable, FsContext};
-use crate::mm::vm::Vm;
+use crate::mm::vm::{Vm, VmCell};
 
-/// A process id (also its only thread's id).
+/// A task (thread) id; a process id is its leader's task id.
 pub type Pid = u32;
 
 /// Where a task is in its life.
@@ -27,63 +42,188 @@ pub enum TaskState {
     Runnable,
     /// Waiting on a wait queue or a timer.
     Blocked,
-    /// Exited; its parent has not reaped it yet.
+    /// Exited: a leader waits for its parent to reap the process; another thread for the
+    /// scheduler to release it.
     Zombie,
     /// Stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU until SIGCONT.
     Stopped,
 }
 
-/// One process.
-pub struct Task {
-    pub pid: Pid,
-    /// Index of this task's saved context in the scheduler's table.
-    pub slot: usize,
-    pub state: SpinLock<TaskState, IrqSave>,
-    /// Freed when the task is reaped (None from then on).
-    pub kernel_stack: SubsystemLock<Option<KernelStack>>,
-    pub vm: SubsystemLock<Option<Vm>>,
-    pub files: SubsystemLock<FdTable>,
-    pub fs: SubsystemLock<FsContext>,
+/// A file descriptor table and how many tasks use it (CLONE_FILES shares it). The last
+/// task to exit closes the files; the memory goes with the last reference.
+pub struct Files {
+    table: SubsystemLock<FdTable>,
+    users: AtomicUsize,
+}
+
+impl Files {
+    pub fn new(table: FdTable) -> Arc<Files> {
+        Arc::new(Files {
+            table: SubsystemLock::new(table),
+            users: AtomicUsize::new(1),
+        })
+    }
+
+    pub fn lock(&self) -> tessera_sync::SpinLockGuard<'_, FdTable, tessera_sync::SubsystemPolicy> {
+        self.table.lock()
+    }
+
+    /// One more task uses the table.
+    pub fn share(self: &Arc<Self>) -> Arc<Files> {
+        self.users.fetch_add(1, Ordering::Relaxed);
+        self.clone()
+    }
+
+    /// A task using the table exits: the last one closes every file.
+    pub fn release(&self) {
+        if self.users.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.table.lock().close_all();
+        }
+    }
+}
+
+/// What all threads of a process share (Linux's `signal_struct` and the process-wide parts
+/// of `task_struct`).
+pub struct Process {
+    /// The process id: the leader's task id.
+    pub tgid: Pid,
+    /// The leader (weak: the task table and the parent hold it).
+    pub leader: SubsystemLock<Weak<Task>>,
+    /// Every thread that has not exited yet, the leader included while it runs.
+    pub threads: SubsystemLock<Vec<Arc<Task>>>,
+    /// Woken whenever a thread exits (execve waits for the others to go).
+    pub thread_exited: WaitQueue,
+    /// The parent process's leader.
     pub parent: SubsystemLock<Weak<Task>>,
+    /// Leaders of the child processes.
     pub children: SubsystemLock<Vec<Arc<Task>>>,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
-    pub signals: SpinLock<SignalState, IrqSave>,
-    /// Set whenever a signal may have become deliverable (sent, or the mask changed); the
-    /// return-to-user path looks at `signals` only when it is set.
-    pub signal_hint: AtomicBool,
-    /// Wait status as wait4 reports it, set at exit.
+    /// Signals sent to the process as a whole (kill), taken by whichever thread does not
+    /// block them.
+    pub shared_pending: SpinLock<Pending, IrqSave>,
+    /// Set when the whole process is exiting (exit_group, a fatal signal): every thread
+    /// ends with `exit_status`.
+    pub group_exit: AtomicBool,
+    /// Set while a stop signal holds the process stopped: every thread stops on its way
+    /// back to user mode.
+    pub group_stop: AtomicBool,
+    /// The signal the parent gets when the process ends (clone's exit signal; 0: none).
+    pub exit_signal: AtomicU32,
+    /// Wait status as wait4 reports it, set when the process exits.
     pub exit_status: AtomicI32,
-    /// Woken when a child changes state (exits).
+    /// Woken when a child changes state (exits, stops, continues).
     pub child_exited: WaitQueue,
-    /// The user FPU/SIMD registers (x87, SSE, AVX) while the task is off the CPU: saved
-    /// when it leaves, loaded when it enters; while it runs, the CPU holds the live state.
-    pub fpu: SubsystemLock<FpuState>,
-    pub fs_base: AtomicU64,
-    pub clear_child_tid: AtomicU64,
-    pub name: SubsystemLock<String>,
-    /// The program file the task runs (what `/proc/PID/exe` names); none before the first
-    /// execve.
+    /// The program file the process runs (what `/proc/PID/exe` names); none before the
+    /// first execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
-    /// The hold on `exe` that keeps it from being written while the task runs it.
+    /// The hold on `exe` that keeps it from being written while the process runs it.
     pub exe_deny: SubsystemLock<Option<crate::fs::write_access::DenyWrite>>,
-    /// Set by vfork until the child execs or exits.
-    pub vfork_done: WaitQueue,
-    pub in_vfork: AtomicBool,
-    /// A vfork child runs in its parent's address space, borrowed until exec or exit.
-    pub vfork_parent: SubsystemLock<Option<Arc<Task>>>,
-    /// Deadline (clock ns) of a timed sleep, 0 if none.
-    pub wake_at: AtomicU64,
-    /// The restart block of a sleep a signal interrupted (Linux's `restart_block`): its
-    /// deadline (clock ns, 0 if none) and where to write the time left (0 for nowhere).
-    /// Without a handler to run, the sleep goes on through `restart_syscall`.
-    pub restart_sleep: SpinLock<(u64, u64), IrqSave>,
     /// ITIMER_REAL: (deadline in clock ns, 0 if off; interval in ns).
     pub real_timer: SpinLock<(u64, u64), IrqSave>,
     /// A stop or continue the parent has not collected with wait4 yet (its wait status).
     pub job_report: SpinLock<Option<i32>, IrqSave>,
     /// Resource limits (soft, hard) by RLIMIT_* number.
     pub rlimits: SubsystemLock<[(u64, u64); RLIM_NLIMITS]>,
+    /// Timer ticks of the threads that have exited (user, system).
+    pub dead_ticks: SpinLock<(u64, u64), IrqSave>,
+    /// When the process was created (monotonic clock, ns since boot).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub start_ns: u64,
+}
+
+impl Process {
+    fn new(tgid: Pid) -> Arc<Process> {
+        Arc::new(Process {
+            tgid,
+            leader: SubsystemLock::new(Weak::new()),
+            threads: SubsystemLock::new(Vec::new()),
+            thread_exited: WaitQueue::new(),
+            parent: SubsystemLock::new(Weak::new()),
+            children: SubsystemLock::new(Vec::new()),
+            pgid: AtomicU32::new(tgid),
+            sid: AtomicU32::new(tgid),
+            shared_pending: SpinLock::new(Pending::default()),
+            group_exit: AtomicBool::new(false),
+            group_stop: AtomicBool::new(false),
+            exit_signal: AtomicU32::new(super::signal::SIGCHLD),
+            exit_status: AtomicI32::new(0),
+            child_exited: WaitQueue::new(),
+            exe: SubsystemLock::new(None),
+            exe_deny: SubsystemLock::new(None),
+            real_timer: SpinLock::new((0, 0)),
+            job_report: SpinLock::new(None),
+            rlimits: SubsystemLock::new(default_rlimits()),
+            dead_ticks: SpinLock::new((0, 0)),
+            start_ns: tessera_platform::clock::now_ns(),
+        })
+    }
+
+    /// The parent process's leader, if it still exists.
+    pub fn parent(&self) -> Option<Arc<Task>> {
+        self.parent.lock().upgrade()
+    }
+
+    pub fn ppid(&self) -> Pid {
+        self.parent().map_or(0, |p| p.tid)
+    }
+
+    /// The leader task (gone only once the process is reaped).
+    pub fn leader(&self) -> Option<Arc<Task>> {
+        self.leader.lock().upgrade()
+    }
+
+    /// The threads that have not exited.
+    pub fn live_threads(&self) -> Vec<Arc<Task>> {
+        self.threads.lock().clone()
+    }
+
+    /// Whether every thread has exited (the process is a zombie or reaped).
+    pub fn exited(&self) -> bool {
+        self.threads.lock().is_empty()
+    }
+}
+
+/// One thread.
+pub struct Task {
+    /// The thread id (`gettid`); the leader's is the process id.
+    pub tid: Pid,
+    /// Index of this task's saved context in the scheduler's table (exchanged with the
+    /// leader's when a non-leader thread execs).
+    slot: AtomicUsize,
+    pub state: SpinLock<TaskState, IrqSave>,
+    /// Freed when the task is released (None from then on).
+    pub kernel_stack: SubsystemLock<Option<KernelStack>>,
+    /// The address space: shared by the tasks cloned with CLONE_VM (threads, vfork
+    /// children); execve puts a new one here, exit an empty one.
+    vm: SubsystemLock<Arc<VmCell>>,
+    pub files: Arc<Files>,
+    pub fs: Arc<SubsystemLock<FsContext>>,
+    /// Signal actions: shared by the tasks cloned with CLONE_SIGHAND.
+    pub sighand: Arc<SpinLock<SigHand, IrqSave>>,
+    pub process: Arc<Process>,
+    /// This thread's mask, pending thread-directed signals and alternate stack.
+    pub signals: SpinLock<SignalState, IrqSave>,
+    /// Set whenever a signal may have become deliverable (sent, or the mask changed); the
+    /// return-to-user path looks at `signals` only when it is set.
+    pub signal_hint: AtomicBool,
+    /// The user FPU/SIMD registers (x87, SSE, AVX) while the task is off the CPU: saved
+    /// when it leaves, loaded when it enters; while it runs, the CPU holds the live state.
+    pub fpu: SubsystemLock<FpuState>,
+    pub fs_base: AtomicU64,
+    /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken at exit.
+    pub clear_child_tid: AtomicU64,
+    /// The thread's name (`comm`: prctl PR_SET_NAME, `/proc/PID/task/TID/comm`).
+    pub name: SubsystemLock<String>,
+    /// Set by vfork until the child execs or exits; the parent waits on `vfork_done`.
+    pub vfork_done: WaitQueue,
+    pub in_vfork: AtomicBool,
+    /// Deadline (clock ns) of a timed sleep, 0 if none.
+    pub wake_at: AtomicU64,
+    /// The restart block of a sleep a signal interrupted (Linux's `restart_block`): its
+    /// deadline (clock ns, 0 if none) and where to write the time left (0 for nowhere).
+    /// Without a handler to run, the sleep goes on through `restart_syscall`.
+    pub restart_sleep: SpinLock<(u64, u64), IrqSave>,
     /// Timer ticks spent in user mode and in the kernel on this task's behalf.
     pub utime_ticks: AtomicU64,
     pub stime_ticks: AtomicU64,
@@ -105,50 +245,69 @@ fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
     limits
 }
 
-/// Every task until it is reaped (strong references: a blocked task lives here).
+/// Every task until it is released (strong references: a blocked task lives here).
 static TASKS: SpinLock<BTreeMap<Pid, Arc<Task>>, IrqSave> = SpinLock::new(BTreeMap::new());
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
+/// What a new task shares with the one that creates it and what it gets afresh.
+pub struct Shares {
+    pub vm: Arc<VmCell>,
+    pub files: Arc<Files>,
+    pub fs: Arc<SubsystemLock<FsContext>>,
+    pub sighand: Arc<SpinLock<SigHand, IrqSave>>,
+    /// The process to join (CLONE_THREAD), or None for a new process.
+    pub process: Option<Arc<Process>>,
+}
+
+impl Shares {
+    /// Nothing shared: a new process with these fresh objects.
+    pub fn new(vm: Option<Vm>, files: FdTable, fs: FsContext) -> Shares {
+        Shares {
+            vm: Arc::new(SubsystemLock::new(vm)),
+            files: Files::new(files),
+            fs: Arc::new(SubsystemLock::new(fs)),
+            sighand: Arc::new(SpinLock::new(SigHand::default())),
+            process: None,
+        }
+    }
+}
+
 impl Task {
-    /// A new task with fresh state; the caller fills in what it inherits.
-    pub fn new(name: &str, vm: Option<Vm>, files: FdTable, fs: FsContext) -> KResult<Arc<Task>> {
+    /// A new task: a thread of `shares.process`, or the leader of a new process. The
+    /// caller fills in what it inherits and makes it runnable.
+    pub fn new(name: &str, shares: Shares) -> KResult<Arc<Task>> {
         let slot = super::sched::alloc_slot()?;
-        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        let tid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        let process = shares.process.unwrap_or_else(|| Process::new(tid));
         let task = Arc::new(Task {
-            pid,
-            slot,
+            tid,
+            slot: AtomicUsize::new(slot),
             state: SpinLock::new(TaskState::Runnable),
             kernel_stack: SubsystemLock::new(Some(KernelStack::new())),
-            vm: SubsystemLock::new(vm),
-            files: SubsystemLock::new(files),
-            fs: SubsystemLock::new(fs),
-            parent: SubsystemLock::new(Weak::new()),
-            children: SubsystemLock::new(Vec::new()),
-            pgid: AtomicU32::new(pid),
-            sid: AtomicU32::new(pid),
+            vm: SubsystemLock::new(shares.vm),
+            files: shares.files,
+            fs: shares.fs,
+            sighand: shares.sighand,
+            process,
             signals: SpinLock::new(SignalState::default()),
             signal_hint: AtomicBool::new(false),
-            exit_status: AtomicI32::new(0),
-            child_exited: WaitQueue::new(),
             fpu: SubsystemLock::new(FpuState::default()),
             fs_base: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
             name: SubsystemLock::new(String::from(name)),
-            exe: SubsystemLock::new(None),
-            exe_deny: SubsystemLock::new(None),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),
-            vfork_parent: SubsystemLock::new(None),
             wake_at: AtomicU64::new(0),
             restart_sleep: SpinLock::new((0, 0)),
-            job_report: SpinLock::new(None),
-            real_timer: SpinLock::new((0, 0)),
-            rlimits: SubsystemLock::new(default_rlimits()),
             utime_ticks: AtomicU64::new(0),
             stime_ticks: AtomicU64::new(0),
             start_ns: tessera_platform::clock::now_ns(),
         });
-        TASKS.lock().insert(pid, task.clone());
+        if task.process.tgid == tid {
+            *task.process.leader.lock() = Arc::downgrade(&task);
+        }
+        task.process.threads.lock().push(task.clone());
+        TASKS.lock().insert(tid, task.clone());
         Ok(task)
     }
 
@@ -156,36 +315,84 @@ impl Task {
         *self.state.lock()
     }
 
-    pub fn parent(&self) -> Option<Arc<Task>> {
-        self.parent.lock().upgrade()
+    /// The process id.
+    pub fn tgid(&self) -> Pid {
+        self.process.tgid
+    }
+
+    /// Whether this task is its process's leader.
+    pub fn is_leader(&self) -> bool {
+        self.tid == self.process.tgid
     }
 
     pub fn ppid(&self) -> Pid {
-        self.parent().map_or(0, |p| p.pid)
+        self.process.ppid()
     }
 
-    /// Ends a vfork: gives the borrowed address space back to the parent and wakes it.
-    /// `vm` is the address space the child was running in (its parent's).
-    pub fn end_vfork(&self, vm: Option<Vm>) -> Option<Vm> {
-        let parent = self.vfork_parent.lock().take();
-        let rest = match parent {
-            Some(parent) => {
-                *parent.vm.lock() = vm;
-                None
-            }
-            None => vm,
-        };
+    pub fn slot(&self) -> usize {
+        self.slot.load(Ordering::Relaxed)
+    }
+
+    /// The address space this task runs in.
+    pub fn vm(&self) -> Arc<VmCell> {
+        self.vm.lock().clone()
+    }
+
+    /// Runs in `vm` from now on (execve); returns the one it ran in.
+    pub fn replace_vm(&self, vm: Arc<VmCell>) -> Arc<VmCell> {
+        core::mem::replace(&mut *self.vm.lock(), vm)
+    }
+
+    /// Ends a vfork: wakes the parent waiting for the child to exec or exit.
+    pub fn end_vfork(&self) {
         if self.in_vfork.swap(false, Ordering::Relaxed) {
             self.vfork_done.wake_all();
         }
-        rest
     }
 
-    /// Forgets a reaped task: its slot and its entry in the task table.
+    /// CPU time of the process: its live threads' and its dead threads' (user, system)
+    /// ticks.
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub fn process_ticks(&self) -> (u64, u64) {
+        let (mut user, mut system) = *self.process.dead_ticks.lock();
+        for thread in self.process.live_threads() {
+            user += thread.utime_ticks.load(Ordering::Relaxed);
+            system += thread.stime_ticks.load(Ordering::Relaxed);
+        }
+        (user, system)
+    }
+
+    /// Forgets a released task: its stack, its slot and its entry in the task table.
     pub fn unregister(&self) {
         drop(self.kernel_stack.lock().take());
-        TASKS.lock().remove(&self.pid);
-        super::sched::free_slot(self.slot);
+        TASKS.lock().remove(&self.tid);
+        super::sched::free_slot(self.slot());
+    }
+
+    /// execve from a thread other than the leader, once every other thread has exited:
+    /// `self` (the running task) hands its kernel stack and context slot to the leader
+    /// task, which goes on running the exec from here (so the process keeps its id, as
+    /// on Linux), and takes the leader's old ones, to be released with it.
+    pub fn become_leader(self: &Arc<Task>, leader: &Arc<Task>) {
+        let mine = self.kernel_stack.lock().take();
+        let theirs = leader.kernel_stack.lock().take();
+        *leader.kernel_stack.lock() = mine;
+        *self.kernel_stack.lock() = theirs;
+        let slot = self.slot.load(Ordering::Relaxed);
+        self.slot
+            .store(leader.slot.swap(slot, Ordering::Relaxed), Ordering::Relaxed);
+        leader.replace_vm(self.vm());
+        *leader.fpu.lock() = self.fpu.lock().clone();
+        // The leader was killed for the exec: it starts clean, with this thread's mask.
+        let mut signals = SignalState::default();
+        signals.blocked = self.signals.lock().blocked;
+        *leader.signals.lock() = signals;
+        *leader.name.lock() = self.name.lock().clone();
+        *leader.state.lock() = TaskState::Runnable;
+        *self.state.lock() = TaskState::Zombie;
+        let mut threads = self.process.threads.lock();
+        threads.retain(|t| !Arc::ptr_eq(t, self));
+        threads.push(leader.clone());
     }
 }
 
@@ -201,14 +408,35 @@ pub fn last_pid() -> Pid {
     NEXT_PID.load(Ordering::Relaxed) - 1
 }
 
-/// The task with this pid, if it exists (zombies included).
-pub fn find(pid: Pid) -> Option<Arc<Task>> {
-    TASKS.lock().get(&pid).cloned()
+/// The task with this id, if it exists (zombies included).
+pub fn find(tid: Pid) -> Option<Arc<Task>> {
+    TASKS.lock().get(&tid).cloned()
 }
 
-/// Every live task, in pid order.
+/// The leader of the process with this id (`kill(pid)`, `/proc/PID`): a thread id finds
+/// its process too, as on Linux.
+pub fn find_process(pid: Pid) -> Option<Arc<Task>> {
+    let task = find(pid)?;
+    if task.is_leader() {
+        Some(task)
+    } else {
+        task.process.leader()
+    }
+}
+
+/// Every task, in id order.
 pub fn all() -> Vec<Arc<Task>> {
     TASKS.lock().values().cloned().collect()
+}
+
+/// Every process's leader, in pid order.
+pub fn all_processes() -> Vec<Arc<Task>> {
+    TASKS
+        .lock()
+        .values()
+        .filter(|t| t.is_leader())
+        .cloned()
+        .collect()
 }
 
 /// The task running on this CPU (panics in the boot/idle context).

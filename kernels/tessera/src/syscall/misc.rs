@@ -82,13 +82,13 @@ fn set_limit(task: &crate::process::Task, resource: usize, (cur, max): (u64, u64
         }
         task.files.lock().limit = cur as usize;
     }
-    task.rlimits.lock()[resource] = (cur, max);
+    task.process.rlimits.lock()[resource] = (cur, max);
     Ok(())
 }
 
 pub fn getrlimit(a: &Args) -> KResult<isize> {
     let resource = check_resource(a[0])?;
-    let limit = current().rlimits.lock()[resource];
+    let limit = current().process.rlimits.lock()[resource];
     write_limit(a[1], limit)?;
     Ok(0)
 }
@@ -106,7 +106,7 @@ pub fn prlimit64(a: &Args) -> KResult<isize> {
         crate::process::task::find(a[0] as u32).ok_or(Errno::ESRCH)?
     };
     let resource = check_resource(a[1])?;
-    let old = task.rlimits.lock()[resource];
+    let old = task.process.rlimits.lock()[resource];
     if a[2] != 0 {
         set_limit(&task, resource, read_limit(a[2])?)?;
     }

@@ -22,7 +22,8 @@ const PAGE: u64 = 4096;
 fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
     let task = current();
     let (result, write_backs) = {
-        let mut guard = task.vm.lock();
+        let cell = task.vm();
+        let mut guard = cell.lock();
         let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
         (f(vm), vm.take_write_backs())
     };

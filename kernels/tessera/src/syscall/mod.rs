@@ -162,6 +162,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getsockopt => net::getsockopt(a),
         sys::getpid => process::getpid(),
         sys::clone => process::clone(a, frame),
+        sys::clone3 => process::clone3(a, frame),
         sys::fork => process::fork(frame),
         sys::vfork => process::vfork(frame),
         sys::execve => process::execve(a, frame),
@@ -211,7 +212,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::rt_sigpending => signal::rt_sigpending(a),
         sys::rt_sigtimedwait => signal::rt_sigtimedwait(a),
         sys::rt_sigsuspend => signal::rt_sigsuspend(a),
-        sys::sigaltstack => signal::sigaltstack(a),
+        sys::sigaltstack => signal::sigaltstack(a, frame),
         sys::utime => fs::utime(a),
         sys::statfs => fs::statfs(a),
         sys::fstatfs => fs::fstatfs(a),
@@ -281,7 +282,7 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
     let signal = match frame.vector {
         14 => {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
-            match crate::mm::vm::resolve_fault(&task.vm, cr2, write, exec) {
+            match crate::mm::vm::resolve_fault(&task.vm(), cr2, write, exec) {
                 Ok(()) => return,
                 Err(crate::mm::vm::FaultError::Bus) => {
                     info = sig::SigInfo {
@@ -318,13 +319,16 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
 
 /// A synchronous fault signal: blocked or ignored, it still kills (as on Linux).
 fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32, info: sig::SigInfo) {
-    let mut state = task.signals.lock();
-    let action = &mut state.actions[signal as usize - 1];
-    if action.handler == sig::SIG_IGN {
-        action.handler = sig::SIG_DFL;
+    {
+        let mut hand = task.sighand.lock();
+        let action = &mut hand.actions[signal as usize - 1];
+        if action.handler == sig::SIG_IGN {
+            action.handler = sig::SIG_DFL;
+        }
     }
+    let mut state = task.signals.lock();
     state.blocked &= !sig::bit(signal);
-    state.post(signal, info);
+    state.pending.post(signal, info);
     crate::process::sched::set_signal_hint(task, true);
 }
 
@@ -332,7 +336,7 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
     let Some(task) = sched::current() else {
         return false;
     };
-    crate::mm::vm::resolve_fault(&task.vm, addr, error_code & 2 != 0, false).is_ok()
+    crate::mm::vm::resolve_fault(&task.vm(), addr, error_code & 2 != 0, false).is_ok()
 }
 
 /// Syscalls that restart after a handler installed with SA_RESTART.

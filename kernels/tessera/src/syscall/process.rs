@@ -4,16 +4,19 @@ use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
 use tessera_abi::process::{
-    __WALL, __WCLONE, __WNOTHREAD, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID,
-    CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED,
-    WNOHANG, WNOWAIT, WUNTRACED, exited_status,
+    __WALL, __WCLONE, __WNOTHREAD, CLONE_ARGS_SIZE, CLONE_ARGS_SIZE_VER0, CLONE_CHILD_CLEARTID,
+    CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_INTO_CGROUP,
+    CLONE_NEW_NAMESPACES, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
+    CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL, P_ALL, P_PGID, P_PID, WCONTINUED,
+    WEXITED, WNOHANG, WNOWAIT, WUNTRACED, exited_status,
 };
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
+use tessera_sync::{SpinLock, SubsystemLock};
 
 use super::Args;
 use crate::process::exit::{self, WaitFor};
-use crate::process::task::{self, Task};
+use crate::process::task::{self, Files, Shares, Task};
 use crate::process::{current, exec, sched, signal};
 use crate::user;
 
@@ -22,130 +25,276 @@ pub fn getpid() -> KResult<isize> {
 }
 
 pub fn gettid() -> KResult<isize> {
-    getpid()
+    Ok(sched::current_tid() as isize)
 }
 
 pub fn getppid() -> KResult<isize> {
     Ok(current().ppid() as isize)
 }
 
-/// A copy of the current process: copy-on-write memory, shared open files (dup'ed table),
-/// same signal actions and mask; the child returns 0 from the syscall.
-/// With `share_vm` (vfork), the child borrows the parent's address space instead.
-fn fork_task(frame: &TrapFrame, share_vm: bool) -> KResult<Arc<Task>> {
+/// What clone and clone3 ask for, decoded.
+struct CloneRequest {
+    flags: u64,
+    /// The signal the parent gets when the child's process ends (0: none).
+    exit_signal: u32,
+    /// The child's stack pointer (0: the parent's).
+    stack: u64,
+    parent_tid: u64,
+    child_tid: u64,
+    tls: u64,
+}
+
+/// User addresses end below this (x86_64's 47-bit user half less the guard page, Linux's
+/// `TASK_SIZE_MAX`).
+const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
+
+impl CloneRequest {
+    /// Refuses what Linux's `copy_process` refuses, with its errno, and what this kernel
+    /// does not have (namespaces, pidfds, cgroups: EINVAL).
+    fn check(&self) -> KResult<()> {
+        let f = self.flags;
+        let has = |flag: u64| f & flag != 0;
+        if has(CLONE_NEW_NAMESPACES) || has(CLONE_PIDFD) || has(CLONE_INTO_CGROUP) {
+            return Err(Errno::EINVAL);
+        }
+        // Thread groups share signal handlers; shared handlers need a shared address space.
+        if has(CLONE_THREAD) && !has(CLONE_SIGHAND) {
+            return Err(Errno::EINVAL);
+        }
+        if has(CLONE_SIGHAND) && !has(CLONE_VM) {
+            return Err(Errno::EINVAL);
+        }
+        if has(CLONE_SIGHAND) && has(CLONE_CLEAR_SIGHAND) {
+            return Err(Errno::EINVAL);
+        }
+        // Init has no parent to share and no siblings (Linux: SIGNAL_UNKILLABLE).
+        if has(CLONE_PARENT) && sched::current_pid() == 1 {
+            return Err(Errno::EINVAL);
+        }
+        if has(CLONE_SETTLS) && self.tls >= TASK_SIZE_MAX {
+            return Err(Errno::EPERM);
+        }
+        Ok(())
+    }
+}
+
+/// A new task as `req` asks: a thread of the caller's process (CLONE_THREAD) or a new
+/// process, sharing or copying the address space, files, fs context and signal actions
+/// flag by flag; the child returns 0 from the syscall.
+fn clone_task(frame: &TrapFrame, req: &CloneRequest) -> KResult<Arc<Task>> {
     let parent = current();
-    let vm = if share_vm {
-        None
+    let has = |flag: u64| req.flags & flag != 0;
+    let vm = if has(CLONE_VM) {
+        parent.vm()
     } else {
-        match parent.vm.lock().as_mut() {
+        let copy = match parent.vm().lock().as_mut() {
             Some(vm) => Some(vm.fork()?),
             None => None,
-        }
+        };
+        Arc::new(SubsystemLock::new(copy))
     };
-    let files = parent.files.lock().clone();
-    let fs = parent.fs.lock().clone();
-    let child = Task::new(&parent.name.lock(), vm, files, fs)?;
-    *child.parent.lock() = Arc::downgrade(&parent);
-    *child.exe.lock() = parent.exe.lock().clone();
-    *child.exe_deny.lock() = parent.exe_deny.lock().clone();
-    child
-        .pgid
-        .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
-    child
-        .sid
-        .store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
+    let files = if has(CLONE_FILES) {
+        parent.files.share()
+    } else {
+        Files::new(parent.files.lock().clone())
+    };
+    let fs = if has(CLONE_FS) {
+        parent.fs.clone()
+    } else {
+        Arc::new(SubsystemLock::new(parent.fs.lock().clone()))
+    };
+    let sighand = if has(CLONE_SIGHAND) {
+        parent.sighand.clone()
+    } else {
+        let mut copy = parent.sighand.lock().clone();
+        if has(CLONE_CLEAR_SIGHAND) {
+            copy.clear_handlers();
+        }
+        Arc::new(SpinLock::new(copy))
+    };
+    let shares = Shares {
+        vm,
+        files,
+        fs,
+        sighand,
+        process: has(CLONE_THREAD).then(|| parent.process.clone()),
+    };
+    let child = Task::new(&parent.name.lock(), shares)?;
+    if !has(CLONE_THREAD) {
+        let (from, to) = (&parent.process, &child.process);
+        // CLONE_PARENT: a sibling of the caller, not its child.
+        let new_parent = if has(CLONE_PARENT) {
+            from.parent()
+        } else {
+            from.leader()
+        };
+        *to.exe.lock() = from.exe.lock().clone();
+        *to.exe_deny.lock() = from.exe_deny.lock().clone();
+        *to.rlimits.lock() = *from.rlimits.lock();
+        to.pgid
+            .store(from.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
+        to.sid
+            .store(from.sid.load(Ordering::Relaxed), Ordering::Relaxed);
+        to.exit_signal.store(req.exit_signal, Ordering::Relaxed);
+        if let Some(new_parent) = new_parent {
+            *to.parent.lock() = Arc::downgrade(&new_parent);
+            new_parent.process.children.lock().push(child.clone());
+        }
+    }
     {
+        let mine = parent.signals.lock();
         let mut signals = child.signals.lock();
-        *signals = parent.signals.lock().clone();
-        signals.clear_pending();
+        signals.blocked = mine.blocked;
+        // A thread with its own stack starts without the alternate one (Linux's
+        // sas_ss_reset for CLONE_VM without CLONE_VFORK).
+        if !has(CLONE_VM) || has(CLONE_VFORK) {
+            signals.altstack = mine.altstack;
+        }
     }
     // The parent's registers are live (the kernel never touches them): saved straight into
     // the child's image.
     child.fpu.lock().save();
-    child
-        .fs_base
-        .store(parent.fs_base.load(Ordering::Relaxed), Ordering::Relaxed);
+    let fs_base = if has(CLONE_SETTLS) {
+        req.tls
+    } else {
+        parent.fs_base.load(Ordering::Relaxed)
+    };
+    child.fs_base.store(fs_base, Ordering::Relaxed);
     let mut child_frame = frame.clone();
     child_frame.rax = 0;
+    if req.stack != 0 {
+        child_frame.rsp = req.stack;
+    }
     child
         .kernel_stack
         .lock()
         .as_mut()
         .expect("a new task has a stack")
-        .init_user_return(&child_frame, sched::context(child.slot));
-    if share_vm {
-        *child.vm.lock() = parent.vm.lock().take();
-        *child.vfork_parent.lock() = Some(parent.clone());
-        child.in_vfork.store(true, Ordering::Relaxed);
-    }
-    parent.children.lock().push(child.clone());
+        .init_user_return(&child_frame, sched::context(child.slot()));
     Ok(child)
 }
 
-/// Runs a vfork child and waits until it execs or exits (the parent's memory is the child's
-/// until then).
-fn run_vfork_child(child: Arc<Task>) {
-    sched::spawn(child.clone());
-    let _ = child.vfork_done.wait_until(false, || {
-        (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
-    });
+/// Creates the task `req` asks for and starts it; returns its id. Both tid stores happen
+/// after the child exists and, as on Linux (kernel_clone and schedule_tail), a store to a
+/// bad address is ignored: the child runs all the same. A vfork parent waits until the
+/// child execs or exits.
+fn do_clone(frame: &TrapFrame, req: &CloneRequest) -> KResult<isize> {
+    req.check()?;
+    let child = clone_task(frame, req)?;
+    let tid = child.tid;
+    if req.flags & CLONE_PARENT_SETTID != 0 {
+        let _ = user::write_u32(req.parent_tid, tid);
+    }
+    if req.flags & CLONE_CHILD_CLEARTID != 0 {
+        child
+            .clear_child_tid
+            .store(req.child_tid, Ordering::Relaxed);
+    }
+    if req.flags & CLONE_CHILD_SETTID != 0 {
+        // In the child's memory: its own copy of the page, or the shared one.
+        let _ = crate::mm::vm::write_user(&child.vm(), req.child_tid, &tid.to_le_bytes());
+    }
+    if req.flags & CLONE_VFORK != 0 {
+        child.in_vfork.store(true, Ordering::Relaxed);
+        sched::spawn(child.clone());
+        let _ = child.vfork_done.wait_until(false, || {
+            (!child.in_vfork.load(Ordering::Relaxed)).then_some(())
+        });
+    } else {
+        sched::spawn(child);
+    }
+    Ok(tid as isize)
 }
 
 pub fn fork(frame: &TrapFrame) -> KResult<isize> {
-    let child = fork_task(frame, false)?;
-    let pid = child.pid;
-    sched::spawn(child);
-    Ok(pid as isize)
+    let req = CloneRequest {
+        flags: 0,
+        exit_signal: signal::SIGCHLD,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+    };
+    do_clone(frame, &req)
 }
 
 /// vfork: the child runs in the parent's memory while the parent waits, until the child
 /// execs or exits.
 pub fn vfork(frame: &TrapFrame) -> KResult<isize> {
-    let child = fork_task(frame, true)?;
-    let pid = child.pid;
-    run_vfork_child(child);
-    Ok(pid as isize)
+    let req = CloneRequest {
+        flags: CLONE_VM | CLONE_VFORK,
+        exit_signal: signal::SIGCHLD,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+    };
+    do_clone(frame, &req)
 }
 
+/// clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid, unsigned long
+/// tls): the exit signal is the low byte of the flags, not checked (as Linux: one above
+/// NSIG is never sent).
 pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
-    let (flags, stack, parent_tid, child_tid, tls) = (a[0], a[1], a[2], a[3], a[4]);
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        // Threads are not supported: static single-threaded programs never ask for them.
-        return Err(Errno::ENOSYS);
+    let req = CloneRequest {
+        flags: a[0] & !CSIGNAL & !(CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP),
+        exit_signal: (a[0] & CSIGNAL) as u32,
+        stack: a[1],
+        parent_tid: a[2],
+        child_tid: a[3],
+        tls: a[4],
+    };
+    do_clone(frame, &req)
+}
+
+/// clone3(struct clone_args *args, size_t size): the arguments in a versioned struct, read
+/// as Linux's `copy_clone_args_from_user`: smaller than version 0 is EINVAL, larger than a
+/// page E2BIG, and bytes past what this kernel knows must be zero (E2BIG).
+pub fn clone3(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
+    let (at, size) = (a[0], a[1]);
+    let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
+    if size < CLONE_ARGS_SIZE_VER0 {
+        return Err(Errno::EINVAL);
     }
-    let mut child_frame = frame.clone();
-    if stack != 0 {
-        child_frame.rsp = stack;
+    if size > tessera_platform::mm::PAGE_SIZE {
+        return Err(Errno::E2BIG);
     }
-    let child = fork_task(
-        &child_frame,
-        flags & CLONE_VFORK != 0 && flags & CLONE_VM != 0,
-    )?;
-    let pid = child.pid;
-    if flags & CLONE_SETTLS != 0 {
-        child.fs_base.store(tls, Ordering::Relaxed);
+    let raw = user::read_bytes(at, size)?;
+    if raw
+        .get(CLONE_ARGS_SIZE..)
+        .is_some_and(|rest| rest.iter().any(|&b| b != 0))
+    {
+        return Err(Errno::E2BIG);
     }
-    // Both tid stores happen after the child exists and, as on Linux (kernel_clone and
-    // schedule_tail), a store to a bad address is ignored: the child runs all the same.
-    if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = user::write_u32(parent_tid, pid);
+    let field = |i: usize| {
+        raw.get(i * 8..i * 8 + 8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
+    let (flags, _pidfd, child_tid, parent_tid, exit_signal) =
+        (field(0), field(1), field(2), field(3), field(4));
+    let (stack, stack_size, tls, _set_tid, set_tid_size) =
+        (field(5), field(6), field(7), field(8), field(9));
+    // The exit signal is a whole field here, not clone's low byte.
+    if exit_signal & !CSIGNAL != 0 || exit_signal > u64::from(signal::NSIG) {
+        return Err(Errno::EINVAL);
     }
-    if flags & CLONE_CHILD_CLEARTID != 0 {
-        child.clear_child_tid.store(child_tid, Ordering::Relaxed);
+    if flags & CSIGNAL != 0 || set_tid_size != 0 {
+        return Err(Errno::EINVAL);
     }
-    if flags & CLONE_CHILD_SETTID != 0 {
-        // The child's copy of the page gets its own tid.
-        if child.vm.lock().is_some() {
-            let _ = crate::mm::vm::write_user(&child.vm, child_tid, &pid.to_le_bytes());
-        }
+    // A stack is given as its lowest address and size: both or neither.
+    if (stack == 0) != (stack_size == 0) {
+        return Err(Errno::EINVAL);
     }
-    if flags & CLONE_VFORK != 0 {
-        child.in_vfork.store(true, Ordering::Relaxed);
-        run_vfork_child(child);
-    } else {
-        sched::spawn(child);
-    }
-    Ok(pid as isize)
+    let top = stack.checked_add(stack_size).ok_or(Errno::EINVAL)?;
+    let req = CloneRequest {
+        flags,
+        exit_signal: exit_signal as u32,
+        stack: top,
+        parent_tid,
+        child_tid,
+        tls,
+    };
+    do_clone(frame, &req)
 }
 
 pub fn execve(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
@@ -156,18 +305,20 @@ pub fn execve(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     Ok(0)
 }
 
+/// exit: ends the calling thread (the process when it is the last one).
 pub fn exit(a: &Args) -> KResult<isize> {
     exit::exit_task(current(), exited_status(a[0] as i32))
 }
 
+/// exit_group: ends every thread of the process.
 pub fn exit_group(a: &Args) -> KResult<isize> {
-    exit(a)
+    exit::exit_group(current(), exited_status(a[0] as i32))
 }
 
 pub fn set_tid_address(a: &Args) -> KResult<isize> {
     let task = current();
     task.clear_child_tid.store(a[0], Ordering::Relaxed);
-    Ok(task.pid as isize)
+    Ok(task.tid as isize)
 }
 
 pub fn wait4(a: &Args) -> KResult<isize> {
@@ -179,7 +330,7 @@ pub fn wait4(a: &Args) -> KResult<isize> {
     let task = current();
     let which = match pid {
         -1 => WaitFor::Any,
-        0 => WaitFor::Group(task.pgid.load(Ordering::Relaxed)),
+        0 => WaitFor::Group(task.process.pgid.load(Ordering::Relaxed)),
         p if p < -1 => WaitFor::Group((-p) as u32),
         p => WaitFor::Pid(p as u32),
     };
@@ -209,7 +360,7 @@ pub fn waitid(a: &Args) -> KResult<isize> {
         _ => return Err(Errno::EINVAL),
     };
     let task = current();
-    let reaped = exit::wait_child(&task, which, options & WNOHANG)?;
+    let reaped = exit::wait_child(&task, which, options & (WNOHANG | __WALL | __WCLONE))?;
     if infop != 0 {
         let info = match reaped {
             Some((pid, status)) => signal::SigInfo::of_child(pid, status).to_bytes(signal::SIGCHLD),
@@ -220,11 +371,12 @@ pub fn waitid(a: &Args) -> KResult<isize> {
     Ok(0)
 }
 
+/// The process `pid` names (0: the caller's).
 fn target(pid: u64) -> KResult<Arc<Task>> {
     if pid == 0 {
         Ok(current())
     } else {
-        task::find(pid as u32).ok_or(Errno::ESRCH)
+        task::find_process(pid as u32).ok_or(Errno::ESRCH)
     }
 }
 
@@ -234,32 +386,33 @@ pub fn setpgid(a: &Args) -> KResult<isize> {
     }
     let task = target(a[0])?;
     let pgid = if a[1] as i32 == 0 {
-        task.pid
+        task.tgid()
     } else {
         a[1] as u32
     };
-    task.pgid.store(pgid, Ordering::Relaxed);
+    task.process.pgid.store(pgid, Ordering::Relaxed);
     Ok(0)
 }
 
 pub fn getpgid(a: &Args) -> KResult<isize> {
-    Ok(target(a[0])?.pgid.load(Ordering::Relaxed) as isize)
+    Ok(target(a[0])?.process.pgid.load(Ordering::Relaxed) as isize)
 }
 
 pub fn getpgrp() -> KResult<isize> {
-    Ok(current().pgid.load(Ordering::Relaxed) as isize)
+    Ok(current().process.pgid.load(Ordering::Relaxed) as isize)
 }
 
 pub fn getsid(a: &Args) -> KResult<isize> {
-    Ok(target(a[0])?.sid.load(Ordering::Relaxed) as isize)
+    Ok(target(a[0])?.process.sid.load(Ordering::Relaxed) as isize)
 }
 
 pub fn setsid() -> KResult<isize> {
     let task = current();
-    if task.pgid.load(Ordering::Relaxed) == task.pid {
+    let (process, pid) = (&task.process, task.tgid());
+    if process.pgid.load(Ordering::Relaxed) == pid {
         return Err(Errno::EPERM);
     }
-    task.sid.store(task.pid, Ordering::Relaxed);
-    task.pgid.store(task.pid, Ordering::Relaxed);
-    Ok(task.pid as isize)
+    process.sid.store(pid, Ordering::Relaxed);
+    process.pgid.store(pid, Ordering::Relaxed);
+    Ok(pid as isize)
 }

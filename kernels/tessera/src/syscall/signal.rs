@@ -6,7 +6,7 @@ use tessera_platform::trap::TrapFrame;
 use super::Args;
 use crate::process::signal::{
     self as sig, NSIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP,
-    SS_DISABLE, SigAction,
+    SigAction,
 };
 use crate::process::{current, sched, task};
 use crate::user;
@@ -36,17 +36,20 @@ pub fn rt_sigaction(a: &Args) -> KResult<isize> {
     }
     let task = current();
     let previous = {
-        let mut state = task.signals.lock();
-        let previous = state.actions[signal as usize - 1];
+        let mut hand = task.sighand.lock();
+        let previous = hand.action(signal);
         if let Some(action) = new {
-            state.actions[signal as usize - 1] = action;
-            // Setting SIG_IGN discards a pending instance (POSIX).
-            if action.handler == sig::SIG_IGN {
-                state.discard(signal);
-            }
+            hand.actions[signal as usize - 1] = action;
         }
         previous
     };
+    // Setting SIG_IGN discards a pending instance, for the process and its threads (POSIX).
+    if new.is_some_and(|action| action.handler == sig::SIG_IGN) {
+        for thread in task.process.live_threads() {
+            thread.signals.lock().pending.discard(signal);
+        }
+        task.process.shared_pending.lock().discard(signal);
+    }
     if old != 0 {
         user::write_bytes(old, &previous.to_bytes())?;
     }
@@ -88,9 +91,7 @@ pub fn rt_sigreturn(frame: &mut TrapFrame) -> KResult<isize> {
 
 pub fn rt_sigpending(a: &Args) -> KResult<isize> {
     let task = current();
-    let state = task.signals.lock();
-    let pending = state.pending & state.blocked;
-    drop(state);
+    let pending = sig::pending(&task) & task.signals.lock().blocked;
     user::write_u64(a[0], pending)?;
     Ok(0)
 }
@@ -112,7 +113,7 @@ pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
     let _ = queue.wait_until(true, || None::<()>);
     // Restored by the handler's frame (saved_mask); if no handler ran, restore here.
     let mut state = task.signals.lock();
-    if !sig::has_deliverable_locked(&state)
+    if !sig::has_deliverable_locked(&task, &state)
         && let Some(saved) = state.saved_mask.take()
     {
         state.blocked = saved;
@@ -120,12 +121,23 @@ pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
     Err(Errno::EINTR)
 }
 
-pub fn sigaltstack(a: &Args) -> KResult<isize> {
-    // No alternate stacks: report "disabled" for the old one (a `stack_t`: ss_sp, ss_flags,
-    // ss_size).
-    if a[1] != 0 {
-        user::write_bytes(a[1], &[0u8; 24])?;
-        user::write_u32(a[1] + 8, SS_DISABLE)?;
+/// sigaltstack(const stack_t *ss, stack_t *old_ss): the thread's alternate signal stack.
+/// Changing it while running on it is EPERM, as Linux's `do_sigaltstack`.
+pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> KResult<isize> {
+    let (new, old) = (a[0], a[1]);
+    let task = current();
+    let current_stack = task.signals.lock().altstack;
+    if new != 0 {
+        let mut b = [0u8; sig::STACK_T_SIZE];
+        user::read_into(new, &mut b)?;
+        let stack = sig::AltStack::from_bytes(&b)?;
+        if current_stack.on(frame.rsp) {
+            return Err(Errno::EPERM);
+        }
+        task.signals.lock().altstack = stack;
+    }
+    if old != 0 {
+        user::write_bytes(old, &current_stack.to_bytes(frame.rsp))?;
     }
     Ok(0)
 }
@@ -146,11 +158,11 @@ fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
     }
     let me = current();
     let targets: alloc::vec::Vec<_> = match pid {
-        p if p > 0 => alloc::vec![task::find(p as u32).ok_or(Errno::ESRCH)?],
-        0 => group(me.pgid.load(core::sync::atomic::Ordering::Relaxed)),
-        -1 => task::all()
+        p if p > 0 => alloc::vec![task::find_process(p as u32).ok_or(Errno::ESRCH)?],
+        0 => group(me.process.pgid.load(core::sync::atomic::Ordering::Relaxed)),
+        -1 => task::all_processes()
             .into_iter()
-            .filter(|t| t.pid != 1 && t.pid != me.pid)
+            .filter(|t| t.tgid() != 1 && t.tgid() != me.tgid())
             .collect(),
         p => group(p.unsigned_abs()),
     };
@@ -158,19 +170,38 @@ fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
         return Err(Errno::ESRCH);
     }
     for target in targets {
-        if target.state() != crate::process::task::TaskState::Zombie {
-            sig::send_info(&target, signal, sig::SigInfo::user(code, me.pid));
+        if !target.process.exited() {
+            sig::send_info(&target, signal, sig::SigInfo::user(code, me.tgid()));
         }
     }
     Ok(0)
 }
 
-/// Live members of a process group.
+/// Live processes of a process group (their leaders).
 pub fn group(pgid: u32) -> alloc::vec::Vec<alloc::sync::Arc<task::Task>> {
-    task::all()
+    task::all_processes()
         .into_iter()
-        .filter(|t| t.pgid.load(core::sync::atomic::Ordering::Relaxed) == pgid)
+        .filter(|t| t.process.pgid.load(core::sync::atomic::Ordering::Relaxed) == pgid)
         .collect()
+}
+
+/// Sends `signal` to thread `tid` (of process `tgid` when given): tkill, tgkill.
+fn send_to_thread(tgid: Option<u32>, tid: u32, signal: i32) -> KResult<isize> {
+    let signal = u32::try_from(signal).map_err(|_| Errno::EINVAL)?;
+    if signal > NSIG {
+        return Err(Errno::EINVAL);
+    }
+    let target = task::find(tid)
+        .filter(|t| tgid.is_none_or(|g| t.tgid() == g))
+        .filter(|t| t.state() != task::TaskState::Zombie)
+        .ok_or(Errno::ESRCH)?;
+    let me = current();
+    sig::send_thread(
+        &target,
+        signal,
+        sig::SigInfo::user(sig::SI_TKILL, me.tgid()),
+    );
+    Ok(0)
 }
 
 /// tkill(pid_t tid, int sig).
@@ -179,7 +210,7 @@ pub fn tkill(a: &Args) -> KResult<isize> {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_from_user(tid, a[1] as i32, sig::SI_TKILL)
+    send_to_thread(None, tid as u32, a[1] as i32)
 }
 
 /// tgkill(pid_t tgid, pid_t tid, int sig).
@@ -188,7 +219,7 @@ pub fn tgkill(a: &Args) -> KResult<isize> {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_from_user(tid, a[2] as i32, sig::SI_TKILL)
+    send_to_thread(Some(tgid as u32), tid as u32, a[2] as i32)
 }
 
 /// pause: waits for a signal; always EINTR.
@@ -218,7 +249,7 @@ pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
     };
     let task = current();
     loop {
-        if let Some((signal, info)) = task.signals.lock().take_in(set) {
+        if let Some((signal, info)) = sig::take_in(&task, set) {
             if a[1] != 0 {
                 user::write_bytes(a[1], &info.to_bytes(signal))?;
             }

@@ -185,7 +185,7 @@ pub fn getitimer(a: &Args) -> KResult<isize> {
     }
     let task = crate::process::current();
     let (deadline, interval) = if a[0] == ITIMER_REAL {
-        *task.real_timer.lock()
+        *task.process.real_timer.lock()
     } else {
         (0, 0)
     };

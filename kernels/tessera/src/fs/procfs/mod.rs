@@ -127,9 +127,9 @@ impl Listing for Root {
         let files = ROOT_FILES
             .iter()
             .map(|&(name, ino, kind)| (ino, kind, name.to_vec()));
-        let pids = task::all().into_iter().map(|t| {
-            let name = format!("{}", t.pid).into_bytes();
-            (pid_ino(t.pid, 0), FileType::Directory, name)
+        let pids = task::all_processes().into_iter().map(|t| {
+            let name = format!("{}", t.tid).into_bytes();
+            (pid_ino(t.tid, 0), FileType::Directory, name)
         });
         Ok(files.chain(pids).collect())
     }

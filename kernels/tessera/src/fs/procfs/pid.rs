@@ -26,7 +26,7 @@ use crate::process::sched;
 use crate::process::task::{self, Task, TaskState};
 
 /// The entries of `/proc/PID/`: name, number (see [`pid_ino`]) and type.
-const FILES: [(&[u8], u64, FileType); 8] = [
+const FILES: [(&[u8], u64, FileType); 9] = [
     (b"stat", 1, FileType::Regular),
     (b"cmdline", 2, FileType::Regular),
     (b"comm", 3, FileType::Regular),
@@ -35,7 +35,14 @@ const FILES: [(&[u8], u64, FileType); 8] = [
     (b"fd", 6, FileType::Directory),
     (b"maps", 7, FileType::Regular),
     (b"mounts", 8, FileType::Regular),
+    (b"task", TASK_DIR, FileType::Directory),
 ];
+
+/// The number of `task/`, and of each `task/TID/` directory (numbered from the tid, like the
+/// files in it, but apart from `/proc/TID` itself so that no directory has its ancestor's
+/// number).
+const TASK_DIR: u64 = 9;
+const THREAD_DIR: u64 = 10;
 
 /// Inode numbers of `fd/N` start here (fds are below 4096).
 const FD_INO: u64 = 4096;
@@ -48,29 +55,46 @@ fn name_of(pid: u32) -> KResult<String> {
     Ok(task_of(pid)?.name.lock().clone())
 }
 
+/// `/proc/PID/`, or `/proc/PID/task/TID/` (a thread's view: the same files, less `task`).
 pub struct PidDir {
     pid: u32,
+    /// For `task/TID/`: the process's pid.
+    thread_of: Option<u32>,
 }
 
 impl PidDir {
     pub fn new(pid: u32) -> PidDir {
-        PidDir { pid }
+        PidDir {
+            pid,
+            thread_of: None,
+        }
+    }
+
+    fn files(&self) -> impl Iterator<Item = &'static (&'static [u8], u64, FileType)> {
+        let thread = self.thread_of.is_some();
+        FILES.iter().filter(move |f| !(thread && f.1 == TASK_DIR))
     }
 }
 
 impl Listing for PidDir {
     fn ino(&self) -> u64 {
-        pid_ino(self.pid, 0)
+        match self.thread_of {
+            Some(_) => pid_ino(self.pid, THREAD_DIR),
+            None => pid_ino(self.pid, 0),
+        }
     }
     fn parent_ino(&self) -> u64 {
-        1
+        match self.thread_of {
+            Some(process) => pid_ino(process, TASK_DIR),
+            None => 1,
+        }
     }
     fn mode(&self) -> u32 {
         0o555
     }
     fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
-        let &(_, sub, _) = FILES
-            .iter()
+        let &(_, sub, _) = self
+            .files()
             .find(|(n, _, _)| *n == name)
             .ok_or(Errno::ENOENT)?;
         let (pid, ino) = (self.pid, pid_ino(self.pid, sub));
@@ -80,11 +104,17 @@ impl Listing for PidDir {
             3 => Text::inode(ino, 0o644, move || Ok(format!("{}\n", name_of(pid)?))),
             4 => Text::inode(ino, 0o444, move || status(&*task_of(pid)?)),
             5 => Arc::new(Link::new(ino, move || {
-                let exe = task_of(pid)?.exe.lock().clone().ok_or(Errno::ENOENT)?;
+                let exe = task_of(pid)?
+                    .process
+                    .exe
+                    .lock()
+                    .clone()
+                    .ok_or(Errno::ENOENT)?;
                 Ok(exe.path())
             })),
             6 => Arc::new(Dir(FdDir { pid })),
             7 => Text::inode(ino, 0o444, move || maps(&*task_of(pid)?)),
+            TASK_DIR => Arc::new(Dir(TaskDir { pid })),
             _ => Text::inode(ino, 0o444, move || {
                 let root = task_of(pid)?.fs.lock().root.clone();
                 Ok(super::mounts::text(&root))
@@ -92,7 +122,7 @@ impl Listing for PidDir {
         })
     }
     fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
-        let files = FILES.iter();
+        let files = self.files();
         Ok(files
             .map(|&(name, sub, kind)| (pid_ino(self.pid, sub), kind, name.to_vec()))
             .collect())
@@ -112,7 +142,7 @@ fn state_letter(task: &Task) -> char {
 /// Address space size and resident pages, read under the address space's lock (no file is
 /// touched there).
 fn memory_of(task: &Task) -> (u64, usize) {
-    task.vm.lock().as_mut().map_or((0, 0), |vm| {
+    task.vm().lock().as_mut().map_or((0, 0), |vm| {
         let size = vm.areas().map(|a| a.end - a.start).sum();
         (size, vm.resident_pages())
     })
@@ -127,16 +157,28 @@ fn memory_of(task: &Task) -> (u64, usize) {
 fn stat(task: &Task) -> KResult<String> {
     let name = task.name.lock().clone();
     let (vsize, rss) = memory_of(task);
-    let utime = sched::ticks_to_clock_t(task.utime_ticks.load(Ordering::Relaxed));
-    let stime = sched::ticks_to_clock_t(task.stime_ticks.load(Ordering::Relaxed));
+    // A process's times are its threads' (a thread's own under `task/TID` of a thread
+    // other than the leader).
+    let (utime, stime) = if task.is_leader() {
+        task.process_ticks()
+    } else {
+        (
+            task.utime_ticks.load(Ordering::Relaxed),
+            task.stime_ticks.load(Ordering::Relaxed),
+        )
+    };
+    let (utime, stime) = (
+        sched::ticks_to_clock_t(utime),
+        sched::ticks_to_clock_t(stime),
+    );
     let start = task.start_ns / (1_000_000_000 / sched::USER_HZ);
     Ok(format!(
         "{} ({name}) {} {} {} {} 0 -1 0 0 0 0 0 {utime} {stime} 0 0 20 0 1 0 {start} {vsize} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-        task.pid,
+        task.tid,
         state_letter(task),
         task.ppid(),
-        task.pgid.load(Ordering::Relaxed),
-        task.sid.load(Ordering::Relaxed),
+        task.process.pgid.load(Ordering::Relaxed),
+        task.process.sid.load(Ordering::Relaxed),
     ))
 }
 
@@ -145,12 +187,13 @@ fn status(task: &Task) -> KResult<String> {
     let name = task.name.lock().clone();
     let (vsize, rss) = memory_of(task);
     Ok(format!(
-        "Name:\t{name}\nState:\t{}\nPid:\t{}\nPPid:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t1\n",
+        "Name:\t{name}\nState:\t{}\nPid:\t{}\nPPid:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n",
         state_letter(task),
-        task.pid,
+        task.tid,
         task.ppid(),
         vsize / 1024,
-        rss * PAGE_SIZE / 1024
+        rss * PAGE_SIZE / 1024,
+        task.process.threads.lock().len(),
     ))
 }
 
@@ -173,7 +216,8 @@ struct Area {
 /// as an anonymous area), and there is no `[vdso]`, `[vvar]` or `[vsyscall]`.
 fn maps(task: &Task) -> KResult<String> {
     let (areas, brk_start, brk) = {
-        let vm = task.vm.lock();
+        let cell = task.vm();
+        let vm = cell.lock();
         let Some(vm) = vm.as_ref() else {
             return Ok(String::new());
         };
@@ -251,6 +295,57 @@ fn maps(task: &Task) -> KResult<String> {
 }
 
 /// `/proc/PID/fd/`: a link per open descriptor, named by its number (mode 0500 as Linux's).
+/// `/proc/PID/task/`: a directory per thread of the process that has not exited.
+struct TaskDir {
+    pid: u32,
+}
+
+impl TaskDir {
+    fn threads(&self) -> KResult<Vec<u32>> {
+        let mut tids: Vec<u32> = task_of(self.pid)?
+            .process
+            .live_threads()
+            .iter()
+            .map(|t| t.tid)
+            .collect();
+        tids.sort_unstable();
+        Ok(tids)
+    }
+}
+
+impl Listing for TaskDir {
+    fn ino(&self) -> u64 {
+        pid_ino(self.pid, TASK_DIR)
+    }
+    fn parent_ino(&self) -> u64 {
+        pid_ino(self.pid, 0)
+    }
+    fn mode(&self) -> u32 {
+        0o555
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        let tid = core::str::from_utf8(name)
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|tid| self.threads().is_ok_and(|t| t.contains(tid)))
+            .ok_or(Errno::ENOENT)?;
+        Ok(Arc::new(Dir(PidDir {
+            pid: tid,
+            thread_of: Some(self.pid),
+        })))
+    }
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        Ok(self
+            .threads()?
+            .into_iter()
+            .map(|tid| {
+                let name = format!("{tid}").into_bytes();
+                (pid_ino(tid, THREAD_DIR), FileType::Directory, name)
+            })
+            .collect())
+    }
+}
+
 struct FdDir {
     pid: u32,
 }
