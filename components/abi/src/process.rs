@@ -163,3 +163,37 @@ pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// `BINPRM_BUF_SIZE` (`linux/binfmts.h`): how many bytes of a file `execve` looks at to
 /// recognise its format (the ELF magic, a `#!` line).
 pub const BINPRM_BUF_SIZE: usize = 256;
+
+/// `RUSAGE_SELF` (`linux/resource.h`): getrusage of the calling process (all its threads).
+pub const RUSAGE_SELF: i32 = 0;
+/// `RUSAGE_CHILDREN` (`linux/resource.h`): of its reaped children (and theirs).
+pub const RUSAGE_CHILDREN: i32 = -1;
+/// `RUSAGE_THREAD` (`linux/resource.h`): of the calling thread.
+pub const RUSAGE_THREAD: i32 = 1;
+/// Bytes of `struct rusage` (two timevals, then 14 longs).
+pub const RUSAGE_SIZE: usize = 144;
+/// Bytes of `struct tms` (four `clock_t`).
+pub const TMS_SIZE: usize = 32;
+
+/// `MEMBARRIER_CMD_QUERY` (`linux/membarrier.h`): which commands are supported.
+pub const MEMBARRIER_CMD_QUERY: u32 = 0;
+/// `MEMBARRIER_CMD_GLOBAL` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_GLOBAL: u32 = 1 << 0;
+/// `MEMBARRIER_CMD_GLOBAL_EXPEDITED` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_GLOBAL_EXPEDITED: u32 = 1 << 1;
+/// `MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u32 = 1 << 2;
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_PRIVATE_EXPEDITED: u32 = 1 << 3;
+/// `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: u32 = 1 << 4;
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 1 << 5;
+/// `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 1 << 6;
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ: u32 = 1 << 7;
+/// `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ` (`linux/membarrier.h`).
+pub const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ: u32 = 1 << 8;
+/// `MEMBARRIER_CMD_FLAG_CPU` (`linux/membarrier.h`): for the RSEQ command, one CPU only.
+pub const MEMBARRIER_CMD_FLAG_CPU: u32 = 1 << 0;

@@ -195,6 +195,13 @@ pub fn wait_child(parent: &Arc<Task>, which: WaitFor, options: u32) -> KResult<O
             let child = children.remove(index);
             drop(children);
             child.unregister();
+            // The child's CPU time, and its children's, count as the parent's children's.
+            let (user, system) = child.process_ticks();
+            let (child_user, child_system) = *child.process.children_ticks.lock();
+            let mut ticks = parent.children_ticks.lock();
+            ticks.0 += user + child_user;
+            ticks.1 += system + child_system;
+            drop(ticks);
             return Some((child.tid, child.process.exit_status.load(Ordering::Relaxed)));
         }
         // Stops (WUNTRACED) and continues (WCONTINUED) are reported once each.

@@ -1,8 +1,9 @@
 //! Processes: tasks, the scheduler, address spaces, signals, and the program loader.
 //!
-//! A process has one task (thread): what statically linked glibc and musl programs, BusyBox
-//! included, need. The kernel is not preemptible: a task runs in the kernel until it returns
-//! to user mode or blocks; the timer preempts user mode only (on the way back to it).
+//! A task is one thread; a process is the group of tasks that share a `Process` (see
+//! `task.rs` and docs/architecture.md, "Threads"). The kernel is not preemptible: a task runs
+//! in the kernel until it returns to user mode or blocks; the timer preempts user mode only
+//! (on the way back to it).
 
 pub mod exec;
 pub mod exit;
@@ -16,8 +17,15 @@ pub use task::{Task, current};
 /// the new end (see `Vm::file_truncated`).
 pub fn file_truncated(inode: &alloc::sync::Arc<dyn tessera_vfs::Inode>, len: u64) {
     let id = tessera_vfs::inode_key(inode);
+    // Every address space once, however many tasks share it.
+    let mut seen: alloc::vec::Vec<*const crate::mm::vm::VmCell> = alloc::vec::Vec::new();
     for task in task::all() {
-        let write_backs = match task.vm().lock().as_mut() {
+        let cell = task.vm();
+        if seen.contains(&alloc::sync::Arc::as_ptr(&cell)) {
+            continue;
+        }
+        seen.push(alloc::sync::Arc::as_ptr(&cell));
+        let write_backs = match cell.lock().as_mut() {
             Some(vm) => {
                 vm.file_truncated(id, len);
                 vm.take_write_backs()

@@ -125,6 +125,10 @@ pub struct Process {
     pub job_report: SpinLock<Option<i32>, IrqSave>,
     /// Resource limits (soft, hard) by RLIMIT_* number.
     pub rlimits: SubsystemLock<[(u64, u64); RLIM_NLIMITS]>,
+    /// Timer ticks of the reaped children and their reaped children (user, system).
+    pub children_ticks: SpinLock<(u64, u64), IrqSave>,
+    /// The membarrier registrations made (their command bits).
+    pub membarrier_registered: AtomicU32,
     /// Timer ticks of the threads that have exited (user, system).
     pub dead_ticks: SpinLock<(u64, u64), IrqSave>,
     /// When the process was created (monotonic clock, ns since boot).
@@ -154,6 +158,8 @@ impl Process {
             real_timer: SpinLock::new((0, 0)),
             job_report: SpinLock::new(None),
             rlimits: SubsystemLock::new(default_rlimits()),
+            children_ticks: SpinLock::new((0, 0)),
+            membarrier_registered: AtomicU32::new(0),
             dead_ticks: SpinLock::new((0, 0)),
             start_ns: tessera_platform::clock::now_ns(),
         })
@@ -352,7 +358,6 @@ impl Task {
 
     /// CPU time of the process: its live threads' and its dead threads' (user, system)
     /// ticks.
-    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub fn process_ticks(&self) -> (u64, u64) {
         let (mut user, mut system) = *self.process.dead_ticks.lock();
         for thread in self.process.live_threads() {

@@ -116,11 +116,6 @@ pub fn prlimit64(a: &Args) -> KResult<isize> {
     Ok(0)
 }
 
-pub fn getrusage(a: &Args) -> KResult<isize> {
-    user::write_bytes(a[1], &[0u8; 144])?;
-    Ok(0)
-}
-
 pub fn sysinfo(a: &Args) -> KResult<isize> {
     let (total, free) = crate::mm::page_counts();
     let mut w = StructWriter::new(112);
@@ -195,14 +190,6 @@ pub fn futex(a: &Args) -> KResult<isize> {
         }
         _ => Err(Errno::ENOSYS),
     }
-}
-
-pub fn sched_getaffinity(a: &Args) -> KResult<isize> {
-    if a[1] < 8 {
-        return Err(Errno::EINVAL);
-    }
-    user::write_u64(a[2], 1)?;
-    Ok(8)
 }
 
 pub fn getrandom(a: &Args) -> KResult<isize> {

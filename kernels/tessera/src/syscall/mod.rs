@@ -5,6 +5,7 @@
 //! returns ENOSYS and is logged once with its name. The list of implemented calls is
 //! `docs/syscalls.md`.
 
+mod cpu;
 mod fs;
 mod misc;
 mod mm;
@@ -190,7 +191,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::umask => fs::umask(a),
         sys::gettimeofday => time::gettimeofday(a),
         sys::getrlimit => misc::getrlimit(a),
-        sys::getrusage => misc::getrusage(a),
+        sys::getrusage => cpu::getrusage(a),
+        sys::times => cpu::times(a),
         sys::sysinfo => misc::sysinfo(a),
         sys::getuid | sys::getgid | sys::geteuid | sys::getegid => misc::ids(),
         sys::syslog => misc::syslog(a),
@@ -230,7 +232,9 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::tkill => signal::tkill(a),
         sys::time => time::time(a),
         sys::futex => misc::futex(a),
-        sys::sched_getaffinity => misc::sched_getaffinity(a),
+        sys::sched_getaffinity => cpu::sched_getaffinity(a),
+        sys::sched_setaffinity => cpu::sched_setaffinity(a),
+        sys::membarrier => cpu::membarrier(a),
         sys::getdents64 => fs::getdents64(a),
         sys::set_tid_address => process::set_tid_address(a),
         sys::clock_settime => time::clock_settime(a),
