@@ -193,10 +193,28 @@ fn de_thread(task: Arc<Task>) -> Arc<Task> {
     if process.threads.lock().len() == 1 {
         return task;
     }
+    // One exec at a time: a thread that finds another one's exec (or a group exit) under
+    // way has been killed by it.
+    if process.group_exit.load(Ordering::Relaxed)
+        || process
+            .exec_owner
+            .compare_exchange(0, task.tid, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        super::exit::exit_task(task, 0);
+    }
     super::signal::kill_group(&process, None, Some(&task));
-    let _ = process
-        .thread_exited
-        .wait_until(false, || (process.threads.lock().len() == 1).then_some(()));
+    let alone = || (process.threads.lock().len() == 1).then_some(());
+    if process.thread_exited.wait_until(true, alone).is_err() {
+        // A signal came first. A group exit ends this thread too; any other signal waits
+        // for the handler the new program will not have.
+        if process.group_exit.load(Ordering::Relaxed) {
+            process.exec_owner.store(0, Ordering::Relaxed);
+            super::exit::exit_task(task, 0);
+        }
+        let _ = process.thread_exited.wait_until(false, alone);
+    }
+    process.exec_owner.store(0, Ordering::Relaxed);
     if task.is_leader() {
         return task;
     }

@@ -105,6 +105,8 @@ pub struct Process {
     /// Set when the whole process is exiting (exit_group, a fatal signal): every thread
     /// ends with `exit_status`.
     pub group_exit: AtomicBool,
+    /// The thread whose execve is ending the others (0: none).
+    pub exec_owner: AtomicU32,
     /// Set while a stop signal holds the process stopped: every thread stops on its way
     /// back to user mode.
     pub group_stop: AtomicBool,
@@ -150,6 +152,7 @@ impl Process {
             shared_pending: SpinLock::new(Pending::default()),
             group_exit: AtomicBool::new(false),
             group_stop: AtomicBool::new(false),
+            exec_owner: AtomicU32::new(0),
             exit_signal: AtomicU32::new(super::signal::SIGCHLD),
             exit_status: AtomicI32::new(0),
             child_exited: WaitQueue::new(),
