@@ -475,10 +475,11 @@ fn xtask_subcommand(args: &[&str]) -> Result<(), String> {
 }
 
 /// Bad configs, each refused by `cargo xtask build` with exit 1 and a message naming the file,
-/// the key and (where a value is wrong) the allowed values: (what replaces fast's
-/// `page-alloc = "buddy"` line, what the message must contain).
-const BAD_CONFIGS: [(&str, &[&str]); 3] = [
+/// the key and (where a value is wrong) the allowed values: (the key whose line of fast's
+/// `[components]` is replaced, what replaces it, what the message must contain).
+const BAD_CONFIGS: [(&str, &str, &[&str]); 5] = [
     (
+        "page-alloc",
         "page-alloc = \"slab\"",
         &[
             "bad.toml",
@@ -490,12 +491,29 @@ const BAD_CONFIGS: [(&str, &[&str]); 3] = [
     ),
     // Two variants of one key, as a list or as the key twice.
     (
+        "page-alloc",
         "page-alloc = [\"bitmap\", \"buddy\"]",
         &["bad.toml", "components.page-alloc", "\"bitmap\", \"buddy\""],
     ),
     (
+        "page-alloc",
         "page-alloc = \"buddy\"\npage-alloc = \"bitmap\"",
         &["bad.toml", "page-alloc = \"bitmap\"", "duplicate key"],
+    ),
+    // A component with one variant is still checked, and still required.
+    (
+        "sched",
+        "sched = \"cfs\"",
+        &["bad.toml", "components.sched", "\"cfs\"", "\"round-robin\""],
+    ),
+    (
+        "sched",
+        "",
+        &[
+            "bad.toml",
+            "missing required key components.sched",
+            "\"round-robin\"",
+        ],
     ),
 ];
 
@@ -504,19 +522,19 @@ fn refuses_bad_config() -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let result = BAD_CONFIGS
         .iter()
-        .try_for_each(|(line, named)| refuses_one(&dir, line, named));
+        .try_for_each(|(key, line, named)| refuses_one(&dir, key, line, named));
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn refuses_one(dir: &std::path::Path, line: &str, named: &[&str]) -> Result<(), String> {
+fn refuses_one(dir: &std::path::Path, key: &str, line: &str, named: &[&str]) -> Result<(), String> {
     let path = dir.join("bad.toml");
     let fast = std::fs::read_to_string(crate::root().join("configs/fast.toml"))
         .map_err(|e| e.to_string())?;
     let original = fast
         .lines()
-        .find(|l| l.starts_with("page-alloc = \"buddy\""))
-        .ok_or("configs/fast.toml has no `page-alloc = \"buddy\"` line")?;
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .ok_or(format!("configs/fast.toml has no `{key} = ` line"))?;
     std::fs::write(&path, fast.replace(original, line)).map_err(|e| e.to_string())?;
     let out = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .args(["build", "--config", &path.to_string_lossy()])

@@ -68,14 +68,23 @@ mod user {
             compile_error!("no pipe variant selected: enable one of pipe-simple, pipe-fast");
         }
     }
+
+    cfg_if::cfg_if! {
+        if #[cfg(feature = "sched-round-robin")] {
+            /// The scheduling policy over task handles `T` (see `process::sched`).
+            pub type Sched<T> = tessera_sched::RoundRobin<T>;
+        } else {
+            compile_error!("no sched variant selected: enable sched-round-robin");
+        }
+    }
 }
 #[cfg(feature = "userspace")]
 pub use user::*;
 
 /// The banner's names of the variants of components only user space uses (path-buf, pipe,
-/// page-zero, file-private, dcache, lookup, tmpfs-stat), or [`NOT_COMPILED`].
+/// page-zero, file-private, dcache, lookup, tmpfs-stat, sched), or [`NOT_COMPILED`].
 #[cfg(feature = "userspace")]
-const USER_NAMES: [&str; 7] = [
+const USER_NAMES: [&str; 8] = [
     <PathBuf as tessera_vfs::PathReader>::NAME,
     <Pipe as tessera_pipe::PipePolicy>::NAME,
     <PageZero as tessera_page_alloc::PageZero>::NAME,
@@ -83,9 +92,10 @@ const USER_NAMES: [&str; 7] = [
     user::DCACHE,
     LOOKUP,
     TMPFS_STAT,
+    <Sched<()> as tessera_sched::SchedPolicy<()>>::NAME,
 ];
 #[cfg(not(feature = "userspace"))]
-const USER_NAMES: [&str; 7] = [NOT_COMPILED; 7];
+const USER_NAMES: [&str; 8] = [NOT_COMPILED; 8];
 
 /// What [`COMPILED`] says of a component whose code is not in this kernel.
 pub const NOT_COMPILED: &str = "(not compiled)";
@@ -150,7 +160,7 @@ pub const TMPFS_STAT: &str =
     one_of!("tmpfs-stat", "tmpfs-stat-locked" => "locked", "tmpfs-stat-lockfree" => "lockfree");
 
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 11] = [
+pub const COMPILED: [(&str, &str); 12] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
@@ -162,6 +172,7 @@ pub const COMPILED: [(&str, &str); 11] = [
     ("lookup", USER_NAMES[5]),
     ("tmpfs-stat", USER_NAMES[6]),
     ("net", NET),
+    ("sched", USER_NAMES[7]),
 ];
 
 /// Panics if the compiled variants differ from the config's (the build script prevents it;

@@ -341,6 +341,16 @@ pub static SECTIONS: &[Section] = &[
                     },
                 ],
             ),
+            component(
+                "sched",
+                "Scheduling policy: which runnable task runs next and when a time slice ends \
+                 (kernel `process::sched` over crate `tessera-sched`).",
+                &[Variant {
+                    name: "round-robin",
+                    doc: "one FIFO run queue; a task runs 2 timer ticks, then goes to the back \
+                          (new and woken tasks too): every runnable task runs in turn",
+                }],
+            ),
         ],
     },
     Section {

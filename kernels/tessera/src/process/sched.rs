@@ -1,10 +1,10 @@
-//! The scheduler: a round-robin run queue, wait queues and timed sleeps.
+//! The scheduler: the run queue (the config's policy, `variants::Sched` over crate
+//! `tessera-sched`), wait queues and timed sleeps.
 //!
 //! The boot context becomes the idle loop: it runs when no task is runnable, halting until an
 //! interrupt wakes someone. Switching saves and restores each task's FPU registers, FS base,
 //! kernel stack (TSS.RSP0) and address space.
 
-use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,18 +12,21 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::usermode::{self, TaskContext};
 use tessera_platform::{clock, vm};
+use tessera_sched::SchedPolicy;
 use tessera_sync::{IrqSave, SpinLock};
 use x86_64::instructions::interrupts;
 
 use super::task::{Task, TaskState};
+use crate::variants::Sched;
 
 struct Scheduler {
-    run_queue: VecDeque<Arc<Task>>,
+    /// Runnable tasks but the running one, and the running task's time slice.
+    run_queue: Sched<Arc<Task>>,
     sleepers: Vec<Weak<Task>>,
 }
 
 static SCHED: SpinLock<Scheduler, IrqSave> = SpinLock::new(Scheduler {
-    run_queue: VecDeque::new(),
+    run_queue: <Sched<Arc<Task>> as SchedPolicy<Arc<Task>>>::EMPTY,
     sleepers: Vec::new(),
 });
 /// The running task's pid and signal hint, kept beside the slot so that getpid and the
@@ -74,7 +77,6 @@ pub fn set_current_task(task: Arc<Task>) {
 static CURRENT: tessera_platform::current::CurrentSlot<Task> =
     tessera_platform::current::CurrentSlot::new();
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
-static TICKS_IN_SLICE: AtomicU64 = AtomicU64::new(0);
 
 /// Most tasks alive at once (live and zombie).
 pub const MAX_TASKS: usize = 1024;
@@ -104,9 +106,6 @@ pub fn context(slot: usize) -> &'static TaskContext {
     &CONTEXTS[slot]
 }
 
-/// Time slice: timer ticks a task may run in user mode while others wait.
-const TIME_SLICE_TICKS: u64 = 2;
-
 /// The running task, if any (none in the idle loop).
 pub fn current() -> Option<Arc<Task>> {
     CURRENT.get()
@@ -135,33 +134,33 @@ pub fn wake(task: &Arc<Task>) {
     if *state == TaskState::Blocked {
         *state = TaskState::Runnable;
         drop(state);
-        SCHED.lock().run_queue.push_back(task.clone());
+        SCHED.lock().run_queue.enqueue(task.clone());
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }
 
 /// Adds a new task to the run queue.
 pub fn spawn(task: Arc<Task>) {
-    SCHED.lock().run_queue.push_back(task);
+    SCHED.lock().run_queue.enqueue(task);
 }
 
-/// Gives up the CPU: the current task (if still runnable) goes to the back of the queue.
-/// Returns when the task is chosen again. From the idle loop, runs the first runnable task.
+/// Gives up the CPU: the current task (if still runnable) goes back to the run queue and the
+/// policy picks the next. Returns when the task is chosen again. From the idle loop, runs
+/// the first runnable task.
 pub fn schedule() {
     let saved = interrupts::are_enabled();
     interrupts::disable();
     NEED_RESCHED.store(false, Ordering::Relaxed);
-    TICKS_IN_SLICE.store(0, Ordering::Relaxed);
     let (from, to) = {
         let mut sched = SCHED.lock();
         let prev = set_current(None);
         if let Some(prev) = &prev
             && prev.state() == TaskState::Runnable
         {
-            sched.run_queue.push_back(prev.clone());
+            sched.run_queue.requeue(prev.clone());
         }
         let mut next = None;
-        while let Some(task) = sched.run_queue.pop_front() {
+        while let Some(task) = sched.run_queue.pick_next() {
             if task.state() == TaskState::Runnable {
                 next = Some(task);
                 break;
@@ -233,7 +232,7 @@ pub fn on_tick(ticks: u64, from_user: bool) {
     account_tick(from_user);
     let now = clock::now_ns();
     let sample_load = ticks.is_multiple_of(LOAD_FREQ_TICKS);
-    let (due, queued): (Vec<Arc<Task>>, usize) = {
+    let (due, queued, slice_over): (Vec<Arc<Task>>, usize, bool) = {
         let mut sched = SCHED.lock();
         let mut due = Vec::new();
         sched.sleepers.retain(|weak| match weak.upgrade() {
@@ -254,7 +253,7 @@ pub fn on_tick(ticks: u64, from_user: bool) {
         } else {
             0
         };
-        (due, queued)
+        (due, queued, sched.run_queue.tick())
     };
     for task in &due {
         wake(task);
@@ -264,7 +263,7 @@ pub fn on_tick(ticks: u64, from_user: bool) {
         update_load_averages(queued + running + due.len());
     }
     fire_real_timers(now);
-    if TICKS_IN_SLICE.fetch_add(1, Ordering::Relaxed) + 1 >= TIME_SLICE_TICKS {
+    if slice_over {
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }

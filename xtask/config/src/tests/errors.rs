@@ -34,6 +34,17 @@ fn unknown_variant() {
 }
 
 #[test]
+fn unknown_sched_variant() {
+    assert_mentions(
+        &valid_with("sched", r#"sched = "cfs""#),
+        &[
+            "configs/x.toml",
+            r#"components.sched = "cfs" is not a variant; allowed: "round-robin""#,
+        ],
+    );
+}
+
+#[test]
 fn unknown_value_of_a_non_component_choice() {
     assert_mentions(
         &valid_with("log-level", r#"log-level = "loud""#),
@@ -61,7 +72,7 @@ fn unknown_key_in_a_section() {
     let err = parse_err(&text);
     assert_eq!(
         err.detail(),
-        "unknown key `components.pager`; allowed keys in [components]: page-alloc, memops, lock, path-buf, pipe, page-zero, file-private, dcache, lookup, tmpfs-stat, net"
+        "unknown key `components.pager`; allowed keys in [components]: page-alloc, memops, lock, path-buf, pipe, page-zero, file-private, dcache, lookup, tmpfs-stat, net, sched"
     );
 }
 

@@ -29,6 +29,7 @@ dcache = "hashbrown"
 lookup = "fast"
 tmpfs-stat = "lockfree"
 net = "smoltcp"
+sched = "round-robin"
 
 [kernel]
 memory-mib = 256
@@ -52,6 +53,7 @@ dcache = "off"
 lookup = "full"
 tmpfs-stat = "locked"
 net = "none"
+sched = "round-robin"
 "#;
 
 fn parse_ok(text: &str) -> Config {
@@ -110,7 +112,8 @@ fn parses_every_key() {
             ("dcache", "hashbrown"),
             ("lookup", "fast"),
             ("tmpfs-stat", "lockfree"),
-            ("net", "smoltcp")
+            ("net", "smoltcp"),
+            ("sched", "round-robin")
         ]
     );
 }
@@ -151,7 +154,8 @@ fn components_come_in_schema_order_whatever_the_file_order() {
             "dcache",
             "lookup",
             "tmpfs-stat",
-            "net"
+            "net",
+            "sched"
         ]
     );
 }

@@ -20,6 +20,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "lookup-fast",
             "tmpfs-stat-lockfree",
             "net-smoltcp",
+            "sched-round-robin",
             "userspace",
             "tty",
             "procfs",
@@ -40,6 +41,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "lookup-full",
             "tmpfs-stat-locked",
             "net-none",
+            "sched-round-robin",
             "userspace",
             "tty",
             "procfs",
@@ -78,6 +80,7 @@ fn all_features_cover_every_variant_once() {
             "tmpfs-stat-lockfree",
             "net-none",
             "net-smoltcp",
+            "sched-round-robin",
             "userspace",
             "tty",
             "procfs",
@@ -105,7 +108,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp"), ("sched", "round-robin")];"#,
         r#"pub const SUBSYSTEMS: &[(&str, bool)] = &[("userspace", true), ("tty", true), ("procfs", true), ("sockets", true)];"#,
     ] {
         assert!(
