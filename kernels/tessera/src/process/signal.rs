@@ -551,8 +551,12 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             };
             (sig, task.sighand.lock().action(sig), info)
         };
-        if task.process.group_exit.load(Ordering::Relaxed) {
-            // The process is exiting: every thread ends, whatever it was sent.
+        let exec_owner = task.process.exec_owner.load(Ordering::Relaxed);
+        if task.process.group_exit.load(Ordering::Relaxed)
+            || (exec_owner != 0 && exec_owner != task.tid)
+        {
+            // The process is exiting, or another thread's execve is ending this one: the
+            // thread ends, whatever it was sent.
             super::exit::exit_task(task, 0);
         }
         match action.handler {
