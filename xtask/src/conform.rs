@@ -1,9 +1,12 @@
-//! `cargo xtask conform [--config NAME] [--kernel tessera|linux|both] [--timeout S] [--verbose]`:
-//! the userland test programs on Tessera and on Linux, compared line by line.
+//! `cargo xtask conform [--config NAME] [--kernel tessera|linux|both] [--only NAME,NAME]
+//! [--libc glibc|musl] [--timeout S] [--verbose]`: the userland test programs on Tessera and
+//! on Linux, compared line by line.
 //!
 //! Both kernels boot the same initramfs (`target/initrd/conform.cpio`: the runner as
-//! `/init`, the test programs in `/tests`) on the same QEMU machine with the config's memory
-//! size. The runner frames each program's output with `=== <name>` / `=== <name> exit <n>`
+//! `/init`, the test programs in `/tests`, each built against glibc and against musl) on the
+//! same QEMU machine with the config's memory size. `--only` and `--libc` pack a subset
+//! instead ([`userland::Programs::select`]: `--only thread` is every `thread-*` program,
+//! both builds), in an archive of this run's own. The runner frames each program's output with `=== <name>` / `=== <name> exit <n>`
 //! lines and ends with `=== done`; what is compared is what lies between the first `===`
 //! line and `=== done`, minus kernel log lines (`[    1.234] ...`, the timestamped format
 //! of both Linux's printk and Tessera's logger), so boot messages never count.
@@ -60,17 +63,36 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
                 .map_err(|_| format!("--timeout {t}: a number of seconds"))?,
         ),
     };
+    let only = args.value("only")?;
+    let libc = args
+        .value("libc")?
+        .map(|l| userland::Libc::parse(&l))
+        .transpose()?;
     let verbose = args.flag("verbose");
     args.finish()?;
 
     let config = kernel::load_config(&config)?;
     let programs = userland::build()?;
-    let tests: Vec<String> = programs.tests.iter().map(|p| p.name.clone()).collect();
-    let archive = initrd::conform(&programs)?;
+    let selected = programs.select(only.as_deref(), libc)?;
+    let tests: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
+    // The whole set is target/initrd/conform.cpio; a subset is this run's own archive, so
+    // that it never stands in for the whole set.
+    let subset = match selected.len() == programs.tests.len() {
+        true => None,
+        false => Some(initrd::conform_subset(&programs, &selected)?),
+    };
+    let archive = match &subset {
+        None => initrd::conform(&programs)?,
+        Some(private) => private.to_path_buf(),
+    };
     println!(
-        "conform: {} test programs in {}",
+        "conform: {} test programs in {}{}",
         tests.len(),
-        kernel::display_path(&archive)
+        kernel::display_path(&archive),
+        match &subset {
+            None => String::new(),
+            Some(_) => format!(": {}", tests.join(" ")),
+        }
     );
 
     let mut runs = Vec::new();

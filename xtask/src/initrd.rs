@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::busybox;
 use crate::cpio::Archive;
-use crate::userland::{self, Programs};
+use crate::userland::{self, Program, Programs};
 
 /// Where the archives go.
 pub fn dir() -> PathBuf {
@@ -103,18 +103,24 @@ impl Drop for Private {
 /// Adds the test programs under `/tests` (the runner too, as `/tests/runner`, when asked:
 /// it skips itself when listing the directory).
 fn add_tests(archive: &mut Archive, programs: &Programs, with_runner: bool) -> Result<(), String> {
-    for program in &programs.tests {
-        archive.file(
-            &format!("tests/{}", program.name),
-            0o755,
-            read(&program.path)?,
-        );
-    }
+    add_programs(archive, &programs.tests)?;
     if with_runner {
         archive.file(
             &format!("tests/{}", userland::RUNNER),
             0o755,
             read(&programs.runner.path)?,
+        );
+    }
+    Ok(())
+}
+
+/// Adds `programs` under `/tests`.
+fn add_programs(archive: &mut Archive, programs: &[Program]) -> Result<(), String> {
+    for program in programs {
+        archive.file(
+            &format!("tests/{}", program.name),
+            0o755,
+            read(&program.path)?,
         );
     }
     Ok(())
@@ -174,6 +180,16 @@ pub fn conform(programs: &Programs) -> Result<PathBuf, String> {
     write("conform", &archive)
 }
 
+/// `conform --only`: the runner as `/init` and only `selected` in `/tests`, as this
+/// process's own archive (`target/initrd/conform-only-<pid>.cpio`, deleted when dropped).
+pub fn conform_subset(programs: &Programs, selected: &[Program]) -> Result<Private, String> {
+    let mut archive = Archive::new();
+    skeleton(&mut archive);
+    archive.file("init", 0o755, read(&programs.runner.path)?);
+    add_programs(&mut archive, selected)?;
+    Private::write("conform-only", &archive)
+}
+
 /// `target/initrd/single-init.cpio`: one static binary as `/init`.
 /// The user space a config boots by default (`kernel.userland`): none, the `hello` program as
 /// `/init`, or the interactive BusyBox system.
@@ -201,7 +217,6 @@ pub fn single_init(binary: &Path) -> Result<PathBuf, String> {
 mod tests {
     use super::*;
     use crate::cpio::tests::parse;
-    use crate::userland::Program;
 
     fn fake_programs(dir: &Path) -> Programs {
         std::fs::create_dir_all(dir).unwrap();
@@ -211,6 +226,7 @@ mod tests {
             Program {
                 name: name.into(),
                 path,
+                libc: crate::userland::Libc::Glibc,
             }
         };
         Programs {

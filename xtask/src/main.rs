@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
 //! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
-//! | `conform [--config NAME] [--kernel tessera\|linux\|both]` | runs the userland test programs on Tessera and Linux and compares their output |
+//! | `conform [--config NAME] [--kernel tessera\|linux\|both] [--only NAME,NAME] [--libc glibc\|musl]` | runs the userland test programs on Tessera and Linux and compares their output |
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call and network benchmarks on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
@@ -66,8 +66,12 @@ commands:
                                          build and boot in QEMU (default config: fast) with
                                          the BusyBox initramfs, or the given archive, or one
                                          binary packed as /init
-  conform [--config NAME|PATH] [--kernel tessera|linux|both] [--timeout SECONDS] [--verbose]
-                                         run userland/tests on Linux and Tessera, compare
+  conform [--config NAME|PATH] [--kernel tessera|linux|both] [--only NAME,NAME]
+          [--libc glibc|musl] [--timeout SECONDS] [--verbose]
+                                         run userland/tests on Linux and Tessera, compare;
+                                         every program is built with glibc (NAME) and musl
+                                         (NAME-musl); --only NAME selects NAME and NAME-*
+                                         (--only thread: the thread programs)
   bench  [--config NAME|PATH|linux] [--mode icount|wall] [--quick] [--only NAME,NAME]
          [--timeout SECONDS] [--verbose] [--net-mode icount (an experiment: not meaningful)]
                                          run the system-call and network benchmarks
