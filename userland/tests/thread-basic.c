@@ -62,9 +62,13 @@ static void create_and_join(void)
     pthread_barrier_init(&all_alive, NULL, MANY);
     pthread_t threads[MANY];
     created = 0;
-    for (long i = 0; i < MANY; i++)
-        created += pthread_create(&threads[i], NULL, record_alive, (void *)i) == 0;
+    int error = 0;
+    for (long i = 0; i < MANY && !error; i++) {
+        error = pthread_create(&threads[i], NULL, record_alive, (void *)i);
+        created += error == 0;
+    }
     CHECK_EQ("100 threads alive at once (default attributes)", created, MANY);
+    errno = error;
     REQUIRE("every thread created", created == MANY);
     returned = 0;
     for (long i = 0; i < MANY; i++)

@@ -24,7 +24,7 @@ use crate::exit::{Code, Verdict};
 use crate::qemu::{self, Boot, Mode};
 use crate::{initrd, kernel, linux, userland};
 
-/// Generous: Linux boots and runs every program in about 15 s under TCG.
+/// Generous: Linux boots and runs every program (both builds) in about 20 s under TCG.
 /// A hang is caught; the runner's own watchdog kills a program after 60 s.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
