@@ -6,10 +6,11 @@
 //! `/init`, the test programs in `/tests`, each built against glibc and against musl) on the
 //! same QEMU machine with the config's memory size. `--only` and `--libc` pack a subset
 //! instead ([`userland::Programs::select`]: `--only thread` is every `thread-*` program,
-//! both builds), in an archive of this run's own. The runner frames each program's output with `=== <name>` / `=== <name> exit <n>`
-//! lines and ends with `=== done`; what is compared is what lies between the first `===`
-//! line and `=== done`, minus kernel log lines (`[    1.234] ...`, the timestamped format
-//! of both Linux's printk and Tessera's logger), so boot messages never count.
+//! both builds), in an archive of this run's own. The runner frames each program's output
+//! with `=== <name>` / `=== <name> exit <n>` lines and ends with `=== done`; what is
+//! compared is what lies between the first `===` line and `=== done`, minus kernel log
+//! lines (`[    1.234] ...`, the timestamped format of both Linux's printk and Tessera's
+//! logger), so boot messages never count.
 //!
 //! A run passes when its output has `=== done`, every program ran and exited 0 with no
 //! `FAIL` line, and the kernel then powered off (Linux: QEMU exits 0 after ACPI power-off

@@ -14,7 +14,7 @@
 //! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
 //! | `profile [--config NAME] -- PROGRAM ARGS` | runs a program under the syscall profiler |
 //! | `trace --only BENCHMARK [--a SPEC] [--b SPEC]` | kernel instructions per operation of one benchmark, by function; two kernels side by side |
-//! | `setup` | installs what the others need (rustup target, QEMU) |
+//! | `setup` | installs what the others need (rustup target, QEMU, gcc and musl-gcc) |
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
 
@@ -99,7 +99,8 @@ commands:
                                          the kernel by crate, and the image size
                                          (docs/size.md); --all: every config in configs/
   docs                                   regenerate docs/configs.md and docs/syscalls.md
-  setup                                  install the rustup target and QEMU if missing
+  setup                                  install the rustup target, QEMU and the C compilers
+                                         of the test programs (gcc, musl-gcc) if missing
 ";
 
 fn main() -> ExitCode {

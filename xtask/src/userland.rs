@@ -242,6 +242,12 @@ fn ensure_musl() -> Result<(), String> {
     ))
 }
 
+/// Both compilers of the test programs, installed when possible (`cargo xtask setup`, and
+/// `cargo xtask test` before it starts, so that a missing one is said at once).
+pub fn ensure_compilers() -> Result<(), String> {
+    Libc::ALL.into_iter().try_for_each(ensure_compiler)
+}
+
 /// Makes sure the compiler for `libc` is there (installing it when possible).
 fn ensure_compiler(libc: Libc) -> Result<(), String> {
     match libc {
