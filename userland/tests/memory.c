@@ -127,8 +127,9 @@ static void mappings(void)
              SIGSEGV);
     CHECK_EQ("mprotect back to read-write", mprotect(priv, PAGE, PROT_READ | PROT_WRITE), 0);
     CHECK_EQ("writing works again", fault_status(write_fault_at, priv), 0);
-    CHECK_ERR("mprotect of an unaligned address -> EINVAL", mprotect(priv + 1, PAGE, PROT_READ),
-              EINVAL);
+    /* Raw: musl's mprotect() rounds the address down to its page itself. */
+    CHECK_ERR("mprotect of an unaligned address -> EINVAL",
+              syscall(SYS_mprotect, priv + 1, PAGE, PROT_READ), EINVAL);
     CHECK_ERR("mprotect of an unmapped range -> ENOMEM", mprotect(priv + PAGE, PAGE, PROT_READ),
               ENOMEM);
     CHECK_ERR("mprotect with unknown bits -> EINVAL", mprotect(priv, PAGE, 0x100), EINVAL);

@@ -343,18 +343,28 @@ static void fds(void)
     close(fd), close(again), close(p[0]), close(p[1]), close(sv[0]), close(sv[1]);
 }
 
+/*
+ * Created when the checks below CLEAR the kernel log: a later run in the same boot (the
+ * musl build right after the glibc one, or the runner started twice from the shell) may
+ * then find the log empty, which is not a failure. /tmp is a tmpfs of this boot, as the
+ * log is.
+ */
+#define LOG_CLEARED "/tmp/procfs-cleared-the-kernel-log"
+
 static void kernel_log(void)
 {
+    int cleared = access(LOG_CLEARED, F_OK) == 0;
     int size = klogctl(10, NULL, 0);
     CHECK("SYSLOG_ACTION_SIZE_BUFFER > 0", size > 0);
     char *buf = malloc(size + 1);
     int n = klogctl(3, buf, size);
-    CHECK("READ_ALL returns text", n > 0);
+    CHECK("READ_ALL returns text (or nothing after an earlier run's CLEAR)",
+          n > 0 || (cleared && n == 0));
     buf[n > 0 ? n : 0] = 0;
     regex_t re;
     regcomp(&re, "^<[0-7]>\\[ *[0-9]+\\.[0-9]{6}\\] ", REG_EXTENDED | REG_NOSUB);
-    CHECK("its records: <level>[seconds.micros] text", regexec(&re, buf, 0, NULL, 0) == 0 &&
-                                                           buf[n - 1] == '\n');
+    CHECK("its records: <level>[seconds.micros] text",
+          n <= 0 || (regexec(&re, buf, 0, NULL, 0) == 0 && buf[n - 1] == '\n'));
     regfree(&re);
     CHECK_EQ("READ_ALL of 0 bytes", klogctl(3, buf, 0), 0);
     CHECK_ERR("READ_ALL into NULL -> EINVAL", klogctl(3, NULL, 10), EINVAL);
@@ -383,6 +393,7 @@ static void kernel_log(void)
     CHECK("/proc/kmsg is a regular file, mode 0400",
           fstat(kmsg, &st) == 0 && st.st_mode == (S_IFREG | 0400));
     close(kmsg);
+    close(open(LOG_CLEARED, O_WRONLY | O_CREAT, 0644));
     CHECK_EQ("CLEAR", klogctl(5, NULL, 0), 0);
     CHECK_EQ("READ_ALL after CLEAR", klogctl(3, buf, size), 0);
     free(buf);
