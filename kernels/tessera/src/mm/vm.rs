@@ -345,6 +345,13 @@ impl Vm {
             .filter(|v| addr < v.end)
     }
 
+    /// The frame mapped at `addr` and whether it is mapped writable; None before the page's
+    /// first touch (the keys of shared futexes, `process/futex.rs`).
+    pub fn frame_at(&mut self, addr: u64) -> Option<(Pfn, bool)> {
+        let (pfn, flags) = self.table.query(addr & !(PAGE - 1))?;
+        Some((pfn, flags.contains(PageFlags::WRITABLE)))
+    }
+
     /// Every area, in address order (`/proc/PID/maps`).
     #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub fn areas(&self) -> impl Iterator<Item = &Vma> {

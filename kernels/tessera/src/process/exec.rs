@@ -144,6 +144,7 @@ fn load(
 
     // The point of no return: the old program is gone from here on.
     let task = current();
+    super::futex::exec_robust_and_tid(&task);
     vm.activate();
     let old = task.vm.lock().replace(vm);
     // A vfork child hands the parent's memory back; anyone else's old image goes away.

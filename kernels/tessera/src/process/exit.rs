@@ -19,6 +19,7 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
         crate::userspace::init_exited(wait_status);
     }
     task.exit_status.store(wait_status, Ordering::Relaxed);
+    super::futex::exit_robust_and_tid(&task);
     // Release what the process holds: files, address space (after leaving it).
     task.files.lock().close_all();
     drop(task.exe_deny.lock().take());

@@ -61,6 +61,8 @@ pub struct Task {
     pub fpu: SubsystemLock<FpuState>,
     pub fs_base: AtomicU64,
     pub clear_child_tid: AtomicU64,
+    /// The robust list, the exit state the PI futexes see, an interrupted wait's restart.
+    pub futex: super::futex::TaskFutex,
     pub name: SubsystemLock<String>,
     /// The program file the task runs (what `/proc/PID/exe` names); none before the first
     /// execve.
@@ -133,6 +135,7 @@ impl Task {
             fpu: SubsystemLock::new(FpuState::default()),
             fs_base: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
+            futex: super::futex::TaskFutex::new(),
             name: SubsystemLock::new(String::from(name)),
             exe: SubsystemLock::new(None),
             exe_deny: SubsystemLock::new(None),

@@ -6,6 +6,7 @@
 //! `docs/syscalls.md`.
 
 mod fs;
+mod futex;
 mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
@@ -228,7 +229,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::gettid => process::gettid(),
         sys::tkill => signal::tkill(a),
         sys::time => time::time(a),
-        sys::futex => misc::futex(a),
+        sys::futex => futex::futex(a),
         sys::sched_getaffinity => misc::sched_getaffinity(a),
         sys::getdents64 => fs::getdents64(a),
         sys::set_tid_address => process::set_tid_address(a),
@@ -254,7 +255,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::faccessat => fs::faccessat(a),
         sys::pselect6 => poll::pselect6(a),
         sys::ppoll => poll::ppoll(a),
-        sys::set_robust_list => misc::set_robust_list(),
+        sys::set_robust_list => futex::set_robust_list(a),
+        sys::get_robust_list => futex::get_robust_list(a),
         sys::utimensat => fs::utimensat(a),
         sys::accept4 => net::accept4(a),
         sys::dup3 => fs::dup3(a),
@@ -374,6 +376,8 @@ fn return_to_user(frame: &mut TrapFrame) {
         sig::Restart::Block
     } else if restartable(frame.error_code) {
         sig::Restart::Syscall
+    } else if frame.error_code == sys::futex {
+        futex::restart(frame.rsi)
     } else {
         sig::Restart::No
     };
