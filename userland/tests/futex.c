@@ -189,7 +189,8 @@ static void errors(void)
     CHECK_ERR("wait on a changed value -> EAGAIN", fx(w, FUTEX_WAIT, 1, 0, NULL, 0), EAGAIN);
     CHECK_ERR("private wait on a changed value -> EAGAIN",
               fx(w, FUTEX_WAIT_PRIVATE, 1, 0, NULL, 0), EAGAIN);
-    CHECK_ERR("wait at an unaligned address -> EINVAL", fx((char *)w + 1, FUTEX_WAIT, 0, 0, NULL, 0),
+    CHECK_ERR("wait at an unaligned address -> EINVAL",
+              fx((char *)w + 1, FUTEX_WAIT, 0, 0, NULL, 0),
               EINVAL);
     CHECK_ERR("private wake at an unaligned address -> EINVAL",
               fx((char *)w + 2, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0), EINVAL);
@@ -200,9 +201,12 @@ static void errors(void)
               fx(w, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 1, 0, NULL, 0), ENOSYS);
     CHECK_ERR("FUTEX_CLOCK_REALTIME with FUTEX_WAKE -> ENOSYS",
               fx(w, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, 0, NULL, 0), ENOSYS);
-    CHECK_ERR("wait_bitset with bitset 0 -> EINVAL", fx(w, FUTEX_WAIT_BITSET, 0, 0, NULL, 0), EINVAL);
-    CHECK_ERR("wake_bitset with bitset 0 -> EINVAL", fx(w, FUTEX_WAKE_BITSET, 1, 0, NULL, 0), EINVAL);
-    CHECK_ERR("timeout with tv_nsec 1e9 -> EINVAL", fx(w, FUTEX_WAIT, 0, (long)&bad, NULL, 0), EINVAL);
+    CHECK_ERR("wait_bitset with bitset 0 -> EINVAL",
+              fx(w, FUTEX_WAIT_BITSET, 0, 0, NULL, 0), EINVAL);
+    CHECK_ERR("wake_bitset with bitset 0 -> EINVAL",
+              fx(w, FUTEX_WAKE_BITSET, 1, 0, NULL, 0), EINVAL);
+    CHECK_ERR("timeout with tv_nsec 1e9 -> EINVAL",
+              fx(w, FUTEX_WAIT, 0, (long)&bad, NULL, 0), EINVAL);
     CHECK_ERR("timeout with negative seconds -> EINVAL",
               fx(w, FUTEX_WAIT, 0, (long)&negative, NULL, 0), EINVAL);
     CHECK_ERR("the timeout is checked before the value", fx(w, FUTEX_WAIT, 1, (long)&bad, NULL, 0),
@@ -212,9 +216,11 @@ static void errors(void)
     CHECK_ERR("unmapped timeout -> EFAULT", fx(w, FUTEX_WAIT, 0, 8, NULL, 0), EFAULT);
     CHECK_EQ("wake reads no timeout", fx(w, FUTEX_WAKE, 1, 8, NULL, 0), 0);
     CHECK_ERR("wait on NULL -> EFAULT", fx(NULL, FUTEX_WAIT, 0, 0, NULL, 0), EFAULT);
-    CHECK_ERR("private wait on NULL -> EFAULT", fx(NULL, FUTEX_WAIT_PRIVATE, 0, 0, NULL, 0), EFAULT);
+    CHECK_ERR("private wait on NULL -> EFAULT",
+              fx(NULL, FUTEX_WAIT_PRIVATE, 0, 0, NULL, 0), EFAULT);
     CHECK_ERR("wake on NULL -> EFAULT", fx(NULL, FUTEX_WAKE, 1, 0, NULL, 0), EFAULT);
-    CHECK_EQ("private wake on NULL reads nothing -> 0", fx(NULL, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0), 0);
+    CHECK_EQ("private wake on NULL reads nothing -> 0",
+             fx(NULL, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0), 0);
     CHECK_ERR("private wake at a kernel address -> EFAULT",
               fx(KERNEL_ADDRESS, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0), EFAULT);
     CHECK_ERR("wait at a kernel address -> EFAULT", fx(KERNEL_ADDRESS, FUTEX_WAIT, 0, 0, NULL, 0),
@@ -238,7 +244,8 @@ static void errors(void)
     CHECK_ERR("wait in read-only shared memory -> ETIMEDOUT",
               fx(shared_ro, FUTEX_WAIT, 0, (long)&short_, NULL, 0), ETIMEDOUT);
     CHECK_ERR("wake_op on read-only shared memory -> EFAULT",
-              fx(w, FUTEX_WAKE_OP, 1, 1, shared_ro, OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)), EFAULT);
+              fx(w, FUTEX_WAKE_OP, 1, 1, shared_ro, OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)),
+              EFAULT);
     CHECK_ERR("lock_pi in read-only shared memory -> EFAULT",
               fx(shared_ro, FUTEX_LOCK_PI, 0, 0, NULL, 0), EFAULT);
     CHECK_ERR("private lock_pi in read-only memory -> EFAULT",
@@ -276,7 +283,8 @@ static void wake_counts(void)
     CHECK("four waiters", await_waiters(&s->w[0], 4));
     CHECK_EQ("wake 2 of 4 -> 2", fx(&s->w[0], FUTEX_WAKE, 2, 0, NULL, 0), 2);
     CHECK_EQ("two still wait", waiters(&s->w[0]), 2);
-    CHECK_EQ("a wake of the next word wakes nobody", fx(&s->w[1], FUTEX_WAKE, INT_MAX, 0, NULL, 0), 0);
+    CHECK_EQ("a wake of the next word wakes nobody",
+             fx(&s->w[1], FUTEX_WAKE, INT_MAX, 0, NULL, 0), 0);
     CHECK_EQ("a private wake does not reach shared waiters",
              fx(&s->w[0], FUTEX_WAKE_PRIVATE, INT_MAX, 0, NULL, 0), 0);
     CHECK_EQ("wake 0 wakes one", fx(&s->w[0], FUTEX_WAKE, 0, 0, NULL, 0), 1);
@@ -289,7 +297,8 @@ static void wake_counts(void)
 
     pid_t one = spawn(wait_bits, 1), two = spawn(wait_bits, 2);
     CHECK("two waiters with bitsets 1 and 2", await_waiters(&s->w[0], 2));
-    CHECK_EQ("wake_bitset 4 matches neither", fx(&s->w[0], FUTEX_WAKE_BITSET, INT_MAX, 0, NULL, 4), 0);
+    CHECK_EQ("wake_bitset 4 matches neither",
+             fx(&s->w[0], FUTEX_WAKE_BITSET, INT_MAX, 0, NULL, 4), 0);
     CHECK_EQ("wake_bitset 6 wakes one", fx(&s->w[0], FUTEX_WAKE_BITSET, INT_MAX, 0, NULL, 6), 1);
     CHECK_EQ("... the one with bit 2", reap(two), 0);
     CHECK_EQ("a plain wake matches any bitset", fx(&s->w[0], FUTEX_WAKE, INT_MAX, 0, NULL, 0), 1);
@@ -305,9 +314,11 @@ static void requeue(void)
     CHECK("three waiters", await_waiters(a, 3));
     CHECK_ERR("requeue count -1 -> EINVAL", fx(a, FUTEX_REQUEUE, 1, -1, b, 0), EINVAL);
     CHECK_ERR("cmp_requeue wake count -1 -> EINVAL", fx(a, FUTEX_CMP_REQUEUE, -1, 1, b, 0), EINVAL);
-    CHECK_ERR("cmp_requeue on a changed value -> EAGAIN", fx(a, FUTEX_CMP_REQUEUE, 1, 1, b, 5), EAGAIN);
+    CHECK_ERR("cmp_requeue on a changed value -> EAGAIN",
+              fx(a, FUTEX_CMP_REQUEUE, 1, 1, b, 5), EAGAIN);
     CHECK_EQ("... moves nobody", waiters(a), 3);
-    CHECK_ERR("requeue to an unaligned address -> EINVAL", fx(a, FUTEX_REQUEUE, 1, 1, (char *)b + 1, 0),
+    CHECK_ERR("requeue to an unaligned address -> EINVAL",
+              fx(a, FUTEX_REQUEUE, 1, 1, (char *)b + 1, 0),
               EINVAL);
     CHECK_EQ("requeue: wake 1, move 1 -> 2", fx(a, FUTEX_REQUEUE, 1, 1, b, 0), 2);
     CHECK_EQ("one left", waiters(a), 1);
@@ -336,7 +347,7 @@ static void wake_op(void)
         {"ADD -1", OP(FUTEX_OP_ADD, -1, 0, 0), 0xd6},
         {"OR 1 << 8", OP(FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, 8, 0, 0), 0x1d6},
         {"SET 1 << 31", OP(FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 31, 0, 0), 0x80000000},
-        {"SET 1 << 32 (shift taken modulo 32)", OP(FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 32, 0, 0), 1},
+        {"SET 1 << 32 (modulo 32)", OP(FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 32, 0, 0), 1},
     };
     char what[96];
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
@@ -347,9 +358,11 @@ static void wake_op(void)
     }
     CHECK_ERR("unknown operation -> ENOSYS", fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(5, 3, 0, 0)), ENOSYS);
     CHECK_EQ("... the word untouched", *b, 1);
-    CHECK_ERR("unknown comparison -> ENOSYS", fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(0, 9, 7, 0)), ENOSYS);
+    CHECK_ERR("unknown comparison -> ENOSYS",
+              fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(0, 9, 7, 0)), ENOSYS);
     CHECK_EQ("... after the store", *b, 9);
-    CHECK_ERR("unaligned second word -> EINVAL", fx(a, FUTEX_WAKE_OP, 1, 1, (char *)b + 1, 0), EINVAL);
+    CHECK_ERR("unaligned second word -> EINVAL",
+              fx(a, FUTEX_WAKE_OP, 1, 1, (char *)b + 1, 0), EINVAL);
 
     *b = 0;
     pid_t p[6];
@@ -366,9 +379,12 @@ static void wake_op(void)
     };
     for (size_t i = 0; i < 6; i++) {
         snprintf(what, sizeof what, "0 %s %d fails: nobody woken", cmps[i].name, cmps[i].fails);
-        CHECK_EQ(what, fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(FUTEX_OP_ADD, 0, cmps[i].cmp, cmps[i].fails)), 0);
+        CHECK_EQ(what,
+                 fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(FUTEX_OP_ADD, 0, cmps[i].cmp, cmps[i].fails)), 0);
         snprintf(what, sizeof what, "0 %s %d passes: one woken", cmps[i].name, cmps[i].passes);
-        CHECK_EQ(what, fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(FUTEX_OP_ADD, 0, cmps[i].cmp, cmps[i].passes)), 1);
+        CHECK_EQ(what,
+                 fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(FUTEX_OP_ADD, 0, cmps[i].cmp, cmps[i].passes)),
+                 1);
     }
     int ok = 1;
     for (int i = 0; i < 6; i++)
@@ -382,7 +398,8 @@ static void wake_op(void)
     CHECK_EQ("... whose waiter returns 0", reap(on_a), 0);
     on_a = spawn(wait_at, (long)a);
     CHECK("a new waiter on the first word", await_waiters(a, 1));
-    CHECK_EQ("wake_op passing it wakes both", fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(FUTEX_OP_SET, 2, 0, 1)), 2);
+    CHECK_EQ("wake_op passing it wakes both",
+             fx(a, FUTEX_WAKE_OP, 1, 1, b, OP(FUTEX_OP_SET, 2, 0, 1)), 2);
     CHECK_EQ("... after storing", *b, 2);
     CHECK("... both waits return 0", reap(on_a) == 0 && reap(on_b) == 0);
 }
@@ -441,7 +458,8 @@ static void pi(void)
     CHECK_ERR("unlock_pi a free lock -> EPERM", fx(l, FUTEX_UNLOCK_PI, 0, 0, NULL, 0), EPERM);
     CHECK_ERR("unlock_pi reads an unaligned word first -> EPERM",
               fx((char *)l + 1, FUTEX_UNLOCK_PI, 0, 0, NULL, 0), EPERM);
-    CHECK_ERR("lock_pi at an unaligned address -> EINVAL", fx((char *)l + 1, FUTEX_LOCK_PI, 0, 0, NULL, 0),
+    CHECK_ERR("lock_pi at an unaligned address -> EINVAL",
+              fx((char *)l + 1, FUTEX_LOCK_PI, 0, 0, NULL, 0),
               EINVAL);
     CHECK_ERR("lock_pi on NULL -> EFAULT", fx(NULL, FUTEX_LOCK_PI_PRIVATE, 0, 0, NULL, 0), EFAULT);
     CHECK_ERR("lock_pi with FUTEX_CLOCK_REALTIME -> ENOSYS",
@@ -449,25 +467,29 @@ static void pi(void)
     *l = FUTEX_WAITERS | FUTEX_OWNER_DIED;
     CHECK_EQ("lock_pi2 with FUTEX_CLOCK_REALTIME takes a free lock",
              fx(l, FUTEX_LOCK_PI2 | FUTEX_CLOCK_REALTIME, 0, 0, NULL, 0), 0);
-    CHECK("... dropping a stale FUTEX_WAITERS, keeping FUTEX_OWNER_DIED", *l == (FUTEX_OWNER_DIED | me));
+    CHECK("... dropping a stale FUTEX_WAITERS, keeping FUTEX_OWNER_DIED",
+          *l == (FUTEX_OWNER_DIED | me));
     CHECK_EQ("private unlock_pi -> 0", fx(l, FUTEX_UNLOCK_PI_PRIVATE, 0, 0, NULL, 0), 0);
 
     s->gate = s->flag = s->handled = 0;
     pid_t a = spawn(pi_hold, 1 << 8);
     CHECK("a child holds the lock", await_flag(&s->flag));
     CHECK("... its id is in the word", *l == (uint32_t)a);
-    CHECK_ERR("unlock_pi by another process -> EPERM", fx(l, FUTEX_UNLOCK_PI, 0, 0, NULL, 0), EPERM);
+    CHECK_ERR("unlock_pi by another process -> EPERM",
+              fx(l, FUTEX_UNLOCK_PI, 0, 0, NULL, 0), EPERM);
     CHECK_ERR("trylock_pi a held lock -> EAGAIN", fx(l, FUTEX_TRYLOCK_PI, 0, 0, NULL, 0), EAGAIN);
     CHECK("... and sets FUTEX_WAITERS", *l == (FUTEX_WAITERS | a));
     struct timespec real = after(CLOCK_REALTIME, 20), mono = after(CLOCK_MONOTONIC, 20);
-    CHECK_ERR("lock_pi until a realtime time -> ETIMEDOUT", fx(l, FUTEX_LOCK_PI, 0, (long)&real, NULL, 0),
+    CHECK_ERR("lock_pi until a realtime time -> ETIMEDOUT",
+              fx(l, FUTEX_LOCK_PI, 0, (long)&real, NULL, 0),
               ETIMEDOUT);
     CHECK_ERR("lock_pi2 until a monotonic time -> ETIMEDOUT",
               fx(l, FUTEX_LOCK_PI2, 0, (long)&mono, NULL, 0), ETIMEDOUT);
     CHECK("the word still names the holder", *l == (FUTEX_WAITERS | a));
     pid_t b = spawn(pi_wait, 0);
     CHECK("another child waits in lock_pi", await_pi_waiter(l));
-    CHECK_ERR("a plain wake meets the PI waiter -> EINVAL", fx(l, FUTEX_WAKE, 1, 0, NULL, 0), EINVAL);
+    CHECK_ERR("a plain wake meets the PI waiter -> EINVAL",
+              fx(l, FUTEX_WAKE, 1, 0, NULL, 0), EINVAL);
     kill(b, SIGUSR1);
     CHECK("a handler runs in the waiter", await_flag(&s->handled));
     CHECK("... and lock_pi goes on without SA_RESTART", await_pi_waiter(l));
@@ -487,7 +509,8 @@ static void pi(void)
 
     a = spawn(pi_hold, 2);
     CHECK_EQ("a child exits holding a lock nobody waits for", reap(a), 0);
-    CHECK_ERR("lock_pi: its owner is gone -> ESRCH", fx(&s->pi[2], FUTEX_LOCK_PI, 0, 0, NULL, 0), ESRCH);
+    CHECK_ERR("lock_pi: its owner is gone -> ESRCH",
+              fx(&s->pi[2], FUTEX_LOCK_PI, 0, 0, NULL, 0), ESRCH);
     CHECK("... after setting FUTEX_WAITERS", s->pi[2] == (FUTEX_WAITERS | a));
     CHECK_ERR("trylock_pi -> ESRCH", fx(&s->pi[2], FUTEX_TRYLOCK_PI, 0, 0, NULL, 0), ESRCH);
 
@@ -546,7 +569,8 @@ static void robust(void)
     CHECK_EQ("set_robust_list -> 0", syscall(SYS_set_robust_list, &head, sizeof head), 0);
     syscall(SYS_get_robust_list, 0, &got, &len);
     CHECK("get_robust_list gives it back", got == &head);
-    CHECK_ERR("get_robust_list of pid -1 -> ESRCH", syscall(SYS_get_robust_list, -1, &got, &len), ESRCH);
+    CHECK_ERR("get_robust_list of pid -1 -> ESRCH",
+              syscall(SYS_get_robust_list, -1, &got, &len), ESRCH);
     CHECK_ERR("get_robust_list of no such pid -> ESRCH",
               syscall(SYS_get_robust_list, INT_MAX, &got, &len), ESRCH);
     CHECK_ERR("get_robust_list into a bad pointer -> EFAULT",
@@ -561,13 +585,15 @@ static void robust(void)
     CHECK_EQ("get_robust_list of the child -> 0", syscall(SYS_get_robust_list, c, &got, &len), 0);
     CHECK("... its head", got == &head);
     uint32_t v = __atomic_or_fetch(&s->locks[0].futex, FUTEX_WAITERS, __ATOMIC_SEQ_CST);
-    CHECK_EQ("a waiter is woken when the owner dies", fx(&s->locks[0].futex, FUTEX_WAIT, v, 0, NULL, 0), 0);
+    CHECK_EQ("a waiter is woken when the owner dies",
+             fx(&s->locks[0].futex, FUTEX_WAIT, v, 0, NULL, 0), 0);
     CHECK_EQ("... it exited", reap(c), 0);
     CHECK_EQ("that lock: FUTEX_WAITERS | FUTEX_OWNER_DIED", s->locks[0].futex, 0xc0000000);
     CHECK_EQ("another's lock is left alone", s->locks[1].futex, 1);
     CHECK_EQ("a PI lock: FUTEX_OWNER_DIED", s->locks[2].futex, FUTEX_OWNER_DIED);
     CHECK_EQ("the pending lock: FUTEX_OWNER_DIED", s->locks[3].futex, FUTEX_OWNER_DIED);
-    CHECK_ERR("get_robust_list of the reaped child -> ESRCH", syscall(SYS_get_robust_list, c, &got, &len),
+    CHECK_ERR("get_robust_list of the reaped child -> ESRCH",
+              syscall(SYS_get_robust_list, c, &got, &len),
               ESRCH);
     CHECK_EQ("clear_child_tid untouched: nobody else used that memory", s->tid, 7);
     CHECK_EQ("a looping robust list", reap(spawn(robust_die, 1)), 0);
