@@ -154,7 +154,10 @@ mod tests {
         // 31 gives the sign bit; 32 and -1 are taken modulo 32.
         let top = WakeOp::decode((FUTEX_OP_OPARG_SHIFT << 28) | (31 << 12));
         assert_eq!(top.oparg as u32, 0x8000_0000);
-        assert_eq!(WakeOp::decode((FUTEX_OP_OPARG_SHIFT << 28) | (32 << 12)).oparg, 1);
+        assert_eq!(
+            WakeOp::decode((FUTEX_OP_OPARG_SHIFT << 28) | (32 << 12)).oparg,
+            1
+        );
         assert_eq!(
             WakeOp::decode((FUTEX_OP_OPARG_SHIFT << 28) | (0xfff << 12)).oparg as u32,
             0x8000_0000

@@ -28,8 +28,8 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use tessera_abi::futex::{
-    FUTEX_BITSET_MATCH_ANY, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS, ROBUST_LIST_FUTEX_OFFSET,
-    ROBUST_LIST_LIMIT, ROBUST_LIST_OP_PENDING, ROBUST_LIST_PI, WakeOp,
+    FUTEX_BITSET_MATCH_ANY, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS,
+    ROBUST_LIST_FUTEX_OFFSET, ROBUST_LIST_LIMIT, ROBUST_LIST_OP_PENDING, ROBUST_LIST_PI, WakeOp,
 };
 use tessera_abi::{Errno, KResult};
 use tessera_platform::mm::{PAGE_SIZE, Pfn};
@@ -130,7 +130,11 @@ pub fn take_restart(task: &Task) -> Option<WaitRestart> {
 enum Key {
     /// An address in an address space ([`mm_key`]): a private futex, or (`shared_op`) a
     /// shared futex in a private mapping.
-    Mm { mm: usize, addr: u64, shared_op: bool },
+    Mm {
+        mm: usize,
+        addr: u64,
+        shared_op: bool,
+    },
     /// A futex in a MAP_SHARED mapping: its frame and the offset in the frame.
     Frame { pfn: Pfn, offset: u16 },
 }
@@ -310,9 +314,7 @@ impl Table {
     /// Takes `waiter` off its queue (wherever a requeue left it).
     fn unqueue(&mut self, waiter: &Arc<Waiter>) -> Option<Entry> {
         self.buckets.iter_mut().find_map(|bucket| {
-            let at = bucket
-                .iter()
-                .position(|e| Arc::ptr_eq(&e.waiter, waiter))?;
+            let at = bucket.iter().position(|e| Arc::ptr_eq(&e.waiter, waiter))?;
             Some(bucket.remove(at))
         })
     }
@@ -392,7 +394,13 @@ fn block(waiter: &Arc<Waiter>, deadline: Option<u64>) -> KResult<u8> {
 /// FUTEX_WAIT and FUTEX_WAIT_BITSET: blocks while the word at `uaddr` holds `val`, until a
 /// wake-up whose mask meets `bitset`, the deadline (monotonic clock ns) or a signal (EINTR;
 /// the caller arranges the restart).
-pub fn wait(uaddr: u64, shared: bool, val: u32, deadline: Option<u64>, bitset: u32) -> KResult<isize> {
+pub fn wait(
+    uaddr: u64,
+    shared: bool,
+    val: u32,
+    deadline: Option<u64>,
+    bitset: u32,
+) -> KResult<isize> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
@@ -520,14 +528,16 @@ pub fn wake_op(
     let mut woken = Vec::new();
     let result = {
         let mut table = FUTEXES.lock();
-        table.wake(key, nr_wake, FUTEX_BITSET_MATCH_ANY, &mut woken).and_then(|n| {
-            if passed {
-                let n2 = table.wake(key2, nr_wake2, FUTEX_BITSET_MATCH_ANY, &mut woken)?;
-                Ok(n + n2)
-            } else {
-                Ok(n)
-            }
-        })
+        table
+            .wake(key, nr_wake, FUTEX_BITSET_MATCH_ANY, &mut woken)
+            .and_then(|n| {
+                if passed {
+                    let n2 = table.wake(key2, nr_wake2, FUTEX_BITSET_MATCH_ANY, &mut woken)?;
+                    Ok(n + n2)
+                } else {
+                    Ok(n)
+                }
+            })
     };
     finish_wakes(woken);
     result.map(|n| n as isize)
@@ -536,7 +546,9 @@ pub fn wake_op(
 /// FUTEX_WAKE_OP's operation on the old value: the new one, or None for an unknown
 /// operation (the `int` arithmetic of Linux's, wrapping).
 fn apply(op: &WakeOp, old: u32) -> Option<u32> {
-    use tessera_abi::futex::{FUTEX_OP_ADD, FUTEX_OP_ANDN, FUTEX_OP_OR, FUTEX_OP_SET, FUTEX_OP_XOR};
+    use tessera_abi::futex::{
+        FUTEX_OP_ADD, FUTEX_OP_ANDN, FUTEX_OP_OR, FUTEX_OP_SET, FUTEX_OP_XOR,
+    };
     let arg = op.oparg as u32;
     Some(match op.op {
         FUTEX_OP_SET => arg,
@@ -580,9 +592,8 @@ fn check_pi_word(uval: u32, owner: Pid) -> KResult<()> {
 /// Whether the thread `owner` is gone for the futex protocol: no such task, a zombie, or
 /// past its exit cleanup (Linux's FUTEX_STATE_DEAD).
 fn owner_gone(owner: Pid) -> bool {
-    task::find(owner).is_none_or(|t| {
-        t.futex.exited.load(Ordering::Relaxed) || t.state() == TaskState::Zombie
-    })
+    task::find(owner)
+        .is_none_or(|t| t.futex.exited.load(Ordering::Relaxed) || t.state() == TaskState::Zombie)
 }
 
 /// FUTEX_LOCK_PI, FUTEX_LOCK_PI2 and (`trylock`) FUTEX_TRYLOCK_PI: takes the PI lock at
@@ -783,8 +794,7 @@ fn walk_robust_list(task: &Task, head: u64) {
     while entry != head {
         // The next pointer first: handling the entry may release it.
         let next = robust_entry(entry);
-        if entry != pending && handle_death(task, entry.wrapping_add(offset), pi, false).is_err()
-        {
+        if entry != pending && handle_death(task, entry.wrapping_add(offset), pi, false).is_err() {
             return;
         }
         let Some((next_entry, next_pi)) = next else {

@@ -40,7 +40,12 @@ pub fn futex(a: &Args) -> KResult<isize> {
     };
     let shared = op & FUTEX_PRIVATE_FLAG == 0;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
-    if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
+    if realtime
+        && !matches!(
+            cmd,
+            FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2
+        )
+    {
         return Err(Errno::ENOSYS);
     }
     // An absolute deadline on the monotonic clock, which the scheduler sleeps on.
@@ -56,12 +61,15 @@ pub fn futex(a: &Args) -> KResult<isize> {
     let val2 = timeout as u32;
     match cmd {
         // Relative, on the monotonic clock.
-        FUTEX_WAIT => wait(WaitRestart {
-            uaddr,
-            shared,
-            val,
-            bitset: FUTEX_BITSET_MATCH_ANY,
-        }, time.map(|ns| clock::now_ns().saturating_add(ns))),
+        FUTEX_WAIT => wait(
+            WaitRestart {
+                uaddr,
+                shared,
+                val,
+                bitset: FUTEX_BITSET_MATCH_ANY,
+            },
+            time.map(|ns| clock::now_ns().saturating_add(ns)),
+        ),
         FUTEX_WAIT_BITSET => wait(
             WaitRestart {
                 uaddr,
