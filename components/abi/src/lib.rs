@@ -7,6 +7,7 @@
 pub mod auxv;
 pub mod errno;
 pub mod fs;
+pub mod futex;
 pub mod mm;
 pub mod net;
 pub mod poll;

@@ -68,6 +68,50 @@ pub enum Backing {
         /// `inode`).
         name: crate::fs::DentryRef,
     },
+    /// Shared zeroes: the pages of `pages` from page `offset / PAGE` on (the start of the
+    /// area).
+    SharedAnon { pages: Arc<SharedAnon>, offset: u64 },
+}
+
+/// The pages of a shared anonymous mapping (MAP_SHARED | MAP_ANONYMOUS, or MAP_SHARED of
+/// `/dev/zero`): every address space that maps it (the areas fork copies included) finds the
+/// same frame for a page, whichever touches it first, as with the shmem object behind such
+/// a mapping on Linux. It holds one reference on each of its frames; the frames go with the
+/// last area that maps it.
+pub struct SharedAnon {
+    pages: SubsystemLock<BTreeMap<u64, Pfn>>,
+}
+
+impl SharedAnon {
+    pub fn new() -> Arc<SharedAnon> {
+        Arc::new(SharedAnon {
+            pages: SubsystemLock::new(BTreeMap::new()),
+        })
+    }
+
+    /// The frame of page `index` (a zeroed one on first touch), with a reference taken for
+    /// the mapping that asks.
+    fn frame(&self, index: u64) -> Result<Pfn, FaultError> {
+        let mut pages = self.pages.lock();
+        let pfn = match pages.get(&index) {
+            Some(&pfn) => pfn,
+            None => {
+                let pfn = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
+                pages.insert(index, pfn);
+                pfn
+            }
+        };
+        share_user_frame(pfn);
+        Ok(pfn)
+    }
+}
+
+impl Drop for SharedAnon {
+    fn drop(&mut self) {
+        for pfn in core::mem::take(&mut *self.pages.lock()).into_values() {
+            release_user_frame(pfn);
+        }
+    }
 }
 
 /// One contiguous area of an address space.
@@ -350,6 +394,13 @@ impl Vm {
             .filter(|v| addr < v.end)
     }
 
+    /// The frame mapped at `addr` and whether it is mapped writable; None before the page's
+    /// first touch (the keys of shared futexes, `process/futex.rs`).
+    pub fn frame_at(&mut self, addr: u64) -> Option<(Pfn, bool)> {
+        let (pfn, flags) = self.table.query(addr & !(PAGE - 1))?;
+        Some((pfn, flags.contains(PageFlags::WRITABLE)))
+    }
+
     /// Every area, in address order (`/proc/PID/maps`).
     #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub fn areas(&self) -> impl Iterator<Item = &Vma> {
@@ -437,9 +488,13 @@ impl Vm {
         }
         let mut upper = vma.clone();
         upper.start = at;
-        if let Backing::File { offset, limit, .. } = &mut upper.backing {
-            *offset += at - vma.start;
-            *limit = limit.saturating_sub(at - vma.start);
+        match &mut upper.backing {
+            Backing::File { offset, limit, .. } => {
+                *offset += at - vma.start;
+                *limit = limit.saturating_sub(at - vma.start);
+            }
+            Backing::SharedAnon { offset, .. } => *offset += at - vma.start,
+            Backing::Anonymous => {}
         }
         self.areas.get_mut(&vma.start).expect("found").end = at;
         self.areas.insert(at, upper);
@@ -596,6 +651,12 @@ impl Vm {
             None => match vma.backing {
                 Backing::Anonymous => Ok(self.map_new(page, alloc_user_frame(), vma.flags())?),
                 Backing::File { .. } => self.fill_file(page, &vma, write, done),
+                Backing::SharedAnon {
+                    ref pages, offset, ..
+                } => {
+                    let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;
+                    Ok(self.map_new(page, Ok::<_, ()>(pfn), vma.flags())?)
+                }
             },
         }
     }

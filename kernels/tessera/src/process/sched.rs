@@ -498,6 +498,56 @@ pub fn sleep_until(deadline_ns: u64) -> KResult<()> {
     }
 }
 
+/// Why [`block_until`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wakeup {
+    /// `done()` held.
+    Done,
+    /// The deadline passed first.
+    TimedOut,
+    /// A signal became deliverable first.
+    Interrupted,
+}
+
+/// Blocks the current task until `done()` holds, the clock reaches `deadline_ns` (0: no
+/// deadline) or a signal is deliverable, checked in that order on every wake-up (so a
+/// wake-up that came with the deadline still counts as done). Whoever makes `done()` true
+/// calls [`wake`]; the timer tick wakes the task at the deadline (as [`sleep_until`]). For
+/// waits whose queue is not a [`WaitQueue`] (the futex table keeps its own).
+pub fn block_until(deadline_ns: u64, mut done: impl FnMut() -> bool) -> Wakeup {
+    let task = super::current();
+    let saved = interrupts::are_enabled();
+    loop {
+        // Interrupts off between the checks and blocking: the tick cannot slip in between.
+        interrupts::disable();
+        let outcome = if done() {
+            Some(Wakeup::Done)
+        } else if deadline_ns != 0 && clock::now_ns() >= deadline_ns {
+            Some(Wakeup::TimedOut)
+        } else if super::signal::has_deliverable(&task) {
+            Some(Wakeup::Interrupted)
+        } else {
+            None
+        };
+        if let Some(outcome) = outcome {
+            if saved {
+                interrupts::enable();
+            }
+            return outcome;
+        }
+        if deadline_ns != 0 {
+            task.wake_at.store(deadline_ns, Ordering::Relaxed);
+            SCHED.lock().sleepers.push(Arc::downgrade(&task));
+        }
+        *task.state.lock() = TaskState::Blocked;
+        schedule();
+        task.wake_at.store(0, Ordering::Relaxed);
+        if saved {
+            interrupts::enable();
+        }
+    }
+}
+
 /// Marks the current task a zombie and switches away for good. With `release` (a thread
 /// other than a leader: nobody waits for it), the task is forgotten once another one runs.
 pub fn exit_current(release: bool) -> ! {

@@ -504,6 +504,9 @@ pub enum Restart {
     Syscall,
     /// It goes on from its restart block (`restart_syscall`); a handler sees EINTR.
     Block,
+    /// It runs again with its arguments, after a handler too (Linux's ERESTARTNOINTR: a
+    /// futex PI lock wait).
+    Always,
 }
 
 /// Called before returning to user mode: runs the default action or sets up the handler of
@@ -543,7 +546,7 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                 crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
                 match restart {
-                    Restart::Syscall => restart_syscall(frame),
+                    Restart::Syscall | Restart::Always => restart_syscall(frame),
                     Restart::Block => restart_block(frame),
                     Restart::No => {}
                 }
@@ -575,8 +578,12 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             _ => {
                 match restart {
                     Restart::Syscall if action.flags & SA_RESTART != 0 => restart_syscall(frame),
-                    // A handler runs: the interrupted sleep ends with EINTR.
-                    Restart::Block => *task.restart_sleep.lock() = (0, 0),
+                    Restart::Always => restart_syscall(frame),
+                    // A handler runs: the interrupted sleep or futex wait ends with EINTR.
+                    Restart::Block => {
+                        *task.restart_sleep.lock() = (0, 0);
+                        super::futex::take_restart(&task);
+                    }
                     _ => {}
                 }
                 if setup_frame(&task, frame, sig, action, info).is_err() {

@@ -222,6 +222,8 @@ pub struct Task {
     pub fs_base: AtomicU64,
     /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken at exit.
     pub clear_child_tid: AtomicU64,
+    /// The robust list, the exit state the PI futexes see, an interrupted wait's restart.
+    pub futex: super::futex::TaskFutex,
     /// The thread's name (`comm`: prctl PR_SET_NAME, `/proc/PID/task/TID/comm`).
     pub name: SubsystemLock<String>,
     /// Set by vfork until the child execs or exits; the parent waits on `vfork_done`.
@@ -303,6 +305,7 @@ impl Task {
             fpu: SubsystemLock::new(FpuState::default()),
             fs_base: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
+            futex: super::futex::TaskFutex::new(),
             name: SubsystemLock::new(String::from(name)),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),

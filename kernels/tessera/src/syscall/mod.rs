@@ -7,6 +7,7 @@
 
 mod cpu;
 mod fs;
+mod futex;
 mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
@@ -231,7 +232,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::gettid => process::gettid(),
         sys::tkill => signal::tkill(a),
         sys::time => time::time(a),
-        sys::futex => misc::futex(a),
+        sys::futex => futex::futex(a),
         sys::sched_getaffinity => cpu::sched_getaffinity(a),
         sys::sched_setaffinity => cpu::sched_setaffinity(a),
         sys::membarrier => cpu::membarrier(a),
@@ -259,7 +260,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::faccessat => fs::faccessat(a),
         sys::pselect6 => poll::pselect6(a),
         sys::ppoll => poll::ppoll(a),
-        sys::set_robust_list => misc::set_robust_list(),
+        sys::set_robust_list => futex::set_robust_list(a),
+        sys::get_robust_list => futex::get_robust_list(a),
         sys::utimensat => fs::utimensat(a),
         sys::accept4 => net::accept4(a),
         sys::dup3 => fs::dup3(a),
@@ -382,6 +384,8 @@ fn return_to_user(frame: &mut TrapFrame) {
         sig::Restart::Block
     } else if restartable(frame.error_code) {
         sig::Restart::Syscall
+    } else if frame.error_code == sys::futex {
+        futex::restart(frame.rsi)
     } else {
         sig::Restart::No
     };
