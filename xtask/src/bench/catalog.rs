@@ -11,9 +11,7 @@
 //! back its figure ([`Traffic`]).
 //!
 //! The workloads ([`Group::Workload`]) are timed per run of the whole workload, and are
-//! selected only by name or group (`--only workload`). So are the thread benchmarks
-//! ([`Group::Threads`]) while Tessera has no threads (issue 11): in the default selection
-//! they would fail every run of `bench` and `ab` on Tessera.
+//! selected only by name or group (`--only workload`).
 
 use super::peer::Traffic;
 
@@ -296,11 +294,10 @@ impl Group {
     }
 }
 
-/// Whether a group runs without `--only`: not the workloads, which take minutes per boot,
-/// nor the thread benchmarks while Tessera has no threads (issue 11); both are asked for
-/// by name or group (`--only workload`, `--only threads`).
+/// Whether a group runs without `--only`: not the workloads, which take minutes per boot
+/// (asked for by name or with `--only workload`).
 pub fn by_default(group: Group) -> bool {
-    !matches!(group, Group::Workload | Group::Threads)
+    !matches!(group, Group::Workload)
 }
 
 /// The benchmarks to run for `--only a,b` (benchmark or group names; in the program's
@@ -448,15 +445,12 @@ mod tests {
         let default = select(None).unwrap();
         assert!(default.iter().all(|n| !is_workload(n)));
         assert!(default.contains(&"tcp_tx") && default.contains(&"file_fault"));
-        assert!(
-            !default.contains(&"thread_create"),
-            "threads: only when asked"
-        );
+        assert!(default.contains(&"thread_create"), "threads: by default");
         assert_eq!(
             default.len(),
             CATALOG
                 .iter()
-                .filter(|b| !matches!(b.group, Group::Workload | Group::Threads))
+                .filter(|b| b.group != Group::Workload)
                 .count()
         );
         assert_eq!(
