@@ -634,31 +634,46 @@ impl Vm {
         exec: bool,
         done: Option<ReadDone>,
     ) -> Result<(), Fault> {
-        let vma = self.find(addr).ok_or(FaultError::Segv)?.clone();
-        if (write && !vma.prot.contains(Prot::WRITE))
-            || (exec && !vma.prot.contains(Prot::EXEC))
-            || vma.prot.is_empty()
+        // The area is looked at in place; it is copied (its backing's references taken)
+        // only for the kinds of fault that need it beyond this point, so the common one, a
+        // first touch of anonymous memory, copies nothing.
+        let vma = self.find(addr).ok_or(FaultError::Segv)?;
+        let (prot, flags) = (vma.prot, vma.flags());
+        let anonymous = matches!(vma.backing, Backing::Anonymous);
+        if (write && !prot.contains(Prot::WRITE))
+            || (exec && !prot.contains(Prot::EXEC))
+            || prot.is_empty()
         {
             return Err(FaultError::Segv.into());
         }
         let page = addr & !(PAGE - 1);
         match self.table.query(page) {
-            Some((pfn, flags)) if write && flags.contains(PageFlags::COW) => {
+            Some((pfn, pte)) if write && pte.contains(PageFlags::COW) => {
+                let vma = self.find(addr).expect("found above").clone();
                 Ok(self.break_cow(page, pfn, &vma)?)
             }
             Some(_) => Ok(()), // already resolved (e.g. a retried copy)
-
-            None => match vma.backing {
-                Backing::Anonymous => Ok(self.map_new(page, alloc_user_frame(), vma.flags())?),
-                Backing::File { .. } => self.fill_file(page, &vma, write, done),
-                Backing::SharedAnon {
-                    ref pages, offset, ..
-                } => {
-                    let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;
-                    Ok(self.map_new(page, Ok::<_, ()>(pfn), vma.flags())?)
+            None if anonymous => Ok(self.map_new(page, alloc_user_frame(), flags)?),
+            None => {
+                let vma = self.find(addr).expect("found above").clone();
+                match vma.backing {
+                    Backing::File { .. } => self.fill_file(page, &vma, write, done),
+                    Backing::SharedAnon { .. } => Ok(self.fill_shared_anon(page, &vma)?),
+                    Backing::Anonymous => unreachable!("handled above"),
                 }
-            },
+            }
         }
+    }
+
+    /// The first touch of a page of a shared anonymous area: the frame every mapping of it
+    /// shares. Kept out of line, as [`Vm::fill_file`].
+    #[inline(never)]
+    fn fill_shared_anon(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
+        let Backing::SharedAnon { pages, offset } = &vma.backing else {
+            unreachable!("fill_shared_anon of another kind of area");
+        };
+        let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;
+        self.map_new(page, Ok::<_, ()>(pfn), vma.flags())
     }
 
     /// The first touch of a page of a file area. A page the page cache holds is mapped at
