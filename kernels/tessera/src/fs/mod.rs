@@ -97,8 +97,13 @@ static NEXT_DEV: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::
 
 /// A new, empty tmpfs (each with its own device number).
 pub fn new_tmpfs() -> Arc<dyn Inode> {
+    new_tmpfs_with(tessera_tmpfs::Limits::default())
+}
+
+/// A new, empty tmpfs with `limits` (`mount -t tmpfs -o size=...,nr_inodes=...`).
+pub fn new_tmpfs_with(limits: tessera_tmpfs::Limits) -> Arc<dyn Inode> {
     let dev = NEXT_DEV.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    tessera_tmpfs::KernelTmpfs::new(dev, now).root()
+    tessera_tmpfs::KernelTmpfs::with_limits(dev, now, limits).root()
 }
 
 /// Mounts a tmpfs root, unpacks the initramfs into it, and returns PID 1's view.

@@ -791,7 +791,13 @@ pub fn mount(a: &Args) -> KResult<isize> {
     } else {
         Vec::new()
     };
-    kfs::mount::mount(source.as_deref(), &target, &kind, a[3]).map(|()| 0)
+    // The options: a string for tmpfs, at most a page (Linux copies one page of `data`).
+    let data = if a[4] != 0 {
+        user::read_cstr(a[4], tessera_platform::mm::PAGE_SIZE, Errno::EINVAL)?
+    } else {
+        Vec::new()
+    };
+    kfs::mount::mount(source.as_deref(), &target, &kind, a[3], &data).map(|()| 0)
 }
 
 /// statfs and fstatfs: what the file system holding the file is (`fs::mount::statfs`).
