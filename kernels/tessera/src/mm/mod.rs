@@ -4,6 +4,7 @@
 
 mod frames;
 #[cfg(feature = "userspace")]
+pub mod oom;
 pub mod pagecache;
 #[cfg(feature = "userspace")]
 pub mod user_frames;

@@ -5,7 +5,7 @@
 use tessera_page_alloc::{AllocError, PageAllocator, PageZero, Pfn};
 use tessera_sync::Once;
 
-use super::frames::{SPAN, alloc_frames, frames, free_frames};
+use super::frames::{SPAN, frames, free_frames};
 use crate::variants;
 
 /// Reference counts of frames mapped into user space (shared by fork's copy-on-write and
@@ -62,14 +62,26 @@ fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
     }
 }
 
+/// Frames user memory leaves to the kernel: a user frame is not taken when no more than
+/// this many are free, so that the kernel's own allocations (its heap, page tables, a new
+/// task's stack) still succeed when user memory runs out, and the OOM killer
+/// (`mm::oom`) can make room (as Linux's `min_free_kbytes` watermark does): 1/64 of RAM,
+/// between 64 frames (256 KiB) and 1024 (4 MiB).
+fn user_reserve(total: usize) -> usize {
+    (total / 64).clamp(64, 1024)
+}
+
 fn take_user_frame() -> Result<Pfn, AllocError> {
+    let mut frames = frames().lock();
+    if frames.free_pages() <= user_reserve(frames.total_pages()) {
+        return Err(AllocError::NoMemory);
+    }
     if <variants::PageZero as PageZero>::WHILE_ALLOCATING {
-        let mut frames = frames().lock();
         let pfn = frames.alloc(0)?;
         tessera_platform::mm::frame::zero(pfn);
         Ok(pfn)
     } else {
-        alloc_frames(0)
+        frames.alloc(0)
     }
 }
 

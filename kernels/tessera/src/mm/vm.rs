@@ -964,10 +964,9 @@ impl Vm {
         Ok(new)
     }
 
-    /// Resident pages (mapped frames).
-    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    /// Resident pages (mapped frames), counted without allocating.
     pub fn resident_pages(&mut self) -> usize {
-        self.table.mapped_pages(0, USER_END).len()
+        self.table.count_mapped(0, USER_END)
     }
 }
 

@@ -290,6 +290,16 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
             match crate::mm::vm::resolve_fault(&task.vm(), cr2, write, exec) {
                 Ok(()) => return,
+                // Memory is exhausted: the OOM killer makes room (or picks this process),
+                // and the access is tried again.
+                Err(crate::mm::vm::FaultError::NoMemory)
+                    if !matches!(
+                        crate::mm::oom::out_of_memory(&task),
+                        crate::mm::oom::Outcome::Nothing
+                    ) =>
+                {
+                    return;
+                }
                 Err(crate::mm::vm::FaultError::Bus) => {
                     info = sig::SigInfo {
                         code: sig::BUS_ADRERR,
@@ -342,6 +352,8 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
     let Some(task) = sched::current() else {
         return false;
     };
+    // Out of memory here is EFAULT for the copy: the copy may run under a lock (the fast
+    // pipe's), so the OOM killer, which waits for its victim, is not called from here.
     crate::mm::vm::resolve_fault(&task.vm(), addr, error_code & 2 != 0, false).is_ok()
 }
 
