@@ -33,6 +33,7 @@ pub fn init(boot: &BootInfo) {
     for region in mm::free_regions() {
         alloc.add_free_range((region.start / page) as Pfn, (region.len() / page) as usize);
     }
+    super::user_frames::set_user_reserve(alloc.total_pages());
     FRAMES.call_once(|| SpinLock::new(alloc));
     SPAN.call_once(|| (first as Pfn, pages));
     heap::init(&HEAP_FRAMES);
