@@ -2,12 +2,12 @@
 //! filled by the caller), and the reference counts that fork's copy-on-write, MAP_SHARED and
 //! the page cache share them by.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 
 use tessera_page_alloc::{AllocError, PageAllocator, PageZero, Pfn};
 use tessera_sync::Once;
 
-use super::frames::{SPAN, frames, free_frames};
+use super::frames::{SPAN, USER_RESERVE, frames, free_frames};
 use crate::variants;
 
 /// Reference counts of frames mapped into user space (shared by fork's copy-on-write and
@@ -62,18 +62,6 @@ fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
     } else {
         Err(error)
     }
-}
-
-/// Frames user memory leaves to the kernel: a user frame is not taken when no more than
-/// this many are free, so that the kernel's own allocations (its heap, page tables, a new
-/// task's stack) still succeed when user memory runs out, and the OOM killer
-/// (`mm::oom`) can make room (as Linux's `min_free_kbytes` watermark does): 1/64 of RAM,
-/// between 64 frames (256 KiB) and 1024 (4 MiB), set once RAM is known.
-static USER_RESERVE: AtomicUsize = AtomicUsize::new(64);
-
-/// Sets the reserve for `total` frames of RAM.
-pub(super) fn set_user_reserve(total: usize) {
-    USER_RESERVE.store((total / 64).clamp(64, 1024), Ordering::Relaxed);
 }
 
 fn take_user_frame() -> Result<Pfn, AllocError> {
