@@ -87,10 +87,12 @@ impl Files {
 pub struct Process {
     /// The process id: the leader's task id.
     pub tgid: Pid,
-    /// The leader (weak: the task table and the parent hold it).
-    pub leader: SubsystemLock<Weak<Task>>,
-    /// Every thread that has not exited yet, the leader included while it runs.
-    pub threads: SubsystemLock<Vec<Arc<Task>>>,
+    /// The leader (weak: the task table and the parent hold it). IrqSave, as `threads`.
+    pub leader: SpinLock<Weak<Task>, IrqSave>,
+    /// Every thread that has not exited yet, the leader included while it runs. IrqSave:
+    /// interrupt handlers send signals to processes (the tick's SIGALRM, the console's
+    /// SIGINT), which picks a thread from this list.
+    pub threads: SpinLock<Vec<Arc<Task>>, IrqSave>,
     /// Woken whenever a thread exits (execve waits for the others to go).
     pub thread_exited: WaitQueue,
     /// The parent process's leader.
@@ -142,8 +144,8 @@ impl Process {
     fn new(tgid: Pid) -> Arc<Process> {
         Arc::new(Process {
             tgid,
-            leader: SubsystemLock::new(Weak::new()),
-            threads: SubsystemLock::new(Vec::new()),
+            leader: SpinLock::new(Weak::new()),
+            threads: SpinLock::new(Vec::new()),
             thread_exited: WaitQueue::new(),
             parent: SubsystemLock::new(Weak::new()),
             children: SubsystemLock::new(Vec::new()),
