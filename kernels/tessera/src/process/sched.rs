@@ -468,6 +468,62 @@ impl WaitQueue {
             }
         }
     }
+
+    /// [`WaitQueue::wait_until`] with a deadline (clock ns): `Ok(None)` once the clock
+    /// reaches it with `ready()` still None.
+    pub fn wait_until_deadline<T>(
+        &self,
+        interruptible: bool,
+        deadline: Option<u64>,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> KResult<Option<T>> {
+        let task = super::current();
+        loop {
+            // Interrupts off between the check and blocking: a wake-up from an interrupt
+            // handler cannot slip in between and be lost.
+            let saved = interrupts::are_enabled();
+            interrupts::disable();
+            let outcome = if let Some(value) = ready() {
+                Some(Ok(Some(value)))
+            } else if interruptible && super::signal::has_deliverable(&task) {
+                Some(Err(Errno::EINTR))
+            } else if deadline.is_some_and(|d| clock::now_ns() >= d) {
+                Some(Ok(None))
+            } else {
+                None
+            };
+            if let Some(outcome) = outcome {
+                if saved {
+                    interrupts::enable();
+                }
+                return outcome;
+            }
+            self.enqueue(&task);
+            block_current(&task, deadline);
+            if deadline.is_some() {
+                // Woken by the deadline rather than the queue: still on it.
+                self.dequeue(&task);
+            }
+            if saved {
+                interrupts::enable();
+            }
+        }
+    }
+}
+
+/// Blocks the current task until a wake-up, or until the clock reaches `deadline`. Called
+/// with interrupts off, once the task is where its wake-up will come from (a wait queue, a
+/// watch) and has found that it must wait; returns with interrupts still off.
+pub fn block_current(task: &Arc<Task>, deadline: Option<u64>) {
+    if let Some(deadline) = deadline {
+        task.wake_at.store(deadline, Ordering::Relaxed);
+        SCHED.lock().sleepers.push(Arc::downgrade(task));
+    }
+    *task.state.lock() = TaskState::Blocked;
+    schedule();
+    if deadline.is_some() {
+        task.wake_at.store(0, Ordering::Relaxed);
+    }
 }
 
 impl Default for WaitQueue {

@@ -384,8 +384,13 @@ fn prepare(process: &Process, sig: u32) {
 /// Whether the signal is dropped at sending: ignored, or init's without a handler. Init gets
 /// only the signals it has a handler for, SIGKILL and SIGSTOP included, so that no process
 /// can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`). A
-/// fault in init itself still kills it (`force_signal`).
+/// fault in init itself still kills it (`force_signal`). A signal the task blocks is never
+/// dropped (Linux's `sig_ignored`): its action may change before it is unblocked, and
+/// sigwait and signalfd take blocked signals whatever their action.
 fn dropped(task: &Task, sig: u32) -> bool {
+    if task.signals.lock().blocked & bit(sig) != 0 {
+        return false;
+    }
     let hand = task.sighand.lock();
     (hand.ignored(sig) && sig != SIGKILL)
         || (task.tgid() == 1 && hand.action(sig).handler == SIG_DFL)
@@ -404,6 +409,7 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         return;
     }
     process.shared_pending.lock().post(sig, info);
+    process.signalfd_wait.wake_waiters();
     let threads = process.live_threads();
     // The thread to tell: the running one if it takes the signal, else the first that does.
     let me = super::sched::current_tid();
@@ -474,6 +480,7 @@ pub fn send_thread(task: &Arc<Task>, sig: u32, info: SigInfo) {
         state.pending.post(sig, info);
         state.unblocked() & bit(sig) != 0
     };
+    task.process.signalfd_wait.wake_waiters();
     crate::process::sched::set_signal_hint(task, true);
     if wake {
         if task.sighand.lock().fatal(sig) && !task.process.group_exit.load(Ordering::Relaxed) {
@@ -538,6 +545,14 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                 .take_in(unblocked)
                 .or_else(|| task.process.shared_pending.lock().take_in(unblocked));
             let Some((sig, info)) = taken else {
+                // No handler runs: a mask a syscall set for its wait (sigsuspend, ppoll,
+                // pselect6, epoll_pwait) goes back now, as Linux's `restore_saved_sigmask`.
+                if let Some(saved) = state.saved_mask.take() {
+                    state.blocked = saved;
+                    if deliverable(&task, &state) != 0 {
+                        continue;
+                    }
+                }
                 // Whatever is still pending is blocked: nothing to look at until a send or
                 // a mask change sets the hint again.
                 crate::process::sched::set_signal_hint(&task, false);
@@ -558,6 +573,15 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             // The process is exiting, or another thread's execve is ending this one: the
             // thread ends, whatever it was sent.
             super::exit::exit_task(task, 0);
+        }
+        // Init takes no default action but a fault's and SIGKILL's (Linux's
+        // SIGNAL_UNKILLABLE, checked again at delivery): what it blocked was kept at
+        // sending (`dropped`) for sigwait and signalfd, and goes here.
+        if task.tgid() == 1
+            && action.handler == SIG_DFL
+            && !matches!(sig, SIGKILL | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP)
+        {
+            continue;
         }
         match action.handler {
             SIG_IGN if sig != SIGKILL => continue,
