@@ -13,6 +13,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_sync::SubsystemLock;
 
 use super::stat::Stat;
+use crate::process::sched::WaitQueue;
 
 pub use tessera_abi::fs::{
     O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
@@ -63,6 +64,16 @@ pub trait FileOps: Send + Sync {
     fn poll(&self) -> PollEvents {
         PollEvents::IN | PollEvents::OUT
     }
+    /// Whether the file has a poll operation of its own (Linux's `file_can_poll`): epoll
+    /// refuses the others (EPERM), poll and select find them always ready. Regular files,
+    /// directories and most devices have none.
+    fn can_poll(&self) -> bool {
+        false
+    }
+    /// Tells `add` each wait queue on which the file announces that `poll`'s answer may
+    /// have changed (Linux's `poll_wait` calls in a file's `poll`): poll, select and epoll
+    /// wait for the file there. A file whose readiness never changes has none.
+    fn wait_queues(&self, _add: &mut dyn FnMut(&WaitQueue)) {}
     /// Directory entries from `cookie` into linux_dirent64 records in `buf`; returns the
     /// bytes written and the next cookie.
     fn getdents(&self, _cookie: u64, _buf: &mut [u8]) -> KResult<(usize, u64)> {
