@@ -13,6 +13,9 @@ use core::sync::atomic::Ordering;
 
 use super::task::{Process, Task};
 
+use tessera_abi::events::{
+    SIGNALFD_SIGINFO_SIZE, SSI_ADDR, SSI_CODE, SSI_PID, SSI_SIGNO, SSI_STATUS, SSI_UID,
+};
 pub use tessera_abi::signal::*;
 
 /// `struct k_sigaction` as rt_sigaction passes it.
@@ -92,12 +95,36 @@ impl SigInfo {
         }
     }
 
+    /// Whether the fields are a fault's (the address) rather than a sender's.
+    fn is_fault(self, sig: u32) -> bool {
+        matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0
+    }
+
+    /// The `struct signalfd_siginfo` a signalfd read returns: the fields Linux's
+    /// `signalfd_copyinfo` fills for this kind of siginfo (a fault's address; a sender's
+    /// pid and uid, and a child's status).
+    pub fn to_signalfd_bytes(self, sig: u32) -> [u8; SIGNALFD_SIGINFO_SIZE] {
+        let mut b = [0u8; SIGNALFD_SIGINFO_SIZE];
+        b[SSI_SIGNO..SSI_SIGNO + 4].copy_from_slice(&sig.to_le_bytes());
+        b[SSI_CODE..SSI_CODE + 4].copy_from_slice(&self.code.to_le_bytes());
+        if self.is_fault(sig) {
+            b[SSI_ADDR..SSI_ADDR + 8].copy_from_slice(&self.addr.to_le_bytes());
+        } else {
+            b[SSI_PID..SSI_PID + 4].copy_from_slice(&self.pid.to_le_bytes());
+            b[SSI_UID..SSI_UID + 4].copy_from_slice(&self.uid.to_le_bytes());
+            if sig == SIGCHLD && self.code > 0 {
+                b[SSI_STATUS..SSI_STATUS + 4].copy_from_slice(&self.status.to_le_bytes());
+            }
+        }
+        b
+    }
+
     /// The `siginfo_t`.
     pub fn to_bytes(self, sig: u32) -> [u8; SIGINFO_SIZE] {
         let mut b = [0u8; SIGINFO_SIZE];
         b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
-        if matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0 {
+        if self.is_fault(sig) {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
         } else {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes());
