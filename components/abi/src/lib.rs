@@ -6,6 +6,7 @@
 
 pub mod auxv;
 pub mod errno;
+pub mod events;
 pub mod fs;
 pub mod futex;
 pub mod mm;

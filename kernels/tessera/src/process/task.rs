@@ -118,6 +118,9 @@ pub struct Process {
     pub exit_status: AtomicI32,
     /// Woken when a child changes state (exits, stops, continues).
     pub child_exited: WaitQueue,
+    /// Woken whenever a signal is posted to the process or one of its threads: signalfd
+    /// and sigtimedwait wait here (Linux's `sighand->signalfd_wqh`).
+    pub signalfd_wait: WaitQueue,
     /// The program file the process runs (what `/proc/PID/exe` names); none before the
     /// first execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
@@ -158,6 +161,7 @@ impl Process {
             exit_signal: AtomicU32::new(super::signal::SIGCHLD),
             exit_status: AtomicI32::new(0),
             child_exited: WaitQueue::new(),
+            signalfd_wait: WaitQueue::new(),
             exe: SubsystemLock::new(None),
             exe_deny: SubsystemLock::new(None),
             real_timer: SpinLock::new((0, 0)),

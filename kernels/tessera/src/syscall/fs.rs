@@ -79,7 +79,7 @@ pub fn write(a: &Args) -> KResult<isize> {
     // Most writes complete in one step (pipes and devices always do); an error then is the
     // syscall's. Files take one step per kernel chunk; a later error ends the write short.
     let mut done = f.write_user(a[1], len)?;
-    while done < len {
+    while done < len && f.ops.write_continues() {
         match f.write_user(a[1] + done as u64, len - done) {
             Ok(0) | Err(_) => break,
             Ok(n) => done += n,

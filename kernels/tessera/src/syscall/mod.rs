@@ -6,6 +6,7 @@
 //! `docs/syscalls.md`.
 
 mod cpu;
+mod events;
 mod fs;
 mod futex;
 mod misc;
@@ -236,6 +237,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::sched_getaffinity => cpu::sched_getaffinity(a),
         sys::sched_setaffinity => cpu::sched_setaffinity(a),
         sys::membarrier => cpu::membarrier(a),
+        sys::epoll_create => events::epoll_create(a),
         sys::getdents64 => fs::getdents64(a),
         sys::set_tid_address => process::set_tid_address(a),
         sys::clock_settime => time::clock_settime(a),
@@ -243,6 +245,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::clock_getres => time::clock_getres(a),
         sys::clock_nanosleep => time::clock_nanosleep(a),
         sys::exit_group => process::exit_group(a),
+        sys::epoll_wait => events::epoll_wait(a),
+        sys::epoll_ctl => events::epoll_ctl(a),
         sys::tgkill => signal::tgkill(a),
         sys::utimes => fs::utimes(a),
         sys::waitid => process::waitid(a),
@@ -263,7 +267,16 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::set_robust_list => futex::set_robust_list(a),
         sys::get_robust_list => futex::get_robust_list(a),
         sys::utimensat => fs::utimensat(a),
+        sys::epoll_pwait => events::epoll_pwait(a),
+        sys::signalfd => events::signalfd(a),
+        sys::timerfd_create => events::timerfd_create(a),
+        sys::eventfd => events::eventfd(a),
+        sys::timerfd_settime => events::timerfd_settime(a),
+        sys::timerfd_gettime => events::timerfd_gettime(a),
         sys::accept4 => net::accept4(a),
+        sys::signalfd4 => events::signalfd4(a),
+        sys::eventfd2 => events::eventfd2(a),
+        sys::epoll_create1 => events::epoll_create1(a),
         sys::dup3 => fs::dup3(a),
         sys::pipe2 => fs::pipe2(a),
         sys::prlimit64 => misc::prlimit64(a),
@@ -271,6 +284,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getrandom => misc::getrandom(a),
         sys::statx => fs::statx(a),
         sys::faccessat2 => fs::faccessat2(a),
+        sys::epoll_pwait2 => events::epoll_pwait2(a),
         sys::mknod => fs::mknod(a),
         sys::rseq => Err(Errno::ENOSYS), // libc falls back
         _ => unknown(nr),
