@@ -18,6 +18,20 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
+/* epoll_pwait2 through the raw system call: musl has no wrapper. The kernel takes the
+ * signal set's size as a sixth argument (8 bytes on x86_64). */
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+static int raw_epoll_pwait2(int ep, struct epoll_event *evs, int max, const struct timespec *t,
+                            const sigset_t *mask)
+{
+    return (int)syscall(SYS_epoll_pwait2, ep, evs, max, t, mask, mask ? 8 : 0);
+}
+#define epoll_pwait2 raw_epoll_pwait2
+/* epoll_create's size checks go through the raw call too: musl's wrapper calls
+ * epoll_create1(0) whatever the size. */
+
 #define MS 1000000LL
 
 /* One epoll_wait with the given timeout: the number of events; the first in *ev. */
@@ -55,8 +69,8 @@ static void sleep_ms(int ms)
 
 static void creation_and_ctl_errors(void)
 {
-    CHECK_ERR("epoll_create(0) -> EINVAL", epoll_create(0), EINVAL);
-    CHECK_ERR("epoll_create(-1) -> EINVAL", epoll_create(-1), EINVAL);
+    CHECK_ERR("epoll_create(0) -> EINVAL", syscall(SYS_epoll_create, 0), EINVAL);
+    CHECK_ERR("epoll_create(-1) -> EINVAL", syscall(SYS_epoll_create, -1), EINVAL);
     CHECK_ERR("epoll_create1 with an unknown flag -> EINVAL", epoll_create1(1), EINVAL);
     int ep = epoll_create(1);
     CHECK("epoll_create(1) gives an fd", ep >= 0);
