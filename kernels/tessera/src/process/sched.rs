@@ -574,7 +574,11 @@ fn fire_real_timers(now: u64) {
             return false;
         }
         if timer.0 <= now {
-            timer.0 = if timer.1 == 0 { 0 } else { now + timer.1 };
+            timer.0 = if timer.1 == 0 {
+                0
+            } else {
+                now.saturating_add(timer.1)
+            };
             drop(timer);
             fired.push(process);
         }
