@@ -354,6 +354,18 @@ pub fn need_resched() -> bool {
     NEED_RESCHED.load(Ordering::Relaxed)
 }
 
+/// A point in a kernel loop that runs as long as its caller asks (bytes from a device that
+/// never runs dry into one that takes everything): lets the others run once the time slice
+/// is over (the kernel is not preemptible; Linux's `cond_resched`), and says whether to go
+/// on: not once the task is being killed (Linux's `fatal_signal_pending`). Without it such a
+/// loop held the CPU for minutes and SIGKILL could not end it. No spin lock may be held.
+pub fn keep_going() -> bool {
+    if need_resched() {
+        schedule();
+    }
+    !super::signal::fatal_pending(&super::current())
+}
+
 /// A list of blocked tasks waiting for something.
 pub struct WaitQueue {
     waiters: SpinLock<Vec<Weak<Task>>, IrqSave>,

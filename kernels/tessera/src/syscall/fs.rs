@@ -79,7 +79,7 @@ pub fn write(a: &Args) -> KResult<isize> {
     // Most writes complete in one step (pipes and devices always do); an error then is the
     // syscall's. Files take one step per kernel chunk; a later error ends the write short.
     let mut done = f.write_user(a[1], len)?;
-    while done < len {
+    while done < len && sched::keep_going() {
         match f.write_user(a[1] + done as u64, len - done) {
             Ok(0) | Err(_) => break,
             Ok(n) => done += n,
@@ -111,6 +111,9 @@ fn vectored(a: &Args, step: fn(&Args) -> KResult<isize>) -> KResult<isize> {
     for (base, len) in user::read_iovecs(a[1], a[2], Errno::EINVAL)? {
         if len == 0 {
             continue;
+        }
+        if total > 0 && !sched::keep_going() {
+            break;
         }
         let n = match step(&[a[0], base, len as u64, 0, 0, 0]) {
             Ok(n) => n,
@@ -824,7 +827,7 @@ pub fn sendfile(a: &Args) -> KResult<isize> {
     let count = (a[3] as usize).min(MAX_RW_COUNT);
     let mut buf = vec![0u8; count.min(CHUNK)];
     let mut total = 0;
-    while total < count {
+    while total < count && (total == 0 || sched::keep_going()) {
         let want = (count - total).min(buf.len());
         let n = match offset {
             Some(at) => input.read_at(at, &mut buf[..want]),
