@@ -281,6 +281,26 @@ fn panic_report(output: &str) -> Option<String> {
     Some(output[at..].lines().take(40).collect::<Vec<_>>().join("\n"))
 }
 
+/// The console's last `count` lines, readable: batches write random bytes to the console,
+/// so anything but printable ASCII shows as `.` and long lines are cut.
+fn readable_tail(output: &str, count: usize) -> String {
+    crate::console::tail(output, count)
+        .lines()
+        .map(|line| {
+            let mut shown: String = line
+                .chars()
+                .take(160)
+                .map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '.' })
+                .collect();
+            if line.chars().count() > 160 {
+                shown.push_str("...");
+            }
+            shown
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The figures of a finished run, one line.
 pub fn figures(run: &Run) -> String {
     let p = progress(&run.output);
@@ -294,15 +314,17 @@ pub fn figures(run: &Run) -> String {
 /// went wrong (with the seed, the last call, and the command that reproduces it).
 pub fn check(kernel: &Kernel, options: &Options, echo: bool) -> Result<String, (Code, String)> {
     let run = run(kernel, options, echo).map_err(|e| (Code::ToolError, e))?;
+    let log = save_console(kernel, options, &run.output);
     let verdict = run.verdict.unwrap_or(Verdict::Timeout);
     let p = progress(&run.output);
-    let tail = crate::console::tail(&run.output, 30);
+    let tail = readable_tail(&run.output, 30);
     let mut problem = None;
     if run.hung {
         problem = Some((
             Code::Timeout,
             format!(
-                "no progress for {} s: a hang (or the run outlasted --minutes)",
+                "no progress for {} s: a hang (or the run outlasted --minutes); the console's \
+                 last lines:\n{tail}",
                 HANG.as_secs()
             ),
         ));
@@ -337,7 +359,7 @@ pub fn check(kernel: &Kernel, options: &Options, echo: bool) -> Result<String, (
             Some(p.batch.map_or(0, |b| b + 1))
         };
         let mut message = format!(
-            "seed {}: {why}\n(after {} calls; the last batch reported: {})",
+            "seed {}: {why}\n(after {} calls; the last batch reported: {}; the console: {log})",
             options.seed,
             p.calls,
             p.batch.map_or("none".into(), |b| b.to_string())
@@ -385,6 +407,23 @@ pub fn check(kernel: &Kernel, options: &Options, echo: bool) -> Result<String, (
     Ok(format!("{}; usage {account}", figures(&run)))
 }
 
+/// Keeps a run's console in `target/fuzz/CONFIG-seed-SEED[-batch-B].log`; returns its path
+/// for messages (or why it could not be written).
+fn save_console(kernel: &Kernel, options: &Options, output: &str) -> String {
+    let dir = kernel::target_dir().join("fuzz");
+    let name = format!(
+        "{}-seed-{}{}.log",
+        kernel.config.name,
+        options.seed,
+        options.batch.map_or(String::new(), |b| format!("-batch-{b}"))
+    );
+    let path = dir.join(name);
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, output)) {
+        Ok(()) => kernel::display_path(&path),
+        Err(e) => format!("not kept ({}: {e})", path.display()),
+    }
+}
+
 /// Replays `batch` alone with every call logged and names the last call made before the
 /// kernel stopped (or a note that the replay did not end the same way).
 fn last_call(kernel: &Kernel, options: &Options, batch: u64, echo: bool) -> String {
@@ -396,6 +435,7 @@ fn last_call(kernel: &Kernel, options: &Options, batch: u64, echo: bool) -> Stri
         Ok(run) => run,
         Err(e) => return format!("(the replay of batch {batch} failed to start: {e})"),
     };
+    let log = save_console(kernel, &replay, &run.output);
     let last = run
         .output
         .lines()
@@ -408,7 +448,7 @@ fn last_call(kernel: &Kernel, options: &Options, batch: u64, echo: bool) -> Stri
         run.verdict.map_or("?".into(), |v| v.describe())
     };
     let reproduced = run.hung || run.verdict != Some(Verdict::Success);
-    match (last, reproduced) {
+    let found = match (last, reproduced) {
         (Some(call), true) => {
             format!("last call (batch {batch} replayed alone, which {ended}): {call}")
         }
@@ -416,7 +456,8 @@ fn last_call(kernel: &Kernel, options: &Options, batch: u64, echo: bool) -> Stri
             format!("batch {batch} replayed alone did not fail ({ended}); its last call: {call}")
         }
         (None, _) => format!("batch {batch} replayed alone logged no call ({ended})"),
-    }
+    };
+    format!("{found}\n(the replay's console: {log})")
 }
 
 /// `cargo xtask fuzz`.
