@@ -94,11 +94,12 @@ fn report_lock_orders() {
 }
 
 /// What the kernel holds, for the leak checks (docs/reliability.md): free and cached pages,
-/// heap bytes in use, task objects and open file descriptions alive. Read in
-/// `/proc/kernel_usage` and printed at power-off.
+/// the heap's frames and bytes in use, task objects and open file descriptions alive. Read
+/// in `/proc/kernel_usage` and printed at power-off.
 pub struct Usage {
     pub free_pages: usize,
     pub cached_pages: usize,
+    pub heap_pages: usize,
     pub heap_bytes: usize,
     pub tasks: usize,
     pub open_files: usize,
@@ -108,6 +109,7 @@ pub fn usage() -> Usage {
     Usage {
         free_pages: crate::mm::page_counts().1,
         cached_pages: crate::mm::pagecache::cached_frames(),
+        heap_pages: tessera_platform::heap::frames_held(),
         heap_bytes: tessera_platform::heap::bytes_in_use(),
         tasks: crate::process::task::live(),
         open_files: crate::fs::file::open_count(),
@@ -117,8 +119,8 @@ pub fn usage() -> Usage {
 fn report_usage() {
     let u = usage();
     println!(
-        "tessera: usage at power-off: free pages {}, cached pages {}, heap bytes {}, tasks {}, open files {}",
-        u.free_pages, u.cached_pages, u.heap_bytes, u.tasks, u.open_files
+        "tessera: usage at power-off: free pages {}, cached pages {}, heap pages {}, heap bytes {}, tasks {}, open files {}",
+        u.free_pages, u.cached_pages, u.heap_pages, u.heap_bytes, u.tasks, u.open_files
     );
 }
 

@@ -37,8 +37,8 @@ pub fn meminfo() -> String {
 pub fn kernel_usage() -> String {
     let u = crate::userspace::usage();
     format!(
-        "FreePages:   {}\nCachedPages: {}\nHeapBytes:   {}\nTasks:       {}\nOpenFiles:   {}\n",
-        u.free_pages, u.cached_pages, u.heap_bytes, u.tasks, u.open_files
+        "FreePages:   {}\nCachedPages: {}\nHeapPages:   {}\nHeapBytes:   {}\nTasks:       {}\nOpenFiles:   {}\n",
+        u.free_pages, u.cached_pages, u.heap_pages, u.heap_bytes, u.tasks, u.open_files
     )
 }
 
