@@ -41,8 +41,9 @@
  * ...) are 0, the caller, its process group, a child of the batch or a pid that does not
  * exist, never 1 or -1 (init is the supervisor; kill(-1) would reach beyond the batch if the
  * fuzzer were not init); mount's target is in the scratch tree (a mount on /proc/PID would
- * outlive the directory). Made rarely (they end the calling task, which is not what a batch
- * is for): exit, exit_group, rt_sigreturn. fork, vfork, clone and clone3 go through a stub
+ * outlive the directory); sendfile, copy_file_range and splice into a regular file move at
+ * most 1 MiB (see limit_copy: running out of memory is a known panic). Made rarely (they end
+ * the calling task, which is not what a batch is for): exit, exit_group, rt_sigreturn. fork, vfork, clone and clone3 go through a stub
  * whose child runs a short batch of its own on a fresh stack and exits (so CLONE_VM children
  * never share the caller's stack), at most MAX_CLONES per batch.
  *
@@ -872,6 +873,20 @@ static void remember_fd(long nr, long ret)
     }
 }
 
+/*
+ * A known limit, not a bug to find again: tmpfs has no size limit yet and a kernel that runs
+ * out of memory panics (issue 10, "out of memory is an error"), so a copy from /dev/zero or
+ * /dev/urandom into a regular file moves at most 1 MiB (2 GiB filled the machine).
+ */
+static void limit_copy(long nr, uint64_t *a)
+{
+    int len_at = nr == SYS_sendfile ? 3 : 4;
+    long out = (long)(nr == SYS_sendfile ? a[0] : a[2]);
+    struct stat st;
+    if (a[len_at] > (1 << 20) && sys2(SYS_fstat, out, &st) == 0 && S_ISREG(st.st_mode))
+        a[len_at] = 1 << 20;
+}
+
 /* Makes up to `count` calls; returns when done or past the batch's deadline. */
 static void fuzz_loop(struct rng *r, uint64_t count)
 {
@@ -879,6 +894,9 @@ static void fuzz_loop(struct rng *r, uint64_t count)
     struct slot *slot = &shared->slot[slot_no];
     slot->pid = self_pid();
     for (uint64_t i = 0; i < count; i++) {
+        /* The budget is exact: a run of N calls makes N (a reproduction can stop anywhere). */
+        if (shared->calls >= conf_calls)
+            return;
         if (i % 16 == 0) {
             if (now_ns() > batch_deadline)
                 return;
@@ -895,6 +913,8 @@ static void fuzz_loop(struct rng *r, uint64_t count)
                 known++;
             for (int k = 0; k < 6; k++)
                 a[k] = arg_value(r, k < known ? hint[k] : 'N');
+            if (nr == SYS_sendfile || nr == SYS_copy_file_range || nr == SYS_splice)
+                limit_copy(nr, a);
         }
         uint64_t index = __atomic_fetch_add(&shared->batch_calls, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&shared->calls, 1, __ATOMIC_RELAXED);
@@ -1285,7 +1305,7 @@ static int kill_and_reap(void)
 }
 
 struct usage {
-    long free_pages, cached_pages, heap_bytes, tasks, open_files;
+    long free_pages, cached_pages, heap_pages, heap_bytes, tasks, open_files;
 };
 
 static int read_usage(struct usage *u)
@@ -1301,6 +1321,8 @@ static int read_usage(struct usage *u)
             u->free_pages = value;
         else if (strcmp(key, "CachedPages:") == 0)
             u->cached_pages = value;
+        else if (strcmp(key, "HeapPages:") == 0)
+            u->heap_pages = value;
         else if (strcmp(key, "HeapBytes:") == 0)
             u->heap_bytes = value;
         else if (strcmp(key, "Tasks:") == 0)
@@ -1314,8 +1336,9 @@ static int read_usage(struct usage *u)
 
 static void print_usage(const char *when, const struct usage *u)
 {
-    say("fuzz: usage %s: free %ld cached %ld heap %ld tasks %ld files %ld\n", when,
-        u->free_pages, u->cached_pages, u->heap_bytes, u->tasks, u->open_files);
+    say("fuzz: usage %s: free %ld cached %ld heap-pages %ld heap %ld tasks %ld files %ld\n",
+        when, u->free_pages, u->cached_pages, u->heap_pages, u->heap_bytes, u->tasks,
+        u->open_files);
 }
 
 static int count_bits(volatile uint64_t *bits)
@@ -1388,9 +1411,13 @@ static int one_batch(uint64_t batch)
     unmount_extra();
     if (remove_tree("/tmp") != 0)
         say("fuzz: warning: could not empty /tmp\n");
-    say("fuzz: batch %lu calls %lu distinct %d implemented %d ended %s\n", (unsigned long)batch,
-        (unsigned long)shared->calls, count_bits(shared->reached),
-        count_bits(shared->implemented), ended);
+    struct usage now = {0};
+    read_usage(&now);
+    say("fuzz: batch %lu calls %lu distinct %d implemented %d free %ld heap-pages %ld heap %ld "
+        "tasks %ld files %ld ended %s\n",
+        (unsigned long)batch, (unsigned long)shared->calls, count_bits(shared->reached),
+        count_bits(shared->implemented), now.free_pages + now.cached_pages, now.heap_pages,
+        now.heap_bytes, now.tasks, now.open_files, ended);
     if (strcmp(ended, "killed after the time limit") == 0 || stuck)
         for (int i = 0; i < NSLOTS; i++)
             if (shared->slot[i].pid && shared->slot[i].busy)
@@ -1460,6 +1487,11 @@ int main(void)
     say("fuzz: done batches %lu calls %lu distinct %d implemented %d seconds %lu\n",
         (unsigned long)batch, (unsigned long)shared->calls, count_bits(shared->reached),
         count_bits(shared->implemented), (unsigned long)(mono_seconds() - started));
+    /* What each task of the last batch did last (the run stops at an exact call: a budget
+     * of N calls ends with the Nth, which one of these is). */
+    for (int i = 0; i < NSLOTS; i++)
+        if (shared->slot[i].pid)
+            print_slot("task's last call", &shared->slot[i]);
     if (strcmp(conf_leak, "zombie") == 0) {
         /* A leak on purpose: a child that exits and is never reaped. */
         pid_t pid = fork();
