@@ -19,9 +19,9 @@ use tessera_abi::fs::{
     __O_TMPFILE, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
     AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
     F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK,
-    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_RW_COUNT, O_DIRECTORY, R_OK, RENAME_NOREPLACE,
-    S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END, SEEK_SET, UTIME_NOW,
-    UTIME_OMIT, W_OK, X_OK,
+    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET, MAX_RW_COUNT, O_DIRECTORY, R_OK,
+    RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
+    SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -825,6 +825,14 @@ pub fn sendfile(a: &Args) -> KResult<isize> {
         None
     };
     let count = (a[3] as usize).min(MAX_RW_COUNT);
+    // Linux (rw_verify_area): a negative offset, or one the count would carry past the
+    // largest, is EINVAL; so the offset's advance below cannot overflow.
+    if offset.is_some_and(|at| {
+        at.checked_add(count as u64)
+            .is_none_or(|end| end > MAX_FILE_OFFSET)
+    }) {
+        return Err(Errno::EINVAL);
+    }
     let mut buf = vec![0u8; count.min(CHUNK)];
     let mut total = 0;
     while total < count && (total == 0 || sched::keep_going()) {
