@@ -523,7 +523,7 @@ static uint64_t any_value(struct rng *r)
 /*
  * One letter per argument: F descriptor, P buffer, S path, T path in the scratch tree,
  * L length or offset, I integer or flags, D pid (restricted), W pid for wait (-1 allowed), G
- * signal, A address, N anything. A call without an entry gets six N. D and W are never
+ * signal, A address, N anything. A call without an entry gets six N. D, W and T are never
  * replaced by anything else.
  */
 static const char *const hints[FUZZ_NR_MAX + 1] = {
@@ -673,7 +673,7 @@ static long pick_nr(struct rng *r)
 
 static uint64_t arg_value(struct rng *r, char kind)
 {
-    if (kind != 'D' && kind != 'W' && chance(r, 8))
+    if (kind != 'D' && kind != 'W' && kind != 'T' && chance(r, 8))
         kind = 'N';
     switch (kind) {
     case 'F':
@@ -1049,6 +1049,8 @@ static void batch_child(uint64_t batch)
     batch_no = batch;
     setsid();
     batch_pgid = getpid();
+    /* Relative paths (and ".") name the scratch tree, not the root. */
+    chdir("/tmp/fz");
     struct rng r = {conf_seed ^ (batch * 0xd1342543de82ef95ULL)};
     next(&r);
     /* The arena: data pages, the read-only and PROT_NONE pages, the strings; the guard page
