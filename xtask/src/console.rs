@@ -115,6 +115,31 @@ impl Console {
         }
     }
 
+    /// The whole lines the guest wrote after what earlier waits and calls consumed (each
+    /// without its `\r\n`), consumed; a partial last line stays for the next call.
+    pub fn new_lines(&mut self) -> Vec<String> {
+        let out = self.output.lock().expect("console lock");
+        let rest = &out[self.seen..];
+        let Some(end) = rest.iter().rposition(|&b| b == b'\n') else {
+            return Vec::new();
+        };
+        let text = String::from_utf8_lossy(&rest[..end + 1]).into_owned();
+        self.seen += end + 1;
+        text.lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    }
+
+    /// QEMU's verdict if it has stopped, without waiting.
+    pub fn stopped(&mut self) -> Result<Option<Verdict>, String> {
+        if self.verdict.is_none()
+            && let Some(status) = self.child.try_wait().map_err(|e| e.to_string())?
+        {
+            self.verdict = Some(Verdict::from_qemu_status(status.code()));
+        }
+        Ok(self.verdict)
+    }
+
     /// Types `text` (a line needs its `\n`; `\u{3}` is Ctrl-C).
     pub fn send(&mut self, text: &str) -> Result<(), String> {
         let stdin = self.stdin.as_mut().ok_or("this console takes no input")?;

@@ -6,6 +6,7 @@
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
 //! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both] [--only NAME,NAME] [--libc glibc\|musl]` | runs the userland test programs on Tessera and Linux and compares their output |
+//! | `fuzz [--config NAME] [--seed S] [--calls N] [--minutes M] [--batch B] [--log]` | random system calls from a seed (`userland/fuzz/fuzz.c`); fails on a panic, a hang or a leak (docs/reliability.md) |
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call and network benchmarks on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
 //! | `test` | host tests of every crate, then every config booted under QEMU, fault reports, link checks |
@@ -26,6 +27,7 @@ mod conform;
 mod console;
 mod cpio;
 mod exit;
+mod fuzz;
 mod initrd;
 mod kernel;
 mod ksyms;
@@ -72,6 +74,11 @@ commands:
                                          every program is built with glibc (NAME) and musl
                                          (NAME-musl); --only NAME selects NAME and NAME-*
                                          (--only thread: the thread programs)
+  fuzz   [--config NAME|PATH] [--seed S] [--calls N] [--minutes M] [--batch B] [--log]
+         [--verbose]                     random system calls from a seed (default: the date)
+                                         with the fuzzer as /init (default 10000 calls); fails
+                                         on a panic, a hang (no progress for 60 s) or a leak;
+                                         --batch B --log replays one batch, every call shown
   bench  [--config NAME|PATH|linux] [--mode icount|wall] [--quick] [--only NAME,NAME]
          [--timeout SECONDS] [--verbose] [--net-mode icount (an experiment: not meaningful)]
                                          run the system-call and network benchmarks
@@ -111,6 +118,7 @@ fn main() -> ExitCode {
         Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
         Some("conform") => conform::conform_command(&mut args),
+        Some("fuzz") => fuzz::fuzz_command(&mut args),
         Some("bench") => bench::bench_command(&mut args),
         Some("ab") => bench::ab_command(&mut args),
         Some("docs") => write_docs(&mut args),

@@ -17,7 +17,9 @@
 //!    (`cargo xtask conform`).
 //! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
 //!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
-//! 10. The benchmark harness end to end: quick icount runs (identical twice), the
+//! 10. The syscall fuzzer (`cargo xtask fuzz`) on `debug` and `fast` with fixed seeds and on
+//!     `debug` with the seed of the day, and its leak check shown to fail on a zombie.
+//! 11. The benchmark harness end to end: quick icount runs (identical twice), the
 //!     workloads in quick mode on `fast` and on Linux (every run's output checked by the
 //!     program), and quick network runs on `fast` and on Linux (its modules loaded by the
 //!     benchmark program), every figure backed by traffic the host peer verified.
@@ -229,6 +231,25 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
         report.check("leaks/fast", || leaks(fast, false, verbose));
         report.check("leaks/can-fail", || leaks(fast, true, verbose));
     }
+    // The syscall fuzzer (docs/reliability.md): fixed seeds on debug (overflow checks, lock
+    // tracking) and fast, the seed of the day, and a leak on purpose the check must report.
+    let date_seed = crate::fuzz::date_seed();
+    for (config, seed, calls) in [
+        ("debug", FUZZ_DEBUG_SEED, FUZZ_CALLS),
+        ("fast", FUZZ_FAST_SEED, FUZZ_CALLS),
+        ("debug", date_seed, FUZZ_CALLS),
+    ] {
+        if let Some(kernel) = kernels.iter().find(|k| k.config.name == config) {
+            report.check(&format!("fuzz/{config}-seed-{seed}"), || {
+                crate::fuzz::check(kernel, &crate::fuzz::Options::new(seed, calls), verbose)
+                    .map(|figures| println!("fuzz: {config}, seed {seed}: {figures}"))
+                    .map_err(|(_, why)| why)
+            });
+        }
+    }
+    if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
+        report.check("fuzz/leak-can-fail", || fuzz_leak_can_fail(fast, verbose));
+    }
     for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
         report.check(&format!("hello/{}", kernel.config.name), || {
             hello(kernel, verbose)
@@ -396,6 +417,27 @@ fn leaks(kernel: &Kernel, zombies: bool, verbose: bool) -> Result<(), String> {
     }
     println!("{line}");
     Ok(())
+}
+
+/// The fuzz runs' fixed seeds and budget (calls per run): about 20 s each on `debug`.
+const FUZZ_DEBUG_SEED: u64 = 1;
+const FUZZ_FAST_SEED: u64 = 2;
+const FUZZ_CALLS: u64 = 20_000;
+
+/// A fuzz run that leaves a zombie before its last reading: the leak check must name it.
+fn fuzz_leak_can_fail(kernel: &Kernel, verbose: bool) -> Result<(), String> {
+    let mut options = crate::fuzz::Options::new(FUZZ_FAST_SEED, 400);
+    options.leak_on_purpose = true;
+    match crate::fuzz::check(kernel, &options, verbose) {
+        Err((Code::TestFailure, why)) if why.contains("tasks: ") => {
+            println!("fuzz: the zombie left on purpose was reported");
+            Ok(())
+        }
+        Err((_, why)) => Err(format!("expected a leak of one task, got: {why}")),
+        Ok(figures) => Err(format!(
+            "a zombie left on purpose was not reported: {figures}"
+        )),
+    }
 }
 
 /// (tessera.fault kind, what the report must contain, in order).

@@ -365,6 +365,13 @@ pub fn leaks() -> Result<PathBuf, String> {
     single("userland/checks/leaks.c", "leaks", &[])
 }
 
+/// `userland/fuzz/fuzz.c`: the seeded syscall fuzzer (`cargo xtask fuzz`). Without the stack
+/// protector: its call loop goes on whatever FS base a call left (glibc keeps the canary
+/// behind FS).
+pub fn fuzz() -> Result<PathBuf, String> {
+    single("userland/fuzz/fuzz.c", "fuzz", &["-fno-stack-protector"])
+}
+
 /// One static program from `source` (relative to the repository), built into the binary
 /// directory as `name` when out of date, with `flags` besides `-static -O2 -s -Wall -Werror`.
 fn single(source: &str, name: &str, flags: &[&str]) -> Result<PathBuf, String> {

@@ -3,8 +3,10 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use tessera_abi::fs::{IOVEC_SIZE, MAX_RW_COUNT, UIO_MAXIOV};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::usercopy::{copy_from_user, copy_to_user, read_user_cstr};
+use tessera_platform::vm::USER_END;
 use tessera_vfs::PathReader;
 
 pub fn read_bytes(addr: u64, len: usize) -> KResult<Vec<u8>> {
@@ -19,6 +21,34 @@ pub fn read_into(addr: u64, buf: &mut [u8]) -> KResult<()> {
 
 pub fn write_bytes(addr: u64, data: &[u8]) -> KResult<()> {
     copy_to_user(addr, data).map_err(|_| Errno::EFAULT)
+}
+
+/// A user array of `count` iovecs as (base, len) pairs, as Linux's `import_iovec` reads it:
+/// more than `UIO_MAXIOV` is `too_many` (EINVAL for readv and writev, EMSGSIZE in a msghdr),
+/// a length negative as an `ssize_t` is EINVAL, a buffer that does not lie in the user half
+/// is EFAULT (`access_ok`), and lengths are cut where their total reaches `MAX_RW_COUNT`. So
+/// no sum of lengths, and no base plus an offset within its length, overflows.
+pub fn read_iovecs(addr: u64, count: u64, too_many: Errno) -> KResult<Vec<(u64, usize)>> {
+    if count > UIO_MAXIOV {
+        return Err(too_many);
+    }
+    let raw = read_bytes(addr, count as usize * IOVEC_SIZE)?;
+    let mut total = 0;
+    raw.chunks(IOVEC_SIZE)
+        .map(|c| {
+            let base = u64::from_le_bytes(c[..8].try_into().expect("8 bytes"));
+            let len = u64::from_le_bytes(c[8..].try_into().expect("8 bytes"));
+            if (len as i64) < 0 {
+                return Err(Errno::EINVAL);
+            }
+            if base.checked_add(len).is_none_or(|end| end > USER_END) {
+                return Err(Errno::EFAULT);
+            }
+            let len = (len as usize).min(MAX_RW_COUNT - total);
+            total += len;
+            Ok((base, len))
+        })
+        .collect()
 }
 
 pub fn read_u64(addr: u64) -> KResult<u64> {

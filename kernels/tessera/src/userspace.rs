@@ -95,9 +95,41 @@ fn report_lock_orders() {
     println!("lock order: {count} orders recorded");
 }
 
+/// What the kernel holds, for the leak checks (docs/reliability.md): free and cached pages,
+/// the heap's frames and bytes in use, task objects and open file descriptions alive. Read
+/// in `/proc/kernel_usage` and printed at power-off.
+pub struct Usage {
+    pub free_pages: usize,
+    pub cached_pages: usize,
+    pub heap_pages: usize,
+    pub heap_bytes: usize,
+    pub tasks: usize,
+    pub open_files: usize,
+}
+
+pub fn usage() -> Usage {
+    Usage {
+        free_pages: crate::mm::page_counts().1,
+        cached_pages: crate::mm::pagecache::cached_frames(),
+        heap_pages: tessera_platform::heap::frames_held(),
+        heap_bytes: tessera_platform::heap::bytes_in_use(),
+        tasks: crate::process::task::live(),
+        open_files: crate::fs::file::open_count(),
+    }
+}
+
+fn report_usage() {
+    let u = usage();
+    println!(
+        "tessera: usage at power-off: free pages {}, cached pages {}, heap pages {}, heap bytes {}, tasks {}, open files {}",
+        u.free_pages, u.cached_pages, u.heap_pages, u.heap_bytes, u.tasks, u.open_files
+    );
+}
+
 pub fn init_exited(wait_status: i32) -> ! {
     crate::syscall::profile::report(20);
     report_lock_orders();
+    report_usage();
     let code = if term_sig(wait_status) != 0 {
         println!("tessera: init killed by signal {}", term_sig(wait_status));
         ExitCode::TestFailure
@@ -117,6 +149,7 @@ pub fn init_exited(wait_status: i32) -> ! {
 pub fn power_off(status: i32) -> ! {
     crate::syscall::profile::report(20);
     report_lock_orders();
+    report_usage();
     println!("tessera: power off");
     exit(if status == 0 {
         ExitCode::Success

@@ -6,7 +6,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
@@ -164,6 +164,7 @@ impl OpenFile {
         flags: u32,
         opened_at: Option<super::DentryRef>,
     ) -> Arc<OpenFile> {
+        OPEN.fetch_add(1, Ordering::Relaxed);
         Arc::new(OpenFile {
             ops,
             offset: SubsystemLock::new(0),
@@ -305,8 +306,17 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::Relaxed);
         self.ops.closed(self);
     }
+}
+
+/// Open file descriptions alive (Linux's `nr_files`): what the leak accounting counts.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// How many open file descriptions exist, whoever holds them.
+pub fn open_count() -> usize {
+    OPEN.load(Ordering::Relaxed)
 }
 
 /// The hard ceiling of RLIMIT_NOFILE (Linux's nr_open is larger; this kernel keeps tables small).

@@ -31,6 +31,8 @@ pub struct PipeShared {
     readable: WaitQueue,
     writable: WaitQueue,
     ino: u64,
+    /// A fifo's key in [`FIFOS`] (its inode's address); `None` for a pipe from pipe2.
+    fifo: Option<usize>,
 }
 
 /// One end of a pipe.
@@ -40,12 +42,13 @@ pub struct PipeEnd {
 }
 
 impl PipeShared {
-    fn new(ino: u64) -> Arc<Self> {
+    fn new(ino: u64, fifo: Option<usize>) -> Arc<Self> {
         Arc::new(PipeShared {
             pipe: SubsystemLock::new(Pipe::new()),
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
             ino,
+            fifo,
         })
     }
 
@@ -67,7 +70,10 @@ static NEXT_PIPE_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::Atomic
 
 /// pipe2: (read end, write end).
 pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
-    let shared = PipeShared::new(NEXT_PIPE_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed));
+    let shared = PipeShared::new(
+        NEXT_PIPE_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
+        None,
+    );
     let nonblock = flags & O_NONBLOCK;
     (
         OpenFile::new(shared.end(true), O_RDONLY | nonblock),
@@ -75,24 +81,42 @@ pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
     )
 }
 
-/// Pipes of named fifos, by inode.
+/// The pipes of named fifos with an end open, by inode (its address): an entry goes with the
+/// fifo's last end, as Linux frees a fifo's pipe then (its unread bytes with it). Entries
+/// used to stay for good, a leak the fuzzer's leak check found, and a later fifo at the same
+/// address would have found the old pipe.
 static FIFOS: SpinLock<BTreeMap<usize, Arc<PipeShared>>> = SpinLock::new(BTreeMap::new());
 
 /// Opening a fifo: readers and writers of the same fifo share one pipe.
 pub fn open_fifo(dentry: &DentryRef, flags: u32) -> KResult<Arc<dyn FileOps>> {
-    let key = tessera_vfs::inode_key(dentry.inode());
-    let ino = dentry.inode().metadata()?.ino;
-    let shared = FIFOS
-        .lock()
-        .entry(key)
-        .or_insert_with(|| PipeShared::new(ino))
-        .clone();
-    let end: Arc<dyn FileOps> = match flags & O_ACCMODE {
-        O_RDONLY => shared.end(true),
-        O_WRONLY => shared.end(false),
+    let reader = match flags & O_ACCMODE {
+        O_RDONLY => true,
+        O_WRONLY => false,
         _ => return Err(Errno::EINVAL),
     };
+    let key = tessera_vfs::inode_key(dentry.inode());
+    let ino = dentry.inode().metadata()?.ino;
+    // The end opens under the table's lock: a last end closing meanwhile cannot take the
+    // pipe out of the table between the lookup and the opening.
+    let mut fifos = FIFOS.lock();
+    let shared = fifos
+        .entry(key)
+        .or_insert_with(|| PipeShared::new(ino, Some(key)))
+        .clone();
+    let end: Arc<dyn FileOps> = shared.end(reader);
     Ok(end)
+}
+
+/// A fifo's end closed: its pipe leaves the table if no end is left.
+fn forget_fifo(key: usize, shared: &Arc<PipeShared>) {
+    let mut fifos = FIFOS.lock();
+    let unused = {
+        let pipe = shared.pipe.lock();
+        pipe.readers() == 0 && pipe.writers() == 0
+    };
+    if unused && fifos.get(&key).is_some_and(|p| Arc::ptr_eq(p, shared)) {
+        fifos.remove(&key);
+    }
 }
 
 /// Blocks until `ready` has a result: try first (`fast`) or enqueue first (`simple`).
@@ -304,5 +328,8 @@ impl FileOps for PipeEnd {
         drop(pipe);
         self.shared.readable.wake_all();
         self.shared.writable.wake_all();
+        if let Some(key) = self.shared.fifo {
+            forget_fifo(key, &self.shared);
+        }
     }
 }

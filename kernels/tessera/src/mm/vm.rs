@@ -930,18 +930,32 @@ impl Vm {
 
     /// mremap: resizes the area at `old` (moving it if allowed and needed).
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool) -> KResult<u64> {
-        let old_len = old_len.next_multiple_of(PAGE);
-        let new_len = new_len.next_multiple_of(PAGE);
+        // Lengths that round past 2^64 are EINVAL (Linux's PAGE_ALIGN wraps them to 0), and
+        // no range may end past the user half (ENOMEM).
+        let old_len = old_len
+            .checked_next_multiple_of(PAGE)
+            .ok_or(Errno::EINVAL)?;
+        let new_len = new_len
+            .checked_next_multiple_of(PAGE)
+            .ok_or(Errno::EINVAL)?;
         let vma = self.find(old).cloned().ok_or(Errno::EFAULT)?;
-        if !old.is_multiple_of(PAGE) || new_len == 0 || vma.start != old || old + old_len > vma.end
+        if !old.is_multiple_of(PAGE)
+            || new_len == 0
+            || vma.start != old
+            || old.checked_add(old_len).is_none_or(|end| end > vma.end)
         {
             return Err(Errno::EINVAL);
+        }
+        if new_len > USER_END {
+            return Err(Errno::ENOMEM);
         }
         if new_len <= old_len {
             self.unmap(old + new_len, old_len - new_len);
             return Ok(old);
         }
-        if self.is_free(old + old_len, old + new_len) && old_len == vma.end - vma.start {
+        if self.is_free(old + old_len, old.saturating_add(new_len))
+            && old_len == vma.end - vma.start
+        {
             self.areas.get_mut(&old).expect("found").end = old + new_len;
             return Ok(old);
         }

@@ -355,6 +355,18 @@ pub fn need_resched() -> bool {
     NEED_RESCHED.load(Ordering::Relaxed)
 }
 
+/// A point in a kernel loop that runs as long as its caller asks (bytes from a device that
+/// never runs dry into one that takes everything): lets the others run once the time slice
+/// is over (the kernel is not preemptible; Linux's `cond_resched`), and says whether to go
+/// on: not once the task is being killed (Linux's `fatal_signal_pending`). Without it such a
+/// loop held the CPU for minutes and SIGKILL could not end it. No spin lock may be held.
+pub fn keep_going() -> bool {
+    if need_resched() {
+        schedule();
+    }
+    !super::signal::fatal_pending(&super::current())
+}
+
 /// What a wait queue wakes besides tasks: an object told of every wake-up, which stays on
 /// the queue until it goes away (the queue holds it weakly and forgets it then). Epoll's
 /// registrations are watches (Linux's wait queue entries with a callback, `ep_poll_callback`),
@@ -791,7 +803,11 @@ fn fire_real_timers(now: u64) {
             return false;
         }
         if timer.0 <= now {
-            timer.0 = if timer.1 == 0 { 0 } else { now + timer.1 };
+            timer.0 = if timer.1 == 0 {
+                0
+            } else {
+                now.saturating_add(timer.1)
+            };
             drop(timer);
             fired.push(process);
         }

@@ -523,6 +523,14 @@ pub fn has_deliverable_locked(task: &Task, state: &SignalState) -> bool {
     deliverable(task, state) != 0
 }
 
+/// Whether `task` is being killed (SIGKILL pending: kill, a fatal signal's group exit,
+/// exit_group from another thread): loops that move as many bytes as a caller asks stop
+/// there, as Linux's `fatal_signal_pending` checks, so that no call keeps a task the kernel
+/// must end (the kernel is not preemptible: a loop that never ends holds the CPU).
+pub fn fatal_pending(task: &Task) -> bool {
+    pending(task) & bit(SIGKILL) != 0
+}
+
 /// Whether `task` has a signal that would interrupt a blocking syscall.
 pub fn has_deliverable(task: &Task) -> bool {
     let state = task.signals.lock();

@@ -265,6 +265,8 @@ fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
 /// Every task until it is released (strong references: a blocked task lives here).
 static TASKS: SpinLock<BTreeMap<Pid, Arc<Task>>, IrqSave> = SpinLock::new(BTreeMap::new());
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
+/// Task objects alive (released or not): what the leak accounting counts (`live`).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// What a new task shares with the one that creates it and what it gets afresh.
 pub struct Shares {
@@ -296,6 +298,7 @@ impl Task {
         let slot = super::sched::alloc_slot()?;
         let tid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
         let process = shares.process.unwrap_or_else(|| Process::new(tid));
+        LIVE.fetch_add(1, Ordering::Relaxed);
         let task = Arc::new(Task {
             tid,
             slot: AtomicUsize::new(slot),
@@ -411,6 +414,18 @@ impl Task {
         threads.retain(|t| !Arc::ptr_eq(t, self));
         threads.push(leader.clone());
     }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Task objects alive: every task until its last reference goes, zombies and tasks
+/// released but still referenced included (a count that stays up is a leak).
+pub fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
 }
 
 /// Tasks created since boot (Linux's `total_forks`: every pid handed out).

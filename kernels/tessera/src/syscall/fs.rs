@@ -19,9 +19,9 @@ use tessera_abi::fs::{
     __O_TMPFILE, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
     AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
     F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK,
-    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, IOVEC_SIZE, MAX_RW_COUNT, O_DIRECTORY, R_OK,
+    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET, MAX_RW_COUNT, O_DIRECTORY, R_OK,
     RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
-    SEEK_SET, UIO_MAXIOV, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
+    SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -79,7 +79,7 @@ pub fn write(a: &Args) -> KResult<isize> {
     // Most writes complete in one step (pipes and devices always do); an error then is the
     // syscall's. Files take one step per kernel chunk; a later error ends the write short.
     let mut done = f.write_user(a[1], len)?;
-    while done < len && f.ops.write_continues() {
+    while done < len && f.ops.write_continues() && sched::keep_going() {
         match f.write_user(a[1] + done as u64, len - done) {
             Ok(0) | Err(_) => break,
             Ok(n) => done += n,
@@ -104,33 +104,16 @@ pub fn pwrite64(a: &Args) -> KResult<isize> {
     Ok(f.pwrite_user(a[3], a[1], (a[2] as usize).min(MAX_RW_COUNT))? as isize)
 }
 
-fn iovecs(addr: u64, count: u64) -> KResult<Vec<(u64, usize)>> {
-    if count > UIO_MAXIOV {
-        return Err(Errno::EINVAL);
-    }
-    let raw = user::read_bytes(addr, count as usize * IOVEC_SIZE)?;
-    let vecs: Vec<(u64, usize)> = raw
-        .chunks(IOVEC_SIZE)
-        .map(|c| {
-            (
-                u64::from_le_bytes(c[..8].try_into().expect("8")),
-                u64::from_le_bytes(c[8..].try_into().expect("8")) as usize,
-            )
-        })
-        .collect();
-    if vecs.iter().any(|&(_, len)| len > MAX_RW_COUNT) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(vecs)
-}
-
 /// readv/writev: `step` (read or write) over each buffer in turn, stopping at the first
 /// short transfer; an error is the syscall's only if nothing moved yet.
 fn vectored(a: &Args, step: fn(&Args) -> KResult<isize>) -> KResult<isize> {
     let mut total = 0isize;
-    for (base, len) in iovecs(a[1], a[2])? {
+    for (base, len) in user::read_iovecs(a[1], a[2], Errno::EINVAL)? {
         if len == 0 {
             continue;
+        }
+        if total > 0 && !sched::keep_going() {
+            break;
         }
         let n = match step(&[a[0], base, len as u64, 0, 0, 0]) {
             Ok(n) => n,
@@ -848,9 +831,17 @@ pub fn sendfile(a: &Args) -> KResult<isize> {
         None
     };
     let count = (a[3] as usize).min(MAX_RW_COUNT);
+    // Linux (rw_verify_area): a negative offset, or one the count would carry past the
+    // largest, is EINVAL; so the offset's advance below cannot overflow.
+    if offset.is_some_and(|at| {
+        at.checked_add(count as u64)
+            .is_none_or(|end| end > MAX_FILE_OFFSET)
+    }) {
+        return Err(Errno::EINVAL);
+    }
     let mut buf = vec![0u8; count.min(CHUNK)];
     let mut total = 0;
-    while total < count {
+    while total < count && (total == 0 || sched::keep_going()) {
         let want = (count - total).min(buf.len());
         let n = match offset {
             Some(at) => input.read_at(at, &mut buf[..want]),

@@ -8,6 +8,7 @@ use tessera_abi::mm::{
     PROT_READ, PROT_WRITE,
 };
 use tessera_abi::{Errno, KResult};
+use tessera_platform::vm::USER_END;
 
 use super::Args;
 use crate::fs::OpenFile;
@@ -29,6 +30,14 @@ fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
     };
     crate::mm::vm::run_write_backs(write_backs);
     result
+}
+
+/// `len` rounded up to whole pages (Linux's `PAGE_ALIGN`), if the range it makes from `addr`
+/// ends below 2^64; `None` when the rounding or the end wraps (each call gives Linux's errno
+/// for that: its `end <= start` and `len_in && !len` checks).
+fn page_len(addr: u64, len: u64) -> Option<u64> {
+    let len = len.checked_next_multiple_of(PAGE)?;
+    addr.checked_add(len).map(|_| len)
 }
 
 fn prot(bits: u64) -> KResult<Prot> {
@@ -143,11 +152,13 @@ fn file_backing(
 
 pub fn munmap(a: &Args) -> KResult<isize> {
     let (addr, len) = (a[0], a[1]);
-    if addr % PAGE != 0 || len == 0 {
+    // Linux (do_vmi_munmap): EINVAL past the user half too.
+    if addr % PAGE != 0 || len == 0 || addr > USER_END || len > USER_END - addr {
         return Err(Errno::EINVAL);
     }
+    let len = page_len(addr, len).ok_or(Errno::EINVAL)?;
     with_vm(|vm| {
-        vm.unmap(addr, len.next_multiple_of(PAGE));
+        vm.unmap(addr, len);
         Ok(0)
     })
 }
@@ -165,10 +176,8 @@ pub fn mprotect(a: &Args) -> KResult<isize> {
     if len == 0 {
         return Ok(0);
     }
-    with_vm(|vm| {
-        vm.protect(addr, len.next_multiple_of(PAGE), prot)
-            .map(|()| 0)
-    })
+    let len = page_len(addr, len).ok_or(Errno::ENOMEM)?;
+    with_vm(|vm| vm.protect(addr, len, prot).map(|()| 0))
 }
 
 pub fn mremap(a: &Args) -> KResult<isize> {
@@ -191,10 +200,11 @@ pub fn madvise(a: &Args) -> KResult<isize> {
     if !known {
         return Err(Errno::EINVAL);
     }
+    let len = page_len(addr, len).ok_or(Errno::EINVAL)?;
     if advice == MADV_DONTNEED {
         // Private anonymous pages read as zero afterwards: drop them (they refill on touch).
         with_vm(|vm| {
-            vm.discard(addr, len.next_multiple_of(PAGE));
+            vm.discard(addr, len);
             Ok(0)
         })
     } else {

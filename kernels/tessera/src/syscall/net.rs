@@ -10,7 +10,6 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use tessera_abi::fs::{IOVEC_SIZE, UIO_MAXIOV};
 use tessera_abi::net::*;
 use tessera_abi::{Errno, KResult};
 
@@ -203,22 +202,10 @@ pub fn recvfrom(a: &Args) -> KResult<isize> {
     Ok(if flags & MSG_TRUNC != 0 { full } else { n } as isize)
 }
 
-/// The (base, len) pairs of a msghdr's iovec array.
+/// The (base, len) pairs of a msghdr's iovec array (at most `MAX_RW_COUNT` bytes in all).
 fn iovecs(msg: &[u8]) -> KResult<Vec<(u64, usize)>> {
     let field = |at: usize| u64::from_le_bytes(msg[at..at + 8].try_into().expect("8 bytes"));
-    let (iov, count) = (field(16), field(24));
-    if count > UIO_MAXIOV {
-        return Err(Errno::EMSGSIZE);
-    }
-    let raw = user::read_bytes(iov, count as usize * IOVEC_SIZE)?;
-    Ok(raw
-        .chunks(IOVEC_SIZE)
-        .map(|c| {
-            let base = u64::from_le_bytes(c[..8].try_into().expect("8 bytes"));
-            let len = u64::from_le_bytes(c[8..].try_into().expect("8 bytes"));
-            (base, len as usize)
-        })
-        .collect())
+    user::read_iovecs(field(16), field(24), Errno::EMSGSIZE)
 }
 
 pub fn sendmsg(a: &Args) -> KResult<isize> {

@@ -13,7 +13,7 @@ use crate::fs::{self as kfs};
 use crate::user;
 
 fn deadline_after_ms(ms: i64) -> Option<u64> {
-    (ms >= 0).then(|| tessera_platform::clock::now_ns() + ms as u64 * 1_000_000)
+    (ms >= 0).then(|| crate::time::deadline_in(ms as u64 * 1_000_000))
 }
 
 /// `struct pollfd`s: (fd, events, revents), events as the user gave them, revents empty.
@@ -59,9 +59,10 @@ fn timespec_deadline(addr: u64) -> KResult<Option<u64>> {
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
         return Err(Errno::EINVAL);
     }
-    Ok(Some(
-        tessera_platform::clock::now_ns() + sec as u64 * 1_000_000_000 + nsec as u64,
-    ))
+    Ok(Some(crate::time::deadline_in(crate::time::to_ns(
+        sec as u64,
+        nsec as u64,
+    ))))
 }
 
 /// ppoll(fds, unsigned int nfds, const struct timespec *tsp, const sigset_t *sigmask,
@@ -144,7 +145,10 @@ pub fn select(a: &Args) -> KResult<isize> {
         if sec < 0 || !(0..1_000_000).contains(&usec) {
             return Err(Errno::EINVAL);
         }
-        Some(tessera_platform::clock::now_ns() + sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+        Some(crate::time::deadline_in(crate::time::to_ns(
+            sec as u64,
+            usec as u64 * 1000,
+        )))
     };
     do_select(a[0], [a[1], a[2], a[3]], deadline)
 }

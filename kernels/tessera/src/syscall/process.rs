@@ -324,11 +324,15 @@ pub fn wait4(a: &Args) -> KResult<isize> {
     if options & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
+    // -INT_MIN has no pid_t: ESRCH, as Linux's kernel_wait4 (and kill).
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
     let task = current();
     let which = match pid {
         -1 => WaitFor::Any,
         0 => WaitFor::Group(task.process.pgid.load(Ordering::Relaxed)),
-        p if p < -1 => WaitFor::Group((-p) as u32),
+        p if p < -1 => WaitFor::Group(p.unsigned_abs()),
         p => WaitFor::Pid(p as u32),
     };
     match exit::wait_child(&task, which, options)? {

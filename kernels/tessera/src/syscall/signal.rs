@@ -279,7 +279,10 @@ pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
         if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
             return Err(Errno::EINVAL);
         }
-        Some(tessera_platform::clock::now_ns() + sec as u64 * 1_000_000_000 + nsec as u64)
+        Some(crate::time::deadline_in(crate::time::to_ns(
+            sec as u64,
+            nsec as u64,
+        )))
     };
     let task = current();
     // Every signal posted to the process wakes its signalfd queue. A deadline already

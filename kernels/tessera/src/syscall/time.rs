@@ -26,9 +26,7 @@ pub(super) fn read_timespec(addr: u64) -> KResult<u64> {
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
         return Err(Errno::EINVAL);
     }
-    Ok((sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsec as u64))
+    Ok(time::to_ns(sec as u64, nsec as u64))
 }
 
 pub fn clock_gettime(a: &Args) -> KResult<isize> {
@@ -65,7 +63,7 @@ pub fn time(a: &Args) -> KResult<isize> {
 }
 
 fn sleep(duration_ns: u64, remaining: u64) -> KResult<isize> {
-    sleep_to(clock::now_ns().saturating_add(duration_ns), remaining)
+    sleep_to(time::deadline_in(duration_ns), remaining)
 }
 
 /// Sleeps until `deadline` (clock ns). Interrupted by a signal: the time left goes to
@@ -124,13 +122,15 @@ pub fn sched_yield() -> KResult<isize> {
     Ok(0)
 }
 
-/// alarm: SIGALRM after `a[0]` seconds (0 cancels); returns the seconds left of the old one.
+/// alarm(unsigned int seconds): SIGALRM after that many seconds (0 cancels); returns the
+/// seconds left of the old one.
 pub fn alarm(a: &Args) -> KResult<isize> {
     let task = crate::process::current();
-    let deadline = if a[0] == 0 {
+    let seconds = u64::from(a[0] as u32);
+    let deadline = if seconds == 0 {
         0
     } else {
-        clock::now_ns() + a[0] * 1_000_000_000
+        time::deadline_in(time::to_ns(seconds, 0))
     };
     let (left, _) = sched::set_real_timer(&task, deadline, 0);
     Ok(left.div_ceil(1_000_000_000) as isize)
@@ -142,7 +142,7 @@ fn timeval_ns(raw: &[u8]) -> KResult<u64> {
     if sec < 0 || !(0..1_000_000).contains(&usec) {
         return Err(Errno::EINVAL);
     }
-    Ok(sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+    Ok(time::to_ns(sec as u64, usec as u64 * 1000))
 }
 
 fn itimerval(interval: u64, value: u64) -> [u8; 32] {
@@ -175,7 +175,7 @@ pub fn setitimer(a: &Args) -> KResult<isize> {
     let deadline = if value == 0 {
         0
     } else {
-        clock::now_ns() + value
+        time::deadline_in(value)
     };
     let (left, old_interval) = sched::set_real_timer(&task, deadline, interval);
     if a[2] != 0 {
@@ -203,13 +203,17 @@ pub fn getitimer(a: &Args) -> KResult<isize> {
     Ok(0)
 }
 
-/// clock_settime: only CLOCK_REALTIME can be set (EINVAL for the others, as Linux).
+/// clock_settime: only CLOCK_REALTIME can be set (EINVAL for the others, as Linux), and not
+/// past [`time::SETTOD_SEC_MAX`] (EINVAL, as Linux's `timespec64_valid_settod`).
 pub fn clock_settime(a: &Args) -> KResult<isize> {
     now(a[0])?;
     if a[0] != CLOCK_REALTIME {
         return Err(Errno::EINVAL);
     }
     let target = read_timespec(a[1])?;
+    if target >= time::to_ns(time::SETTOD_SEC_MAX, 0) {
+        return Err(Errno::EINVAL);
+    }
     time::set_realtime_ns(target);
     Ok(0)
 }

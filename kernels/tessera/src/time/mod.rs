@@ -32,6 +32,22 @@ pub fn boot_time_secs() -> u64 {
     REALTIME_OFFSET_NS.load(Ordering::Relaxed) / 1_000_000_000
 }
 
+/// `sec` seconds and `sub_ns` nanoseconds (a user's timespec or timeval, already checked)
+/// in nanoseconds, saturating: as Linux's `ktime_set` and `timespec64_to_ns`, a time past the
+/// clock's range is the largest one, which no deadline reaches.
+pub fn to_ns(sec: u64, sub_ns: u64) -> u64 {
+    sec.saturating_mul(1_000_000_000).saturating_add(sub_ns)
+}
+
+/// The monotonic clock's reading `ns` from now (saturating, as [`to_ns`]).
+pub fn deadline_in(ns: u64) -> u64 {
+    clock::now_ns().saturating_add(ns)
+}
+
+/// The largest realtime clock_settime accepts, in seconds (Linux's `TIME_SETTOD_SEC_MAX`:
+/// `KTIME_SEC_MAX` less 30 years of uptime, so that realtime never overflows).
+pub const SETTOD_SEC_MAX: u64 = 9_223_372_036 - 946_080_000;
+
 /// Clock `clock_id` in ns (EINVAL for an unknown clock).
 pub fn now(clock_id: u64) -> KResult<u64> {
     let ns = clock::now_ns();

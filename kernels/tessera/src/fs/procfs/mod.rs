@@ -5,7 +5,7 @@
 //! | module | files |
 //! |---|---|
 //! | this one | the root directory, `/proc/self`, `/proc/mounts` (a link to `self/mounts`, as on Linux) |
-//! | [`system`] | `meminfo`, `uptime`, `stat`, `loadavg`, `kmsg` |
+//! | [`system`] | `meminfo`, `uptime`, `stat`, `loadavg`, `kmsg`, `kernel_usage` (Tessera's own) |
 //! | [`cpuinfo`] | `cpuinfo` |
 //! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
 //! | [`mounts`] | `/proc/PID/mounts` |
@@ -74,7 +74,7 @@ pub fn open_stream(dentry: &crate::fs::DentryRef) -> Option<Arc<dyn crate::fs::f
 }
 
 /// The files of the root directory: name, inode number, type, what to make of it.
-const ROOT_FILES: [(&[u8], u64, FileType); 8] = [
+const ROOT_FILES: [(&[u8], u64, FileType); 9] = [
     (b"self", 2, FileType::Symlink),
     (b"mounts", 3, FileType::Symlink),
     (b"meminfo", 4, FileType::Regular),
@@ -83,6 +83,7 @@ const ROOT_FILES: [(&[u8], u64, FileType); 8] = [
     (b"loadavg", 7, FileType::Regular),
     (b"cpuinfo", 8, FileType::Regular),
     (b"kmsg", 9, FileType::Regular),
+    (b"kernel_usage", 10, FileType::Regular),
 ];
 
 fn root_file(ino: u64) -> Arc<dyn Inode> {
@@ -96,6 +97,7 @@ fn root_file(ino: u64) -> Arc<dyn Inode> {
         6 => Text::inode(ino, 0o444, || Ok(system::stat())),
         7 => Text::inode(ino, 0o444, || Ok(system::loadavg())),
         8 => Text::inode(ino, 0o444, || Ok(cpuinfo::cpuinfo())),
+        10 => Text::inode(ino, 0o444, || Ok(system::kernel_usage())),
         _ => system::kmsg(ino),
     }
 }

@@ -32,6 +32,16 @@ pub fn meminfo() -> String {
     )
 }
 
+/// `/proc/kernel_usage` (Tessera's own, no Linux file has it): what the kernel holds, for
+/// leak checks that compare a reading before a run with one after (docs/reliability.md).
+pub fn kernel_usage() -> String {
+    let u = crate::userspace::usage();
+    format!(
+        "FreePages:   {}\nCachedPages: {}\nHeapPages:   {}\nHeapBytes:   {}\nTasks:       {}\nOpenFiles:   {}\n",
+        u.free_pages, u.cached_pages, u.heap_pages, u.heap_bytes, u.tasks, u.open_files
+    )
+}
+
 /// Seconds with two decimals, as `uptime` prints them.
 fn centiseconds(out: &mut String, ticks_or_ns: (u64, u64)) {
     let (whole, hundredths) = ticks_or_ns;
