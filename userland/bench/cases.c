@@ -10,6 +10,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -486,9 +489,130 @@ static const char *loop_tmpfs_read(long n, uint64_t *ns)
     return loop_file(0, n, ns);
 }
 
+/* The thread benchmarks (issue 11). Each body starts and joins its own threads, so a
+ * warm-up and the timed run are independent; glibc keeps a joined thread's stack for the
+ * next one (its stack cache), so thread_create's figure has no mmap in it. */
+
+static void *trivial(void *arg)
+{
+    return arg;
+}
+
+/* pthread_create + pthread_join of a thread that returns its argument, per operation. */
+static const char *loop_thread_create(long n, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        pthread_t t;
+        void *ret = NULL;
+        int e = pthread_create(&t, NULL, trivial, (void *)(i + 1));
+        if (e != 0)
+            return errno = e, failed("pthread_create");
+        e = pthread_join(t, &ret);
+        if (e != 0)
+            return errno = e, failed("pthread_join");
+        if (ret != (void *)(i + 1))
+            return failed_because("the thread's value", (long)ret, i + 1);
+    }
+    *ns += now_ns() - t0;
+    return NULL;
+}
+
+/* futex_pingpong's token: 1 when it is the partner's turn, 0 when the main thread's. */
+static int token;
+static long partner_rounds;
+
+static long futex_op(int *addr, int op, int val)
+{
+    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+/* The partner: waits for its turn, hands the token back, `n` times. */
+static void *pong(void *arg)
+{
+    long n = (long)arg;
+    for (partner_rounds = 0; partner_rounds < n; partner_rounds++) {
+        while (__atomic_load_n(&token, __ATOMIC_ACQUIRE) != 1)
+            futex_op(&token, FUTEX_WAIT_PRIVATE, 0);
+        __atomic_store_n(&token, 0, __ATOMIC_RELEASE);
+        futex_op(&token, FUTEX_WAKE_PRIVATE, 1);
+    }
+    return NULL;
+}
+
+/* A token handed to a partner thread and back through raw futex wait and wake, per round
+ * trip: on one CPU, two switches and four futex calls (a wake and a wait on each side). */
+static const char *loop_futex_pingpong(long n, uint64_t *ns)
+{
+    token = 0;
+    pthread_t t;
+    int e = pthread_create(&t, NULL, pong, (void *)n);
+    if (e != 0)
+        return errno = e, failed("pthread_create");
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        __atomic_store_n(&token, 1, __ATOMIC_RELEASE);
+        if (futex_op(&token, FUTEX_WAKE_PRIVATE, 1) < 0)
+            return failed("futex wake");
+        while (__atomic_load_n(&token, __ATOMIC_ACQUIRE) != 0)
+            if (futex_op(&token, FUTEX_WAIT_PRIVATE, 1) < 0 && errno != EAGAIN && errno != EINTR)
+                return failed("futex wait");
+    }
+    *ns += now_ns() - t0;
+    e = pthread_join(t, NULL);
+    if (e != 0)
+        return errno = e, failed("pthread_join");
+    if (partner_rounds != n)
+        return failed_because("the partner's round trips", partner_rounds, n);
+    return NULL;
+}
+
+static pthread_mutex_t contended = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t contenders_ready;
+static long contended_count;
+
+static void *increment(void *arg)
+{
+    long n = (long)arg;
+    pthread_barrier_wait(&contenders_ready);
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(&contended);
+        contended_count++;
+        pthread_mutex_unlock(&contended);
+    }
+    return NULL;
+}
+
+/* One increment of a shared counter under one pthread mutex, by either of two threads
+ * (half each), per operation. The clock runs from the barrier that starts both to the
+ * second join. */
+static const char *loop_mutex_contended(long n, uint64_t *ns)
+{
+    contended_count = 0;
+    pthread_barrier_init(&contenders_ready, NULL, 3);
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++) {
+        int e = pthread_create(&t[k], NULL, increment, (void *)(k == 0 ? n / 2 : n - n / 2));
+        if (e != 0)
+            return errno = e, failed("pthread_create");
+    }
+    uint64_t t0 = now_ns();
+    pthread_barrier_wait(&contenders_ready);
+    for (int k = 0; k < 2; k++) {
+        int e = pthread_join(t[k], NULL);
+        if (e != 0)
+            return errno = e, failed("pthread_join");
+    }
+    *ns += now_ns() - t0;
+    pthread_barrier_destroy(&contenders_ready);
+    if (contended_count != n)
+        return failed_because("increments counted", contended_count, n);
+    return NULL;
+}
+
 /* The core eight first (the benchmarks of Kevlar's blog post "Beating Linux: Syscall
  * Performance in a Rust Kernel", docs/optimizations.md "Sources"), then the extended set,
- * then the workloads (workloads.c; one operation is one run of the whole workload), then the
+ * then the thread benchmarks, then the workloads (workloads.c; one operation is one run of the whole workload), then the
  * network benchmarks (net.c; one operation of tcp_tx and tcp_rx is a MB, 10^6 bytes, of one
  * stream). */
 const struct bench benchmarks[] = {
@@ -515,6 +639,9 @@ const struct bench benchmarks[] = {
     {"tmpfs_read", 16 * FILE_CHUNKS, FILE_CHUNKS, PAGE, loop_tmpfs_read},
     {"file_fault", 16 * FILE_FAULT_PAGES, FILE_FAULT_PAGES, 0, loop_file_fault},
     {"fork_exec_2mb", 300, 10, 0, loop_fork_exec_2mb},
+    {"thread_create", 2000, 20, 0, loop_thread_create},
+    {"futex_pingpong", 20000, 200, 0, loop_futex_pingpong},
+    {"mutex_contended", 200000, 2000, 0, loop_mutex_contended},
     {"sh_exec", 3, 1, 0, loop_sh_exec},
     {"sh_pipeline", 3, 1, 0, loop_sh_pipeline},
     {"sh_text", 3, 1, 0, loop_sh_text},

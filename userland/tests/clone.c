@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +17,15 @@
 #include <sys/mman.h>
 
 static const char *self;
+
+/* struct clone_args (linux/sched.h, version 2): musl's headers do not have it. */
+struct clone_args {
+    unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+        tls, set_tid, set_tid_size, cgroup;
+};
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
 
 static long raw_clone(unsigned long flags)
 {

@@ -8,6 +8,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
+/* renameat2's flag (Linux's include/uapi/linux/fs.h); glibc's <stdio.h> has it, musl not. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
 static void touch(const char *path)
 {
     int fd = open(path, O_CREAT | O_WRONLY, 0644);

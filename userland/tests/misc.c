@@ -5,7 +5,6 @@
  */
 #include "check.h"
 
-#include <asm/prctl.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -17,6 +16,12 @@
 #include <sys/utsname.h>
 #include <termios.h>
 #include <time.h>
+
+/* arch_prctl's code for reading FS's base (Linux's arch/x86/include/uapi/asm/prctl.h):
+ * defined here because musl ships no kernel headers. */
+#ifndef ARCH_GET_FS
+#define ARCH_GET_FS 0x1003
+#endif
 
 static void identity(void)
 {

@@ -32,7 +32,7 @@
 #ifndef TEST_SECONDS
 #define TEST_SECONDS 60
 #endif
-#define MAX_TESTS 64
+#define MAX_TESTS 256
 
 static void console(void)
 {

@@ -64,7 +64,15 @@ typedef struct {
 #define FP_XMM 160
 #define FP_SW_BYTES 464
 #define FP_XSTATE_BV 512
-/* FP_XSTATE_MAGIC1 (0x46505853) and FP_XSTATE_MAGIC2 (0x46505845): <bits/sigcontext.h>. */
+/* The magic numbers of an extended signal frame (Linux's
+ * arch/x86/include/uapi/asm/sigcontext.h): glibc's <bits/sigcontext.h> has them, musl's
+ * <signal.h> not. */
+#ifndef FP_XSTATE_MAGIC1
+#define FP_XSTATE_MAGIC1 0x46505853U
+#endif
+#ifndef FP_XSTATE_MAGIC2
+#define FP_XSTATE_MAGIC2 0x46505845U
+#endif
 
 /* A pattern per seed, different in every byte and register, upper halves non-zero. */
 CHECK_HELPER void fill(ymm_set *set, unsigned seed)

@@ -1,12 +1,16 @@
-//! `cargo xtask conform [--config NAME] [--kernel tessera|linux|both] [--timeout S] [--verbose]`:
-//! the userland test programs on Tessera and on Linux, compared line by line.
+//! `cargo xtask conform [--config NAME] [--kernel tessera|linux|both] [--only NAME,NAME]
+//! [--libc glibc|musl] [--timeout S] [--verbose]`: the userland test programs on Tessera and
+//! on Linux, compared line by line.
 //!
 //! Both kernels boot the same initramfs (`target/initrd/conform.cpio`: the runner as
-//! `/init`, the test programs in `/tests`) on the same QEMU machine with the config's memory
-//! size. The runner frames each program's output with `=== <name>` / `=== <name> exit <n>`
-//! lines and ends with `=== done`; what is compared is what lies between the first `===`
-//! line and `=== done`, minus kernel log lines (`[    1.234] ...`, the timestamped format
-//! of both Linux's printk and Tessera's logger), so boot messages never count.
+//! `/init`, the test programs in `/tests`, each built against glibc and against musl) on the
+//! same QEMU machine with the config's memory size. `--only` and `--libc` pack a subset
+//! instead ([`userland::Programs::select`]: `--only thread` is every `thread-*` program,
+//! both builds), in an archive of this run's own. The runner frames each program's output
+//! with `=== <name>` / `=== <name> exit <n>` lines and ends with `=== done`; what is
+//! compared is what lies between the first `===` line and `=== done`, minus kernel log
+//! lines (`[    1.234] ...`, the timestamped format of both Linux's printk and Tessera's
+//! logger), so boot messages never count.
 //!
 //! A run passes when its output has `=== done`, every program ran and exited 0 with no
 //! `FAIL` line, and the kernel then powered off (Linux: QEMU exits 0 after ACPI power-off
@@ -21,7 +25,7 @@ use crate::exit::{Code, Verdict};
 use crate::qemu::{self, Boot, Mode};
 use crate::{initrd, kernel, linux, userland};
 
-/// Generous: Linux boots and runs every program in about 15 s under TCG.
+/// Generous: Linux boots and runs every program (both builds) in about 20 s under TCG.
 /// A hang is caught; the runner's own watchdog kills a program after 60 s.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -60,17 +64,36 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
                 .map_err(|_| format!("--timeout {t}: a number of seconds"))?,
         ),
     };
+    let only = args.value("only")?;
+    let libc = args
+        .value("libc")?
+        .map(|l| userland::Libc::parse(&l))
+        .transpose()?;
     let verbose = args.flag("verbose");
     args.finish()?;
 
     let config = kernel::load_config(&config)?;
     let programs = userland::build()?;
-    let tests: Vec<String> = programs.tests.iter().map(|p| p.name.clone()).collect();
-    let archive = initrd::conform(&programs)?;
+    let selected = programs.select(only.as_deref(), libc)?;
+    let tests: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
+    // The whole set is target/initrd/conform.cpio; a subset is this run's own archive, so
+    // that it never stands in for the whole set.
+    let subset = match selected.len() == programs.tests.len() {
+        true => None,
+        false => Some(initrd::conform_subset(&programs, &selected)?),
+    };
+    let archive = match &subset {
+        None => initrd::conform(&programs)?,
+        Some(private) => private.to_path_buf(),
+    };
     println!(
-        "conform: {} test programs in {}",
+        "conform: {} test programs in {}{}",
         tests.len(),
-        kernel::display_path(&archive)
+        kernel::display_path(&archive),
+        match &subset {
+            None => String::new(),
+            Some(_) => format!(": {}", tests.join(" ")),
+        }
     );
 
     let mut runs = Vec::new();

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::busybox;
 use crate::cpio::Archive;
-use crate::userland::{self, Programs};
+use crate::userland::{self, Program, Programs};
 
 /// Where the archives go.
 pub fn dir() -> PathBuf {
@@ -100,21 +100,36 @@ impl Drop for Private {
     }
 }
 
-/// Adds the test programs under `/tests` (the runner too, as `/tests/runner`, when asked:
-/// it skips itself when listing the directory).
-fn add_tests(archive: &mut Archive, programs: &Programs, with_runner: bool) -> Result<(), String> {
-    for program in &programs.tests {
-        archive.file(
-            &format!("tests/{}", program.name),
-            0o755,
-            read(&program.path)?,
-        );
-    }
-    if with_runner {
+/// Adds the test programs under `/tests`: all of them, or (`interactive`) only the glibc
+/// builds and the runner as `/tests/runner` (it skips itself when listing the directory).
+/// The interactive system leaves the musl builds to `conform.cpio`: it holds its archive
+/// twice in memory (the archive and its tmpfs copy), and the `minimal` config has little to
+/// spare.
+fn add_tests(archive: &mut Archive, programs: &Programs, interactive: bool) -> Result<(), String> {
+    let packed: Vec<Program> = programs
+        .tests
+        .iter()
+        .filter(|p| !interactive || p.libc == userland::Libc::Glibc)
+        .cloned()
+        .collect();
+    add_programs(archive, &packed)?;
+    if interactive {
         archive.file(
             &format!("tests/{}", userland::RUNNER),
             0o755,
             read(&programs.runner.path)?,
+        );
+    }
+    Ok(())
+}
+
+/// Adds `programs` under `/tests`.
+fn add_programs(archive: &mut Archive, programs: &[Program]) -> Result<(), String> {
+    for program in programs {
+        archive.file(
+            &format!("tests/{}", program.name),
+            0o755,
+            read(&program.path)?,
         );
     }
     Ok(())
@@ -174,6 +189,16 @@ pub fn conform(programs: &Programs) -> Result<PathBuf, String> {
     write("conform", &archive)
 }
 
+/// `conform --only`: the runner as `/init` and only `selected` in `/tests`, as this
+/// process's own archive (`target/initrd/conform-only-<pid>.cpio`, deleted when dropped).
+pub fn conform_subset(programs: &Programs, selected: &[Program]) -> Result<Private, String> {
+    let mut archive = Archive::new();
+    skeleton(&mut archive);
+    archive.file("init", 0o755, read(&programs.runner.path)?);
+    add_programs(&mut archive, selected)?;
+    Private::write("conform-only", &archive)
+}
+
 /// `target/initrd/single-init.cpio`: one static binary as `/init`.
 /// The user space a config boots by default (`kernel.userland`): none, the `hello` program as
 /// `/init`, or the interactive BusyBox system.
@@ -201,7 +226,6 @@ pub fn single_init(binary: &Path) -> Result<PathBuf, String> {
 mod tests {
     use super::*;
     use crate::cpio::tests::parse;
-    use crate::userland::Program;
 
     fn fake_programs(dir: &Path) -> Programs {
         std::fs::create_dir_all(dir).unwrap();
@@ -211,11 +235,15 @@ mod tests {
             Program {
                 name: name.into(),
                 path,
+                libc: match name.ends_with("-musl") {
+                    true => userland::Libc::Musl,
+                    false => userland::Libc::Glibc,
+                },
             }
         };
         Programs {
             runner: program("runner"),
-            tests: vec![program("files"), program("pipes")],
+            tests: vec![program("files"), program("files-musl"), program("pipes")],
         }
     }
 
@@ -260,6 +288,35 @@ mod tests {
         assert_eq!(get("tmp").mode, 0o041777);
         assert_eq!(get("tests/files").data, b"ELF files");
         assert_eq!(get("tests/runner").data, b"ELF runner");
+        assert!(
+            !entries.iter().any(|e| e.name == "tests/files-musl"),
+            "the musl builds are conform's"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn conform_archives_have_the_runner_as_init_and_every_build_or_the_subset() {
+        let dir = std::env::temp_dir().join(format!("xtask-conform-{}", std::process::id()));
+        let programs = fake_programs(&dir);
+        let mut archive = Archive::new();
+        skeleton(&mut archive);
+        add_tests(&mut archive, &programs, false).unwrap();
+        let entries = parse(&archive.to_bytes());
+        for name in ["tests/files", "tests/files-musl", "tests/pipes"] {
+            assert!(entries.iter().any(|e| e.name == name), "{name}");
+        }
+        assert!(!entries.iter().any(|e| e.name == "tests/runner"));
+        let subset = conform_subset(&programs, &programs.tests[1..2]).unwrap();
+        let entries = parse(&std::fs::read(&*subset).unwrap());
+        let tests: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e.name.strip_prefix("tests/"))
+            .collect();
+        assert_eq!(tests, ["files-musl"]);
+        let init = entries.iter().find(|e| e.name == "init").unwrap();
+        assert_eq!(init.data, b"ELF runner");
+        drop(subset);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
 //! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
-//! | `conform [--config NAME] [--kernel tessera\|linux\|both]` | runs the userland test programs on Tessera and Linux and compares their output |
+//! | `conform [--config NAME] [--kernel tessera\|linux\|both] [--only NAME,NAME] [--libc glibc\|musl]` | runs the userland test programs on Tessera and Linux and compares their output |
 //! | `fuzz [--config NAME] [--seed S] [--calls N] [--minutes M] [--batch B] [--log]` | random system calls from a seed (`userland/fuzz/fuzz.c`); fails on a panic, a hang or a leak (docs/reliability.md) |
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call and network benchmarks on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall] [--runs N]` | two kernels compared (SPEC: `linux`, a config, `fast,key=variant`): Markdown, JSON, SVG in `target/bench/` |
@@ -15,7 +15,7 @@
 //! | `docs` | regenerates `docs/configs.md` (config schema) and `docs/syscalls.md` (dispatch table) |
 //! | `profile [--config NAME] -- PROGRAM ARGS` | runs a program under the syscall profiler |
 //! | `trace --only BENCHMARK [--a SPEC] [--b SPEC]` | kernel instructions per operation of one benchmark, by function; two kernels side by side |
-//! | `setup` | installs what the others need (rustup target, QEMU) |
+//! | `setup` | installs what the others need (rustup target, QEMU, gcc and musl-gcc) |
 //!
 //! Exit codes: see [`exit`] and `docs/exit-codes.md`.
 
@@ -68,8 +68,12 @@ commands:
                                          build and boot in QEMU (default config: fast) with
                                          the BusyBox initramfs, or the given archive, or one
                                          binary packed as /init
-  conform [--config NAME|PATH] [--kernel tessera|linux|both] [--timeout SECONDS] [--verbose]
-                                         run userland/tests on Linux and Tessera, compare
+  conform [--config NAME|PATH] [--kernel tessera|linux|both] [--only NAME,NAME]
+          [--libc glibc|musl] [--timeout SECONDS] [--verbose]
+                                         run userland/tests on Linux and Tessera, compare;
+                                         every program is built with glibc (NAME) and musl
+                                         (NAME-musl); --only NAME selects NAME and NAME-*
+                                         (--only thread: the thread programs)
   fuzz   [--config NAME|PATH] [--seed S] [--calls N] [--minutes M] [--batch B] [--log]
          [--verbose]                     random system calls from a seed (default: the date)
                                          with the fuzzer as /init (default 10000 calls); fails
@@ -79,8 +83,9 @@ commands:
          [--timeout SECONDS] [--verbose] [--net-mode icount (an experiment: not meaningful)]
                                          run the system-call and network benchmarks
                                          (docs/benchmarks.md; network: wall view only);
-                                         --only takes groups too: core, extended, workload
-                                         (BusyBox workloads, run only when asked), network
+                                         --only takes groups too: core, extended, threads
+                                         and workload (BusyBox workloads; both run only when
+                                         asked), network
   bench  --smoke                         quick icount runs on fast, twice: must be identical;
                                          the workloads and quick network runs on fast and Linux
   ab     [--a SPEC] [--b SPEC] [--mode icount|wall|both] [--runs N] [--quick]
@@ -101,7 +106,8 @@ commands:
                                          the kernel by crate, and the image size
                                          (docs/size.md); --all: every config in configs/
   docs                                   regenerate docs/configs.md and docs/syscalls.md
-  setup                                  install the rustup target and QEMU if missing
+  setup                                  install the rustup target, QEMU and the C compilers
+                                         of the test programs (gcc, musl-gcc) if missing
 ";
 
 fn main() -> ExitCode {

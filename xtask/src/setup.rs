@@ -4,7 +4,10 @@
 //! - the `x86_64-unknown-none` Rust target: `rustup target add` (rust-toolchain.toml lists it,
 //!   but a toolchain installed earlier without it does not get it automatically);
 //! - `qemu-system-x86_64`: as root on Debian/Ubuntu, `apt-get install qemu-system-x86`;
-//!   otherwise an error naming the package for common systems.
+//!   otherwise an error naming the package for common systems;
+//! - the C compilers of the userland test programs, `cc` with static glibc and `musl-gcc`:
+//!   as root on Debian/Ubuntu, `apt-get install gcc libc6-dev` and `musl-tools`
+//!   (`userland::ensure_compilers`); otherwise an error naming the packages.
 
 use std::process::{Command, Stdio};
 
@@ -99,5 +102,6 @@ pub fn ensure_qemu() -> Result<(), String> {
 
 pub fn ensure_all() -> Result<(), String> {
     ensure_kernel_target()?;
-    ensure_qemu()
+    ensure_qemu()?;
+    crate::userland::ensure_compilers()
 }

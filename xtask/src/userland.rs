@@ -1,14 +1,19 @@
-//! The userland test programs: `userland/tests/*.c` compiled by the host's C compiler into
-//! static Linux executables under `target/userland/bin/`.
+//! The userland test programs: `userland/tests/*.c` compiled into static Linux executables
+//! under `target/userland/bin/`, each twice: against glibc by the host's C compiler (`NAME`)
+//! and against musl by Debian's `musl-gcc` wrapper (`NAME-musl`).
 //!
 //! Each `.c` file is one program (`runner.c` is the conformance `/init`, the others are the
 //! tests it runs); the headers next to them are shared. A program is rebuilt when its
 //! source, any header or this file (the flags) is newer than its binary. The flags are
-//! fixed: `cc -static -O2 -s -Wall -Werror` against glibc, so the binaries are the same
-//! kind Debian ships (stripped, as Debian's are).
+//! fixed: `-static -O2 -s -Wall -Werror`, so the glibc binaries are the same kind Debian
+//! ships (stripped, as Debian's are). The two C libraries reach the kernel differently
+//! (thread creation, cancellation, robust and priority-inheritance mutexes, `errno` of the
+//! wrappers, start-up): a kernel that runs both builds of a program runs more of the ABI.
+//! The runner is built against glibc only; [`MUSL_EXCLUDED`] lists the test programs that
+//! have no musl build, with the reason.
 //!
-//! A missing `cc` is installed as root through apt-get (`gcc libc6-dev`); otherwise the
-//! error says what to install.
+//! A missing `cc` is installed as root through apt-get (`gcc libc6-dev`), a missing
+//! `musl-gcc` likewise (`musl-tools`); otherwise the error says what to install.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,13 +24,68 @@ use crate::busybox;
 /// The program that runs the others (`/init` of the conformance initramfs).
 pub const RUNNER: &str = "runner";
 
+/// The C library a program is linked with (statically).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Libc {
+    /// The host's glibc, through `cc`.
+    Glibc,
+    /// musl, through Debian's `musl-gcc` wrapper (package `musl-tools`).
+    Musl,
+}
+
+impl Libc {
+    /// Every C library the test programs are built against, in the order they are built.
+    pub const ALL: [Libc; 2] = [Libc::Glibc, Libc::Musl];
+
+    /// `glibc` or `musl` (the values of `conform --libc`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+        }
+    }
+
+    /// The compiler driver.
+    fn compiler(self) -> &'static str {
+        match self {
+            Libc::Glibc => "cc",
+            Libc::Musl => MUSL_GCC,
+        }
+    }
+
+    /// The name of the program built from `stem.c`: `stem` (glibc), `stem-musl`.
+    pub fn program_name(self, stem: &str) -> String {
+        match self {
+            Libc::Glibc => stem.to_string(),
+            Libc::Musl => format!("{stem}-musl"),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Libc, String> {
+        Libc::ALL
+            .into_iter()
+            .find(|l| l.name() == text)
+            .ok_or_else(|| format!("--libc {text}: allowed: glibc, musl"))
+    }
+}
+
+/// The musl compiler wrapper of Debian's `musl-tools`.
+const MUSL_GCC: &str = "musl-gcc";
+
+/// Test programs without a musl build, and why: only for what is glibc's by nature, never
+/// for C that could be written portably (`docs/userland.md` lists them too).
+pub const MUSL_EXCLUDED: &[(&str, &str)] = &[];
+
 /// One built program.
 #[derive(Clone, Debug)]
 pub struct Program {
-    /// The file stem of its source (`files` for `files.c`).
+    /// Its name in `/tests`: the file stem of its source (`files` for `files.c`), with
+    /// `-musl` for the musl build.
     pub name: String,
     /// The static executable.
     pub path: PathBuf,
+    /// The C library it is linked with.
+    pub libc: Libc,
 }
 
 /// Every program, built.
@@ -34,6 +94,56 @@ pub struct Programs {
     pub runner: Program,
     /// The test programs, sorted by name (the order the runner uses).
     pub tests: Vec<Program>,
+}
+
+impl Programs {
+    /// The test programs `--only` and `--libc` select (`None`: no filter). An item of
+    /// `only` selects the program of that name and every program whose name continues it
+    /// after a `-`: `files` selects `files` and `files-musl`, `thread` every `thread-*`
+    /// program in both builds. An item that selects nothing is an error (a typo must not
+    /// pass as "nothing to run"), as is an empty selection.
+    pub fn select(&self, only: Option<&str>, libc: Option<Libc>) -> Result<Vec<Program>, String> {
+        let items: Vec<&str> = match only {
+            None => Vec::new(),
+            Some(list) => {
+                let items: Vec<&str> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .collect();
+                if items.is_empty() {
+                    return Err("--only needs at least one program name".into());
+                }
+                items
+            }
+        };
+        let matches = |item: &str, name: &str| {
+            name == item
+                || name
+                    .strip_prefix(item)
+                    .is_some_and(|rest| rest.starts_with('-'))
+        };
+        for item in &items {
+            if !self.tests.iter().any(|p| matches(item, &p.name)) {
+                let names: Vec<&str> = self.tests.iter().map(|p| p.name.as_str()).collect();
+                return Err(format!(
+                    "--only: no test program `{item}` nor `{item}-*`; programs: {}",
+                    names.join(", ")
+                ));
+            }
+        }
+        let chosen: Vec<Program> = self
+            .tests
+            .iter()
+            .filter(|p| items.is_empty() || items.iter().any(|i| matches(i, &p.name)))
+            .filter(|p| libc.is_none_or(|l| p.libc == l))
+            .cloned()
+            .collect();
+        if chosen.is_empty() {
+            return Err("--only and --libc together select no test program".into());
+        }
+        Ok(chosen)
+    }
 }
 
 /// Where the sources are.
@@ -105,47 +215,119 @@ fn ensure_cc() -> Result<(), String> {
     )
 }
 
+fn musl_works() -> bool {
+    Command::new(MUSL_GCC)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// musl's compiler wrapper, installed when possible.
+fn ensure_musl() -> Result<(), String> {
+    if musl_works() {
+        return Ok(());
+    }
+    if busybox::can_install() {
+        eprintln!("xtask: {MUSL_GCC} not found; installing Debian's musl-tools (apt-get)");
+        busybox::apt_install(&["musl-tools"])?;
+        if musl_works() {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "the musl builds of the userland test programs need {MUSL_GCC}: install musl-tools \
+         (Debian/Ubuntu: sudo apt-get install musl-tools)"
+    ))
+}
+
+/// Both compilers of the test programs, installed when possible (`cargo xtask setup`, and
+/// `cargo xtask test` before it starts, so that a missing one is said at once).
+pub fn ensure_compilers() -> Result<(), String> {
+    Libc::ALL.into_iter().try_for_each(ensure_compiler)
+}
+
+/// Makes sure the compiler for `libc` is there (installing it when possible).
+fn ensure_compiler(libc: Libc) -> Result<(), String> {
+    match libc {
+        Libc::Glibc => ensure_cc(),
+        Libc::Musl => ensure_musl(),
+    }
+}
+
+/// Whether `stem.c` is built against `libc`: the runner against glibc only, a test program
+/// against both unless [`MUSL_EXCLUDED`] names it.
+fn built_with(stem: &str, libc: Libc) -> bool {
+    match libc {
+        Libc::Glibc => true,
+        Libc::Musl => stem != RUNNER && !MUSL_EXCLUDED.iter().any(|(name, _)| *name == stem),
+    }
+}
+
 /// Builds every program that is out of date and returns them all.
 pub fn build() -> Result<Programs, String> {
     let (c_files, headers) = sources(&source_dir())?;
     let out_dir = bin_dir();
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let mut programs = Vec::new();
-    let mut compiles = Vec::new();
+    let mut jobs = Vec::new();
+    let mut ready = Vec::new();
     for source in &c_files {
-        let name = source
+        let stem = source
             .file_stem()
             .and_then(|s| s.to_str())
             .ok_or_else(|| format!("{}: not a UTF-8 name", source.display()))?
             .to_string();
-        let path = out_dir.join(&name);
-        let mut inputs = headers.clone();
-        inputs.push(source.clone());
-        // The compiler flags live here: a change to them rebuilds every program.
-        inputs.push(crate::root().join("xtask/src/userland.rs"));
-        if stale(&path, &inputs) {
-            if compiles.is_empty() {
-                ensure_cc()?;
+        for libc in Libc::ALL.into_iter().filter(|&l| built_with(&stem, l)) {
+            let name = libc.program_name(&stem);
+            let path = out_dir.join(&name);
+            let mut inputs = headers.clone();
+            inputs.push(source.clone());
+            // The compiler flags live here: a change to them rebuilds every program.
+            inputs.push(crate::root().join("xtask/src/userland.rs"));
+            if stale(&path, &inputs) {
+                if !ready.contains(&libc) {
+                    ensure_compiler(libc)?;
+                    ready.push(libc);
+                }
+                jobs.push((source.clone(), path.clone(), libc));
             }
-            compiles.push(compile(source, &path)?);
+            programs.push(Program { name, path, libc });
         }
-        programs.push(Program { name, path });
     }
-    // The compilers run in parallel; each writes a temporary file renamed on success, so
-    // an interrupted build never leaves a binary that looks up to date.
+    // The compilers run in parallel, as many at once as the machine has CPUs; each writes a
+    // temporary file renamed on success, so an interrupted build never leaves a binary that
+    // looks up to date.
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut errors = Vec::new();
-    for (child, temporary, path) in compiles {
+    let mut running: std::collections::VecDeque<Compile> = std::collections::VecDeque::new();
+    let mut jobs = jobs.into_iter();
+    loop {
+        while running.len() < parallel {
+            let Some((source, path, libc)) = jobs.next() else {
+                break;
+            };
+            running.push_back(compile(&source, &path, libc)?);
+        }
+        let Some((child, temporary, path, libc)) = running.pop_front() else {
+            break;
+        };
         let out = child.wait_with_output().map_err(|e| e.to_string())?;
         if out.status.success() {
             std::fs::rename(&temporary, &path).map_err(|e| format!("{}: {e}", path.display()))?;
         } else {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let hint = if stderr.contains("cannot find -lc") {
-                "\n(static glibc is missing: install libc6-dev)"
-            } else {
-                ""
+            let hint = match libc {
+                _ if !stderr.contains("cannot find -lc") => "",
+                Libc::Glibc => "\n(static glibc is missing: install libc6-dev)",
+                Libc::Musl => "\n(musl's static library is missing: install musl-dev)",
             };
-            errors.push(format!("{stderr}{hint}"));
+            errors.push(format!(
+                "{} ({}):\n{stderr}{hint}",
+                path.display(),
+                libc.name()
+            ));
         }
     }
     if !errors.is_empty() {
@@ -159,6 +341,9 @@ pub fn build() -> Result<Programs, String> {
         .position(|p| p.name == RUNNER)
         .map(|i| programs.remove(i))
         .ok_or_else(|| format!("no {RUNNER}.c in {}", source_dir().display()))?;
+    // Byte order, as the runner's strcmp sorts them: `files` < `files-musl` < `filemap`
+    // is not what source order gives.
+    programs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Programs {
         runner,
         tests: programs,
@@ -220,22 +405,23 @@ fn single(source: &str, name: &str, flags: &[&str]) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-type Compile = (std::process::Child, PathBuf, PathBuf);
+/// A running compiler: the child, its temporary output, the final path, the C library.
+type Compile = (std::process::Child, PathBuf, PathBuf, Libc);
 
-fn compile(source: &Path, output: &Path) -> Result<Compile, String> {
+fn compile(source: &Path, output: &Path, libc: Libc) -> Result<Compile, String> {
     let temporary = output.with_extension("tmp");
-    let child = Command::new("cc")
+    let child = Command::new(libc.compiler())
         // -s: no symbol table. The BusyBox archive carries every program and holds them in
         // memory twice (archive and tmpfs); the symbols would take about 1 MB of each copy,
-        // more than the minimal config (32 MiB) has to spare.
+        // more than the minimal config has to spare.
         .args(["-static", "-O2", "-s", "-Wall", "-Werror", "-o"])
         .arg(&temporary)
         .arg(source)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run cc: {e}"))?;
-    Ok((child, temporary, output.to_path_buf()))
+        .map_err(|e| format!("cannot run {}: {e}", libc.compiler()))?;
+    Ok((child, temporary, output.to_path_buf(), libc))
 }
 
 #[cfg(test)]
@@ -270,6 +456,82 @@ mod tests {
             "a missing input forces a rebuild"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn programs(names: &[&str]) -> Programs {
+        let program = |name: &str| Program {
+            name: name.to_string(),
+            path: PathBuf::from(name),
+            libc: if name.ends_with("-musl") {
+                Libc::Musl
+            } else {
+                Libc::Glibc
+            },
+        };
+        Programs {
+            runner: program(RUNNER),
+            tests: names.iter().map(|n| program(n)).collect(),
+        }
+    }
+
+    fn names(selected: &[Program]) -> Vec<&str> {
+        selected.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn only_selects_a_name_and_its_dash_continuations() {
+        let all = programs(&[
+            "files",
+            "files-musl",
+            "filemap",
+            "filemap-musl",
+            "thread-basic",
+            "thread-basic-musl",
+            "thread-sync",
+            "thread-sync-musl",
+        ]);
+        assert_eq!(names(&all.select(None, None).unwrap()).len(), 8);
+        assert_eq!(
+            names(&all.select(Some("files"), None).unwrap()),
+            ["files", "files-musl"],
+            "not filemap: a name continues only after a dash"
+        );
+        assert_eq!(
+            names(&all.select(Some("thread"), Some(Libc::Glibc)).unwrap()),
+            ["thread-basic", "thread-sync"]
+        );
+        assert_eq!(
+            names(&all.select(Some("thread-sync-musl,files"), None).unwrap()),
+            ["files", "files-musl", "thread-sync-musl"],
+            "in program order"
+        );
+        assert_eq!(
+            names(&all.select(None, Some(Libc::Musl)).unwrap()),
+            [
+                "files-musl",
+                "filemap-musl",
+                "thread-basic-musl",
+                "thread-sync-musl"
+            ]
+        );
+        let typo = all.select(Some("files,thraed"), None).unwrap_err();
+        assert!(typo.contains("`thraed`"), "{typo}");
+        assert!(all.select(Some(","), None).is_err());
+        let none = programs(&["files"]);
+        assert!(none.select(Some("files"), Some(Libc::Musl)).is_err());
+    }
+
+    #[test]
+    fn libc_names_and_program_names() {
+        assert_eq!(Libc::parse("musl").unwrap(), Libc::Musl);
+        assert_eq!(Libc::parse("glibc").unwrap(), Libc::Glibc);
+        assert!(Libc::parse("uclibc").unwrap_err().contains("glibc, musl"));
+        assert_eq!(Libc::Glibc.program_name("files"), "files");
+        assert_eq!(Libc::Musl.program_name("files"), "files-musl");
+        assert!(built_with(RUNNER, Libc::Glibc) && !built_with(RUNNER, Libc::Musl));
+        for (name, why) in MUSL_EXCLUDED {
+            assert!(!built_with(name, Libc::Musl) && !why.is_empty());
+        }
     }
 
     #[test]

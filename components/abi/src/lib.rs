@@ -6,7 +6,9 @@
 
 pub mod auxv;
 pub mod errno;
+pub mod events;
 pub mod fs;
+pub mod futex;
 pub mod mm;
 pub mod net;
 pub mod poll;

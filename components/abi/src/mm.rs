@@ -4,6 +4,10 @@
 //! Typed as the system calls take them: `prot` and `flags` of `mmap`, `mprotect` and
 //! `mremap` are `unsigned long` (`u64`), `madvise`'s advice is an `int` (`i32`).
 
+/// User addresses end below this (x86_64's 47-bit user half less the guard page, Linux's
+/// `TASK_SIZE_MAX`): what `access_ok` checks a user range against.
+pub const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
+
 /// `PROT_NONE`: the pages cannot be accessed.
 pub const PROT_NONE: u64 = 0x0;
 /// `PROT_READ`: the pages can be read.

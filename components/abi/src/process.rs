@@ -146,17 +146,6 @@ pub const PR_GET_NAME: u32 = 16;
 /// `TASK_COMM_LEN` (`linux/sched.h`): bytes of a thread's name with its NUL.
 pub const TASK_COMM_LEN: usize = 16;
 
-/// `FUTEX_WAIT` (`linux/futex.h`): sleep while the futex word holds the given value.
-pub const FUTEX_WAIT: u32 = 0;
-/// `FUTEX_WAKE` (`linux/futex.h`): wake up to the given number of waiters.
-pub const FUTEX_WAKE: u32 = 1;
-/// `FUTEX_PRIVATE_FLAG` (`linux/futex.h`): the futex is not shared between processes.
-pub const FUTEX_PRIVATE_FLAG: u32 = 128;
-/// `FUTEX_CLOCK_REALTIME` (`linux/futex.h`): timeouts are measured on `CLOCK_REALTIME`.
-pub const FUTEX_CLOCK_REALTIME: u32 = 256;
-/// `FUTEX_CMD_MASK` (`linux/futex.h`): the operation bits, without the two flags above.
-pub const FUTEX_CMD_MASK: u32 = !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-
 /// `MAX_ARG_STRLEN` (`linux/binfmts.h`): longest single argument or environment string of
 /// `execve`, NUL included: 32 pages.
 pub const MAX_ARG_STRLEN: usize = 32 * 4096;

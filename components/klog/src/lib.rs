@@ -198,6 +198,12 @@ impl<const N: usize> LogBuffer<N> {
         (self.tail - self.read.max(self.head)) as usize
     }
 
+    /// Bytes ever logged (a count that grows with every record): a change says that
+    /// records came.
+    pub fn written(&self) -> u64 {
+        self.tail
+    }
+
     /// Bytes `read_all` would return with a buffer as large as the ring.
     pub fn len_since_clear(&self) -> usize {
         (self.tail - self.head.max(self.clear)) as usize

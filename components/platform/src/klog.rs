@@ -64,6 +64,11 @@ pub fn unread() -> usize {
     locked(|k| k.ring().unread())
 }
 
+/// Bytes ever logged: grows with every record (readers of the log look for a change).
+pub fn written() -> u64 {
+    locked(|k| k.ring().written())
+}
+
 /// `SYSLOG_ACTION_CLEAR`.
 pub fn clear() {
     locked(|k| k.ring_mut().clear());

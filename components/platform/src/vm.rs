@@ -334,6 +334,20 @@ impl PageTable {
         pages
     }
 
+    /// How many pages are mapped in [start, end) (without allocating: the OOM killer counts
+    /// with memory exhausted).
+    pub fn count_mapped(&mut self, start: u64, end: u64) -> usize {
+        let mut count = 0;
+        let end = end.min(USER_END);
+        if start < end {
+            self.visit(self.root, 0, 0, start, end, &mut |_, entry| {
+                count += 1;
+                entry
+            });
+        }
+        count
+    }
+
     /// Removes every mapping in [start, end), calling `f(va, frame, flags)` for each, with one
     /// TLB flush at the end instead of one per page.
     pub fn unmap_range(&mut self, start: u64, end: u64, mut f: impl FnMut(u64, Pfn, PageFlags)) {

@@ -101,17 +101,20 @@ impl<S: StatVariant> TmpInode<S> {
     /// The root directory of a new instance (its `..` is itself).
     pub(crate) fn new_root(fs: &Arc<Shared>) -> Arc<TmpInode<S>> {
         Self::new(fs, FileType::Directory, 0o1777, 0, Init::Dir(None))
+            .expect("a new instance has room for its root")
     }
 
+    /// A new inode; ENOSPC past the instance's inode limit.
     pub(crate) fn new(
         fs: &Arc<Shared>,
         kind: FileType,
         perm: u32,
         rdev: u64,
         init: Init<S>,
-    ) -> Arc<TmpInode<S>> {
+    ) -> KResult<Arc<TmpInode<S>>> {
         let now = fs.now();
-        Arc::new_cyclic(|this| {
+        let ino = fs.new_ino()?;
+        Ok(Arc::new_cyclic(|this| {
             let (content, nlink) = match init {
                 Init::Dir(parent) => (
                     Content::Dir(DirData::new(parent.unwrap_or_else(|| this.clone()))),
@@ -132,7 +135,7 @@ impl<S: StatVariant> TmpInode<S> {
             };
             let (in_lock, cells) = S::new(attrs, content.usage());
             TmpInode {
-                ino: fs.new_ino(),
+                ino,
                 kind,
                 rdev,
                 fs: fs.clone(),
@@ -143,7 +146,7 @@ impl<S: StatVariant> TmpInode<S> {
                     content,
                 }),
             }
-        })
+        }))
     }
 
     /// This inode's `Arc`.

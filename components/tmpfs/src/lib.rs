@@ -97,6 +97,7 @@ pub(crate) struct Shared {
     used_pages: AtomicU64,
     page_limit: Option<u64>,
     live_inodes: AtomicU64,
+    inode_limit: Option<u64>,
 }
 
 impl Shared {
@@ -105,10 +106,16 @@ impl Shared {
         (self.clock)()
     }
 
-    /// A fresh inode number (counted as live until [`Shared::inode_gone`]).
-    pub(crate) fn new_ino(&self) -> u64 {
-        self.live_inodes.fetch_add(1, Ordering::Relaxed);
-        self.next_ino.fetch_add(1, Ordering::Relaxed)
+    /// A fresh inode number (counted as live until [`Shared::inode_gone`]); ENOSPC when the
+    /// instance has its inode limit's worth alive (Linux's `shmem_reserve_inode`).
+    pub(crate) fn new_ino(&self) -> KResult<u64> {
+        let limit = self.inode_limit.unwrap_or(u64::MAX);
+        self.live_inodes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |live| {
+                (live < limit).then_some(live + 1)
+            })
+            .map_err(|_| Errno::ENOSPC)?;
+        Ok(self.next_ino.fetch_add(1, Ordering::Relaxed))
     }
 
     /// An inode was freed.
@@ -138,6 +145,15 @@ impl Shared {
     }
 }
 
+/// The size limits of a tmpfs instance (`None`: none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Most pages of file data.
+    pub pages: Option<u64>,
+    /// Most inodes alive, the root included.
+    pub inodes: Option<u64>,
+}
+
 /// Usage figures of a tmpfs instance, for `statfs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TmpfsStats {
@@ -145,8 +161,10 @@ pub struct TmpfsStats {
     pub used_pages: u64,
     /// Most data pages allowed (`None`: as much as memory allows).
     pub page_limit: Option<u64>,
-    /// Inodes alive (linked, or unlinked but still held).
+    /// Inodes alive (linked, or unlinked but still held), the root included.
     pub inodes: u64,
+    /// Most inodes allowed (`None`: no limit).
+    pub inode_limit: Option<u64>,
     /// The device number given at creation.
     pub dev: u64,
 }
@@ -162,22 +180,37 @@ impl<S: StatVariant> Tmpfs<S> {
     /// directory is owned by root with mode 01777, Linux's tmpfs default; for the root file
     /// system the kernel sets 0755 with `set_mode` (or lets the initramfs entry `.` do it).
     pub fn new(dev: u64, clock: fn() -> Timespec) -> Tmpfs<S> {
-        Self::build(dev, clock, None)
+        Self::build(dev, clock, Limits::default())
     }
 
     /// Like [`Tmpfs::new`], with at most `max_pages` pages of file data (ENOSPC beyond).
     pub fn with_page_limit(dev: u64, clock: fn() -> Timespec, max_pages: u64) -> Tmpfs<S> {
-        Self::build(dev, clock, Some(max_pages))
+        Self::with_limits(
+            dev,
+            clock,
+            Limits {
+                pages: Some(max_pages),
+                inodes: None,
+            },
+        )
     }
 
-    fn build(dev: u64, clock: fn() -> Timespec, page_limit: Option<u64>) -> Tmpfs<S> {
+    /// Like [`Tmpfs::new`], with `limits` (Linux's `size=` and `nr_inodes=`): a write
+    /// past the page limit, or a new inode past the inode limit (the root counts), is
+    /// ENOSPC. An inode limit of 0 is taken as 1: the root exists.
+    pub fn with_limits(dev: u64, clock: fn() -> Timespec, limits: Limits) -> Tmpfs<S> {
+        Self::build(dev, clock, limits)
+    }
+
+    fn build(dev: u64, clock: fn() -> Timespec, limits: Limits) -> Tmpfs<S> {
         let shared = Arc::new(Shared {
             dev,
             clock,
             next_ino: AtomicU64::new(1),
             used_pages: AtomicU64::new(0),
-            page_limit,
+            page_limit: limits.pages,
             live_inodes: AtomicU64::new(0),
+            inode_limit: limits.inodes.map(|n| n.max(1)),
         });
         let root = TmpInode::new_root(&shared);
         Tmpfs { shared, root }
@@ -200,6 +233,7 @@ pub(crate) fn stats_of(shared: &Shared) -> TmpfsStats {
         used_pages: shared.used_pages.load(Ordering::Relaxed),
         page_limit: shared.page_limit,
         inodes: shared.live_inodes.load(Ordering::Relaxed),
+        inode_limit: shared.inode_limit,
         dev: shared.dev,
     }
 }

@@ -35,7 +35,7 @@ impl<S: StatVariant> TmpInode<S> {
         if dir.get(name).is_some() {
             return Err(Errno::EEXIST);
         }
-        let child = TmpInode::new(&self.fs, kind, perm, rdev, init);
+        let child = TmpInode::new(&self.fs, kind, perm, rdev, init)?;
         dir.insert(name, child.clone());
         self.content_changed(&st);
         self.update(&mut st, |a| {

@@ -8,7 +8,7 @@ use tessera_abi::Errno;
 use tessera_abi::fs::{
     S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, Timespec, makedev,
 };
-use tessera_tmpfs::{MAX_FILE_SIZE, StatVariant, TmpInode, Tmpfs};
+use tessera_tmpfs::{Limits, MAX_FILE_SIZE, StatVariant, TmpInode, Tmpfs};
 use tessera_vfs::FileType;
 
 fn root_reports_what_linux_tmpfs_does<S: StatVariant>() {
@@ -97,6 +97,38 @@ fn the_page_limit_gives_enospc_and_partial_writes<S: StatVariant>() {
     drop(f);
     assert_eq!(fs.stats().used_pages, 0);
     assert_eq!(fs.stats().page_limit, Some(2));
+}
+
+fn the_inode_limit_counts_the_root_and_gives_enospc<S: StatVariant>() {
+    let limits = Limits {
+        pages: None,
+        inodes: Some(3),
+    };
+    let fs = Tmpfs::<S>::with_limits(DEV, clock, limits);
+    let root = fs.root();
+    assert_eq!(fs.stats().inodes, 1, "the root is one");
+    let f = root.create(b"a", S_IFREG | 0o600, 0).unwrap();
+    root.mkdir(b"d", 0o755).unwrap();
+    assert_eq!(
+        root.create(b"b", S_IFREG | 0o600, 0).err(),
+        Some(Errno::ENOSPC)
+    );
+    assert_eq!(root.mkdir(b"e", 0o755).err(), Some(Errno::ENOSPC));
+    assert_eq!(root.symlink(b"l", b"a").err(), Some(Errno::ENOSPC));
+    assert_eq!(
+        root.lookup(b"b").err(),
+        Some(Errno::ENOENT),
+        "nothing half-made"
+    );
+    // An unlinked file still held keeps its inode; dropping it makes room.
+    root.unlink(b"a").unwrap();
+    assert_eq!(
+        root.create(b"b", S_IFREG | 0o600, 0).err(),
+        Some(Errno::ENOSPC)
+    );
+    drop(f);
+    root.create(b"b", S_IFREG | 0o600, 0).unwrap();
+    assert_eq!(fs.stats().inode_limit, Some(3));
 }
 
 fn io_on_the_wrong_type_fails_like_linux<S: StatVariant>() {
@@ -310,6 +342,7 @@ both_stats!(
     writes_extend_holes_read_as_zeros_and_cost_nothing,
     truncate_both_ways_zeroes_the_cut_tail,
     the_page_limit_gives_enospc_and_partial_writes,
+    the_inode_limit_counts_the_root_and_gives_enospc,
     io_on_the_wrong_type_fails_like_linux,
     symlinks_store_their_target,
     device_nodes_carry_rdev_and_are_recognised_by_type,

@@ -6,14 +6,31 @@
 //! `dmesg_restrict`).
 
 use alloc::vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
+use tessera_abi::poll::PollEvents;
 use tessera_abi::system::*;
 use tessera_abi::{Errno, KResult};
 use tessera_platform::klog;
 
-/// How often a blocked `SYSLOG_ACTION_READ` looks for new records (the log has no wait queue
-/// of its own: it is written from interrupt handlers and before the scheduler exists).
-const READ_POLL_NS: u64 = 10_000_000;
+use crate::process::sched::WaitQueue;
+
+/// Readers of the log (`SYSLOG_ACTION_READ`, `/proc/kmsg` and its pollers). The log is
+/// written from interrupt handlers and before the scheduler exists, so the writers cannot
+/// wake anyone: the timer tick announces new records ([`on_tick`]), when someone waits.
+pub static READERS: WaitQueue = WaitQueue::new();
+/// [`klog::written`] when the tick last looked.
+static SEEN: AtomicU64 = AtomicU64::new(0);
+
+/// The timer tick: wakes the log's readers when records came since the last look.
+pub fn on_tick() {
+    if READERS.has_waiters() {
+        let written = klog::written();
+        if SEEN.swap(written, Ordering::Relaxed) != written {
+            READERS.wake_poll(PollEvents::IN);
+        }
+    }
+}
 
 /// The next unread records into `buf`, as `SYSLOG_ACTION_READ` and `read` of `/proc/kmsg`:
 /// waits until there are some (EAGAIN instead with `nonblock`; EINTR on a signal).
@@ -21,17 +38,11 @@ pub fn read(buf: &mut [u8], nonblock: bool) -> KResult<usize> {
     if buf.is_empty() {
         return Ok(0);
     }
-    loop {
-        let n = klog::read(buf);
-        if n > 0 {
-            return Ok(n);
-        }
-        if nonblock {
-            return Err(Errno::EAGAIN);
-        }
-        let now = tessera_platform::clock::now_ns();
-        crate::process::sched::sleep_until(now + READ_POLL_NS)?;
-    }
+    READERS.wait_until(true, || match klog::read(buf) {
+        0 if nonblock => Some(Err(Errno::EAGAIN)),
+        0 => None,
+        n => Some(Ok(n)),
+    })?
 }
 
 /// `syslog(action, buf, len)`: what it returns, given a way to copy the bytes read to the

@@ -25,9 +25,11 @@ pub fn init(boot: &BootInfo) {
 }
 
 /// Every timer tick: the scheduler's time accounting, sleepers and slices, then the
-/// network's timers.
+/// timerfds, the kernel log's readers (new records) and the network's timers.
 pub fn on_tick(ticks: u64, from_user: bool) {
     sched::on_tick(ticks, from_user);
+    crate::fs::timerfd::on_tick();
+    crate::syslog::on_tick();
     crate::net::on_tick();
 }
 

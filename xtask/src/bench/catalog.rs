@@ -25,6 +25,8 @@ pub enum Group {
     Core,
     /// The other system-call benchmarks.
     Extended,
+    /// Threads of one process: creation, futex wait and wake, a mutex between two threads.
+    Threads,
     /// Whole workloads (BusyBox shell scripts, file-tree work): one operation is one run
     /// of the workload. BusyBox is packed into the archive when one is selected.
     Workload,
@@ -112,6 +114,16 @@ const fn extended(name: &'static str, what: &'static str) -> Info {
     }
 }
 
+const fn threads(name: &'static str, what: &'static str) -> Info {
+    Info {
+        name,
+        group: Group::Threads,
+        what,
+        op: Op::Call,
+        traffic: None,
+    }
+}
+
 const fn workload(name: &'static str, what: &'static str) -> Info {
     Info {
         name,
@@ -188,6 +200,19 @@ pub const CATALOG: &[Info] = &[
         "fork_exec_2mb",
         "fork + execve of a static program with a 2 MiB text (no libc) + waitpid",
     ),
+    threads(
+        "thread_create",
+        "pthread_create + pthread_join of a thread that returns its argument",
+    ),
+    threads(
+        "futex_pingpong",
+        "a token handed to another thread and back through raw futex wait and wake (round \
+         trip: two switches)",
+    ),
+    threads(
+        "mutex_contended",
+        "one increment of a shared counter under one pthread mutex, by either of two threads",
+    ),
     workload(
         "sh_exec",
         "one run: sh runs /bin/true (BusyBox) 100 times in a loop, fork + execve each",
@@ -249,9 +274,10 @@ pub const CATALOG: &[Info] = &[
 
 impl Group {
     /// Every group, in the program's order.
-    pub const ALL: [Group; 4] = [
+    pub const ALL: [Group; 5] = [
         Group::Core,
         Group::Extended,
+        Group::Threads,
         Group::Workload,
         Group::Network,
     ];
@@ -261,20 +287,26 @@ impl Group {
         match self {
             Group::Core => "core",
             Group::Extended => "extended",
+            Group::Threads => "threads",
             Group::Workload => "workload",
             Group::Network => "network",
         }
     }
 }
 
+/// Whether a group runs without `--only`: not the workloads, which take minutes per boot
+/// (asked for by name or with `--only workload`).
+pub fn by_default(group: Group) -> bool {
+    !matches!(group, Group::Workload)
+}
+
 /// The benchmarks to run for `--only a,b` (benchmark or group names; in the program's
-/// order), or without it all but the workloads, which take minutes per boot and are asked
-/// for by name or as `--only workload`.
+/// order), or without it those of the groups that run [`by_default`].
 pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     let Some(list) = only else {
         return Ok(CATALOG
             .iter()
-            .filter(|b| b.group != Group::Workload)
+            .filter(|b| by_default(b.group))
             .map(|b| b.name)
             .collect());
     };
@@ -348,11 +380,26 @@ mod tests {
     fn catalog_matches_the_c_table() {
         let names: Vec<&str> = CATALOG.iter().map(|b| b.name).collect();
         assert_eq!(c_table_names(), names);
+        let core: Vec<&str> = CATALOG
+            .iter()
+            .filter(|b| b.group == Group::Core)
+            .map(|b| b.name)
+            .collect();
         assert_eq!(
-            CATALOG.iter().filter(|b| b.group == Group::Core).count(),
-            8,
-            "the core eight"
+            core,
+            [
+                "getpid",
+                "read_null",
+                "write_null",
+                "pipe",
+                "open_close",
+                "stat",
+                "mmap_fault",
+                "fork_exit"
+            ],
+            "the core eight, first and in their order"
         );
+        assert_eq!(names[..8], core[..]);
         // Network rows are flagged in the C table too (the driver sets them up first).
         let text = std::fs::read_to_string(crate::root().join("userland/bench/cases.c")).unwrap();
         for info in CATALOG {
@@ -398,12 +445,17 @@ mod tests {
         let default = select(None).unwrap();
         assert!(default.iter().all(|n| !is_workload(n)));
         assert!(default.contains(&"tcp_tx") && default.contains(&"file_fault"));
+        assert!(default.contains(&"thread_create"), "threads: by default");
         assert_eq!(
             default.len(),
             CATALOG
                 .iter()
                 .filter(|b| b.group != Group::Workload)
                 .count()
+        );
+        assert_eq!(
+            select(Some("threads")).unwrap(),
+            ["thread_create", "futex_pingpong", "mutex_contended"]
         );
         let err = select(Some("getpid,getpdi")).unwrap_err();
         assert!(err.contains("unknown benchmark `getpdi`"), "{err}");

@@ -168,6 +168,14 @@ impl FileOps for ConsoleFile {
         Ok(0)
     }
 
+    fn can_poll(&self) -> bool {
+        true
+    }
+
+    fn wait_queues(&self, add: &mut dyn FnMut(&WaitQueue)) {
+        add(&console().readers);
+    }
+
     fn poll(&self) -> PollEvents {
         if console().tty.lock().ldisc.poll_readable() {
             PollEvents::IN | PollEvents::OUT

@@ -13,6 +13,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_sync::SubsystemLock;
 
 use super::stat::Stat;
+use crate::process::sched::WaitQueue;
 
 pub use tessera_abi::fs::{
     O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
@@ -32,6 +33,12 @@ pub trait FileOps: Send + Sync {
         let n = self.read(offset, &mut buf, nonblock)?;
         crate::user::write_bytes(addr, &buf[..n])?;
         Ok(n)
+    }
+    /// Whether a write(2) that one step left short goes on with another (the default: steps
+    /// are this kernel's chunks of a longer write). A file whose write moves one record
+    /// whatever the length (eventfd's 8 bytes) says no: its first step is the call's answer.
+    fn write_continues(&self) -> bool {
+        true
     }
     /// Writes from user memory (default: through a kernel buffer, one chunk).
     fn write_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
@@ -63,6 +70,22 @@ pub trait FileOps: Send + Sync {
     fn poll(&self) -> PollEvents {
         PollEvents::IN | PollEvents::OUT
     }
+    /// Whether the file has a poll operation of its own (Linux's `file_can_poll`): epoll
+    /// refuses the others (EPERM), poll and select find them always ready. Regular files,
+    /// directories and most devices have none.
+    fn can_poll(&self) -> bool {
+        false
+    }
+    /// Tells `add` each wait queue on which the file announces that `poll`'s answer may
+    /// have changed (Linux's `poll_wait` calls in a file's `poll`): poll, select and epoll
+    /// wait for the file there. A file whose readiness never changes has none.
+    fn wait_queues(&self, _add: &mut dyn FnMut(&WaitQueue)) {}
+    /// The object behind the file, for the calls that take one kind of file only
+    /// (`epoll_ctl`'s epoll, `timerfd_settime`, a signalfd's update: where Linux compares
+    /// the file's operations).
+    fn as_any(&self) -> Option<&dyn core::any::Any> {
+        None
+    }
     /// Directory entries from `cookie` into linux_dirent64 records in `buf`; returns the
     /// bytes written and the next cookie.
     fn getdents(&self, _cookie: u64, _buf: &mut [u8]) -> KResult<(usize, u64)> {
@@ -80,6 +103,16 @@ pub trait FileOps: Send + Sync {
     }
     /// Called when the last fd referring to this open file is closed.
     fn release(&self) {}
+    /// The last reference to `file` (open on this object) is gone: epoll forgets the
+    /// file's registrations (only a file that can poll has any: Linux's
+    /// `eventpoll_release`, before the release), then [`FileOps::release`]. Not meant to be
+    /// overridden: for the many files that cannot poll, the check compiles away.
+    fn closed(&self, file: &OpenFile) {
+        if self.can_poll() {
+            super::epoll::file_closed(file);
+        }
+        self.release();
+    }
     /// What `/proc/PID/fd/N` names when the file was not opened by a path: Linux's
     /// `pipe:[ino]` and `socket:[ino]` by the file's type and inode number, else
     /// `anon_inode:[name]` (objects that override this name themselves).
@@ -274,7 +307,7 @@ impl OpenFile {
 impl Drop for OpenFile {
     fn drop(&mut self) {
         OPEN.fetch_sub(1, Ordering::Relaxed);
-        self.ops.release();
+        self.ops.closed(self);
     }
 }
 

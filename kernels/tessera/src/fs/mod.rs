@@ -7,6 +7,8 @@ pub mod console;
 #[path = "raw_console.rs"]
 pub mod console;
 mod devices;
+pub mod epoll;
+pub mod eventfd;
 pub mod file;
 mod inode_file;
 pub mod mount;
@@ -18,7 +20,9 @@ pub mod procfs;
 #[cfg(not(feature = "procfs"))]
 #[path = "no_procfs.rs"]
 pub mod procfs;
+pub mod signalfd;
 pub mod stat;
+pub mod timerfd;
 pub mod write_access;
 
 use alloc::sync::Arc;
@@ -49,6 +53,20 @@ pub fn console_stat() -> stat::Stat {
         nlink: 1,
         blksize: 1024,
         dev: 5,
+        ..stat::Stat::default()
+    }
+}
+
+/// What fstat says of the files that have no inode of their own (epoll, eventfd, timerfd,
+/// signalfd): Linux gives them all one inode of its anonymous inode file system, mode 0600
+/// with no file type bits.
+pub fn anon_inode_stat() -> stat::Stat {
+    stat::Stat {
+        mode: tessera_abi::fs::S_IRUSR | tessera_abi::fs::S_IWUSR,
+        ino: 1,
+        nlink: 1,
+        blksize: 4096,
+        dev: 13,
         ..stat::Stat::default()
     }
 }
@@ -97,8 +115,13 @@ static NEXT_DEV: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::
 
 /// A new, empty tmpfs (each with its own device number).
 pub fn new_tmpfs() -> Arc<dyn Inode> {
+    new_tmpfs_with(tessera_tmpfs::Limits::default())
+}
+
+/// A new, empty tmpfs with `limits` (`mount -t tmpfs -o size=...,nr_inodes=...`).
+pub fn new_tmpfs_with(limits: tessera_tmpfs::Limits) -> Arc<dyn Inode> {
     let dev = NEXT_DEV.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    tessera_tmpfs::KernelTmpfs::new(dev, now).root()
+    tessera_tmpfs::KernelTmpfs::with_limits(dev, now, limits).root()
 }
 
 /// Mounts a tmpfs root, unpacks the initramfs into it, and returns PID 1's view.

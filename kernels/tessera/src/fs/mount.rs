@@ -15,7 +15,7 @@ use tessera_abi::fs::{
 use tessera_abi::{Errno, KResult};
 use tessera_vfs::{Dentry, MountInfo};
 
-use super::{lookup, new_tmpfs, populate_devtmpfs, procfs, vfs};
+use super::{lookup, new_tmpfs, new_tmpfs_with, populate_devtmpfs, procfs, vfs};
 
 /// The flags a mount keeps: those `mount(2)` takes per mount, with Linux's default of
 /// `relatime` unless `noatime` or `strictatime` is asked for.
@@ -47,16 +47,113 @@ pub fn root_info() -> MountInfo {
     }
 }
 
+/// A tmpfs's `size=`, `nr_inodes=` and `mode=` mount options, as Linux's `shmem_parse_one`
+/// reads them: sizes in bytes with an optional K, M, G, T, P or E suffix (`memparse`), or a
+/// percentage of RAM for `size`; 0 for no limit. Without them, a tmpfs mounted from user
+/// space gets Linux's defaults: half of RAM, and as many inodes as half of RAM has pages.
+/// `uid=`, `gid=`, `huge=`, `mpol=`, `inode32`, `inode64` and `noswap` are accepted and have
+/// no effect (one user, no swap, no huge pages, no NUMA); anything else is EINVAL.
+pub fn tmpfs_options(data: &[u8]) -> KResult<(tessera_tmpfs::Limits, Option<u32>)> {
+    let (total_pages, _) = crate::mm::page_counts();
+    let half = total_pages as u64 / 2;
+    let mut limits = tessera_tmpfs::Limits {
+        pages: Some(half),
+        inodes: Some(half),
+    };
+    let mut mode = None;
+    let data = data.split(|&b| b == 0).next().unwrap_or_default();
+    for option in data.split(|&b| b == b',').filter(|o| !o.is_empty()) {
+        let (key, value) = match option.iter().position(|&b| b == b'=') {
+            Some(at) => (&option[..at], Some(&option[at + 1..])),
+            None => (option, None),
+        };
+        match (key, value) {
+            (b"size", Some(value)) => {
+                let bytes = match value.strip_suffix(b"%") {
+                    Some(percent) => {
+                        let percent = memparse(percent)?;
+                        percent
+                            .checked_mul(total_pages as u64 * PAGE_SIZE)
+                            .ok_or(Errno::EINVAL)?
+                            / 100
+                    }
+                    None => memparse(value)?,
+                };
+                limits.pages = nonzero(bytes.div_ceil(PAGE_SIZE));
+            }
+            (b"nr_blocks", Some(value)) => limits.pages = nonzero(memparse(value)?),
+            (b"nr_inodes", Some(value)) => limits.inodes = nonzero(memparse(value)?),
+            (b"mode", Some(value)) => {
+                let text = core::str::from_utf8(value).map_err(|_| Errno::EINVAL)?;
+                mode = Some(u32::from_str_radix(text, 8).map_err(|_| Errno::EINVAL)? & 0o7777);
+            }
+            (b"uid" | b"gid" | b"huge" | b"mpol", Some(_))
+            | (b"inode32" | b"inode64" | b"noswap", None) => {}
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    Ok((limits, mode))
+}
+
+const PAGE_SIZE: u64 = tessera_platform::mm::PAGE_SIZE as u64;
+
+/// A limit of 0 means none.
+fn nonzero(n: u64) -> Option<u64> {
+    (n != 0).then_some(n)
+}
+
+/// Linux's `memparse`: a number (decimal, 0x hexadecimal, 0 octal) with an optional
+/// binary suffix (K, M, G, T, P, E, either case); EINVAL for anything else or an overflow.
+fn memparse(text: &[u8]) -> KResult<u64> {
+    let (digits, shift) = match text.last().map(u8::to_ascii_uppercase) {
+        Some(b'K') => (&text[..text.len() - 1], 10),
+        Some(b'M') => (&text[..text.len() - 1], 20),
+        Some(b'G') => (&text[..text.len() - 1], 30),
+        Some(b'T') => (&text[..text.len() - 1], 40),
+        Some(b'P') => (&text[..text.len() - 1], 50),
+        Some(b'E') => (&text[..text.len() - 1], 60),
+        _ => (text, 0),
+    };
+    let digits = core::str::from_utf8(digits).map_err(|_| Errno::EINVAL)?;
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        u64::from_str_radix(hex, 16)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        u64::from_str_radix(&digits[1..], 8)
+    } else {
+        digits.parse::<u64>()
+    }
+    .map_err(|_| Errno::EINVAL)?;
+    value.checked_mul(1 << shift).ok_or(Errno::EINVAL)
+}
+
 /// Mounts a new file system of type `kind` (`tmpfs`, `devtmpfs`, `proc`, ...) on the
-/// directory `target`, recording `source` (`None`: Linux's `none`) and `flags`: ENOTDIR,
-/// ENODEV for an unknown type.
-pub fn mount(source: Option<&[u8]>, target: &[u8], kind: &[u8], flags: u64) -> KResult<()> {
+/// directory `target`, recording `source` (`None`: Linux's `none`) and `flags`, with the
+/// type's options `data` (only tmpfs reads them; see [`tmpfs_options`]): ENOTDIR, ENODEV
+/// for an unknown type.
+pub fn mount(
+    source: Option<&[u8]>,
+    target: &[u8],
+    kind: &[u8],
+    flags: u64,
+    data: &[u8],
+) -> KResult<()> {
     let at_dentry = lookup(target, true)?;
     if !at_dentry.is_dir() {
         return Err(Errno::ENOTDIR);
     }
     let fs_root = match kind {
-        b"tmpfs" | b"ramfs" => new_tmpfs(),
+        b"tmpfs" => {
+            let (limits, mode) = tmpfs_options(data)?;
+            let root = new_tmpfs_with(limits);
+            if let Some(mode) = mode {
+                root.set_mode(mode)?;
+            }
+            root
+        }
+        b"ramfs" => new_tmpfs(),
         b"devtmpfs" => {
             let root = new_tmpfs();
             populate_devtmpfs(&root)?;
@@ -124,18 +221,35 @@ pub fn statfs_unnamed(mode: u32) -> StatFs {
     }
 }
 
-/// statfs of the file system holding `dentry`, as Linux answers for its type: tmpfs and its
-/// kin count the kernel's free pages as their free blocks (they have no size limit of their
-/// own; Linux's default tmpfs is capped at half of memory); proc, sysfs and devpts have no
-/// blocks. `f_files` is 0 as on a tmpfs without an inode limit. `f_flags` are the mount's.
+/// statfs of the file system holding `dentry`, as Linux answers for its type: a tmpfs with
+/// limits reports them (blocks and inodes, and what is left of each); without (the root
+/// file system, devtmpfs, ramfs: kernel mounts, which Linux does not limit) it has no blocks
+/// or inodes of its own to count, and counts the kernel's pages instead; proc, sysfs and
+/// devpts have none. `f_flags` are the mount's.
 pub fn statfs(dentry: &Dentry) -> StatFs {
     let info = dentry.mount_info();
     let (total, free) = crate::mm::page_counts();
+    let tmpfs = dentry
+        .inode()
+        .as_any()
+        .downcast_ref::<tessera_tmpfs::KernelTmpInode>()
+        .map(|inode| inode.fs_stats());
+    let (mut files, mut ffree) = (0, 0);
     let (kind, blocks, bfree) = match &info.fs_type[..] {
         b"proc" => (PROC_SUPER_MAGIC, 0, 0),
         b"sysfs" => (SYSFS_MAGIC, 0, 0),
         b"devpts" => (DEVPTS_SUPER_MAGIC, 0, 0),
-        _ => (TMPFS_MAGIC, total as u64, free as u64),
+        _ => {
+            let stats = tmpfs.filter(|s| s.page_limit.is_some() || s.inode_limit.is_some());
+            if let Some(limit) = stats.and_then(|s| s.inode_limit) {
+                files = limit;
+                ffree = limit.saturating_sub(stats.map_or(0, |s| s.inodes));
+            }
+            match stats.and_then(|s| s.page_limit.map(|limit| (limit, s.used_pages))) {
+                Some((limit, used)) => (TMPFS_MAGIC, limit, limit.saturating_sub(used)),
+                None => (TMPFS_MAGIC, total as u64, free as u64),
+            }
+        }
     };
     let mut flags = ST_VALID;
     for (ms, st) in [
@@ -159,8 +273,8 @@ pub fn statfs(dentry: &Dentry) -> StatFs {
         blocks,
         bfree,
         bavail: bfree,
-        files: 0,
-        ffree: 0,
+        files,
+        ffree,
         namelen: NAME_MAX as u64,
         frsize: 4096,
         flags,

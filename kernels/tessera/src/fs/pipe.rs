@@ -128,12 +128,13 @@ fn wait<T>(queue: &WaitQueue, ready: impl FnMut() -> Option<T>) -> KResult<T> {
     }
 }
 
-/// Wakes the other side: only if someone waits (`fast`), or always through the lock.
-fn wake(queue: &WaitQueue) {
+/// Wakes the other side: only if someone waits (`fast`), or always through the lock. `key`
+/// is what may have become ready (for epoll's registrations, as Linux's keyed wake-ups).
+fn wake(queue: &WaitQueue, key: PollEvents) {
     if PipeVariant::WAKE_ONLY_WAITERS {
-        queue.wake_waiters();
+        queue.wake_waiters_poll(key);
     } else {
-        queue.wake_all();
+        queue.wake_poll(key);
     }
 }
 
@@ -164,7 +165,7 @@ impl PipeEnd {
                 Err(e) => Some(Err(e)),
             }
         })??;
-        wake(&self.shared.writable);
+        wake(&self.shared.writable, PollEvents::OUT | PollEvents::WRNORM);
         Ok(n)
     }
 
@@ -200,7 +201,7 @@ impl PipeEnd {
             match step {
                 Ok(Ok(n)) => {
                     written += n;
-                    wake(&self.shared.readable);
+                    wake(&self.shared.readable, PollEvents::IN | PollEvents::RDNORM);
                     if len == 0 {
                         break;
                     }
@@ -282,6 +283,21 @@ impl FileOps for PipeEnd {
             dev: 12,
             ..Stat::default()
         })
+    }
+
+    fn can_poll(&self) -> bool {
+        true
+    }
+
+    /// Each end waits where its readiness changes (Linux's `rd_wait` and `wr_wait`): a
+    /// write, or the last writer's close, wakes the readers' queue; a read, or the last
+    /// reader's close, the writers'.
+    fn wait_queues(&self, add: &mut dyn FnMut(&WaitQueue)) {
+        add(if self.reader {
+            &self.shared.readable
+        } else {
+            &self.shared.writable
+        });
     }
 
     fn poll(&self) -> PollEvents {

@@ -42,6 +42,10 @@ impl FileOps for ConsoleFile {
         Ok(super::console_stat())
     }
 
+    fn can_poll(&self) -> bool {
+        true
+    }
+
     fn poll(&self) -> PollEvents {
         PollEvents::IN | PollEvents::OUT
     }

@@ -1,6 +1,8 @@
 //! The page allocator chosen by the config, fed with the free RAM the platform found, and the
 //! kernel heap on top of it.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use tessera_page_alloc::{AllocError, PageAllocator, Pfn};
 use tessera_platform::BootInfo;
 use tessera_platform::heap::{self, FrameSource};
@@ -11,6 +13,14 @@ use crate::variants::PageAlloc;
 
 /// The page allocator. IRQ-saving: the heap may be entered with interrupts in any state.
 static FRAMES: Once<SpinLock<PageAlloc, IrqSave>> = Once::new();
+
+/// Frames user memory leaves to the kernel (`user_frames`): a user frame is not taken when
+/// no more than this many are free, so that the kernel's own allocations (its heap, page
+/// tables, a new task's stack) still succeed when user memory runs out, and the OOM killer
+/// (`mm::oom`) can make room (as Linux's `min_free_kbytes` watermark does): 1/64 of RAM,
+/// between 64 frames (256 KiB) and 1024 (4 MiB), set once RAM is known.
+#[allow(dead_code, reason = "for user memory, which a config may leave out")]
+pub(super) static USER_RESERVE: AtomicUsize = AtomicUsize::new(64);
 
 pub(super) fn frames() -> &'static SpinLock<PageAlloc, IrqSave> {
     FRAMES.get().expect("mm::init has not run")
@@ -33,6 +43,10 @@ pub fn init(boot: &BootInfo) {
     for region in mm::free_regions() {
         alloc.add_free_range((region.start / page) as Pfn, (region.len() / page) as usize);
     }
+    USER_RESERVE.store(
+        (alloc.total_pages() / 64).clamp(64, 1024),
+        Ordering::Relaxed,
+    );
     FRAMES.call_once(|| SpinLock::new(alloc));
     SPAN.call_once(|| (first as Pfn, pages));
     heap::init(&HEAP_FRAMES);

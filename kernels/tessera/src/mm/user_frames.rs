@@ -2,10 +2,12 @@
 //! filled by the caller), and the reference counts that fork's copy-on-write, MAP_SHARED and
 //! the page cache share them by.
 
+use core::sync::atomic::Ordering;
+
 use tessera_page_alloc::{AllocError, PageAllocator, PageZero, Pfn};
 use tessera_sync::Once;
 
-use super::frames::{SPAN, alloc_frames, frames, free_frames};
+use super::frames::{SPAN, USER_RESERVE, frames, free_frames};
 use crate::variants;
 
 /// Reference counts of frames mapped into user space (shared by fork's copy-on-write and
@@ -63,13 +65,16 @@ fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
 }
 
 fn take_user_frame() -> Result<Pfn, AllocError> {
+    let mut frames = frames().lock();
+    if frames.free_pages() <= USER_RESERVE.load(Ordering::Relaxed) {
+        return Err(AllocError::NoMemory);
+    }
     if <variants::PageZero as PageZero>::WHILE_ALLOCATING {
-        let mut frames = frames().lock();
         let pfn = frames.alloc(0)?;
         tessera_platform::mm::frame::zero(pfn);
         Ok(pfn)
     } else {
-        alloc_frames(0)
+        frames.alloc(0)
     }
 }
 

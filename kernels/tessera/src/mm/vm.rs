@@ -68,6 +68,50 @@ pub enum Backing {
         /// `inode`).
         name: crate::fs::DentryRef,
     },
+    /// Shared zeroes: the pages of `pages` from page `offset / PAGE` on (the start of the
+    /// area).
+    SharedAnon { pages: Arc<SharedAnon>, offset: u64 },
+}
+
+/// The pages of a shared anonymous mapping (MAP_SHARED | MAP_ANONYMOUS, or MAP_SHARED of
+/// `/dev/zero`): every address space that maps it (the areas fork copies included) finds the
+/// same frame for a page, whichever touches it first, as with the shmem object behind such
+/// a mapping on Linux. It holds one reference on each of its frames; the frames go with the
+/// last area that maps it.
+pub struct SharedAnon {
+    pages: SubsystemLock<BTreeMap<u64, Pfn>>,
+}
+
+impl SharedAnon {
+    pub fn new() -> Arc<SharedAnon> {
+        Arc::new(SharedAnon {
+            pages: SubsystemLock::new(BTreeMap::new()),
+        })
+    }
+
+    /// The frame of page `index` (a zeroed one on first touch), with a reference taken for
+    /// the mapping that asks.
+    fn frame(&self, index: u64) -> Result<Pfn, FaultError> {
+        let mut pages = self.pages.lock();
+        let pfn = match pages.get(&index) {
+            Some(&pfn) => pfn,
+            None => {
+                let pfn = alloc_user_frame().map_err(|_| FaultError::NoMemory)?;
+                pages.insert(index, pfn);
+                pfn
+            }
+        };
+        share_user_frame(pfn);
+        Ok(pfn)
+    }
+}
+
+impl Drop for SharedAnon {
+    fn drop(&mut self) {
+        for pfn in core::mem::take(&mut *self.pages.lock()).into_values() {
+            release_user_frame(pfn);
+        }
+    }
 }
 
 /// One contiguous area of an address space.
@@ -350,6 +394,13 @@ impl Vm {
             .filter(|v| addr < v.end)
     }
 
+    /// The frame mapped at `addr` and whether it is mapped writable; None before the page's
+    /// first touch (the keys of shared futexes, `process/futex.rs`).
+    pub fn frame_at(&mut self, addr: u64) -> Option<(Pfn, bool)> {
+        let (pfn, flags) = self.table.query(addr & !(PAGE - 1))?;
+        Some((pfn, flags.contains(PageFlags::WRITABLE)))
+    }
+
     /// Every area, in address order (`/proc/PID/maps`).
     #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub fn areas(&self) -> impl Iterator<Item = &Vma> {
@@ -437,9 +488,13 @@ impl Vm {
         }
         let mut upper = vma.clone();
         upper.start = at;
-        if let Backing::File { offset, limit, .. } = &mut upper.backing {
-            *offset += at - vma.start;
-            *limit = limit.saturating_sub(at - vma.start);
+        match &mut upper.backing {
+            Backing::File { offset, limit, .. } => {
+                *offset += at - vma.start;
+                *limit = limit.saturating_sub(at - vma.start);
+            }
+            Backing::SharedAnon { offset, .. } => *offset += at - vma.start,
+            Backing::Anonymous => {}
         }
         self.areas.get_mut(&vma.start).expect("found").end = at;
         self.areas.insert(at, upper);
@@ -579,25 +634,46 @@ impl Vm {
         exec: bool,
         done: Option<ReadDone>,
     ) -> Result<(), Fault> {
-        let vma = self.find(addr).ok_or(FaultError::Segv)?.clone();
-        if (write && !vma.prot.contains(Prot::WRITE))
-            || (exec && !vma.prot.contains(Prot::EXEC))
-            || vma.prot.is_empty()
+        // The area is looked at in place; it is copied (its backing's references taken)
+        // only for the kinds of fault that need it beyond this point, so the common one, a
+        // first touch of anonymous memory, copies nothing.
+        let vma = self.find(addr).ok_or(FaultError::Segv)?;
+        let (prot, flags) = (vma.prot, vma.flags());
+        let anonymous = matches!(vma.backing, Backing::Anonymous);
+        if (write && !prot.contains(Prot::WRITE))
+            || (exec && !prot.contains(Prot::EXEC))
+            || prot.is_empty()
         {
             return Err(FaultError::Segv.into());
         }
         let page = addr & !(PAGE - 1);
         match self.table.query(page) {
-            Some((pfn, flags)) if write && flags.contains(PageFlags::COW) => {
+            Some((pfn, pte)) if write && pte.contains(PageFlags::COW) => {
+                let vma = self.find(addr).expect("found above").clone();
                 Ok(self.break_cow(page, pfn, &vma)?)
             }
             Some(_) => Ok(()), // already resolved (e.g. a retried copy)
-
-            None => match vma.backing {
-                Backing::Anonymous => Ok(self.map_new(page, alloc_user_frame(), vma.flags())?),
-                Backing::File { .. } => self.fill_file(page, &vma, write, done),
-            },
+            None if anonymous => Ok(self.map_new(page, alloc_user_frame(), flags)?),
+            None => {
+                let vma = self.find(addr).expect("found above").clone();
+                match vma.backing {
+                    Backing::File { .. } => self.fill_file(page, &vma, write, done),
+                    Backing::SharedAnon { .. } => Ok(self.fill_shared_anon(page, &vma)?),
+                    Backing::Anonymous => unreachable!("handled above"),
+                }
+            }
         }
+    }
+
+    /// The first touch of a page of a shared anonymous area: the frame every mapping of it
+    /// shares. Kept out of line, as [`Vm::fill_file`].
+    #[inline(never)]
+    fn fill_shared_anon(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
+        let Backing::SharedAnon { pages, offset } = &vma.backing else {
+            unreachable!("fill_shared_anon of another kind of area");
+        };
+        let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;
+        self.map_new(page, Ok::<_, ()>(pfn), vma.flags())
     }
 
     /// The first touch of a page of a file area. A page the page cache holds is mapped at
@@ -902,10 +978,9 @@ impl Vm {
         Ok(new)
     }
 
-    /// Resident pages (mapped frames).
-    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    /// Resident pages (mapped frames), counted without allocating.
     pub fn resident_pages(&mut self) -> usize {
-        self.table.mapped_pages(0, USER_END).len()
+        self.table.count_mapped(0, USER_END)
     }
 }
 

@@ -137,6 +137,14 @@ impl FileOps for InetSocket {
         })
     }
 
+    fn can_poll(&self) -> bool {
+        true
+    }
+
+    fn wait_queues(&self, add: &mut dyn FnMut(&crate::process::sched::WaitQueue)) {
+        add(super::waiters());
+    }
+
     fn poll(&self) -> PollEvents {
         with_stack(|s| s.readiness(self.id)).unwrap_or(PollEvents::empty())
     }

@@ -50,8 +50,14 @@ pub fn on_tick() {
     stack::on_tick(now);
     if now >= NEXT_DEADLINE.load(Ordering::Relaxed) {
         NEXT_DEADLINE.store(u64::MAX, Ordering::Relaxed);
-        WAITERS.wake_all();
+        // Nothing became ready: only the timed waits look again.
+        WAITERS.wake_tasks();
     }
+}
+
+/// Where socket files announce readiness changes ([`FileOps::wait_queues`]).
+fn waiters() -> &'static WaitQueue {
+    &WAITERS
 }
 
 /// Wakes every task blocked on a socket (a Unix socket changed).

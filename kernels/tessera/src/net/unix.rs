@@ -156,6 +156,14 @@ impl FileOps for UnixSocket {
         })
     }
 
+    fn can_poll(&self) -> bool {
+        true
+    }
+
+    fn wait_queues(&self, add: &mut dyn FnMut(&crate::process::sched::WaitQueue)) {
+        add(super::waiters());
+    }
+
     fn poll(&self) -> PollEvents {
         match &*self.state.lock() {
             State::Connected { stream, .. } => stream.poll(),

@@ -148,6 +148,7 @@ fn load(
     // The point of no return: the old program is gone from here on. The other threads end
     // first; the caller carries on as the process's only thread, with its id.
     let task = de_thread(current());
+    super::futex::exec_robust_and_tid(&task);
     vm.activate();
     // A vfork child leaves the parent's memory to it; anyone else's old image goes away
     // with its last user.

@@ -44,6 +44,7 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
     if last && task.tgid() == 1 {
         crate::userspace::init_exited(process.exit_status.load(Ordering::Relaxed));
     }
+    super::futex::exit_robust_and_tid(&task);
     vm::activate_kernel();
     drop(task.replace_vm(Arc::new(tessera_sync::SubsystemLock::new(None))));
     task.end_vfork();

@@ -9,6 +9,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 use tessera_platform::usermode::{self, TaskContext};
 use tessera_platform::{clock, vm};
@@ -366,41 +367,119 @@ pub fn keep_going() -> bool {
     !super::signal::fatal_pending(&super::current())
 }
 
-/// A list of blocked tasks waiting for something.
+/// What a wait queue wakes besides tasks: an object told of every wake-up, which stays on
+/// the queue until it goes away (the queue holds it weakly and forgets it then). Epoll's
+/// registrations are watches (Linux's wait queue entries with a callback, `ep_poll_callback`),
+/// and so is a task waiting in poll or select on several queues at once ([`TaskWaker`]).
+///
+/// `notify` runs with the queue's lock held and interrupts off, possibly in an interrupt
+/// handler: it may take only `IrqSave` locks and wake other queues, never this one.
+pub trait Watch: Send + Sync {
+    /// A wake-up, with the readiness it announces (`key`, Linux's wake-up key: the poll bits
+    /// that may have become true; all bits when the waker does not say).
+    fn notify(self: Arc<Self>, key: PollEvents);
+}
+
+/// The key of a wake-up that does not say what changed: every watch takes it.
+pub const ANY_EVENT: PollEvents = PollEvents::all();
+
+/// Who waits on a queue: tasks blocked on it, removed when woken (or when they stop
+/// waiting), and watches, kept until they go away.
+struct Waiters {
+    tasks: Vec<Weak<Task>>,
+    watches: Vec<Weak<dyn Watch>>,
+}
+
+/// A list of blocked tasks waiting for something, and of the watches told of its wake-ups.
 pub struct WaitQueue {
-    waiters: SpinLock<Vec<Weak<Task>>, IrqSave>,
-    /// How many are queued, readable without the lock (see [`WaitQueue::wake_waiters`]).
+    waiters: SpinLock<Waiters, IrqSave>,
+    /// How many tasks and watches are queued, readable without the lock (see
+    /// [`WaitQueue::wake_waiters`]).
     count: core::sync::atomic::AtomicUsize,
 }
 
 impl WaitQueue {
     pub const fn new() -> Self {
         WaitQueue {
-            waiters: SpinLock::new(Vec::new()),
+            waiters: SpinLock::new(Waiters {
+                tasks: Vec::new(),
+                watches: Vec::new(),
+            }),
             count: core::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    fn enqueue(&self, task: &Arc<Task>) {
-        let mut waiters = self.waiters.lock();
-        waiters.push(Arc::downgrade(task));
-        self.count.store(waiters.len(), Ordering::Relaxed);
+    fn update_count(&self, waiters: &Waiters) {
+        self.count.store(
+            waiters.tasks.len() + waiters.watches.len(),
+            Ordering::Relaxed,
+        );
     }
 
-    fn dequeue(&self, task: &Arc<Task>) {
+    /// Queues `task` until the next wake-up (or [`WaitQueue::dequeue`]).
+    pub fn enqueue(&self, task: &Arc<Task>) {
         let mut waiters = self.waiters.lock();
-        waiters.retain(|w| !w.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task)));
-        self.count.store(waiters.len(), Ordering::Relaxed);
+        waiters.tasks.push(Arc::downgrade(task));
+        self.update_count(&waiters);
     }
 
-    /// Wakes every waiter (always takes the queue lock).
+    /// Takes `task` off the queue (it stopped waiting before a wake-up).
+    pub fn dequeue(&self, task: &Arc<Task>) {
+        let mut waiters = self.waiters.lock();
+        waiters
+            .tasks
+            .retain(|w| !w.upgrade().is_some_and(|t| Arc::ptr_eq(&t, task)));
+        self.update_count(&waiters);
+    }
+
+    /// Adds a watch, told of every wake-up until it is dropped (watches already dropped
+    /// are forgotten here and at wake-ups).
+    pub fn add_watch(&self, watch: Weak<dyn Watch>) {
+        let mut waiters = self.waiters.lock();
+        waiters.watches.retain(|w| w.strong_count() > 0);
+        waiters.watches.push(watch);
+        self.update_count(&waiters);
+    }
+
+    /// Wakes every waiting task and tells every watch (always takes the queue lock).
     pub fn wake_all(&self) {
-        let waiters = {
+        self.wake_poll(ANY_EVENT);
+    }
+
+    /// Wakes every waiting task and tells the watches that `key` may have become ready (a
+    /// watch that wants none of it ignores the wake-up, as Linux's keyed wake-ups).
+    pub fn wake_poll(&self, key: PollEvents) {
+        let tasks = {
             let mut waiters = self.waiters.lock();
-            self.count.store(0, Ordering::Relaxed);
-            core::mem::take(&mut *waiters)
+            if !waiters.watches.is_empty() {
+                waiters.watches.retain(|w| match w.upgrade() {
+                    Some(watch) => {
+                        watch.notify(key);
+                        true
+                    }
+                    None => false,
+                });
+            }
+            let tasks = core::mem::take(&mut waiters.tasks);
+            self.update_count(&waiters);
+            tasks
         };
-        for task in waiters.iter().filter_map(Weak::upgrade) {
+        for task in tasks.iter().filter_map(Weak::upgrade) {
+            wake(&task);
+        }
+    }
+
+    /// Wakes the waiting tasks only, not the watches: nothing became ready, but a timed
+    /// wait's deadline passed (the sockets' timeouts).
+    #[allow(dead_code, reason = "for the sockets, which a config may leave out")]
+    pub fn wake_tasks(&self) {
+        let tasks = {
+            let mut waiters = self.waiters.lock();
+            let tasks = core::mem::take(&mut waiters.tasks);
+            self.update_count(&waiters);
+            tasks
+        };
+        for task in tasks.iter().filter_map(Weak::upgrade) {
             wake(&task);
         }
     }
@@ -412,6 +491,18 @@ impl WaitQueue {
         if self.count.load(Ordering::Relaxed) != 0 {
             self.wake_all();
         }
+    }
+
+    /// [`WaitQueue::wake_waiters`] with a key (see [`WaitQueue::wake_poll`]).
+    pub fn wake_waiters_poll(&self, key: PollEvents) {
+        if self.count.load(Ordering::Relaxed) != 0 {
+            self.wake_poll(key);
+        }
+    }
+
+    /// Whether any task or watch is on the queue (without the lock).
+    pub fn has_waiters(&self) -> bool {
+        self.count.load(Ordering::Relaxed) != 0
     }
 
     /// Like [`WaitQueue::wait_until`], but enqueues before every check and dequeues after:
@@ -480,6 +571,82 @@ impl WaitQueue {
             }
         }
     }
+
+    /// [`WaitQueue::wait_until`] with a deadline (clock ns): `Ok(None)` once the clock
+    /// reaches it with `ready()` still None.
+    pub fn wait_until_deadline<T>(
+        &self,
+        interruptible: bool,
+        deadline: Option<u64>,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> KResult<Option<T>> {
+        let task = super::current();
+        loop {
+            // Interrupts off between the check and blocking: a wake-up from an interrupt
+            // handler cannot slip in between and be lost.
+            let saved = interrupts::are_enabled();
+            interrupts::disable();
+            let outcome = if let Some(value) = ready() {
+                Some(Ok(Some(value)))
+            } else if interruptible && super::signal::has_deliverable(&task) {
+                Some(Err(Errno::EINTR))
+            } else if deadline.is_some_and(|d| clock::now_ns() >= d) {
+                Some(Ok(None))
+            } else {
+                None
+            };
+            if let Some(outcome) = outcome {
+                if saved {
+                    interrupts::enable();
+                }
+                return outcome;
+            }
+            self.enqueue(&task);
+            block_current(&task, deadline);
+            if deadline.is_some() {
+                // Woken by the deadline rather than the queue: still on it.
+                self.dequeue(&task);
+            }
+            if saved {
+                interrupts::enable();
+            }
+        }
+    }
+}
+
+/// A watch that wakes one task: what a task waiting on several queues at once (poll,
+/// select, epoll on another epoll's readiness) puts on each of them (Linux's `pollwake`).
+/// Dropped when the wait ends, which takes it off every queue.
+pub struct TaskWaker(Weak<Task>);
+
+impl TaskWaker {
+    /// A waker for the current task.
+    pub fn for_current() -> Arc<TaskWaker> {
+        Arc::new(TaskWaker(Arc::downgrade(&super::current())))
+    }
+}
+
+impl Watch for TaskWaker {
+    fn notify(self: Arc<Self>, _key: PollEvents) {
+        if let Some(task) = self.0.upgrade() {
+            wake(&task);
+        }
+    }
+}
+
+/// Blocks the current task until a wake-up, or until the clock reaches `deadline`. Called
+/// with interrupts off, once the task is where its wake-up will come from (a wait queue, a
+/// watch) and has found that it must wait; returns with interrupts still off.
+pub fn block_current(task: &Arc<Task>, deadline: Option<u64>) {
+    if let Some(deadline) = deadline {
+        task.wake_at.store(deadline, Ordering::Relaxed);
+        SCHED.lock().sleepers.push(Arc::downgrade(task));
+    }
+    *task.state.lock() = TaskState::Blocked;
+    schedule();
+    if deadline.is_some() {
+        task.wake_at.store(0, Ordering::Relaxed);
+    }
 }
 
 impl Default for WaitQueue {
@@ -507,6 +674,56 @@ pub fn sleep_until(deadline_ns: u64) -> KResult<()> {
         schedule();
         task.wake_at.store(0, Ordering::Relaxed);
         interrupts::enable();
+    }
+}
+
+/// Why [`block_until`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wakeup {
+    /// `done()` held.
+    Done,
+    /// The deadline passed first.
+    TimedOut,
+    /// A signal became deliverable first.
+    Interrupted,
+}
+
+/// Blocks the current task until `done()` holds, the clock reaches `deadline_ns` (0: no
+/// deadline) or a signal is deliverable, checked in that order on every wake-up (so a
+/// wake-up that came with the deadline still counts as done). Whoever makes `done()` true
+/// calls [`wake`]; the timer tick wakes the task at the deadline (as [`sleep_until`]). For
+/// waits whose queue is not a [`WaitQueue`] (the futex table keeps its own).
+pub fn block_until(deadline_ns: u64, mut done: impl FnMut() -> bool) -> Wakeup {
+    let task = super::current();
+    let saved = interrupts::are_enabled();
+    loop {
+        // Interrupts off between the checks and blocking: the tick cannot slip in between.
+        interrupts::disable();
+        let outcome = if done() {
+            Some(Wakeup::Done)
+        } else if deadline_ns != 0 && clock::now_ns() >= deadline_ns {
+            Some(Wakeup::TimedOut)
+        } else if super::signal::has_deliverable(&task) {
+            Some(Wakeup::Interrupted)
+        } else {
+            None
+        };
+        if let Some(outcome) = outcome {
+            if saved {
+                interrupts::enable();
+            }
+            return outcome;
+        }
+        if deadline_ns != 0 {
+            task.wake_at.store(deadline_ns, Ordering::Relaxed);
+            SCHED.lock().sleepers.push(Arc::downgrade(&task));
+        }
+        *task.state.lock() = TaskState::Blocked;
+        schedule();
+        task.wake_at.store(0, Ordering::Relaxed);
+        if saved {
+            interrupts::enable();
+        }
     }
 }
 

@@ -13,6 +13,9 @@ use core::sync::atomic::Ordering;
 
 use super::task::{Process, Task};
 
+use tessera_abi::events::{
+    SIGNALFD_SIGINFO_SIZE, SSI_ADDR, SSI_CODE, SSI_PID, SSI_SIGNO, SSI_STATUS, SSI_UID,
+};
 pub use tessera_abi::signal::*;
 
 /// `struct k_sigaction` as rt_sigaction passes it.
@@ -92,12 +95,36 @@ impl SigInfo {
         }
     }
 
+    /// Whether the fields are a fault's (the address) rather than a sender's.
+    fn is_fault(self, sig: u32) -> bool {
+        matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0
+    }
+
+    /// The `struct signalfd_siginfo` a signalfd read returns: the fields Linux's
+    /// `signalfd_copyinfo` fills for this kind of siginfo (a fault's address; a sender's
+    /// pid and uid, and a child's status).
+    pub fn to_signalfd_bytes(self, sig: u32) -> [u8; SIGNALFD_SIGINFO_SIZE] {
+        let mut b = [0u8; SIGNALFD_SIGINFO_SIZE];
+        b[SSI_SIGNO..SSI_SIGNO + 4].copy_from_slice(&sig.to_le_bytes());
+        b[SSI_CODE..SSI_CODE + 4].copy_from_slice(&self.code.to_le_bytes());
+        if self.is_fault(sig) {
+            b[SSI_ADDR..SSI_ADDR + 8].copy_from_slice(&self.addr.to_le_bytes());
+        } else {
+            b[SSI_PID..SSI_PID + 4].copy_from_slice(&self.pid.to_le_bytes());
+            b[SSI_UID..SSI_UID + 4].copy_from_slice(&self.uid.to_le_bytes());
+            if sig == SIGCHLD && self.code > 0 {
+                b[SSI_STATUS..SSI_STATUS + 4].copy_from_slice(&self.status.to_le_bytes());
+            }
+        }
+        b
+    }
+
     /// The `siginfo_t`.
     pub fn to_bytes(self, sig: u32) -> [u8; SIGINFO_SIZE] {
         let mut b = [0u8; SIGINFO_SIZE];
         b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
-        if matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0 {
+        if self.is_fault(sig) {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
         } else {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes());
@@ -384,8 +411,13 @@ fn prepare(process: &Process, sig: u32) {
 /// Whether the signal is dropped at sending: ignored, or init's without a handler. Init gets
 /// only the signals it has a handler for, SIGKILL and SIGSTOP included, so that no process
 /// can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`). A
-/// fault in init itself still kills it (`force_signal`).
+/// fault in init itself still kills it (`force_signal`). A signal the task blocks is never
+/// dropped (Linux's `sig_ignored`): its action may change before it is unblocked, and
+/// sigwait and signalfd take blocked signals whatever their action.
 fn dropped(task: &Task, sig: u32) -> bool {
+    if task.signals.lock().blocked & bit(sig) != 0 {
+        return false;
+    }
     let hand = task.sighand.lock();
     (hand.ignored(sig) && sig != SIGKILL)
         || (task.tgid() == 1 && hand.action(sig).handler == SIG_DFL)
@@ -404,6 +436,7 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
         return;
     }
     process.shared_pending.lock().post(sig, info);
+    process.signalfd_wait.wake_waiters();
     let threads = process.live_threads();
     // The thread to tell: the running one if it takes the signal, else the first that does.
     let me = super::sched::current_tid();
@@ -474,6 +507,7 @@ pub fn send_thread(task: &Arc<Task>, sig: u32, info: SigInfo) {
         state.pending.post(sig, info);
         state.unblocked() & bit(sig) != 0
     };
+    task.process.signalfd_wait.wake_waiters();
     crate::process::sched::set_signal_hint(task, true);
     if wake {
         if task.sighand.lock().fatal(sig) && !task.process.group_exit.load(Ordering::Relaxed) {
@@ -512,6 +546,9 @@ pub enum Restart {
     Syscall,
     /// It goes on from its restart block (`restart_syscall`); a handler sees EINTR.
     Block,
+    /// It runs again with its arguments, after a handler too (Linux's ERESTARTNOINTR: a
+    /// futex PI lock wait).
+    Always,
 }
 
 /// Called before returning to user mode: runs the default action or sets up the handler of
@@ -546,12 +583,20 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                 .take_in(unblocked)
                 .or_else(|| task.process.shared_pending.lock().take_in(unblocked));
             let Some((sig, info)) = taken else {
+                // No handler runs: a mask a syscall set for its wait (sigsuspend, ppoll,
+                // pselect6, epoll_pwait) goes back now, as Linux's `restore_saved_sigmask`.
+                if let Some(saved) = state.saved_mask.take() {
+                    state.blocked = saved;
+                    if deliverable(&task, &state) != 0 {
+                        continue;
+                    }
+                }
                 // Whatever is still pending is blocked: nothing to look at until a send or
                 // a mask change sets the hint again.
                 crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
                 match restart {
-                    Restart::Syscall => restart_syscall(frame),
+                    Restart::Syscall | Restart::Always => restart_syscall(frame),
                     Restart::Block => restart_block(frame),
                     Restart::No => {}
                 }
@@ -566,6 +611,15 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             // The process is exiting, or another thread's execve is ending this one: the
             // thread ends, whatever it was sent.
             super::exit::exit_task(task, 0);
+        }
+        // Init takes no default action but a fault's and SIGKILL's (Linux's
+        // SIGNAL_UNKILLABLE, checked again at delivery): what it blocked was kept at
+        // sending (`dropped`) for sigwait and signalfd, and goes here.
+        if task.tgid() == 1
+            && action.handler == SIG_DFL
+            && !matches!(sig, SIGKILL | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP)
+        {
+            continue;
         }
         match action.handler {
             SIG_IGN if sig != SIGKILL => continue,
@@ -583,8 +637,12 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
             _ => {
                 match restart {
                     Restart::Syscall if action.flags & SA_RESTART != 0 => restart_syscall(frame),
-                    // A handler runs: the interrupted sleep ends with EINTR.
-                    Restart::Block => *task.restart_sleep.lock() = (0, 0),
+                    Restart::Always => restart_syscall(frame),
+                    // A handler runs: the interrupted sleep or futex wait ends with EINTR.
+                    Restart::Block => {
+                        *task.restart_sleep.lock() = (0, 0);
+                        super::futex::take_restart(&task);
+                    }
                     _ => {}
                 }
                 if setup_frame(&task, frame, sig, action, info).is_err() {

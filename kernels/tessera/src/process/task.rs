@@ -87,10 +87,12 @@ impl Files {
 pub struct Process {
     /// The process id: the leader's task id.
     pub tgid: Pid,
-    /// The leader (weak: the task table and the parent hold it).
-    pub leader: SubsystemLock<Weak<Task>>,
-    /// Every thread that has not exited yet, the leader included while it runs.
-    pub threads: SubsystemLock<Vec<Arc<Task>>>,
+    /// The leader (weak: the task table and the parent hold it). IrqSave, as `threads`.
+    pub leader: SpinLock<Weak<Task>, IrqSave>,
+    /// Every thread that has not exited yet, the leader included while it runs. IrqSave:
+    /// interrupt handlers send signals to processes (the tick's SIGALRM, the console's
+    /// SIGINT), which picks a thread from this list.
+    pub threads: SpinLock<Vec<Arc<Task>>, IrqSave>,
     /// Woken whenever a thread exits (execve waits for the others to go).
     pub thread_exited: WaitQueue,
     /// The parent process's leader.
@@ -116,6 +118,9 @@ pub struct Process {
     pub exit_status: AtomicI32,
     /// Woken when a child changes state (exits, stops, continues).
     pub child_exited: WaitQueue,
+    /// Woken whenever a signal is posted to the process or one of its threads: signalfd
+    /// and sigtimedwait wait here (Linux's `sighand->signalfd_wqh`).
+    pub signalfd_wait: WaitQueue,
     /// The program file the process runs (what `/proc/PID/exe` names); none before the
     /// first execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
@@ -142,8 +147,8 @@ impl Process {
     fn new(tgid: Pid) -> Arc<Process> {
         Arc::new(Process {
             tgid,
-            leader: SubsystemLock::new(Weak::new()),
-            threads: SubsystemLock::new(Vec::new()),
+            leader: SpinLock::new(Weak::new()),
+            threads: SpinLock::new(Vec::new()),
             thread_exited: WaitQueue::new(),
             parent: SubsystemLock::new(Weak::new()),
             children: SubsystemLock::new(Vec::new()),
@@ -156,6 +161,7 @@ impl Process {
             exit_signal: AtomicU32::new(super::signal::SIGCHLD),
             exit_status: AtomicI32::new(0),
             child_exited: WaitQueue::new(),
+            signalfd_wait: WaitQueue::new(),
             exe: SubsystemLock::new(None),
             exe_deny: SubsystemLock::new(None),
             real_timer: SpinLock::new((0, 0)),
@@ -222,6 +228,8 @@ pub struct Task {
     pub fs_base: AtomicU64,
     /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken at exit.
     pub clear_child_tid: AtomicU64,
+    /// The robust list, the exit state the PI futexes see, an interrupted wait's restart.
+    pub futex: super::futex::TaskFutex,
     /// The thread's name (`comm`: prctl PR_SET_NAME, `/proc/PID/task/TID/comm`).
     pub name: SubsystemLock<String>,
     /// Set by vfork until the child execs or exits; the parent waits on `vfork_done`.
@@ -306,6 +314,7 @@ impl Task {
             fpu: SubsystemLock::new(FpuState::default()),
             fs_base: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
+            futex: super::futex::TaskFutex::new(),
             name: SubsystemLock::new(String::from(name)),
             vfork_done: WaitQueue::new(),
             in_vfork: AtomicBool::new(false),

@@ -79,7 +79,7 @@ pub fn write(a: &Args) -> KResult<isize> {
     // Most writes complete in one step (pipes and devices always do); an error then is the
     // syscall's. Files take one step per kernel chunk; a later error ends the write short.
     let mut done = f.write_user(a[1], len)?;
-    while done < len && sched::keep_going() {
+    while done < len && f.ops.write_continues() && sched::keep_going() {
         match f.write_user(a[1] + done as u64, len - done) {
             Ok(0) | Err(_) => break,
             Ok(n) => done += n,
@@ -774,7 +774,13 @@ pub fn mount(a: &Args) -> KResult<isize> {
     } else {
         Vec::new()
     };
-    kfs::mount::mount(source.as_deref(), &target, &kind, a[3]).map(|()| 0)
+    // The options: a string for tmpfs, at most a page (Linux copies one page of `data`).
+    let data = if a[4] != 0 {
+        user::read_cstr(a[4], tessera_platform::mm::PAGE_SIZE, Errno::EINVAL)?
+    } else {
+        Vec::new()
+    };
+    kfs::mount::mount(source.as_deref(), &target, &kind, a[3], &data).map(|()| 0)
 }
 
 /// statfs and fstatfs: what the file system holding the file is (`fs::mount::statfs`).

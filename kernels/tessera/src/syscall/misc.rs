@@ -3,8 +3,8 @@
 use core::sync::atomic::Ordering;
 
 use tessera_abi::process::{
-    ARCH_GET_FS, ARCH_SET_FS, FUTEX_CMD_MASK, FUTEX_WAIT, FUTEX_WAKE, PR_GET_NAME, PR_SET_NAME,
-    PRIO_USER, RLIM_NLIMITS, RLIMIT_NOFILE, TASK_COMM_LEN,
+    ARCH_GET_FS, ARCH_SET_FS, PR_GET_NAME, PR_SET_NAME, PRIO_USER, RLIM_NLIMITS, RLIMIT_NOFILE,
+    TASK_COMM_LEN,
 };
 use tessera_abi::system::{
     GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, LINUX_REBOOT_CMD_HALT, LINUX_REBOOT_CMD_POWER_OFF,
@@ -169,26 +169,6 @@ pub fn prctl(a: &Args) -> KResult<isize> {
             Ok(0)
         }
         _ => Err(Errno::EINVAL),
-    }
-}
-
-pub fn set_robust_list() -> KResult<isize> {
-    Ok(0)
-}
-
-/// futex: single-threaded processes only need WAKE (no one waits) and WAIT on a changed
-/// value (EAGAIN); a real wait would never be woken, so it is refused.
-pub fn futex(a: &Args) -> KResult<isize> {
-    match a[1] as u32 & FUTEX_CMD_MASK {
-        FUTEX_WAKE => Ok(0),
-        FUTEX_WAIT => {
-            if user::read_u32(a[0])? != a[2] as u32 {
-                Err(Errno::EAGAIN)
-            } else {
-                Err(Errno::EDEADLK)
-            }
-        }
-        _ => Err(Errno::ENOSYS),
     }
 }
 

@@ -13,7 +13,7 @@ use tessera_platform::vm::USER_END;
 use super::Args;
 use crate::fs::OpenFile;
 use crate::fs::file::MapTarget;
-use crate::mm::vm::{Backing, Prot, Vm};
+use crate::mm::vm::{Backing, Prot, SharedAnon, Vm};
 use crate::process::current;
 
 const PAGE: u64 = 4096;
@@ -76,7 +76,13 @@ pub fn mmap(a: &Args) -> KResult<isize> {
     let (shared, backing) = match &file {
         // Anonymous memory takes the two classic types only: MAP_SHARED_VALIDATE is EINVAL.
         None => match kind {
-            MAP_SHARED => (true, Backing::Anonymous),
+            MAP_SHARED => (
+                true,
+                Backing::SharedAnon {
+                    pages: SharedAnon::new(),
+                    offset: 0,
+                },
+            ),
             MAP_PRIVATE => (false, Backing::Anonymous),
             _ => return Err(Errno::EINVAL),
         },
@@ -134,6 +140,10 @@ fn file_backing(
             offset,
             limit: u64::MAX,
             name: file.ops.dentry().ok_or(Errno::ENODEV)?,
+        },
+        MapTarget::Zeroes if shared => Backing::SharedAnon {
+            pages: SharedAnon::new(),
+            offset: 0,
         },
         MapTarget::Zeroes => Backing::Anonymous,
     };

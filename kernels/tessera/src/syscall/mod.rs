@@ -6,7 +6,9 @@
 //! `docs/syscalls.md`.
 
 mod cpu;
+mod events;
 mod fs;
+mod futex;
 mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
@@ -231,10 +233,11 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::gettid => process::gettid(),
         sys::tkill => signal::tkill(a),
         sys::time => time::time(a),
-        sys::futex => misc::futex(a),
+        sys::futex => futex::futex(a),
         sys::sched_getaffinity => cpu::sched_getaffinity(a),
         sys::sched_setaffinity => cpu::sched_setaffinity(a),
         sys::membarrier => cpu::membarrier(a),
+        sys::epoll_create => events::epoll_create(a),
         sys::getdents64 => fs::getdents64(a),
         sys::set_tid_address => process::set_tid_address(a),
         sys::clock_settime => time::clock_settime(a),
@@ -242,6 +245,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::clock_getres => time::clock_getres(a),
         sys::clock_nanosleep => time::clock_nanosleep(a),
         sys::exit_group => process::exit_group(a),
+        sys::epoll_wait => events::epoll_wait(a),
+        sys::epoll_ctl => events::epoll_ctl(a),
         sys::tgkill => signal::tgkill(a),
         sys::utimes => fs::utimes(a),
         sys::waitid => process::waitid(a),
@@ -259,9 +264,19 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::faccessat => fs::faccessat(a),
         sys::pselect6 => poll::pselect6(a),
         sys::ppoll => poll::ppoll(a),
-        sys::set_robust_list => misc::set_robust_list(),
+        sys::set_robust_list => futex::set_robust_list(a),
+        sys::get_robust_list => futex::get_robust_list(a),
         sys::utimensat => fs::utimensat(a),
+        sys::epoll_pwait => events::epoll_pwait(a),
+        sys::signalfd => events::signalfd(a),
+        sys::timerfd_create => events::timerfd_create(a),
+        sys::eventfd => events::eventfd(a),
+        sys::timerfd_settime => events::timerfd_settime(a),
+        sys::timerfd_gettime => events::timerfd_gettime(a),
         sys::accept4 => net::accept4(a),
+        sys::signalfd4 => events::signalfd4(a),
+        sys::eventfd2 => events::eventfd2(a),
+        sys::epoll_create1 => events::epoll_create1(a),
         sys::dup3 => fs::dup3(a),
         sys::pipe2 => fs::pipe2(a),
         sys::prlimit64 => misc::prlimit64(a),
@@ -269,6 +284,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getrandom => misc::getrandom(a),
         sys::statx => fs::statx(a),
         sys::faccessat2 => fs::faccessat2(a),
+        sys::epoll_pwait2 => events::epoll_pwait2(a),
         sys::mknod => fs::mknod(a),
         sys::rseq => Err(Errno::ENOSYS), // libc falls back
         _ => unknown(nr),
@@ -288,6 +304,16 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
             let (write, exec) = (frame.error_code & 2 != 0, frame.error_code & 16 != 0);
             match crate::mm::vm::resolve_fault(&task.vm(), cr2, write, exec) {
                 Ok(()) => return,
+                // Memory is exhausted: the OOM killer makes room (or picks this process),
+                // and the access is tried again.
+                Err(crate::mm::vm::FaultError::NoMemory)
+                    if !matches!(
+                        crate::mm::oom::out_of_memory(&task),
+                        crate::mm::oom::Outcome::Nothing
+                    ) =>
+                {
+                    return;
+                }
                 Err(crate::mm::vm::FaultError::Bus) => {
                     info = sig::SigInfo {
                         code: sig::BUS_ADRERR,
@@ -340,6 +366,8 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
     let Some(task) = sched::current() else {
         return false;
     };
+    // Out of memory here is EFAULT for the copy: the copy may run under a lock (the fast
+    // pipe's), so the OOM killer, which waits for its victim, is not called from here.
     crate::mm::vm::resolve_fault(&task.vm(), addr, error_code & 2 != 0, false).is_ok()
 }
 
@@ -382,6 +410,8 @@ fn return_to_user(frame: &mut TrapFrame) {
         sig::Restart::Block
     } else if restartable(frame.error_code) {
         sig::Restart::Syscall
+    } else if frame.error_code == sys::futex {
+        futex::restart(frame.rsi)
     } else {
         sig::Restart::No
     };

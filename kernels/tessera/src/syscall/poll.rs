@@ -17,8 +17,9 @@ fn deadline_after_ms(ms: i64) -> Option<u64> {
 }
 
 /// `struct pollfd`s: (fd, events, revents), events as the user gave them, revents empty.
-fn read_pollfds(addr: u64, count: u64) -> KResult<Vec<(i32, PollEvents, PollEvents)>> {
-    if count > MAX_FDS as u64 {
+/// `count` is the call's `unsigned int nfds`.
+fn read_pollfds(addr: u64, count: u32) -> KResult<Vec<(i32, PollEvents, PollEvents)>> {
+    if count as usize > MAX_FDS {
         return Err(Errno::EINVAL);
     }
     let raw = user::read_bytes(addr, count as usize * 8)?;
@@ -42,7 +43,7 @@ fn write_pollfds(addr: u64, fds: &[(i32, PollEvents, PollEvents)]) -> KResult<()
 }
 
 pub fn poll(a: &Args) -> KResult<isize> {
-    let mut fds = read_pollfds(a[0], a[1])?;
+    let mut fds = read_pollfds(a[0], a[1] as u32)?;
     let n = kfs::poll::poll_fds(&mut fds, deadline_after_ms(a[2] as i32 as i64))?;
     write_pollfds(a[0], &fds)?;
     Ok(n as isize)
@@ -64,11 +65,16 @@ fn timespec_deadline(addr: u64) -> KResult<Option<u64>> {
     ))))
 }
 
+/// ppoll(fds, unsigned int nfds, const struct timespec *tsp, const sigset_t *sigmask,
+/// size_t sigsetsize): the timeout is checked first, then the mask set for the wait.
 pub fn ppoll(a: &Args) -> KResult<isize> {
-    let mut fds = read_pollfds(a[0], a[1])?;
-    let n = kfs::poll::poll_fds(&mut fds, timespec_deadline(a[2])?)?;
-    write_pollfds(a[0], &fds)?;
-    Ok(n as isize)
+    let deadline = timespec_deadline(a[2])?;
+    super::signal::with_wait_mask(a[3], a[4], || {
+        let mut fds = read_pollfds(a[0], a[1] as u32)?;
+        let n = kfs::poll::poll_fds(&mut fds, deadline)?;
+        write_pollfds(a[0], &fds)?;
+        Ok(n as isize)
+    })
 }
 
 fn do_select(nfds: u64, sets: [u64; 3], deadline: Option<u64>) -> KResult<isize> {
@@ -147,6 +153,20 @@ pub fn select(a: &Args) -> KResult<isize> {
     do_select(a[0], [a[1], a[2], a[3]], deadline)
 }
 
+/// pselect6(n, in, out, except, const struct timespec *tsp, sig): `sig` points at the mask's
+/// address and size (`{ const sigset_t *ss; size_t ss_len; }`), read first; then the
+/// timeout, then the mask set for the wait.
 pub fn pselect6(a: &Args) -> KResult<isize> {
-    do_select(a[0], [a[1], a[2], a[3]], timespec_deadline(a[4])?)
+    let (mask_addr, mask_size) = if a[5] == 0 {
+        (0, 0)
+    } else {
+        (
+            user::read_u64(a[5])?,
+            user::read_u64(a[5].saturating_add(8))?,
+        )
+    };
+    let deadline = timespec_deadline(a[4])?;
+    super::signal::with_wait_mask(mask_addr, mask_size, || {
+        do_select(a[0], [a[1], a[2], a[3]], deadline)
+    })
 }

@@ -3,6 +3,7 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
+use tessera_abi::mm::TASK_SIZE_MAX;
 use tessera_abi::process::{
     __WALL, __WCLONE, __WNOTHREAD, CLONE_ARGS_SIZE, CLONE_ARGS_SIZE_VER0, CLONE_CHILD_CLEARTID,
     CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_INTO_CGROUP,
@@ -43,10 +44,6 @@ struct CloneRequest {
     child_tid: u64,
     tls: u64,
 }
-
-/// User addresses end below this (x86_64's 47-bit user half less the guard page, Linux's
-/// `TASK_SIZE_MAX`).
-const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
 
 impl CloneRequest {
     /// Refuses what Linux's `copy_process` refuses, with its errno, and what this kernel

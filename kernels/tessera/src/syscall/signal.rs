@@ -121,6 +121,40 @@ pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
     Err(Errno::EINTR)
 }
 
+/// Runs `wait` with the signal mask at `mask_addr` (unless 0) in place of the thread's, as
+/// ppoll, pselect6 and epoll_pwait take one (Linux's `set_user_sigmask`: EINVAL unless
+/// `size` is a sigset's, EFAULT for a bad address). The old mask comes back when the call
+/// returns, except when a signal interrupted it (EINTR): then it comes back after the
+/// handler (the frame's saved mask) or, without one, on the way back to user mode.
+pub fn with_wait_mask(
+    mask_addr: u64,
+    size: u64,
+    wait: impl FnOnce() -> KResult<isize>,
+) -> KResult<isize> {
+    if mask_addr == 0 {
+        return wait();
+    }
+    if size != SIGSET_SIZE as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = user::read_u64(mask_addr)?;
+    let task = current();
+    {
+        let mut state = task.signals.lock();
+        state.saved_mask = Some(state.blocked);
+        state.blocked = mask & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
+        sched::set_signal_hint(&task, true);
+    }
+    let result = wait();
+    if result != Err(Errno::EINTR) {
+        let mut state = task.signals.lock();
+        if let Some(saved) = state.saved_mask.take() {
+            state.blocked = saved;
+        }
+    }
+    result
+}
+
 /// sigaltstack(const stack_t *ss, stack_t *old_ss): the thread's alternate signal stack.
 /// Changing it while running on it is EPERM, as Linux's `do_sigaltstack`.
 pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> KResult<isize> {
@@ -251,19 +285,19 @@ pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
         )))
     };
     let task = current();
-    loop {
-        if let Some((signal, info)) = sig::take_in(&task, set) {
-            if a[1] != 0 {
-                user::write_bytes(a[1], &info.to_bytes(signal))?;
-            }
-            return Ok(signal as isize);
-        }
-        let now = tessera_platform::clock::now_ns();
-        if deadline.is_some_and(|d| now >= d) {
-            return Err(Errno::EAGAIN);
-        }
-        // Blocked signals wake no one: look again every tick.
-        let next = now + 10_000_000;
-        sched::sleep_until(deadline.map_or(next, |d| d.min(next)))?;
+    // Every signal posted to the process wakes its signalfd queue. A deadline already
+    // reached (a zero timeout) only looks: Linux does not sleep then, even for a pending
+    // signal of another set.
+    let taken = if deadline.is_some_and(|d| d <= tessera_platform::clock::now_ns()) {
+        sig::take_in(&task, set)
+    } else {
+        task.process
+            .signalfd_wait
+            .wait_until_deadline(true, deadline, || sig::take_in(&task, set))?
+    };
+    let (signal, info) = taken.ok_or(Errno::EAGAIN)?;
+    if a[1] != 0 {
+        user::write_bytes(a[1], &info.to_bytes(signal))?;
     }
+    Ok(signal as isize)
 }

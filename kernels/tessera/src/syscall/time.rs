@@ -18,7 +18,7 @@ fn timespec(ns: u64) -> [u8; 16] {
 }
 
 /// A user timespec in ns; EINVAL for nsec out of range or negative seconds.
-fn read_timespec(addr: u64) -> KResult<u64> {
+pub(super) fn read_timespec(addr: u64) -> KResult<u64> {
     let mut b = [0u8; 16];
     user::read_into(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
@@ -86,12 +86,17 @@ fn sleep_to(deadline: u64, remaining: u64) -> KResult<isize> {
     }
 }
 
-/// restart_syscall: the rest of an interrupted sleep (its restart block); EINTR without one,
-/// as Linux's `do_no_restart_syscall`.
+/// restart_syscall: the rest of an interrupted sleep or timed futex wait (its restart
+/// block); EINTR without one, as Linux's `do_no_restart_syscall`.
 pub fn restart_syscall() -> KResult<isize> {
-    let (deadline, remaining) = core::mem::take(&mut *current().restart_sleep.lock());
+    let task = current();
+    let (deadline, remaining) = core::mem::take(&mut *task.restart_sleep.lock());
+    let futex_wait = crate::process::futex::take_restart(&task);
     if deadline == 0 {
         return Err(Errno::EINTR);
+    }
+    if let Some(wait) = futex_wait {
+        return super::futex::wait_restart(wait, deadline);
     }
     sleep_to(deadline, remaining)
 }

@@ -71,6 +71,13 @@ pub fn realtime_ns() -> u64 {
     clock::now_ns() + REALTIME_OFFSET_NS.load(Ordering::Relaxed)
 }
 
+/// The monotonic clock's reading when the realtime clock reads `ns` (0 for a time before
+/// boot): an absolute realtime deadline for the scheduler, which sleeps on the monotonic
+/// clock. A later clock_settime does not move a deadline converted before it.
+pub fn realtime_to_monotonic(ns: u64) -> u64 {
+    ns.saturating_sub(REALTIME_OFFSET_NS.load(Ordering::Relaxed))
+}
+
 /// Sets the realtime clock to `ns` since the epoch.
 pub fn set_realtime_ns(ns: u64) {
     let offset = ns.saturating_sub(clock::now_ns());

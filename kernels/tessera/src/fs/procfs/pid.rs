@@ -235,7 +235,7 @@ fn maps(task: &Task) -> KResult<String> {
                         name,
                         ..
                     } => Some((inode.clone(), name.clone(), *offset)),
-                    Backing::Anonymous => None,
+                    Backing::Anonymous | Backing::SharedAnon { .. } => None,
                 },
             })
             .collect();

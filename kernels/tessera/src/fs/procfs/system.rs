@@ -163,6 +163,12 @@ impl FileOps for KmsgFile {
     fn stat(&self) -> KResult<Stat> {
         crate::fs::inode_stat(&self.inode)
     }
+    fn can_poll(&self) -> bool {
+        true
+    }
+    fn wait_queues(&self, add: &mut dyn FnMut(&crate::process::sched::WaitQueue)) {
+        add(&crate::syslog::READERS);
+    }
     fn poll(&self) -> PollEvents {
         if tessera_platform::klog::unread() > 0 {
             PollEvents::IN
