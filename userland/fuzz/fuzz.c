@@ -41,9 +41,10 @@
  * ...) are 0, the caller, its process group, a child of the batch or a pid that does not
  * exist, never 1 or -1 (init is the supervisor; kill(-1) would reach beyond the batch if the
  * fuzzer were not init); mount's target is in the scratch tree (a mount on /proc/PID would
- * outlive the directory). Made rarely (they end the calling task, which is not what a batch
- * is for): exit, exit_group, rt_sigreturn. Files are made in /tmp only, a tmpfs with Linux's
- * limits (the root file system has none, and a kernel heap that runs dry still panics). fork, vfork, clone and clone3 go through a stub
+ * outlive the directory); batches start in the scratch tree, and files are made under /tmp
+ * only, a tmpfs with Linux's limits (the root file system has none, and a kernel heap that
+ * runs dry still panics). Made rarely (they end the calling task, which is not what a batch
+ * is for): exit, exit_group, rt_sigreturn. fork, vfork, clone and clone3 go through a stub
  * whose child runs a short batch of its own on a fresh stack and exits (so CLONE_VM children
  * never share the caller's stack), at most MAX_CLONES per batch.
  *
