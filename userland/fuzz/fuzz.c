@@ -41,9 +41,10 @@
  * ...) are 0, the caller, its process group, a child of the batch or a pid that does not
  * exist, never 1 or -1 (init is the supervisor; kill(-1) would reach beyond the batch if the
  * fuzzer were not init); mount's target is in the scratch tree (a mount on /proc/PID would
- * outlive the directory); sendfile, copy_file_range and splice into a regular file move at
- * most 1 MiB (see limit_copy: running out of memory is a known panic). Made rarely (they end
- * the calling task, which is not what a batch is for): exit, exit_group, rt_sigreturn. fork, vfork, clone and clone3 go through a stub
+ * outlive the directory); batches start in the scratch tree, and files are made under /tmp
+ * only, a tmpfs with Linux's limits (the root file system has none, and a kernel heap that
+ * runs dry still panics). Made rarely (they end the calling task, which is not what a batch
+ * is for): exit, exit_group, rt_sigreturn. fork, vfork, clone and clone3 go through a stub
  * whose child runs a short batch of its own on a fresh stack and exits (so CLONE_VM children
  * never share the caller's stack), at most MAX_CLONES per batch.
  *
@@ -873,20 +874,6 @@ static void remember_fd(long nr, long ret)
     }
 }
 
-/*
- * A known limit, not a bug to find again: tmpfs has no size limit yet and a kernel that runs
- * out of memory panics (issue 10, "out of memory is an error"), so a copy from /dev/zero or
- * /dev/urandom into a regular file moves at most 1 MiB (2 GiB filled the machine).
- */
-static void limit_copy(long nr, uint64_t *a)
-{
-    int len_at = nr == SYS_sendfile ? 3 : 4;
-    long out = (long)(nr == SYS_sendfile ? a[0] : a[2]);
-    struct stat st;
-    if (a[len_at] > (1 << 20) && sys2(SYS_fstat, out, &st) == 0 && S_ISREG(st.st_mode))
-        a[len_at] = 1 << 20;
-}
-
 /* Makes up to `count` calls; returns when done or past the batch's deadline. */
 static void fuzz_loop(struct rng *r, uint64_t count)
 {
@@ -913,8 +900,6 @@ static void fuzz_loop(struct rng *r, uint64_t count)
                 known++;
             for (int k = 0; k < 6; k++)
                 a[k] = arg_value(r, k < known ? hint[k] : 'N');
-            if (nr == SYS_sendfile || nr == SYS_copy_file_range || nr == SYS_splice)
-                limit_copy(nr, a);
         }
         uint64_t index = __atomic_fetch_add(&shared->batch_calls, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&shared->calls, 1, __ATOMIC_RELAXED);

@@ -558,6 +558,8 @@ impl WaitQueue {
                 return Ok(value);
             }
             if interruptible && super::signal::has_deliverable(&task) {
+                // Woken by the signal, not by the queue: still on it.
+                self.dequeue(&task);
                 if saved {
                     interrupts::enable();
                 }
@@ -589,6 +591,8 @@ impl WaitQueue {
             let outcome = if let Some(value) = ready() {
                 Some(Ok(Some(value)))
             } else if interruptible && super::signal::has_deliverable(&task) {
+                // Woken by the signal, not by the queue: still on it.
+                self.dequeue(&task);
                 Some(Err(Errno::EINTR))
             } else if deadline.is_some_and(|d| clock::now_ns() >= d) {
                 Some(Ok(None))
