@@ -1,9 +1,10 @@
 //! The userland test programs: `userland/tests/*.c` compiled into Linux executables under
-//! `target/userland/bin/`, each three times: statically against glibc by the host's C
+//! `target/userland/bin/`, each four times: statically against glibc by the host's C
 //! compiler (`NAME`), statically against musl by Debian's `musl-gcc` wrapper
-//! (`NAME-musl`), and dynamically against glibc (`NAME-dyn`: a PIE that the kernel starts
-//! through its ELF interpreter, ld.so, which maps libc.so.6; the archives that carry these
-//! builds carry the interpreter and libraries too, see [`Programs::libraries`]).
+//! (`NAME-musl`), and dynamically against each (`NAME-dyn`, `NAME-musl-dyn`: PIEs that the
+//! kernel starts through their ELF interpreter, glibc's ld.so, which maps libc.so.6, or
+//! musl's, which is its libc; the archives that carry these builds carry the interpreters
+//! and libraries too, see [`Programs::libraries`]).
 //!
 //! Each `.c` file is one program (`runner.c` is the conformance `/init`, the others are the
 //! tests it runs); the headers next to them are shared. A program is rebuilt when its
@@ -36,18 +37,26 @@ pub enum Libc {
     Musl,
     /// The host's glibc, through `cc`, dynamically: a PIE with ld.so as its interpreter.
     GlibcDynamic,
+    /// musl, through `musl-gcc`, dynamically: a PIE with musl's libc as its interpreter.
+    MuslDynamic,
 }
 
 impl Libc {
     /// Every build of the test programs, in the order they are built.
-    pub const ALL: [Libc; 3] = [Libc::Glibc, Libc::Musl, Libc::GlibcDynamic];
+    pub const ALL: [Libc; 4] = [
+        Libc::Glibc,
+        Libc::Musl,
+        Libc::GlibcDynamic,
+        Libc::MuslDynamic,
+    ];
 
-    /// `glibc`, `musl` or `glibc-dynamic` (the values of `conform --libc`).
+    /// `glibc`, `musl`, `glibc-dynamic` or `musl-dynamic` (the values of `conform --libc`).
     pub fn name(self) -> &'static str {
         match self {
             Libc::Glibc => "glibc",
             Libc::Musl => "musl",
             Libc::GlibcDynamic => "glibc-dynamic",
+            Libc::MuslDynamic => "musl-dynamic",
         }
     }
 
@@ -55,21 +64,23 @@ impl Libc {
     fn compiler(self) -> &'static str {
         match self {
             Libc::Glibc | Libc::GlibcDynamic => "cc",
-            Libc::Musl => MUSL_GCC,
+            Libc::Musl | Libc::MuslDynamic => MUSL_GCC,
         }
     }
 
     /// Whether the build links the C library into the program.
     pub fn is_static(self) -> bool {
-        self != Libc::GlibcDynamic
+        matches!(self, Libc::Glibc | Libc::Musl)
     }
 
-    /// The name of the program built from `stem.c`: `stem` (glibc), `stem-musl`, `stem-dyn`.
+    /// The name of the program built from `stem.c`: `stem` (glibc), `stem-musl`,
+    /// `stem-dyn`, `stem-musl-dyn`.
     pub fn program_name(self, stem: &str) -> String {
         match self {
             Libc::Glibc => stem.to_string(),
             Libc::Musl => format!("{stem}-musl"),
             Libc::GlibcDynamic => format!("{stem}-dyn"),
+            Libc::MuslDynamic => format!("{stem}-musl-dyn"),
         }
     }
 
@@ -77,7 +88,9 @@ impl Libc {
         Libc::ALL
             .into_iter()
             .find(|l| l.name() == text)
-            .ok_or_else(|| format!("--libc {text}: allowed: glibc, musl, glibc-dynamic"))
+            .ok_or_else(|| {
+                format!("--libc {text}: allowed: glibc, musl, glibc-dynamic, musl-dynamic")
+            })
     }
 }
 
@@ -270,7 +283,7 @@ pub fn ensure_compilers() -> Result<(), String> {
 fn ensure_compiler(libc: Libc) -> Result<(), String> {
     match libc {
         Libc::Glibc | Libc::GlibcDynamic => ensure_cc(),
-        Libc::Musl => ensure_musl(),
+        Libc::Musl | Libc::MuslDynamic => ensure_musl(),
     }
 }
 
@@ -280,7 +293,9 @@ fn built_with(stem: &str, libc: Libc) -> bool {
     match libc {
         Libc::Glibc => true,
         Libc::GlibcDynamic => stem != RUNNER,
-        Libc::Musl => stem != RUNNER && !MUSL_EXCLUDED.iter().any(|(name, _)| *name == stem),
+        Libc::Musl | Libc::MuslDynamic => {
+            stem != RUNNER && !MUSL_EXCLUDED.iter().any(|(name, _)| *name == stem)
+        }
     }
 }
 
@@ -343,7 +358,7 @@ pub fn build() -> Result<Programs, String> {
                 Libc::GlibcDynamic => {
                     "\n(glibc's development files are missing: install libc6-dev)"
                 }
-                Libc::Musl => "\n(musl's static library is missing: install musl-dev)",
+                Libc::Musl | Libc::MuslDynamic => "\n(musl's library is missing: install musl-dev)",
             };
             errors.push(format!(
                 "{} ({}):\n{stderr}{hint}",
@@ -374,18 +389,29 @@ pub fn build() -> Result<Programs, String> {
     })
 }
 
-/// The interpreter and shared libraries the dynamic builds in `programs` load, from `ldd`
-/// (glibc's, beside the compiler that linked them): each `=> /path` and the interpreter's
-/// own absolute path, once each, sorted. The vDSO line (no file) is skipped. Also
-/// `libgcc_s.so.1`, which no program links but glibc opens (`dlopen`) for the unwinder of
-/// `pthread_exit` and `pthread_cancel`, placed beside `libc.so.6`.
+/// The interpreters and shared libraries the dynamic builds in `programs` load: each
+/// program's interpreter (its `PT_INTERP`; musl's is its libc too), and for glibc's builds
+/// what `ldd` (glibc's, beside the compiler that linked them) resolves, each `=> /path`,
+/// once each, sorted. The vDSO line (no file) is skipped. Also `libgcc_s.so.1`, which no
+/// program links but glibc opens (`dlopen`) for the unwinder of `pthread_exit` and
+/// `pthread_cancel`, placed beside `libc.so.6`.
 fn libraries(programs: &[Program]) -> Result<Vec<(String, PathBuf)>, String> {
     let mut found = std::collections::BTreeMap::new();
-    let dynamic: Vec<&Program> = programs.iter().filter(|p| !p.libc.is_static()).collect();
-    if dynamic.is_empty() {
-        return Ok(Vec::new());
+    for program in programs.iter().filter(|p| !p.libc.is_static()) {
+        let image =
+            std::fs::read(&program.path).map_err(|e| format!("{}: {e}", program.path.display()))?;
+        let interp = pt_interp(&image)
+            .ok_or_else(|| format!("{} names no interpreter", program.path.display()))?;
+        found.insert(interp.clone(), PathBuf::from(interp));
     }
-    for program in dynamic {
+    let glibc: Vec<&Program> = programs
+        .iter()
+        .filter(|p| p.libc == Libc::GlibcDynamic)
+        .collect();
+    if glibc.is_empty() {
+        return Ok(found.into_iter().collect());
+    }
+    for program in glibc {
         let out = Command::new("ldd")
             .arg(&program.path)
             .output()
@@ -416,6 +442,29 @@ fn libraries(programs: &[Program]) -> Result<Vec<(String, PathBuf)>, String> {
     }
     found.insert(format!("{libc_dir}/libgcc_s.so.1"), libgcc);
     Ok(found.into_iter().collect())
+}
+
+/// The path in an ELF64 little-endian file's `PT_INTERP`, up to its NUL.
+fn pt_interp(image: &[u8]) -> Option<String> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes(image.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(image.get(at..at + 4)?.try_into().ok()?));
+    let u64_at = |at: usize| Some(u64::from_le_bytes(image.get(at..at + 8)?.try_into().ok()?));
+    if image.get(..5)? != b"\x7fELF\x02" {
+        return None;
+    }
+    let phoff = usize::try_from(u64_at(0x20)?).ok()?;
+    let (phentsize, phnum) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
+    (0..phnum).find_map(|i| {
+        let ph = phoff.checked_add(i.checked_mul(phentsize)?)?;
+        if u32_at(ph)? != 3 {
+            return None; // not PT_INTERP
+        }
+        let offset = usize::try_from(u64_at(ph + 8)?).ok()?;
+        let size = usize::try_from(u64_at(ph + 32)?).ok()?;
+        let bytes = image.get(offset..offset.checked_add(size)?)?;
+        let path = bytes.split(|&b| b == 0).next()?;
+        String::from_utf8(path.to_vec()).ok()
+    })
 }
 
 /// The absolute paths in `ldd` output: `libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x..)`
@@ -554,6 +603,8 @@ mod tests {
             path: PathBuf::from(name),
             libc: if name.ends_with("-musl") {
                 Libc::Musl
+            } else if name.ends_with("-musl-dyn") {
+                Libc::MuslDynamic
             } else if name.ends_with("-dyn") {
                 Libc::GlibcDynamic
             } else {
@@ -580,6 +631,23 @@ mod tests {
             ]
         );
         assert!(ldd_paths("\tnot a dynamic executable\n").is_empty());
+    }
+
+    #[test]
+    fn pt_interp_of_a_minimal_image() {
+        let mut image = vec![0u8; 0x100];
+        image[..5].copy_from_slice(b"\x7fELF\x02");
+        image[0x20] = 0x40; // e_phoff
+        image[0x36] = 56; // e_phentsize
+        image[0x38] = 1; // e_phnum
+        image[0x40] = 3; // PT_INTERP
+        image[0x48] = 0xe0; // p_offset
+        image[0x60] = 8; // p_filesz
+        image[0xe0..0xe8].copy_from_slice(b"/lib/ld\0");
+        assert_eq!(pt_interp(&image).as_deref(), Some("/lib/ld"));
+        image[0x40] = 1; // PT_LOAD: no interpreter
+        assert_eq!(pt_interp(&image), None);
+        assert_eq!(pt_interp(b"\x7fELF"), None);
     }
 
     fn names(selected: &[Program]) -> Vec<&str> {

@@ -49,17 +49,15 @@ pub struct InterpRef {
 }
 
 /// The interpreter's path from the `PT_INTERP` bytes ([`InterpRef`]): up to the first NUL.
-/// ENOEXEC if the last byte is not a NUL or the path is empty (Linux's `load_elf_binary`
-/// checks the last byte; an empty path could name no file).
+/// ENOEXEC if the last byte is not a NUL (Linux's `load_elf_binary` checks that byte only:
+/// an empty path is looked up too: Linux's `open_exec` walks it from the working directory
+/// and finds a directory, EACCES, where an empty path given to `execve` is ENOENT).
 pub fn interpreter_path(bytes: &[u8]) -> KResult<&[u8]> {
     if bytes.last() != Some(&0) {
         return Err(Errno::ENOEXEC);
     }
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(0);
-    match &bytes[..end] {
-        [] => Err(Errno::ENOEXEC),
-        path => Ok(path),
-    }
+    Ok(&bytes[..end])
 }
 
 /// The `PT_TLS` segment: the initial image of each thread's thread-local storage.

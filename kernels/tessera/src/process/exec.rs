@@ -28,6 +28,8 @@ use crate::user;
 const PIE_BASE: u64 = 0x5555_5555_4000;
 /// How much of an executable is read before loading: ELF header and program headers.
 const HEAD_BYTES: usize = 16 * 1024;
+/// Size of an ELF64 file header: an interpreter must have one.
+const ELF_HEADER_BYTES: usize = 64;
 /// Page size of the user address space.
 const PAGE: u64 = tessera_exec::PAGE_SIZE;
 
@@ -88,17 +90,25 @@ struct Interpreter {
 impl Interpreter {
     /// The interpreter `plan` names in `inode` (the program's file): its path read from the
     /// `PT_INTERP` bytes, then the file opened as an executable is (ENOENT, EACCES as for
-    /// the program; Linux's `open_exec`). A file that is not an ELF image of this machine is
-    /// ELIBBAD, as on Linux.
+    /// the program; Linux's `open_exec`). A file shorter than an ELF header is EIO (Linux's
+    /// short read of it), one that is not an ELF image of this machine ELIBBAD, as on Linux.
     fn open(inode: &Arc<dyn tessera_vfs::Inode>, at: tessera_exec::InterpRef) -> KResult<Self> {
         let mut bytes = alloc::vec![0u8; at.size as usize];
         if crate::fs::read_full(inode, at.file_offset, &mut bytes)? != bytes.len() {
             return Err(Errno::EIO);
         }
-        let path = interpreter_path(&bytes)?;
+        // An empty path is not refused as execve's own empty path is (ENOENT): Linux's
+        // `open_exec` walks it from the working directory and finds a directory (EACCES).
+        let path = match interpreter_path(&bytes)? {
+            b"" => b".",
+            path => path,
+        };
         let (dentry, size) = crate::fs::executable(path)?;
         let mut head = alloc::vec![0u8; (size as usize).min(HEAD_BYTES)];
         let read = crate::fs::read_full(dentry.inode(), 0, &mut head)?;
+        if read < ELF_HEADER_BYTES {
+            return Err(Errno::EIO);
+        }
         head.truncate(read);
         Ok(Interpreter { dentry, head, size })
     }
