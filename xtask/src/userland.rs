@@ -395,7 +395,7 @@ pub fn build() -> Result<Programs, String> {
 /// once each, sorted. The vDSO line (no file) is skipped. Also `libgcc_s.so.1`, which no
 /// program links but glibc opens (`dlopen`) for the unwinder of `pthread_exit` and
 /// `pthread_cancel`, placed beside `libc.so.6`.
-fn libraries(programs: &[Program]) -> Result<Vec<(String, PathBuf)>, String> {
+pub fn libraries(programs: &[Program]) -> Result<Vec<(String, PathBuf)>, String> {
     let mut found = std::collections::BTreeMap::new();
     for program in programs.iter().filter(|p| !p.libc.is_static()) {
         let image =
