@@ -71,6 +71,16 @@ pub enum Backing {
     /// Shared zeroes: the pages of `pages` from page `offset / PAGE` on (the start of the
     /// area).
     SharedAnon { pages: Arc<SharedAnon>, offset: u64 },
+    /// Frames the kernel owns for good (the vDSO's code and its clock page, `mm::vdso`),
+    /// from frame `offset / PAGE` on: mapped read-only and copy-on-write, so a store (after
+    /// mprotect) makes a private copy and never reaches the frame every process shares.
+    /// Touching past the last frame is SIGBUS. `name` is what `/proc/PID/maps` shows.
+    #[allow(dead_code, reason = "for the vDSO, which a config may leave out")]
+    Special {
+        frames: &'static [Pfn],
+        offset: u64,
+        name: &'static str,
+    },
 }
 
 /// The pages of a shared anonymous mapping (MAP_SHARED | MAP_ANONYMOUS, or MAP_SHARED of
@@ -493,7 +503,9 @@ impl Vm {
                 *offset += at - vma.start;
                 *limit = limit.saturating_sub(at - vma.start);
             }
-            Backing::SharedAnon { offset, .. } => *offset += at - vma.start,
+            Backing::SharedAnon { offset, .. } | Backing::Special { offset, .. } => {
+                *offset += at - vma.start
+            }
             Backing::Anonymous => {}
         }
         self.areas.get_mut(&vma.start).expect("found").end = at;
@@ -659,6 +671,7 @@ impl Vm {
                 match vma.backing {
                     Backing::File { .. } => self.fill_file(page, &vma, write, done),
                     Backing::SharedAnon { .. } => Ok(self.fill_shared_anon(page, &vma)?),
+                    Backing::Special { .. } => Ok(self.fill_special(page, &vma)?),
                     Backing::Anonymous => unreachable!("handled above"),
                 }
             }
@@ -674,6 +687,22 @@ impl Vm {
         };
         let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;
         self.map_new(page, Ok::<_, ()>(pfn), vma.flags())
+    }
+
+    /// The first touch of a page of a kernel-owned area (the vDSO): its frame, read-only and
+    /// copy-on-write; SIGBUS past the last one (an area grown by mremap). Out of line, as
+    /// [`Vm::fill_file`].
+    #[inline(never)]
+    fn fill_special(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
+        let Backing::Special { frames, offset, .. } = &vma.backing else {
+            unreachable!("fill_special of another kind of area");
+        };
+        let index = (offset + (page - vma.start)) / PAGE;
+        let &pfn = frames
+            .get(usize::try_from(index).unwrap_or(usize::MAX))
+            .ok_or(FaultError::Bus)?;
+        share_user_frame(pfn);
+        self.map_new(page, Ok::<_, ()>(pfn), Self::cow_flags(vma))
     }
 
     /// The first touch of a page of a file area. A page the page cache holds is mapped at

@@ -204,7 +204,18 @@ fn load(
 
     let mut random = [0u8; 16];
     crate::random::fill(&mut random);
-    let auxv = elf_auxv(&plan, interp_base, Credentials::default(), hwcap(), 0);
+    // The vDSO first, as Linux's ARCH_DLINFO puts AT_SYSINFO_EHDR first.
+    let mut auxv = Vec::new();
+    if let Some(image) = crate::mm::vdso::map(&mut vm)? {
+        auxv.push((tessera_abi::auxv::AT_SYSINFO_EHDR, image));
+    }
+    auxv.extend(elf_auxv(
+        &plan,
+        interp_base,
+        Credentials::default(),
+        hwcap(),
+        0,
+    ));
     let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     let stack = build_stack(

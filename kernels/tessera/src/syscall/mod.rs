@@ -192,6 +192,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::chown | sys::fchown | sys::lchown => fs::chown(a),
         sys::umask => fs::umask(a),
         sys::gettimeofday => time::gettimeofday(a),
+        sys::getcpu => time::getcpu(a),
         sys::getrlimit => misc::getrlimit(a),
         sys::getrusage => cpu::getrusage(a),
         sys::times => cpu::times(a),

@@ -205,6 +205,8 @@ struct Area {
     shared: bool,
     /// The file, its name and the offset of `start` in it.
     file: Option<(Arc<dyn Inode>, DentryRef, u64)>,
+    /// The name of a kernel-owned area (`[vdso]`, `[vvar]`).
+    special: Option<&'static str>,
 }
 
 /// `maps`: one line per area, as Linux's `show_map_vma`: the range, `rwx` and `p`
@@ -235,7 +237,13 @@ fn maps(task: &Task) -> KResult<String> {
                         name,
                         ..
                     } => Some((inode.clone(), name.clone(), *offset)),
-                    Backing::Anonymous | Backing::SharedAnon { .. } => None,
+                    Backing::Anonymous | Backing::SharedAnon { .. } | Backing::Special { .. } => {
+                        None
+                    }
+                },
+                special: match &a.backing {
+                    Backing::Special { name, .. } => Some(*name),
+                    _ => None,
                 },
             })
             .collect();
@@ -259,6 +267,7 @@ fn maps(task: &Task) -> KResult<String> {
                     Some(String::from_utf8_lossy(&path).into_owned()),
                 )
             }
+            None if area.special.is_some() => (0, 0, 0, area.special.map(String::from)),
             None if area.shared => (0, 0, 0, Some(String::from("/dev/zero (deleted)"))),
             None if heap.contains(&area.start) => (0, 0, 0, Some(String::from("[heap]"))),
             None if area.start < STACK_TOP && area.end >= STACK_TOP => {
