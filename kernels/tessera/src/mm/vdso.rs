@@ -8,16 +8,14 @@
 //! Both are frames allocated once at boot, whose one reference the kernel keeps for good:
 //! processes map them (`Backing::Special`, read-only and copy-on-write, so that a debugger
 //! that writes a breakpoint into its vDSO gets a copy of its own), fork shares them, and
-//! unmapping them never frees them. `execve` maps them above everything else and passes the
-//! image's address as `AT_SYSINFO_EHDR`.
+//! unmapping them never frees them. `execve` maps them at the top of the stack region, the
+//! stack just below, and passes the image's address as `AT_SYSINFO_EHDR`.
 
 use alloc::vec::Vec;
 
 use tessera_platform::clock;
 use tessera_platform::mm::{PAGE_SIZE, Pfn, frame};
 use tessera_sync::Once;
-
-use tessera_abi::{Errno, KResult};
 
 use crate::mm::user_frames::alloc_user_frame;
 use crate::mm::vm::{Backing, Prot, Vm, Vma};
@@ -26,6 +24,9 @@ const PAGE: u64 = PAGE_SIZE as u64;
 
 /// The vDSO as the build script produced it.
 static IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vdso.so"));
+
+/// Bytes the vDSO takes at the top of the stack region: the vvar page, then the image.
+pub const SPAN: u64 = (1 + IMAGE.len().div_ceil(PAGE_SIZE)) as u64 * PAGE;
 
 /// The frames: `pages[0]` is the vvar page, the rest hold the image.
 static FRAMES: Once<Vec<Pfn>> = Once::new();
@@ -84,12 +85,11 @@ pub fn set_realtime_offset(offset_ns: u64) {
     frame::write(vvar, VvarPage::SEQ, &seq.wrapping_add(2).to_le_bytes());
 }
 
-/// Maps the clock page (`[vvar]`) and, right above it, the image (`[vdso]`) into `vm`, as
-/// one block placed as an mmap of both would be; the image's address (`AT_SYSINFO_EHDR`).
-pub fn map(vm: &mut Vm) -> KResult<Option<u64>> {
+/// Maps the clock page (`[vvar]`) at `at` and, right above it, the image (`[vdso]`), [`SPAN`]
+/// bytes in all (`execve` places them above the stack); the image's address, for
+/// `AT_SYSINFO_EHDR`.
+pub fn map(vm: &mut Vm, at: u64) -> Option<u64> {
     let frames: &'static [Pfn] = FRAMES.get().expect("mm::vdso::init has not run");
-    let span = frames.len() as u64 * PAGE;
-    let at = vm.find_free(span).ok_or(Errno::ENOMEM)?;
     let area = |start, end, prot, frames, name| Vma {
         start,
         end,
@@ -105,10 +105,10 @@ pub fn map(vm: &mut Vm) -> KResult<Option<u64>> {
     vm.insert(area(at, at + PAGE, Prot::READ, &frames[..1], "[vvar]"));
     vm.insert(area(
         at + PAGE,
-        at + span,
+        at + SPAN,
         Prot::READ | Prot::EXEC,
         &frames[1..],
         "[vdso]",
     ));
-    Ok(Some(at + PAGE))
+    Some(at + PAGE)
 }

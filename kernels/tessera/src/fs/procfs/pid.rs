@@ -21,7 +21,7 @@ use tessera_vfs::{FileType, Inode, Metadata};
 
 use super::{Dir, Link, Listing, Text, meta, pid_ino};
 use crate::fs::DentryRef;
-use crate::mm::vm::{Backing, Prot, STACK_TOP};
+use crate::mm::vm::{Backing, Prot};
 use crate::process::sched;
 use crate::process::task::{self, Task, TaskState};
 
@@ -217,7 +217,7 @@ struct Area {
 /// a program is part of its last file area (Linux shows the part past the file's last page
 /// as an anonymous area), and there is no `[vdso]`, `[vvar]` or `[vsyscall]`.
 fn maps(task: &Task) -> KResult<String> {
-    let (areas, brk_start, brk) = {
+    let (areas, brk_start, brk, stack_top) = {
         let cell = task.vm();
         let vm = cell.lock();
         let Some(vm) = vm.as_ref() else {
@@ -247,7 +247,7 @@ fn maps(task: &Task) -> KResult<String> {
                 },
             })
             .collect();
-        (areas, vm.brk_start, vm.brk)
+        (areas, vm.brk_start, vm.brk, vm.stack_top)
     };
     let page = PAGE_SIZE as u64;
     let heap = brk_start.next_multiple_of(page)..brk.next_multiple_of(page);
@@ -270,7 +270,7 @@ fn maps(task: &Task) -> KResult<String> {
             None if area.special.is_some() => (0, 0, 0, area.special.map(String::from)),
             None if area.shared => (0, 0, 0, Some(String::from("/dev/zero (deleted)"))),
             None if heap.contains(&area.start) => (0, 0, 0, Some(String::from("[heap]"))),
-            None if area.start < STACK_TOP && area.end >= STACK_TOP => {
+            None if area.start < stack_top && area.end >= stack_top => {
                 (0, 0, 0, Some(String::from("[stack]")))
             }
             None => (0, 0, 0, None),
