@@ -4,6 +4,7 @@
 //! a node maps its device number to the device here.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use tessera_abi::{Errno, KResult};
 use tessera_vfs::Inode;
@@ -47,23 +48,39 @@ impl FileOps for Simple {
     }
 
     fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
-        // No kernel buffer for the cases that need none: /dev/null reads nothing, zeroes are
-        // written straight to the user.
-        match self.kind {
-            Kind::Null => Ok(0),
-            Kind::Zero | Kind::Full => {
-                let len = len.min(super::file::USER_CHUNK);
-                tessera_platform::usercopy::fill_user_bytes(addr, 0, len)
-                    .map_err(|_| Errno::EFAULT)?;
-                Ok(len)
+        // As much as asked (Linux's read_iter_zero and urandom_read_iter), a chunk at a time:
+        // zeroes written straight to the user, random bytes through a chunk-sized buffer.
+        // Between chunks the others may run, and a pending signal ends the read with what
+        // it has (a fault too, once something was read).
+        let mut buf = match self.kind {
+            Kind::Null => return Ok(0),
+            Kind::Zero | Kind::Full => Vec::new(),
+            Kind::Random => alloc::vec![0u8; len.min(super::file::USER_CHUNK)],
+        };
+        let mut done = 0;
+        while done < len {
+            let at = addr + done as u64;
+            let n = (len - done).min(super::file::USER_CHUNK);
+            let copied = if buf.is_empty() {
+                tessera_platform::usercopy::fill_user_bytes(at, 0, n).map_err(|_| Errno::EFAULT)
+            } else {
+                self.read(offset, &mut buf[..n], nonblock)?;
+                crate::user::write_bytes(at, &buf[..n])
+            };
+            match copied {
+                Ok(()) => done += n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             }
-            Kind::Random => {
-                let mut buf = alloc::vec![0u8; len.min(super::file::USER_CHUNK)];
-                let n = self.read(offset, &mut buf, nonblock)?;
-                crate::user::write_bytes(addr, &buf[..n])?;
-                Ok(n)
+            let task = crate::process::current();
+            if done < len
+                && (crate::process::signal::has_deliverable(&task)
+                    || !crate::process::sched::keep_going())
+            {
+                break;
             }
         }
+        Ok(done)
     }
 
     fn write_user(&self, _offset: u64, _addr: u64, len: usize, _nonblock: bool) -> KResult<usize> {
