@@ -148,6 +148,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::alarm => time::alarm(a),
         sys::setitimer => time::setitimer(a),
         sys::sendfile => fs::sendfile(a),
+        sys::copy_file_range => fs::copy_file_range(a),
+        sys::close_range => fs::close_range(a),
         sys::socket => net::socket_call(a),
         sys::connect => net::connect(a),
         sys::accept => net::accept(a),
