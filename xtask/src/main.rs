@@ -4,7 +4,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
-//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
+//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 (or the next free port) forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both] [--only NAME,NAME] [--libc glibc\|musl]` | runs the userland test programs on Tessera and Linux and compares their output |
 //! | `fuzz [--config NAME] [--seed S] [--calls N] [--minutes M] [--batch B] [--log]` | random system calls from a seed (`userland/fuzz/fuzz.c`); fails on a panic, a hang or a leak (docs/reliability.md) |
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call and network benchmarks on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
