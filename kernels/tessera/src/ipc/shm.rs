@@ -67,7 +67,10 @@ impl Attachment {
     }
 }
 
+// Out of line, both: they are the only code of an area's copy and drop that takes a lock,
+// and inlined they would weigh on every area's copy (fork) and drop (exit).
 impl Clone for Attachment {
+    #[inline(never)]
     fn clone(&self) -> Self {
         if let Ok(entry) = SEGMENTS.lock().ids.get_mut(self.id) {
             Attachment::attached(&mut entry.object);
@@ -77,6 +80,7 @@ impl Clone for Attachment {
 }
 
 impl Drop for Attachment {
+    #[inline(never)]
     fn drop(&mut self) {
         let mut segments = SEGMENTS.lock();
         let Ok(entry) = segments.ids.get_mut(self.id) else {
