@@ -1,5 +1,5 @@
 /*
- * sysv.h: what the System V IPC programs (shm, sem, msg) share: the kernel's structures as
+ * sysv.h: what the System V IPC checks (ipc.c and its ipc-*.h parts) share: the kernel's structures as
  * x86_64 Linux lays them out (asm-generic/ipcbuf.h, arch/x86/include/uapi/asm/shmbuf.h and
  * sembuf.h, asm-generic/msgbuf.h), raw system calls (so that no C library wrapper changes
  * the command or hides the kernel's answer), and a wait for a child to block.
@@ -86,6 +86,7 @@ CHECK_HELPER void alarm_in_ms(long ms)
     sa.sa_handler = on_alarm;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGALRM, &sa, NULL);
+    alarms = 0;
     struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
     setitimer(ITIMER_REAL, &it, NULL);
 }

@@ -1,14 +1,14 @@
 /*
- * msg: System V message queues, raw system calls. msgget (keys, IPC_CREAT, IPC_EXCL),
+ * ipc-msg.h, part of ipc.c: System V message queues, raw system calls. msgget (keys, IPC_CREAT, IPC_EXCL),
  * msgrcv's type rules (0, > 0, < 0, MSG_EXCEPT, MSG_COPY), E2BIG and MSG_NOERROR, the byte
  * limit (msg_qbytes: EAGAIN with IPC_NOWAIT, a blocked sender let go by a receive), a
  * blocked receiver woken by a send (the message handed over, never queued), EIDRM for a
  * waiter when the queue goes, EINTR with SA_RESTART, msgctl's commands and errnos.
  */
-#include "sysv.h"
-#include <sys/msg.h>
+#ifndef TESSERA_IPC_MSG_H
+#define TESSERA_IPC_MSG_H
 
-#define KEY 0x7e550003
+#define MSG_KEY 0x7e550003
 #define K_MSG_COPY 040000
 #define K_MSG_EXCEPT 020000
 
@@ -43,7 +43,7 @@ static long msgctl_(int id, int cmd, void *buf)
     return syscall(SYS_msgctl, id, cmd, buf);
 }
 
-static struct k_msqid64_ds stat_of(int id)
+static struct k_msqid64_ds msg_stat(int id)
 {
     struct k_msqid64_ds ds;
     memset(&ds, 0xff, sizeof ds);
@@ -51,17 +51,17 @@ static struct k_msqid64_ds stat_of(int id)
     return ds;
 }
 
-static void keys(void)
+static void msg_keys(void)
 {
-    long old = msgget_(KEY, 0);
+    long old = msgget_(MSG_KEY, 0);
     if (old >= 0)
         msgctl_(old, IPC_RMID, NULL);
-    CHECK_ERR("msgget of an unknown key: ENOENT", msgget_(KEY, 0), ENOENT);
-    long id = msgget_(KEY, IPC_CREAT | 0640);
+    CHECK_ERR("msgget of an unknown key: ENOENT", msgget_(MSG_KEY, 0), ENOENT);
+    long id = msgget_(MSG_KEY, IPC_CREAT | 0640);
     CHECK("msgget IPC_CREAT", id >= 0);
-    CHECK("msgget finds the key", msgget_(KEY, 0) == id);
-    CHECK_ERR("IPC_CREAT|IPC_EXCL: EEXIST", msgget_(KEY, IPC_CREAT | IPC_EXCL), EEXIST);
-    struct k_msqid64_ds ds = stat_of(id);
+    CHECK("msgget finds the key", msgget_(MSG_KEY, 0) == id);
+    CHECK_ERR("IPC_CREAT|IPC_EXCL: EEXIST", msgget_(MSG_KEY, IPC_CREAT | IPC_EXCL), EEXIST);
+    struct k_msqid64_ds ds = msg_stat(id);
     CHECK_EQ("IPC_STAT mode", ds.perm.mode, 0640);
     CHECK_EQ("IPC_STAT msg_qbytes is MSGMNB", ds.qbytes, 16384);
     CHECK_EQ("IPC_STAT msg_qnum", ds.qnum, 0);
@@ -79,7 +79,7 @@ static void keys(void)
     CHECK_ERR("msgsnd to it: EINVAL", snd(id, 1, "x", 0), EINVAL);
 }
 
-static void types(void)
+static void msg_types(void)
 {
     long id = msgget_(IPC_PRIVATE, 0600);
     REQUIRE("msgget", id >= 0);
@@ -88,7 +88,7 @@ static void types(void)
     CHECK_OK("msgsnd type 2", snd(id, 2, "two", 0));
     CHECK_OK("msgsnd type 1 again", snd(id, 1, "one again", 0));
     CHECK_OK("msgsnd type 5", snd(id, 5, "five", 0));
-    struct k_msqid64_ds ds = stat_of(id);
+    struct k_msqid64_ds ds = msg_stat(id);
     CHECK_EQ("msg_qnum 5", ds.qnum, 5);
     CHECK_EQ("msg_cbytes counts the texts", ds.cbytes, 5 + 3 + 3 + 9 + 4);
     CHECK("msg_lspid is the sender", ds.lspid == getpid());
@@ -97,7 +97,7 @@ static void types(void)
     CHECK_EQ("and stores the type", got.mtype, 2);
     CHECK_OK("MSG_COPY of position 1", rcv(id, 64, 1, K_MSG_COPY | IPC_NOWAIT));
     CHECK_STR("is the second message", got.mtext, "one");
-    CHECK_EQ("and leaves it queued", stat_of(id).qnum, 4);
+    CHECK_EQ("and leaves it queued", msg_stat(id).qnum, 4);
     CHECK_ERR("MSG_COPY past the end: ENOMSG", rcv(id, 64, 9, K_MSG_COPY | IPC_NOWAIT), ENOMSG);
     CHECK_ERR("MSG_COPY without IPC_NOWAIT: EINVAL", rcv(id, 64, 0, K_MSG_COPY), EINVAL);
     CHECK_ERR("MSG_COPY with MSG_EXCEPT: EINVAL",
@@ -111,10 +111,10 @@ static void types(void)
     CHECK_ERR("type -4 with nothing left, IPC_NOWAIT: ENOMSG", rcv(id, 64, -4, IPC_NOWAIT), ENOMSG);
     CHECK_ERR("type 7, IPC_NOWAIT: ENOMSG", rcv(id, 64, 7, IPC_NOWAIT), ENOMSG);
     CHECK_ERR("a buffer too small: E2BIG", rcv(id, 2, 0, 0), E2BIG);
-    CHECK_EQ("the message stays queued", stat_of(id).qnum, 1);
+    CHECK_EQ("the message stays queued", msg_stat(id).qnum, 1);
     CHECK_EQ("MSG_NOERROR cuts it", rcv(id, 2, 0, MSG_NOERROR), 2);
     CHECK_STR("to the buffer's size", got.mtext, "fi");
-    ds = stat_of(id);
+    ds = msg_stat(id);
     CHECK("and takes it", ds.qnum == 0 && ds.cbytes == 0);
     CHECK("msg_lrpid is the receiver", ds.lrpid == getpid());
     CHECK("msg_rtime set", ds.rtime != 0);
@@ -128,7 +128,7 @@ static void types(void)
     CHECK_EQ("is received with length 0", rcv(id, 0, 0, 0), 0);
     CHECK_OK("a message to a bad buffer", snd(id, 4, "lost", 0));
     CHECK_ERR("msgrcv to a bad address: EFAULT", syscall(SYS_msgrcv, id, 8, 64, 0, 0), EFAULT);
-    CHECK_EQ("loses the message", stat_of(id).qnum, 0);
+    CHECK_EQ("loses the message", msg_stat(id).qnum, 0);
 
     ds.qbytes = 100;
     CHECK_OK("IPC_SET msg_qbytes 100", msgctl_(id, IPC_SET, &ds));
@@ -137,20 +137,20 @@ static void types(void)
     text[60] = 0;
     CHECK_OK("60 bytes fit", snd(id, 1, text, 0));
     CHECK_ERR("60 more do not, IPC_NOWAIT: EAGAIN", snd(id, 1, text, IPC_NOWAIT), EAGAIN);
-    ds = stat_of(id);
+    ds = msg_stat(id);
     CHECK("msg_qbytes 100, msg_cbytes 60", ds.qbytes == 100 && ds.cbytes == 60);
     pid_t pid = fork();
     if (pid == 0)
         _exit(snd(id, 2, text, 0) == 0 ? 0 : 1);
     sleep_ms(100);
-    CHECK_EQ("a blocked sender", stat_of(id).qnum, 1);
+    CHECK_EQ("a blocked sender", msg_stat(id).qnum, 1);
     CHECK_EQ("is let go by a receive", rcv(id, 64, 1, 0), 60);
     CHECK_EQ("its msgsnd returned 0", reap(pid), 0);
     CHECK_EQ("its message is queued", rcv(id, 64, 2, IPC_NOWAIT), 60);
     msgctl_(id, IPC_RMID, NULL);
 }
 
-static void waiting(void)
+static void msg_waiting(void)
 {
     long id = msgget_(IPC_PRIVATE, 0600);
     REQUIRE("msgget", id >= 0);
@@ -162,7 +162,7 @@ static void waiting(void)
     sleep_ms(100);
     CHECK_OK("a message of another type", snd(id, 6, "six", 0));
     CHECK_OK("the type the receiver waits for", snd(id, 7, "seven", 0));
-    CHECK_EQ("goes straight to it: only the other is queued", stat_of(id).qnum, 1);
+    CHECK_EQ("goes straight to it: only the other is queued", msg_stat(id).qnum, 1);
     CHECK_EQ("the blocked msgrcv got it", reap(pid), 0);
 
     pid = fork();
@@ -174,7 +174,7 @@ static void waiting(void)
     sleep_ms(100);
     CHECK_OK("a message too long for the waiting receiver", snd(id, 8, "eight", 0));
     CHECK_EQ("its msgrcv returns E2BIG", reap(pid), 0);
-    CHECK_EQ("and the message is queued", stat_of(id).qnum, 2);
+    CHECK_EQ("and the message is queued", msg_stat(id).qnum, 2);
 
     pid = fork();
     if (pid == 0) {
@@ -193,10 +193,11 @@ static void waiting(void)
     msgctl_(id, IPC_RMID, NULL);
 }
 
-int main(void)
+static void msg_tests(void)
 {
-    keys();
-    types();
-    waiting();
-    return check_exit();
+    msg_keys();
+    msg_types();
+    msg_waiting();
 }
+
+#endif

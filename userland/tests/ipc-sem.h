@@ -1,15 +1,15 @@
 /*
- * sem: System V semaphores, raw system calls. semget (keys, IPC_CREAT, IPC_EXCL, sizes),
+ * ipc-sem.h, part of ipc.c: System V semaphores, raw system calls. semget (keys, IPC_CREAT, IPC_EXCL, sizes),
  * semctl (GETVAL/SETVAL/GETALL/SETALL/GETPID/GETNCNT/GETZCNT/IPC_STAT/IPC_SET/IPC_RMID/
  * IPC_INFO and their errnos), semop's all-or-nothing rule and its errnos, a token passed
  * between two processes, a blocked semop completed by the waker (the value is taken before
  * the waker returns), wait-for-zero, SEM_UNDO at exit (clamped at 0), semtimedop's timeout,
  * EINTR with SA_RESTART, EIDRM for a waiter when the set goes.
  */
-#include "sysv.h"
-#include <sys/sem.h>
+#ifndef TESSERA_IPC_SEM_H
+#define TESSERA_IPC_SEM_H
 
-#define KEY 0x7e550001
+#define SEM_KEY 0x7e550001
 
 union semun_k {
     int val;
@@ -50,28 +50,28 @@ static int wait_waiters(int id, int num, int zero, int count)
     return 0;
 }
 
-static void keys_and_sizes(void)
+static void sem_keys(void)
 {
-    long old = semget_(KEY, 0, 0);
+    long old = semget_(SEM_KEY, 0, 0);
     if (old >= 0)
         semctl_(old, 0, IPC_RMID, 0);
-    CHECK_ERR("semget of an unknown key: ENOENT", semget_(KEY, 1, 0), ENOENT);
+    CHECK_ERR("semget of an unknown key: ENOENT", semget_(SEM_KEY, 1, 0), ENOENT);
     CHECK_ERR("semget of 0 semaphores: EINVAL", semget_(IPC_PRIVATE, 0, 0600), EINVAL);
     CHECK_ERR("semget of -1 semaphores: EINVAL", semget_(IPC_PRIVATE, -1, 0600), EINVAL);
     CHECK_ERR("semget past SEMMSL: EINVAL", semget_(IPC_PRIVATE, 32001, 0600), EINVAL);
-    long id = semget_(KEY, 3, IPC_CREAT | 0640);
+    long id = semget_(SEM_KEY, 3, IPC_CREAT | 0640);
     CHECK("semget IPC_CREAT", id >= 0);
-    CHECK("semget finds the key", semget_(KEY, 0, 0) == id);
-    CHECK("semget with fewer semaphores finds it", semget_(KEY, 2, 0) == id);
-    CHECK_ERR("semget with more semaphores: EINVAL", semget_(KEY, 4, 0), EINVAL);
-    CHECK_ERR("semget IPC_CREAT|IPC_EXCL: EEXIST", semget_(KEY, 3, IPC_CREAT | IPC_EXCL), EEXIST);
+    CHECK("semget finds the key", semget_(SEM_KEY, 0, 0) == id);
+    CHECK("semget with fewer semaphores finds it", semget_(SEM_KEY, 2, 0) == id);
+    CHECK_ERR("semget with more semaphores: EINVAL", semget_(SEM_KEY, 4, 0), EINVAL);
+    CHECK_ERR("semget IPC_CREAT|IPC_EXCL: EEXIST", semget_(SEM_KEY, 3, IPC_CREAT | IPC_EXCL), EEXIST);
     long other = semget_(IPC_PRIVATE, 3, IPC_CREAT | IPC_EXCL | 0600);
     CHECK("IPC_PRIVATE makes a new set", other >= 0 && other != id);
     struct k_semid64_ds ds;
     CHECK_OK("IPC_STAT", semctl_(id, 0, IPC_STAT, (unsigned long)&ds));
     CHECK_EQ("IPC_STAT sem_nsems", ds.nsems, 3);
     CHECK_EQ("IPC_STAT mode", ds.perm.mode, 0640);
-    CHECK_EQ("IPC_STAT key", ds.perm.key, KEY);
+    CHECK_EQ("IPC_STAT key", ds.perm.key, SEM_KEY);
     CHECK_EQ("IPC_STAT sem_otime before any semop", ds.otime, 0);
     CHECK("IPC_STAT sem_ctime set", ds.ctime != 0);
     ds.perm.mode = 0600;
@@ -91,11 +91,11 @@ static void keys_and_sizes(void)
     CHECK_OK("IPC_RMID", semctl_(id, 0, IPC_RMID, 0));
     CHECK_ERR("a removed set: EINVAL", semctl_(id, 0, GETVAL, 0), EINVAL);
     CHECK_ERR("IPC_RMID again: EINVAL", semctl_(id, 0, IPC_RMID, 0), EINVAL);
-    CHECK_ERR("its key is gone", semget_(KEY, 0, 0), ENOENT);
+    CHECK_ERR("its key is gone", semget_(SEM_KEY, 0, 0), ENOENT);
     semctl_(other, 0, IPC_RMID, 0);
 }
 
-static void values(void)
+static void sem_values(void)
 {
     long id = semget_(IPC_PRIVATE, 2, 0600);
     REQUIRE("semget", id >= 0);
@@ -140,7 +140,7 @@ static void values(void)
     semctl_(id, 0, IPC_RMID, 0);
 }
 
-static void between_processes(void)
+static void sem_between_processes(void)
 {
     long id = semget_(IPC_PRIVATE, 2, 0600);
     REQUIRE("semget", id >= 0);
@@ -235,7 +235,7 @@ static void between_processes(void)
     CHECK_EQ("the waiter got EIDRM", reap(pid), 0);
 }
 
-static void timeouts_and_signals(void)
+static void sem_timeouts(void)
 {
     long id = semget_(IPC_PRIVATE, 1, 0600);
     REQUIRE("semget", id >= 0);
@@ -262,11 +262,12 @@ static void timeouts_and_signals(void)
     semctl_(id, 0, IPC_RMID, 0);
 }
 
-int main(void)
+static void sem_tests(void)
 {
-    keys_and_sizes();
-    values();
-    between_processes();
-    timeouts_and_signals();
-    return check_exit();
+    sem_keys();
+    sem_values();
+    sem_between_processes();
+    sem_timeouts();
 }
+
+#endif
