@@ -431,10 +431,13 @@ impl FdTable {
     }
 
     pub fn close_all(&mut self) {
-        let owner = self.lock_owner();
-        for slot in self.slots.drain(..).flatten() {
-            super::locks::fd_closed(&slot.file, owner);
+        if super::locks::any() {
+            let owner = self.lock_owner();
+            for slot in self.slots.iter().flatten() {
+                super::locks::fd_closed(&slot.file, owner);
+            }
         }
+        self.slots.clear();
     }
 
     /// Every open descriptor with its file, in fd order (`/proc/PID/fd`).

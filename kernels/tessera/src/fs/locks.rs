@@ -201,8 +201,13 @@ pub fn set(
     result?
 }
 
-/// Releases `owner`'s locks on `key` (with `flocks`, its `flock` lock too).
-fn release(key: usize, owner: Owner, flocks: bool) {
+/// Releases `owner`'s locks on `file`'s file (with `flocks`, its `flock` lock too). Out of
+/// line and cold: close and exit call it only while some file has locks, and the check
+/// before it should cost them no more than a load.
+#[cold]
+#[inline(never)]
+fn release(file: &OpenFile, owner: Owner, flocks: bool) {
+    let key = file_key(file);
     let wake = {
         let mut guard = LOCKS.lock();
         let reg = &mut *guard;
@@ -225,18 +230,27 @@ fn release(key: usize, owner: Owner, flocks: bool) {
     }
 }
 
+/// Whether some file has locks (or waiters): while not, closing files has nothing to
+/// release.
+#[inline]
+pub fn any() -> bool {
+    FILES.load(Ordering::Relaxed) != 0
+}
+
 /// A descriptor of `file` left the table `owner` ([`super::FdTable::lock_owner`]): the
 /// table's POSIX locks on the file go (Linux's `locks_remove_posix`).
+#[inline]
 pub fn fd_closed(file: &OpenFile, owner: usize) {
-    if FILES.load(Ordering::Relaxed) != 0 {
-        release(file_key(file), Owner(owner), false);
+    if any() {
+        release(file, Owner(owner), false);
     }
 }
 
 /// The last reference to `file` went: its OFD and `flock` locks go (Linux's
 /// `locks_remove_file`).
+#[inline]
 pub fn description_closed(file: &OpenFile) {
-    if FILES.load(Ordering::Relaxed) != 0 {
-        release(file_key(file), description_owner(file), true);
+    if any() {
+        release(file, description_owner(file), true);
     }
 }
