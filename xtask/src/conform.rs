@@ -3,10 +3,10 @@
 //! test programs on Tessera and on Linux, compared line by line.
 //!
 //! Both kernels boot the same initramfs on the same QEMU machine with the config's memory
-//! size, twice: `target/initrd/conform.cpio` (the runner as `/init`, the static builds of
-//! the test programs in `/tests`, against glibc and against musl), then
-//! `conform-dynamic.cpio` (the dynamic builds, with the interpreters and libraries they
-//! load); each boot is compared on its own. `--only` and `--libc` pack a subset instead
+//! size, three times: `target/initrd/conform.cpio` and `conform-2.cpio` (the runner as
+//! `/init`, the static builds of the first and of the second half of the test programs in
+//! `/tests`, against glibc and against musl), then `conform-dynamic.cpio` (the dynamic
+//! builds, with the interpreters and libraries they load); each boot is compared on its own. `--only` and `--libc` pack a subset instead
 //! ([`userland::Programs::select`]: `--only thread` is every `thread-*` program, every
 //! build), in archives of this run's own. The runner frames each program's output
 //! with `=== <name>` / `=== <name> exit <n>` lines and ends with `=== done`; what is
@@ -77,26 +77,24 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     let config = kernel::load_config(&config)?;
     let programs = userland::build()?;
     let selected = programs.select(only.as_deref(), libc)?;
-    // Two boots per kernel, one for the static builds and one for the dynamic ones: the
-    // archive of every program at once no longer fits beside Linux in the config's memory
-    // (Linux panics unpacking it in 128 MiB).
+    // Three boots per kernel, two for the static builds (each half of the programs) and one
+    // for the dynamic ones: the archive of every program at once no longer fits beside
+    // Linux in the config's memory (Linux panics unpacking it in 128 MiB), nor, since
+    // 60 test programs, every static build at once (Linux's tmpfs runs out: writes fail,
+    // page faults on program text raise SIGBUS).
     let mut code = Code::Ok;
     for part in Part::ALL {
+        let whole = part.programs(&programs.tests);
         let chosen: Vec<userland::Program> = selected
             .iter()
-            .filter(|p| p.libc.is_static() == (part == Part::Static))
+            .filter(|p| whole.iter().any(|w| w.name == p.name))
             .cloned()
             .collect();
         if chosen.is_empty() {
             continue;
         }
-        let whole = programs
-            .tests
-            .iter()
-            .filter(|p| p.libc.is_static() == (part == Part::Static))
-            .count();
         let part_code = conform_part(
-            &config, &programs, &chosen, whole, part, which, timeout, verbose,
+            &config, &programs, &chosen, &whole, part, which, timeout, verbose,
         )?;
         if code == Code::Ok {
             code = part_code;
@@ -109,34 +107,74 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     Ok(code)
 }
 
-/// The two halves of the test programs, each booted on its own.
+/// The parts of the test programs, each booted on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
-    /// The static builds (glibc and musl): `target/initrd/conform.cpio`.
-    Static,
+    /// The static builds (glibc and musl) of the first half of the programs, by name:
+    /// `target/initrd/conform.cpio`.
+    StaticFirst,
+    /// Those of the second half: `conform-2.cpio`.
+    StaticSecond,
     /// The dynamic builds with the interpreters and libraries: `conform-dynamic.cpio`.
     Dynamic,
 }
 
 impl Part {
-    const ALL: [Part; 2] = [Part::Static, Part::Dynamic];
+    const ALL: [Part; 3] = [Part::StaticFirst, Part::StaticSecond, Part::Dynamic];
 
     fn name(self) -> &'static str {
         match self {
-            Part::Static => "static",
-            Part::Dynamic => "dynamic",
+            Part::StaticFirst => "static builds (first half)",
+            Part::StaticSecond => "static builds (second half)",
+            Part::Dynamic => "dynamic builds",
         }
+    }
+
+    /// The name of the part's whole archive in `target/initrd/`.
+    fn archive(self) -> &'static str {
+        match self {
+            Part::StaticFirst => "conform",
+            Part::StaticSecond => "conform-2",
+            Part::Dynamic => "conform-dynamic",
+        }
+    }
+
+    /// The builds of `tests` (every program, in name order) this part boots. A program's
+    /// glibc and musl builds stay in one half.
+    fn programs(self, tests: &[userland::Program]) -> Vec<userland::Program> {
+        let of_kind: Vec<&userland::Program> = tests
+            .iter()
+            .filter(|p| p.libc.is_static() == (self != Part::Dynamic))
+            .collect();
+        let mut names: Vec<&str> = of_kind.iter().map(|p| program_name(&p.name)).collect();
+        names.sort_unstable();
+        names.dedup();
+        let half = names.len().div_ceil(2);
+        let keep = |p: &&userland::Program| {
+            let at = names.iter().position(|n| *n == program_name(&p.name));
+            match self {
+                Part::StaticFirst => at.is_some_and(|i| i < half),
+                Part::StaticSecond => at.is_some_and(|i| i >= half),
+                Part::Dynamic => true,
+            }
+        };
+        of_kind.into_iter().filter(keep).cloned().collect()
     }
 }
 
-/// Boots the kernels on `chosen` (`whole`: how many programs the part has in all) and
-/// compares; the part's exit code.
+/// The program a build belongs to: its name without the `-musl` suffix.
+fn program_name(build: &str) -> &str {
+    build.strip_suffix("-musl").unwrap_or(build)
+}
+
+/// Boots the kernels on `chosen` (`whole`: every program of the part) and compares; the
+/// part's exit code.
 #[allow(clippy::too_many_arguments)]
 fn conform_part(
     config: &tessera_config::Config,
     programs: &userland::Programs,
     chosen: &[userland::Program],
-    whole: usize,
+    whole: &[userland::Program],
     part: Part,
     which: Which,
     timeout: Duration,
@@ -145,16 +183,16 @@ fn conform_part(
     let tests: Vec<String> = chosen.iter().map(|p| p.name.clone()).collect();
     // A whole part is its archive in target/initrd/; a subset is this run's own archive, so
     // that it never stands in for the whole set.
-    let subset = match chosen.len() == whole {
+    let subset = match chosen.len() == whole.len() {
         true => None,
         false => Some(initrd::conform_subset(programs, chosen)?),
     };
     let archive = match &subset {
-        None => initrd::conform(programs, part == Part::Dynamic)?,
+        None => initrd::conform(programs, part.archive(), whole)?,
         Some(private) => private.to_path_buf(),
     };
     println!(
-        "conform: {} builds: {} test programs in {}{}",
+        "conform: {}: {} test programs in {}{}",
         part.name(),
         tests.len(),
         kernel::display_path(&archive),

@@ -4,7 +4,7 @@
 //! | archive | `/init` | what else |
 //! |---|---|---|
 //! | `busybox.cpio` ([`busybox`]) | a `#!/bin/sh` script that mounts proc, devtmpfs and tmpfs and runs `/bin/sh` | `/bin/busybox` and its applet links, `/etc/passwd`, `/etc/group`, the test programs in `/tests` |
-//! | `conform.cpio`, `conform-dynamic.cpio` ([`conform`]) | the test runner | the static (dynamic) builds of the test programs in `/tests` |
+//! | `conform.cpio`, `conform-2.cpio`, `conform-dynamic.cpio` ([`conform`]) | the test runner | the static builds of each half of the test programs (the dynamic builds) in `/tests` |
 //! | `single-init.cpio` ([`single_init`]) | one given static binary | nothing |
 //!
 //! Archives that belong to one command or boot (the benchmarks') are [`Private`]: the
@@ -190,28 +190,14 @@ pub fn busybox() -> Result<PathBuf, String> {
     )
 }
 
-/// `target/initrd/conform.cpio`: the runner as `/init` and the static builds of the test
-/// programs in `/tests`; with `dynamic`, `conform-dynamic.cpio`: the dynamic builds, and
-/// what they load.
-pub fn conform(programs: &Programs, dynamic: bool) -> Result<PathBuf, String> {
+/// `target/initrd/<name>.cpio` for a part of `conform`'s programs: the runner as `/init`,
+/// the builds `part` in `/tests`, and what the dynamic ones load.
+pub fn conform(programs: &Programs, name: &str, part: &[Program]) -> Result<PathBuf, String> {
     let mut archive = Archive::new();
     skeleton(&mut archive);
     archive.file("init", 0o755, read(&programs.runner.path)?);
-    let part: Vec<Program> = programs
-        .tests
-        .iter()
-        .filter(|p| p.libc.is_static() != dynamic)
-        .cloned()
-        .collect();
-    add_programs(&mut archive, &part, &programs.libraries)?;
-    write(
-        if dynamic {
-            "conform-dynamic"
-        } else {
-            "conform"
-        },
-        &archive,
-    )
+    add_programs(&mut archive, part, &programs.libraries)?;
+    write(name, &archive)
 }
 
 /// `conform --only`: the runner as `/init` and only `selected` in `/tests`, as this
