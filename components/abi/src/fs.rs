@@ -194,8 +194,28 @@ pub const F_SETPIPE_SZ: u32 = 1031;
 pub const F_GETPIPE_SZ: u32 = 1032;
 /// The descriptor flag close-on-exec (`F_GETFD`/`F_SETFD`).
 pub const FD_CLOEXEC: u32 = 1;
+/// `fcntl`: [`F_GETLK`] for an open file description's lock (`linux/fcntl.h`).
+pub const F_OFD_GETLK: u32 = 36;
+/// `fcntl`: [`F_SETLK`] for an open file description's lock.
+pub const F_OFD_SETLK: u32 = 37;
+/// `fcntl`: [`F_SETLKW`] for an open file description's lock.
+pub const F_OFD_SETLKW: u32 = 38;
+/// `l_type` of a `struct flock`: a shared (read) lock.
+pub const F_RDLCK: i16 = 0;
+/// `l_type` of a `struct flock`: an exclusive (write) lock.
+pub const F_WRLCK: i16 = 1;
 /// `l_type` of a `struct flock`: no lock (what `F_GETLK` reports when nothing conflicts).
 pub const F_UNLCK: i16 = 2;
+/// `flock`: a shared lock.
+pub const LOCK_SH: u32 = 1;
+/// `flock`: an exclusive lock.
+pub const LOCK_EX: u32 = 2;
+/// `flock`: fail with EWOULDBLOCK instead of waiting.
+pub const LOCK_NB: u32 = 4;
+/// `flock`: release the lock.
+pub const LOCK_UN: u32 = 8;
+/// `flock`: the old "mandatory" flag, ignored since Linux 5.15 (the call returns 0).
+pub const LOCK_MAND: u32 = 32;
 
 /// `lseek`: from the start.
 pub const SEEK_SET: u32 = 0;

@@ -307,6 +307,7 @@ impl OpenFile {
 impl Drop for OpenFile {
     fn drop(&mut self) {
         OPEN.fetch_sub(1, Ordering::Relaxed);
+        super::locks::description_closed(self);
         self.ops.closed(self);
     }
 }
@@ -375,15 +376,33 @@ impl FdTable {
         if self.slots.len() <= fd {
             self.slots.resize(fd + 1, None);
         }
-        self.slots[fd] = Some(Slot { file, cloexec });
+        let old = self.slots[fd].replace(Slot { file, cloexec });
+        self.closed(old);
     }
 
     pub fn close(&mut self, fd: i32) -> KResult<()> {
         let slot = usize::try_from(fd)
             .ok()
             .and_then(|fd| self.slots.get_mut(fd))
+            .ok_or(Errno::EBADF)?
+            .take()
             .ok_or(Errno::EBADF)?;
-        slot.take().map(drop).ok_or(Errno::EBADF)
+        self.closed(Some(slot));
+        Ok(())
+    }
+
+    /// The owner of the POSIX locks taken through this table (Linux's `files_struct`):
+    /// the table's address, which stays put while its `Files` lives (the tasks that share
+    /// the table share the locks; fork copies the table, execve keeps it).
+    pub fn lock_owner(&self) -> usize {
+        self as *const FdTable as usize
+    }
+
+    /// A descriptor left the table: the table's POSIX locks on its file go with it.
+    fn closed(&self, slot: Option<Slot>) {
+        if let Some(slot) = slot {
+            super::locks::fd_closed(&slot.file, self.lock_owner());
+        }
     }
 
     pub fn cloexec(&self, fd: i32) -> KResult<bool> {
@@ -416,14 +435,23 @@ impl FdTable {
 
     /// execve: closes the O_CLOEXEC descriptors.
     pub fn close_on_exec(&mut self) {
+        let owner = self.lock_owner();
         for slot in &mut self.slots {
-            if slot.as_ref().is_some_and(|s| s.cloexec) {
-                *slot = None;
+            if slot.as_ref().is_some_and(|s| s.cloexec)
+                && let Some(slot) = slot.take()
+            {
+                super::locks::fd_closed(&slot.file, owner);
             }
         }
     }
 
     pub fn close_all(&mut self) {
+        if super::locks::any() {
+            let owner = self.lock_owner();
+            for slot in self.slots.iter().flatten() {
+                super::locks::fd_closed(&slot.file, owner);
+            }
+        }
         self.slots.clear();
     }
 

@@ -11,6 +11,7 @@ pub mod epoll;
 pub mod eventfd;
 pub mod file;
 mod inode_file;
+pub mod locks;
 pub mod mount;
 pub mod poll;
 

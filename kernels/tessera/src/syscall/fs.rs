@@ -18,10 +18,10 @@ use crate::user;
 use tessera_abi::fs::{
     __O_TMPFILE, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
     AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
-    F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK,
-    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET, MAX_RW_COUNT, O_DIRECTORY, R_OK,
-    RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
-    SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
+    F_GETFL, F_GETLK, F_GETPIPE_SZ, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL,
+    F_SETLK, F_SETLKW, F_SETPIPE_SZ, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET,
+    MAX_RW_COUNT, O_DIRECTORY, R_OK, RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO,
+    S_IXUGO, SEEK_CUR, SEEK_END, SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -239,6 +239,12 @@ pub fn dup3(a: &Args) -> KResult<isize> {
 
 pub fn fcntl(a: &Args) -> KResult<isize> {
     let cmd = a[1] as u32;
+    if matches!(
+        cmd,
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW
+    ) {
+        return super::locks::fcntl(a[0] as i32, cmd, a[2]);
+    }
     let task = current();
     let mut files = task.files.lock();
     let f = files.get(a[0] as i32)?;
@@ -268,12 +274,6 @@ pub fn fcntl(a: &Args) -> KResult<isize> {
             );
             Ok(0)
         }
-        F_GETLK => {
-            // No other process holds a lock: report F_UNLCK in l_type.
-            user::write_bytes(a[2], &F_UNLCK.to_le_bytes())?;
-            Ok(0)
-        }
-        F_SETLK | F_SETLKW => Ok(0),
         // Pipes have a fixed 64 KiB ring; F_SETPIPE_SZ reports that size.
         F_GETPIPE_SZ | F_SETPIPE_SZ if f.ops.stat()?.mode & S_IFMT == S_IFIFO => {
             Ok(tessera_pipe::PIPE_CAPACITY as isize)

@@ -10,6 +10,7 @@ mod events;
 mod fs;
 mod futex;
 mod ipc;
+mod locks;
 mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
@@ -177,6 +178,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::kill => signal::kill(a),
         sys::uname => misc::uname(a),
         sys::fcntl => fs::fcntl(a),
+        sys::flock => locks::flock(a),
         sys::fsync | sys::fdatasync => fs::fsync(a),
         sys::truncate => fs::truncate(a),
         sys::ftruncate => fs::ftruncate(a),
@@ -389,7 +391,8 @@ fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {
 
 /// Syscalls that restart after a handler installed with SA_RESTART.
 fn restartable(nr: u64) -> bool {
-    // The socket calls as on Linux.
+    // The socket calls as on Linux; fcntl and flock for their lock waits (F_SETLKW,
+    // flock without LOCK_NB: the only ways they are interrupted).
     matches!(
         nr,
         sys::read
@@ -407,6 +410,8 @@ fn restartable(nr: u64) -> bool {
             | sys::sendmsg
             | sys::recvmsg
             | sys::accept4
+            | sys::fcntl
+            | sys::flock
     )
 }
 
