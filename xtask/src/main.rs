@@ -26,6 +26,7 @@ mod checks;
 mod conform;
 mod console;
 mod cpio;
+mod debian;
 mod exit;
 mod fuzz;
 mod initrd;
@@ -36,6 +37,8 @@ mod loopback;
 mod nettest;
 mod profile;
 mod qemu;
+mod rootfs;
+mod rootfs_setup;
 mod session;
 mod setup;
 mod size;
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Some("build") => kernel::build_command(&mut args),
         Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
+        Some("rootfs") => rootfs::rootfs_command(&mut args),
         Some("conform") => conform::conform_command(&mut args),
         Some("fuzz") => fuzz::fuzz_command(&mut args),
         Some("bench") => bench::bench_command(&mut args),

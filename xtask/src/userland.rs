@@ -161,7 +161,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 }
 
 /// Whether `output` must be rebuilt from `inputs`.
-fn stale(output: &Path, inputs: &[PathBuf]) -> bool {
+pub(crate) fn stale(output: &Path, inputs: &[PathBuf]) -> bool {
     let Some(built) = modified(output) else {
         return true;
     };
