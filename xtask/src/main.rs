@@ -38,6 +38,7 @@ mod nettest;
 mod profile;
 mod qemu;
 mod rootfs;
+mod rootfs_boot;
 mod rootfs_setup;
 mod session;
 mod setup;
@@ -116,9 +117,15 @@ commands:
 fn main() -> ExitCode {
     let mut args = Args::from_env();
     let command = args.command();
+    if command.as_deref() == Some("run") {
+        // Its exit code may be a guest program's status (`run --rootfs DIR -- CMD`).
+        return qemu::run_command(&mut args).unwrap_or_else(|message| {
+            eprintln!("error: {message}");
+            exit::Code::ToolError.into()
+        });
+    }
     let result = match command.as_deref() {
         Some("build") => kernel::build_command(&mut args),
-        Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
         Some("rootfs") => rootfs::rootfs_command(&mut args),
         Some("conform") => conform::conform_command(&mut args),

@@ -372,6 +372,11 @@ pub fn fuzz() -> Result<PathBuf, String> {
     single("userland/fuzz/fuzz.c", "fuzz", &["-fno-stack-protector"])
 }
 
+/// `userland/debian/init.c`: `/init` of a root file system boot (`run --rootfs`).
+pub fn rootfs_init() -> Result<PathBuf, String> {
+    single("userland/debian/init.c", "rootfs-init", &[])
+}
+
 /// One static program from `source` (relative to the repository), built into the binary
 /// directory as `name` when out of date, with `flags` besides `-static -O2 -s -Wall -Werror`.
 fn single(source: &str, name: &str, flags: &[&str]) -> Result<PathBuf, String> {
