@@ -1,6 +1,6 @@
 /*
  * misc: the system calls a libc and a shell make around everything else. uname,
- * getrandom, clocks, user and group ids, sysinfo, resource limits (prlimit64), sched_yield,
+ * sethostname and setdomainname, getrandom, clocks, user and group ids, sysinfo, resource limits (prlimit64), sched_yield,
  * arch_prctl, ioctl on a non-terminal, and unknown system call numbers (ENOSYS).
  */
 #include "check.h"
@@ -32,6 +32,31 @@ static void identity(void)
     CHECK("uname release is set", u.release[0] != 0);
     CHECK("uname version is set", u.version[0] != 0);
     CHECK("uname nodename is NUL-terminated", memchr(u.nodename, 0, sizeof u.nodename) != NULL);
+
+    /* The names an init sets (root): what uname reports next, 64 bytes at most; the
+     * machine's names are put back afterwards. */
+    char node[sizeof u.nodename], domain[sizeof u.domainname];
+    strcpy(node, u.nodename);
+    strcpy(domain, u.domainname);
+    char long_name[66];
+    memset(long_name, 'n', sizeof long_name);
+    CHECK_OK("sethostname", sethostname("conform-host", 12));
+    CHECK_OK("setdomainname", setdomainname("conform.example", 15));
+    CHECK_EQ("uname after setting the names", uname(&u), 0);
+    CHECK_STR("uname nodename is the host name set", u.nodename, "conform-host");
+    CHECK_STR("uname domainname is the domain name set", u.domainname, "conform.example");
+    CHECK_OK("sethostname of 64 bytes", syscall(SYS_sethostname, long_name, 64));
+    CHECK_EQ("uname", uname(&u), 0);
+    CHECK_EQ("a 64-byte host name is kept whole", strlen(u.nodename), 64);
+    CHECK_ERR("sethostname of 65 bytes", syscall(SYS_sethostname, long_name, 65), EINVAL);
+    CHECK_ERR("sethostname of a negative length", syscall(SYS_sethostname, long_name, -1), EINVAL);
+    CHECK_ERR("sethostname of a bad address", syscall(SYS_sethostname, (void *)8, 4), EFAULT);
+    CHECK_ERR("setdomainname of 65 bytes", syscall(SYS_setdomainname, long_name, 65), EINVAL);
+    CHECK_OK("sethostname of 0 bytes", syscall(SYS_sethostname, long_name, 0));
+    CHECK_EQ("uname", uname(&u), 0);
+    CHECK_STR("an empty host name", u.nodename, "");
+    CHECK_OK("the host name put back", sethostname(node, strlen(node)));
+    CHECK_OK("the domain name put back", setdomainname(domain, strlen(domain)));
 
     CHECK_EQ("getuid is root", getuid(), 0);
     CHECK_EQ("geteuid is root", geteuid(), 0);

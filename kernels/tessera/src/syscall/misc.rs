@@ -11,25 +11,72 @@ use tessera_abi::system::{
     LINUX_REBOOT_CMD_RESTART, LINUX_REBOOT_MAGIC1, UTSNAME_FIELD_LEN,
 };
 use tessera_abi::{Errno, KResult};
+use tessera_sync::SubsystemLock;
 
 use super::Args;
 use crate::process::current;
 use crate::user::{self, StructWriter};
 
+/// A `utsname` field that sethostname and setdomainname set: up to 64 bytes
+/// (`__NEW_UTS_LEN`), without its NUL.
+struct UtsField {
+    bytes: [u8; UTSNAME_FIELD_LEN - 1],
+    len: usize,
+}
+
+impl UtsField {
+    const fn new(text: &[u8]) -> Self {
+        let mut bytes = [0; UTSNAME_FIELD_LEN - 1];
+        let mut i = 0;
+        while i < text.len() {
+            bytes[i] = text[i];
+            i += 1;
+        }
+        UtsField {
+            bytes,
+            len: text.len(),
+        }
+    }
+}
+
+/// The host name: Tessera's until someone sets one (an init, from /etc/hostname).
+static NODENAME: SubsystemLock<UtsField> = SubsystemLock::new(UtsField::new(b"tessera"));
+/// The NIS domain name: Linux's "(none)" until set.
+static DOMAINNAME: SubsystemLock<UtsField> = SubsystemLock::new(UtsField::new(b"(none)"));
+
 pub fn uname(a: &Args) -> KResult<isize> {
     let mut w = StructWriter::new(UTSNAME_FIELD_LEN * 6);
+    let (node, domain) = (NODENAME.lock(), DOMAINNAME.lock());
     let fields: [&[u8]; 6] = [
         b"Linux",
-        b"tessera",
+        &node.bytes[..node.len],
         b"6.1.0-tessera",
         b"#1 Tessera",
         b"x86_64",
-        b"(none)",
+        &domain.bytes[..domain.len],
     ];
     for (i, field) in fields.iter().enumerate() {
         w.bytes_at(i * UTSNAME_FIELD_LEN, field);
     }
+    drop((node, domain));
     user::write_bytes(a[0], &w.bytes)?;
+    Ok(0)
+}
+
+/// sethostname(name, len) and setdomainname(name, len): Linux's order of checks (everyone
+/// is root, so never EPERM): EINVAL for a length outside 0..=64, EFAULT for the name.
+pub fn set_uts_name(a: &Args, domain: bool) -> KResult<isize> {
+    let len = a[1] as i32;
+    if !(0..UTSNAME_FIELD_LEN as i32).contains(&len) {
+        return Err(Errno::EINVAL);
+    }
+    let name = user::read_bytes(a[0], len as usize)?;
+    let mut field = if domain {
+        DOMAINNAME.lock()
+    } else {
+        NODENAME.lock()
+    };
+    *field = UtsField::new(&name);
     Ok(0)
 }
 

@@ -173,6 +173,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::wait4 => process::wait4(a),
         sys::kill => signal::kill(a),
         sys::uname => misc::uname(a),
+        sys::sethostname => misc::set_uts_name(a, false),
+        sys::setdomainname => misc::set_uts_name(a, true),
         sys::fcntl => fs::fcntl(a),
         sys::fsync | sys::fdatasync => fs::fsync(a),
         sys::truncate => fs::truncate(a),
