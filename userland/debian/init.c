@@ -2,9 +2,10 @@
  * rootfs-init: /init of the Debian root file system (`cargo xtask run --rootfs debian`).
  *
  * Does what a Debian system's early boot does that the programs need, and no more: mounts
- * proc on /proc, devtmpfs on /dev and a tmpfs on /tmp, sets the host name from
- * /etc/hostname, then runs one program in a session of its own whose controlling terminal
- * is the console (so that bash has job control and Ctrl-C reaches the foreground job):
+ * proc on /proc, devtmpfs on /dev and a tmpfs on /tmp, links /dev/fd, /dev/stdin,
+ * /dev/stdout and /dev/stderr into /proc/self/fd, sets the host name from /etc/hostname,
+ * then runs one program in a session of its own whose controlling terminal is the
+ * console (so that bash has job control and Ctrl-C reaches the foreground job):
  *
  * - the command in /etc/rootfs-run (its arguments, each ended by a NUL byte), written
  *   there by `cargo xtask run --rootfs debian -- CMD ARGS...`;
@@ -105,6 +106,12 @@ int main(void)
     mount_or_warn("devtmpfs", "/dev", "devtmpfs");
     mount_or_warn("tmpfs", "/tmp", "tmpfs");
     chmod("/tmp", 01777);
+    /* What Debian's initramfs adds to a devtmpfs: bash's process substitution opens
+     * /dev/fd/N. */
+    symlink("/proc/self/fd", "/dev/fd");
+    symlink("/proc/self/fd/0", "/dev/stdin");
+    symlink("/proc/self/fd/1", "/dev/stdout");
+    symlink("/proc/self/fd/2", "/dev/stderr");
     set_hostname();
 
     char **argv = command();

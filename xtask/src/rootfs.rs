@@ -37,7 +37,7 @@ use crate::exit::Code;
 
 /// What every Debian root file system here has, whatever `--packages` says: the base a
 /// Debian system starts from (Essential packages programs rely on: the C library and its
-/// tools, the accounts, `/bin/sh`), and `usr-is-merged`, which says `/usr` is merged (and
+/// tools, the accounts, `/bin/sh`, the terminal descriptions), and `usr-is-merged`, which says `/usr` is merged (and
 /// keeps the resolver from choosing `usrmerge`, the conversion tool, which needs Perl).
 pub const BASE_PACKAGES: &[&str] = &[
     "base-files",
@@ -45,10 +45,12 @@ pub const BASE_PACKAGES: &[&str] = &[
     "libc6",
     "libc-bin",
     "dash",
+    "ncurses-base",
     "usr-is-merged",
 ];
 
-/// The default set (with [`BASE_PACKAGES`]): the shell, the usual tools, and Python.
+/// The default set (with [`BASE_PACKAGES`]): the shell, the usual tools (`mount`,
+/// `hostname` and `pidof`, from `sysvinit-utils`, are packages of their own), and Python.
 pub const DEFAULT_PACKAGES: &[&str] = &[
     "bash",
     "coreutils",
@@ -62,6 +64,9 @@ pub const DEFAULT_PACKAGES: &[&str] = &[
     "xz-utils",
     "procps",
     "util-linux",
+    "mount",
+    "hostname",
+    "sysvinit-utils",
     "less",
     "python3",
 ];
