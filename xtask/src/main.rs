@@ -27,6 +27,7 @@ mod conform;
 mod console;
 mod cpio;
 mod debian;
+mod debian_session;
 mod exit;
 mod fuzz;
 mod initrd;
@@ -128,6 +129,7 @@ fn main() -> ExitCode {
         Some("build") => kernel::build_command(&mut args),
         Some("test") => test::test_command(&mut args),
         Some("rootfs") => rootfs::rootfs_command(&mut args),
+        Some("debian-session") => debian_session::command(&mut args),
         Some("conform") => conform::conform_command(&mut args),
         Some("fuzz") => fuzz::fuzz_command(&mut args),
         Some("bench") => bench::bench_command(&mut args),
