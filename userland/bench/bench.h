@@ -84,4 +84,7 @@ const char *loop_tcp_connect(long n, uint64_t *ns);
 /* The static program with a 2 MiB text that fork_exec_2mb and sh_big_exec run. */
 #define BIG_TARGET "/bench-big-target"
 
+/* The dynamically linked program fork_exec_dynamic runs (with ld.so and libc.so.6). */
+#define DYNAMIC_TARGET "/bench-dynamic-target"
+
 #endif

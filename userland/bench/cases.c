@@ -198,7 +198,7 @@ static const char *loop_fork_exit(long n, uint64_t *ns)
     return NULL;
 }
 
-/* fork + execve of the static program `path` + waitpid, per operation. */
+/* fork + execve of the program `path` + waitpid, per operation. */
 static const char *fork_exec_of(const char *path, long n, uint64_t *ns)
 {
     char *argv[] = {(char *)path, NULL};
@@ -230,6 +230,11 @@ static const char *loop_fork_exec(long n, uint64_t *ns)
 static const char *loop_fork_exec_2mb(long n, uint64_t *ns)
 {
     return fork_exec_of(BIG_TARGET, n, ns);
+}
+
+static const char *loop_fork_exec_dynamic(long n, uint64_t *ns)
+{
+    return fork_exec_of(DYNAMIC_TARGET, n, ns);
 }
 
 /* First touch (a read) of a page of a private read-only mapping of a tmpfs file, per
@@ -639,6 +644,7 @@ const struct bench benchmarks[] = {
     {"tmpfs_read", 16 * FILE_CHUNKS, FILE_CHUNKS, PAGE, loop_tmpfs_read},
     {"file_fault", 16 * FILE_FAULT_PAGES, FILE_FAULT_PAGES, 0, loop_file_fault},
     {"fork_exec_2mb", 300, 10, 0, loop_fork_exec_2mb},
+    {"fork_exec_dynamic", 300, 10, 0, loop_fork_exec_dynamic},
     {"thread_create", 2000, 20, 0, loop_thread_create},
     {"futex_pingpong", 20000, 200, 0, loop_futex_pingpong},
     {"mutex_contended", 200000, 2000, 0, loop_mutex_contended},

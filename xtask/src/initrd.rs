@@ -112,7 +112,7 @@ fn add_tests(archive: &mut Archive, programs: &Programs, interactive: bool) -> R
         .filter(|p| !interactive || p.libc == userland::Libc::Glibc)
         .cloned()
         .collect();
-    add_programs(archive, &packed)?;
+    add_programs(archive, &packed, &programs.libraries)?;
     if interactive {
         archive.file(
             &format!("tests/{}", userland::RUNNER),
@@ -123,14 +123,24 @@ fn add_tests(archive: &mut Archive, programs: &Programs, interactive: bool) -> R
     Ok(())
 }
 
-/// Adds `programs` under `/tests`.
-fn add_programs(archive: &mut Archive, programs: &[Program]) -> Result<(), String> {
+/// Adds `programs` under `/tests`, and if one of them is a dynamic build, the interpreter
+/// and libraries those load (`libraries`, at their paths).
+fn add_programs(
+    archive: &mut Archive,
+    programs: &[Program],
+    libraries: &[(String, PathBuf)],
+) -> Result<(), String> {
     for program in programs {
         archive.file(
             &format!("tests/{}", program.name),
             0o755,
             read(&program.path)?,
         );
+    }
+    if programs.iter().any(|p| !p.libc.is_static()) {
+        for (guest, host) in libraries {
+            archive.file(guest, 0o755, read(host)?);
+        }
     }
     Ok(())
 }
@@ -195,7 +205,7 @@ pub fn conform_subset(programs: &Programs, selected: &[Program]) -> Result<Priva
     let mut archive = Archive::new();
     skeleton(&mut archive);
     archive.file("init", 0o755, read(&programs.runner.path)?);
-    add_programs(&mut archive, selected)?;
+    add_programs(&mut archive, selected, &programs.libraries)?;
     Private::write("conform-only", &archive)
 }
 
@@ -244,6 +254,7 @@ mod tests {
         Programs {
             runner: program("runner"),
             tests: vec![program("files"), program("files-musl"), program("pipes")],
+            libraries: Vec::new(),
         }
     }
 

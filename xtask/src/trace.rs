@@ -107,7 +107,13 @@ fn traced_boot(
 ) -> Result<Boot, String> {
     let name = format!("trace-{}", if quick { "quick" } else { "full" });
     let args = program::args_text(quick, &[bench], None);
-    let initrd = program::initrd(&name, programs, &args, &[], program::busybox_for(&[bench])?)?;
+    let initrd = program::initrd(
+        &name,
+        programs,
+        &args,
+        &[],
+        program::extras_for(programs, &[bench])?,
+    )?;
     let dir = kernel::target_dir().join("trace");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let console = dir.join(format!("{name}-{}.console", std::process::id()));

@@ -1,12 +1,16 @@
-//! The userland test programs: `userland/tests/*.c` compiled into static Linux executables
-//! under `target/userland/bin/`, each twice: against glibc by the host's C compiler (`NAME`)
-//! and against musl by Debian's `musl-gcc` wrapper (`NAME-musl`).
+//! The userland test programs: `userland/tests/*.c` compiled into Linux executables under
+//! `target/userland/bin/`, each four times: statically against glibc by the host's C
+//! compiler (`NAME`), statically against musl by Debian's `musl-gcc` wrapper
+//! (`NAME-musl`), and dynamically against each (`NAME-dyn`, `NAME-musl-dyn`: PIEs that the
+//! kernel starts through their ELF interpreter, glibc's ld.so, which maps libc.so.6, or
+//! musl's, which is its libc; the archives that carry these builds carry the interpreters
+//! and libraries too, see [`Programs::libraries`]).
 //!
 //! Each `.c` file is one program (`runner.c` is the conformance `/init`, the others are the
 //! tests it runs); the headers next to them are shared. A program is rebuilt when its
 //! source, any header or this file (the flags) is newer than its binary. The flags are
-//! fixed: `-static -O2 -s -Wall -Werror`, so the glibc binaries are the same kind Debian
-//! ships (stripped, as Debian's are). The two C libraries reach the kernel differently
+//! fixed: `-static -O2 -s -Wall -Werror` (the dynamic builds: the same without `-static`),
+//! so the glibc binaries are the same kind Debian ships (stripped, as Debian's are). The two C libraries reach the kernel differently
 //! (thread creation, cancellation, robust and priority-inheritance mutexes, `errno` of the
 //! wrappers, start-up): a kernel that runs both builds of a program runs more of the ABI.
 //! The runner is built against glibc only; [`MUSL_EXCLUDED`] lists the test programs that
@@ -24,40 +28,59 @@ use crate::busybox;
 /// The program that runs the others (`/init` of the conformance initramfs).
 pub const RUNNER: &str = "runner";
 
-/// The C library a program is linked with (statically).
+/// The C library a program is linked with, and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Libc {
-    /// The host's glibc, through `cc`.
+    /// The host's glibc, through `cc`, statically.
     Glibc,
-    /// musl, through Debian's `musl-gcc` wrapper (package `musl-tools`).
+    /// musl, through Debian's `musl-gcc` wrapper (package `musl-tools`), statically.
     Musl,
+    /// The host's glibc, through `cc`, dynamically: a PIE with ld.so as its interpreter.
+    GlibcDynamic,
+    /// musl, through `musl-gcc`, dynamically: a PIE with musl's libc as its interpreter.
+    MuslDynamic,
 }
 
 impl Libc {
-    /// Every C library the test programs are built against, in the order they are built.
-    pub const ALL: [Libc; 2] = [Libc::Glibc, Libc::Musl];
+    /// Every build of the test programs, in the order they are built.
+    pub const ALL: [Libc; 4] = [
+        Libc::Glibc,
+        Libc::Musl,
+        Libc::GlibcDynamic,
+        Libc::MuslDynamic,
+    ];
 
-    /// `glibc` or `musl` (the values of `conform --libc`).
+    /// `glibc`, `musl`, `glibc-dynamic` or `musl-dynamic` (the values of `conform --libc`).
     pub fn name(self) -> &'static str {
         match self {
             Libc::Glibc => "glibc",
             Libc::Musl => "musl",
+            Libc::GlibcDynamic => "glibc-dynamic",
+            Libc::MuslDynamic => "musl-dynamic",
         }
     }
 
     /// The compiler driver.
     fn compiler(self) -> &'static str {
         match self {
-            Libc::Glibc => "cc",
-            Libc::Musl => MUSL_GCC,
+            Libc::Glibc | Libc::GlibcDynamic => "cc",
+            Libc::Musl | Libc::MuslDynamic => MUSL_GCC,
         }
     }
 
-    /// The name of the program built from `stem.c`: `stem` (glibc), `stem-musl`.
+    /// Whether the build links the C library into the program.
+    pub fn is_static(self) -> bool {
+        matches!(self, Libc::Glibc | Libc::Musl)
+    }
+
+    /// The name of the program built from `stem.c`: `stem` (glibc), `stem-musl`,
+    /// `stem-dyn`, `stem-musl-dyn`.
     pub fn program_name(self, stem: &str) -> String {
         match self {
             Libc::Glibc => stem.to_string(),
             Libc::Musl => format!("{stem}-musl"),
+            Libc::GlibcDynamic => format!("{stem}-dyn"),
+            Libc::MuslDynamic => format!("{stem}-musl-dyn"),
         }
     }
 
@@ -65,7 +88,9 @@ impl Libc {
         Libc::ALL
             .into_iter()
             .find(|l| l.name() == text)
-            .ok_or_else(|| format!("--libc {text}: allowed: glibc, musl"))
+            .ok_or_else(|| {
+                format!("--libc {text}: allowed: glibc, musl, glibc-dynamic, musl-dynamic")
+            })
     }
 }
 
@@ -94,6 +119,12 @@ pub struct Programs {
     pub runner: Program,
     /// The test programs, sorted by name (the order the runner uses).
     pub tests: Vec<Program>,
+    /// What the dynamic builds need at run time: the ELF interpreter and the shared
+    /// libraries, as (absolute path in the guest, file on the build machine). They are the
+    /// files the host's linker and loader resolve for these programs (`ldd`), placed in
+    /// the archive at the paths the programs name them by, so the guest's ld.so finds them
+    /// where the build machine's does.
+    pub libraries: Vec<(String, PathBuf)>,
 }
 
 impl Programs {
@@ -251,17 +282,20 @@ pub fn ensure_compilers() -> Result<(), String> {
 /// Makes sure the compiler for `libc` is there (installing it when possible).
 fn ensure_compiler(libc: Libc) -> Result<(), String> {
     match libc {
-        Libc::Glibc => ensure_cc(),
-        Libc::Musl => ensure_musl(),
+        Libc::Glibc | Libc::GlibcDynamic => ensure_cc(),
+        Libc::Musl | Libc::MuslDynamic => ensure_musl(),
     }
 }
 
-/// Whether `stem.c` is built against `libc`: the runner against glibc only, a test program
-/// against both unless [`MUSL_EXCLUDED`] names it.
+/// Whether `stem.c` is built against `libc`: the runner against static glibc only, a test
+/// program in every build unless [`MUSL_EXCLUDED`] names it (for musl).
 fn built_with(stem: &str, libc: Libc) -> bool {
     match libc {
         Libc::Glibc => true,
-        Libc::Musl => stem != RUNNER && !MUSL_EXCLUDED.iter().any(|(name, _)| *name == stem),
+        Libc::GlibcDynamic => stem != RUNNER,
+        Libc::Musl | Libc::MuslDynamic => {
+            stem != RUNNER && !MUSL_EXCLUDED.iter().any(|(name, _)| *name == stem)
+        }
     }
 }
 
@@ -321,7 +355,10 @@ pub fn build() -> Result<Programs, String> {
             let hint = match libc {
                 _ if !stderr.contains("cannot find -lc") => "",
                 Libc::Glibc => "\n(static glibc is missing: install libc6-dev)",
-                Libc::Musl => "\n(musl's static library is missing: install musl-dev)",
+                Libc::GlibcDynamic => {
+                    "\n(glibc's development files are missing: install libc6-dev)"
+                }
+                Libc::Musl | Libc::MuslDynamic => "\n(musl's library is missing: install musl-dev)",
             };
             errors.push(format!(
                 "{} ({}):\n{stderr}{hint}",
@@ -344,10 +381,106 @@ pub fn build() -> Result<Programs, String> {
     // Byte order, as the runner's strcmp sorts them: `files` < `files-musl` < `filemap`
     // is not what source order gives.
     programs.sort_by(|a, b| a.name.cmp(&b.name));
+    let libraries = libraries(&programs)?;
     Ok(Programs {
         runner,
         tests: programs,
+        libraries,
     })
+}
+
+/// The interpreters and shared libraries the dynamic builds in `programs` load: each
+/// program's interpreter (its `PT_INTERP`; musl's is its libc too), and for glibc's builds
+/// what `ldd` (glibc's, beside the compiler that linked them) resolves, each `=> /path`,
+/// once each, sorted. The vDSO line (no file) is skipped. Also `libgcc_s.so.1`, which no
+/// program links but glibc opens (`dlopen`) for the unwinder of `pthread_exit` and
+/// `pthread_cancel`, placed beside `libc.so.6`.
+pub fn libraries(programs: &[Program]) -> Result<Vec<(String, PathBuf)>, String> {
+    let mut found = std::collections::BTreeMap::new();
+    for program in programs.iter().filter(|p| !p.libc.is_static()) {
+        let image =
+            std::fs::read(&program.path).map_err(|e| format!("{}: {e}", program.path.display()))?;
+        let interp = pt_interp(&image)
+            .ok_or_else(|| format!("{} names no interpreter", program.path.display()))?;
+        found.insert(interp.clone(), PathBuf::from(interp));
+    }
+    let glibc: Vec<&Program> = programs
+        .iter()
+        .filter(|p| p.libc == Libc::GlibcDynamic)
+        .collect();
+    if glibc.is_empty() {
+        return Ok(found.into_iter().collect());
+    }
+    for program in glibc {
+        let out = Command::new("ldd")
+            .arg(&program.path)
+            .output()
+            .map_err(|e| format!("cannot run ldd (glibc's libc-bin): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "ldd {} failed: {}",
+                program.path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        for path in ldd_paths(&String::from_utf8_lossy(&out.stdout)) {
+            found.insert(path.clone(), PathBuf::from(path));
+        }
+    }
+    let libc_dir = found
+        .keys()
+        .find_map(|p| p.strip_suffix("/libc.so.6"))
+        .ok_or("ldd found no libc.so.6 for the dynamic builds")?
+        .to_string();
+    let out = Command::new("cc")
+        .arg("-print-file-name=libgcc_s.so.1")
+        .output()
+        .map_err(|e| format!("cannot run cc: {e}"))?;
+    let libgcc = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if !libgcc.is_absolute() || !libgcc.is_file() {
+        return Err("cc knows no libgcc_s.so.1 (install libgcc-s1)".into());
+    }
+    found.insert(format!("{libc_dir}/libgcc_s.so.1"), libgcc);
+    Ok(found.into_iter().collect())
+}
+
+/// The path in an ELF64 little-endian file's `PT_INTERP`, up to its NUL.
+fn pt_interp(image: &[u8]) -> Option<String> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes(image.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(image.get(at..at + 4)?.try_into().ok()?));
+    let u64_at = |at: usize| Some(u64::from_le_bytes(image.get(at..at + 8)?.try_into().ok()?));
+    if image.get(..5)? != b"\x7fELF\x02" {
+        return None;
+    }
+    let phoff = usize::try_from(u64_at(0x20)?).ok()?;
+    let (phentsize, phnum) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
+    (0..phnum).find_map(|i| {
+        let ph = phoff.checked_add(i.checked_mul(phentsize)?)?;
+        if u32_at(ph)? != 3 {
+            return None; // not PT_INTERP
+        }
+        let offset = usize::try_from(u64_at(ph + 8)?).ok()?;
+        let size = usize::try_from(u64_at(ph + 32)?).ok()?;
+        let bytes = image.get(offset..offset.checked_add(size)?)?;
+        let path = bytes.split(|&b| b == 0).next()?;
+        String::from_utf8(path.to_vec()).ok()
+    })
+}
+
+/// The absolute paths in `ldd` output: `libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x..)`
+/// gives the path after `=>`, `/lib64/ld-linux-x86-64.so.2 (0x..)` its own.
+fn ldd_paths(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let path = match line.split_once("=>") {
+                Some((_, right)) => right.trim(),
+                None => line,
+            };
+            let path = path.split_whitespace().next()?;
+            path.starts_with('/').then(|| path.to_string())
+        })
+        .collect()
 }
 
 /// The `hello` program (`userland/hello/hello.c`): no C library, two system calls. Built when
@@ -415,11 +548,17 @@ type Compile = (std::process::Child, PathBuf, PathBuf, Libc);
 
 fn compile(source: &Path, output: &Path, libc: Libc) -> Result<Compile, String> {
     let temporary = output.with_extension("tmp");
+    let linking: &[&str] = if libc.is_static() {
+        &["-static"]
+    } else {
+        &["-pie", "-fPIE"]
+    };
     let child = Command::new(libc.compiler())
+        .args(linking)
         // -s: no symbol table. The BusyBox archive carries every program and holds them in
         // memory twice (archive and tmpfs); the symbols would take about 1 MB of each copy,
         // more than the minimal config has to spare.
-        .args(["-static", "-O2", "-s", "-Wall", "-Werror", "-o"])
+        .args(["-O2", "-s", "-Wall", "-Werror", "-o"])
         .arg(&temporary)
         .arg(source)
         .stdout(Stdio::null())
@@ -469,6 +608,10 @@ mod tests {
             path: PathBuf::from(name),
             libc: if name.ends_with("-musl") {
                 Libc::Musl
+            } else if name.ends_with("-musl-dyn") {
+                Libc::MuslDynamic
+            } else if name.ends_with("-dyn") {
+                Libc::GlibcDynamic
             } else {
                 Libc::Glibc
             },
@@ -476,7 +619,40 @@ mod tests {
         Programs {
             runner: program(RUNNER),
             tests: names.iter().map(|n| program(n)).collect(),
+            libraries: Vec::new(),
         }
+    }
+
+    #[test]
+    fn ldd_output_gives_the_interpreter_and_the_libraries() {
+        let text = "\tlinux-vdso.so.1 (0x00007ffd5b3f2000)\n\
+                    \tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f0e1c200000)\n\
+                    \t/lib64/ld-linux-x86-64.so.2 (0x00007f0e1c42f000)\n";
+        assert_eq!(
+            ldd_paths(text),
+            [
+                "/lib/x86_64-linux-gnu/libc.so.6",
+                "/lib64/ld-linux-x86-64.so.2"
+            ]
+        );
+        assert!(ldd_paths("\tnot a dynamic executable\n").is_empty());
+    }
+
+    #[test]
+    fn pt_interp_of_a_minimal_image() {
+        let mut image = vec![0u8; 0x100];
+        image[..5].copy_from_slice(b"\x7fELF\x02");
+        image[0x20] = 0x40; // e_phoff
+        image[0x36] = 56; // e_phentsize
+        image[0x38] = 1; // e_phnum
+        image[0x40] = 3; // PT_INTERP
+        image[0x48] = 0xe0; // p_offset
+        image[0x60] = 8; // p_filesz
+        image[0xe0..0xe8].copy_from_slice(b"/lib/ld\0");
+        assert_eq!(pt_interp(&image).as_deref(), Some("/lib/ld"));
+        image[0x40] = 1; // PT_LOAD: no interpreter
+        assert_eq!(pt_interp(&image), None);
+        assert_eq!(pt_interp(b"\x7fELF"), None);
     }
 
     fn names(selected: &[Program]) -> Vec<&str> {
@@ -531,6 +707,7 @@ mod tests {
         assert_eq!(Libc::parse("musl").unwrap(), Libc::Musl);
         assert_eq!(Libc::parse("glibc").unwrap(), Libc::Glibc);
         assert!(Libc::parse("uclibc").unwrap_err().contains("glibc, musl"));
+        assert_eq!(Libc::parse("glibc-dynamic").unwrap(), Libc::GlibcDynamic);
         assert_eq!(Libc::Glibc.program_name("files"), "files");
         assert_eq!(Libc::Musl.program_name("files"), "files-musl");
         assert!(built_with(RUNNER, Libc::Glibc) && !built_with(RUNNER, Libc::Musl));

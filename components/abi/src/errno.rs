@@ -103,6 +103,8 @@ pub enum Errno {
     EOVERFLOW = 75,
     /// File descriptor in bad state
     EBADFD = 77,
+    /// Accessing a corrupted shared library (a bad ELF interpreter).
+    ELIBBAD = 80,
     /// Invalid or incomplete multibyte or wide character
     EILSEQ = 84,
     /// Interrupted system call should be restarted
@@ -229,6 +231,7 @@ impl Errno {
             Errno::ENOSR => "ENOSR",
             Errno::EOVERFLOW => "EOVERFLOW",
             Errno::EBADFD => "EBADFD",
+            Errno::ELIBBAD => "ELIBBAD",
             Errno::EILSEQ => "EILSEQ",
             Errno::ERESTART => "ERESTART",
             Errno::ENOTSOCK => "ENOTSOCK",
@@ -313,6 +316,7 @@ impl Errno {
             63 => Some(Errno::ENOSR),
             75 => Some(Errno::EOVERFLOW),
             77 => Some(Errno::EBADFD),
+            80 => Some(Errno::ELIBBAD),
             84 => Some(Errno::EILSEQ),
             85 => Some(Errno::ERESTART),
             88 => Some(Errno::ENOTSOCK),

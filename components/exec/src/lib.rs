@@ -1,4 +1,4 @@
-//! The pure part of `execve`: what to map for a static ELF executable, how a `#!` script
+//! The pure part of `execve`: what to map for an ELF executable and its ELF interpreter, how a `#!` script
 //! turns into its interpreter's command line, and the bytes of the new process's initial
 //! stack.
 //!
@@ -9,11 +9,13 @@
 //!
 //! | operation | what it does |
 //! |---|---|
-//! | [`parse_elf`]`(image, pie_base)` | checks a static ELF64 x86_64 executable (`ET_EXEC` or static PIE) and returns its [`LoadPlan`]: entry, load bias, [`Segment`]s to map, `AT_PHDR`/`AT_PHNUM`/`AT_PHENT`, initial brk, executable-stack bit, TLS template; ENOEXEC for anything malformed or dynamically linked |
+//! | [`parse_elf`]`(image, pie_base)` | checks an ELF64 x86_64 executable (`ET_EXEC`, static or dynamic PIE) or ELF interpreter and returns its [`LoadPlan`]: entry, load bias, [`Segment`]s to map, `AT_PHDR`/`AT_PHNUM`/`AT_PHENT`, initial brk, executable-stack bit, TLS template, where `PT_INTERP` names the interpreter ([`InterpRef`]); ENOEXEC for anything malformed |
+//! | [`interpreter_path`]`(bytes)` | the interpreter's path from the `PT_INTERP` bytes |
+//! | [`LoadPlan::span`] | the bytes an `ET_DYN` image covers, to find room for an interpreter |
 //! | [`Segment::file_bytes`]`(image)` | the file bytes one segment copies to its start |
 //! | [`parse_shebang`]`(head)` | recognises `#!interpreter [arg]` with Linux's rules ([`Shebang`]) |
 //! | [`script_argv`]`(shebang, path, argv)` | the interpreter's argv: `[interp, arg?, path, argv[1..]...]` |
-//! | [`elf_auxv`]`(plan, ids, hwcap)` | the caller's auxv pairs for a [`LoadPlan`] |
+//! | [`elf_auxv`]`(plan, interp_base, ids, hwcap, hwcap2)` | the caller's auxv pairs for a [`LoadPlan`] |
 //! | [`build_stack`]`(top, argv, envp, execfn, auxv, random, platform)` | the initial stack image ([`StackImage`]): argc, argv, envp, auxv, strings, `AT_RANDOM` bytes, `AT_PLATFORM`, `AT_EXECFN`, rsp 16-byte aligned; E2BIG past [`MAX_ARG_TOTAL`] |
 //!
 //! # How the kernel uses it
@@ -27,8 +29,13 @@
 //!   new address space; for seg in plan.segments:
 //!       map [seg.start, seg.end) zeroed with seg.prot (writable while copying)
 //!       copy seg.file_bytes(file) to seg.start
+//!   if let Some(i) = plan.interpreter:                 // a dynamically linked program
+//!       ld = the file at interpreter_path(file[i.file_offset..][..i.size])?
+//!       base = a free range of parse_elf(ld, any base)?.span() bytes
+//!       interp = parse_elf(ld, base)?; map its segments as above
+//!       enter at interp.entry instead of plan.entry; interp_base = interp.load_bias
 //!   map the stack below STACK_TOP (plan.stack_executable says whether PROT_EXEC)
-//!   auxv  = elf_auxv(&plan, ids, cpuid_1_edx)
+//!   auxv  = elf_auxv(&plan, interp_base or 0, ids, cpuid_1_edx, hwcap2)
 //!   stack = build_stack(STACK_TOP, argv, envp, path, &auxv, random16, b"x86_64")?
 //!   copy stack.bytes to stack.start; brk = plan.brk
 //!   enter user mode at plan.entry with rsp = stack.start, rdx = 0 (no atexit hook),
@@ -60,7 +67,10 @@ mod shebang;
 mod stack;
 
 pub use auxv::{Credentials, elf_auxv};
-pub use load::{ElfKind, LoadPlan, PHDR_SIZE, TlsTemplate, parse_elf, parse_elf_prefix};
+pub use load::{
+    ElfKind, INTERP_MAX, InterpRef, LoadPlan, PHDR_SIZE, TlsTemplate, interpreter_path, parse_elf,
+    parse_elf_prefix,
+};
 pub use segment::{Prot, Segment};
 pub use shebang::{MAX_INTERPRETER_DEPTH, Shebang, parse_shebang, script_argv};
 pub use stack::{MAX_ARG_TOTAL, StackImage, build_stack};

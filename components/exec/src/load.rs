@@ -1,4 +1,4 @@
-//! ELF64 static executables: from file bytes to a [`LoadPlan`].
+//! ELF64 executables and ELF interpreters: from file bytes to a [`LoadPlan`].
 
 use alloc::vec::Vec;
 use elf::abi::{
@@ -21,13 +21,43 @@ pub const PHDR_SIZE: u16 = 56;
 /// Largest program header table accepted, in bytes (Linux's `elf_read_phdrs` limit).
 const MAX_PHDR_TABLE: usize = 65536;
 
-/// Which kind of static executable the file is.
+/// Which kind of executable the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ElfKind {
-    /// `ET_EXEC`: linked at fixed addresses, load bias 0.
+    /// `ET_EXEC`: linked at fixed addresses, load bias 0 (with or without an interpreter).
     Exec,
-    /// `ET_DYN` without `PT_INTERP`: a static PIE, placed at the base the kernel chose.
+    /// `ET_DYN` without `PT_INTERP`: a static PIE (or an ELF interpreter, loaded as the
+    /// program's [`LoadPlan::interpreter`]), placed at the base the kernel chose.
     StaticPie,
+    /// `ET_DYN` with `PT_INTERP`: a dynamically linked PIE, placed at the base the kernel
+    /// chose; its interpreter relocates it.
+    DynamicPie,
+}
+
+/// Linux's `PATH_MAX`: the longest `PT_INTERP` accepted, its NUL included.
+pub const INTERP_MAX: u64 = 4096;
+
+/// Where a dynamically linked program names its ELF interpreter (`PT_INTERP`): a
+/// NUL-terminated path in the file, checked to lie in it and to be 2 to [`INTERP_MAX`]
+/// bytes long. The kernel reads those bytes and gives them to [`interpreter_path`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InterpRef {
+    /// File offset of the path (`p_offset`).
+    pub file_offset: u64,
+    /// Its length, the terminating NUL included (`p_filesz`).
+    pub size: u64,
+}
+
+/// The interpreter's path from the `PT_INTERP` bytes ([`InterpRef`]): up to the first NUL.
+/// ENOEXEC if the last byte is not a NUL (Linux's `load_elf_binary` checks that byte only:
+/// an empty path is looked up too: Linux's `open_exec` walks it from the working directory
+/// and finds a directory, EACCES, where an empty path given to `execve` is ENOENT).
+pub fn interpreter_path(bytes: &[u8]) -> KResult<&[u8]> {
+    if bytes.last() != Some(&0) {
+        return Err(Errno::ENOEXEC);
+    }
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+    Ok(&bytes[..end])
 }
 
 /// The `PT_TLS` segment: the initial image of each thread's thread-local storage.
@@ -74,15 +104,32 @@ pub struct LoadPlan {
     pub stack_executable: bool,
     /// The `PT_TLS` segment, if the program has thread-local storage.
     pub tls: Option<TlsTemplate>,
+    /// The ELF interpreter a dynamically linked program names (`PT_INTERP`, the first one
+    /// as on Linux): the kernel loads it too ([`parse_elf_prefix`] on its file, at a base
+    /// of the kernel's choosing), enters it instead of [`LoadPlan::entry`], and passes its
+    /// base as `AT_BASE` (see [`crate::elf_auxv`]).
+    pub interpreter: Option<InterpRef>,
 }
 
-/// Parses a static ELF64 x86_64 executable and plans where each segment goes.
+impl LoadPlan {
+    /// Bytes from the first segment's page to the end of the last: the span a kernel must
+    /// find free to place an `ET_DYN` image (an interpreter) as one block, as Linux's
+    /// `total_mapping_size`.
+    pub fn span(&self) -> u64 {
+        match (self.segments.first(), self.segments.last()) {
+            (Some(first), Some(last)) => last.end - first.start,
+            _ => 0,
+        }
+    }
+}
+
+/// Parses an ELF64 x86_64 executable (or ELF interpreter) and plans where each segment goes.
 ///
-/// `pie_base` is where a static PIE's lowest page is placed (page-aligned, e.g.
+/// `pie_base` is where an `ET_DYN` image's lowest page is placed (page-aligned, e.g.
 /// [`crate::DEFAULT_PIE_BASE`]); it is ignored for `ET_EXEC`.
 ///
 /// Errors:
-/// - ENOEXEC for anything that is not a well-formed static x86_64 executable: bad magic,
+/// - ENOEXEC for anything that is not a well-formed x86_64 executable: bad magic,
 ///   not ELF64 little-endian, not x86_64, not `ET_EXEC`/`ET_DYN`, a program header table
 ///   that is empty, of the wrong entry size, larger than 64 KiB or outside the file, a
 ///   `PT_LOAD` with `p_filesz > p_memsz`, file bytes beyond the end of the file, `p_offset`
@@ -90,8 +137,8 @@ pub struct LoadPlan {
 ///   [`crate::MIN_USER_ADDR`] or reach [`crate::USER_TOP`] (the kernel half and Linux's
 ///   guard page), two segments sharing a page, no non-empty `PT_LOAD`, an entry point or
 ///   `PT_PHDR` outside every segment, or a `PT_TLS` with `p_filesz > p_memsz`.
-/// - ENOEXEC for a dynamically linked program (`PT_INTERP`): there is no ELF interpreter
-///   support, and Linux's answer when it cannot use a binary is the same error.
+/// - ENOEXEC for a `PT_INTERP` shorter than 2 or longer than [`INTERP_MAX`] bytes; EIO for
+///   one that does not lie inside the file (Linux's short read of it).
 /// - EINVAL when a static PIE is given a `pie_base` that is not page-aligned.
 ///
 /// Never panics, whatever the bytes.
@@ -117,9 +164,26 @@ pub fn parse_elf_prefix(head: &[u8], file_len: u64, pie_base: u64) -> KResult<Lo
         return Err(Errno::EINVAL);
     }
     let phdrs = program_headers(image, &ehdr)?;
-    if phdrs.iter().any(|ph| ph.p_type == PT_INTERP) {
-        return Err(bad);
-    }
+    let interpreter = match phdrs.iter().find(|ph| ph.p_type == PT_INTERP) {
+        Some(ph) if !(2..=INTERP_MAX).contains(&ph.p_filesz) => return Err(bad),
+        Some(ph)
+            if ph
+                .p_offset
+                .checked_add(ph.p_filesz)
+                .is_none_or(|end| end > file_len) =>
+        {
+            return Err(Errno::EIO);
+        }
+        Some(ph) => Some(InterpRef {
+            file_offset: ph.p_offset,
+            size: ph.p_filesz,
+        }),
+        None => None,
+    };
+    let kind = match kind {
+        ElfKind::StaticPie if interpreter.is_some() => ElfKind::DynamicPie,
+        kind => kind,
+    };
     let loads = || {
         phdrs
             .iter()
@@ -131,7 +195,7 @@ pub fn parse_elf_prefix(head: &[u8], file_len: u64, pie_base: u64) -> KResult<Lo
     let lowest = loads().map(|ph| page_down(ph.p_vaddr)).min().ok_or(bad)?;
     let base = match kind {
         ElfKind::Exec => lowest,
-        ElfKind::StaticPie => pie_base,
+        ElfKind::StaticPie | ElfKind::DynamicPie => pie_base,
     };
     let relocate = |vaddr: u64| -> KResult<u64> {
         let from_lowest = vaddr.checked_sub(lowest).ok_or(bad)?;
@@ -196,6 +260,7 @@ pub fn parse_elf_prefix(head: &[u8], file_len: u64, pie_base: u64) -> KResult<Lo
         brk,
         stack_executable,
         tls,
+        interpreter,
     })
 }
 

@@ -4,7 +4,10 @@ mod support;
 
 use support::*;
 use tessera_abi::Errno;
-use tessera_exec::{DEFAULT_PIE_BASE, MIN_USER_ADDR, USER_TOP, parse_elf};
+use tessera_exec::{
+    DEFAULT_PIE_BASE, ElfKind, INTERP_MAX, InterpRef, MIN_USER_ADDR, USER_TOP, interpreter_path,
+    parse_elf,
+};
 
 const BASE: u64 = 0x40_0000;
 
@@ -91,12 +94,84 @@ fn program_header_table_size_is_limited_like_linux() {
     }
 }
 
+/// A PT_INTERP naming `len` bytes at file offset 0x100 (inside the first segment).
+fn interp(len: u64) -> Phdr {
+    Phdr {
+        p_type: PT_INTERP,
+        p_flags: PF_R,
+        p_offset: 0x100,
+        p_vaddr: BASE + 0x100,
+        p_filesz: len,
+        p_memsz: len,
+        p_align: 1,
+    }
+}
+
 #[test]
-fn dynamic_executables_are_refused() {
-    enoexec(&exec_with(&[Phdr::marker(PT_INTERP, PF_R)]).to_bytes());
-    let mut pie = exec_with(&[Phdr::marker(PT_INTERP, PF_R)]);
+fn dynamic_executables_name_their_interpreter() {
+    let plan = parse_elf(&exec_with(&[interp(28)]).to_bytes(), DEFAULT_PIE_BASE).unwrap();
+    assert_eq!(plan.kind, ElfKind::Exec);
+    assert_eq!(
+        plan.interpreter,
+        Some(InterpRef {
+            file_offset: 0x100,
+            size: 28
+        })
+    );
+    let mut pie = exec_with(&[interp(28)]);
     pie.e_type = ET_DYN;
-    enoexec(&pie.to_bytes());
+    let plan = parse_elf(&pie.to_bytes(), DEFAULT_PIE_BASE).unwrap();
+    assert_eq!(plan.kind, ElfKind::DynamicPie);
+    assert_eq!(plan.load_bias, DEFAULT_PIE_BASE - BASE);
+    assert!(plan.interpreter.is_some());
+    // Only the first PT_INTERP counts, as on Linux.
+    let two = parse_elf(&exec_with(&[interp(8), interp(9)]).to_bytes(), 0).unwrap();
+    assert_eq!(two.interpreter.unwrap().size, 8);
+    // Static programs have none.
+    assert_eq!(
+        parse_elf(&exec_with(&[]).to_bytes(), 0)
+            .unwrap()
+            .interpreter,
+        None
+    );
+}
+
+#[test]
+fn interpreter_path_rules() {
+    // Linux: 2 to PATH_MAX bytes (ENOEXEC), inside the file (a short read: EIO).
+    enoexec(&exec_with(&[interp(1)]).to_bytes());
+    enoexec(&exec_with(&[interp(0)]).to_bytes());
+    enoexec(&exec_with(&[interp(INTERP_MAX + 1)]).to_bytes());
+    let mut past_end = interp(0x101);
+    past_end.p_offset = 0x100;
+    assert_eq!(
+        parse_elf(&exec_with(&[past_end]).to_bytes(), 0),
+        Err(Errno::EIO)
+    );
+    let mut wraps = interp(16);
+    wraps.p_offset = u64::MAX - 7;
+    assert_eq!(
+        parse_elf(&exec_with(&[wraps]).to_bytes(), 0),
+        Err(Errno::EIO)
+    );
+    // The bytes: NUL-terminated, the path is what comes before the first NUL.
+    assert_eq!(
+        interpreter_path(b"/lib64/ld-linux-x86-64.so.2\0"),
+        Ok(&b"/lib64/ld-linux-x86-64.so.2"[..])
+    );
+    assert_eq!(interpreter_path(b"/lib/ld\0junk\0"), Ok(&b"/lib/ld"[..]));
+    assert_eq!(interpreter_path(b"/lib/ld"), Err(Errno::ENOEXEC));
+    assert_eq!(interpreter_path(b"\0\0"), Ok(&b""[..]));
+    assert_eq!(interpreter_path(b""), Err(Errno::ENOEXEC));
+}
+
+#[test]
+fn span_covers_every_segment() {
+    let mut w = exec_with(&[Phdr::load(PF_R | PF_W, 0x200, BASE + 0x5200, 0x10, 0x3000)]);
+    w.e_type = ET_DYN;
+    w.len = 0x300;
+    let plan = parse_elf(&w.to_bytes(), DEFAULT_PIE_BASE).unwrap();
+    assert_eq!(plan.span(), 0x9000);
 }
 
 #[test]

@@ -159,7 +159,8 @@ fn static_exec_plan_matches_linux() {
         gid: linux.aux(AT_GID) as u32,
         egid: linux.aux(AT_EGID) as u32,
     };
-    for (key, value) in elf_auxv(&plan, ids, linux.aux(AT_HWCAP)) {
+    let hwcap2 = linux.aux(AT_HWCAP2);
+    for (key, value) in elf_auxv(&plan, 0, ids, linux.aux(AT_HWCAP), hwcap2) {
         assert_eq!(value, linux.aux(key), "auxv key {key}");
     }
     assert!(!plan.stack_executable);
@@ -182,6 +183,61 @@ fn static_pie_plan_matches_linux() {
     assert_eq!(plan.phdr_addr, linux.aux(AT_PHDR));
     assert_eq!(u64::from(plan.phnum), linux.aux(AT_PHNUM));
     check_maps(&plan, &linux);
+}
+
+/// A dynamically linked PIE (`cc -pie`): Linux runs its interpreter, placed at `AT_BASE`;
+/// the plans of program and interpreter, placed where Linux put them, cover what Linux
+/// mapped, and `elf_auxv` gives Linux's values (`AT_BASE` and `AT_ENTRY` included).
+#[test]
+fn dynamic_pie_and_interpreter_match_linux() {
+    let Some(path) = probe("-pie") else { return };
+    let image = std::fs::read(path).unwrap();
+    let first = parse_elf(&image, DEFAULT_PIE_BASE).unwrap();
+    assert_eq!(first.kind, ElfKind::DynamicPie);
+    let interp = first
+        .interpreter
+        .expect("a dynamic program names its interpreter");
+    let at = interp.file_offset as usize;
+    let ld_path = interpreter_path(&image[at..at + interp.size as usize]).unwrap();
+    let linux = run_probe(path, &[], &[]);
+    let base = DEFAULT_PIE_BASE.wrapping_add(linux.aux(AT_ENTRY).wrapping_sub(first.entry));
+    let plan = parse_elf(&image, base).unwrap();
+    assert_eq!(plan.entry, linux.aux(AT_ENTRY));
+    assert_eq!(plan.phdr_addr, linux.aux(AT_PHDR));
+    check_maps(&plan, &linux);
+
+    use std::os::unix::ffi::OsStrExt;
+    let ld = std::fs::read(std::ffi::OsStr::from_bytes(ld_path)).unwrap();
+    let at_base = linux.aux(AT_BASE);
+    assert_ne!(at_base, 0);
+    let ld_plan = parse_elf(&ld, at_base).unwrap();
+    assert_eq!(
+        ld_plan.kind,
+        ElfKind::StaticPie,
+        "ld.so is ET_DYN without PT_INTERP"
+    );
+    assert_eq!(ld_plan.interpreter, None);
+    assert_eq!(ld_plan.load_bias, at_base, "ld.so is linked at 0");
+    for seg in &ld_plan.segments {
+        for page in (seg.start..seg.end).step_by(PAGE_SIZE as usize) {
+            let (_, _, perms, _) = linux
+                .maps
+                .iter()
+                .find(|(s, e, _, _)| *s <= page && page < *e)
+                .unwrap_or_else(|| panic!("ld.so page {page:#x} not mapped"));
+            assert_eq!(perms.contains('x'), seg.prot.exec, "{page:#x}: {perms}");
+        }
+    }
+    let ids = Credentials {
+        uid: linux.aux(AT_UID) as u32,
+        euid: linux.aux(AT_EUID) as u32,
+        gid: linux.aux(AT_GID) as u32,
+        egid: linux.aux(AT_EGID) as u32,
+    };
+    let (hwcap, hwcap2) = (linux.aux(AT_HWCAP), linux.aux(AT_HWCAP2));
+    for (key, value) in elf_auxv(&plan, ld_plan.load_bias, ids, hwcap, hwcap2) {
+        assert_eq!(value, linux.aux(key), "auxv key {key}");
+    }
 }
 
 /// Debian's busybox-static, the shell Tessera is meant to run, when the host has it (or

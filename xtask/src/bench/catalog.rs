@@ -200,6 +200,11 @@ pub const CATALOG: &[Info] = &[
         "fork_exec_2mb",
         "fork + execve of a static program with a 2 MiB text (no libc) + waitpid",
     ),
+    extended(
+        "fork_exec_dynamic",
+        "fork + execve of a dynamically linked glibc program that returns 0 (ld.so maps and \
+         relocates libc.so.6, libc starts up) + waitpid",
+    ),
     threads(
         "thread_create",
         "pthread_create + pthread_join of a thread that returns its argument",

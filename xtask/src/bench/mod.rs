@@ -304,8 +304,8 @@ impl Common {
     fn initrd(&self, name: &str) -> Result<crate::initrd::Private, String> {
         let programs = program::build()?;
         let args = program::args_text(self.quick, &self.system, None);
-        let busybox = program::busybox_for(&self.system)?;
-        program::initrd(name, &programs, &args, &[], busybox)
+        let extras = program::extras_for(&programs, &self.system)?;
+        program::initrd(name, &programs, &args, &[], extras)
     }
 
     /// The network boots' host peer and settings, when network benchmarks are selected.
@@ -672,8 +672,8 @@ fn ab_pass(
 fn quick_run(kernel: &Prepared, name: &str, benchmarks: &[&'static str]) -> Result<Run, String> {
     let programs = program::build()?;
     let args = program::args_text(true, benchmarks, None);
-    let busybox = program::busybox_for(benchmarks)?;
-    let initrd = program::initrd(name, &programs, &args, &[], busybox)?;
+    let extras = program::extras_for(&programs, benchmarks)?;
+    let initrd = program::initrd(name, &programs, &args, &[], extras)?;
     let request = Request {
         mode: Mode::Icount,
         quick: true,

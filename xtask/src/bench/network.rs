@@ -76,7 +76,7 @@ impl NetBench {
             &self.programs,
             &args,
             modules,
-            None,
+            program::Extras::default(),
         )?;
         let mut run = super::run(kernel, &initrd, &self.request, true)?;
         drop(initrd);

@@ -3,12 +3,15 @@
 //! `userland/bench/{bench.c,cases.c,workloads.c,net.c}` become one static executable (`cc
 //! -static -O2`, the flags of the userland tests, glibc as Debian ships it), `exec_target.c`
 //! the tiny program fork_exec runs and `big_target.c` the one with a 2 MiB text that
-//! fork_exec_2mb and sh_big_exec run (both `-nostdlib`: no libc start-up in the figure).
+//! fork_exec_2mb and sh_big_exec run (both `-nostdlib`: no libc start-up in the figure),
+//! and `dynamic_target.c` the dynamically linked glibc program fork_exec_dynamic runs.
 //! The archive holds them as `/init`, `/bench-exec-target` and `/bench-big-target`, plus
 //! `/bench-args`: the program's arguments (`quick`, `only=a,b`, `peer=10.0.2.2:PORT`), read
 //! from a file because Tessera starts init without arguments. When a workload is selected,
 //! it also holds Debian's BusyBox with its applet links (`/bin/sh`, `/usr/bin/awk`, ...),
-//! as the interactive system's archive does. The same archive boots Tessera and Linux,
+//! as the interactive system's archive does; when fork_exec_dynamic is selected,
+//! `/bench-dynamic-target` and the interpreter and libraries it loads (ld.so, libc.so.6, at
+//! their paths). The same archive boots Tessera and Linux,
 //! except that Linux's archive for the network boot also has `/bench-modules/`: the
 //! virtio-net modules and their load order (`order`), which the program loads.
 
@@ -20,11 +23,53 @@ use crate::busybox;
 use crate::cpio::Archive;
 use crate::initrd;
 
-/// The three executables.
+/// The four executables.
 pub struct Programs {
     pub bench: PathBuf,
     pub exec_target: PathBuf,
     pub big_target: PathBuf,
+    pub dynamic_target: PathBuf,
+}
+
+/// The dynamically linked program and what it loads: (path in the guest, bytes).
+pub struct Dynamic {
+    pub target: Vec<u8>,
+    pub libraries: Vec<(String, Vec<u8>)>,
+}
+
+/// What an archive holds besides the programs every boot has, by what is selected.
+#[derive(Default)]
+pub struct Extras {
+    /// BusyBox, for the workloads.
+    pub busybox: Option<Busybox>,
+    /// The dynamic program and its libraries, for fork_exec_dynamic.
+    pub dynamic: Option<Dynamic>,
+}
+
+/// BusyBox when `selected` has a workload, the dynamic program when it has
+/// fork_exec_dynamic: an archive without them is what it was before they existed.
+pub fn extras_for(programs: &Programs, selected: &[&str]) -> Result<Extras, String> {
+    let dynamic = if selected.contains(&"fork_exec_dynamic") {
+        let target = crate::userland::Program {
+            name: "bench-dynamic-target".into(),
+            path: programs.dynamic_target.clone(),
+            libc: crate::userland::Libc::GlibcDynamic,
+        };
+        let mut libraries = Vec::new();
+        for (guest, host) in crate::userland::libraries(&[target])? {
+            libraries.push((guest, read(&host)?));
+        }
+        Some(Dynamic {
+            target: read(&programs.dynamic_target)?,
+            libraries,
+        })
+    } else {
+        None
+    };
+    Ok(Extras {
+        busybox: busybox_for(selected)?,
+        dynamic,
+    })
 }
 
 /// BusyBox for the workloads: the executable and its applets (archive paths).
@@ -35,7 +80,7 @@ pub struct Busybox {
 
 /// BusyBox (fetched on first use) when `selected` has a workload; `None` otherwise, so an
 /// archive without workloads is what it was before they existed.
-pub fn busybox_for(selected: &[&str]) -> Result<Option<Busybox>, String> {
+fn busybox_for(selected: &[&str]) -> Result<Option<Busybox>, String> {
     if !selected.iter().any(|name| catalog::is_workload(name)) {
         return Ok(None);
     }
@@ -87,6 +132,7 @@ pub fn build() -> Result<Programs, String> {
         bench: out.join("bench"),
         exec_target: out.join("bench-exec-target"),
         big_target: out.join("bench-big-target"),
+        dynamic_target: out.join("bench-dynamic-target"),
     };
     compile(
         &["bench.c", "cases.c", "workloads.c", "net.c"],
@@ -96,6 +142,11 @@ pub fn build() -> Result<Programs, String> {
     let no_libc = ["-static", "-nostdlib", "-O2", "-Wall", "-Werror"];
     compile(&["exec_target.c"], &no_libc, &programs.exec_target)?;
     compile(&["big_target.c"], &no_libc, &programs.big_target)?;
+    compile(
+        &["dynamic_target.c"],
+        &["-pie", "-fPIE", "-O2", "-s", "-Wall", "-Werror"],
+        &programs.dynamic_target,
+    )?;
     Ok(programs)
 }
 
@@ -114,14 +165,14 @@ pub fn args_text(quick: bool, selected: &[&str], peer: Option<&str>) -> String {
 }
 
 /// What an archive holds: the programs' bytes, the arguments, the kernel modules to load
-/// (file name and contents, in load order) and BusyBox (for workloads).
+/// (file name and contents, in load order), BusyBox (for workloads) and the dynamic program.
 pub struct Contents {
     pub bench: Vec<u8>,
     pub exec_target: Vec<u8>,
     pub big_target: Vec<u8>,
     pub args: String,
     pub modules: Vec<(String, Vec<u8>)>,
-    pub busybox: Option<Busybox>,
+    pub extras: Extras,
 }
 
 /// The archive: the skeleton every initramfs has, the program as `/init`, the exec
@@ -133,7 +184,7 @@ pub fn archive(contents: Contents) -> Archive {
         big_target,
         args,
         modules,
-        busybox,
+        extras: Extras { busybox, dynamic },
     } = contents;
     let mut archive = Archive::new();
     initrd::skeleton(&mut archive);
@@ -144,6 +195,12 @@ pub fn archive(contents: Contents) -> Archive {
         .file("bench-args", 0o644, args.into_bytes());
     if let Some(busybox) = busybox {
         initrd::add_busybox(&mut archive, &busybox.binary, &busybox.applets);
+    }
+    if let Some(dynamic) = dynamic {
+        archive.file("bench-dynamic-target", 0o755, dynamic.target);
+        for (path, bytes) in dynamic.libraries {
+            archive.file(&path, 0o755, bytes);
+        }
     }
     if !modules.is_empty() {
         let order: String = modules
@@ -163,14 +220,14 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Writes the archive for these arguments, modules (files, in load order) and BusyBox as
+/// Writes the archive for these arguments, modules (files, in load order) and extras as
 /// this process's `target/initrd/<name>-<pid>.cpio`, deleted when the result is dropped.
 pub fn initrd(
     name: &str,
     programs: &Programs,
     args: &str,
     modules: &[PathBuf],
-    busybox: Option<Busybox>,
+    extras: Extras,
 ) -> Result<initrd::Private, String> {
     let mut packed = Vec::new();
     for path in modules {
@@ -188,7 +245,7 @@ pub fn initrd(
             big_target: read(&programs.big_target)?,
             args: args.to_string(),
             modules: packed,
-            busybox,
+            extras,
         }),
     )
 }
@@ -217,7 +274,10 @@ mod tests {
             big_target: b"BIG".to_vec(),
             args: "quick\n".into(),
             modules,
-            busybox,
+            extras: Extras {
+                busybox,
+                dynamic: None,
+            },
         }
     }
 
@@ -271,6 +331,7 @@ mod tests {
         let header = std::fs::read_to_string(source_dir().join("bench.h")).unwrap();
         assert!(header.contains("#define EXEC_TARGET \"/bench-exec-target\""));
         assert!(header.contains("#define BIG_TARGET \"/bench-big-target\""));
+        assert!(header.contains("#define DYNAMIC_TARGET \"/bench-dynamic-target\""));
         let main = std::fs::read_to_string(source_dir().join("bench.c")).unwrap();
         assert!(main.contains("open(\"/bench-args\""));
         let net = std::fs::read_to_string(source_dir().join("net.c")).unwrap();

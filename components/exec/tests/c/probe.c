@@ -53,6 +53,7 @@ static void maps(void) {
         const char *kind = name[0] == 0 ? "anon"
                            : strcmp(name, exe) == 0 ? "exe"
                            : strcmp(name, "[heap]") == 0 ? "heap"
+                           : name[0] == '/' ? "file" /* the interpreter, libraries */
                            : NULL;
         if (kind)
             printf("map %lx %lx %s %s\n", start, end, perms, kind);

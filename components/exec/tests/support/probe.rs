@@ -9,11 +9,12 @@ use std::sync::OnceLock;
 /// Builds the probe once per flavour and test binary (so that two test binaries running
 /// at once never write the file the other one executes); `None` (with a note) when there is no working `cc`.
 pub fn probe(flavour: &'static str) -> Option<&'static Path> {
-    static PROBES: [OnceLock<Option<PathBuf>>; 2] = [OnceLock::new(), OnceLock::new()];
-    let slot = if flavour == "-static" {
-        &PROBES[0]
-    } else {
-        &PROBES[1]
+    static PROBES: [OnceLock<Option<PathBuf>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match flavour {
+        "-static" => &PROBES[0],
+        "-static-pie" => &PROBES[1],
+        _ => &PROBES[2],
     };
     slot.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR"))

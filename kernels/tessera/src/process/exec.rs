@@ -2,8 +2,9 @@
 //!
 //! The ELF decisions (segments, auxiliary vector, stack layout, shebang rules) come from the
 //! `tessera-exec` component; this module makes them real in a fresh address space: private
-//! file mappings for the segments (filled on demand), the stack area, the initial stack
-//! written, and the trap frame pointed at the entry.
+//! file mappings for the segments (filled on demand) and for those of the ELF interpreter
+//! a dynamically linked program names (`PT_INTERP`: ld.so), the stack area, the initial
+//! stack written, and the trap frame pointed at the entry (the interpreter's, if any).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -11,8 +12,8 @@ use core::sync::atomic::Ordering;
 
 use tessera_abi::{Errno, KResult};
 use tessera_exec::{
-    BINPRM_BUF_SIZE, Credentials, MAX_INTERPRETER_DEPTH, build_stack, elf_auxv, parse_elf_prefix,
-    parse_shebang, script_argv,
+    BINPRM_BUF_SIZE, Credentials, LoadPlan, MAX_INTERPRETER_DEPTH, build_stack, elf_auxv,
+    interpreter_path, parse_elf_prefix, parse_shebang, script_argv,
 };
 use tessera_platform::fpu::FpuState;
 use tessera_platform::trap::TrapFrame;
@@ -27,6 +28,8 @@ use crate::user;
 const PIE_BASE: u64 = 0x5555_5555_4000;
 /// How much of an executable is read before loading: ELF header and program headers.
 const HEAD_BYTES: usize = 16 * 1024;
+/// Size of an ELF64 file header: an interpreter must have one.
+const ELF_HEADER_BYTES: usize = 64;
 /// Page size of the user address space.
 const PAGE: u64 = tessera_exec::PAGE_SIZE;
 
@@ -76,27 +79,58 @@ fn prot(p: tessera_exec::Prot) -> Prot {
     prot
 }
 
-#[allow(clippy::too_many_arguments)]
-fn load(
-    dentry: &crate::fs::DentryRef,
+/// An ELF interpreter a dynamically linked program names, found and read before anything is
+/// committed: its file, its first bytes (headers) and its size.
+struct Interpreter {
+    dentry: crate::fs::DentryRef,
+    head: Vec<u8>,
     size: u64,
-    image: &[u8],
-    path: &[u8],
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-    execfn: &[u8],
-    frame: &mut TrapFrame,
-) -> KResult<()> {
+}
+
+impl Interpreter {
+    /// The interpreter `plan` names in `inode` (the program's file): its path read from the
+    /// `PT_INTERP` bytes, then the file opened as an executable is (ENOENT, EACCES as for
+    /// the program; Linux's `open_exec`). A file shorter than an ELF header is EIO (Linux's
+    /// short read of it), one that is not an ELF image of this machine ELIBBAD, as on Linux.
+    fn open(inode: &Arc<dyn tessera_vfs::Inode>, at: tessera_exec::InterpRef) -> KResult<Self> {
+        let mut bytes = alloc::vec![0u8; at.size as usize];
+        if crate::fs::read_full(inode, at.file_offset, &mut bytes)? != bytes.len() {
+            return Err(Errno::EIO);
+        }
+        // An empty path is not refused as execve's own empty path is (ENOENT): Linux's
+        // `open_exec` walks it from the working directory and finds a directory (EACCES).
+        let path = match interpreter_path(&bytes)? {
+            b"" => b".",
+            path => path,
+        };
+        let (dentry, size) = crate::fs::executable(path)?;
+        let mut head = alloc::vec![0u8; (size as usize).min(HEAD_BYTES)];
+        let read = crate::fs::read_full(dentry.inode(), 0, &mut head)?;
+        if read < ELF_HEADER_BYTES {
+            return Err(Errno::EIO);
+        }
+        head.truncate(read);
+        Ok(Interpreter { dentry, head, size })
+    }
+
+    /// Its plan, placed at `base` (an `ET_DYN` interpreter, as every ld.so is; an
+    /// `ET_EXEC` one stays where it was linked).
+    fn plan(&self, base: u64) -> KResult<LoadPlan> {
+        parse_elf_prefix(&self.head, self.size, base).map_err(|_| Errno::ELIBBAD)
+    }
+}
+
+/// Maps the segments of `plan` from `dentry`'s file into `vm`.
+///
+/// Every segment maps the file privately, as Linux's loader does: pages come in on first
+/// touch from the page cache (text and read-only data shared by every process, fork need
+/// not copy them), and a writable segment's pages are copied when first written. The bss is
+/// the part of a writable segment past its file bytes (`limit`): it reads as zeros, the tail
+/// of the last file page included. A read-only segment shows its last page whole, whatever
+/// file bytes follow the segment in it (as Linux maps it), so that page too is the page
+/// cache's, not a copy per process.
+fn map_segments(vm: &mut Vm, plan: &LoadPlan, dentry: &crate::fs::DentryRef) {
     let inode = dentry.inode();
-    let plan = parse_elf_prefix(image, size, PIE_BASE)?;
-    let mut vm = Vm::new()?;
-    // Every segment maps the file privately, as Linux's loader does: pages come in on first
-    // touch from the page cache (text and read-only data shared by every process, fork need
-    // not copy them), and a writable segment's pages are copied when first written. The
-    // bss is the part of a writable segment past its file bytes (`limit`): it reads as
-    // zeros, the tail of the last file page included. A read-only segment shows its last
-    // page whole, whatever file bytes follow the segment in it (as Linux maps it), so that
-    // page too is the page cache's, not a copy per process.
     for segment in &plan.segments {
         let backing = if segment.file_size == 0 {
             Backing::Anonymous
@@ -122,6 +156,27 @@ fn load(
             private_pages: false,
         });
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load(
+    dentry: &crate::fs::DentryRef,
+    size: u64,
+    image: &[u8],
+    path: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    execfn: &[u8],
+    frame: &mut TrapFrame,
+) -> KResult<()> {
+    let inode = dentry.inode();
+    let plan = parse_elf_prefix(image, size, PIE_BASE)?;
+    let interpreter = plan
+        .interpreter
+        .map(|at| Interpreter::open(inode, at))
+        .transpose()?;
+    let mut vm = Vm::new()?;
+    map_segments(&mut vm, &plan, dentry);
     vm.insert(Vma {
         start: STACK_TOP - STACK_SIZE,
         end: STACK_TOP,
@@ -132,10 +187,24 @@ fn load(
     });
     vm.brk_start = plan.brk;
     vm.brk = plan.brk;
+    // A dynamically linked program starts in its interpreter, placed as an mmap of its
+    // whole span would be (top-down below the mmap base, as Linux's `load_elf_interp`);
+    // the interpreter finds the program through AT_PHDR and AT_ENTRY, and itself through
+    // AT_BASE.
+    let (entry, interp_base) = match &interpreter {
+        Some(interp) => {
+            let span = interp.plan(PIE_BASE)?.span();
+            let base = vm.find_free(span).ok_or(Errno::ENOMEM)?;
+            let interp_plan = interp.plan(base)?;
+            map_segments(&mut vm, &interp_plan, &interp.dentry);
+            (interp_plan.entry, interp_plan.load_bias)
+        }
+        None => (plan.entry, 0),
+    };
 
     let mut random = [0u8; 16];
     crate::random::fill(&mut random);
-    let auxv = elf_auxv(&plan, Credentials::default(), hwcap());
+    let auxv = elf_auxv(&plan, interp_base, Credentials::default(), hwcap(), 0);
     let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     let stack = build_stack(
@@ -143,7 +212,11 @@ fn load(
     )?;
 
     // A file open for writing cannot run (ETXTBSY); while it runs, it cannot be written.
-    let deny = crate::fs::write_access::deny(dentry.inode())?;
+    // The same holds for its interpreter (Linux's `open_exec` denies writes to both).
+    let mut deny = alloc::vec![crate::fs::write_access::deny(dentry.inode())?];
+    if let Some(interp) = &interpreter {
+        deny.push(crate::fs::write_access::deny(interp.dentry.inode())?);
+    }
 
     // The point of no return: the old program is gone from here on. The other threads end
     // first; the caller carries on as the process's only thread, with its id.
@@ -159,7 +232,7 @@ fn load(
     }
 
     *frame = TrapFrame {
-        rip: plan.entry,
+        rip: entry,
         rsp: stack.start,
         rflags: 0x202,
         cs: 0x23,
@@ -174,7 +247,7 @@ fn load(
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
     *task.process.exe.lock() = Some(dentry.clone());
-    *task.process.exe_deny.lock() = Some(deny);
+    *task.process.exe_deny.lock() = deny;
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =
         alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();

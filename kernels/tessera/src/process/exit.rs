@@ -69,7 +69,7 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
 
 /// The last thread of `process` has exited: the process becomes a zombie for its parent.
 fn exit_process(process: &Arc<Process>) {
-    drop(process.exe_deny.lock().take());
+    drop(core::mem::take(&mut *process.exe_deny.lock()));
     // Orphans go to init, which reaps them.
     let orphans: Vec<Arc<Task>> = core::mem::take(&mut *process.children.lock());
     if !orphans.is_empty()

@@ -124,8 +124,9 @@ pub struct Process {
     /// The program file the process runs (what `/proc/PID/exe` names); none before the
     /// first execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
-    /// The hold on `exe` that keeps it from being written while the process runs it.
-    pub exe_deny: SubsystemLock<Option<crate::fs::write_access::DenyWrite>>,
+    /// The holds on `exe` and its ELF interpreter that keep them from being written while
+    /// the process runs them.
+    pub exe_deny: SubsystemLock<Vec<crate::fs::write_access::DenyWrite>>,
     /// ITIMER_REAL: (deadline in clock ns, 0 if off; interval in ns).
     pub real_timer: SpinLock<(u64, u64), IrqSave>,
     /// A stop or continue the parent has not collected with wait4 yet (its wait status).
@@ -163,7 +164,7 @@ impl Process {
             child_exited: WaitQueue::new(),
             signalfd_wait: WaitQueue::new(),
             exe: SubsystemLock::new(None),
-            exe_deny: SubsystemLock::new(None),
+            exe_deny: SubsystemLock::new(Vec::new()),
             real_timer: SpinLock::new((0, 0)),
             job_report: SpinLock::new(None),
             rlimits: SubsystemLock::new(default_rlimits()),
