@@ -19,8 +19,8 @@ use tessera_abi::fs::{
     __O_TMPFILE, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
     AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
     F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK,
-    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET, MAX_RW_COUNT, O_DIRECTORY, R_OK,
-    RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
+    FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET, MAX_RW_COUNT, O_CREAT, O_DIRECTORY,
+    R_OK, RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
     SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
@@ -193,6 +193,16 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
 
 pub fn open(a: &Args) -> KResult<isize> {
     do_open(AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32)
+}
+
+/// creat(path, mode): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode).
+pub fn creat(a: &Args) -> KResult<isize> {
+    do_open(
+        AT_FDCWD as u64,
+        a[0],
+        O_CREAT | O_WRONLY | O_TRUNC,
+        a[1] as u32,
+    )
 }
 
 pub fn openat(a: &Args) -> KResult<isize> {
@@ -389,6 +399,76 @@ pub fn stat(a: &Args) -> KResult<isize> {
 pub fn lstat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, false)?)?)
+}
+
+/// fadvise64(fd, offset, len, advice): advice about a file's page cache, which Tessera
+/// takes and ignores, as Linux does for tmpfs (no backing device): EBADF, ESPIPE for a
+/// pipe, EINVAL for a negative length or an unknown advice, else 0.
+pub fn fadvise64(a: &Args) -> KResult<isize> {
+    /// POSIX_FADV_NORMAL (0) to POSIX_FADV_NOREUSE (5), `linux/fadvise.h`.
+    const LAST_ADVICE: u64 = 5;
+    let file = file(a[0])?;
+    if file.ops.stat()?.mode & S_IFMT == S_IFIFO {
+        return Err(Errno::ESPIPE);
+    }
+    if (a[2] as i64) < 0 || a[3] > LAST_ADVICE {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+/// getxattr(path, name, value, size) and lgetxattr (`follow` false): no file here has
+/// extended attributes, and the answer is tmpfs's for one that is not set (Linux 6.1's
+/// shmem handlers): ENODATA for `security.*`, `trusted.*` and the POSIX ACLs
+/// (`ls -l` asks for `security.selinux` and `system.posix_acl_access`), EOPNOTSUPP for any
+/// other name, after the path's own errors and ERANGE for an empty name or one of 256
+/// bytes or more.
+pub fn getxattr(a: &Args, follow: bool) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    kfs::lookup(&path, follow)?;
+    no_xattr(a[1])
+}
+
+/// fgetxattr(fd, name, value, size): as [`getxattr`] for an open file.
+pub fn fgetxattr(a: &Args) -> KResult<isize> {
+    file(a[0])?;
+    no_xattr(a[1])
+}
+
+/// listxattr(path, list, size) and llistxattr: an empty list (0 bytes).
+pub fn listxattr(a: &Args, follow: bool) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    kfs::lookup(&path, follow)?;
+    Ok(0)
+}
+
+/// flistxattr(fd, list, size): an empty list.
+pub fn flistxattr(a: &Args) -> KResult<isize> {
+    file(a[0])?;
+    Ok(0)
+}
+
+/// What tmpfs answers for the attribute named at `name_ptr`, which no file has.
+fn no_xattr(name_ptr: u64) -> KResult<isize> {
+    /// XATTR_NAME_MAX + 1 (`linux/limits.h`): the name with its NUL.
+    const NAME_BUF: usize = 256;
+    let name = user::read_cstr(name_ptr, NAME_BUF, Errno::ERANGE)?;
+    if name.is_empty() {
+        return Err(Errno::ERANGE);
+    }
+    let prefixed = |prefix: &[u8]| name.starts_with(prefix);
+    if name == b"security." || name == b"trusted." {
+        return Err(Errno::EINVAL);
+    }
+    if prefixed(b"security.")
+        || prefixed(b"trusted.")
+        || name == b"system.posix_acl_access"
+        || name == b"system.posix_acl_default"
+    {
+        Err(Errno::ENODATA)
+    } else {
+        Err(Errno::EOPNOTSUPP)
+    }
 }
 
 pub fn fstat(a: &Args) -> KResult<isize> {
