@@ -47,23 +47,31 @@ impl FileOps for Simple {
     }
 
     fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
-        // No kernel buffer for the cases that need none: /dev/null reads nothing, zeroes are
-        // written straight to the user.
-        match self.kind {
-            Kind::Null => Ok(0),
-            Kind::Zero | Kind::Full => {
-                let len = len.min(super::file::USER_CHUNK);
-                tessera_platform::usercopy::fill_user_bytes(addr, 0, len)
-                    .map_err(|_| Errno::EFAULT)?;
-                Ok(len)
-            }
-            Kind::Random => {
-                let mut buf = alloc::vec![0u8; len.min(super::file::USER_CHUNK)];
-                let n = self.read(offset, &mut buf, nonblock)?;
-                crate::user::write_bytes(addr, &buf[..n])?;
-                Ok(n)
+        // As much as asked for, as Linux's read_zero and urandom_read give, a chunk at a
+        // time (a fatal signal ends it short, after a first chunk); no kernel buffer for
+        // /dev/zero, whose zeroes are written straight to the user.
+        let mut done = 0;
+        while done < len && (done == 0 || crate::process::sched::keep_going()) {
+            let at = addr + done as u64;
+            let step = (len - done).min(super::file::USER_CHUNK);
+            let copied = match self.kind {
+                Kind::Null => return Ok(0),
+                Kind::Zero | Kind::Full => tessera_platform::usercopy::fill_user_bytes(at, 0, step)
+                    .map_err(|_| Errno::EFAULT),
+                Kind::Random => {
+                    let mut buf = alloc::vec![0u8; step];
+                    let n = self.read(offset, &mut buf, nonblock)?;
+                    crate::user::write_bytes(at, &buf[..n])
+                }
+            };
+            match copied {
+                Ok(()) => done += step,
+                // A bad address after a first chunk: the read ends short, as on Linux.
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             }
         }
+        Ok(done)
     }
 
     fn write_user(&self, _offset: u64, _addr: u64, len: usize, _nonblock: bool) -> KResult<usize> {
