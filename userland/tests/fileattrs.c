@@ -5,7 +5,10 @@
  * lgetxattr and fgetxattr answer ENODATA for security.*, trusted.* and the POSIX ACLs (what
  * `ls -l` asks for), EOPNOTSUPP for user.* (Linux 6.1's tmpfs has no user attributes),
  * ERANGE and EINVAL for bad names, the path's own errors first; the list calls return an
- * empty list. Works in /tmp/t-fileattrs.
+ * empty list. O_PATH handles: with O_NOFOLLOW on a symlink the link itself (what glibc's
+ * fchmodat(AT_SYMLINK_NOFOLLOW) opens, which tar calls on every link it extracts: then
+ * EOPNOTSUPP), access mode, O_CREAT and O_TRUNC ignored, no reads. Works in
+ * /tmp/t-fileattrs.
  */
 #include "check.h"
 
@@ -98,6 +101,38 @@ static void xattrs(void)
     CHECK_ERR("listxattr through a dangling link", listxattr("link", list, sizeof list), ENOENT);
 }
 
+static void path_handles(void)
+{
+    int w = open("target", O_CREAT | O_WRONLY, 0644);
+    CHECK_EQ("write a file", write(w, "data", 4), 4);
+    close(w);
+    CHECK_OK("symlink", symlink("target", "plink"));
+    CHECK_ERR("O_NOFOLLOW on a symlink", open("plink", O_RDONLY | O_NOFOLLOW), ELOOP);
+    int fd = open("plink", O_PATH | O_NOFOLLOW);
+    CHECK("O_PATH|O_NOFOLLOW opens the link itself", fd >= 0);
+    struct stat st;
+    CHECK_OK("fstat of it", fstat(fd, &st));
+    CHECK("it is a symlink", S_ISLNK(st.st_mode));
+    char c;
+    CHECK_ERR("no reads through O_PATH", read(fd, &c, 1), EBADF);
+    close(fd);
+    fd = open("plink", O_PATH);
+    CHECK_OK("fstat through a followed O_PATH", fstat(fd, &st));
+    CHECK("it is the target", S_ISREG(st.st_mode) && st.st_size == 4);
+    close(fd);
+    fd = open("target", O_PATH | O_WRONLY | O_TRUNC);
+    CHECK("O_PATH ignores the access mode and O_TRUNC", fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 4);
+    close(fd);
+    fd = open(".", O_PATH | O_RDWR);
+    CHECK("O_PATH|O_RDWR of a directory", fd >= 0);
+    close(fd);
+    CHECK_ERR("O_PATH ignores O_CREAT", open("absent", O_PATH | O_CREAT, 0644), ENOENT);
+    CHECK_ERR("fchmodat AT_SYMLINK_NOFOLLOW of a link", fchmodat(AT_FDCWD, "plink", 0777, AT_SYMLINK_NOFOLLOW), EOPNOTSUPP);
+    CHECK_OK("fchmodat AT_SYMLINK_NOFOLLOW of a file", fchmodat(AT_FDCWD, "target", 0600, AT_SYMLINK_NOFOLLOW));
+    CHECK_OK("stat", stat("target", &st));
+    CHECK_EQ("its mode", st.st_mode & 0777, 0600);
+}
+
 int main(void)
 {
     umask(022);
@@ -105,5 +140,6 @@ int main(void)
     creat_call();
     fadvise();
     xattrs();
+    path_handles();
     return check_exit();
 }

@@ -20,8 +20,8 @@ use tessera_abi::fs::{
     AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
     F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ, F_UNLCK,
     FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET, MAX_RW_COUNT, O_CREAT, O_DIRECTORY,
-    R_OK, RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END,
-    SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
+    O_NOFOLLOW, R_OK, RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR,
+    SEEK_END, SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -166,6 +166,12 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
         }
         return Err(Errno::EOPNOTSUPP);
     }
+    // O_PATH keeps only O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC (Linux's build_open_flags):
+    // no access mode, no O_TRUNC, no O_CREAT.
+    let flags = match flags & O_PATH {
+        0 => flags,
+        _ => flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+    };
     let path = user::read_path(path_ptr)?;
     let (start, root) = at(dirfd, &path)?;
     let how = OpenHow::from_flags(flags, mode & S_IALLUGO & !current_umask());
