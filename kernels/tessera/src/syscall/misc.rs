@@ -1,5 +1,6 @@
 //! Identity, limits, system information and the rest of what libc start-up asks for.
 
+use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use tessera_abi::process::{
@@ -44,14 +45,31 @@ static NODENAME: SubsystemLock<UtsField> = SubsystemLock::new(UtsField::new(b"te
 /// The NIS domain name: Linux's "(none)" until set.
 static DOMAINNAME: SubsystemLock<UtsField> = SubsystemLock::new(UtsField::new(b"(none)"));
 
+/// uname's `release`: Linux 6.1's system calls, Tessera's kernel.
+pub const RELEASE: &str = "6.1.0-tessera";
+/// uname's `version`.
+pub const VERSION: &str = "#1 Tessera";
+
+/// The host name (uname's `nodename`, `/proc/sys/kernel/hostname`).
+pub fn node_name() -> Vec<u8> {
+    let node = NODENAME.lock();
+    node.bytes[..node.len].to_vec()
+}
+
+/// The NIS domain name (uname's `domainname`, `/proc/sys/kernel/domainname`).
+pub fn domain_name() -> Vec<u8> {
+    let domain = DOMAINNAME.lock();
+    domain.bytes[..domain.len].to_vec()
+}
+
 pub fn uname(a: &Args) -> KResult<isize> {
     let mut w = StructWriter::new(UTSNAME_FIELD_LEN * 6);
     let (node, domain) = (NODENAME.lock(), DOMAINNAME.lock());
     let fields: [&[u8]; 6] = [
         b"Linux",
         &node.bytes[..node.len],
-        b"6.1.0-tessera",
-        b"#1 Tessera",
+        RELEASE.as_bytes(),
+        VERSION.as_bytes(),
         b"x86_64",
         &domain.bytes[..domain.len],
     ];

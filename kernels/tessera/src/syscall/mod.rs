@@ -10,6 +10,7 @@ mod events;
 mod fs;
 mod futex;
 mod misc;
+pub use misc::{RELEASE, VERSION, domain_name, node_name};
 mod mm;
 #[cfg(feature = "sockets")]
 mod net;
