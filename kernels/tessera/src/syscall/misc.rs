@@ -1,6 +1,5 @@
 //! Identity, limits, system information and the rest of what libc start-up asks for.
 
-use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use tessera_abi::process::{
@@ -51,13 +50,15 @@ pub const RELEASE: &str = "6.1.0-tessera";
 pub const VERSION: &str = "#1 Tessera";
 
 /// The host name (uname's `nodename`, `/proc/sys/kernel/hostname`).
-pub fn node_name() -> Vec<u8> {
+#[cfg(feature = "procfs")]
+pub fn node_name() -> alloc::vec::Vec<u8> {
     let node = NODENAME.lock();
     node.bytes[..node.len].to_vec()
 }
 
 /// The NIS domain name (uname's `domainname`, `/proc/sys/kernel/domainname`).
-pub fn domain_name() -> Vec<u8> {
+#[cfg(feature = "procfs")]
+pub fn domain_name() -> alloc::vec::Vec<u8> {
     let domain = DOMAINNAME.lock();
     domain.bytes[..domain.len].to_vec()
 }

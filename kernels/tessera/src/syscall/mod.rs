@@ -10,6 +10,8 @@ mod events;
 mod fs;
 mod futex;
 mod misc;
+/// What `/proc/sys/kernel/` shows.
+#[cfg(feature = "procfs")]
 pub use misc::{RELEASE, VERSION, domain_name, node_name};
 mod mm;
 #[cfg(feature = "sockets")]
