@@ -175,7 +175,10 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
     let path = user::read_path(path_ptr)?;
     let (start, root) = at(dirfd, &path)?;
     let how = OpenHow::from_flags(flags, mode & S_IALLUGO & !current_umask());
-    let opened = vfs().open(&start, &root, &path, &how)?;
+    let opened = match vfs().open(&start, &root, &path, &how) {
+        Ok(opened) => opened,
+        Err(e) => return open_fd_link(&start, &root, &path, flags).unwrap_or(Err(e)),
+    };
     let dentry = opened.dentry;
     let kind = dentry.inode().file_type();
     if kind == FileType::Directory && flags & O_ACCMODE != O_RDONLY {
@@ -195,6 +198,32 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
         .lock()
         .insert(file, flags & O_CLOEXEC != 0)?;
     Ok(fd as isize)
+}
+
+/// Opening `/proc/PID/fd/N` of a pipe, whose text (`pipe:[ino]`) names nothing: Linux's
+/// links there are "magic" and reach the open file itself, here a new end of the same pipe
+/// (bash's process substitution opens `/dev/fd/63`, a link into `/proc/self/fd`). Tried
+/// only when the ordinary open failed (with or without `O_CREAT`: `>(...)` opens with
+/// it); `None` when `path` is no such link, and the open's own error stands.
+fn open_fd_link(
+    start: &DentryRef,
+    root: &DentryRef,
+    path: &[u8],
+    flags: u32,
+) -> Option<KResult<isize>> {
+    if flags & (O_NOFOLLOW | O_PATH) != 0 {
+        return None;
+    }
+    let link = vfs().resolve(start, root, path, false).ok()?;
+    let file = kfs::procfs::fd_link_file(link.inode().as_ref())?;
+    let reopened = kfs::pipe::reopen(&file, flags & (O_ACCMODE | O_NONBLOCK))?;
+    Some(reopened.and_then(|file| {
+        let fd = current()
+            .files
+            .lock()
+            .insert(file, flags & O_CLOEXEC != 0)?;
+        Ok(fd as isize)
+    }))
 }
 
 pub fn open(a: &Args) -> KResult<isize> {

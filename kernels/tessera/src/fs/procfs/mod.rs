@@ -21,6 +21,8 @@ mod pid;
 mod sysctl;
 mod system;
 
+pub use pid::fd_link_file;
+
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;

@@ -405,6 +405,14 @@ impl Listing for FdDir {
     }
 }
 
+/// The open file a `/proc/PID/fd/N` link stands for, if `inode` is one whose descriptor is
+/// still open: what opening the link reaches where its text names nothing (a pipe's
+/// `pipe:[ino]`; `fs::open_fd_link`).
+pub fn fd_link_file(inode: &dyn Inode) -> Option<Arc<crate::fs::OpenFile>> {
+    let link = inode.as_any().downcast_ref::<FdLink>()?;
+    task_of(link.pid).ok()?.files.lock().get(link.fd).ok()
+}
+
 /// `/proc/PID/fd/N`: its target is the file's path, or Linux's `pipe:[ino]`, `socket:[ino]`,
 /// `anon_inode:[...]` ([`crate::fs::OpenFile::link_target`]); its mode says how the file
 /// is open (read: `r-x`, write: `-wx`, as Linux's).
