@@ -1,10 +1,11 @@
 #!/bin/bash
-# The scripted session on the Debian root file system (cargo xtask rootfs-session): run by
+# The scripted session on the Debian root file system (cargo xtask debian-session): run by
 # Debian's bash under Tessera and under Debian's Linux 6.1 in the same QEMU, its output
 # compared line by line. Everything it prints must be the same on every correct kernel and
 # every run: what differs from boot to boot or between kernels (process ids, times, sizes
 # in memory, the kernels' own messages) is reduced here, next to the command that prints
-# it, with `norm` (every number becomes N) or a yes/no test. A line starting with FAIL is a
+# it, with `norm` (every number becomes N) or a yes/no test; the kernels' messages (dmesg)
+# become `[time] message`, without their empty records. A line starting with FAIL is a
 # failure even where both kernels print it.
 set -u
 export LC_ALL=C.UTF-8 TZ=UTC
@@ -18,9 +19,10 @@ check() {
     shift
     if "$@"; then echo "ok $what"; else echo "FAIL $what (status $?)"; fi
 }
-# Every number (with its decimal point, commas or colons) as N, and runs of blanks as one
-# space (columns are as wide as their numbers).
-norm() { sed -E 's/[0-9]+([.,:][0-9]+)*/N/g; s/[[:blank:]]+/ /g'; }
+# Every number (with its decimal point, commas or colons) as N after one space, and runs
+# of blanks as one space: columns are as wide as their numbers (top writes "%Cpu(s):100.0"
+# but "%Cpu(s): 50.0").
+norm() { sed -E 's/[[:blank:]]*[0-9]+([.,:][0-9]+)*/ N/g; s/[[:blank:]]+/ /g'; }
 
 section "bash: functions, arrays, here-documents, subshells"
 fib() { local n=$1; if ((n < 2)); then echo "$n"; else echo $(($(fib $((n - 1))) + $(fib $((n - 2))))); fi; }
@@ -173,7 +175,7 @@ findmnt -n -o TARGET,FSTYPE /proc
 free | awk 'NR == 1 {print $1, $2, $3, $4, $5, $6} NR > 1 {print $1, ($2 > 0)}'
 check "free: used and free add up to at most total" \
     sh -c "free -k | awk '/^Mem:/ {exit !(\$3 + \$4 <= \$2)}'"
-dmesg | head -5 | sed -E 's/^\[ *[0-9]+\.[0-9]+\] .*/[time] message/'
+dmesg | sed -E '/^$/d; s/^\[ *[0-9]+\.[0-9]+\] .*/[time] message/' | head -5
 check "dmesg: lines with timestamps" sh -c "test \$(dmesg | grep -c '^\[ *[0-9]*\.[0-9]*\]') -ge 5"
 uptime | sed -E 's/.*load average: .*/load average: N/'
 check "uptime: up" sh -c "uptime | grep -q ' up '"
@@ -188,7 +190,7 @@ tr '\0' ' ' </proc/self/cmdline
 echo
 grep -E '^(Name|State|PPid):' /proc/self/status | norm
 hostname
-pgrep -x bash | wc -l
+check "pgrep finds this shell" sh -c "pgrep -x bash | grep -qx $$"
 pidof sleep || echo "no sleep running"
 sleep 20 &
 pkill -x sleep && wait $! 2>/dev/null
