@@ -235,6 +235,11 @@ static void reopened(void)
     snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
     int r = open(path, O_RDONLY);
     CHECK("open /proc/self/fd/N of a read end", r >= 0);
+    struct stat st;
+    CHECK_OK("stat /proc/self/fd/N of a pipe", stat(path, &st));
+    CHECK("it is a fifo", S_ISFIFO(st.st_mode));
+    CHECK_OK("lstat of it", lstat(path, &st));
+    CHECK("the link itself", S_ISLNK(st.st_mode));
     snprintf(path, sizeof path, "/proc/self/fd/%d", p[1]);
     int w = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK("open /proc/self/fd/N of a write end (O_CREAT|O_TRUNC, as bash's >(...))", w >= 0);

@@ -177,7 +177,7 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
     let how = OpenHow::from_flags(flags, mode & S_IALLUGO & !current_umask());
     let opened = match vfs().open(&start, &root, &path, &how) {
         Ok(opened) => opened,
-        Err(e) => return open_fd_link(&start, &root, &path, flags).unwrap_or(Err(e)),
+        Err(e) => return open_fd_link(dirfd, &path, flags).unwrap_or(Err(e)),
     };
     let dentry = opened.dentry;
     let kind = dentry.inode().file_type();
@@ -205,17 +205,11 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
 /// (bash's process substitution opens `/dev/fd/63`, a link into `/proc/self/fd`). Tried
 /// only when the ordinary open failed (with or without `O_CREAT`: `>(...)` opens with
 /// it); `None` when `path` is no such link, and the open's own error stands.
-fn open_fd_link(
-    start: &DentryRef,
-    root: &DentryRef,
-    path: &[u8],
-    flags: u32,
-) -> Option<KResult<isize>> {
+fn open_fd_link(dirfd: u64, path: &[u8], flags: u32) -> Option<KResult<isize>> {
     if flags & (O_NOFOLLOW | O_PATH) != 0 {
         return None;
     }
-    let link = vfs().resolve(start, root, path, false).ok()?;
-    let file = kfs::procfs::fd_link_file(link.inode().as_ref())?;
+    let file = fd_link_target(dirfd, path)?;
     let reopened = kfs::pipe::reopen(&file, flags & (O_ACCMODE | O_NONBLOCK))?;
     Some(reopened.and_then(|file| {
         let fd = current()
@@ -428,7 +422,12 @@ fn write_stat(addr: u64, st: crate::fs::stat::Stat) -> KResult<isize> {
 
 pub fn stat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
-    write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, true)?)?)
+    let stat = match kfs::lookup_inode(&path, true) {
+        Ok(inode) => inode_stat(&inode)?,
+        // As in stat_at: a /proc/PID/fd/N link of a pipe.
+        Err(e) => fd_link_target(AT_FDCWD as u64, &path).map_or(Err(e), |f| f.ops.stat())?,
+    };
+    write_stat(a[1], stat)
 }
 
 pub fn lstat(a: &Args) -> KResult<isize> {
@@ -522,11 +521,21 @@ fn stat_at(dirfd: u64, path_ptr: u64, flags: u32) -> KResult<crate::fs::stat::St
     if path.is_empty() {
         return file(dirfd)?.ops.stat();
     }
-    inode_stat(&lookup_inode_at(
-        dirfd,
-        &path,
-        flags & AT_SYMLINK_NOFOLLOW == 0,
-    )?)
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    match lookup_inode_at(dirfd, &path, follow) {
+        Ok(inode) => inode_stat(&inode),
+        // A /proc/PID/fd/N link whose text names nothing (a pipe's): the open file's stat,
+        // as Linux's magic link gives (diff stats its /dev/fd/63 before opening it).
+        Err(e) if follow => fd_link_target(dirfd, &path).map_or(Err(e), |f| f.ops.stat()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The open file `path` names if it ends at a `/proc/PID/fd/N` link (not followed).
+fn fd_link_target(dirfd: u64, path: &[u8]) -> Option<Arc<OpenFile>> {
+    let (start, root) = at(dirfd, path).ok()?;
+    let link = vfs().resolve(&start, &root, path, false).ok()?;
+    kfs::procfs::fd_link_file(link.inode().as_ref())
 }
 
 pub fn newfstatat(a: &Args) -> KResult<isize> {
