@@ -50,14 +50,12 @@ pub const RELEASE: &str = "6.1.0-tessera";
 pub const VERSION: &str = "#1 Tessera";
 
 /// The host name (uname's `nodename`, `/proc/sys/kernel/hostname`).
-#[cfg(feature = "procfs")]
 pub fn node_name() -> alloc::vec::Vec<u8> {
     let node = NODENAME.lock();
     node.bytes[..node.len].to_vec()
 }
 
 /// The NIS domain name (uname's `domainname`, `/proc/sys/kernel/domainname`).
-#[cfg(feature = "procfs")]
 pub fn domain_name() -> alloc::vec::Vec<u8> {
     let domain = DOMAINNAME.lock();
     domain.bytes[..domain.len].to_vec()
@@ -65,19 +63,18 @@ pub fn domain_name() -> alloc::vec::Vec<u8> {
 
 pub fn uname(a: &Args) -> KResult<isize> {
     let mut w = StructWriter::new(UTSNAME_FIELD_LEN * 6);
-    let (node, domain) = (NODENAME.lock(), DOMAINNAME.lock());
+    let (node, domain) = (node_name(), domain_name());
     let fields: [&[u8]; 6] = [
         b"Linux",
-        &node.bytes[..node.len],
+        &node,
         RELEASE.as_bytes(),
         VERSION.as_bytes(),
         b"x86_64",
-        &domain.bytes[..domain.len],
+        &domain,
     ];
     for (i, field) in fields.iter().enumerate() {
         w.bytes_at(i * UTSNAME_FIELD_LEN, field);
     }
-    drop((node, domain));
     user::write_bytes(a[0], &w.bytes)?;
     Ok(0)
 }

@@ -9,10 +9,7 @@ mod cpu;
 mod events;
 mod fs;
 mod futex;
-mod misc;
-/// What `/proc/sys/kernel/` shows.
-#[cfg(feature = "procfs")]
-pub use misc::{RELEASE, VERSION, domain_name, node_name};
+pub mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
 mod net;

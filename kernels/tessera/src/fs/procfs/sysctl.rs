@@ -89,10 +89,10 @@ impl Listing for Kernel {
 fn value(ino: u64) -> String {
     let text = match ino {
         13 => String::from("Linux"),
-        14 => String::from(crate::syscall::RELEASE),
-        15 => String::from(crate::syscall::VERSION),
-        16 => String::from_utf8_lossy(&crate::syscall::node_name()).into_owned(),
-        _ => String::from_utf8_lossy(&crate::syscall::domain_name()).into_owned(),
+        14 => String::from(crate::syscall::misc::RELEASE),
+        15 => String::from(crate::syscall::misc::VERSION),
+        16 => String::from_utf8_lossy(&crate::syscall::misc::node_name()).into_owned(),
+        _ => String::from_utf8_lossy(&crate::syscall::misc::domain_name()).into_owned(),
     };
     format!("{text}\n")
 }
