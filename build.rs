@@ -7,6 +7,9 @@
 //!   config asks for (xtask derives them from it; a hand-written `cargo build` that disagrees
 //!   is refused instead of producing a kernel whose banner lies);
 //! - writes the config's constants to `$OUT_DIR/config.rs` (included by the kernel);
+//! - with `vdso = "on"`, builds the vDSO (`kernels/tessera/vdso/`) with the host's C
+//!   compiler into `$OUT_DIR/vdso.so` (included by the kernel), and refuses one that needs
+//!   relocating;
 //! - links with the platform's linker script.
 
 use std::path::{Path, PathBuf};
@@ -74,6 +77,10 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     fs::write(out.join("config.rs"), config.rust_constants()).expect("write config.rs");
 
+    if env::var_os("CARGO_FEATURE_VDSO_ON").is_some() {
+        build_vdso(&manifest.join("vdso"), &out.join("vdso.so"));
+    }
+
     let script = root.join("components/platform/linker.ld");
     let script = script.canonicalize().unwrap_or(script);
     println!("cargo:rerun-if-changed={}", script.display());
@@ -82,4 +89,103 @@ fn main() {
         Path::new(&script).display()
     );
     println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
+}
+
+/// Compiles the vDSO from `dir` into `output`: a shared object with one loadable segment
+/// from file offset 0 and no dynamic relocations (it runs wherever the kernel maps it,
+/// unrelocated), or the build fails saying why.
+fn build_vdso(dir: &Path, output: &Path) {
+    for file in ["vdso.c", "vdso.h", "vdso.lds"] {
+        println!("cargo:rerun-if-changed={}", dir.join(file).display());
+    }
+    let result = process::Command::new("cc")
+        .args([
+            "-shared",
+            "-fPIC",
+            "-nostdlib",
+            "-ffreestanding",
+            "-fno-builtin",
+            "-fno-stack-protector",
+            "-O2",
+            "-Wall",
+            "-Werror",
+            "-Wl,--hash-style=both",
+            "-Wl,-soname=linux-vdso.so.1",
+            "-Wl,--no-undefined",
+            "-Wl,-z,max-page-size=4096",
+            "-Wl,-z,norelro",
+            "-Wl,--build-id=none",
+        ])
+        .arg(format!("-Wl,-T,{}", dir.join("vdso.lds").display()))
+        .arg("-o")
+        .arg(output)
+        .arg(dir.join("vdso.c"))
+        .output()
+        .unwrap_or_else(|e| {
+            fail(&format!(
+                "vdso = \"on\" needs the host's C compiler (cc) to build the vDSO: {e}; \
+                 install gcc (Debian: apt-get install gcc) or set vdso = \"off\""
+            ))
+        });
+    if !result.status.success() {
+        fail(&format!(
+            "building the vDSO failed:\n{}",
+            String::from_utf8_lossy(&result.stderr)
+        ));
+    }
+    let image = fs::read(output).expect("read the vDSO");
+    if let Err(why) = check_vdso(&image) {
+        fail(&format!("the vDSO ({}) {why}", output.display()));
+    }
+}
+
+/// Checks what the kernel relies on: ELF64, one PT_LOAD at offset and address 0, and a
+/// dynamic section without relocations.
+fn check_vdso(image: &[u8]) -> Result<(), String> {
+    let u16_at = |at: usize| {
+        image
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        image
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    };
+    let u64_at = |at: usize| {
+        image
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
+    if image.get(..5) != Some(b"\x7fELF\x02") {
+        return Err("is not an ELF64 file".into());
+    }
+    let phoff = u64_at(0x20).ok_or("is truncated")? as usize;
+    let phnum = usize::from(u16_at(0x38).ok_or("is truncated")?);
+    let (mut loads, mut dynamic) = (0, None);
+    for i in 0..phnum {
+        let ph = phoff + i * 56;
+        let kind = u32_at(ph).ok_or("is truncated")?;
+        let offset = u64_at(ph + 8).ok_or("is truncated")?;
+        let vaddr = u64_at(ph + 16).ok_or("is truncated")?;
+        match kind {
+            1 if offset != 0 || vaddr != 0 => {
+                return Err("has a PT_LOAD that does not start at offset and address 0".into());
+            }
+            1 => loads += 1,
+            2 => dynamic = Some((offset as usize, u64_at(ph + 32).ok_or("is truncated")?)),
+            _ => {}
+        }
+    }
+    if loads != 1 {
+        return Err(format!("has {loads} PT_LOAD segments, not one"));
+    }
+    let (at, size) = dynamic.ok_or("has no dynamic section")?;
+    for entry in (at..at + size as usize).step_by(16) {
+        // DT_RELA, DT_REL, DT_TEXTREL, DT_JMPREL: something to relocate.
+        if let Some(tag @ (7 | 17 | 22 | 23)) = u64_at(entry) {
+            return Err(format!("needs relocating (dynamic tag {tag})"));
+        }
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <termios.h>
@@ -82,6 +83,30 @@ static void randomness(void)
     CHECK_ERR("getrandom with unknown flags -> EINVAL", getrandom(a, 16, 0x100), EINVAL);
     CHECK_ERR("getrandom into a bad pointer -> EFAULT", syscall(SYS_getrandom, (void *)1, 16, 0),
               EFAULT);
+
+    /* Devices give as much as asked in one read (what `dd bs=1M count=1` relies on). */
+    size_t big = 1 << 20;
+    unsigned char *buf = malloc(big);
+    mknod("t-zero", S_IFCHR | 0666, makedev(1, 5));
+    mknod("t-urandom", S_IFCHR | 0666, makedev(1, 9));
+    int zero = open("t-zero", O_RDONLY), urandom = open("t-urandom", O_RDONLY);
+    memset(buf, 0xaa, big);
+    CHECK_EQ("a 1 MiB read of /dev/zero reads 1 MiB", read(zero, buf, big), (long)big);
+    int zeros = 1;
+    for (size_t i = 0; i < big; i++)
+        zeros &= buf[i] == 0;
+    CHECK("... all zeros", zeros);
+    memset(buf, 0, big);
+    CHECK_EQ("a 1 MiB read of /dev/urandom reads 1 MiB", read(urandom, buf, big), (long)big);
+    size_t nonzero = 0;
+    for (size_t i = big - 4096; i < big; i++)
+        nonzero += buf[i] != 0;
+    CHECK("... random to the last page", nonzero > 3000);
+    close(zero);
+    close(urandom);
+    unlink("t-zero");
+    unlink("t-urandom");
+    free(buf);
 }
 
 static int before(struct timespec a, struct timespec b)

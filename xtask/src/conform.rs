@@ -1,12 +1,14 @@
 //! `cargo xtask conform [--config NAME] [--kernel tessera|linux|both] [--only NAME,NAME]
-//! [--libc glibc|musl] [--timeout S] [--verbose]`: the userland test programs on Tessera and
-//! on Linux, compared line by line.
+//! [--libc glibc|musl|glibc-dynamic|musl-dynamic] [--timeout S] [--verbose]`: the userland
+//! test programs on Tessera and on Linux, compared line by line.
 //!
-//! Both kernels boot the same initramfs (`target/initrd/conform.cpio`: the runner as
-//! `/init`, the test programs in `/tests`, each built against glibc and against musl) on the
-//! same QEMU machine with the config's memory size. `--only` and `--libc` pack a subset
-//! instead ([`userland::Programs::select`]: `--only thread` is every `thread-*` program,
-//! both builds), in an archive of this run's own. The runner frames each program's output
+//! Both kernels boot the same initramfs on the same QEMU machine with the config's memory
+//! size, twice: `target/initrd/conform.cpio` (the runner as `/init`, the static builds of
+//! the test programs in `/tests`, against glibc and against musl), then
+//! `conform-dynamic.cpio` (the dynamic builds, with the interpreters and libraries they
+//! load); each boot is compared on its own. `--only` and `--libc` pack a subset instead
+//! ([`userland::Programs::select`]: `--only thread` is every `thread-*` program, every
+//! build), in archives of this run's own. The runner frames each program's output
 //! with `=== <name>` / `=== <name> exit <n>` lines and ends with `=== done`; what is
 //! compared is what lies between the first `===` line and `=== done`, minus kernel log
 //! lines (`[    1.234] ...`, the timestamped format of both Linux's printk and Tessera's
@@ -75,19 +77,85 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     let config = kernel::load_config(&config)?;
     let programs = userland::build()?;
     let selected = programs.select(only.as_deref(), libc)?;
-    let tests: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
-    // The whole set is target/initrd/conform.cpio; a subset is this run's own archive, so
+    // Two boots per kernel, one for the static builds and one for the dynamic ones: the
+    // archive of every program at once no longer fits beside Linux in the config's memory
+    // (Linux panics unpacking it in 128 MiB).
+    let mut code = Code::Ok;
+    for part in Part::ALL {
+        let chosen: Vec<userland::Program> = selected
+            .iter()
+            .filter(|p| p.libc.is_static() == (part == Part::Static))
+            .cloned()
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        let whole = programs
+            .tests
+            .iter()
+            .filter(|p| p.libc.is_static() == (part == Part::Static))
+            .count();
+        let part_code = conform_part(
+            &config, &programs, &chosen, whole, part, which, timeout, verbose,
+        )?;
+        if code == Code::Ok {
+            code = part_code;
+        }
+    }
+    println!(
+        "conform: {}",
+        if code == Code::Ok { "passed" } else { "FAILED" }
+    );
+    Ok(code)
+}
+
+/// The two halves of the test programs, each booted on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// The static builds (glibc and musl): `target/initrd/conform.cpio`.
+    Static,
+    /// The dynamic builds with the interpreters and libraries: `conform-dynamic.cpio`.
+    Dynamic,
+}
+
+impl Part {
+    const ALL: [Part; 2] = [Part::Static, Part::Dynamic];
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::Static => "static",
+            Part::Dynamic => "dynamic",
+        }
+    }
+}
+
+/// Boots the kernels on `chosen` (`whole`: how many programs the part has in all) and
+/// compares; the part's exit code.
+#[allow(clippy::too_many_arguments)]
+fn conform_part(
+    config: &tessera_config::Config,
+    programs: &userland::Programs,
+    chosen: &[userland::Program],
+    whole: usize,
+    part: Part,
+    which: Which,
+    timeout: Duration,
+    verbose: bool,
+) -> Result<Code, String> {
+    let tests: Vec<String> = chosen.iter().map(|p| p.name.clone()).collect();
+    // A whole part is its archive in target/initrd/; a subset is this run's own archive, so
     // that it never stands in for the whole set.
-    let subset = match selected.len() == programs.tests.len() {
+    let subset = match chosen.len() == whole {
         true => None,
-        false => Some(initrd::conform_subset(&programs, &selected)?),
+        false => Some(initrd::conform_subset(programs, chosen)?),
     };
     let archive = match &subset {
-        None => initrd::conform(&programs)?,
+        None => initrd::conform(programs, part == Part::Dynamic)?,
         Some(private) => private.to_path_buf(),
     };
     println!(
-        "conform: {} test programs in {}{}",
+        "conform: {} builds: {} test programs in {}{}",
+        part.name(),
         tests.len(),
         kernel::display_path(&archive),
         match &subset {
@@ -104,7 +172,7 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
         runs.push(run("linux", &boot, timeout, verbose)?);
     }
     if which != Which::Linux {
-        let built = kernel::build(&config)?;
+        let built = kernel::build(config)?;
         println!(
             "conform: booting Tessera ({})",
             kernel::display_path(&built.elf)
@@ -144,10 +212,6 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
             }
         }
     }
-    println!(
-        "conform: {}",
-        if code == Code::Ok { "passed" } else { "FAILED" }
-    );
     Ok(code)
 }
 

@@ -4,7 +4,7 @@
 //! | archive | `/init` | what else |
 //! |---|---|---|
 //! | `busybox.cpio` ([`busybox`]) | a `#!/bin/sh` script that mounts proc, devtmpfs and tmpfs and runs `/bin/sh` | `/bin/busybox` and its applet links, `/etc/passwd`, `/etc/group`, the test programs in `/tests` |
-//! | `conform.cpio` ([`conform`]) | the test runner | the test programs in `/tests` |
+//! | `conform.cpio`, `conform-dynamic.cpio` ([`conform`]) | the test runner | the static (dynamic) builds of the test programs in `/tests` |
 //! | `single-init.cpio` ([`single_init`]) | one given static binary | nothing |
 //!
 //! Archives that belong to one command or boot (the benchmarks') are [`Private`]: the
@@ -102,7 +102,7 @@ impl Drop for Private {
 
 /// Adds the test programs under `/tests`: all of them, or (`interactive`) only the glibc
 /// builds and the runner as `/tests/runner` (it skips itself when listing the directory).
-/// The interactive system leaves the musl builds to `conform.cpio`: it holds its archive
+/// The interactive system leaves the other builds to the conform archives: it holds its archive
 /// twice in memory (the archive and its tmpfs copy), and the `minimal` config has little to
 /// spare.
 fn add_tests(archive: &mut Archive, programs: &Programs, interactive: bool) -> Result<(), String> {
@@ -190,13 +190,28 @@ pub fn busybox() -> Result<PathBuf, String> {
     )
 }
 
-/// `target/initrd/conform.cpio`: the runner as `/init` and the test programs in `/tests`.
-pub fn conform(programs: &Programs) -> Result<PathBuf, String> {
+/// `target/initrd/conform.cpio`: the runner as `/init` and the static builds of the test
+/// programs in `/tests`; with `dynamic`, `conform-dynamic.cpio`: the dynamic builds, and
+/// what they load.
+pub fn conform(programs: &Programs, dynamic: bool) -> Result<PathBuf, String> {
     let mut archive = Archive::new();
     skeleton(&mut archive);
     archive.file("init", 0o755, read(&programs.runner.path)?);
-    add_tests(&mut archive, programs, false)?;
-    write("conform", &archive)
+    let part: Vec<Program> = programs
+        .tests
+        .iter()
+        .filter(|p| p.libc.is_static() != dynamic)
+        .cloned()
+        .collect();
+    add_programs(&mut archive, &part, &programs.libraries)?;
+    write(
+        if dynamic {
+            "conform-dynamic"
+        } else {
+            "conform"
+        },
+        &archive,
+    )
 }
 
 /// `conform --only`: the runner as `/init` and only `selected` in `/tests`, as this

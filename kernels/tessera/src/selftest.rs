@@ -325,5 +325,19 @@ fn timer() -> Outcome {
         last > start_ns,
         "the clock did not advance over {TICKS} ticks"
     );
+    // The cycles-to-ns scaling (a multiply and a shift, as the vDSO computes it) is never
+    // ahead of the exact division and behind it by at most 1 ns per 2^32 cycles (mult is
+    // rounded down by less than 1).
+    for hz in [1_000_000, 2_601_000_000, 3_999_999_999, 10_000_000_000] {
+        let mult = clock::mult_for(hz);
+        for seconds in [1u64, 3600, 86_400 * 365] {
+            let (exact, cycles) = (seconds * 1_000_000_000, hz * seconds);
+            let got = clock::scale(cycles, mult);
+            check!(
+                got <= exact && exact - got <= (cycles >> clock::SHIFT) + 1,
+                "{seconds} s at {hz} Hz scaled to {got} ns"
+            );
+        }
+    }
     Ok(())
 }

@@ -12,10 +12,11 @@ use tessera_platform::{BootInfo, println};
 use crate::process::task::Shares;
 use crate::process::{Task, exec, sched};
 
-/// Starts what user space needs before the first process: the realtime clock, syscall
-/// tracing (`tessera.strace=1`) and the network.
+/// Starts what user space needs before the first process: the realtime clock, the vDSO,
+/// syscall tracing (`tessera.strace=1`) and the network.
 pub fn init(boot: &BootInfo) {
     crate::time::init();
+    crate::mm::vdso::init();
     crate::syscall::set_trace(boot.cmdline_value("tessera.strace") == Some("1"));
     LOCK_ORDER_REPORT.store(
         boot.cmdline_value("tessera.lockorder") == Some("1"),

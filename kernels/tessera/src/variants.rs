@@ -148,6 +148,9 @@ pub const FILE_PRIVATE: &str =
 #[cfg(feature = "userspace")]
 pub const FILE_PRIVATE_SHARED: bool = cfg!(feature = "file-private-share");
 
+/// The vDSO: `off` or `on` (see `mm::vdso`).
+pub const VDSO: &str = one_of!("vdso", "vdso-off" => "off", "vdso-on" => "on");
+
 /// Networking: `none` or `smoltcp` (see `net`).
 pub const NET: &str = one_of!("net", "net-none" => "none", "net-smoltcp" => "smoltcp");
 
@@ -160,7 +163,7 @@ pub const TMPFS_STAT: &str =
     one_of!("tmpfs-stat", "tmpfs-stat-locked" => "locked", "tmpfs-stat-lockfree" => "lockfree");
 
 /// (component key, variant) as compiled, in config order: what the banner shows.
-pub const COMPILED: [(&str, &str); 12] = [
+pub const COMPILED: [(&str, &str); 13] = [
     ("page-alloc", <PageAlloc as PageAllocator>::NAME),
     ("memops", tessera_memops::VARIANT),
     ("lock", <SubsystemPolicy as IrqPolicy>::NAME),
@@ -173,6 +176,7 @@ pub const COMPILED: [(&str, &str); 12] = [
     ("tmpfs-stat", USER_NAMES[6]),
     ("net", NET),
     ("sched", USER_NAMES[7]),
+    ("vdso", VDSO),
 ];
 
 /// Panics if the compiled variants differ from the config's (the build script prevents it;

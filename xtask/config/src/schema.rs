@@ -351,6 +351,24 @@ pub static SECTIONS: &[Section] = &[
                           (new and woken tasks too): every runnable task runs in turn",
                 }],
             ),
+            component(
+                "vdso",
+                "The vDSO: clock_gettime, gettimeofday, time and getcpu answered in user mode \
+                 (kernel `mm::vdso`, its code in `kernels/tessera/vdso/`).",
+                &[
+                    Variant {
+                        name: "off",
+                        doc: "no vDSO is mapped (no AT_SYSINFO_EHDR): the C library makes the \
+                              system calls",
+                    },
+                    Variant {
+                        name: "on",
+                        doc: "every process maps the vDSO and the page of clock data it reads \
+                              (the TSC scaling and the realtime offset); built with the host's C \
+                              compiler",
+                    },
+                ],
+            ),
         ],
     },
     Section {

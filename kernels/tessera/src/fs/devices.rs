@@ -4,6 +4,7 @@
 //! a node maps its device number to the device here.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use tessera_abi::{Errno, KResult};
 use tessera_vfs::Inode;
@@ -47,28 +48,36 @@ impl FileOps for Simple {
     }
 
     fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
-        // As much as asked for, as Linux's read_zero and urandom_read give, a chunk at a
-        // time (a fatal signal ends it short, after a first chunk); no kernel buffer for
-        // /dev/zero, whose zeroes are written straight to the user.
+        // As much as asked (Linux's read_iter_zero and urandom_read_iter), a chunk at a time:
+        // zeroes written straight to the user, random bytes through a chunk-sized buffer.
+        // Between chunks the others may run, and a pending signal ends the read with what
+        // it has (a fault too, once something was read).
+        let mut buf = match self.kind {
+            Kind::Null => return Ok(0),
+            Kind::Zero | Kind::Full => Vec::new(),
+            Kind::Random => alloc::vec![0u8; len.min(super::file::USER_CHUNK)],
+        };
         let mut done = 0;
-        while done < len && (done == 0 || crate::process::sched::keep_going()) {
+        while done < len {
             let at = addr + done as u64;
-            let step = (len - done).min(super::file::USER_CHUNK);
-            let copied = match self.kind {
-                Kind::Null => return Ok(0),
-                Kind::Zero | Kind::Full => tessera_platform::usercopy::fill_user_bytes(at, 0, step)
-                    .map_err(|_| Errno::EFAULT),
-                Kind::Random => {
-                    let mut buf = alloc::vec![0u8; step];
-                    let n = self.read(offset, &mut buf, nonblock)?;
-                    crate::user::write_bytes(at, &buf[..n])
-                }
+            let n = (len - done).min(super::file::USER_CHUNK);
+            let copied = if buf.is_empty() {
+                tessera_platform::usercopy::fill_user_bytes(at, 0, n).map_err(|_| Errno::EFAULT)
+            } else {
+                self.read(offset, &mut buf[..n], nonblock)?;
+                crate::user::write_bytes(at, &buf[..n])
             };
             match copied {
-                Ok(()) => done += step,
-                // A bad address after a first chunk: the read ends short, as on Linux.
+                Ok(()) => done += n,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
+            }
+            let task = crate::process::current();
+            if done < len
+                && (crate::process::signal::has_deliverable(&task)
+                    || !crate::process::sched::keep_going())
+            {
+                break;
             }
         }
         Ok(done)

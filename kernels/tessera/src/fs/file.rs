@@ -399,6 +399,21 @@ impl FdTable {
         Ok(())
     }
 
+    /// close_range: closes the open descriptors from `first` to `last` (or, with `cloexec`,
+    /// marks them close-on-exec); the closed files, for the caller to drop unlocked.
+    pub fn close_range(&mut self, first: usize, last: usize, cloexec: bool) -> Vec<Arc<OpenFile>> {
+        let end = last.saturating_add(1).min(self.slots.len());
+        let mut closed = Vec::new();
+        for slot in self.slots.get_mut(first..end).into_iter().flatten() {
+            match slot {
+                Some(open) if cloexec => open.cloexec = true,
+                Some(_) => closed.extend(slot.take().map(|s| s.file)),
+                None => {}
+            }
+        }
+        closed
+    }
+
     /// execve: closes the O_CLOEXEC descriptors.
     pub fn close_on_exec(&mut self) {
         for slot in &mut self.slots {

@@ -29,7 +29,8 @@ use crate::variants::SubsystemLock;
 use tessera_vfs::{Inode, inode_key};
 
 const PAGE: u64 = PAGE_SIZE as u64;
-/// The top of the initial stack.
+/// The top of the user address space's stack region: the initial stack ends here, or below
+/// the vDSO when there is one (`mm::vdso::SPAN`).
 pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
 /// The stack area: 8 MiB, filled on demand.
 pub const STACK_SIZE: u64 = 8 << 20;
@@ -71,6 +72,16 @@ pub enum Backing {
     /// Shared zeroes: the pages of `pages` from page `offset / PAGE` on (the start of the
     /// area).
     SharedAnon { pages: Arc<SharedAnon>, offset: u64 },
+    /// Frames the kernel owns for good (the vDSO's code and its clock page, `mm::vdso`),
+    /// from frame `offset / PAGE` on: mapped read-only and copy-on-write, so a store (after
+    /// mprotect) makes a private copy and never reaches the frame every process shares.
+    /// Touching past the last frame is SIGBUS. `name` is what `/proc/PID/maps` shows.
+    #[allow(dead_code, reason = "for the vDSO, which a config may leave out")]
+    Special {
+        frames: &'static [Pfn],
+        offset: u64,
+        name: &'static str,
+    },
 }
 
 /// The pages of a shared anonymous mapping (MAP_SHARED | MAP_ANONYMOUS, or MAP_SHARED of
@@ -123,9 +134,10 @@ pub struct Vma {
     /// MAP_SHARED: writes are seen by every process that shares the pages (after fork).
     pub shared: bool,
     pub backing: Backing,
-    /// A private file area holds pages of its own (copies made on write, zeros past the
-    /// file data), not only page cache frames: fork must copy its page table entries
-    /// (Linux's `anon_vma`). Areas without such pages are left to the child's faults.
+    /// A private file (or vDSO) area holds pages of its own (copies made on write, zeros
+    /// past the file data), not only page cache (kernel) frames: fork must copy its page
+    /// table entries (Linux's `anon_vma`). Areas without such pages are left to the child's
+    /// faults.
     pub private_pages: bool,
 }
 
@@ -363,6 +375,9 @@ pub struct Vm {
     table: PageTable,
     areas: BTreeMap<u64, Vma>,
     pub brk_start: u64,
+    /// The top of the initial stack (`/proc/PID/maps` names the area ending there
+    /// `[stack]`): [`STACK_TOP`], less what the vDSO takes above it.
+    pub stack_top: u64,
     pub brk: u64,
     /// Pages stored to through shared mappings whose last mapping went while the lock was
     /// held: written back by whoever holds it, after releasing it ([`Vm::take_write_backs`]).
@@ -376,6 +391,7 @@ impl Vm {
             table,
             areas: BTreeMap::new(),
             brk_start: 0,
+            stack_top: STACK_TOP,
             brk: 0,
             write_backs: Vec::new(),
         })
@@ -493,7 +509,9 @@ impl Vm {
                 *offset += at - vma.start;
                 *limit = limit.saturating_sub(at - vma.start);
             }
-            Backing::SharedAnon { offset, .. } => *offset += at - vma.start,
+            Backing::SharedAnon { offset, .. } | Backing::Special { offset, .. } => {
+                *offset += at - vma.start
+            }
             Backing::Anonymous => {}
         }
         self.areas.get_mut(&vma.start).expect("found").end = at;
@@ -659,6 +677,7 @@ impl Vm {
                 match vma.backing {
                     Backing::File { .. } => self.fill_file(page, &vma, write, done),
                     Backing::SharedAnon { .. } => Ok(self.fill_shared_anon(page, &vma)?),
+                    Backing::Special { .. } => Ok(self.fill_special(page, &vma)?),
                     Backing::Anonymous => unreachable!("handled above"),
                 }
             }
@@ -674,6 +693,22 @@ impl Vm {
         };
         let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;
         self.map_new(page, Ok::<_, ()>(pfn), vma.flags())
+    }
+
+    /// The first touch of a page of a kernel-owned area (the vDSO): its frame, read-only and
+    /// copy-on-write; SIGBUS past the last one (an area grown by mremap). Out of line, as
+    /// [`Vm::fill_file`].
+    #[inline(never)]
+    fn fill_special(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
+        let Backing::Special { frames, offset, .. } = &vma.backing else {
+            unreachable!("fill_special of another kind of area");
+        };
+        let index = (offset + (page - vma.start)) / PAGE;
+        let &pfn = frames
+            .get(usize::try_from(index).unwrap_or(usize::MAX))
+            .ok_or(FaultError::Bus)?;
+        share_user_frame(pfn);
+        self.map_new(page, Ok::<_, ()>(pfn), Self::cow_flags(vma))
     }
 
     /// The first touch of a page of a file area. A page the page cache holds is mapped at
@@ -843,11 +878,13 @@ impl Vm {
         let mut child = Vm::new()?;
         child.areas = self.areas.clone();
         child.brk_start = self.brk_start;
+        child.stack_top = self.stack_top;
         child.brk = self.brk;
         // One walk per area. Private file areas holding only page cache frames (program
         // text, read-only data, data pages never written) are not copied: the child maps
         // them from the page cache when it touches them (a window at a time), as Linux skips
-        // areas without anonymous pages, so fork+exec and fork+exit copy little.
+        // areas without anonymous pages, so fork+exec and fork+exit copy little. The same
+        // for the vDSO's areas (their frames are the kernel's), unless a store made a copy.
         let areas: Vec<(u64, u64, bool)> = self
             .areas
             .values()
@@ -855,7 +892,9 @@ impl Vm {
                 (
                     v.start,
                     v.end,
-                    !v.shared && !v.private_pages && matches!(v.backing, Backing::File { .. }),
+                    !v.shared
+                        && !v.private_pages
+                        && matches!(v.backing, Backing::File { .. } | Backing::Special { .. }),
                 )
             })
             .collect();

@@ -177,9 +177,14 @@ fn load(
         .transpose()?;
     let mut vm = Vm::new()?;
     map_segments(&mut vm, &plan, dentry);
+    // The stack ends below the vDSO, which takes the top pages (sharing the stack's last
+    // page table: a vDSO placed anywhere else costs every fork and exit another one or
+    // two page-table pages to copy, walk and free).
+    let stack_top = STACK_TOP - crate::mm::vdso::SPAN;
+    vm.stack_top = stack_top;
     vm.insert(Vma {
-        start: STACK_TOP - STACK_SIZE,
-        end: STACK_TOP,
+        start: stack_top - STACK_SIZE,
+        end: stack_top,
         prot: Prot::READ | Prot::WRITE,
         shared: false,
         backing: Backing::Anonymous,
@@ -204,11 +209,22 @@ fn load(
 
     let mut random = [0u8; 16];
     crate::random::fill(&mut random);
-    let auxv = elf_auxv(&plan, interp_base, Credentials::default(), hwcap(), 0);
+    // The vDSO first, as Linux's ARCH_DLINFO puts AT_SYSINFO_EHDR first.
+    let mut auxv = Vec::new();
+    if let Some(image) = crate::mm::vdso::map(&mut vm, stack_top) {
+        auxv.push((tessera_abi::auxv::AT_SYSINFO_EHDR, image));
+    }
+    auxv.extend(elf_auxv(
+        &plan,
+        interp_base,
+        Credentials::default(),
+        hwcap(),
+        0,
+    ));
     let argv_refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     let stack = build_stack(
-        STACK_TOP, &argv_refs, &envp_refs, execfn, &auxv, random, b"x86_64",
+        stack_top, &argv_refs, &envp_refs, execfn, &auxv, random, b"x86_64",
     )?;
 
     // A file open for writing cannot run (ETXTBSY); while it runs, it cannot be written.

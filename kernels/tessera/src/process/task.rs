@@ -69,6 +69,11 @@ impl Files {
     }
 
     /// One more task uses the table.
+    /// Whether another task uses this table too (CLONE_FILES).
+    pub fn is_shared(&self) -> bool {
+        self.users.load(Ordering::Relaxed) > 1
+    }
+
     pub fn share(self: &Arc<Self>) -> Arc<Files> {
         self.users.fetch_add(1, Ordering::Relaxed);
         self.clone()

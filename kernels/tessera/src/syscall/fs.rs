@@ -943,6 +943,125 @@ pub fn umount(a: &Args) -> KResult<isize> {
     kfs::mount::umount(&target).map(|()| 0)
 }
 
+/// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags): copies between two regular
+/// files of one file system through a kernel buffer, at the given offsets (the file offsets,
+/// advanced, where a pointer is NULL), as Linux's generic path (`fs/read_write.c`,
+/// `generic_copy_file_checks`, then `do_splice_direct`): flags must be 0 (EINVAL);
+/// directories are EISDIR, other non-regular files EINVAL; fd_in must be open for reading
+/// and fd_out for writing without O_APPEND (EBADF); files on different file systems are
+/// EXDEV; an offset the length carries past 2^64 (a negative one) EOVERFLOW; the copy
+/// stops at the end of the input; overlapping ranges of one file are EINVAL.
+pub fn copy_file_range(a: &Args) -> KResult<isize> {
+    let (input, out) = (file(a[0])?, file(a[2])?);
+    if a[5] != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (in_stat, out_stat) = (input.ops.stat()?, out.ops.stat()?);
+    let kind = |st: &crate::fs::stat::Stat| st.mode & S_IFMT;
+    if kind(&in_stat) == S_IFDIR || kind(&out_stat) == S_IFDIR {
+        return Err(Errno::EISDIR);
+    }
+    if kind(&in_stat) != S_IFREG || kind(&out_stat) != S_IFREG {
+        return Err(Errno::EINVAL);
+    }
+    if !input.readable() || !out.writable() || out.flags() & O_APPEND != 0 {
+        return Err(Errno::EBADF);
+    }
+    let read_offset = |ptr: u64, f: &OpenFile| -> KResult<u64> {
+        match ptr {
+            0 => Ok(*f.offset.lock()),
+            _ => user::read_u64(ptr),
+        }
+    };
+    let (mut pos_in, mut pos_out) = (read_offset(a[1], &input)?, read_offset(a[3], &out)?);
+    // Linux adds the (unsigned) length to each offset and refuses a wrap: EOVERFLOW, which
+    // is what a negative offset gets unless the length is 0; then EINVAL (rw_verify_area).
+    let len = a[4];
+    if pos_in.checked_add(len).is_none() || pos_out.checked_add(len).is_none() {
+        return Err(Errno::EOVERFLOW);
+    }
+    if (pos_in as i64) < 0 || (pos_out as i64) < 0 || (len as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if in_stat.dev != out_stat.dev {
+        return Err(Errno::EXDEV);
+    }
+    // As far as the input goes, at most MAX_RW_COUNT, and never past the largest offset.
+    let count = (a[4] as usize)
+        .min(MAX_RW_COUNT)
+        .min(in_stat.size.saturating_sub(pos_in) as usize);
+    if pos_out
+        .checked_add(count as u64)
+        .is_none_or(|end| end > MAX_FILE_OFFSET)
+    {
+        return Err(Errno::EFBIG);
+    }
+    if in_stat.ino == out_stat.ino
+        && pos_out + (count as u64) > pos_in
+        && pos_out < pos_in + count as u64
+    {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut total = 0;
+    while total < count && (total == 0 || sched::keep_going()) {
+        let want = (count - total).min(buf.len());
+        let n = match input.ops.read(pos_in, &mut buf[..want], false) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let written = match out.ops.write(pos_out, &buf[..n], false) {
+            Ok(w) => w,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += written;
+        pos_in += written as u64;
+        pos_out += written as u64;
+        if written < n {
+            break;
+        }
+    }
+    for (ptr, f, at) in [(a[1], &input, pos_in), (a[3], &out, pos_out)] {
+        if ptr != 0 {
+            user::write_u64(ptr, at)?;
+        } else {
+            *f.offset.lock() = at;
+        }
+    }
+    Ok(total as isize)
+}
+
+/// close_range(first, last, flags): closes (with CLOSE_RANGE_CLOEXEC, marks close-on-exec)
+/// every open descriptor from `first` to `last`; EINVAL for unknown flags or `first` past
+/// `last` (Linux's `fs/file.c`, `__close_range`). CLOSE_RANGE_UNSHARE first gives the
+/// caller a table of its own; Tessera cannot yet swap a thread's table for a copy, so with
+/// a table shared with other threads (CLONE_FILES) that flag is EINVAL, and without one
+/// there is nothing to unshare.
+pub fn close_range(a: &Args) -> KResult<isize> {
+    const CLOSE_RANGE_UNSHARE: u64 = 1 << 1;
+    const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+    // Linux's arguments are unsigned int.
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32 as u64);
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    if flags & CLOSE_RANGE_UNSHARE != 0 && task.files.is_shared() {
+        return Err(Errno::EINVAL);
+    }
+    // Closed files go after the lock is released (a last close may do file work).
+    let closed = task.files.lock().close_range(
+        first as usize,
+        last as usize,
+        flags & CLOSE_RANGE_CLOEXEC != 0,
+    );
+    drop(closed);
+    Ok(0)
+}
+
 /// sendfile: copies between two files through a kernel buffer.
 pub fn sendfile(a: &Args) -> KResult<isize> {
     let (out, input) = (file(a[0])?, file(a[1])?);

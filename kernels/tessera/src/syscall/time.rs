@@ -51,6 +51,21 @@ pub fn gettimeofday(a: &Args) -> KResult<isize> {
         b[8..].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
         user::write_bytes(a[0], &b)?;
     }
+    if a[1] != 0 {
+        // The kernel's time zone (Linux's `sys_tz`): never set here, so zeros.
+        user::write_bytes(a[1], &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+/// getcpu(cpu, node, cache): one CPU and one node, both 0; the cache argument is unused, as
+/// on Linux since 2.6.24.
+pub fn getcpu(a: &Args) -> KResult<isize> {
+    for addr in [a[0], a[1]] {
+        if addr != 0 {
+            user::write_bytes(addr, &0u32.to_le_bytes())?;
+        }
+    }
     Ok(0)
 }
 

@@ -17,12 +17,23 @@ static REALTIME_OFFSET_NS: AtomicU64 = AtomicU64::new(FALLBACK_EPOCH_SECS * 1_00
 /// warning, when there was none).
 pub fn init() {
     match tessera_platform::rtc::boot_reading() {
-        Some((seconds, read_at_ns)) => REALTIME_OFFSET_NS.store(
-            (seconds * 1_000_000_000).saturating_sub(read_at_ns),
-            Ordering::Relaxed,
-        ),
+        Some((seconds, read_at_ns)) => {
+            set_offset((seconds * 1_000_000_000).saturating_sub(read_at_ns));
+        }
         None => log::warn!("time: no reading from the CMOS RTC; the date starts at 2026-01-01"),
     }
+}
+
+/// Realtime minus the monotonic clock, in ns (what the vDSO's page holds).
+#[allow(dead_code, reason = "for the vDSO, which a config may leave out")]
+pub fn realtime_offset_ns() -> u64 {
+    REALTIME_OFFSET_NS.load(Ordering::Relaxed)
+}
+
+/// Moves the realtime clock: the offset, and the vDSO's copy of it.
+fn set_offset(offset_ns: u64) {
+    REALTIME_OFFSET_NS.store(offset_ns, Ordering::Relaxed);
+    crate::mm::vdso::set_realtime_offset(offset_ns);
 }
 
 /// Realtime at boot in seconds since the epoch (`/proc/stat`'s `btime`): as Linux, the
@@ -80,6 +91,5 @@ pub fn realtime_to_monotonic(ns: u64) -> u64 {
 
 /// Sets the realtime clock to `ns` since the epoch.
 pub fn set_realtime_ns(ns: u64) {
-    let offset = ns.saturating_sub(clock::now_ns());
-    REALTIME_OFFSET_NS.store(offset, Ordering::Relaxed);
+    set_offset(ns.saturating_sub(clock::now_ns()));
 }

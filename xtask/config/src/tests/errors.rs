@@ -72,7 +72,7 @@ fn unknown_key_in_a_section() {
     let err = parse_err(&text);
     assert_eq!(
         err.detail(),
-        "unknown key `components.pager`; allowed keys in [components]: page-alloc, memops, lock, path-buf, pipe, page-zero, file-private, dcache, lookup, tmpfs-stat, net, sched"
+        "unknown key `components.pager`; allowed keys in [components]: page-alloc, memops, lock, path-buf, pipe, page-zero, file-private, dcache, lookup, tmpfs-stat, net, sched, vdso"
     );
 }
 

@@ -30,6 +30,7 @@ lookup = "fast"
 tmpfs-stat = "lockfree"
 net = "smoltcp"
 sched = "round-robin"
+vdso = "on"
 
 [kernel]
 memory-mib = 256
@@ -54,6 +55,7 @@ lookup = "full"
 tmpfs-stat = "locked"
 net = "none"
 sched = "round-robin"
+vdso = "off"
 "#;
 
 fn parse_ok(text: &str) -> Config {
@@ -113,7 +115,8 @@ fn parses_every_key() {
             ("lookup", "fast"),
             ("tmpfs-stat", "lockfree"),
             ("net", "smoltcp"),
-            ("sched", "round-robin")
+            ("sched", "round-robin"),
+            ("vdso", "on")
         ]
     );
 }
@@ -155,7 +158,8 @@ fn components_come_in_schema_order_whatever_the_file_order() {
             "lookup",
             "tmpfs-stat",
             "net",
-            "sched"
+            "sched",
+            "vdso"
         ]
     );
 }

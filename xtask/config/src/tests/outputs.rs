@@ -21,6 +21,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "tmpfs-stat-lockfree",
             "net-smoltcp",
             "sched-round-robin",
+            "vdso-on",
             "userspace",
             "tty",
             "procfs",
@@ -42,6 +43,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "tmpfs-stat-locked",
             "net-none",
             "sched-round-robin",
+            "vdso-off",
             "userspace",
             "tty",
             "procfs",
@@ -81,6 +83,8 @@ fn all_features_cover_every_variant_once() {
             "net-none",
             "net-smoltcp",
             "sched-round-robin",
+            "vdso-off",
+            "vdso-on",
             "userspace",
             "tty",
             "procfs",
@@ -108,7 +112,7 @@ fn constants_have_the_expected_lines() {
         "pub const MEMORY_MIB: u32 = 256;",
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
-        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp"), ("sched", "round-robin")];"#,
+        r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp"), ("sched", "round-robin"), ("vdso", "on")];"#,
         r#"pub const SUBSYSTEMS: &[(&str, bool)] = &[("userspace", true), ("tty", true), ("procfs", true), ("sockets", true)];"#,
     ] {
         assert!(

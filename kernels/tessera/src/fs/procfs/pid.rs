@@ -21,7 +21,7 @@ use tessera_vfs::{FileType, Inode, Metadata};
 
 use super::{Dir, Link, Listing, Text, meta, pid_ino};
 use crate::fs::DentryRef;
-use crate::mm::vm::{Backing, Prot, STACK_TOP};
+use crate::mm::vm::{Backing, Prot};
 use crate::process::sched;
 use crate::process::task::{self, Task, TaskState};
 
@@ -218,6 +218,8 @@ struct Area {
     shared: bool,
     /// The file, its name and the offset of `start` in it.
     file: Option<(Arc<dyn Inode>, DentryRef, u64)>,
+    /// The name of a kernel-owned area (`[vdso]`, `[vvar]`).
+    special: Option<&'static str>,
 }
 
 /// `maps`: one line per area, as Linux's `show_map_vma`: the range, `rwx` and `p`
@@ -228,7 +230,7 @@ struct Area {
 /// a program is part of its last file area (Linux shows the part past the file's last page
 /// as an anonymous area), and there is no `[vdso]`, `[vvar]` or `[vsyscall]`.
 fn maps(task: &Task) -> KResult<String> {
-    let (areas, brk_start, brk) = {
+    let (areas, brk_start, brk, stack_top) = {
         let cell = task.vm();
         let vm = cell.lock();
         let Some(vm) = vm.as_ref() else {
@@ -248,11 +250,17 @@ fn maps(task: &Task) -> KResult<String> {
                         name,
                         ..
                     } => Some((inode.clone(), name.clone(), *offset)),
-                    Backing::Anonymous | Backing::SharedAnon { .. } => None,
+                    Backing::Anonymous | Backing::SharedAnon { .. } | Backing::Special { .. } => {
+                        None
+                    }
+                },
+                special: match &a.backing {
+                    Backing::Special { name, .. } => Some(*name),
+                    _ => None,
                 },
             })
             .collect();
-        (areas, vm.brk_start, vm.brk)
+        (areas, vm.brk_start, vm.brk, vm.stack_top)
     };
     let page = PAGE_SIZE as u64;
     let heap = brk_start.next_multiple_of(page)..brk.next_multiple_of(page);
@@ -272,9 +280,10 @@ fn maps(task: &Task) -> KResult<String> {
                     Some(String::from_utf8_lossy(&path).into_owned()),
                 )
             }
+            None if area.special.is_some() => (0, 0, 0, area.special.map(String::from)),
             None if area.shared => (0, 0, 0, Some(String::from("/dev/zero (deleted)"))),
             None if heap.contains(&area.start) => (0, 0, 0, Some(String::from("[heap]"))),
-            None if area.start < STACK_TOP && area.end >= STACK_TOP => {
+            None if area.start < stack_top && area.end >= stack_top => {
                 (0, 0, 0, Some(String::from("[stack]")))
             }
             None => (0, 0, 0, None),
