@@ -80,8 +80,10 @@ echo "background status: $?"
 sleep 0.2 &
 fg %1 >/dev/null
 echo "fg status: $?"
-for i in 1 2 3; do (sleep 0.$i; echo "job $i done") & done
+# Three jobs at once; which ends first depends on the host's load, so each writes a file.
+for i in 1 2 3; do (sleep 0.$i; echo "job $i done" >"job$i.out") & done
 wait
+cat job1.out job2.out job3.out
 set +m
 echo "jobs left: $(jobs | wc -l)"
 
