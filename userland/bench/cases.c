@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -344,6 +346,28 @@ static const char *loop_sched_yield(long n, uint64_t *ns)
     return NULL;
 }
 
+/* epoll_wait on an epoll set of one eventfd that stays readable (level-triggered), per
+ * operation: the event checked after the clock. */
+static const char *loop_epoll_wait(long n, uint64_t *ns)
+{
+    int efd = eventfd(1, EFD_CLOEXEC);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 42};
+    if (efd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) != 0)
+        return failed("eventfd/epoll_create1/epoll_ctl");
+    struct epoll_event got = {0};
+    int ready = 1;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        ready &= epoll_wait(ep, &got, 1, 0) == 1;
+    *ns += now_ns() - t0;
+    close(ep);
+    close(efd);
+    if (!ready || got.events != EPOLLIN || got.data.u64 != 42)
+        return "epoll_wait did not report the ready eventfd";
+    return NULL;
+}
+
 /* A directory of DIR_ENTRIES files listed in full (rewound with lseek) per operation. */
 static const char *loop_getdents64(long n, uint64_t *ns)
 {
@@ -634,6 +658,7 @@ const struct bench benchmarks[] = {
     {"dup_close", 100000, 1000, 0, loop_dup_close},
     {"clock_gettime", 200000, 2000, 0, loop_clock_gettime},
     {"sched_yield", 100000, 1000, 0, loop_sched_yield},
+    {"epoll_wait", 100000, 1000, 0, loop_epoll_wait},
     {"getdents64", 5000, 50, 0, loop_getdents64},
     {"mmap_munmap", 20000, 200, 0, loop_mmap_munmap},
     {"brk", 20000, 200, 0, loop_brk},

@@ -3,10 +3,11 @@
 //! test programs on Tessera and on Linux, compared line by line.
 //!
 //! Both kernels boot the same initramfs on the same QEMU machine with the config's memory
-//! size, twice: `target/initrd/conform.cpio` (the runner as `/init`, the static builds of
-//! the test programs in `/tests`, against glibc and against musl), then
-//! `conform-dynamic.cpio` (the dynamic builds, with the interpreters and libraries they
-//! load); each boot is compared on its own. `--only` and `--libc` pack a subset instead
+//! size, once per batch of programs: the static builds (glibc, musl), then the dynamic
+//! ones (with the interpreters and libraries they load), cut into batches of at most
+//! [`ARCHIVE_BUDGET`] bytes (`target/initrd/conform-N.cpio`: the runner as `/init`, the
+//! batch in `/tests`), as every program in one archive no longer fits beside Linux in
+//! 128 MiB; each boot is compared on its own. `--only` and `--libc` pack a subset instead
 //! ([`userland::Programs::select`]: `--only thread` is every `thread-*` program, every
 //! build), in archives of this run's own. The runner frames each program's output
 //! with `=== <name>` / `=== <name> exit <n>` lines and ends with `=== done`; what is
@@ -77,29 +78,22 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     let config = kernel::load_config(&config)?;
     let programs = userland::build()?;
     let selected = programs.select(only.as_deref(), libc)?;
-    // Two boots per kernel, one for the static builds and one for the dynamic ones: the
-    // archive of every program at once no longer fits beside Linux in the config's memory
-    // (Linux panics unpacking it in 128 MiB).
+    let whole = selected.len() == programs.tests.len();
+    let batches = batches(&selected, &programs.libraries, ARCHIVE_BUDGET)?;
     let mut code = Code::Ok;
-    for part in Part::ALL {
-        let chosen: Vec<userland::Program> = selected
-            .iter()
-            .filter(|p| p.libc.is_static() == (part == Part::Static))
-            .cloned()
-            .collect();
-        if chosen.is_empty() {
-            continue;
-        }
-        let whole = programs
-            .tests
-            .iter()
-            .filter(|p| p.libc.is_static() == (part == Part::Static))
-            .count();
-        let part_code = conform_part(
-            &config, &programs, &chosen, whole, part, which, timeout, verbose,
+    for (i, batch) in batches.iter().enumerate() {
+        let batch_code = conform_batch(
+            &config,
+            &programs,
+            batch,
+            (i + 1, batches.len()),
+            whole,
+            which,
+            timeout,
+            verbose,
         )?;
         if code == Code::Ok {
-            code = part_code;
+            code = batch_code;
         }
     }
     println!(
@@ -109,59 +103,80 @@ pub fn conform_command(args: &mut Args) -> Result<Code, String> {
     Ok(code)
 }
 
-/// The two halves of the test programs, each booted on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Part {
-    /// The static builds (glibc and musl): `target/initrd/conform.cpio`.
-    Static,
-    /// The dynamic builds with the interpreters and libraries: `conform-dynamic.cpio`.
-    Dynamic,
-}
+/// The most bytes of programs (and libraries) one boot's archive carries. Linux holds its
+/// initramfs twice while unpacking it (the archive and the files), beside itself, in the
+/// config's memory: with 128 MiB, an archive of 25 MB made it fail programs (short writes,
+/// SIGBUS) and one of 28 MB made it panic unpacking. 12 MiB leaves room for the programs'
+/// own files and memory.
+const ARCHIVE_BUDGET: u64 = 12 << 20;
 
-impl Part {
-    const ALL: [Part; 2] = [Part::Static, Part::Dynamic];
-
-    fn name(self) -> &'static str {
-        match self {
-            Part::Static => "static",
-            Part::Dynamic => "dynamic",
+/// `selected` in boots: the static builds first, then the dynamic ones (which need the
+/// interpreters and libraries, counted in each of their batches), each cut, in name order,
+/// into batches of at most `budget` bytes (a program larger than that alone).
+fn batches(
+    selected: &[userland::Program],
+    libraries: &[(String, std::path::PathBuf)],
+    budget: u64,
+) -> Result<Vec<Vec<userland::Program>>, String> {
+    let size = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let mut shared = 0;
+    for (_, host) in libraries {
+        shared += size(host)?;
+    }
+    let mut batches = Vec::new();
+    for dynamic in [false, true] {
+        let base = if dynamic { shared } else { 0 };
+        let (mut batch, mut bytes) = (Vec::new(), base);
+        for program in selected.iter().filter(|p| p.libc.is_static() != dynamic) {
+            let len = size(&program.path)?;
+            if !batch.is_empty() && bytes + len > budget {
+                batches.push(std::mem::take(&mut batch));
+                bytes = base;
+            }
+            batch.push(program.clone());
+            bytes += len;
+        }
+        if !batch.is_empty() {
+            batches.push(batch);
         }
     }
+    Ok(batches)
 }
 
-/// Boots the kernels on `chosen` (`whole`: how many programs the part has in all) and
-/// compares; the part's exit code.
+/// Boots the kernels on `batch` (number `index.0` of `index.1`) and compares; the batch's
+/// exit code. A whole run's archives are `target/initrd/conform-N.cpio`; a subset's are
+/// this run's own (deleted after it), so that they never stand in for the whole set.
 #[allow(clippy::too_many_arguments)]
-fn conform_part(
+fn conform_batch(
     config: &tessera_config::Config,
     programs: &userland::Programs,
-    chosen: &[userland::Program],
-    whole: usize,
-    part: Part,
+    batch: &[userland::Program],
+    index: (usize, usize),
+    whole: bool,
     which: Which,
     timeout: Duration,
     verbose: bool,
 ) -> Result<Code, String> {
-    let tests: Vec<String> = chosen.iter().map(|p| p.name.clone()).collect();
-    // A whole part is its archive in target/initrd/; a subset is this run's own archive, so
-    // that it never stands in for the whole set.
-    let subset = match chosen.len() == whole {
+    let tests: Vec<String> = batch.iter().map(|p| p.name.clone()).collect();
+    let subset = match whole {
         true => None,
-        false => Some(initrd::conform_subset(programs, chosen)?),
+        false => Some(initrd::conform_subset(programs, batch)?),
     };
     let archive = match &subset {
-        None => initrd::conform(programs, part == Part::Dynamic)?,
+        None => initrd::conform(programs, batch, &format!("conform-{}", index.0))?,
         Some(private) => private.to_path_buf(),
     };
     println!(
-        "conform: {} builds: {} test programs in {}{}",
-        part.name(),
+        "conform: boot {} of {}: {} test programs in {}: {}",
+        index.0,
+        index.1,
         tests.len(),
         kernel::display_path(&archive),
-        match &subset {
-            None => String::new(),
-            Some(_) => format!(": {}", tests.join(" ")),
-        }
+        tests.join(" ")
     );
 
     let mut runs = Vec::new();

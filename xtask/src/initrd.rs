@@ -4,7 +4,7 @@
 //! | archive | `/init` | what else |
 //! |---|---|---|
 //! | `busybox.cpio` ([`busybox`]) | a `#!/bin/sh` script that mounts proc, devtmpfs and tmpfs and runs `/bin/sh` | `/bin/busybox` and its applet links, `/etc/passwd`, `/etc/group`, the test programs in `/tests` |
-//! | `conform.cpio`, `conform-dynamic.cpio` ([`conform`]) | the test runner | the static (dynamic) builds of the test programs in `/tests` |
+//! | `conform-N.cpio` ([`conform`]) | the test runner | one boot's batch of the test programs in `/tests` |
 //! | `single-init.cpio` ([`single_init`]) | one given static binary | nothing |
 //!
 //! Archives that belong to one command or boot (the benchmarks') are [`Private`]: the
@@ -190,28 +190,15 @@ pub fn busybox() -> Result<PathBuf, String> {
     )
 }
 
-/// `target/initrd/conform.cpio`: the runner as `/init` and the static builds of the test
-/// programs in `/tests`; with `dynamic`, `conform-dynamic.cpio`: the dynamic builds, and
-/// what they load.
-pub fn conform(programs: &Programs, dynamic: bool) -> Result<PathBuf, String> {
+/// `target/initrd/NAME.cpio`: the runner as `/init` and `batch` (one boot's share of the
+/// test programs, `conform`'s batches) in `/tests`, with the interpreters and libraries if
+/// a dynamic build is among them.
+pub fn conform(programs: &Programs, batch: &[Program], name: &str) -> Result<PathBuf, String> {
     let mut archive = Archive::new();
     skeleton(&mut archive);
     archive.file("init", 0o755, read(&programs.runner.path)?);
-    let part: Vec<Program> = programs
-        .tests
-        .iter()
-        .filter(|p| p.libc.is_static() != dynamic)
-        .cloned()
-        .collect();
-    add_programs(&mut archive, &part, &programs.libraries)?;
-    write(
-        if dynamic {
-            "conform-dynamic"
-        } else {
-            "conform"
-        },
-        &archive,
-    )
+    add_programs(&mut archive, batch, &programs.libraries)?;
+    write(name, &archive)
 }
 
 /// `conform --only`: the runner as `/init` and only `selected` in `/tests`, as this

@@ -4,7 +4,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
-//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH \| --rootfs debian\|DIR] [--kernel tessera\|linux] [--memory MIB] [--hostfwd RULE]... [-- CMD ARGS...]` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 forwarded to the guest's port 80 unless `--hostfwd` says otherwise); `--rootfs`: a root file system with Debian's bash, or CMD, whose status `run` exits with |
+//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH \| --rootfs debian\|DIR] [--kernel tessera\|linux] [--memory MIB] [--hostfwd RULE]... [-- CMD ARGS...]` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 (or the next free port) forwarded to the guest's port 80 unless `--hostfwd` says otherwise); `--rootfs`: a root file system with Debian's bash, or CMD, whose status `run` exits with |
 //! | `rootfs debian [--packages a,b] [--output DIR]` | a Debian root file system from Debian's packages (`target/rootfs/debian/`) |
 //! | `debian-session [--config NAME] [--kernel tessera\|linux\|both]` | the scripted session on the Debian root file system, Tessera compared with Linux |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both] [--only NAME,NAME] [--libc glibc\|musl]` | runs the userland test programs on Tessera and Linux and compares their output |

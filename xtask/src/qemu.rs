@@ -61,9 +61,19 @@ pub struct Boot {
     pub net: Option<Vec<String>>,
 }
 
-/// The port forward `cargo xtask run` sets up for a config with networking: host
-/// 127.0.0.1:8080 to the guest's port 80.
-pub const DEFAULT_HOSTFWD: &str = "tcp:127.0.0.1:8080-:80";
+/// The host port `cargo xtask run` forwards to the guest's port 80 for a config with
+/// networking, when it is free ([`default_hostfwd`] takes the next free one otherwise).
+pub const DEFAULT_HOST_PORT: u16 = 8080;
+
+/// The port forward of a run that asked for none: host 127.0.0.1:8080 to the guest's port
+/// 80, or the first free port after 8080 when another program (a second kernel running,
+/// say) holds it. The port is tried by binding it and letting it go, so another program may
+/// take it in between; QEMU then fails saying so. `None` when no port up to 8180 is free.
+pub fn default_hostfwd() -> Option<String> {
+    (DEFAULT_HOST_PORT..DEFAULT_HOST_PORT + 100)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .map(|port| format!("tcp:127.0.0.1:{port}-:80"))
+}
 
 /// A `--hostfwd` rule in QEMU's syntax. Short forms name only the ports and listen on the
 /// host's loopback: `8080-:80` and `tcp:8080-:80` become `tcp:127.0.0.1:8080-:80`
@@ -244,7 +254,10 @@ pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
         boot.memory_mib = memory_mib;
         if kernel.config.variant("net") == Some("smoltcp") {
             if hostfwd.is_empty() {
-                hostfwd.push(DEFAULT_HOSTFWD.into());
+                hostfwd.push(default_hostfwd().ok_or(
+                    "no free host port from 8080 to 8179 to forward to the guest's port 80 \
+                     (give one with --hostfwd)",
+                )?);
             }
             eprintln!(
                 "xtask: network: the guest is 10.0.2.15, the host 10.0.2.2; forwarded: {}",
@@ -344,6 +357,24 @@ pub fn run_captured_until(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second run while another holds 8080 forwards another port.
+    #[test]
+    fn default_forward_skips_a_taken_port() {
+        let held = (DEFAULT_HOST_PORT..DEFAULT_HOST_PORT + 100)
+            .find_map(|port| std::net::TcpListener::bind(("127.0.0.1", port)).ok());
+        let Some(held) = held else {
+            return; // every port taken: nothing to tell apart
+        };
+        let port = held.local_addr().unwrap().port();
+        if let Some(rule) = default_hostfwd() {
+            assert!(
+                !rule.contains(&format!(":{port}-")),
+                "{rule} uses the held port"
+            );
+            assert!(rule.starts_with("tcp:127.0.0.1:") && rule.ends_with("-:80"));
+        }
+    }
 
     #[test]
     fn hostfwd_short_forms_listen_on_loopback() {

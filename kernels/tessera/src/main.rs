@@ -22,6 +22,8 @@ mod variants;
 // User space and what it needs; a kernel without it boots, runs its self-tests and stops.
 #[cfg(feature = "userspace")]
 mod fs;
+#[cfg(feature = "userspace")]
+mod ipc;
 #[cfg(feature = "sockets")]
 mod net;
 #[cfg(all(feature = "userspace", not(feature = "sockets")))]

@@ -173,6 +173,10 @@ pub const CATALOG: &[Info] = &[
     ),
     extended("sched_yield", "sched_yield() with nothing else to run"),
     extended(
+        "epoll_wait",
+        "epoll_wait with a zero timeout on an epoll set of one readable eventfd (level-triggered)",
+    ),
+    extended(
         "getdents64",
         "lseek to 0 + getdents64 until the end of a tmpfs directory of 64 files",
     ),

@@ -177,3 +177,54 @@ fn the_worst_outcome_sets_the_exit_code() {
         "the first failure is kept"
     );
 }
+
+/// Programs go in batches under the budget, static builds before dynamic ones, in name
+/// order, and a dynamic batch counts the libraries it carries.
+#[test]
+fn batches_keep_to_the_budget_static_first() {
+    use crate::userland::{Libc, Program};
+    let dir = std::env::temp_dir().join(format!("xtask-batches-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = |name: &str, len: usize, libc: Libc| {
+        let path = dir.join(name);
+        std::fs::write(&path, vec![0u8; len]).unwrap();
+        Program {
+            name: name.into(),
+            path,
+            libc,
+        }
+    };
+    let selected = [
+        program("a", 40, Libc::Glibc),
+        program("a-dyn", 10, Libc::GlibcDynamic),
+        program("a-musl", 5, Libc::Musl),
+        program("b", 40, Libc::Glibc),
+        program("b-dyn", 10, Libc::GlibcDynamic),
+        program("c", 200, Libc::Glibc),
+    ];
+    let lib = dir.join("libc.so.6");
+    std::fs::write(&lib, vec![0u8; 70]).unwrap();
+    let libraries = [("/lib/libc.so.6".to_string(), lib)];
+    let names = |budget| -> Vec<Vec<String>> {
+        super::batches(&selected, &libraries, budget)
+            .unwrap()
+            .into_iter()
+            .map(|b| b.into_iter().map(|p| p.name).collect())
+            .collect()
+    };
+    assert_eq!(
+        names(100),
+        [vec!["a", "a-musl", "b"], vec!["c"], vec!["a-dyn", "b-dyn"]]
+    );
+    // 70 bytes of libraries leave room for one 10-byte dynamic program per batch of 85.
+    assert_eq!(
+        names(85),
+        [
+            vec!["a", "a-musl", "b"],
+            vec!["c"],
+            vec!["a-dyn"],
+            vec!["b-dyn"]
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -192,12 +192,18 @@ impl Epoll {
         }
     }
 
-    /// Puts back, in front and in order, what a scan of the ready list did not get to.
-    fn requeue_front(&self, rest: VecDeque<Arc<EpItem>>) {
+    /// Puts back, in front and in order, what a scan of the ready list did not get to and
+    /// the level-triggered items it reported (behind those).
+    fn requeue_front(&self, mut rest: VecDeque<Arc<EpItem>>) {
         if rest.is_empty() {
             return;
         }
         let mut ready = self.ready.lock();
+        if ready.is_empty() {
+            // The common case: nothing woke meanwhile; the list (and its buffer) goes back.
+            core::mem::swap(&mut *ready, &mut rest);
+            return;
+        }
         for item in rest.into_iter().rev() {
             ready.push_front(item);
         }
@@ -317,10 +323,15 @@ impl Epoll {
         let mut list = core::mem::take(&mut *self.ready.lock());
         let mut sent = 0;
         let mut failed = None;
-        while sent < max {
+        // Each item is looked at once; a level-triggered one that reported goes to the back
+        // of the same list (its buffer reused: no allocation), which goes back to the ready
+        // list at the end (Linux's `ep_send_events` and `ep_done_scan`).
+        let mut unseen = list.len();
+        while sent < max && unseen > 0 {
             let Some(item) = list.pop_front() else {
                 break;
             };
+            unseen -= 1;
             // Off the list before looking: a wake-up from now on puts it back.
             item.linked.store(false, Ordering::Relaxed);
             if item.removed.load(Ordering::Relaxed) {
@@ -346,9 +357,10 @@ impl Epoll {
             if events & EPOLLONESHOT != 0 {
                 item.events
                     .store(events & EPOLL_PRIVATE_BITS, Ordering::Relaxed);
-            } else if events & EPOLLET == 0 {
-                // Level-triggered: the next wait looks at it again.
-                self.make_ready(item);
+            } else if events & EPOLLET == 0 && !item.linked.swap(true, Ordering::Relaxed) {
+                // Level-triggered: the next wait looks at it again (unless a wake-up
+                // meanwhile put it on the ready list already).
+                list.push_back(item);
             }
         }
         self.requeue_front(list);

@@ -70,8 +70,13 @@ pub enum Backing {
         name: crate::fs::DentryRef,
     },
     /// Shared zeroes: the pages of `pages` from page `offset / PAGE` on (the start of the
-    /// area).
-    SharedAnon { pages: Arc<SharedAnon>, offset: u64 },
+    /// area). `shm`: the area attaches a System V segment (`ipc::shm`), counted in its
+    /// `shm_nattch` while the area lives.
+    SharedAnon {
+        pages: Arc<SharedAnon>,
+        offset: u64,
+        shm: Option<crate::ipc::shm::Attachment>,
+    },
     /// Frames the kernel owns for good (the vDSO's code and its clock page, `mm::vdso`),
     /// from frame `offset / PAGE` on: mapped read-only and copy-on-write, so a store (after
     /// mprotect) makes a private copy and never reaches the frame every process shares.
@@ -114,6 +119,11 @@ impl SharedAnon {
         };
         share_user_frame(pfn);
         Ok(pfn)
+    }
+
+    /// How many pages have a frame (`SHM_INFO`'s `shm_rss`).
+    pub fn resident_pages(&self) -> usize {
+        self.pages.lock().len()
     }
 }
 
@@ -688,7 +698,7 @@ impl Vm {
     /// shares. Kept out of line, as [`Vm::fill_file`].
     #[inline(never)]
     fn fill_shared_anon(&mut self, page: u64, vma: &Vma) -> Result<(), FaultError> {
-        let Backing::SharedAnon { pages, offset } = &vma.backing else {
+        let Backing::SharedAnon { pages, offset, .. } = &vma.backing else {
             unreachable!("fill_shared_anon of another kind of area");
         };
         let pfn = pages.frame((offset + (page - vma.start)) / PAGE)?;

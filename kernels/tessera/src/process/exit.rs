@@ -69,6 +69,8 @@ pub fn exit_task(task: Arc<Task>, wait_status: i32) -> ! {
 
 /// The last thread of `process` has exited: the process becomes a zombie for its parent.
 fn exit_process(process: &Arc<Process>) {
+    // SEM_UNDO adjustments go back before the parent hears (Linux's exit_sem in do_exit).
+    crate::ipc::sem::exit_process(process.tgid);
     drop(core::mem::take(&mut *process.exe_deny.lock()));
     // Orphans go to init, which reaps them.
     let orphans: Vec<Arc<Task>> = core::mem::take(&mut *process.children.lock());

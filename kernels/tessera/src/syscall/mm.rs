@@ -81,6 +81,7 @@ pub fn mmap(a: &Args) -> KResult<isize> {
                 Backing::SharedAnon {
                     pages: SharedAnon::new(),
                     offset: 0,
+                    shm: None,
                 },
             ),
             MAP_PRIVATE => (false, Backing::Anonymous),
@@ -144,6 +145,7 @@ fn file_backing(
         MapTarget::Zeroes if shared => Backing::SharedAnon {
             pages: SharedAnon::new(),
             offset: 0,
+            shm: None,
         },
         MapTarget::Zeroes => Backing::Anonymous,
     };

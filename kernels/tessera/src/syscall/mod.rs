@@ -9,6 +9,7 @@ mod cpu;
 mod events;
 mod fs;
 mod futex;
+mod ipc;
 pub mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
@@ -300,6 +301,18 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::epoll_pwait2 => events::epoll_pwait2(a),
         sys::mknod => fs::mknod(a),
         sys::rseq => Err(Errno::ENOSYS), // libc falls back
+        sys::shmget => ipc::shmget(a),
+        sys::shmat => ipc::shmat(a),
+        sys::shmctl => ipc::shmctl(a),
+        sys::shmdt => ipc::shmdt(a),
+        sys::semget => ipc::semget(a),
+        sys::semop => ipc::semop(a),
+        sys::semtimedop => ipc::semtimedop(a),
+        sys::semctl => ipc::semctl(a),
+        sys::msgget => ipc::msgget(a),
+        sys::msgsnd => ipc::msgsnd(a),
+        sys::msgrcv => ipc::msgrcv(a),
+        sys::msgctl => ipc::msgctl(a),
         _ => unknown(nr),
     }
 }
