@@ -1,7 +1,11 @@
 /*
  * misc: the system calls a libc and a shell make around everything else. uname,
- * getrandom, clocks, user and group ids, sysinfo, resource limits (prlimit64), sched_yield,
- * arch_prctl, ioctl on a non-terminal, and unknown system call numbers (ENOSYS).
+ * sethostname and setdomainname, getrandom, clocks, user and group ids, sysinfo, resource
+ * limits (prlimit64), sched_yield, arch_prctl, ioctl on a non-terminal, unknown system
+ * call numbers (ENOSYS); and what procps reads besides the figures: /proc/sys/kernel/
+ * (uname's fields; top decides from osrelease which CPU columns the kernel has) and the
+ * identity lines of /proc/PID/status that ps selects by (State with its name, Tgid, Pid,
+ * PPid, Uid, Gid).
  */
 #include "check.h"
 
@@ -33,6 +37,31 @@ static void identity(void)
     CHECK("uname release is set", u.release[0] != 0);
     CHECK("uname version is set", u.version[0] != 0);
     CHECK("uname nodename is NUL-terminated", memchr(u.nodename, 0, sizeof u.nodename) != NULL);
+
+    /* The names an init sets (root): what uname reports next, 64 bytes at most; the
+     * machine's names are put back afterwards. */
+    char node[sizeof u.nodename], domain[sizeof u.domainname];
+    strcpy(node, u.nodename);
+    strcpy(domain, u.domainname);
+    char long_name[66];
+    memset(long_name, 'n', sizeof long_name);
+    CHECK_OK("sethostname", sethostname("conform-host", 12));
+    CHECK_OK("setdomainname", setdomainname("conform.example", 15));
+    CHECK_EQ("uname after setting the names", uname(&u), 0);
+    CHECK_STR("uname nodename is the host name set", u.nodename, "conform-host");
+    CHECK_STR("uname domainname is the domain name set", u.domainname, "conform.example");
+    CHECK_OK("sethostname of 64 bytes", syscall(SYS_sethostname, long_name, 64));
+    CHECK_EQ("uname", uname(&u), 0);
+    CHECK_EQ("a 64-byte host name is kept whole", strlen(u.nodename), 64);
+    CHECK_ERR("sethostname of 65 bytes", syscall(SYS_sethostname, long_name, 65), EINVAL);
+    CHECK_ERR("sethostname of a negative length", syscall(SYS_sethostname, long_name, -1), EINVAL);
+    CHECK_ERR("sethostname of a bad address", syscall(SYS_sethostname, (void *)8, 4), EFAULT);
+    CHECK_ERR("setdomainname of 65 bytes", syscall(SYS_setdomainname, long_name, 65), EINVAL);
+    CHECK_OK("sethostname of 0 bytes", syscall(SYS_sethostname, long_name, 0));
+    CHECK_EQ("uname", uname(&u), 0);
+    CHECK_STR("an empty host name", u.nodename, "");
+    CHECK_OK("the host name put back", sethostname(node, strlen(node)));
+    CHECK_OK("the domain name put back", setdomainname(domain, strlen(domain)));
 
     CHECK_EQ("getuid is root", getuid(), 0);
     CHECK_EQ("geteuid is root", geteuid(), 0);
@@ -200,6 +229,97 @@ static void system_info(void)
     CHECK_EQ("umask round trip", (umask(027), umask(022)), 027);
 }
 
+/* The contents of a small file, without a last newline; "" when it cannot be read. */
+static const char *slurp(const char *path)
+{
+    static char buf[4096];
+    buf[0] = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return buf;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0)
+        n = 0;
+    buf[n] = 0;
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[n - 1] = 0;
+    return buf;
+}
+
+/* The value after "Key:\t" in /proc/<pid>/status, or "". */
+static const char *status_field(pid_t pid, const char *key)
+{
+    static char value[256];
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    const char *text = slurp(path);
+    size_t len = strlen(key);
+    value[0] = 0;
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, key, len) == 0 && line[len] == ':') {
+            const char *v = line + len + 1;
+            while (*v == '\t' || *v == ' ')
+                v++;
+            size_t n = strcspn(v, "\n");
+            if (n >= sizeof value)
+                n = sizeof value - 1;
+            memcpy(value, v, n);
+            value[n] = 0;
+            break;
+        }
+    }
+    return value;
+}
+
+/* What procps reads besides the figures: /proc/sys/kernel/ (uname's fields, hostname
+ * after sethostname) and the identity lines of /proc/PID/status that ps selects by. */
+static void kernel_names(void)
+{
+    struct utsname u;
+    REQUIRE("uname", uname(&u) == 0);
+    CHECK_STR("ostype", slurp("/proc/sys/kernel/ostype"), "Linux");
+    CHECK_STR("osrelease is uname's release", slurp("/proc/sys/kernel/osrelease"), u.release);
+    CHECK_STR("version is uname's version", slurp("/proc/sys/kernel/version"), u.version);
+    CHECK_STR("hostname is uname's nodename", slurp("/proc/sys/kernel/hostname"), u.nodename);
+    CHECK_STR("domainname is uname's", slurp("/proc/sys/kernel/domainname"), u.domainname);
+    CHECK_OK("sethostname", sethostname("procfs-test", 11));
+    CHECK_STR("hostname follows sethostname", slurp("/proc/sys/kernel/hostname"), "procfs-test");
+    CHECK_OK("the host name put back", sethostname(u.nodename, strlen(u.nodename)));
+    CHECK_ERR("no other file in /proc/sys/kernel/", open("/proc/sys/kernel/nonexistent", O_RDONLY), ENOENT);
+    struct stat st;
+    CHECK_OK("stat /proc/sys/kernel", stat("/proc/sys/kernel", &st));
+    CHECK("/proc/sys/kernel is a directory", S_ISDIR(st.st_mode));
+
+    pid_t me = getpid();
+    CHECK_STR("State of the reader", status_field(me, "State"), "R (running)");
+    CHECK_EQ("Tgid", atoi(status_field(me, "Tgid")), me);
+    CHECK_EQ("Pid", atoi(status_field(me, "Pid")), me);
+    CHECK_EQ("PPid", atoi(status_field(me, "PPid")), getppid());
+    CHECK_STR("Uid: root four times", status_field(me, "Uid"), "0\t0\t0\t0");
+    CHECK_STR("Gid: root four times", status_field(me, "Gid"), "0\t0\t0\t0");
+
+    int p[2];
+    REQUIRE("pipe", pipe(p) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(p[1]);
+        read(p[0], &c, 1); /* sleeps until the parent closes its end */
+        _exit(0);
+    }
+    close(p[0]);
+    /* Wait until the child sleeps in read. */
+    for (int i = 0; i < 200 && strcmp(status_field(child, "State"), "S (sleeping)") != 0; i++)
+        usleep(10000);
+    CHECK_STR("State of a child blocked in read", status_field(child, "State"), "S (sleeping)");
+    CHECK_EQ("the child's Tgid", atoi(status_field(child, "Tgid")), child);
+    CHECK_EQ("the child's PPid", atoi(status_field(child, "PPid")), me);
+    close(p[1]);
+    int status;
+    waitpid(child, &status, 0);
+}
+
 int main(void)
 {
     identity();
@@ -207,5 +327,6 @@ int main(void)
     clocks();
     limits();
     system_info();
+    kernel_names();
     return check_exit();
 }

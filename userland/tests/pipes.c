@@ -1,6 +1,8 @@
 /*
  * pipes: pipe/pipe2 and their flags, capacity and O_NONBLOCK, PIPE_BUF atomicity between
- * concurrent writers, EOF rules, and poll/select readiness on both ends.
+ * concurrent writers, EOF rules, poll/select readiness on both ends, and a pipe opened
+ * again through /proc/self/fd/N (what bash's process substitution does with /dev/fd/63):
+ * a new end of the same pipe.
  */
 #include "check.h"
 
@@ -225,6 +227,43 @@ static void readiness(void)
               EINVAL);
 }
 
+static void reopened(void)
+{
+    int p[2];
+    REQUIRE("pipe", pipe(p) == 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    int r = open(path, O_RDONLY);
+    CHECK("open /proc/self/fd/N of a read end", r >= 0);
+    struct stat st;
+    CHECK_OK("stat /proc/self/fd/N of a pipe", stat(path, &st));
+    CHECK("it is a fifo", S_ISFIFO(st.st_mode));
+    CHECK_OK("lstat of it", lstat(path, &st));
+    CHECK("the link itself", S_ISLNK(st.st_mode));
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[1]);
+    int w = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK("open /proc/self/fd/N of a write end (O_CREAT|O_TRUNC, as bash's >(...))", w >= 0);
+    CHECK_EQ("write to the first write end", write(p[1], "ab", 2), 2);
+    CHECK_EQ("write to the reopened one", write(w, "cd", 2), 2);
+    char buf[8] = {0};
+    CHECK_EQ("the reopened read end reads both", read(r, buf, sizeof buf), 4);
+    CHECK_STR("in order", buf, "abcd");
+    close(p[1]);
+    int flags = fcntl(r, F_GETFL);
+    CHECK_EQ("the reopened end is read-only", flags & O_ACCMODE, O_RDONLY);
+    fcntl(r, F_SETFL, flags | O_NONBLOCK);
+    CHECK_ERR("no EOF while the reopened writer lives", read(r, buf, 1), EAGAIN);
+    close(w);
+    CHECK_EQ("EOF after both writers closed", read(r, buf, 1), 0);
+    CHECK_EQ("the first read end sees it too", read(p[0], buf, 1), 0);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    CHECK_ERR("O_NOFOLLOW on the link", open(path, O_RDONLY | O_NOFOLLOW), ELOOP);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[1]);
+    CHECK_ERR("the link of a closed fd", open(path, O_WRONLY), ENOENT);
+    close(r);
+    close(p[0]);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -232,5 +271,6 @@ int main(void)
     atomicity();
     blocking();
     readiness();
+    reopened();
     return check_exit();
 }

@@ -1,6 +1,7 @@
 /*
  * process: fork, vfork, execve, wait4 status encoding, pid relations, process groups and
- * sessions. Re-executes itself (argv[0] must be a path) for the execve checks; works in
+ * sessions, the console as a new session's controlling terminal (TIOCSCTTY, TIOCNOTTY,
+ * what an init does for its shell). Re-executes itself (argv[0] must be a path) for the execve checks; works in
  * /tmp/t-process.
  */
 #include "check.h"
@@ -8,7 +9,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <termios.h>
 
 static const char *self;
 
@@ -260,6 +263,53 @@ static void pids_and_groups(void)
     close(p[0]);
 }
 
+/* The console as the controlling terminal of a new session, as an init does for its
+ * shell (rootfs-init): none after setsid (TIOCGSID: ENOTTY), TIOCSCTTY with 1 (root may
+ * take a terminal another session holds) gives it the console with the caller's group in
+ * the foreground, a member that does not lead the session gets EPERM, TIOCNOTTY gives it
+ * up (its SIGHUP to the foreground group ignored). Runs in a child. */
+static int ctty_session(void)
+{
+    int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+    REQUIRE("open /dev/console", fd >= 0);
+    pid_t me = getpid();
+    CHECK_EQ("setsid makes a session", setsid(), me);
+    pid_t sid = -1;
+    CHECK_ERR("a new session has no terminal: TIOCGSID", ioctl(fd, TIOCGSID, &sid), ENOTTY);
+
+    pid_t member = fork();
+    if (member == 0) {
+        /* In the session, not its leader. */
+        _exit(ioctl(fd, TIOCSCTTY, 1) == -1 && errno == EPERM ? 0 : 1);
+    }
+    int status;
+    waitpid(member, &status, 0);
+    CHECK("TIOCSCTTY by a member that does not lead the session -> EPERM",
+          WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    CHECK_OK("TIOCSCTTY 1 takes the console", ioctl(fd, TIOCSCTTY, 1));
+    CHECK_OK("TIOCGSID", ioctl(fd, TIOCGSID, &sid));
+    CHECK_EQ("the console's session is the caller's", sid, me);
+    CHECK_EQ("the caller's group is in the foreground", tcgetpgrp(fd), me);
+    CHECK_OK("TIOCSCTTY again: it is already ours", ioctl(fd, TIOCSCTTY, 0));
+
+    signal(SIGHUP, SIG_IGN);
+    CHECK_OK("TIOCNOTTY gives it up", ioctl(fd, TIOCNOTTY));
+    CHECK_ERR("after TIOCNOTTY: TIOCGSID", ioctl(fd, TIOCGSID, &sid), ENOTTY);
+    close(fd);
+    return check_exit();
+}
+
+static void controlling_terminal(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(ctty_session());
+    int status;
+    REQUIRE("waitpid", waitpid(pid, &status, 0) == pid);
+    CHECK("the controlling terminal checks all passed", WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "exec-child") == 0)
@@ -276,5 +326,6 @@ int main(int argc, char **argv)
     wait_status();
     vfork_and_exec();
     pids_and_groups();
+    controlling_terminal();
     return check_exit();
 }

@@ -297,7 +297,7 @@ fn assess(run: &Run, expected: Verdict, tests: &[String]) -> Vec<String> {
 
 /// Whether a console line is a kernel log line: `[    1.234567] ...` (Linux printk with
 /// timestamps) or `[    1.234] WARN  ...` (Tessera's logger).
-fn is_kernel_log(line: &str) -> bool {
+pub fn is_kernel_log(line: &str) -> bool {
     let Some(rest) = line.strip_prefix('[') else {
         return false;
     };

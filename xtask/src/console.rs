@@ -284,6 +284,37 @@ pub fn wait_exit(
     }
 }
 
+/// Starts `qemu` with its standard output copied to ours as it arrives (standard input and
+/// error inherited), waits for it to stop (killing it after `timeout`, if any), and
+/// returns its verdict and the last 64 KiB it wrote, as text.
+pub fn tee(
+    qemu: &mut std::process::Command,
+    timeout: Option<Duration>,
+) -> Result<(Verdict, String), String> {
+    const KEEP: usize = 64 << 10;
+    let mut child = qemu
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let copier = std::thread::spawn(move || {
+        let mut kept: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut out = std::io::stdout();
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+            kept.extend_from_slice(&buf[..n]);
+            if kept.len() > 2 * KEEP {
+                kept.drain(..kept.len() - KEEP);
+            }
+        }
+        kept
+    });
+    let verdict = wait_exit(&mut child, timeout, None)?;
+    let kept = copier.join().unwrap_or_default();
+    Ok((verdict, String::from_utf8_lossy(&kept).into_owned()))
+}
+
 /// The last `count` lines of `text`.
 pub fn tail(text: &str, count: usize) -> String {
     let all: Vec<&str> = text.lines().collect();

@@ -4,7 +4,9 @@
 //! | command | what it does |
 //! |---|---|
 //! | `build [--config NAME]` | builds `target/kernels/NAME/kernel.elf` from `configs/NAME.toml` |
-//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH] [--hostfwd RULE]...` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 (or the next free port) forwarded to the guest's port 80 unless `--hostfwd` says otherwise) |
+//! | `run [--config NAME] [--append ARGS] [--mode icount\|wall] [--timeout S] [--initrd FILE \| --init PATH \| --rootfs debian\|DIR] [--kernel tessera\|linux] [--memory MIB] [--hostfwd RULE]... [-- CMD ARGS...]` | builds and boots it in QEMU on this terminal (with the BusyBox initramfs unless told otherwise; a config with networking gets a card, host 127.0.0.1:8080 (or the next free port) forwarded to the guest's port 80 unless `--hostfwd` says otherwise); `--rootfs`: a root file system with Debian's bash, or CMD, whose status `run` exits with |
+//! | `rootfs debian [--packages a,b] [--output DIR]` | a Debian root file system from Debian's packages (`target/rootfs/debian/`) |
+//! | `debian-session [--config NAME] [--kernel tessera\|linux\|both]` | the scripted session on the Debian root file system, Tessera compared with Linux |
 //! | `conform [--config NAME] [--kernel tessera\|linux\|both] [--only NAME,NAME] [--libc glibc\|musl]` | runs the userland test programs on Tessera and Linux and compares their output |
 //! | `fuzz [--config NAME] [--seed S] [--calls N] [--minutes M] [--batch B] [--log]` | random system calls from a seed (`userland/fuzz/fuzz.c`); fails on a panic, a hang or a leak (docs/reliability.md) |
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | the system-call and network benchmarks on one kernel: table and `target/bench/*.json` (docs/benchmarks.md) |
@@ -26,6 +28,8 @@ mod checks;
 mod conform;
 mod console;
 mod cpio;
+mod debian;
+mod debian_session;
 mod exit;
 mod fuzz;
 mod initrd;
@@ -36,6 +40,9 @@ mod loopback;
 mod nettest;
 mod profile;
 mod qemu;
+mod rootfs;
+mod rootfs_boot;
+mod rootfs_setup;
 mod session;
 mod setup;
 mod size;
@@ -64,10 +71,27 @@ usage: cargo xtask <command> [options]
 commands:
   build  [--config NAME|PATH]            build target/kernels/NAME/kernel.elf
   run    [--config NAME|PATH] [--append ARGS] [--mode icount|wall] [--timeout SECONDS]
-         [--initrd FILE.cpio | --init STATIC-BINARY] [--hostfwd RULE]...
+         [--initrd FILE.cpio | --init STATIC-BINARY | --rootfs debian|DIR]
+         [--kernel tessera|linux] [--memory MIB] [--hostfwd RULE]... [-- CMD ARGS...]
                                          build and boot in QEMU (default config: fast) with
                                          the BusyBox initramfs, or the given archive, or one
-                                         binary packed as /init
+                                         binary packed as /init, or a root file system tree
+                                         (debian: built by `rootfs debian`) with Debian's
+                                         bash on the console, or CMD run there (run exits
+                                         with its status); --kernel linux boots Debian's
+                                         Linux 6.1 instead; --memory: RAM in MiB (default:
+                                         the config's; 512 for a root file system)
+  rootfs debian [--packages a,b,...] [--output DIR]
+                                         a Debian root file system from Debian's .debs and
+                                         their dependencies (fetched once into
+                                         target/cache/debian; default output
+                                         target/rootfs/debian); --packages replaces the
+                                         default set (bash, coreutils, python3...), the base
+                                         (libc6, base-files, dash...) always comes
+  debian-session [--config NAME|PATH] [--kernel tessera|linux|both] [--timeout SECONDS]
+         [--verbose]                     the scripted session (userland/debian/session.sh)
+                                         on the Debian root file system, on Tessera and
+                                         Linux, outputs compared
   conform [--config NAME|PATH] [--kernel tessera|linux|both] [--only NAME,NAME]
           [--libc glibc|musl] [--timeout SECONDS] [--verbose]
                                          run userland/tests on Linux and Tessera, compare;
@@ -113,10 +137,18 @@ commands:
 fn main() -> ExitCode {
     let mut args = Args::from_env();
     let command = args.command();
+    if command.as_deref() == Some("run") {
+        // Its exit code may be a guest program's status (`run --rootfs DIR -- CMD`).
+        return qemu::run_command(&mut args).unwrap_or_else(|message| {
+            eprintln!("error: {message}");
+            exit::Code::ToolError.into()
+        });
+    }
     let result = match command.as_deref() {
         Some("build") => kernel::build_command(&mut args),
-        Some("run") => qemu::run_command(&mut args),
         Some("test") => test::test_command(&mut args),
+        Some("rootfs") => rootfs::rootfs_command(&mut args),
+        Some("debian-session") => debian_session::command(&mut args),
         Some("conform") => conform::conform_command(&mut args),
         Some("fuzz") => fuzz::fuzz_command(&mut args),
         Some("bench") => bench::bench_command(&mut args),

@@ -19,9 +19,9 @@ use std::time::Duration;
 use crate::args::Args;
 use crate::console::{self, Console};
 use crate::exit::{Code, Verdict};
-use crate::initrd;
 use crate::kernel::{self, Kernel};
 use crate::setup;
+use crate::{initrd, rootfs_boot};
 
 /// How guest time relates to host time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,13 +157,17 @@ impl Boot {
 /// `cargo xtask run`: build, then boot on this terminal. Ctrl-A X leaves QEMU.
 ///
 /// The initramfs: `--initrd FILE` as given, `--init PATH` packs that one static binary as
-/// `/init`, and by default what the config's `kernel.userland` names (`initrd::for_config`:
-/// none, the hello program, or the interactive BusyBox system); when that cannot be built
-/// (no network for the first fetch, no C compiler) the kernel boots without one, after a
-/// warning.
-pub fn run_command(args: &mut Args) -> Result<Code, String> {
+/// `/init`, `--rootfs debian|DIR` a root file system tree (`rootfs_boot.rs`: Debian's bash
+/// on the console, or with `-- CMD ARGS...` that command, whose status `run` exits with),
+/// and by default what the config's `kernel.userland` names (`initrd::for_config`: none,
+/// the hello program, or the interactive BusyBox system); when that cannot be built (no
+/// network for the first fetch, no C compiler) the kernel boots without one, after a
+/// warning. `--kernel linux` boots Debian's Linux instead of Tessera on the same machine;
+/// `--memory MIB` sets the RAM (default: the config's, and
+/// [`rootfs_boot::DEFAULT_MEMORY_MIB`] for a root file system).
+pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
     let config = args.value("config")?.unwrap_or_else(|| "fast".into());
-    let append = args.value("append")?.unwrap_or_default();
+    let append = args.value("append")?;
     let mode = Mode::parse(&args.value("mode")?.unwrap_or_else(|| "wall".into()))?;
     let timeout = args
         .value("timeout")?
@@ -172,26 +176,56 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
                 .map_err(|_| format!("--timeout {t}: a number of seconds"))
         })
         .transpose()?;
+    let memory = args
+        .value("memory")?
+        .map(|m| match m.parse::<u32>() {
+            Ok(mib @ 32..=4096) => Ok(mib),
+            _ => Err(format!("--memory {m}: MiB, from 32 to 4096")),
+        })
+        .transpose()?;
+    let linux = match args.value("kernel")?.as_deref() {
+        None | Some("tessera") => false,
+        Some("linux") => true,
+        Some(other) => return Err(format!("--kernel {other}: allowed: tessera, linux")),
+    };
     let initrd_arg = args.value("initrd")?;
     let init_arg = args.value("init")?;
+    let rootfs = args.value("rootfs")?;
     let mut hostfwd = Vec::new();
     while let Some(rule) = args.value("hostfwd")? {
         hostfwd.push(hostfwd_rule(&rule)?);
     }
+    let command = args.rest();
     args.finish()?;
+    if !command.is_empty() && rootfs.is_none() {
+        return Err("`-- CMD ARGS...` runs a command on a root file system: add --rootfs".into());
+    }
+    if linux && !hostfwd.is_empty() {
+        return Err("--hostfwd: only with Tessera (Linux boots without a network card)".into());
+    }
     setup::ensure_qemu()?;
     let config = kernel::load_config(&config)?;
-    let initrd = match (initrd_arg, init_arg) {
-        (Some(_), Some(_)) => return Err("--initrd and --init exclude each other".into()),
-        (Some(file), None) => {
+    let mut rootfs_archive = None;
+    let initrd = match (initrd_arg, init_arg, rootfs) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+            return Err("--initrd, --init and --rootfs exclude each other".into());
+        }
+        (Some(file), None, None) => {
             let file = PathBuf::from(file);
             if !file.is_file() {
                 return Err(format!("--initrd {}: no such file", file.display()));
             }
             Some(file)
         }
-        (None, Some(binary)) => Some(initrd::single_init(std::path::Path::new(&binary))?),
-        (None, None) => match initrd::for_config(&config) {
+        (None, Some(binary), None) => Some(initrd::single_init(std::path::Path::new(&binary))?),
+        (None, None, Some(spec)) => {
+            let tree = rootfs_boot::tree(&spec)?;
+            let archive = rootfs_boot::archive(&tree, &command, &[])?;
+            let path = archive.to_path_buf();
+            rootfs_archive = Some(archive);
+            Some(path)
+        }
+        (None, None, None) => match initrd::for_config(&config) {
             Ok(archive) => archive,
             Err(why) => {
                 eprintln!("xtask: warning: no initramfs, booting without one: {why}");
@@ -199,11 +233,49 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
             }
         },
     };
-    let kernel = kernel::build(&config)?;
+    let memory_mib = memory.unwrap_or(match rootfs_archive {
+        Some(_) => rootfs_boot::DEFAULT_MEMORY_MIB,
+        None => config.memory_mib,
+    });
+    let boot = if linux {
+        let image = crate::linux::kernel()?;
+        let initrd = initrd
+            .as_deref()
+            .ok_or("--kernel linux needs an initramfs (--rootfs, --initrd or --init)")?;
+        let mut boot = crate::linux::boot(&image, memory_mib, initrd, mode);
+        if let Some(append) = &append {
+            boot.append = format!("{} {append}", boot.append);
+        }
+        boot
+    } else {
+        let kernel = kernel::build(&config)?;
+        let mut boot = Boot::tessera(&kernel, append.as_deref().unwrap_or_default(), mode);
+        boot.initrd = initrd;
+        boot.memory_mib = memory_mib;
+        if kernel.config.variant("net") == Some("smoltcp") {
+            if hostfwd.is_empty() {
+                hostfwd.push(default_hostfwd().ok_or(
+                    "no free host port from 8080 to 8179 to forward to the guest's port 80 \
+                     (give one with --hostfwd)",
+                )?);
+            }
+            eprintln!(
+                "xtask: network: the guest is 10.0.2.15, the host 10.0.2.2; forwarded: {}",
+                hostfwd.join(", ")
+            );
+            boot.net = Some(hostfwd);
+        } else if !hostfwd.is_empty() {
+            return Err(format!(
+                "--hostfwd: config `{}` has no network (net = \"none\")",
+                kernel.config.name
+            ));
+        }
+        boot
+    };
     eprintln!(
-        "xtask: booting {}{} in QEMU ({} mode); Ctrl-A X quits",
-        kernel::display_path(&kernel.elf),
-        initrd
+        "xtask: booting {}{} in QEMU ({} mode, {} MiB); Ctrl-A X quits",
+        kernel::display_path(&boot.image),
+        boot.initrd
             .as_ref()
             .map(|i| format!(" with {}", kernel::display_path(i)))
             .unwrap_or_default(),
@@ -211,28 +283,9 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
             "icount"
         } else {
             "wall"
-        }
+        },
+        boot.memory_mib
     );
-    let mut boot = Boot::tessera(&kernel, &append, mode);
-    boot.initrd = initrd;
-    if kernel.config.variant("net") == Some("smoltcp") {
-        if hostfwd.is_empty() {
-            hostfwd.push(default_hostfwd().ok_or(
-                "no free host port from 8080 to 8179 to forward to the guest's port 80 \
-                 (give one with --hostfwd)",
-            )?);
-        }
-        eprintln!(
-            "xtask: network: the guest is 10.0.2.15, the host 10.0.2.2; forwarded: {}",
-            hostfwd.join(", ")
-        );
-        boot.net = Some(hostfwd);
-    } else if !hostfwd.is_empty() {
-        return Err(format!(
-            "--hostfwd: config `{}` has no network (net = \"none\")",
-            kernel.config.name
-        ));
-    }
     let mut qemu = boot.command();
     // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.
     qemu.args([
@@ -242,12 +295,32 @@ pub fn run_command(args: &mut Args) -> Result<Code, String> {
         "chardev:console",
     ])
     .args(["-mon", "chardev=console,mode=readline"]);
-    let mut child = qemu
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
-    let verdict = console::wait_exit(&mut child, timeout.map(Duration::from_secs), None)?;
-    eprintln!("xtask: {}", verdict.describe());
-    Ok(verdict.code())
+    if rootfs_archive.is_none() {
+        let mut child = qemu
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", setup::QEMU))?;
+        let verdict = console::wait_exit(&mut child, timeout.map(Duration::from_secs), None)?;
+        eprintln!("xtask: {}", verdict.describe());
+        return Ok(verdict.code().into());
+    }
+    // A root file system: the console is copied through, and its last lines kept for the
+    // program's status.
+    let (verdict, tail) = console::tee(&mut qemu, timeout.map(Duration::from_secs))?;
+    drop(rootfs_archive);
+    match rootfs_boot::status(&tail) {
+        Some(status) => {
+            eprintln!("xtask: the program exited with status {status}");
+            Ok(std::process::ExitCode::from(status.clamp(0, 255) as u8))
+        }
+        None => {
+            eprintln!("xtask: {} (no status from rootfs-init)", verdict.describe());
+            Ok(match verdict.code() {
+                Code::Ok => Code::NoVerdict,
+                code => code,
+            }
+            .into())
+        }
+    }
 }
 
 /// The result of a captured boot.

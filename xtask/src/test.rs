@@ -23,6 +23,9 @@
 //!     workloads in quick mode on `fast` and on Linux (every run's output checked by the
 //!     program), and quick network runs on `fast` and on Linux (its modules loaded by the
 //!     benchmark program), every figure backed by traffic the host peer verified.
+//! 12. The Debian session (`cargo xtask debian-session`): Debian's bash, coreutils, tar, xz,
+//!     procps and python3 on a root file system of Debian's packages, a scripted session on
+//!     `fast` compared line by line with Linux's.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -277,6 +280,19 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     // checked by the program: a wrong output is an error line, and fails.
     report.check("bench/workload-smoke", crate::bench::workload_smoke);
     report.check("bench/net-smoke", crate::bench::net_smoke);
+    // Debian's own programs on a Debian root file system (bash, coreutils, tar, xz, procps,
+    // python3...), Tessera's session compared with Linux's (cargo xtask debian-session).
+    if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
+        report.check("debian-session/fast", || {
+            crate::debian_session::run(
+                &fast.config,
+                true,
+                true,
+                crate::debian_session::DEFAULT_TIMEOUT,
+                verbose,
+            )
+        });
+    }
     for config in ["fast", "baseline"] {
         // The userland programs on Tessera, compared line by line with Linux 6.1 in the same
         // QEMU (cargo xtask conform; Linux is fetched once into target/cache).

@@ -192,7 +192,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 }
 
 /// Whether `output` must be rebuilt from `inputs`.
-fn stale(output: &Path, inputs: &[PathBuf]) -> bool {
+pub(crate) fn stale(output: &Path, inputs: &[PathBuf]) -> bool {
     let Some(built) = modified(output) else {
         return true;
     };
@@ -503,6 +503,11 @@ pub fn leaks() -> Result<PathBuf, String> {
 /// behind FS).
 pub fn fuzz() -> Result<PathBuf, String> {
     single("userland/fuzz/fuzz.c", "fuzz", &["-fno-stack-protector"])
+}
+
+/// `userland/debian/init.c`: `/init` of a root file system boot (`run --rootfs`).
+pub fn rootfs_init() -> Result<PathBuf, String> {
+    single("userland/debian/init.c", "rootfs-init", &[])
 }
 
 /// One static program from `source` (relative to the repository), built into the binary

@@ -7,8 +7,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use tessera_abi::fs::{
-    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, PATH_MAX, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT,
-    S_IFREG, S_IFSOCK,
+    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, PATH_MAX, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO,
+    S_IFMT, S_IFREG, S_IFSOCK,
 };
 use tessera_abi::{Errno, KResult};
 
@@ -30,18 +30,26 @@ pub struct OpenHow {
     pub follow: bool,
     /// `O_DIRECTORY`: ENOTDIR unless the result is a directory.
     pub directory: bool,
+    /// `O_PATH`: a handle on the name, not its contents; with `O_NOFOLLOW` a symlink at
+    /// the end is opened itself (glibc's `fchmodat(AT_SYMLINK_NOFOLLOW)`, which tar calls
+    /// on every link it extracts, opens links so). `O_CREAT` and `O_EXCL` are ignored then.
+    pub path_only: bool,
     /// Permissions of a created file, umask already applied.
     pub mode: u32,
 }
 
 impl OpenHow {
     /// From `open`'s `flags` and `mode` (the caller applies the umask to `mode` first).
+    /// With `O_PATH`, only `O_DIRECTORY` and `O_NOFOLLOW` count (Linux's
+    /// `build_open_flags`).
     pub fn from_flags(flags: u32, mode: u32) -> OpenHow {
+        let path_only = flags & O_PATH != 0;
         OpenHow {
-            create: flags & O_CREAT != 0,
-            exclusive: flags & O_CREAT != 0 && flags & O_EXCL != 0,
+            create: flags & O_CREAT != 0 && !path_only,
+            exclusive: flags & O_CREAT != 0 && flags & O_EXCL != 0 && !path_only,
             follow: flags & O_NOFOLLOW == 0,
             directory: flags & O_DIRECTORY != 0,
+            path_only,
             mode,
         }
     }
@@ -61,7 +69,8 @@ impl<C: Dcache> Vfs<C> {
     /// Access modes, `O_TRUNC`, `O_APPEND` and device/fifo opening are the kernel's. A
     /// dangling symlink is followed to create its target, as Linux does. Errors beyond
     /// [`Vfs::resolve`]'s: EEXIST (`exclusive`), EISDIR (`create` on a directory, `.`, `..`
-    /// or a name with a trailing slash), ELOOP (symlink and not `follow`), ENOTDIR
+    /// or a name with a trailing slash), ELOOP (symlink and not `follow`, unless
+    /// `path_only`), ENOTDIR
     /// (`directory` on a non-directory), EINVAL (`create` with `directory`).
     pub fn open(
         &self,
@@ -73,7 +82,7 @@ impl<C: Dcache> Vfs<C> {
         let mut links = 0;
         if !how.create {
             let dentry = self.resolve_counting(start, root, path, how.follow, &mut links)?;
-            if dentry.file_type() == FileType::Symlink {
+            if dentry.file_type() == FileType::Symlink && !how.path_only {
                 return Err(Errno::ELOOP);
             }
             if how.directory && !dentry.is_dir() {

@@ -5,7 +5,7 @@ mod common;
 use common::{Fixture, read_all};
 use tessera_abi::Errno;
 use tessera_abi::fs::{
-    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, makedev,
+    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, makedev,
 };
 use tessera_vfs::{Dcache, FileType, OpenHow};
 
@@ -94,6 +94,24 @@ fn open_with_and_without_create<C: Dcache + Default>() {
             .same_location(&o.dentry)
     );
     assert_eq!(t.open("/lf", how(O_NOFOLLOW)).err(), Some(Errno::ELOOP));
+    let link = t.open("/lf", how(O_PATH | O_NOFOLLOW)).unwrap();
+    assert_eq!(
+        link.dentry.file_type(),
+        FileType::Symlink,
+        "O_PATH opens the link"
+    );
+    assert!(
+        t.open("/lf", how(O_PATH))
+            .unwrap()
+            .dentry
+            .same_location(&o.dentry),
+        "O_PATH without O_NOFOLLOW follows it"
+    );
+    assert_eq!(
+        t.open("/nope", how(O_PATH | O_CREAT)).err(),
+        Some(Errno::ENOENT),
+        "O_PATH ignores O_CREAT"
+    );
     assert_eq!(t.open("/f", how(O_DIRECTORY)).err(), Some(Errno::ENOTDIR));
     assert!(t.open("/ld", how(O_DIRECTORY)).unwrap().dentry.is_dir());
     assert_eq!(t.open("/nope", how(0)).err(), Some(Errno::ENOENT));

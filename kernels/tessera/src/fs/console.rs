@@ -132,17 +132,20 @@ impl FileOps for ConsoleFile {
             _ => Vec::new(),
         };
         let task = current();
-        let caller = IoctlCaller {
-            pid: task.tgid() as i32,
-            pgid: task.process.pgid.load(Ordering::Relaxed) as i32,
-            sid: task.process.sid.load(Ordering::Relaxed) as i32,
-            has_controlling_tty: true,
-            privileged: true,
+        let sid = task.process.sid.load(Ordering::Relaxed) as i32;
+        let result = {
+            let mut tty = console().tty.lock();
+            let caller = IoctlCaller {
+                pid: task.tgid() as i32,
+                pgid: task.process.pgid.load(Ordering::Relaxed) as i32,
+                sid,
+                // The console is the only terminal: a session has one when it has this
+                // one (after setsid a session has none, and TIOCSCTTY may give it one).
+                has_controlling_tty: tty.session() == Some(sid),
+                privileged: true,
+            };
+            tty.ioctl(cmd, arg as usize, &arg_in, &caller)?
         };
-        let result = console()
-            .tty
-            .lock()
-            .ioctl(cmd, arg as usize, &arg_in, &caller)?;
         match result {
             IoctlResult::Done | IoctlResult::Acquired { .. } | IoctlResult::OutputRestarted => {}
             IoctlResult::CopyOut(out) => crate::user::write_bytes(arg, out.as_bytes())?,

@@ -14,3 +14,8 @@ pub fn mount() -> KResult<Arc<dyn Inode>> {
 pub fn open_stream(_dentry: &super::DentryRef) -> Option<Arc<dyn super::file::FileOps>> {
     None
 }
+
+/// No `/proc/PID/fd/N` links.
+pub fn fd_link_file(_inode: &dyn Inode) -> Option<Arc<super::OpenFile>> {
+    None
+}

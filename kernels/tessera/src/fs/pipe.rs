@@ -107,6 +107,20 @@ pub fn open_fifo(dentry: &DentryRef, flags: u32) -> KResult<Arc<dyn FileOps>> {
     Ok(end)
 }
 
+/// A new end of the pipe behind `file`, opened with `flags` (read-only: a reader,
+/// write-only: a writer), as opening `/proc/PID/fd/N` of a pipe gives on Linux; `None` if
+/// `file` is not a pipe's end. EINVAL for `O_RDWR`.
+pub fn reopen(file: &OpenFile, flags: u32) -> Option<KResult<Arc<OpenFile>>> {
+    let end = file.ops.as_any()?.downcast_ref::<PipeEnd>()?;
+    let reader = match flags & O_ACCMODE {
+        O_RDONLY => true,
+        O_WRONLY => false,
+        _ => return Some(Err(Errno::EINVAL)),
+    };
+    let ops: Arc<dyn FileOps> = end.shared.end(reader);
+    Some(Ok(OpenFile::new(ops, flags)))
+}
+
 /// A fifo's end closed: its pipe leaves the table if no end is left.
 fn forget_fifo(key: usize, shared: &Arc<PipeShared>) {
     let mut fifos = FIFOS.lock();
@@ -222,6 +236,9 @@ impl PipeEnd {
 }
 
 impl FileOps for PipeEnd {
+    fn as_any(&self) -> Option<&dyn core::any::Any> {
+        Some(self)
+    }
     fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
         if len == 0 {
             return Ok(0);

@@ -20,8 +20,8 @@ use tessera_abi::fs::{
     AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
     F_GETFL, F_GETLK, F_GETPIPE_SZ, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL,
     F_SETLK, F_SETLKW, F_SETPIPE_SZ, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, MAX_FILE_OFFSET,
-    MAX_RW_COUNT, O_DIRECTORY, R_OK, RENAME_NOREPLACE, S_IALLUGO, S_IFDIR, S_IFIFO, S_IRWXUGO,
-    S_IXUGO, SEEK_CUR, SEEK_END, SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
+    MAX_RW_COUNT, O_CREAT, O_DIRECTORY, O_NOFOLLOW, R_OK, RENAME_NOREPLACE, S_IALLUGO, S_IFDIR,
+    S_IFIFO, S_IRWXUGO, S_IXUGO, SEEK_CUR, SEEK_END, SEEK_SET, UTIME_NOW, UTIME_OMIT, W_OK, X_OK,
 };
 
 /// Reads and writes move through a kernel buffer of at most this many bytes per step.
@@ -166,10 +166,19 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
         }
         return Err(Errno::EOPNOTSUPP);
     }
+    // O_PATH keeps only O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC (Linux's build_open_flags):
+    // no access mode, no O_TRUNC, no O_CREAT.
+    let flags = match flags & O_PATH {
+        0 => flags,
+        _ => flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+    };
     let path = user::read_path(path_ptr)?;
     let (start, root) = at(dirfd, &path)?;
     let how = OpenHow::from_flags(flags, mode & S_IALLUGO & !current_umask());
-    let opened = vfs().open(&start, &root, &path, &how)?;
+    let opened = match vfs().open(&start, &root, &path, &how) {
+        Ok(opened) => opened,
+        Err(e) => return open_fd_link(dirfd, &path, flags).unwrap_or(Err(e)),
+    };
     let dentry = opened.dentry;
     let kind = dentry.inode().file_type();
     if kind == FileType::Directory && flags & O_ACCMODE != O_RDONLY {
@@ -191,8 +200,38 @@ fn do_open(dirfd: u64, path_ptr: u64, flags: u32, mode: u32) -> KResult<isize> {
     Ok(fd as isize)
 }
 
+/// Opening `/proc/PID/fd/N` of a pipe, whose text (`pipe:[ino]`) names nothing: Linux's
+/// links there are "magic" and reach the open file itself, here a new end of the same pipe
+/// (bash's process substitution opens `/dev/fd/63`, a link into `/proc/self/fd`). Tried
+/// only when the ordinary open failed (with or without `O_CREAT`: `>(...)` opens with
+/// it); `None` when `path` is no such link, and the open's own error stands.
+fn open_fd_link(dirfd: u64, path: &[u8], flags: u32) -> Option<KResult<isize>> {
+    if flags & (O_NOFOLLOW | O_PATH) != 0 {
+        return None;
+    }
+    let file = fd_link_target(dirfd, path)?;
+    let reopened = kfs::pipe::reopen(&file, flags & (O_ACCMODE | O_NONBLOCK))?;
+    Some(reopened.and_then(|file| {
+        let fd = current()
+            .files
+            .lock()
+            .insert(file, flags & O_CLOEXEC != 0)?;
+        Ok(fd as isize)
+    }))
+}
+
 pub fn open(a: &Args) -> KResult<isize> {
     do_open(AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32)
+}
+
+/// creat(path, mode): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode).
+pub fn creat(a: &Args) -> KResult<isize> {
+    do_open(
+        AT_FDCWD as u64,
+        a[0],
+        O_CREAT | O_WRONLY | O_TRUNC,
+        a[1] as u32,
+    )
 }
 
 pub fn openat(a: &Args) -> KResult<isize> {
@@ -383,12 +422,87 @@ fn write_stat(addr: u64, st: crate::fs::stat::Stat) -> KResult<isize> {
 
 pub fn stat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
-    write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, true)?)?)
+    let stat = match kfs::lookup_inode(&path, true) {
+        Ok(inode) => inode_stat(&inode)?,
+        // As in stat_at: a /proc/PID/fd/N link of a pipe.
+        Err(e) => fd_link_target(AT_FDCWD as u64, &path).map_or(Err(e), |f| f.ops.stat())?,
+    };
+    write_stat(a[1], stat)
 }
 
 pub fn lstat(a: &Args) -> KResult<isize> {
     let path = user::read_path(a[0])?;
     write_stat(a[1], inode_stat(&kfs::lookup_inode(&path, false)?)?)
+}
+
+/// fadvise64(fd, offset, len, advice): advice about a file's page cache, which Tessera
+/// takes and ignores, as Linux does for tmpfs (no backing device): EBADF, ESPIPE for a
+/// pipe, EINVAL for a negative length or an unknown advice, else 0.
+pub fn fadvise64(a: &Args) -> KResult<isize> {
+    /// POSIX_FADV_NORMAL (0) to POSIX_FADV_NOREUSE (5), `linux/fadvise.h`.
+    const LAST_ADVICE: u64 = 5;
+    let file = file(a[0])?;
+    if file.ops.stat()?.mode & S_IFMT == S_IFIFO {
+        return Err(Errno::ESPIPE);
+    }
+    if (a[2] as i64) < 0 || a[3] > LAST_ADVICE {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+/// getxattr(path, name, value, size) and lgetxattr (`follow` false): no file here has
+/// extended attributes, and the answer is tmpfs's for one that is not set (Linux 6.1's
+/// shmem handlers): ENODATA for `security.*`, `trusted.*` and the POSIX ACLs
+/// (`ls -l` asks for `security.selinux` and `system.posix_acl_access`), EOPNOTSUPP for any
+/// other name, after the path's own errors and ERANGE for an empty name or one of 256
+/// bytes or more.
+pub fn getxattr(a: &Args, follow: bool) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    kfs::lookup(&path, follow)?;
+    no_xattr(a[1])
+}
+
+/// fgetxattr(fd, name, value, size): as [`getxattr`] for an open file.
+pub fn fgetxattr(a: &Args) -> KResult<isize> {
+    file(a[0])?;
+    no_xattr(a[1])
+}
+
+/// listxattr(path, list, size) and llistxattr: an empty list (0 bytes).
+pub fn listxattr(a: &Args, follow: bool) -> KResult<isize> {
+    let path = user::read_path(a[0])?;
+    kfs::lookup(&path, follow)?;
+    Ok(0)
+}
+
+/// flistxattr(fd, list, size): an empty list.
+pub fn flistxattr(a: &Args) -> KResult<isize> {
+    file(a[0])?;
+    Ok(0)
+}
+
+/// What tmpfs answers for the attribute named at `name_ptr`, which no file has.
+fn no_xattr(name_ptr: u64) -> KResult<isize> {
+    /// XATTR_NAME_MAX + 1 (`linux/limits.h`): the name with its NUL.
+    const NAME_BUF: usize = 256;
+    let name = user::read_cstr(name_ptr, NAME_BUF, Errno::ERANGE)?;
+    if name.is_empty() {
+        return Err(Errno::ERANGE);
+    }
+    let prefixed = |prefix: &[u8]| name.starts_with(prefix);
+    if name == b"security." || name == b"trusted." {
+        return Err(Errno::EINVAL);
+    }
+    if prefixed(b"security.")
+        || prefixed(b"trusted.")
+        || name == b"system.posix_acl_access"
+        || name == b"system.posix_acl_default"
+    {
+        Err(Errno::ENODATA)
+    } else {
+        Err(Errno::EOPNOTSUPP)
+    }
 }
 
 pub fn fstat(a: &Args) -> KResult<isize> {
@@ -407,11 +521,21 @@ fn stat_at(dirfd: u64, path_ptr: u64, flags: u32) -> KResult<crate::fs::stat::St
     if path.is_empty() {
         return file(dirfd)?.ops.stat();
     }
-    inode_stat(&lookup_inode_at(
-        dirfd,
-        &path,
-        flags & AT_SYMLINK_NOFOLLOW == 0,
-    )?)
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    match lookup_inode_at(dirfd, &path, follow) {
+        Ok(inode) => inode_stat(&inode),
+        // A /proc/PID/fd/N link whose text names nothing (a pipe's): the open file's stat,
+        // as Linux's magic link gives (diff stats its /dev/fd/63 before opening it).
+        Err(e) if follow => fd_link_target(dirfd, &path).map_or(Err(e), |f| f.ops.stat()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The open file `path` names if it ends at a `/proc/PID/fd/N` link (not followed).
+fn fd_link_target(dirfd: u64, path: &[u8]) -> Option<Arc<OpenFile>> {
+    let (start, root) = at(dirfd, path).ok()?;
+    let link = vfs().resolve(&start, &root, path, false).ok()?;
+    kfs::procfs::fd_link_file(link.inode().as_ref())
 }
 
 pub fn newfstatat(a: &Args) -> KResult<isize> {

@@ -11,25 +11,88 @@ use tessera_abi::system::{
     LINUX_REBOOT_CMD_RESTART, LINUX_REBOOT_MAGIC1, UTSNAME_FIELD_LEN,
 };
 use tessera_abi::{Errno, KResult};
+use tessera_sync::SubsystemLock;
 
 use super::Args;
 use crate::process::current;
 use crate::user::{self, StructWriter};
 
+/// A `utsname` field that sethostname and setdomainname set: up to 64 bytes
+/// (`__NEW_UTS_LEN`), without its NUL.
+struct UtsField {
+    bytes: [u8; UTSNAME_FIELD_LEN - 1],
+    len: usize,
+}
+
+impl UtsField {
+    const fn new(text: &[u8]) -> Self {
+        let mut bytes = [0; UTSNAME_FIELD_LEN - 1];
+        let mut i = 0;
+        while i < text.len() {
+            bytes[i] = text[i];
+            i += 1;
+        }
+        UtsField {
+            bytes,
+            len: text.len(),
+        }
+    }
+}
+
+/// The host name: Tessera's until someone sets one (an init, from /etc/hostname).
+static NODENAME: SubsystemLock<UtsField> = SubsystemLock::new(UtsField::new(b"tessera"));
+/// The NIS domain name: Linux's "(none)" until set.
+static DOMAINNAME: SubsystemLock<UtsField> = SubsystemLock::new(UtsField::new(b"(none)"));
+
+/// uname's `release`: Linux 6.1's system calls, Tessera's kernel.
+pub const RELEASE: &str = "6.1.0-tessera";
+/// uname's `version`.
+pub const VERSION: &str = "#1 Tessera";
+
+/// The host name (uname's `nodename`, `/proc/sys/kernel/hostname`).
+pub fn node_name() -> alloc::vec::Vec<u8> {
+    let node = NODENAME.lock();
+    node.bytes[..node.len].to_vec()
+}
+
+/// The NIS domain name (uname's `domainname`, `/proc/sys/kernel/domainname`).
+pub fn domain_name() -> alloc::vec::Vec<u8> {
+    let domain = DOMAINNAME.lock();
+    domain.bytes[..domain.len].to_vec()
+}
+
 pub fn uname(a: &Args) -> KResult<isize> {
     let mut w = StructWriter::new(UTSNAME_FIELD_LEN * 6);
+    let (node, domain) = (node_name(), domain_name());
     let fields: [&[u8]; 6] = [
         b"Linux",
-        b"tessera",
-        b"6.1.0-tessera",
-        b"#1 Tessera",
+        &node,
+        RELEASE.as_bytes(),
+        VERSION.as_bytes(),
         b"x86_64",
-        b"(none)",
+        &domain,
     ];
     for (i, field) in fields.iter().enumerate() {
         w.bytes_at(i * UTSNAME_FIELD_LEN, field);
     }
     user::write_bytes(a[0], &w.bytes)?;
+    Ok(0)
+}
+
+/// sethostname(name, len) and setdomainname(name, len): Linux's order of checks (everyone
+/// is root, so never EPERM): EINVAL for a length outside 0..=64, EFAULT for the name.
+pub fn set_uts_name(a: &Args, domain: bool) -> KResult<isize> {
+    let len = a[1] as i32;
+    if !(0..UTSNAME_FIELD_LEN as i32).contains(&len) {
+        return Err(Errno::EINVAL);
+    }
+    let name = user::read_bytes(a[0], len as usize)?;
+    let mut field = if domain {
+        DOMAINNAME.lock()
+    } else {
+        NODENAME.lock()
+    };
+    *field = UtsField::new(&name);
     Ok(0)
 }
 

@@ -11,7 +11,7 @@ mod fs;
 mod futex;
 mod ipc;
 mod locks;
-mod misc;
+pub mod misc;
 mod mm;
 #[cfg(feature = "sockets")]
 mod net;
@@ -177,6 +177,8 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::wait4 => process::wait4(a),
         sys::kill => signal::kill(a),
         sys::uname => misc::uname(a),
+        sys::sethostname => misc::set_uts_name(a, false),
+        sys::setdomainname => misc::set_uts_name(a, true),
         sys::fcntl => fs::fcntl(a),
         sys::flock => locks::flock(a),
         sys::fsync | sys::fdatasync => fs::fsync(a),
@@ -257,6 +259,14 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::utimes => fs::utimes(a),
         sys::waitid => process::waitid(a),
         sys::openat => fs::openat(a),
+        sys::creat => fs::creat(a),
+        sys::getxattr => fs::getxattr(a, true),
+        sys::lgetxattr => fs::getxattr(a, false),
+        sys::fgetxattr => fs::fgetxattr(a),
+        sys::listxattr => fs::listxattr(a, true),
+        sys::llistxattr => fs::listxattr(a, false),
+        sys::flistxattr => fs::flistxattr(a),
+        sys::fadvise64 => fs::fadvise64(a),
         sys::mkdirat => fs::mkdirat(a),
         sys::mknodat => fs::mknodat(a),
         sys::fchownat => fs::fchownat(a),

@@ -9,6 +9,7 @@
 //! | [`cpuinfo`] | `cpuinfo` |
 //! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
 //! | [`mounts`] | `/proc/PID/mounts` |
+//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname` |
 //!
 //! Inode numbers: the root is 1, the files of the root are small fixed numbers, and
 //! everything under `/proc/PID` is numbered from the pid ([`pid_ino`]), so a number names
@@ -17,7 +18,10 @@
 mod cpuinfo;
 mod mounts;
 mod pid;
+mod sysctl;
 mod system;
+
+pub use pid::fd_link_file;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -74,7 +78,7 @@ pub fn open_stream(dentry: &crate::fs::DentryRef) -> Option<Arc<dyn crate::fs::f
 }
 
 /// The files of the root directory: name, inode number, type, what to make of it.
-const ROOT_FILES: [(&[u8], u64, FileType); 9] = [
+const ROOT_FILES: [(&[u8], u64, FileType); 10] = [
     (b"self", 2, FileType::Symlink),
     (b"mounts", 3, FileType::Symlink),
     (b"meminfo", 4, FileType::Regular),
@@ -84,6 +88,7 @@ const ROOT_FILES: [(&[u8], u64, FileType); 9] = [
     (b"cpuinfo", 8, FileType::Regular),
     (b"kmsg", 9, FileType::Regular),
     (b"kernel_usage", 10, FileType::Regular),
+    (b"sys", 11, FileType::Directory),
 ];
 
 fn root_file(ino: u64) -> Arc<dyn Inode> {
@@ -98,6 +103,7 @@ fn root_file(ino: u64) -> Arc<dyn Inode> {
         7 => Text::inode(ino, 0o444, || Ok(system::loadavg())),
         8 => Text::inode(ino, 0o444, || Ok(cpuinfo::cpuinfo())),
         10 => Text::inode(ino, 0o444, || Ok(system::kernel_usage())),
+        11 => sysctl::sys(),
         _ => system::kmsg(ino),
     }
 }

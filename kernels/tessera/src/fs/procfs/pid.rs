@@ -139,6 +139,16 @@ fn state_letter(task: &Task) -> char {
     }
 }
 
+/// The state's name after its letter in `status` (Linux's `task_state_array`).
+fn state_name(task: &Task) -> &'static str {
+    match task.state() {
+        TaskState::Runnable => "running",
+        TaskState::Blocked => "sleeping",
+        TaskState::Zombie => "zombie",
+        TaskState::Stopped => "stopped",
+    }
+}
+
 /// Address space size and resident pages, read under the address space's lock (no file is
 /// touched there).
 fn memory_of(task: &Task) -> (u64, usize) {
@@ -187,8 +197,11 @@ fn status(task: &Task) -> KResult<String> {
     let name = task.name.lock().clone();
     let (vsize, rss) = memory_of(task);
     Ok(format!(
-        "Name:\t{name}\nState:\t{}\nPid:\t{}\nPPid:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n",
+        "Name:\t{name}\nState:\t{} ({})\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\n\
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n",
         state_letter(task),
+        state_name(task),
+        task.process.tgid,
         task.tid,
         task.ppid(),
         vsize / 1024,
@@ -399,6 +412,14 @@ impl Listing for FdDir {
             })
             .collect())
     }
+}
+
+/// The open file a `/proc/PID/fd/N` link stands for, if `inode` is one whose descriptor is
+/// still open: what opening the link reaches where its text names nothing (a pipe's
+/// `pipe:[ino]`; `fs::open_fd_link`).
+pub fn fd_link_file(inode: &dyn Inode) -> Option<Arc<crate::fs::OpenFile>> {
+    let link = inode.as_any().downcast_ref::<FdLink>()?;
+    task_of(link.pid).ok()?.files.lock().get(link.fd).ok()
 }
 
 /// `/proc/PID/fd/N`: its target is the file's path, or Linux's `pipe:[ino]`, `socket:[ino]`,

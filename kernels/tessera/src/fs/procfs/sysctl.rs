@@ -1,0 +1,98 @@
+//! `/proc/sys/kernel/`: the system's names, as Linux's `kernel/utsname_sysctl.c` shows them
+//! (read-only here): `ostype`, `osrelease`, `version`, `hostname`, `domainname`, each a
+//! line. procps reads `osrelease` to learn the kernel's version (top shows the steal
+//! column from 2.6.11 on); `hostname` is what sethostname set.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use tessera_abi::{Errno, KResult};
+use tessera_vfs::{FileType, Inode};
+
+use super::{Dir, Listing, Text};
+
+/// Inode numbers: `/proc/sys` 11 (a file of the root), `kernel` 12, its files from 13.
+const SYS_INO: u64 = 11;
+const KERNEL_INO: u64 = 12;
+
+/// The files of `/proc/sys/kernel`: name, inode number.
+const KERNEL_FILES: [(&[u8], u64); 5] = [
+    (b"ostype", 13),
+    (b"osrelease", 14),
+    (b"version", 15),
+    (b"hostname", 16),
+    (b"domainname", 17),
+];
+
+/// `/proc/sys`.
+pub(super) fn sys() -> Arc<dyn Inode> {
+    Arc::new(Dir(Sys))
+}
+
+struct Sys;
+
+impl Listing for Sys {
+    fn ino(&self) -> u64 {
+        SYS_INO
+    }
+    fn parent_ino(&self) -> u64 {
+        1
+    }
+    fn mode(&self) -> u32 {
+        0o555
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        match name {
+            b"kernel" => Ok(Arc::new(Dir(Kernel))),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        Ok(alloc::vec![(
+            KERNEL_INO,
+            FileType::Directory,
+            b"kernel".to_vec()
+        )])
+    }
+}
+
+struct Kernel;
+
+impl Listing for Kernel {
+    fn ino(&self) -> u64 {
+        KERNEL_INO
+    }
+    fn parent_ino(&self) -> u64 {
+        SYS_INO
+    }
+    fn mode(&self) -> u32 {
+        0o555
+    }
+    fn child(&self, name: &[u8]) -> KResult<Arc<dyn Inode>> {
+        let &(_, ino) = KERNEL_FILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or(Errno::ENOENT)?;
+        Ok(Text::inode(ino, 0o444, move || Ok(value(ino))))
+    }
+    fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
+        Ok(KERNEL_FILES
+            .iter()
+            .map(|&(name, ino)| (ino, FileType::Regular, name.to_vec()))
+            .collect())
+    }
+}
+
+/// The text of file `ino`: its value and a newline.
+fn value(ino: u64) -> String {
+    let text = match ino {
+        13 => String::from("Linux"),
+        14 => String::from(crate::syscall::misc::RELEASE),
+        15 => String::from(crate::syscall::misc::VERSION),
+        16 => String::from_utf8_lossy(&crate::syscall::misc::node_name()).into_owned(),
+        _ => String::from_utf8_lossy(&crate::syscall::misc::domain_name()).into_owned(),
+    };
+    format!("{text}\n")
+}
