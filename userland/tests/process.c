@@ -31,6 +31,23 @@ static int exec_child(int argc, char **argv)
     const char *pid = getenv("PID");
     if (!pid || atoi(pid) != getpid())
         bad |= 16; /* execve keeps the pid */
+    /* /proc/self/cmdline and environ: the strings as passed, each with its NUL. */
+    char want[512], got[512];
+    int wn = 0;
+    for (int i = 0; i < argc; i++)
+        wn += snprintf(want + wn, sizeof want - wn, "%s", argv[i]) + 1;
+    int fd = open("/proc/self/cmdline", O_RDONLY);
+    int gn = fd < 0 ? -1 : (int)read(fd, got, sizeof got);
+    if (fd >= 0)
+        close(fd);
+    if (gn != wn || memcmp(got, want, wn) != 0)
+        bad |= 32;
+    fd = open("/proc/self/environ", O_RDONLY);
+    gn = fd < 0 ? -1 : (int)read(fd, got, sizeof got);
+    if (fd >= 0)
+        close(fd);
+    if (gn < 20 || memcmp(got, "TESSERA_TEST=value", 19) != 0 || got[gn - 1] != 0)
+        bad |= 64;
     return bad ? bad : 42;
 }
 
@@ -164,7 +181,8 @@ static void vfork_and_exec(void)
         execve(self, cargv, cenv);
         _exit(99);
     }
-    CHECK_EQ("execve passes argv, envp, open fds and the pid (42 = all right)",
+    CHECK_EQ("execve passes argv, envp, open fds and the pid, and /proc/self/cmdline and "
+             "environ show argv and envp (42 = all right)",
              WEXITSTATUS(wait_raw(pid)), 42);
     close(10);
     close(11);

@@ -358,6 +358,34 @@ fn resolve_with_reads(
     }
 }
 
+/// Reads `buf.len()` bytes at `addr` from the address space behind `vm` (another process's:
+/// `/proc/PID/cmdline`), faulting pages in as a user read would; how many bytes it got
+/// before an unmapped or unreadable page.
+pub fn read_user(vm: &SubsystemLock<Option<Vm>>, addr: u64, buf: &mut [u8]) -> usize {
+    let mut done = 0;
+    while done < buf.len() {
+        let Some(at) = addr.checked_add(done as u64) else {
+            break;
+        };
+        let chunk = ((PAGE - at % PAGE) as usize).min(buf.len() - done);
+        if resolve_fault(vm, at, false, false).is_err() {
+            break;
+        }
+        let mut guard = vm.lock();
+        let Some(space) = guard.as_mut() else {
+            break;
+        };
+        match space.table.query(at & !(PAGE - 1)) {
+            Some((pfn, _)) => {
+                frame::read(pfn, (at % PAGE) as usize, &mut buf[done..done + chunk]);
+                done += chunk;
+            }
+            None => break,
+        }
+    }
+    done
+}
+
 /// Writes `data` at `addr` into the address space behind `vm` (e.g. a fork child's memory,
 /// not the running one), resolving demand paging and copy-on-write like a user store would.
 pub fn write_user(vm: &SubsystemLock<Option<Vm>>, addr: u64, data: &[u8]) -> KResult<()> {
@@ -388,6 +416,11 @@ pub struct Vm {
     /// The top of the initial stack (`/proc/PID/maps` names the area ending there
     /// `[stack]`): [`STACK_TOP`], less what the vDSO takes above it.
     pub stack_top: u64,
+    /// Where execve put the argument strings and the environment strings (Linux's
+    /// `mm->arg_start..arg_end` and `env_start..env_end`): what `/proc/PID/cmdline` and
+    /// `environ` read from the process's memory.
+    pub args: core::ops::Range<u64>,
+    pub env: core::ops::Range<u64>,
     pub brk: u64,
     /// Pages stored to through shared mappings whose last mapping went while the lock was
     /// held: written back by whoever holds it, after releasing it ([`Vm::take_write_backs`]).
@@ -402,6 +435,8 @@ impl Vm {
             areas: BTreeMap::new(),
             brk_start: 0,
             stack_top: STACK_TOP,
+            args: 0..0,
+            env: 0..0,
             brk: 0,
             write_backs: Vec::new(),
         })
@@ -889,6 +924,8 @@ impl Vm {
         child.areas = self.areas.clone();
         child.brk_start = self.brk_start;
         child.stack_top = self.stack_top;
+        child.args = self.args.clone();
+        child.env = self.env.clone();
         child.brk = self.brk;
         // One walk per area. Private file areas holding only page cache frames (program
         // text, read-only data, data pages never written) are not copied: the child maps

@@ -227,6 +227,9 @@ fn load(
         stack_top, &argv_refs, &envp_refs, execfn, &auxv, random, b"x86_64",
     )?;
 
+    vm.args = stack.arg_start..stack.arg_end;
+    vm.env = stack.env_start..stack.env_end;
+
     // A file open for writing cannot run (ETXTBSY); while it runs, it cannot be written.
     // The same holds for its interpreter (Linux's `open_exec` denies writes to both).
     let mut deny = alloc::vec![crate::fs::write_access::deny(dentry.inode())?];

@@ -196,7 +196,7 @@ impl<L: Listing> Inode for Dir<L> {
     }
 }
 
-type MakeText = Box<dyn Fn() -> KResult<String> + Send + Sync>;
+type MakeText = Box<dyn Fn() -> KResult<Vec<u8>> + Send + Sync>;
 
 /// A read-only file whose text is made at each read (Linux's `seq_file` files make theirs at
 /// each read too; a reader that reads in several calls may see the state change between
@@ -213,6 +213,15 @@ impl Text {
         ino: u64,
         mode: u32,
         make: impl Fn() -> KResult<String> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Self::bytes(ino, mode, move || make().map(String::into_bytes))
+    }
+
+    /// A file of bytes (not always text: `cmdline`, `environ`) made at each read.
+    fn bytes(
+        ino: u64,
+        mode: u32,
+        make: impl Fn() -> KResult<Vec<u8>> + Send + Sync + 'static,
     ) -> Arc<dyn Inode> {
         Arc::new(Text {
             ino,
@@ -233,7 +242,7 @@ impl Inode for Text {
         self
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
-        read_text((self.make)()?.as_bytes(), offset, buf)
+        read_text(&(self.make)()?, offset, buf)
     }
 }
 

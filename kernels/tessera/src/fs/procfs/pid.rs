@@ -26,7 +26,7 @@ use crate::process::sched;
 use crate::process::task::{self, Task, TaskState};
 
 /// The entries of `/proc/PID/`: name, number (see [`pid_ino`]) and type.
-const FILES: [(&[u8], u64, FileType); 9] = [
+const FILES: [(&[u8], u64, FileType); 10] = [
     (b"stat", 1, FileType::Regular),
     (b"cmdline", 2, FileType::Regular),
     (b"comm", 3, FileType::Regular),
@@ -36,7 +36,11 @@ const FILES: [(&[u8], u64, FileType); 9] = [
     (b"maps", 7, FileType::Regular),
     (b"mounts", 8, FileType::Regular),
     (b"task", TASK_DIR, FileType::Directory),
+    (b"environ", ENVIRON, FileType::Regular),
 ];
+
+/// The number of `environ` (after the directories' numbers).
+const ENVIRON: u64 = 11;
 
 /// The number of `task/`, and of each `task/TID/` directory (numbered from the tid, like the
 /// files in it, but apart from `/proc/TID` itself so that no directory has its ancestor's
@@ -100,7 +104,12 @@ impl Listing for PidDir {
         let (pid, ino) = (self.pid, pid_ino(self.pid, sub));
         Ok(match sub {
             1 => Text::inode(ino, 0o444, move || stat(&*task_of(pid)?)),
-            2 => Text::inode(ino, 0o444, move || Ok(format!("{}\0", name_of(pid)?))),
+            2 => Text::bytes(ino, 0o444, move || {
+                strings(&*task_of(pid)?, |vm| vm.args.clone())
+            }),
+            ENVIRON => Text::bytes(ino, 0o400, move || {
+                strings(&*task_of(pid)?, |vm| vm.env.clone())
+            }),
             3 => Text::inode(ino, 0o644, move || Ok(format!("{}\n", name_of(pid)?))),
             4 => Text::inode(ino, 0o444, move || status(&*task_of(pid)?)),
             5 => Arc::new(Link::new(ino, move || {
@@ -127,6 +136,27 @@ impl Listing for PidDir {
             .map(|&(name, sub, kind)| (pid_ino(self.pid, sub), kind, name.to_vec()))
             .collect())
     }
+}
+
+/// `cmdline` or `environ`: the bytes of the argument or environment strings in the
+/// process's memory where execve put them (`range` picks which), as Linux reads them
+/// (`get_mm_cmdline`, `environ_read`): what the process may have written over them since
+/// included; nothing for a process without memory (a zombie). Unlike Linux's `cmdline`, no
+/// search past the end when the last byte is no longer NUL (a program that rewrote its
+/// arguments, `setproctitle`).
+fn strings(
+    task: &Task,
+    range: impl Fn(&crate::mm::vm::Vm) -> core::ops::Range<u64>,
+) -> KResult<Vec<u8>> {
+    let cell = task.vm();
+    let Some(range) = cell.lock().as_ref().map(range) else {
+        return Ok(Vec::new());
+    };
+    let len = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(0);
+    let mut bytes = alloc::vec![0u8; len.min(tessera_exec::MAX_ARG_TOTAL)];
+    let got = crate::mm::vm::read_user(&cell, range.start, &mut bytes);
+    bytes.truncate(got);
+    Ok(bytes)
 }
 
 /// The one-letter state of `stat` and `status`.
