@@ -17,7 +17,8 @@
  *      after its time is up, whatever the batch did to its own timers), kills every other
  *      process (kill(-1, SIGKILL): the supervisor is init, which kill(-1) spares), reaps them,
  *      puts the console back as it was (termios, output flow, controlling terminal), unmounts
- *      what the batch mounted and deletes /tmp/fz, and prints a progress line.
+ *      what the batch mounted, removes the System V IPC objects it made, deletes /tmp/fz,
+ *      and prints a progress line.
  *
  * Every batch's calls follow from (seed, batch number) alone (splitmix64), and each batch
  * starts from the same scratch tree, so `batch=N` in /fuzz.conf replays one batch; with
@@ -1211,6 +1212,38 @@ static void unmount_extra(void)
     }
 }
 
+/*
+ * Removes every System V IPC object (shared memory segments, semaphore sets, message
+ * queues): they outlive the processes that made them, on Linux too, so a batch's would
+ * otherwise pile up and read as a leak. Each kind's *_INFO command gives the highest slot
+ * in use and *_STAT turns a slot into an id (Linux's ipcs does the same); raw system calls,
+ * with Linux's command numbers (include/uapi/linux/shm.h, sem.h, msg.h).
+ */
+static void remove_ipc(void)
+{
+    static long buf[512];
+    enum { IPC_RMID_ = 0, MSG_STAT_ = 11, MSG_INFO_ = 12, SHM_STAT_ = 13, SHM_INFO_ = 14,
+           SEM_STAT_ = 18, SEM_INFO_ = 19 };
+    long max = syscall(SYS_shmctl, 0, SHM_INFO_, buf);
+    for (long slot = 0; slot <= max; slot++) {
+        long id = syscall(SYS_shmctl, slot, SHM_STAT_, buf);
+        if (id >= 0)
+            syscall(SYS_shmctl, id, IPC_RMID_, NULL);
+    }
+    max = syscall(SYS_semctl, 0, 0, SEM_INFO_, buf);
+    for (long slot = 0; slot <= max; slot++) {
+        long id = syscall(SYS_semctl, slot, 0, SEM_STAT_, buf);
+        if (id >= 0)
+            syscall(SYS_semctl, id, 0, IPC_RMID_, NULL);
+    }
+    max = syscall(SYS_msgctl, 0, MSG_INFO_, buf);
+    for (long slot = 0; slot <= max; slot++) {
+        long id = syscall(SYS_msgctl, slot, MSG_STAT_, buf);
+        if (id >= 0)
+            syscall(SYS_msgctl, id, IPC_RMID_, NULL);
+    }
+}
+
 static void restore_console(void)
 {
     int fd = open("/dev/console", O_RDWR);
@@ -1396,6 +1429,7 @@ static int one_batch(uint64_t batch)
     restore_console();
     ensure_mounts();
     unmount_extra();
+    remove_ipc();
     if (remove_tree("/tmp") != 0)
         say("fuzz: warning: could not empty /tmp\n");
     struct usage now = {0};
