@@ -145,10 +145,6 @@ impl UserPtr {
         user::write_bytes(self.0, data)
     }
 
-    pub fn read_u32(self) -> KResult<u32> {
-        user::read_u32(self.0)
-    }
-
     pub fn read_u64(self) -> KResult<u64> {
         user::read_u64(self.0)
     }

@@ -70,7 +70,7 @@ fn read_sockaddr(addr: UserPtr, len: i32) -> KResult<Vec<u8>> {
 /// the room is read from `*len_addr` (EFAULT, EINVAL when negative), as much of the name
 /// as fits is copied, and the name's real length stored. Each call says when it makes one.
 fn write_sockaddr(addr: UserPtr, len_addr: UserPtr, name: &[u8]) -> KResult<()> {
-    let room = len_addr.read_u32()? as i32;
+    let room = user::read_u32(len_addr.addr())? as i32;
     let n = name
         .len()
         .min(usize::try_from(room).map_err(|_| Errno::EINVAL)?);
@@ -334,7 +334,8 @@ pub fn setsockopt(a: &Args) -> KResult<isize> {
 pub fn getsockopt(a: &Args) -> KResult<isize> {
     let (_, s) = socket(a.fd(0))?;
     let len_addr = a.ptr(4);
-    let room = usize::try_from(len_addr.read_u32()? as i32).map_err(|_| Errno::EINVAL)?;
+    let room =
+        usize::try_from(user::read_u32(len_addr.addr())? as i32).map_err(|_| Errno::EINVAL)?;
     let value = s.get_option(a.uint(1), a.uint(2))?;
     let n = value.len().min(room);
     a.ptr(3).write_bytes(&value[..n])?;
