@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 
 static void int_arguments(void)
@@ -37,6 +38,14 @@ static void int_arguments(void)
     CHECK_ERR("tkill(INT_MIN as a long)", syscall(SYS_tkill, 0x80000000L, 0), EINVAL);
     CHECK_ERR("tgkill with tgid 0", syscall(SYS_tgkill, 0, getpid(), 0), EINVAL);
     CHECK_EQ("tgkill of itself with signal 0", syscall(SYS_tgkill, getpid(), getpid(), 0), 0);
+    struct timespec ts;
+    CHECK_EQ("clock_gettime's clock is a clockid_t: (1<<32)+CLOCK_MONOTONIC",
+             syscall(SYS_clock_gettime, (1L << 32) | CLOCK_MONOTONIC, &ts), 0);
+    struct itimerval itv;
+    CHECK_EQ("getitimer's which is an int: 1<<32 is ITIMER_REAL",
+             syscall(SYS_getitimer, 1L << 32, &itv), 0);
+    CHECK_ERR("setitimer reads its value before checking which -> EFAULT",
+              syscall(SYS_setitimer, 99, (void *)8, NULL), EFAULT);
 }
 
 static void signals_to_init(void)

@@ -134,6 +134,17 @@ static void mappings(void)
     CHECK_ERR("mprotect of an unmapped range -> ENOMEM", mprotect(priv + PAGE, PAGE, PROT_READ),
               ENOMEM);
     CHECK_ERR("mprotect with unknown bits -> EINVAL", mprotect(priv, PAGE, 0x100), EINVAL);
+    /* Linux's order (mm/mprotect.c): a zero length changes nothing before the bits are
+     * looked at; PROT_SEM (8) is accepted; both grow bits at once are EINVAL. */
+    CHECK_EQ("mprotect of no bytes ignores unknown bits", mprotect(priv, 0, 0x100), 0);
+    CHECK_EQ("mprotect with PROT_SEM", mprotect(priv, PAGE, PROT_READ | PROT_WRITE | 0x8), 0);
+    CHECK_ERR("mprotect with both grow bits -> EINVAL",
+              mprotect(priv, PAGE, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP), EINVAL);
+    /* mmap does not check prot bits beyond read, write and exec (mm/mmap.c, do_mmap). */
+    void *sem = mmap(NULL, PAGE, PROT_READ | 0x8, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK("mmap with PROT_SEM", sem != MAP_FAILED);
+    if (sem != MAP_FAILED)
+        munmap(sem, PAGE);
     munmap(priv, 3 * PAGE);
     munmap(shared, PAGE);
     CHECK_EQ("writing NULL kills with SIGSEGV", fault_status(write_fault_at, NULL), SIGSEGV);

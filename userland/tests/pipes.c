@@ -225,6 +225,19 @@ static void readiness(void)
     close(p[0]);
     CHECK_ERR("select with a negative nfds -> EINVAL", select(-1, NULL, NULL, NULL, &zero),
               EINVAL);
+    /* Raw calls: the C libraries check and normalise the timeout themselves. select's n is
+     * an int, cut to the fd table's size; its timeout carries whole seconds out of tv_usec
+     * before it is checked (fs/select.c, kern_select and core_sys_select). */
+    CHECK_EQ("select with n past any fd table",
+             syscall(SYS_select, 1 << 20, NULL, NULL, NULL, &zero), 0);
+    CHECK_EQ("select's n is an int: (1<<32)+0 is 0",
+             syscall(SYS_select, 1L << 32, NULL, NULL, NULL, &zero), 0);
+    struct timeval carried = {-1, 1000000};
+    CHECK_EQ("select's timeout {-1, 1000000} is no time",
+             syscall(SYS_select, 0, NULL, NULL, NULL, &carried), 0);
+    struct timeval negative = {0, -1};
+    CHECK_ERR("select with a negative tv_usec -> EINVAL",
+              syscall(SYS_select, 0, NULL, NULL, NULL, &negative), EINVAL);
 }
 
 static void reopened(void)

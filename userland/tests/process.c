@@ -136,6 +136,14 @@ static void wait_status(void)
     CHECK_ERR("wait4 with no children -> ECHILD", wait4(-1, &st, 0, NULL), ECHILD);
     CHECK_ERR("wait4 WNOHANG with no children -> ECHILD", wait4(-1, &st, WNOHANG, NULL), ECHILD);
     CHECK_ERR("wait4 with unknown options -> EINVAL", wait4(-1, &st, 0x12345, NULL), EINVAL);
+    /* kernel/exit.c: WNOWAIT is waitid's; waitid checks its options and ids first. */
+    CHECK_ERR("wait4 with WNOWAIT -> EINVAL", wait4(-1, &st, WNOWAIT | WNOHANG, NULL), EINVAL);
+    siginfo_t info;
+    CHECK_ERR("waitid(P_PID, 0) -> EINVAL", waitid(P_PID, 0, &info, WEXITED | WNOHANG), EINVAL);
+    CHECK_ERR("waitid(P_PGID, -1) -> EINVAL", waitid(P_PGID, -1, &info, WEXITED | WNOHANG),
+              EINVAL);
+    CHECK_ERR("waitid with an unknown option -> EINVAL",
+              waitid(P_ALL, 0, &info, WEXITED | WNOHANG | 0x10000), EINVAL);
 }
 
 static volatile int vfork_shared;
@@ -206,6 +214,15 @@ static void pids_and_groups(void)
 {
     /* A group of its own, so that its id can be named (init's group on Linux is 0). */
     setpgid(0, 0);
+    /* waitid(P_PGID, 0) waits for the caller's own group (kernel/exit.c). */
+    pid_t kid = fork();
+    if (kid == 0)
+        _exit(5);
+    siginfo_t info = {0};
+    CHECK_EQ("waitid(P_PGID, 0) finds a child of the caller's group",
+             waitid(P_PGID, 0, &info, WEXITED) == 0 ? info.si_pid : -1, kid);
+    CHECK_EQ("getpgid's pid is a pid_t: 1<<32 is 0, the caller",
+             syscall(SYS_getpgid, 1L << 32), getpgid(0));
     pid_t me = getpid();
     CHECK("getpid is positive", me > 0);
     CHECK("gettid equals getpid in a single-threaded process", syscall(SYS_gettid) == me);

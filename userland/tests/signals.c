@@ -369,6 +369,32 @@ static void fault_handler(void)
     signal(SIGSEGV, SIG_DFL);
 }
 
+/* Raw calls, as Linux's kernel/signal.c checks them. */
+static void raw_arguments(void)
+{
+    sigset_t usr1 = just(SIGUSR1), old;
+    sigprocmask(SIG_BLOCK, &usr1, &old);
+    raise(SIGUSR1);
+    unsigned char raw[32];
+    memset(raw, 0xee, sizeof raw);
+    CHECK_EQ("rt_sigpending of 4 bytes", syscall(SYS_rt_sigpending, raw, 4), 0);
+    CHECK("it writes those 4 bytes and no more", raw[1] == 2 && raw[4] == 0xee);
+    CHECK_ERR("rt_sigpending of more than a sigset -> EINVAL",
+              syscall(SYS_rt_sigpending, raw, 16), EINVAL);
+    struct sigaction was;
+    sigaction(SIGUSR1, NULL, &was);
+    signal(SIGUSR1, SIG_IGN); /* discards the pending one */
+    sigaction(SIGUSR1, &was, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+
+    CHECK_ERR("rt_sigaction reads the action before checking the signal -> EFAULT",
+              syscall(SYS_rt_sigaction, 0, (void *)8, NULL, 8), EFAULT);
+    CHECK_ERR("rt_sigaction checks the size first -> EINVAL",
+              syscall(SYS_rt_sigaction, SIGUSR1, (void *)8, NULL, 16), EINVAL);
+    CHECK_EQ("rt_sigaction's sig is an int: (1<<32)+SIGUSR1 is SIGUSR1",
+             syscall(SYS_rt_sigaction, (1L << 32) | SIGUSR1, NULL, raw, 8), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "exec-child") == 0)
@@ -378,6 +404,7 @@ int main(int argc, char **argv)
     REQUIRE("argv[0] is a path to this program", strchr(argv[0], '/') && self);
     handlers();
     masking();
+    raw_arguments();
     pipes_and_children();
     sleeping();
     fault_handler();

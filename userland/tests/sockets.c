@@ -103,6 +103,30 @@ static void pairs(void)
                      sizeof(sa_family_t) + 2),
               EISCONN);
 
+
+    /* net/socket.c, move_addr_to_user: recvfrom stores the sender's length (a stream's: 0)
+     * only with an address to store it with; getsockname always reads the room and stores
+     * the length. */
+    write(sv[1], "ab", 2);
+    socklen_t alen = 123;
+    CHECK_EQ("recvfrom with a NULL address", recvfrom(sv[0], buf, 1, 0, NULL, &alen), 1);
+    CHECK_EQ("leaves the length alone", alen, 123);
+    struct sockaddr_un from;
+    alen = sizeof from;
+    CHECK_EQ("recvfrom with an address",
+             recvfrom(sv[0], buf, 1, 0, (struct sockaddr *)&from, &alen), 1);
+    CHECK_EQ("a stream's sender has length 0", alen, 0);
+    socklen_t no_room = 0;
+    CHECK_EQ("getsockname with no room", getsockname(sv[0], NULL, &no_room), 0);
+    CHECK_EQ("stores the name's length", no_room, sizeof(sa_family_t));
+    CHECK_ERR("getsockname without a length -> EFAULT",
+              getsockname(sv[0], (struct sockaddr *)&from, NULL), EFAULT);
+    /* The buffer is checked before the fd (import_single_range, then the lookup). */
+    CHECK_ERR("sendto to a kernel address on no fd -> EFAULT",
+              syscall(SYS_sendto, -1, 0xffff800000000000UL, 1, 0, NULL, 0), EFAULT);
+    CHECK_ERR("recvfrom into a kernel address on no fd -> EFAULT",
+              syscall(SYS_recvfrom, -1, 0xffff800000000000UL, 1, 0, NULL, NULL), EFAULT);
+
     struct sockaddr_un name;
     socklen_t len = sizeof name;
     CHECK_EQ("getsockname of a pair end", getsockname(sv[0], (struct sockaddr *)&name, &len), 0);
@@ -228,6 +252,22 @@ static void names(void)
               connect(other, (struct sockaddr *)&addr, len), ECONNREFUSED);
     close(other);
     CHECK_EQ("listen", listen(server, 4), 0);
+    /* listen's backlog is an int compared as unsigned with somaxconn (net/socket.c): -1 is
+     * the largest backlog, so three connections queue where a backlog of 0 takes one. */
+    struct sockaddr_un many;
+    socklen_t many_len = abstract_name(&many, "backlog");
+    int wide = socket(AF_UNIX, SOCK_STREAM, 0);
+    bind(wide, (struct sockaddr *)&many, many_len);
+    CHECK_EQ("listen with a backlog of -1", listen(wide, -1), 0);
+    int queued = 0, clients[3];
+    for (int i = 0; i < 3; i++) {
+        clients[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        queued += connect(clients[i], (struct sockaddr *)&many, many_len) == 0;
+    }
+    CHECK_EQ("three connections queue on it", queued, 3);
+    for (int i = 0; i < 3; i++)
+        close(clients[i]);
+    close(wide);
     int accepting = 0;
     socklen_t ilen = sizeof accepting;
     getsockopt(server, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &ilen);

@@ -278,6 +278,13 @@ static void affinity(void)
     CHECK("then the mask is that CPU alone", CPU_ISSET(first, &set) && CPU_COUNT(&set) == 1);
     CHECK_ERR("sched_getaffinity of no such thread -> ESRCH",
               syscall(SYS_sched_getaffinity, 0x3fffffff, sizeof set, &set), ESRCH);
+    /* The length is an unsigned int (kernel/sched/core.c): 1<<32 is 0. */
+    CHECK_ERR("sched_getaffinity with a length of 1<<32 -> EINVAL",
+              syscall(SYS_sched_getaffinity, 0, 1L << 32, &set), EINVAL);
+    CHECK_ERR("sched_setaffinity with a length of 1<<32: an empty mask -> EINVAL",
+              syscall(SYS_sched_setaffinity, 0, 1L << 32, &set), EINVAL);
+    CHECK_ERR("sched_setaffinity reads the mask before finding the thread -> EFAULT",
+              syscall(SYS_sched_setaffinity, 0x3fffffff, sizeof set, NULL), EFAULT);
 }
 
 static void membarrier_query(void)

@@ -237,6 +237,83 @@ fn misplaced_feature_tests(text: &str) -> Vec<usize> {
     misplaced
 }
 
+/// The system-call modules (`kernels/tessera/src/syscall/`) that still index the raw
+/// argument array (`a[0]`...) instead of decoding it with `syscall/args.rs`. Converting one
+/// means taking it off this list: the check then keeps it converted, and fails while a
+/// converted module is still listed.
+const RAW_ARGS_TO_CONVERT: [&str; 2] = ["fs.rs", "misc.rs"];
+
+/// The modules that see the registers by design: the decoder itself, and the dispatch
+/// (which builds the array and prints it in a trace line).
+const RAW_ARGS_BY_DESIGN: [&str; 2] = ["args.rs", "mod.rs"];
+
+/// Every system-call handler decodes its arguments through `syscall/args.rs` (the types of
+/// Linux's prototypes), except the modules of [`RAW_ARGS_TO_CONVERT`]: no other module of
+/// `kernels/tessera/src/syscall` indexes the raw array (`a[N]`, `args[N]`).
+pub fn typed_syscall_args(root: &Path) -> Result<(), String> {
+    let dir = root.join("kernels/tessera/src/syscall");
+    let mut problems = Vec::new();
+    let mut seen = Vec::new();
+    for file in rust_files(&dir) {
+        let name = file
+            .strip_prefix(&dir)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        seen.push(name.clone());
+        if RAW_ARGS_BY_DESIGN.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+        let lines = raw_argument_indexing(&text);
+        match (RAW_ARGS_TO_CONVERT.contains(&name.as_str()), lines.is_empty()) {
+            (false, false) => problems.extend(lines.iter().map(|line| {
+                format!(
+                    "syscall/{name}:{line}: indexes the raw arguments; decode them with syscall/args.rs"
+                )
+            })),
+            (true, true) => problems.push(format!(
+                "syscall/{name} indexes no raw argument any more: take it off RAW_ARGS_TO_CONVERT (xtask/src/checks.rs)"
+            )),
+            _ => {}
+        }
+    }
+    for name in RAW_ARGS_TO_CONVERT {
+        if !seen.iter().any(|s| s == name) {
+            problems.push(format!(
+                "syscall/{name} is gone: take it off RAW_ARGS_TO_CONVERT (xtask/src/checks.rs)"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Line numbers of `text` that index an argument array by a literal (`a[3]`, `args[0]`),
+/// outside `//` comments.
+fn raw_argument_indexing(text: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let bytes = code.as_bytes();
+        let hit = ["a[", "args["].iter().any(|pattern| {
+            code.match_indices(pattern).any(|(at, _)| {
+                let before = at.checked_sub(1).map(|b| bytes[b]);
+                let starts_word = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == b'_'));
+                let index = bytes.get(at + pattern.len());
+                starts_word && index.is_some_and(u8::is_ascii_digit)
+            })
+        });
+        if hit {
+            found.push(i + 1);
+        }
+    }
+    found
+}
+
 fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -266,6 +343,18 @@ mod tests {
     fn a_feature_test_inside_code_is_reported() {
         let text = "#[cfg(feature = \"tty\")]\nmod console;\n#[cfg(not(feature = \"tty\"))]\n#[path = \"raw.rs\"]\npub mod console;\nfn f() {\n    if cfg!(feature = \"x\") {}\n}\n#[cfg(feature = \"y\")]\nfn g() {}\n";
         assert_eq!(misplaced_feature_tests(text), [7, 9]);
+    }
+
+    #[test]
+    fn syscall_handlers_decode_their_arguments() {
+        typed_syscall_args(&crate::root()).unwrap();
+    }
+
+    #[test]
+    fn raw_argument_indexing_is_found() {
+        let text = "let fd = a.fd(0);\nlet (x, y) = (a[0], a[1] as i32);\n\
+            let n = data[2];\n// a[3] in a comment\nf(&[args[4]]);\nlet b = a[i];\n";
+        assert_eq!(raw_argument_indexing(text), [2, 5]);
     }
 
     #[test]

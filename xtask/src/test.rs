@@ -183,6 +183,9 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     report.check("source/features-in-one-place", || {
         crate::checks::feature_tests_in_one_place(&crate::root())
     });
+    report.check("source/typed-syscall-args", || {
+        crate::checks::typed_syscall_args(&crate::root())
+    });
     let configs = tessera_config::available_configs(&crate::root().join("configs"));
     for name in &configs {
         // Each config compiles different variants (and cfg'd code) of the kernel and its

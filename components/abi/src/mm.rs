@@ -16,6 +16,8 @@ pub const PROT_READ: u64 = 0x1;
 pub const PROT_WRITE: u64 = 0x2;
 /// `PROT_EXEC`: the pages can be executed.
 pub const PROT_EXEC: u64 = 0x4;
+/// `PROT_SEM`: the pages may hold atomics (a no-op on x86, accepted by mprotect).
+pub const PROT_SEM: u64 = 0x8;
 /// `mprotect`: extend the change down to the start of a grows-down mapping.
 pub const PROT_GROWSDOWN: u64 = 0x0100_0000;
 /// `mprotect`: extend the change up to the end of a grows-up mapping.

@@ -9,7 +9,7 @@
 use core::arch::global_asm;
 
 /// Bytes reserved for the table: the build tool fails if the table does not fit.
-pub const CAPACITY: usize = 1024 * 1024;
+pub const CAPACITY: usize = 2 * 1024 * 1024;
 
 global_asm!(
     r#"
@@ -17,7 +17,7 @@ global_asm!(
     .p2align 12
     .global __ksyms
 __ksyms:
-    .skip 1024 * 1024
+    .skip 2 * 1024 * 1024
 "#,
     options(att_syntax)
 );

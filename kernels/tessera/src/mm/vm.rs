@@ -361,6 +361,7 @@ fn resolve_with_reads(
 /// Reads `buf.len()` bytes at `addr` from the address space behind `vm` (another process's:
 /// `/proc/PID/cmdline`), faulting pages in as a user read would; how many bytes it got
 /// before an unmapped or unreadable page.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
 pub fn read_user(vm: &SubsystemLock<Option<Vm>>, addr: u64, buf: &mut [u8]) -> usize {
     let mut done = 0;
     while done < buf.len() {

@@ -16,18 +16,21 @@ use tessera_abi::process::{
 };
 use tessera_abi::{Errno, KResult};
 
-use super::Args;
+use super::args::{Args, Decode};
 use crate::process::task::{self, Task};
 use crate::process::{current, sched};
-use crate::user::{self, StructWriter};
+use crate::user::StructWriter;
 
 /// Bytes of the CPU masks this kernel reports: one `unsigned long` (Linux's
 /// `cpumask_size()` for up to 64 CPUs).
 const MASK_BYTES: usize = 8;
 
+/// The CPUs (Linux's `nr_cpu_ids`).
+const CPUS: u32 = 1;
+
 /// The task `pid` names for the sched_* calls (0: the caller); ESRCH if none.
-fn sched_target(pid: u64) -> KResult<alloc::sync::Arc<Task>> {
-    match pid as i32 {
+fn sched_target(pid: i32) -> KResult<alloc::sync::Arc<Task>> {
+    match pid {
         0 => Ok(current()),
         p if p < 0 => Err(Errno::EINVAL),
         p => task::find(p as u32)
@@ -36,27 +39,28 @@ fn sched_target(pid: u64) -> KResult<alloc::sync::Arc<Task>> {
     }
 }
 
-/// sched_getaffinity(pid_t pid, size_t len, cpu_set_t *mask): returns the bytes written
-/// (Linux: a length shorter than the kernel's mask, or not a multiple of a long, is
-/// EINVAL).
+/// sched_getaffinity(pid_t pid, unsigned int len, unsigned long *mask): returns the bytes
+/// written. Linux (`kernel/sched/core.c`): EINVAL when `len` in bits (an `unsigned int`
+/// product, which wraps) is below the number of CPUs, or `len` is not a multiple of a long.
 pub fn sched_getaffinity(a: &Args) -> KResult<isize> {
-    let len = a[1];
-    if len < MASK_BYTES as u64 || !len.is_multiple_of(8) {
+    let len = a.uint(1);
+    if len.wrapping_mul(8) < CPUS || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
-    sched_target(a[0])?;
-    user::write_u64(a[2], 1)?;
+    sched_target(a.pid(0))?;
+    a.ptr(2).write_u64(1)?;
     Ok(MASK_BYTES as isize)
 }
 
-/// sched_setaffinity(pid_t pid, size_t len, const cpu_set_t *mask): the mask must include
-/// an online CPU (CPU 0), else EINVAL; the thread runs on CPU 0 either way.
+/// sched_setaffinity(pid_t pid, unsigned int len, const unsigned long *mask): the mask is
+/// read first (EFAULT), then the task found (ESRCH), then the mask must include an online
+/// CPU (CPU 0), else EINVAL; the thread runs on CPU 0 either way.
 pub fn sched_setaffinity(a: &Args) -> KResult<isize> {
-    let target = sched_target(a[0])?;
-    let len = usize::try_from(a[1]).map_err(|_| Errno::EINVAL)?;
-    // Linux reads what fits in its mask and ignores the rest; a short mask is zero-extended.
-    let bytes = user::read_bytes(a[2], len.min(MASK_BYTES))?;
-    drop(target);
+    // Linux reads what fits in its mask and ignores the rest; a short mask is zero-extended
+    // (`get_user_cpu_mask`).
+    let len = a.uint(1) as usize;
+    let bytes = a.ptr(2).read_bytes(len.min(MASK_BYTES))?;
+    sched_target(a.pid(0))?;
     if bytes.first().is_none_or(|b| b & 1 == 0) {
         return Err(Errno::EINVAL);
     }
@@ -80,7 +84,8 @@ const MEMBARRIER_SUPPORTED: u32 = MEMBARRIER_CMD_GLOBAL
 /// private expedited command only after its registration (EPERM), an unknown command
 /// EINVAL. With one CPU, the barrier itself is the system call's entry and exit.
 pub fn membarrier(a: &Args) -> KResult<isize> {
-    let (cmd, flags) = (a[0] as u32, a[1] as u32);
+    // `cmd` is an `int`, compared here with the (non-negative) command bits.
+    let (cmd, flags) = (a.int(0) as u32, a.uint(1));
     let allowed_flags = if cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ {
         MEMBARRIER_CMD_FLAG_CPU
     } else {
@@ -130,7 +135,7 @@ fn children_ticks(task: &Task) -> (u64, u64) {
 /// switch counts yet).
 pub fn getrusage(a: &Args) -> KResult<isize> {
     let task = current();
-    let (user_ticks, system_ticks) = match a[0] as i32 {
+    let (user_ticks, system_ticks) = match a.int(0) {
         RUSAGE_SELF => task.process_ticks(),
         RUSAGE_CHILDREN => children_ticks(&task),
         RUSAGE_THREAD => (
@@ -143,7 +148,7 @@ pub fn getrusage(a: &Args) -> KResult<isize> {
     let (us, uu) = timeval(user_ticks);
     let (ss, su) = timeval(system_ticks);
     w.u64(0, us).u64(8, uu).u64(16, ss).u64(24, su);
-    user::write_bytes(a[1], &w.bytes)?;
+    a.ptr(1).write_bytes(&w.bytes)?;
     Ok(0)
 }
 
@@ -153,13 +158,13 @@ pub fn times(a: &Args) -> KResult<isize> {
     let task = current();
     let (user_ticks, system_ticks) = task.process_ticks();
     let (child_user, child_system) = children_ticks(&task);
-    if a[0] != 0 {
+    if let Some(buf) = a.ptr(0).nonnull() {
         let mut w = StructWriter::new(TMS_SIZE);
         w.u64(0, sched::ticks_to_clock_t(user_ticks))
             .u64(8, sched::ticks_to_clock_t(system_ticks))
             .u64(16, sched::ticks_to_clock_t(child_user))
             .u64(24, sched::ticks_to_clock_t(child_system));
-        user::write_bytes(a[0], &w.bytes)?;
+        buf.write_bytes(&w.bytes)?;
     }
     let uptime_ticks = tessera_platform::clock::now_ns() / (1_000_000_000 / sched::USER_HZ);
     Ok(uptime_ticks as isize)

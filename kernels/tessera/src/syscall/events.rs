@@ -5,23 +5,18 @@
 use alloc::sync::Arc;
 
 use tessera_abi::events::*;
-use tessera_abi::mm::TASK_SIZE_MAX;
 use tessera_abi::signal::SIGSET_SIZE;
 use tessera_abi::time::{
     CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
 };
 use tessera_abi::{Errno, KResult};
 
-use super::Args;
+use super::args::{self, Args, Decode, UserPtr, user_range};
 use crate::fs::OpenFile;
 use crate::fs::epoll::{self, Epoll, Timeout};
 use crate::fs::signalfd::SignalFd;
 use crate::fs::timerfd::TimerFd;
 use crate::process::current;
-use crate::user;
-
-/// The most a timer or timeout holds, in ns (Linux's `KTIME_MAX`).
-const KTIME_MAX: u64 = i64::MAX as u64;
 
 /// Installs `file` at the lowest free fd.
 fn install(file: Arc<OpenFile>, cloexec: bool) -> KResult<isize> {
@@ -32,30 +27,9 @@ fn file(fd: i32) -> KResult<Arc<OpenFile>> {
     current().files.lock().get(fd)
 }
 
-/// A `struct timespec` in ns (saturating at `KTIME_MAX`); EINVAL unless `tv_sec >= 0` and
-/// `0 <= tv_nsec < 10^9` (Linux's `timespec64_valid`).
-fn timespec_ns(raw: &[u8]) -> KResult<u64> {
-    let sec = i64::from_le_bytes(raw[..8].try_into().expect("8 bytes"));
-    let nsec = i64::from_le_bytes(raw[8..16].try_into().expect("8 bytes"));
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok((sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsec as u64)
-        .min(KTIME_MAX))
-}
-
-fn timespec_bytes(ns: u64) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
-    b[8..].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
-    b
-}
-
 /// epoll_create(int size): any positive size (it is only a hint).
 pub fn epoll_create(a: &Args) -> KResult<isize> {
-    if a[0] as i32 <= 0 {
+    if a.int(0) <= 0 {
         return Err(Errno::EINVAL);
     }
     install(epoll::new_epoll_file(), false)
@@ -63,7 +37,7 @@ pub fn epoll_create(a: &Args) -> KResult<isize> {
 
 /// epoll_create1(int flags): EPOLL_CLOEXEC only.
 pub fn epoll_create1(a: &Args) -> KResult<isize> {
-    let flags = a[0] as i32 as u32;
+    let flags = a.uint(0);
     if flags & !EPOLL_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
@@ -76,10 +50,10 @@ pub fn epoll_create1(a: &Args) -> KResult<isize> {
 /// file), EPOLLEXCLUSIVE's limits (EINVAL), then the operation (ELOOP, EEXIST, ENOENT,
 /// EINVAL for an unknown op).
 pub fn epoll_ctl(a: &Args) -> KResult<isize> {
-    let (epfd, op, fd) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    let (epfd, op, fd) = (a.fd(0), a.int(1), a.fd(2));
     let (events, data) = if op != EPOLL_CTL_DEL {
         let mut raw = [0u8; EPOLL_EVENT_SIZE];
-        user::read_into(a[3], &mut raw)?;
+        a.ptr(3).read_into(&mut raw)?;
         (
             u32::from_le_bytes(raw[..4].try_into().expect("4 bytes")),
             u64::from_le_bytes(raw[4..].try_into().expect("8 bytes")),
@@ -115,17 +89,11 @@ pub fn epoll_ctl(a: &Args) -> KResult<isize> {
 
 /// epoll_wait's checks and wait: `maxevents` in 1..=EP_MAX_EVENTS (EINVAL), the events
 /// array in user space (EFAULT), the fd (EBADF) an epoll (EINVAL).
-fn do_epoll_wait(epfd: i32, events: u64, maxevents: i32, timeout: Timeout) -> KResult<isize> {
+fn do_epoll_wait(epfd: i32, events: UserPtr, maxevents: i32, timeout: Timeout) -> KResult<isize> {
     if maxevents <= 0 || maxevents > EPOLL_MAX_EVENTS {
         return Err(Errno::EINVAL);
     }
-    let len = maxevents as u64 * EPOLL_EVENT_SIZE as u64;
-    if events
-        .checked_add(len)
-        .is_none_or(|end| end > TASK_SIZE_MAX)
-    {
-        return Err(Errno::EFAULT);
-    }
+    let events = user_range(events, maxevents as u64 * EPOLL_EVENT_SIZE as u64)?;
     let ep_file = file(epfd)?;
     let ep = Epoll::of(&ep_file).ok_or(Errno::EINVAL)?;
     let n = ep.wait(maxevents as usize, timeout, &mut |i, revents, data| {
@@ -133,7 +101,9 @@ fn do_epoll_wait(epfd: i32, events: u64, maxevents: i32, timeout: Timeout) -> KR
         raw[..4].copy_from_slice(&revents.to_le_bytes());
         raw[4..].copy_from_slice(&data.to_le_bytes());
         // In bounds: i < maxevents, and the array was checked above.
-        user::write_bytes(events + i as u64 * EPOLL_EVENT_SIZE as u64, &raw)
+        events
+            .at(i as u64 * EPOLL_EVENT_SIZE as u64)
+            .write_bytes(&raw)
     })?;
     Ok(n as isize)
 }
@@ -149,45 +119,40 @@ fn ms_timeout(ms: i32) -> Timeout {
 
 /// epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout).
 pub fn epoll_wait(a: &Args) -> KResult<isize> {
-    do_epoll_wait(a[0] as i32, a[1], a[2] as i32, ms_timeout(a[3] as i32))
+    do_epoll_wait(a.fd(0), a.ptr(1), a.int(2), ms_timeout(a.int(3)))
 }
 
 /// epoll_pwait(..., int timeout, const sigset_t *sigmask, size_t sigsetsize): the mask is
 /// set first (EINVAL, EFAULT), held during the wait and restored after it (after the
 /// handler, when a signal interrupts it).
 pub fn epoll_pwait(a: &Args) -> KResult<isize> {
-    let timeout = ms_timeout(a[3] as i32);
-    super::signal::with_wait_mask(a[4], a[5], || {
-        do_epoll_wait(a[0] as i32, a[1], a[2] as i32, timeout)
+    let timeout = ms_timeout(a.int(3));
+    super::signal::with_wait_mask(a.ptr(4), a.size(5), || {
+        do_epoll_wait(a.fd(0), a.ptr(1), a.int(2), timeout)
     })
 }
 
 /// epoll_pwait2(..., const struct timespec *timeout, const sigset_t *sigmask, size_t
 /// sigsetsize): the timeout is read and checked first (EFAULT, EINVAL); NULL waits forever.
 pub fn epoll_pwait2(a: &Args) -> KResult<isize> {
-    let timeout = if a[3] == 0 {
-        Timeout::Never
-    } else {
-        let mut raw = [0u8; 16];
-        user::read_into(a[3], &mut raw)?;
-        match timespec_ns(&raw)? {
-            0 => Timeout::Now,
-            ns => Timeout::At(tessera_platform::clock::now_ns().saturating_add(ns)),
-        }
+    let timeout = match a.ptr(3).nonnull().map(UserPtr::read_timespec).transpose()? {
+        None => Timeout::Never,
+        Some(0) => Timeout::Now,
+        Some(ns) => Timeout::At(tessera_platform::clock::now_ns().saturating_add(ns)),
     };
-    super::signal::with_wait_mask(a[4], a[5], || {
-        do_epoll_wait(a[0] as i32, a[1], a[2] as i32, timeout)
+    super::signal::with_wait_mask(a.ptr(4), a.size(5), || {
+        do_epoll_wait(a.fd(0), a.ptr(1), a.int(2), timeout)
     })
 }
 
 /// eventfd(unsigned int initval).
 pub fn eventfd(a: &Args) -> KResult<isize> {
-    eventfd_with(a[0] as u32, 0)
+    eventfd_with(a.uint(0), 0)
 }
 
 /// eventfd2(unsigned int initval, int flags): EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE.
 pub fn eventfd2(a: &Args) -> KResult<isize> {
-    eventfd_with(a[0] as u32, a[1] as i32 as u32)
+    eventfd_with(a.uint(0), a.uint(1))
 }
 
 fn eventfd_with(initial: u32, flags: u32) -> KResult<isize> {
@@ -203,7 +168,7 @@ fn eventfd_with(initial: u32, flags: u32) -> KResult<isize> {
 /// timerfd_create(int clockid, int flags): the realtime, monotonic and boottime clocks (and
 /// their alarm forms, which here are the same clocks); TFD_CLOEXEC, TFD_NONBLOCK.
 pub fn timerfd_create(a: &Args) -> KResult<isize> {
-    let (clock, flags) = (a[0] as i32, a[1] as i32 as u32);
+    let (clock, flags) = (a.int(0), a.uint(1));
     let clock = match u64::try_from(clock) {
         Ok(CLOCK_REALTIME | CLOCK_REALTIME_ALARM) => CLOCK_REALTIME,
         Ok(CLOCK_MONOTONIC) => CLOCK_MONOTONIC,
@@ -221,8 +186,8 @@ pub fn timerfd_create(a: &Args) -> KResult<isize> {
 
 fn itimerspec_bytes(value: u64, interval: u64) -> [u8; ITIMERSPEC_SIZE] {
     let mut b = [0u8; ITIMERSPEC_SIZE];
-    b[..16].copy_from_slice(&timespec_bytes(interval));
-    b[16..].copy_from_slice(&timespec_bytes(value));
+    b[..16].copy_from_slice(&args::timespec_bytes(interval));
+    b[16..].copy_from_slice(&args::timespec_bytes(value));
     b
 }
 
@@ -238,49 +203,49 @@ fn timerfd_of(fd: i32) -> KResult<Arc<OpenFile>> {
 /// the new value is read first (EFAULT), then the flags and times checked (EINVAL), then
 /// the fd (EBADF, EINVAL if not a timerfd); the old value is written last.
 pub fn timerfd_settime(a: &Args) -> KResult<isize> {
-    let (fd, flags) = (a[0] as i32, a[1] as i32 as u32);
+    let (fd, flags) = (a.fd(0), a.uint(1));
     let mut raw = [0u8; ITIMERSPEC_SIZE];
-    user::read_into(a[2], &mut raw)?;
+    a.ptr(2).read_into(&mut raw)?;
     if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0 {
         return Err(Errno::EINVAL);
     }
-    let interval = timespec_ns(&raw[..16])?;
-    let value = timespec_ns(&raw[16..])?;
+    let interval = args::timespec_ns(&raw[..16])?;
+    let value = args::timespec_ns(&raw[16..])?;
     let file = timerfd_of(fd)?;
     let timer = TimerFd::of(&file).ok_or(Errno::EINVAL)?;
     let (left, old_interval) = timer.set(flags, value, interval);
-    if a[3] != 0 {
-        user::write_bytes(a[3], &itimerspec_bytes(left, old_interval))?;
+    if let Some(old) = a.ptr(3).nonnull() {
+        old.write_bytes(&itimerspec_bytes(left, old_interval))?;
     }
     Ok(0)
 }
 
 /// timerfd_gettime(int fd, struct itimerspec *curr): time left and interval.
 pub fn timerfd_gettime(a: &Args) -> KResult<isize> {
-    let file = timerfd_of(a[0] as i32)?;
+    let file = timerfd_of(a.fd(0))?;
     let timer = TimerFd::of(&file).ok_or(Errno::EINVAL)?;
     let (left, interval) = timer.get();
-    user::write_bytes(a[1], &itimerspec_bytes(left, interval))?;
+    a.ptr(1).write_bytes(&itimerspec_bytes(left, interval))?;
     Ok(0)
 }
 
 /// signalfd(int fd, const sigset_t *mask, size_t sizemask).
 pub fn signalfd(a: &Args) -> KResult<isize> {
-    signalfd_with(a[0] as i32, a[1], a[2], 0)
+    signalfd_with(a.fd(0), a.ptr(1), a.size(2), 0)
 }
 
 /// signalfd4(int fd, const sigset_t *mask, size_t sizemask, int flags): flags (EINVAL),
 /// the size (EINVAL unless 8), the mask (EFAULT), then a new signalfd for fd -1, or a new
 /// mask for an existing one (EBADF, EINVAL if not a signalfd).
 pub fn signalfd4(a: &Args) -> KResult<isize> {
-    signalfd_with(a[0] as i32, a[1], a[2], a[3] as i32 as u32)
+    signalfd_with(a.fd(0), a.ptr(1), a.size(2), a.uint(3))
 }
 
-fn signalfd_with(fd: i32, mask_addr: u64, size: u64, flags: u32) -> KResult<isize> {
-    if flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 || size != SIGSET_SIZE as u64 {
+fn signalfd_with(fd: i32, mask_addr: UserPtr, size: usize, flags: u32) -> KResult<isize> {
+    if flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 || size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let mask = user::read_u64(mask_addr)?;
+    let mask = mask_addr.read_u64()?;
     if fd == -1 {
         return install(
             crate::fs::signalfd::new_signalfd(mask, flags),

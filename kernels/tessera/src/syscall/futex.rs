@@ -15,10 +15,9 @@ use tessera_abi::futex::{
 use tessera_abi::{Errno, KResult};
 use tessera_platform::clock;
 
-use super::Args;
+use super::args::{Args, Decode, UserPtr};
 use crate::process::futex::{self, WaitRestart};
 use crate::process::{current, signal::Restart, task};
-use crate::user;
 
 /// Whether `cmd` reads its fourth argument as a timeout (Linux's `futex_cmd_has_timeout`).
 fn has_timeout(cmd: u32) -> bool {
@@ -29,12 +28,18 @@ fn has_timeout(cmd: u32) -> bool {
 }
 
 pub fn futex(a: &Args) -> KResult<isize> {
-    let (uaddr, op, val, timeout, uaddr2, val3) =
-        (a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32);
+    // `op` is an `int`, taken apart as bits.
+    let (uaddr, op, val, uaddr2, val3) = (
+        a.ptr(0).addr(),
+        a.int(1) as u32,
+        a.uint(2),
+        a.ptr(4).addr(),
+        a.uint(5),
+    );
     let cmd = op & FUTEX_CMD_MASK;
     // The timeout is read and checked before anything else, even the operation's flags.
-    let time = if timeout != 0 && has_timeout(cmd) {
-        Some(super::time::read_timespec(timeout)?)
+    let time = if has_timeout(cmd) {
+        a.ptr(3).nonnull().map(UserPtr::read_timespec).transpose()?
     } else {
         None
     };
@@ -58,7 +63,8 @@ pub fn futex(a: &Args) -> KResult<isize> {
             }
         })
     };
-    let val2 = timeout as u32;
+    // Without a timeout, the fourth argument is `val2`, a `u32`.
+    let val2 = a.uint(3);
     match cmd {
         // Relative, on the monotonic clock.
         FUTEX_WAIT => wait(
@@ -123,7 +129,7 @@ pub fn wait_restart(args: WaitRestart, deadline: u64) -> KResult<isize> {
 /// How a futex call that returned EINTR goes on when it has no restart block (the timed
 /// waits have one): an untimed wait runs again if no handler runs or the handler has
 /// SA_RESTART (Linux's ERESTARTSYS); a PI lock wait runs again after any handler (Linux's
-/// ERESTARTNOINTR). `op` is the call's second argument.
+/// ERESTARTNOINTR). `op` is the call's second argument, as its register holds it.
 pub fn restart(op: u64) -> Restart {
     match op as u32 & FUTEX_CMD_MASK {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => Restart::Syscall,
@@ -132,26 +138,26 @@ pub fn restart(op: u64) -> Restart {
     }
 }
 
-/// set_robust_list(head, len): `len` must be the size of `struct robust_list_head`.
+/// set_robust_list(struct robust_list_head *head, size_t len): `len` must be the size of
+/// `struct robust_list_head`.
 pub fn set_robust_list(a: &Args) -> KResult<isize> {
-    if a[1] != ROBUST_LIST_HEAD_SIZE {
+    if a.size(1) as u64 != ROBUST_LIST_HEAD_SIZE {
         return Err(Errno::EINVAL);
     }
-    futex::set_robust_list(&current(), a[0]);
+    futex::set_robust_list(&current(), a.ptr(0).addr());
     Ok(0)
 }
 
 /// get_robust_list(pid, head_ptr, len_ptr): the head of `pid` (an `int`; 0 for the caller),
 /// ESRCH if there is no such task. The length is stored first, as Linux does.
 pub fn get_robust_list(a: &Args) -> KResult<isize> {
-    let pid = a[0] as i32;
-    let task = match pid {
+    let task = match a.int(0) {
         0 => current(),
         p if p > 0 => task::find(p as u32).ok_or(Errno::ESRCH)?,
         _ => return Err(Errno::ESRCH),
     };
     let head = futex::robust_list(&task);
-    user::write_u64(a[2], ROBUST_LIST_HEAD_SIZE)?;
-    user::write_u64(a[1], head)?;
+    a.ptr(2).write_u64(ROBUST_LIST_HEAD_SIZE)?;
+    a.ptr(1).write_u64(head)?;
     Ok(0)
 }

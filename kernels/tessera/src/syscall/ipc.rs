@@ -8,50 +8,45 @@ use tessera_abi::{Errno, KResult};
 use tessera_ipc::sem::{SEMOPM, SemBuf};
 
 use super::Args;
+use super::args::Decode;
 use crate::ipc::{msg, sem, shm};
-use crate::user;
-
-/// The low 32 bits of an argument as a C `int`.
-fn int(arg: u64) -> i32 {
-    arg as u32 as i32
-}
 
 pub fn shmget(a: &Args) -> KResult<isize> {
-    shm::shmget(int(a[0]), a[1], int(a[2]))
+    shm::shmget(a.int(0), a.size(1) as u64, a.int(2))
 }
 
 pub fn shmat(a: &Args) -> KResult<isize> {
-    shm::shmat(int(a[0]), a[1], int(a[2]))
+    shm::shmat(a.int(0), a.ptr(1).addr(), a.int(2))
 }
 
 pub fn shmdt(a: &Args) -> KResult<isize> {
-    shm::shmdt(a[0])
+    shm::shmdt(a.ptr(0).addr())
 }
 
 pub fn shmctl(a: &Args) -> KResult<isize> {
-    shm::shmctl(int(a[0]), int(a[1]), a[2])
+    shm::shmctl(a.int(0), a.int(1), a.ptr(2).addr())
 }
 
 pub fn semget(a: &Args) -> KResult<isize> {
-    sem::semget(int(a[0]), int(a[1]), int(a[2]))
+    sem::semget(a.int(0), a.int(1), a.int(2))
 }
 
 pub fn semop(a: &Args) -> KResult<isize> {
-    semtimedop_common(int(a[0]), a[1], a[2] as u32, None)
+    semtimedop_common(a.int(0), a.ptr(1).addr(), a.uint(2), None)
 }
 
 pub fn semtimedop(a: &Args) -> KResult<isize> {
     // Linux reads the timeout first (EFAULT) and checks it after the operations (EINVAL).
-    let timeout = if a[3] != 0 {
+    let timeout = if let Some(at) = a.ptr(3).nonnull() {
         let mut b = [0u8; 16];
-        user::read_into(a[3], &mut b)?;
+        at.read_into(&mut b)?;
         let sec = i64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
         let nsec = i64::from_le_bytes(b[8..].try_into().expect("8 bytes"));
         Some((sec, nsec))
     } else {
         None
     };
-    semtimedop_common(int(a[0]), a[1], a[2] as u32, timeout)
+    semtimedop_common(a.int(0), a.ptr(1).addr(), a.uint(2), timeout)
 }
 
 fn semtimedop_common(
@@ -66,7 +61,7 @@ fn semtimedop_common(
     if nsops as usize > SEMOPM {
         return Err(Errno::E2BIG);
     }
-    let bytes = user::read_bytes(sops, nsops as usize * SemBuf::SIZE)?;
+    let bytes = super::args::UserPtr::new(sops).read_bytes(nsops as usize * SemBuf::SIZE)?;
     let ops: Vec<SemBuf> = bytes
         .chunks_exact(SemBuf::SIZE)
         .map(SemBuf::from_bytes)
@@ -82,23 +77,36 @@ fn semtimedop_common(
 }
 
 pub fn semctl(a: &Args) -> KResult<isize> {
-    sem::semctl(int(a[0]), int(a[1]), int(a[2]), a[3])
+    sem::semctl(a.int(0), a.int(1), a.int(2), a.ulong(3))
 }
 
 pub fn msgget(a: &Args) -> KResult<isize> {
-    msg::msgget(int(a[0]), int(a[1]))
+    msg::msgget(a.int(0), a.int(1))
 }
 
 pub fn msgsnd(a: &Args) -> KResult<isize> {
     // The type is read before anything is checked (EFAULT first).
-    let mtype = user::read_u64(a[1])? as i64;
-    msg::msgsnd(int(a[0]), mtype, a[1].wrapping_add(8), a[2], int(a[3]))
+    let msgp = a.ptr(1);
+    let mtype = msgp.read_u64()? as i64;
+    msg::msgsnd(
+        a.int(0),
+        mtype,
+        msgp.at(8).addr(),
+        a.size(2) as u64,
+        a.int(3),
+    )
 }
 
 pub fn msgrcv(a: &Args) -> KResult<isize> {
-    msg::msgrcv(int(a[0]), a[1], a[2], a[3] as i64, int(a[4]))
+    msg::msgrcv(
+        a.int(0),
+        a.ptr(1).addr(),
+        a.size(2) as u64,
+        a.ulong(3) as i64,
+        a.int(4),
+    )
 }
 
 pub fn msgctl(a: &Args) -> KResult<isize> {
-    msg::msgctl(int(a[0]), int(a[1]), a[2])
+    msg::msgctl(a.int(0), a.int(1), a.ptr(2).addr())
 }

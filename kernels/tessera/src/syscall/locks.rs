@@ -12,6 +12,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_filelock::{LockType, OFFSET_MAX, Owner, Range, posix_range};
 
 use super::Args;
+use super::args::Decode;
 use crate::fs::OpenFile;
 use crate::fs::locks::{self, Flavour, description_owner};
 use crate::process::current;
@@ -136,7 +137,7 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> KResult<isize> {
 
 /// `flock(fd, operation)`.
 pub fn flock(a: &Args) -> KResult<isize> {
-    let cmd = a[1] as u32;
+    let cmd = a.uint(1);
     if cmd & LOCK_MAND != 0 {
         return Ok(0);
     }
@@ -146,7 +147,7 @@ pub fn flock(a: &Args) -> KResult<isize> {
         LOCK_UN => None,
         _ => return Err(Errno::EINVAL),
     };
-    let file = current().files.lock().get(a[0] as u32 as i32)?;
+    let file = current().files.lock().get(a.fd(0))?;
     if file.flags() & O_PATH != 0 || (kind.is_some() && !file.readable() && !file.writable()) {
         return Err(Errno::EBADF);
     }

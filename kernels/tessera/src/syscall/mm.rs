@@ -5,12 +5,12 @@ use tessera_abi::mm::{
     LEGACY_MAP_MASK, MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_HWPOISON, MADV_NORMAL,
     MADV_SOFT_OFFLINE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
     MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_MAYMOVE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP,
-    PROT_READ, PROT_WRITE,
+    PROT_READ, PROT_SEM, PROT_WRITE,
 };
 use tessera_abi::{Errno, KResult};
 use tessera_platform::vm::USER_END;
 
-use super::Args;
+use super::args::{Args, Decode};
 use crate::fs::OpenFile;
 use crate::fs::file::MapTarget;
 use crate::mm::vm::{Backing, Prot, SharedAnon, Vm};
@@ -40,17 +40,29 @@ fn page_len(addr: u64, len: u64) -> Option<u64> {
     addr.checked_add(len).map(|_| len)
 }
 
-fn prot(bits: u64) -> KResult<Prot> {
-    Prot::from_bits(bits as u32).ok_or(Errno::EINVAL)
+/// The access bits of a `prot` word (the others are checked, or not, by each call).
+fn access(prot: u64) -> Prot {
+    Prot::from_bits_truncate((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) as u32)
 }
 
+/// brk(unsigned long brk).
 pub fn brk(a: &Args) -> KResult<isize> {
-    with_vm(|vm| Ok(vm.set_brk(a[0]) as isize))
+    with_vm(|vm| Ok(vm.set_brk(a.ulong(0)) as isize))
 }
 
+/// mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigned long flags,
+/// unsigned long fd, unsigned long off) (`arch/x86/kernel/sys_x86_64.c`): the fd is
+/// looked up as an `unsigned int`; `prot` bits beyond read, write and exec are ignored, as
+/// Linux's `do_mmap` ignores them.
 pub fn mmap(a: &Args) -> KResult<isize> {
-    let (addr, len, prot_bits, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
-    let prot = prot(prot_bits)?;
+    let (addr, len, prot, flags, fd, offset) = (
+        a.ulong(0),
+        a.ulong(1),
+        access(a.ulong(2)),
+        a.ulong(3),
+        a.fd(4),
+        a.ulong(5),
+    );
     // Linux's order: the offset (x86's mmap), the fd (ksys_mmap_pgoff: EBADF before anything
     // about the mapping), then do_mmap's checks.
     if offset % PAGE != 0 {
@@ -152,8 +164,9 @@ fn file_backing(
     Ok((shared, backing))
 }
 
+/// munmap(unsigned long addr, size_t len).
 pub fn munmap(a: &Args) -> KResult<isize> {
-    let (addr, len) = (a[0], a[1]);
+    let (addr, len) = (a.ulong(0), a.size(1) as u64);
     // Linux (do_vmi_munmap): EINVAL past the user half too.
     if addr % PAGE != 0 || len == 0 || addr > USER_END || len > USER_END - addr {
         return Err(Errno::EINVAL);
@@ -165,33 +178,39 @@ pub fn munmap(a: &Args) -> KResult<isize> {
     })
 }
 
+/// mprotect(unsigned long start, size_t len, unsigned long prot), checked in the order of
+/// Linux's `do_mprotect_pkey`: both grow bits, then the alignment (EINVAL); a zero length
+/// changes nothing; a range that wraps is ENOMEM; then bits other than read, write, exec and
+/// `PROT_SEM` (`arch_validate_prot`) are EINVAL.
 pub fn mprotect(a: &Args) -> KResult<isize> {
-    let (addr, len, prot_bits) = (a[0], a[1], a[2]);
-    if addr % PAGE != 0 {
+    let (addr, len, bits) = (a.ulong(0), a.size(1) as u64, a.ulong(2));
+    let grows = bits & (PROT_GROWSDOWN | PROT_GROWSUP);
+    if grows == PROT_GROWSDOWN | PROT_GROWSUP || addr % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
-    let access = PROT_READ | PROT_WRITE | PROT_EXEC;
-    if prot_bits & !(access | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let prot = prot(prot_bits & access)?;
     if len == 0 {
         return Ok(0);
     }
     let len = page_len(addr, len).ok_or(Errno::ENOMEM)?;
-    with_vm(|vm| vm.protect(addr, len, prot).map(|()| 0))
+    if (bits & !grows) & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    with_vm(|vm| vm.protect(addr, len, access(bits)).map(|()| 0))
 }
 
+/// mremap(unsigned long addr, unsigned long old_len, unsigned long new_len, unsigned long
+/// flags, unsigned long new_addr).
 pub fn mremap(a: &Args) -> KResult<isize> {
-    let (old, old_len, new_len, flags) = (a[0], a[1], a[2], a[3]);
+    let (old, old_len, new_len, flags) = (a.ulong(0), a.ulong(1), a.ulong(2), a.ulong(3));
     if flags & !MREMAP_MAYMOVE != 0 {
         return Err(Errno::EINVAL);
     }
     with_vm(|vm| Ok(vm.remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0)? as isize))
 }
 
+/// madvise(unsigned long start, size_t len, int behavior).
 pub fn madvise(a: &Args) -> KResult<isize> {
-    let (addr, len, advice) = (a[0], a[1], a[2] as i32);
+    let (addr, len, advice) = (a.ulong(0), a.size(1) as u64, a.int(2));
     if addr % PAGE != 0 {
         return Err(Errno::EINVAL);
     }

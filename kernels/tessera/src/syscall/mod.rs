@@ -5,6 +5,7 @@
 //! returns ENOSYS and is logged once with its name. The list of implemented calls is
 //! `docs/syscalls.md`.
 
+mod args;
 mod cpu;
 mod events;
 mod fs;
@@ -39,8 +40,7 @@ use tessera_sync::{IrqSave, SpinLock};
 
 use crate::process::{sched, signal as sig};
 
-/// The arguments of a syscall (rdi, rsi, rdx, r10, r8, r9).
-pub type Args = [u64; 6];
+pub use args::Args;
 
 tessera_platform::user_mode_hooks!(
     syscall: handle,

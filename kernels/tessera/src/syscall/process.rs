@@ -15,7 +15,7 @@ use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
 use tessera_sync::{SpinLock, SubsystemLock};
 
-use super::Args;
+use super::args::{Args, Decode};
 use crate::process::exit::{self, WaitFor};
 use crate::process::task::{self, Files, Shares, Task};
 use crate::process::{current, exec, sched, signal};
@@ -233,13 +233,14 @@ pub fn vfork(frame: &TrapFrame) -> KResult<isize> {
 /// tls): the exit signal is the low byte of the flags, not checked (as Linux: one above
 /// NSIG is never sent).
 pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
+    let flags = a.ulong(0);
     let req = CloneRequest {
-        flags: a[0] & !CSIGNAL & !(CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP),
-        exit_signal: (a[0] & CSIGNAL) as u32,
-        stack: a[1],
-        parent_tid: a[2],
-        child_tid: a[3],
-        tls: a[4],
+        flags: flags & !CSIGNAL & !(CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP),
+        exit_signal: (flags & CSIGNAL) as u32,
+        stack: a.ulong(1),
+        parent_tid: a.ptr(2).addr(),
+        child_tid: a.ptr(3).addr(),
+        tls: a.ulong(4),
     };
     do_clone(frame, &req)
 }
@@ -248,15 +249,14 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
 /// as Linux's `copy_clone_args_from_user`: smaller than version 0 is EINVAL, larger than a
 /// page E2BIG, and bytes past what this kernel knows must be zero (E2BIG).
 pub fn clone3(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
-    let (at, size) = (a[0], a[1]);
-    let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
+    let (at, size) = (a.ptr(0), a.size(1));
     if size < CLONE_ARGS_SIZE_VER0 {
         return Err(Errno::EINVAL);
     }
     if size > tessera_platform::mm::PAGE_SIZE {
         return Err(Errno::E2BIG);
     }
-    let raw = user::read_bytes(at, size)?;
+    let raw = at.read_bytes(size)?;
     if raw
         .get(CLONE_ARGS_SIZE..)
         .is_some_and(|rest| rest.iter().any(|&b| b != 0))
@@ -294,33 +294,38 @@ pub fn clone3(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
     do_clone(frame, &req)
 }
 
+/// execve(const char *filename, const char *const *argv, const char *const *envp).
 pub fn execve(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
-    let path = user::read_path(a[0])?;
-    let argv = user::read_string_array(a[1])?;
-    let envp = user::read_string_array(a[2])?;
+    let path = a.ptr(0).read_path()?;
+    let argv = a.ptr(1).read_string_array()?;
+    let envp = a.ptr(2).read_string_array()?;
     exec::execve(&path, argv, envp, frame)?;
     Ok(0)
 }
 
-/// exit: ends the calling thread (the process when it is the last one).
+/// exit(int error_code): ends the calling thread (the process when it is the last one).
 pub fn exit(a: &Args) -> KResult<isize> {
-    exit::exit_task(current(), exited_status(a[0] as i32))
+    exit::exit_task(current(), exited_status(a.int(0)))
 }
 
-/// exit_group: ends every thread of the process.
+/// exit_group(int error_code): ends every thread of the process.
 pub fn exit_group(a: &Args) -> KResult<isize> {
-    exit::exit_group(current(), exited_status(a[0] as i32))
+    exit::exit_group(current(), exited_status(a.int(0)))
 }
 
+/// set_tid_address(int *tidptr).
 pub fn set_tid_address(a: &Args) -> KResult<isize> {
     let task = current();
-    task.clear_child_tid.store(a[0], Ordering::Relaxed);
+    task.clear_child_tid
+        .store(a.ptr(0).addr(), Ordering::Relaxed);
     Ok(task.tid as isize)
 }
 
+/// wait4(pid_t upid, int *stat_addr, int options, struct rusage *ru). WNOWAIT is waitid's
+/// alone: wait4 refuses it (EINVAL), as Linux's `kernel_wait4`.
 pub fn wait4(a: &Args) -> KResult<isize> {
-    let (pid, status_ptr, options) = (a[0] as i32, a[1], a[2] as u32);
-    const KNOWN: u32 = WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
+    let (pid, status_ptr, options) = (a.pid(0), a.ptr(1), a.uint(2));
+    const KNOWN: u32 = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE;
     if options & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
@@ -337,11 +342,11 @@ pub fn wait4(a: &Args) -> KResult<isize> {
     };
     match exit::wait_child(&task, which, options)? {
         Some((pid, status)) => {
-            if status_ptr != 0 {
-                user::write_u32(status_ptr, status as u32)?;
+            if let Some(status_ptr) = status_ptr.nonnull() {
+                status_ptr.write_u32(status as u32)?;
             }
-            if a[3] != 0 {
-                user::write_bytes(a[3], &[0u8; 144])?;
+            if let Some(ru) = a.ptr(3).nonnull() {
+                ru.write_bytes(&[0u8; 144])?;
             }
             Ok(pid as isize)
         }
@@ -349,62 +354,69 @@ pub fn wait4(a: &Args) -> KResult<isize> {
     }
 }
 
+/// waitid(int which, pid_t upid, struct siginfo *infop, int options, struct rusage *ru),
+/// checked as Linux's `kernel_waitid`: unknown options are EINVAL, so is a pid below 1 for
+/// P_PID and below 0 for P_PGID, where 0 is the caller's own group. Only exits are waited
+/// for here: without WEXITED the call is EINVAL (Linux would wait for stops or continues).
 pub fn waitid(a: &Args) -> KResult<isize> {
-    let (idtype, id, infop, options) = (a[0] as u32, a[1] as u32, a[2], a[3] as u32);
-    if options & WEXITED == 0 {
+    let (idtype, id, infop, options) = (a.int(0) as u32, a.pid(1), a.ptr(2), a.uint(3));
+    const KNOWN: u32 =
+        WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
+    if options & !KNOWN != 0 || options & WEXITED == 0 {
         return Err(Errno::EINVAL);
     }
+    let task = current();
     let which = match idtype {
         P_ALL => WaitFor::Any,
-        P_PID => WaitFor::Pid(id),
-        P_PGID => WaitFor::Group(id),
+        P_PID if id > 0 => WaitFor::Pid(id as u32),
+        P_PGID if id > 0 => WaitFor::Group(id as u32),
+        P_PGID if id == 0 => WaitFor::Group(task.process.pgid.load(Ordering::Relaxed)),
         _ => return Err(Errno::EINVAL),
     };
-    let task = current();
     let reaped = exit::wait_child(&task, which, options & (WNOHANG | __WALL | __WCLONE))?;
-    if infop != 0 {
+    if let Some(infop) = infop.nonnull() {
         let info = match reaped {
             Some((pid, status)) => signal::SigInfo::of_child(pid, status).to_bytes(signal::SIGCHLD),
             None => [0u8; signal::SIGINFO_SIZE],
         };
-        user::write_bytes(infop, &info)?;
+        infop.write_bytes(&info)?;
     }
     Ok(0)
 }
 
-/// The process `pid` names (0: the caller's).
-fn target(pid: u64) -> KResult<Arc<Task>> {
-    if pid == 0 {
-        Ok(current())
-    } else {
-        task::find_process(pid as u32).ok_or(Errno::ESRCH)
+/// The process a `pid_t` names (0: the caller's; no process has a negative id).
+fn target(pid: i32) -> KResult<Arc<Task>> {
+    match pid {
+        0 => Ok(current()),
+        p if p > 0 => task::find_process(p as u32).ok_or(Errno::ESRCH),
+        _ => Err(Errno::ESRCH),
     }
 }
 
+/// setpgid(pid_t pid, pid_t pgid).
 pub fn setpgid(a: &Args) -> KResult<isize> {
-    if (a[1] as i32) < 0 {
+    let pgid = a.pid(1);
+    if pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    let task = target(a[0])?;
-    let pgid = if a[1] as i32 == 0 {
-        task.tgid()
-    } else {
-        a[1] as u32
-    };
+    let task = target(a.pid(0))?;
+    let pgid = if pgid == 0 { task.tgid() } else { pgid as u32 };
     task.process.pgid.store(pgid, Ordering::Relaxed);
     Ok(0)
 }
 
+/// getpgid(pid_t pid).
 pub fn getpgid(a: &Args) -> KResult<isize> {
-    Ok(target(a[0])?.process.pgid.load(Ordering::Relaxed) as isize)
+    Ok(target(a.pid(0))?.process.pgid.load(Ordering::Relaxed) as isize)
 }
 
 pub fn getpgrp() -> KResult<isize> {
     Ok(current().process.pgid.load(Ordering::Relaxed) as isize)
 }
 
+/// getsid(pid_t pid).
 pub fn getsid(a: &Args) -> KResult<isize> {
-    Ok(target(a[0])?.process.sid.load(Ordering::Relaxed) as isize)
+    Ok(target(a.pid(0))?.process.sid.load(Ordering::Relaxed) as isize)
 }
 
 pub fn setsid() -> KResult<isize> {

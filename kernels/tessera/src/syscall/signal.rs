@@ -3,34 +3,38 @@
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
 
-use super::Args;
+use super::args::{Args, Decode, UserPtr};
 use crate::process::signal::{
     self as sig, NSIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP,
     SigAction,
 };
 use crate::process::{current, sched, task};
-use crate::user;
 
-fn valid(signal: u64) -> KResult<u32> {
-    if (1..=u64::from(NSIG)).contains(&signal) {
-        Ok(signal as u32)
-    } else {
-        Err(Errno::EINVAL)
+/// A signal number from an `int`: 1 to NSIG, else EINVAL.
+fn valid(signal: i32) -> KResult<u32> {
+    match u32::try_from(signal) {
+        Ok(signal @ 1..=NSIG) => Ok(signal),
+        _ => Err(Errno::EINVAL),
     }
 }
 
+/// rt_sigaction(int sig, const struct sigaction *act, struct sigaction *oact, size_t
+/// sigsetsize), in Linux's order: the size (EINVAL), the new action read (EFAULT), then the
+/// signal (EINVAL, also for a new action of SIGKILL or SIGSTOP), the old action written last.
 pub fn rt_sigaction(a: &Args) -> KResult<isize> {
-    let (signal, new, old, size) = (valid(a[0])?, a[1], a[2], a[3] as usize);
-    if size != SIGSET_SIZE {
+    let (new, old) = (a.ptr(1), a.ptr(2));
+    if a.size(3) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let new = if new != 0 {
-        let mut b = [0u8; 32];
-        user::read_into(new, &mut b)?;
-        Some(SigAction::from_bytes(&b))
-    } else {
-        None
+    let new = match new.nonnull() {
+        Some(new) => {
+            let mut b = [0u8; 32];
+            new.read_into(&mut b)?;
+            Some(SigAction::from_bytes(&b))
+        }
+        None => None,
     };
+    let signal = valid(a.int(0))?;
     if new.is_some() && (signal == SIGKILL || signal == SIGSTOP) {
         return Err(Errno::EINVAL);
     }
@@ -50,21 +54,22 @@ pub fn rt_sigaction(a: &Args) -> KResult<isize> {
         }
         task.process.shared_pending.lock().discard(signal);
     }
-    if old != 0 {
-        user::write_bytes(old, &previous.to_bytes())?;
+    if let Some(old) = old.nonnull() {
+        old.write_bytes(&previous.to_bytes())?;
     }
     Ok(0)
 }
 
+/// rt_sigprocmask(int how, sigset_t *nset, sigset_t *oset, size_t sigsetsize).
 pub fn rt_sigprocmask(a: &Args) -> KResult<isize> {
-    let (how, set, old, size) = (a[0] as u32, a[1], a[2], a[3] as usize);
-    if size != SIGSET_SIZE {
+    let (how, set, old) = (a.int(0) as u32, a.ptr(1), a.ptr(2));
+    if a.size(3) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let task = current();
     let previous = task.signals.lock().blocked;
-    if set != 0 {
-        let set = user::read_u64(set)? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
+    if let Some(set) = set.nonnull() {
+        let set = set.read_u64()? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
         let mut state = task.signals.lock();
         crate::process::sched::set_signal_hint(&task, true);
         state.blocked = match how {
@@ -74,8 +79,8 @@ pub fn rt_sigprocmask(a: &Args) -> KResult<isize> {
             _ => return Err(Errno::EINVAL),
         };
     }
-    if old != 0 {
-        user::write_u64(old, previous)?;
+    if let Some(old) = old.nonnull() {
+        old.write_u64(previous)?;
     }
     Ok(0)
 }
@@ -89,19 +94,26 @@ pub fn rt_sigreturn(frame: &mut TrapFrame) -> KResult<isize> {
     Ok(frame.rax as isize)
 }
 
+/// rt_sigpending(sigset_t *uset, size_t sigsetsize): a size above a sigset's is EINVAL, and
+/// as many bytes of the set as the size says are written (Linux's `kernel/signal.c`).
 pub fn rt_sigpending(a: &Args) -> KResult<isize> {
+    let size = a.size(1);
+    if size > SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
     let task = current();
     let pending = sig::pending(&task) & task.signals.lock().blocked;
-    user::write_u64(a[0], pending)?;
+    a.ptr(0).write_bytes(&pending.to_le_bytes()[..size])?;
     Ok(0)
 }
 
-/// rt_sigsuspend: waits with a temporary mask until a signal is delivered; always EINTR.
+/// rt_sigsuspend(sigset_t *unewset, size_t sigsetsize): waits with a temporary mask until a
+/// signal is delivered; always EINTR.
 pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
-    if a[1] as usize != SIGSET_SIZE {
+    if a.size(1) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let mask = user::read_u64(a[0])?;
+    let mask = a.ptr(0).read_u64()?;
     let task = current();
     {
         let mut state = task.signals.lock();
@@ -127,17 +139,17 @@ pub fn rt_sigsuspend(a: &Args) -> KResult<isize> {
 /// returns, except when a signal interrupted it (EINTR): then it comes back after the
 /// handler (the frame's saved mask) or, without one, on the way back to user mode.
 pub fn with_wait_mask(
-    mask_addr: u64,
-    size: u64,
+    mask_addr: UserPtr,
+    size: usize,
     wait: impl FnOnce() -> KResult<isize>,
 ) -> KResult<isize> {
-    if mask_addr == 0 {
+    if mask_addr.is_null() {
         return wait();
     }
-    if size != SIGSET_SIZE as u64 {
+    if size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let mask = user::read_u64(mask_addr)?;
+    let mask = mask_addr.read_u64()?;
     let task = current();
     {
         let mut state = task.signals.lock();
@@ -158,31 +170,31 @@ pub fn with_wait_mask(
 /// sigaltstack(const stack_t *ss, stack_t *old_ss): the thread's alternate signal stack.
 /// Changing it while running on it is EPERM, as Linux's `do_sigaltstack`.
 pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> KResult<isize> {
-    let (new, old) = (a[0], a[1]);
+    let (new, old) = (a.ptr(0), a.ptr(1));
     let task = current();
     let current_stack = task.signals.lock().altstack;
-    if new != 0 {
+    if let Some(new) = new.nonnull() {
         let mut b = [0u8; sig::STACK_T_SIZE];
-        user::read_into(new, &mut b)?;
+        new.read_into(&mut b)?;
         let stack = sig::AltStack::from_bytes(&b)?;
         if current_stack.on(frame.rsp) {
             return Err(Errno::EPERM);
         }
         task.signals.lock().altstack = stack;
     }
-    if old != 0 {
-        user::write_bytes(old, &current_stack.to_bytes(frame.rsp))?;
+    if let Some(old) = old.nonnull() {
+        old.write_bytes(&current_stack.to_bytes(frame.rsp))?;
     }
     Ok(0)
 }
 
+/// kill(pid_t pid, int sig). -INT_MIN has no pid_t: ESRCH, as Linux's kill_something_info.
 pub fn kill(a: &Args) -> KResult<isize> {
-    // kill(pid_t pid, int sig). -INT_MIN has no pid_t: ESRCH, as Linux's kill_something_info.
-    let pid = a[0] as i32;
+    let pid = a.pid(0);
     if pid == i32::MIN {
         return Err(Errno::ESRCH);
     }
-    send_from_user(pid, a[1] as i32, sig::SI_USER)
+    send_from_user(pid, a.int(1), sig::SI_USER)
 }
 
 fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
@@ -240,20 +252,20 @@ fn send_to_thread(tgid: Option<u32>, tid: u32, signal: i32) -> KResult<isize> {
 
 /// tkill(pid_t tid, int sig).
 pub fn tkill(a: &Args) -> KResult<isize> {
-    let tid = a[0] as i32;
+    let tid = a.pid(0);
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_to_thread(None, tid as u32, a[1] as i32)
+    send_to_thread(None, tid as u32, a.int(1))
 }
 
 /// tgkill(pid_t tgid, pid_t tid, int sig).
 pub fn tgkill(a: &Args) -> KResult<isize> {
-    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    let (tgid, tid) = (a.pid(0), a.pid(1));
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_to_thread(Some(tgid as u32), tid as u32, a[2] as i32)
+    send_to_thread(Some(tgid as u32), tid as u32, a.int(2))
 }
 
 /// pause: waits for a signal; always EINTR.
@@ -263,27 +275,21 @@ pub fn pause() -> KResult<isize> {
     Err(Errno::EINTR)
 }
 
-/// rt_sigtimedwait: takes a pending signal of `set` (normally blocked) without running its
-/// handler; EAGAIN at the timeout, EINTR if another signal is delivered meanwhile.
+/// rt_sigtimedwait(const sigset_t *uthese, siginfo_t *uinfo, const struct __kernel_timespec
+/// *uts, size_t sigsetsize): takes a pending signal of `set` (normally blocked) without
+/// running its handler; EAGAIN at the timeout, EINTR if another signal is delivered
+/// meanwhile.
 pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
-    if a[3] as usize != SIGSET_SIZE {
+    if a.size(3) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let set = user::read_u64(a[0])? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
-    let deadline = if a[2] == 0 {
-        None
-    } else {
-        let raw = user::read_bytes(a[2], 16)?;
-        let sec = i64::from_le_bytes(raw[..8].try_into().expect("8"));
-        let nsec = i64::from_le_bytes(raw[8..].try_into().expect("8"));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(crate::time::deadline_in(crate::time::to_ns(
-            sec as u64,
-            nsec as u64,
-        )))
-    };
+    let set = a.ptr(0).read_u64()? & !(sig::bit(SIGKILL) | sig::bit(SIGSTOP));
+    let deadline = a
+        .ptr(2)
+        .nonnull()
+        .map(UserPtr::read_timespec)
+        .transpose()?
+        .map(crate::time::deadline_in);
     let task = current();
     // Every signal posted to the process wakes its signalfd queue. A deadline already
     // reached (a zero timeout) only looks: Linux does not sleep then, even for a pending
@@ -296,8 +302,8 @@ pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
             .wait_until_deadline(true, deadline, || sig::take_in(&task, set))?
     };
     let (signal, info) = taken.ok_or(Errno::EAGAIN)?;
-    if a[1] != 0 {
-        user::write_bytes(a[1], &info.to_bytes(signal))?;
+    if let Some(uinfo) = a.ptr(1).nonnull() {
+        uinfo.write_bytes(&info.to_bytes(signal))?;
     }
     Ok(signal as isize)
 }

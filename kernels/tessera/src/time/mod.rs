@@ -50,6 +50,10 @@ pub fn to_ns(sec: u64, sub_ns: u64) -> u64 {
     sec.saturating_mul(1_000_000_000).saturating_add(sub_ns)
 }
 
+/// The most a time value holds, in ns (Linux's `KTIME_MAX`): where a user's timespec
+/// saturates.
+pub const KTIME_MAX: u64 = i64::MAX as u64;
+
 /// The monotonic clock's reading `ns` from now (saturating, as [`to_ns`]).
 pub fn deadline_in(ns: u64) -> u64 {
     clock::now_ns().saturating_add(ns)
