@@ -25,6 +25,46 @@ struct Simple {
     rdev: u64,
 }
 
+impl Simple {
+    /// A read of zeroes or random bytes into user memory (see `read_user`); out of line, so
+    /// that `/dev/null`'s read stays a return.
+    #[inline(never)]
+    fn fill_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
+        // As much as asked (Linux's read_iter_zero and urandom_read_iter), a chunk at a time:
+        // zeroes written straight to the user, random bytes through a chunk-sized buffer.
+        // Between chunks the others may run, and a pending signal ends the read with what
+        // it has (a fault too, once something was read).
+        let mut buf = match self.kind {
+            Kind::Null => return Ok(0), // read_user answers it
+            Kind::Zero | Kind::Full => Vec::new(),
+            Kind::Random => alloc::vec![0u8; len.min(super::file::USER_CHUNK)],
+        };
+        let mut done = 0;
+        while done < len {
+            let at = addr + done as u64;
+            let n = (len - done).min(super::file::USER_CHUNK);
+            let copied = if buf.is_empty() {
+                tessera_platform::usercopy::fill_user_bytes(at, 0, n).map_err(|_| Errno::EFAULT)
+            } else {
+                self.read(offset, &mut buf[..n], nonblock)?;
+                crate::user::write_bytes(at, &buf[..n])
+            };
+            match copied {
+                Ok(()) => done += n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+            if done < len
+                && (crate::process::signal::has_deliverable(&crate::process::current())
+                    || !crate::process::sched::keep_going())
+            {
+                break;
+            }
+        }
+        Ok(done)
+    }
+}
+
 impl FileOps for Simple {
     fn read(&self, _offset: u64, buf: &mut [u8], _nonblock: bool) -> KResult<usize> {
         match self.kind {
@@ -48,39 +88,16 @@ impl FileOps for Simple {
     }
 
     fn read_user(&self, offset: u64, addr: u64, len: usize, nonblock: bool) -> KResult<usize> {
-        // As much as asked (Linux's read_iter_zero and urandom_read_iter), a chunk at a time:
-        // zeroes written straight to the user, random bytes through a chunk-sized buffer.
-        // Between chunks the others may run, and a pending signal ends the read with what
-        // it has (a fault too, once something was read).
-        let mut buf = match self.kind {
-            Kind::Null => return Ok(0),
-            Kind::Zero | Kind::Full => Vec::new(),
-            Kind::Random => alloc::vec![0u8; len.min(super::file::USER_CHUNK)],
-        };
-        let mut done = 0;
-        while done < len {
-            let at = addr + done as u64;
-            let n = (len - done).min(super::file::USER_CHUNK);
-            let copied = if buf.is_empty() {
-                tessera_platform::usercopy::fill_user_bytes(at, 0, n).map_err(|_| Errno::EFAULT)
-            } else {
-                self.read(offset, &mut buf[..n], nonblock)?;
-                crate::user::write_bytes(at, &buf[..n])
-            };
-            match copied {
-                Ok(()) => done += n,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
+        match self.kind {
+            Kind::Null => Ok(0),
+            // Zeroes that fit one chunk: straight to the user, no loop.
+            Kind::Zero | Kind::Full if len <= super::file::USER_CHUNK => {
+                tessera_platform::usercopy::fill_user_bytes(addr, 0, len)
+                    .map_err(|_| Errno::EFAULT)?;
+                Ok(len)
             }
-            let task = crate::process::current();
-            if done < len
-                && (crate::process::signal::has_deliverable(&task)
-                    || !crate::process::sched::keep_going())
-            {
-                break;
-            }
+            _ => self.fill_user(offset, addr, len, nonblock),
         }
-        Ok(done)
     }
 
     fn write_user(&self, _offset: u64, _addr: u64, len: usize, _nonblock: bool) -> KResult<usize> {
