@@ -39,6 +39,12 @@ fn mount_flags(requested: u64) -> u64 {
 
 /// What the root file system (the tmpfs the initramfs is unpacked into) is mounted as:
 /// Linux's `rootfs`, made by the kernel itself, so without `relatime`.
+
+/// The file system types mount takes (`/proc/filesystems` lists them; the `match` in
+/// [`mount`] makes them).
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub const TYPES: [&str; 6] = ["sysfs", "tmpfs", "ramfs", "devtmpfs", "proc", "devpts"];
+
 pub fn root_info() -> MountInfo {
     MountInfo {
         source: b"rootfs".to_vec(),
@@ -161,6 +167,7 @@ pub fn mount(
         }
         b"proc" => procfs::mount()?,
         b"sysfs" | b"devpts" => new_tmpfs(),
+        // Keep TYPES (what /proc/filesystems lists) in step with these arms.
         _ => return Err(Errno::ENODEV),
     };
     let info = MountInfo {

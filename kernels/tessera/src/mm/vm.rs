@@ -1069,6 +1069,45 @@ impl Vm {
     pub fn resident_pages(&mut self) -> usize {
         self.table.count_mapped(0, USER_END)
     }
+
+    /// `/proc/PID/statm`'s figures, in pages, as Linux's `task_statm`: (size, resident,
+    /// shared: resident pages of file and shared areas, text: the areas of `exe` that
+    /// execute, data: private writable areas, the stack included).
+    #[allow(dead_code, reason = "for procfs, which a config may leave out")]
+    pub fn statm(&mut self, exe: Option<usize>) -> [u64; 5] {
+        let (mut size, mut shared, mut text, mut data) = (0, 0, 0, 0);
+        let areas: Vec<(u64, u64, bool, bool, bool)> = self
+            .areas
+            .values()
+            .map(|v| {
+                let file = match &v.backing {
+                    Backing::File { inode, .. } => Some(inode_key(inode)),
+                    _ => None,
+                };
+                (
+                    v.start,
+                    v.end,
+                    v.shared || file.is_some(),
+                    v.prot.contains(Prot::EXEC) && file.is_some() && file == exe,
+                    !v.shared && v.prot.contains(Prot::WRITE),
+                )
+            })
+            .collect();
+        for (start, end, is_shared, is_text, is_data) in areas {
+            let pages = (end - start) / PAGE;
+            size += pages;
+            if is_shared {
+                shared += self.table.count_mapped(start, end) as u64;
+            }
+            if is_text {
+                text += pages;
+            }
+            if is_data {
+                data += pages;
+            }
+        }
+        [size, self.resident_pages() as u64, shared, text, data]
+    }
 }
 
 impl Drop for Vm {

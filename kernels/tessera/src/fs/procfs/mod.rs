@@ -78,7 +78,7 @@ pub fn open_stream(dentry: &crate::fs::DentryRef) -> Option<Arc<dyn crate::fs::f
 }
 
 /// The files of the root directory: name, inode number, type, what to make of it.
-const ROOT_FILES: [(&[u8], u64, FileType); 10] = [
+const ROOT_FILES: [(&[u8], u64, FileType); 12] = [
     (b"self", 2, FileType::Symlink),
     (b"mounts", 3, FileType::Symlink),
     (b"meminfo", 4, FileType::Regular),
@@ -89,7 +89,13 @@ const ROOT_FILES: [(&[u8], u64, FileType); 10] = [
     (b"kmsg", 9, FileType::Regular),
     (b"kernel_usage", 10, FileType::Regular),
     (b"sys", 11, FileType::Directory),
+    (b"version", VERSION_INO, FileType::Regular),
+    (b"filesystems", FILESYSTEMS_INO, FileType::Regular),
 ];
+
+/// Inode numbers of `version` and `filesystems` (after `sys/kernel/`'s, 11 to 18).
+const VERSION_INO: u64 = 30;
+const FILESYSTEMS_INO: u64 = 31;
 
 fn root_file(ino: u64) -> Arc<dyn Inode> {
     match ino {
@@ -104,6 +110,23 @@ fn root_file(ino: u64) -> Arc<dyn Inode> {
         8 => Text::inode(ino, 0o444, || Ok(cpuinfo::cpuinfo())),
         10 => Text::inode(ino, 0o444, || Ok(system::kernel_usage())),
         11 => sysctl::sys(),
+        // Linux's format (fs/proc/version.c): uname's sysname, release, who built it, and
+        // its version string.
+        VERSION_INO => Text::inode(ino, 0o444, || {
+            Ok(format!(
+                "Linux version {} (tessera) {}\n",
+                crate::syscall::misc::RELEASE,
+                crate::syscall::misc::VERSION
+            ))
+        }),
+        // The file system types mount knows, `nodev` for those without a device (all of
+        // them), as Linux lists them (fs/filesystems.c).
+        FILESYSTEMS_INO => Text::inode(ino, 0o444, || {
+            Ok(crate::fs::mount::TYPES
+                .iter()
+                .map(|t| format!("nodev\t{t}\n"))
+                .collect())
+        }),
         _ => system::kmsg(ino),
     }
 }

@@ -26,7 +26,7 @@ use crate::process::sched;
 use crate::process::task::{self, Task, TaskState};
 
 /// The entries of `/proc/PID/`: name, number (see [`pid_ino`]) and type.
-const FILES: [(&[u8], u64, FileType); 10] = [
+const FILES: [(&[u8], u64, FileType); 11] = [
     (b"stat", 1, FileType::Regular),
     (b"cmdline", 2, FileType::Regular),
     (b"comm", 3, FileType::Regular),
@@ -37,10 +37,12 @@ const FILES: [(&[u8], u64, FileType); 10] = [
     (b"mounts", 8, FileType::Regular),
     (b"task", TASK_DIR, FileType::Directory),
     (b"environ", ENVIRON, FileType::Regular),
+    (b"statm", STATM, FileType::Regular),
 ];
 
-/// The number of `environ` (after the directories' numbers).
+/// The numbers of `environ` and `statm` (after the directories' numbers).
 const ENVIRON: u64 = 11;
+const STATM: u64 = 12;
 
 /// The number of `task/`, and of each `task/TID/` directory (numbered from the tid, like the
 /// files in it, but apart from `/proc/TID` itself so that no directory has its ancestor's
@@ -107,6 +109,7 @@ impl Listing for PidDir {
             2 => Text::bytes(ino, 0o444, move || {
                 strings(&*task_of(pid)?, |vm| vm.args.clone())
             }),
+            STATM => Text::inode(ino, 0o444, move || statm(&*task_of(pid)?)),
             ENVIRON => Text::bytes(ino, 0o400, move || {
                 strings(&*task_of(pid)?, |vm| vm.env.clone())
             }),
@@ -157,6 +160,20 @@ fn strings(
     let got = crate::mm::vm::read_user(&cell, range.start, &mut bytes);
     bytes.truncate(got);
     Ok(bytes)
+}
+
+/// `statm`: size, resident, shared, text, lib (0, as Linux since 2.6), data and dirty (0)
+/// pages (Linux's `proc_pid_statm`).
+fn statm(task: &Task) -> KResult<String> {
+    let exe = task
+        .process
+        .exe
+        .lock()
+        .as_ref()
+        .map(|d| tessera_vfs::inode_key(d.inode()));
+    let [size, resident, shared, text, data] =
+        task.vm().lock().as_mut().map_or([0; 5], |vm| vm.statm(exe));
+    Ok(format!("{size} {resident} {shared} {text} 0 {data} 0\n"))
 }
 
 /// The one-letter state of `stat` and `status`.
@@ -226,9 +243,29 @@ fn stat(task: &Task) -> KResult<String> {
 fn status(task: &Task) -> KResult<String> {
     let name = task.name.lock().clone();
     let (vsize, rss) = memory_of(task);
+    let (blocked, pending) = {
+        let signals = task.signals.lock();
+        (signals.blocked, signals.pending.bits)
+    };
+    let shared = task.process.shared_pending.lock().bits;
+    // The actions: ignored (SIG_IGN) and caught (a handler), as Linux's `collect_sigign_sigcatch`.
+    let (mut ignored, mut caught) = (0u64, 0u64);
+    {
+        let sighand = task.sighand.lock();
+        for sig in 1..=crate::process::signal::NSIG {
+            let handler = sighand.action(sig).handler;
+            if handler == crate::process::signal::SIG_IGN {
+                ignored |= crate::process::signal::bit(sig);
+            } else if handler != crate::process::signal::SIG_DFL {
+                caught |= crate::process::signal::bit(sig);
+            }
+        }
+    }
     Ok(format!(
         "Name:\t{name}\nState:\t{} ({})\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\n\
-         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n",
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n\
+         SigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}\nSigBlk:\t{blocked:016x}\n\
+         SigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}\n",
         state_letter(task),
         state_name(task),
         task.process.tgid,
