@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | one run: table on stdout, `target/bench/<label>-<mode>[-quick].json` |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall\|both] [--runs N] [--quick] [--only a,b]` | A and B interleaved N times: medians, min/max, B/A, verdict; `target/bench/ab-<a>-<b>-<mode>.{md,json,svg}`; `both`: the two comparisons and `ab-<a>-<b>-both.md`, the views side by side |
-//! | `bench --smoke`, [`smoke`], [`workload_smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; the workloads (output checked) and quick network runs on `fast` and Linux |
+//! | `bench --smoke`, [`smoke`], [`workload_smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; the workloads and the Debian benchmarks (output checked) and quick network runs on `fast` and Linux |
 //!
 //! A SPEC is `linux`, a config (`fast`, `path/x.toml`) or an ablation of one
 //! (`fast,dcache=off`: see [`target`]). Every kernel boots the same initramfs (the program as
@@ -71,8 +71,9 @@ const POWER_OFF_GRACE: Duration = Duration::from_secs(60);
 pub const SMOKE_BENCHMARKS: &[&str] = &["getpid", "pipe", "stat", "fork_exit"];
 
 /// What [`workload_smoke`] runs: the workload group and the two targeted benchmarks that
-/// need the programs it packs.
-pub const WORKLOAD_SMOKE_BENCHMARKS: &[&str] = &["workload", "file_fault", "fork_exec_2mb"];
+/// need the programs it packs, and the Debian group (in its own boot).
+pub const WORKLOAD_SMOKE_BENCHMARKS: &[&str] =
+    &["workload", "file_fault", "fork_exec_2mb", "debian"];
 
 /// The kernels [`workload_smoke`] runs the workloads on.
 pub const WORKLOAD_SMOKE_KERNELS: &[&str] = &["fast", "linux"];
@@ -757,7 +758,11 @@ fn quick_run(kernel: &Prepared, name: &str, benchmarks: &[&'static str]) -> Resu
         timeout: QUICK_TIMEOUT,
         echo: false,
     };
-    let result = run(kernel, &initrd, &request, BootKind::System)?;
+    fully_measured(kernel, run(kernel, &initrd, &request, BootKind::System)?)
+}
+
+/// `result`, if it is complete with every benchmark measured; otherwise an error.
+fn fully_measured(kernel: &Prepared, result: Run) -> Result<Run, String> {
     let measured = result
         .outcomes
         .iter()
@@ -766,8 +771,9 @@ fn quick_run(kernel: &Prepared, name: &str, benchmarks: &[&'static str]) -> Resu
         Ok(result)
     } else {
         Err(format!(
-            "{}: quick run incomplete:\n{}",
+            "{}: quick {} incomplete:\n{}",
             kernel.identity.label,
+            result.kind(),
             result.diagnosis()
         ))
     }
@@ -794,17 +800,28 @@ pub fn smoke() -> Result<(), String> {
 
 /// The workloads end to end, for `cargo xtask test`: [`WORKLOAD_SMOKE_BENCHMARKS`] in quick
 /// mode (one run of each workload after its warm-up run) on each of
-/// [`WORKLOAD_SMOKE_KERNELS`], icount view. The program checks every workload's output, so
-/// a wrong result is an error line and fails this, as does a missing one. Speed is not
-/// checked.
+/// [`WORKLOAD_SMOKE_KERNELS`], icount view: the workloads in the system-call boot, the
+/// Debian benchmarks in the Debian boot. The program checks every run's output, so a wrong
+/// result is an error line and fails this, as does a missing one. Speed is not checked.
 pub fn workload_smoke() -> Result<(), String> {
-    let benchmarks = catalog::select(Some(&WORKLOAD_SMOKE_BENCHMARKS.join(",")))?;
+    let (debian, benchmarks): (Vec<&str>, Vec<&str>) =
+        catalog::select(Some(&WORKLOAD_SMOKE_BENCHMARKS.join(",")))?
+            .into_iter()
+            .partition(|n| catalog::is_debian(n));
     let specs: Vec<Spec> = WORKLOAD_SMOKE_KERNELS
         .iter()
         .map(|s| Spec::parse(s))
         .collect::<Result<_, _>>()?;
+    let debian = debian::DebianBench::start(Request {
+        mode: Mode::Icount,
+        quick: true,
+        benchmarks: debian,
+        timeout: QUICK_TIMEOUT,
+        echo: false,
+    })?;
     for kernel in prepare_all(&specs.iter().collect::<Vec<_>>())? {
         quick_run(&kernel, "bench-workload-smoke", &benchmarks)?;
+        fully_measured(&kernel, debian.run(&kernel)?)?;
     }
     Ok(())
 }
