@@ -11,6 +11,9 @@
  * Workloads (workloads.c) are bodies too: one operation is one run of a whole workload
  * (a BusyBox script or file-tree work), checked after the clock.
  *
+ * The Debian benchmarks (debian.c) run Debian's own dynamically linked programs (python3,
+ * bash); they need the Debian root file system, which the harness packs only for them.
+ *
  * Network benchmarks (`net` set; net.c) talk to the harness's host peer and need
  * net_prepare() to have run in the driver first.
  */
@@ -61,6 +64,9 @@ void net_finish(void);
 /* Waits for `pid` and checks that it exited with 0. */
 const char *reap(pid_t pid);
 
+/* Where the benchmarks keep their files: a tmpfs. */
+#define BENCH_DIR "/tmp/bench"
+
 /* The workloads (workloads.c): one operation is one run of the whole workload. */
 const char *loop_sh_exec(long n, uint64_t *ns);
 const char *loop_sh_pipeline(long n, uint64_t *ns);
@@ -71,12 +77,27 @@ const char *loop_hash_gzip(long n, uint64_t *ns);
 const char *loop_make_j4(long n, uint64_t *ns);
 const char *loop_sh_big_exec(long n, uint64_t *ns);
 
+/* What the workloads and the Debian benchmarks share (workloads.c). */
+#define IN_DIR BENCH_DIR "/in"
+#define OUT_DIR BENCH_DIR "/out"
+/* Removes `dir` and everything in it (nothing there is fine), then makes it empty. */
+const char *fresh_dir(const char *dir);
+/* Writes `len` bytes of `data` into a new file `path`. */
+const char *write_file(const char *path, const void *data, size_t len);
+/* Runs `path` with `argv` in OUT_DIR and times fork to wait; it must exit 0 and print
+ * nothing on stderr. What it printed on stdout is then in `out`. */
+const char *run_checked(const char *path, char *const argv[], uint64_t *ns);
+extern char out[16384];
+/* The output `got` must be `want`; says where they part. */
+const char *expect_output(const char *got, const char *want);
+
+/* The Debian benchmarks (debian.c). */
+const char *loop_python_startup(long n, uint64_t *ns);
+const char *loop_bash_script(long n, uint64_t *ns);
+
 const char *loop_tcp_tx(long n, uint64_t *ns);
 const char *loop_tcp_rx(long n, uint64_t *ns);
 const char *loop_tcp_connect(long n, uint64_t *ns);
-
-/* Where the benchmarks keep their files: a tmpfs. */
-#define BENCH_DIR "/tmp/bench"
 
 /* The static program fork_exec runs (packed into the initramfs by `cargo xtask bench`). */
 #define EXEC_TARGET "/bench-exec-target"

@@ -681,6 +681,8 @@ const struct bench benchmarks[] = {
     {"hash_gzip", 3, 1, 0, loop_hash_gzip},
     {"make_j4", 3, 1, 0, loop_make_j4},
     {"sh_big_exec", 3, 1, 0, loop_sh_big_exec},
+    {"python_startup", 10, 1, 0, loop_python_startup},
+    {"bash_script", 10, 1, 0, loop_bash_script},
     {"tcp_tx", 16, 2, 1000000, loop_tcp_tx, 1},
     {"tcp_rx", 16, 2, 1000000, loop_tcp_rx, 1},
     {"tcp_connect", 200, 20, 0, loop_tcp_connect, 1},

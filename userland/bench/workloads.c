@@ -24,15 +24,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define IN_DIR BENCH_DIR "/in"
-#define OUT_DIR BENCH_DIR "/out"
 #define STDOUT_FILE BENCH_DIR "/stdout"
 #define STDERR_FILE BENCH_DIR "/stderr"
 #define VALUE(x) #x
 #define STRING(x) VALUE(x)
 
-/* What sh printed on stdout (the largest output is sh_pipeline's, under 1 KiB). */
-static char out[16384];
+/* What the program printed on stdout (the largest output is sh_pipeline's, under 1 KiB). */
+char out[16384];
 static char why[512];
 
 /* A deterministic pseudo-random sequence (splitmix64), the same on every kernel. */
@@ -65,7 +63,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 }
 
 /* Removes `dir` and everything in it (nothing there is fine), then makes it empty. */
-static const char *fresh_dir(const char *dir)
+const char *fresh_dir(const char *dir)
 {
     if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
         return failed("removing the previous run's files");
@@ -74,7 +72,7 @@ static const char *fresh_dir(const char *dir)
     return NULL;
 }
 
-static const char *write_file(const char *path, const void *data, size_t len)
+const char *write_file(const char *path, const void *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
@@ -98,10 +96,10 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
     return len;
 }
 
-/* Runs `script` with `sh -c` in OUT_DIR, stdout and stderr to files; times fork to wait. */
-static const char *run_sh(const char *script, uint64_t *ns)
+/* Runs the program `path` with `argv` in OUT_DIR, stdout and stderr to files; times fork
+ * to wait. It must exit 0 with nothing on stderr; its stdout is left in `out`. */
+const char *run_checked(const char *path, char *const argv[], uint64_t *ns)
 {
-    char *argv[] = {"sh", "-c", (char *)script, NULL};
     char *envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/", NULL};
     uint64_t t0 = now_ns();
     pid_t pid = fork();
@@ -112,7 +110,7 @@ static const char *run_sh(const char *script, uint64_t *ns)
         int e = open(STDERR_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || chdir(OUT_DIR) != 0)
             _exit(126);
-        execve("/bin/sh", argv, envp);
+        execve(path, argv, envp);
         _exit(127);
     }
     int status;
@@ -125,13 +123,20 @@ static const char *run_sh(const char *script, uint64_t *ns)
         char *nl = elen > 0 ? strchr(err, '\n') : NULL;
         if (nl)
             *nl = 0;
-        snprintf(why, sizeof why, "sh: wait status %d, stderr: %s", status,
+        snprintf(why, sizeof why, "%s: wait status %d, stderr: %s", argv[0], status,
                  elen > 0 ? err : "(empty)");
         return why;
     }
     if (read_file(STDOUT_FILE, out, sizeof out) < 0)
         return failed(STDOUT_FILE);
     return NULL;
+}
+
+/* Runs `script` with BusyBox's `sh -c` in OUT_DIR (see run_checked). */
+static const char *run_sh(const char *script, uint64_t *ns)
+{
+    char *argv[] = {"sh", "-c", (char *)script, NULL};
+    return run_checked("/bin/sh", argv, ns);
 }
 
 /* About 40 bytes of `text` on one line (a newline as \n), for an error message. */
@@ -149,7 +154,7 @@ static const char *excerpt(char *buf, const char *text)
 }
 
 /* The output `got` must be `want`; says where they part. */
-static const char *expect_output(const char *got, const char *want)
+const char *expect_output(const char *got, const char *want)
 {
     if (strcmp(got, want) == 0)
         return NULL;

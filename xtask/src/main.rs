@@ -107,11 +107,13 @@ commands:
          [--timeout SECONDS] [--verbose] [--net-mode icount (an experiment: not meaningful)]
                                          run the system-call and network benchmarks
                                          (docs/benchmarks.md; network: wall view only);
-                                         --only takes groups too: core, extended, threads
-                                         and workload (BusyBox workloads; both run only when
-                                         asked), network
+                                         --only takes groups too: core, extended, threads,
+                                         workload (BusyBox workloads) and debian (python3,
+                                         bash on Debian's tree; both run only when asked),
+                                         network
   bench  --smoke                         quick icount runs on fast, twice: must be identical;
-                                         the workloads and quick network runs on fast and Linux
+                                         the workloads, the Debian benchmarks and quick
+                                         network runs on fast and Linux
   ab     [--a SPEC] [--b SPEC] [--mode icount|wall|both] [--runs N] [--quick]
          [--only NAME,NAME] [--timeout SECONDS] [--verbose]
                                          compare two kernels (default: baseline vs fast);

@@ -72,7 +72,7 @@ pub fn archive(
 }
 
 /// Adds everything under `dir` at `prefix` in the archive.
-fn add_tree(archive: &mut Archive, dir: &Path, prefix: &str) -> Result<(), String> {
+pub fn add_tree(archive: &mut Archive, dir: &Path, prefix: &str) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries {

@@ -20,8 +20,8 @@
 //! 10. The syscall fuzzer (`cargo xtask fuzz`) on `debug` and `fast` with fixed seeds and on
 //!     `debug` with the seed of the day, and its leak check shown to fail on a zombie.
 //! 11. The benchmark harness end to end: quick icount runs (identical twice), the
-//!     workloads in quick mode on `fast` and on Linux (every run's output checked by the
-//!     program), and quick network runs on `fast` and on Linux (its modules loaded by the
+//!     workloads and the Debian benchmarks in quick mode on `fast` and on Linux (every
+//!     run's output checked by the program), and quick network runs on `fast` and on Linux (its modules loaded by the
 //!     benchmark program), every figure backed by traffic the host peer verified.
 //! 12. The Debian session (`cargo xtask debian-session`): Debian's bash, coreutils, tar, xz,
 //!     procps and python3 on a root file system of Debian's packages, a scripted session on
@@ -279,8 +279,9 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     // The benchmark harness end to end: quick icount runs, twice, identical figures; the
     // network benchmarks on fast and Linux (speed is measured, never asserted).
     report.check("bench/smoke", crate::bench::smoke);
-    // The workloads (BusyBox scripts, file-tree work) on fast and Linux, each run's output
-    // checked by the program: a wrong output is an error line, and fails.
+    // The workloads (BusyBox scripts, file-tree work) and the Debian benchmarks (python3,
+    // bash) on fast and Linux, each run's output checked by the program: a wrong output is
+    // an error line, and fails.
     report.check("bench/workload-smoke", crate::bench::workload_smoke);
     report.check("bench/net-smoke", crate::bench::net_smoke);
     // Debian's own programs on a Debian root file system (bash, coreutils, tar, xz, procps,

@@ -107,18 +107,29 @@ fn traced_boot(
 ) -> Result<Boot, String> {
     let name = format!("trace-{}", if quick { "quick" } else { "full" });
     let args = program::args_text(quick, &[bench], None);
-    let initrd = program::initrd(
-        &name,
-        programs,
-        &args,
-        &[],
-        program::extras_for(programs, &[bench])?,
-    )?;
+    // A Debian benchmark boots as in `bench`: Debian's tree as the archive, more memory.
+    let debian = catalog::is_debian(bench);
+    let initrd = if debian {
+        let tree = crate::rootfs_boot::tree("debian")?;
+        program::debian_initrd(&name, programs, &args, &tree)?
+    } else {
+        program::initrd(
+            &name,
+            programs,
+            &args,
+            &[],
+            program::extras_for(programs, &[bench])?,
+        )?
+    };
     let dir = kernel::target_dir().join("trace");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let console = dir.join(format!("{name}-{}.console", std::process::id()));
     setup::ensure_qemu()?;
-    let mut qemu = prepared.boot(Mode::Icount, &initrd, false).command();
+    let mut boot = prepared.boot(Mode::Icount, &initrd, false);
+    if debian {
+        boot.memory_mib = crate::bench::debian::MEMORY_MIB;
+    }
+    let mut qemu = boot.command();
     qemu.args(one_instruction_per_block()?)
         .args([
             "-d",

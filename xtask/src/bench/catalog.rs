@@ -12,6 +12,11 @@
 //!
 //! The workloads ([`Group::Workload`]) are timed per run of the whole workload, and are
 //! selected only by name or group (`--only workload`).
+//!
+//! The Debian benchmarks ([`Group::Debian`]: Debian's python3 and bash) are timed per run
+//! too, and need Debian's root file system: they run in a boot of their own whose archive
+//! is that tree plus the program, with more memory (`super::debian`), selected only by
+//! name or group (`--only debian`).
 
 use super::peer::Traffic;
 
@@ -30,6 +35,10 @@ pub enum Group {
     /// Whole workloads (BusyBox shell scripts, file-tree work): one operation is one run
     /// of the workload. BusyBox is packed into the archive when one is selected.
     Workload,
+    /// Debian's own dynamically linked programs (python3, bash) from Debian's root file
+    /// system: one operation is one run of the program. A boot of their own, whose archive
+    /// is the Debian tree plus the program, with the memory of a root file system boot.
+    Debian,
     /// TCP through the virtio-net card to the host peer: a boot of their own with a card,
     /// wall view only.
     Network,
@@ -128,6 +137,16 @@ const fn workload(name: &'static str, what: &'static str) -> Info {
     Info {
         name,
         group: Group::Workload,
+        what,
+        op: Op::Call,
+        traffic: None,
+    }
+}
+
+const fn debian(name: &'static str, what: &'static str) -> Info {
+    Info {
+        name,
+        group: Group::Debian,
         what,
         op: Op::Call,
         traffic: None,
@@ -258,6 +277,18 @@ pub const CATALOG: &[Info] = &[
         "sh_big_exec",
         "one run: sh runs the static program with a 2 MiB text 100 times in a loop",
     ),
+    debian(
+        "python_startup",
+        "one run: fork + execve of Debian's python3 -c pass (dynamically linked: ld.so, its \
+         libraries, the interpreter's start-up and site imports) + wait; exit status 0 and \
+         no output checked",
+    ),
+    debian(
+        "bash_script",
+        "one run: Debian's bash -c of a fixed script (a 1,000-step loop of arithmetic, array \
+         and string operations, a function and a builtin in command substitutions, a while \
+         read loop, cut and sort pipelines on a 200-line file), its output checked",
+    ),
     network(
         "tcp_tx",
         Op::Megabyte,
@@ -283,11 +314,12 @@ pub const CATALOG: &[Info] = &[
 
 impl Group {
     /// Every group, in the program's order.
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Core,
         Group::Extended,
         Group::Threads,
         Group::Workload,
+        Group::Debian,
         Group::Network,
     ];
 
@@ -298,15 +330,17 @@ impl Group {
             Group::Extended => "extended",
             Group::Threads => "threads",
             Group::Workload => "workload",
+            Group::Debian => "debian",
             Group::Network => "network",
         }
     }
 }
 
-/// Whether a group runs without `--only`: not the workloads, which take minutes per boot
-/// (asked for by name or with `--only workload`).
+/// Whether a group runs without `--only`: not the workloads nor the Debian benchmarks,
+/// which take minutes per boot (asked for by name or with `--only workload`, `--only
+/// debian`).
 pub fn by_default(group: Group) -> bool {
-    !matches!(group, Group::Workload)
+    !matches!(group, Group::Workload | Group::Debian)
 }
 
 /// The benchmarks to run for `--only a,b` (benchmark or group names; in the program's
@@ -349,6 +383,17 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
 /// Whether `name` is a workload (its run needs BusyBox in the archive).
 pub fn is_workload(name: &str) -> bool {
     info(name).is_some_and(|b| b.group == Group::Workload)
+}
+
+/// Whether `name` is a Debian benchmark (its run needs the Debian boot).
+pub fn is_debian(name: &str) -> bool {
+    info(name).is_some_and(|b| b.group == Group::Debian)
+}
+
+/// Whether one operation of `name` is one run of a whole program (a workload or a Debian
+/// benchmark): reports count runs and give instructions or ns per run.
+pub fn per_run(name: &str) -> bool {
+    info(name).is_some_and(|b| matches!(b.group, Group::Workload | Group::Debian))
 }
 
 /// Operations a benchmark runs untimed before its `iters` timed ones: a tenth, at least one
@@ -452,16 +497,18 @@ mod tests {
         );
         assert!(workloads[1..].iter().all(|n| is_workload(n)));
         let default = select(None).unwrap();
-        assert!(default.iter().all(|n| !is_workload(n)));
+        assert!(default.iter().all(|n| !is_workload(n) && !is_debian(n)));
         assert!(default.contains(&"tcp_tx") && default.contains(&"file_fault"));
         assert!(default.contains(&"thread_create"), "threads: by default");
         assert_eq!(
             default.len(),
-            CATALOG
-                .iter()
-                .filter(|b| b.group != Group::Workload)
-                .count()
+            CATALOG.iter().filter(|b| by_default(b.group)).count()
         );
+        assert_eq!(
+            select(Some("debian")).unwrap(),
+            ["python_startup", "bash_script"]
+        );
+        assert!(per_run("bash_script") && per_run("sh_exec") && !per_run("getpid"));
         assert_eq!(
             select(Some("threads")).unwrap(),
             ["thread_create", "futex_pingpong", "mutex_contended"]

@@ -47,6 +47,9 @@ pub struct Machine {
     pub cpu_model: String,
     pub host_cpu: String,
     pub memory_mib: u32,
+    /// The memory of the Debian benchmarks' boots, when they ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debian_memory_mib: Option<u32>,
     pub smp: u32,
 }
 

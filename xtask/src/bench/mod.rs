@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `bench [--config NAME\|linux] [--mode icount\|wall] [--quick] [--only a,b]` | one run: table on stdout, `target/bench/<label>-<mode>[-quick].json` |
 //! | `ab [--a SPEC] [--b SPEC] [--mode icount\|wall\|both] [--runs N] [--quick] [--only a,b]` | A and B interleaved N times: medians, min/max, B/A, verdict; `target/bench/ab-<a>-<b>-<mode>.{md,json,svg}`; `both`: the two comparisons and `ab-<a>-<b>-both.md`, the views side by side |
-//! | `bench --smoke`, [`smoke`], [`workload_smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; the workloads (output checked) and quick network runs on `fast` and Linux |
+//! | `bench --smoke`, [`smoke`], [`workload_smoke`], [`net_smoke`] | for `cargo xtask test`: quick icount runs on `fast`, twice, identical figures; the workloads and the Debian benchmarks (output checked) and quick network runs on `fast` and Linux |
 //!
 //! A SPEC is `linux`, a config (`fast`, `path/x.toml`) or an ablation of one
 //! (`fast,dcache=off`: see [`target`]). Every kernel boots the same initramfs (the program as
@@ -24,6 +24,11 @@
 //! workload, and the program checks each run's output. They run only when asked for
 //! (`--only workload` or by name).
 //!
+//! The Debian benchmarks ([`catalog::Group::Debian`]: Debian's python3 and bash) need
+//! Debian's root file system: they run in a boot of their own ([`debian`]), whose archive
+//! is that tree with the program and whose machine has more memory, the same for every
+//! kernel; only when asked for (`--only debian` or by name).
+//!
 //! Modules: [`program`] (build + initramfs), [`target`] (specs, ablations, identity),
 //! [`network`] and [`peer`] (the network boot and the host side), [`parse`] (console
 //! lines), [`stats`] (median, ranges, verdicts), [`report`] (tables, Markdown, JSON),
@@ -31,6 +36,7 @@
 //! [`catalog`] (names, descriptions, units).
 
 pub mod catalog;
+pub mod debian;
 pub mod json;
 pub mod network;
 pub mod parse;
@@ -65,8 +71,9 @@ const POWER_OFF_GRACE: Duration = Duration::from_secs(60);
 pub const SMOKE_BENCHMARKS: &[&str] = &["getpid", "pipe", "stat", "fork_exit"];
 
 /// What [`workload_smoke`] runs: the workload group and the two targeted benchmarks that
-/// need the programs it packs.
-pub const WORKLOAD_SMOKE_BENCHMARKS: &[&str] = &["workload", "file_fault", "fork_exec_2mb"];
+/// need the programs it packs, and the Debian group (in its own boot).
+pub const WORKLOAD_SMOKE_BENCHMARKS: &[&str] =
+    &["workload", "file_fault", "fork_exec_2mb", "debian"];
 
 /// The kernels [`workload_smoke`] runs the workloads on.
 pub const WORKLOAD_SMOKE_KERNELS: &[&str] = &["fast", "linux"];
@@ -89,10 +96,12 @@ pub struct Machine {
     /// The host's CPU (`model name` of /proc/cpuinfo): matters for the wall view.
     pub host_cpu: String,
     pub memory_mib: u32,
+    /// The memory of the Debian boots, when they ran.
+    pub debian_memory_mib: Option<u32>,
 }
 
 impl Machine {
-    fn describe(memory_mib: u32) -> Machine {
+    fn describe(memory_mib: u32, debian: bool) -> Machine {
         let qemu = setup::qemu_version().unwrap_or_else(|| "unknown".into());
         let host_cpu = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
@@ -108,8 +117,20 @@ impl Machine {
             cpu_model: "max",
             host_cpu,
             memory_mib,
+            debian_memory_mib: debian.then_some(debian::MEMORY_MIB),
         }
     }
+}
+
+/// Which boot of a kernel a run is: each has an archive of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootKind {
+    /// The system-call benchmarks, the threads and the workloads: the config's memory.
+    System,
+    /// The network benchmarks: a virtio-net card and the host peer.
+    Network,
+    /// The Debian benchmarks: Debian's root file system, [`debian::MEMORY_MIB`].
+    Debian,
 }
 
 /// One boot of one kernel with the benchmark program.
@@ -124,8 +145,8 @@ pub struct Run {
     pub seconds: f64,
     /// The console, for diagnosing failures.
     pub console: String,
-    /// Whether it was the network boot (wall view, with a card and the host peer).
-    pub network: bool,
+    /// Which boot it was.
+    pub boot: BootKind,
     /// Whether a kernel booted (not for a run of benchmarks that do not apply).
     pub booted: bool,
 }
@@ -133,7 +154,7 @@ pub struct Run {
 impl Run {
     /// A run that needed no boot: every benchmark gets `outcome` (not applicable, or a
     /// failure known in advance).
-    pub fn without_boot(benchmarks: &[&str], outcome: Outcome, network: bool) -> Run {
+    pub fn without_boot(benchmarks: &[&str], outcome: Outcome, boot: BootKind) -> Run {
         Run {
             outcomes: benchmarks
                 .iter()
@@ -143,7 +164,7 @@ impl Run {
             verdict: Verdict::QemuStatus(0),
             seconds: 0.0,
             console: String::new(),
-            network,
+            boot,
             booted: false,
         }
     }
@@ -158,9 +179,13 @@ impl Run {
                 .all(|(_, o)| matches!(o, Outcome::Measured(_) | Outcome::NotApplicable(_)))
     }
 
-    /// "network boot" or "boot", for messages.
+    /// "boot", "network boot" or "Debian boot", for messages.
     pub fn kind(&self) -> &'static str {
-        if self.network { "network boot" } else { "boot" }
+        match self.boot {
+            BootKind::System => "boot",
+            BootKind::Network => "network boot",
+            BootKind::Debian => "Debian boot",
+        }
     }
 
     /// The exit code of a run that is not complete.
@@ -202,11 +227,19 @@ pub struct Request {
     pub echo: bool,
 }
 
-/// Boots `kernel` with `initrd` (with a network card when `card`) and reads what the
-/// program printed.
-pub fn run(kernel: &Prepared, initrd: &Path, request: &Request, card: bool) -> Result<Run, String> {
+/// Boots `kernel` with `initrd` as the boot of `kind` (the network boot with a card, the
+/// Debian boot with [`debian::MEMORY_MIB`]) and reads what the program printed.
+pub fn run(
+    kernel: &Prepared,
+    initrd: &Path,
+    request: &Request,
+    kind: BootKind,
+) -> Result<Run, String> {
     let started = Instant::now();
-    let boot = kernel.boot(request.mode, initrd, card);
+    let mut boot = kernel.boot(request.mode, initrd, kind == BootKind::Network);
+    if kind == BootKind::Debian {
+        boot.memory_mib = debian::MEMORY_MIB;
+    }
     let captured = qemu::run_captured_until(
         &boot,
         request.timeout,
@@ -243,7 +276,7 @@ pub fn run(kernel: &Prepared, initrd: &Path, request: &Request, card: bool) -> R
         verdict: captured.verdict,
         seconds: started.elapsed().as_secs_f64(),
         console: captured.output,
-        network: card,
+        boot: kind,
         booted: true,
     })
 }
@@ -256,6 +289,8 @@ struct Common {
     system: Vec<&'static str>,
     /// The network benchmarks selected (the network boot), in program order.
     network: Vec<&'static str>,
+    /// The Debian benchmarks selected (the Debian boot), in program order.
+    debian: Vec<&'static str>,
     /// The view of the network boot: wall, unless `bench --net-mode icount` asks for the
     /// experiment of docs/benchmarks.md.
     net_mode: Mode,
@@ -276,13 +311,16 @@ fn common_options(args: &mut Args) -> Result<Common, String> {
         None if quick => QUICK_TIMEOUT,
         None => FULL_TIMEOUT,
     };
-    let (network, system): (Vec<&str>, Vec<&str>) =
+    let (network, others): (Vec<&str>, Vec<&str>) =
         benchmarks.into_iter().partition(|n| catalog::is_network(n));
+    let (debian, system): (Vec<&str>, Vec<&str>) =
+        others.into_iter().partition(|n| catalog::is_debian(n));
     Ok(Common {
         mode,
         quick,
         system,
         network,
+        debian,
         net_mode: Mode::Wall,
         timeout,
         echo: args.flag("verbose"),
@@ -308,6 +346,18 @@ impl Common {
         program::initrd(name, &programs, &args, &[], extras)
     }
 
+    /// The Debian boots' archive and settings, when Debian benchmarks are selected.
+    fn debian(&self) -> Result<Option<debian::DebianBench>, String> {
+        if self.debian.is_empty() {
+            return Ok(None);
+        }
+        debian::DebianBench::start(Request {
+            benchmarks: self.debian.clone(),
+            ..self.request()
+        })
+        .map(Some)
+    }
+
     /// The network boots' host peer and settings, when network benchmarks are selected.
     fn network(&self) -> Result<Option<network::NetBench>, String> {
         if self.network.is_empty() {
@@ -323,17 +373,21 @@ impl Common {
         .map(Some)
     }
 
-    /// Every benchmark of one kernel: the system-call boot and the network boot, as
-    /// selected.
+    /// Every benchmark of one kernel: the system-call boot, the Debian boot and the
+    /// network boot, as selected.
     fn run_all(
         &self,
         kernel: &Prepared,
         initrd: Option<&Path>,
+        debian: Option<&debian::DebianBench>,
         net: Option<&network::NetBench>,
     ) -> Result<Vec<Run>, String> {
         let mut runs = Vec::new();
         if let Some(initrd) = initrd {
-            runs.push(run(kernel, initrd, &self.request(), false)?);
+            runs.push(run(kernel, initrd, &self.request(), BootKind::System)?);
+        }
+        if let Some(debian) = debian {
+            runs.push(debian.run(kernel)?);
         }
         if let Some(net) = net {
             runs.push(net.run(kernel)?);
@@ -444,13 +498,23 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
         false => Some(common.initrd("bench")?),
     };
     let kernel = prepare_all(&[&spec])?.remove(0);
+    let debian = common.debian()?;
     let net = common.network()?;
     println!(
-        "bench: {} ({} mode{}): {} benchmarks{}",
+        "bench: {} ({} mode{}): {} benchmarks{}{}",
         kernel.identity.label,
         mode_name(common.mode),
         if common.quick { ", quick" } else { "" },
-        common.system.len() + common.network.len(),
+        common.system.len() + common.debian.len() + common.network.len(),
+        match &debian {
+            Some(_) => format!(
+                "; the {} Debian benchmarks in a boot of their own (Debian's root file \
+                 system, {} MiB)",
+                common.debian.len(),
+                debian::MEMORY_MIB
+            ),
+            None => String::new(),
+        },
         match &net {
             Some(_) => format!(
                 "; the {} network benchmarks in a boot of their own ({} view, virtio-net \
@@ -463,11 +527,11 @@ pub fn bench_command(args: &mut Args) -> Result<Code, String> {
     );
     let single = report::Single {
         identity: kernel.identity.clone(),
-        machine: Machine::describe(kernel.memory_mib),
+        machine: Machine::describe(kernel.memory_mib, debian.is_some()),
         mode: common.mode,
         net_mode: common.net_mode,
         quick: common.quick,
-        runs: common.run_all(&kernel, initrd.as_deref(), net.as_ref())?,
+        runs: common.run_all(&kernel, initrd.as_deref(), debian.as_ref(), net.as_ref())?,
     };
     print!("{}", report::single_table(&single));
     let path = output_dir().join(format!(
@@ -575,11 +639,15 @@ fn ab_pass(
         0 => None,
         _ => Some(common.initrd("bench")?),
     };
+    let debian_runs = if common.debian.is_empty() { 0 } else { runs };
+    let debian = common.debian()?;
     let net = common.network()?;
     let request = common.request();
     let mut a_runs = Vec::new();
     let mut b_runs = Vec::new();
-    let rounds = system_runs.max(if net.is_some() { net_runs } else { 0 });
+    let rounds = system_runs
+        .max(debian_runs)
+        .max(if net.is_some() { net_runs } else { 0 });
     // Interleaved, so slow phases of a shared host hit both sides alike.
     for round in 1..=rounds {
         for (kernel, into) in [(ka, &mut a_runs), (kb, &mut b_runs)] {
@@ -590,7 +658,15 @@ fn ab_pass(
                     kernel.identity.label,
                     mode_name(common.mode)
                 );
-                boots.push(run(kernel, initrd, &request, false)?);
+                boots.push(run(kernel, initrd, &request, BootKind::System)?);
+            }
+            if let Some(debian) = debian.as_ref().filter(|_| round <= debian_runs) {
+                println!(
+                    "ab: Debian run {round}/{debian_runs}: {} ({} mode)",
+                    kernel.identity.label,
+                    mode_name(common.mode)
+                );
+                boots.push(debian.run(kernel)?);
             }
             if let Some(net) = net.as_ref().filter(|_| round <= net_runs) {
                 if net.applies(ka) && net.applies(kb) {
@@ -621,12 +697,13 @@ fn ab_pass(
     let benchmarks: Vec<&str> = common
         .system
         .iter()
+        .chain(&common.debian)
         .chain(&common.network)
         .copied()
         .collect();
     let comparison = report::Comparison::new(
         [ka.identity.clone(), kb.identity.clone()],
-        Machine::describe(ka.memory_mib),
+        Machine::describe(ka.memory_mib, debian.is_some()),
         common.mode,
         common.quick,
         &benchmarks,
@@ -681,7 +758,11 @@ fn quick_run(kernel: &Prepared, name: &str, benchmarks: &[&'static str]) -> Resu
         timeout: QUICK_TIMEOUT,
         echo: false,
     };
-    let result = run(kernel, &initrd, &request, false)?;
+    fully_measured(kernel, run(kernel, &initrd, &request, BootKind::System)?)
+}
+
+/// `result`, if it is complete with every benchmark measured; otherwise an error.
+fn fully_measured(kernel: &Prepared, result: Run) -> Result<Run, String> {
     let measured = result
         .outcomes
         .iter()
@@ -690,8 +771,9 @@ fn quick_run(kernel: &Prepared, name: &str, benchmarks: &[&'static str]) -> Resu
         Ok(result)
     } else {
         Err(format!(
-            "{}: quick run incomplete:\n{}",
+            "{}: quick {} incomplete:\n{}",
             kernel.identity.label,
+            result.kind(),
             result.diagnosis()
         ))
     }
@@ -718,17 +800,28 @@ pub fn smoke() -> Result<(), String> {
 
 /// The workloads end to end, for `cargo xtask test`: [`WORKLOAD_SMOKE_BENCHMARKS`] in quick
 /// mode (one run of each workload after its warm-up run) on each of
-/// [`WORKLOAD_SMOKE_KERNELS`], icount view. The program checks every workload's output, so
-/// a wrong result is an error line and fails this, as does a missing one. Speed is not
-/// checked.
+/// [`WORKLOAD_SMOKE_KERNELS`], icount view: the workloads in the system-call boot, the
+/// Debian benchmarks in the Debian boot. The program checks every run's output, so a wrong
+/// result is an error line and fails this, as does a missing one. Speed is not checked.
 pub fn workload_smoke() -> Result<(), String> {
-    let benchmarks = catalog::select(Some(&WORKLOAD_SMOKE_BENCHMARKS.join(",")))?;
+    let (debian, benchmarks): (Vec<&str>, Vec<&str>) =
+        catalog::select(Some(&WORKLOAD_SMOKE_BENCHMARKS.join(",")))?
+            .into_iter()
+            .partition(|n| catalog::is_debian(n));
     let specs: Vec<Spec> = WORKLOAD_SMOKE_KERNELS
         .iter()
         .map(|s| Spec::parse(s))
         .collect::<Result<_, _>>()?;
+    let debian = debian::DebianBench::start(Request {
+        mode: Mode::Icount,
+        quick: true,
+        benchmarks: debian,
+        timeout: QUICK_TIMEOUT,
+        echo: false,
+    })?;
     for kernel in prepare_all(&specs.iter().collect::<Vec<_>>())? {
         quick_run(&kernel, "bench-workload-smoke", &benchmarks)?;
+        fully_measured(&kernel, debian.run(&kernel)?)?;
     }
     Ok(())
 }
@@ -798,7 +891,7 @@ mod tests {
             verdict: Verdict::Success,
             seconds: 1.0,
             console: String::new(),
-            network: false,
+            boot: BootKind::System,
             booted: true,
         }
     }

@@ -20,7 +20,7 @@ use super::parse::Outcome;
 use super::peer::{Peer, Tally};
 use super::program::{self, Programs};
 use super::target::{Network, Prepared};
-use super::{Request, Run};
+use super::{BootKind, Request, Run};
 
 /// The host as the guest sees it on QEMU's user network.
 pub const PEER_ADDRESS: &str = "10.0.2.2";
@@ -54,12 +54,12 @@ impl NetBench {
             Network::Absent(why) => Ok(Run::without_boot(
                 benchmarks,
                 Outcome::NotApplicable(why.clone()),
-                true,
+                BootKind::Network,
             )),
             Network::Unavailable(why) => Ok(Run::without_boot(
                 benchmarks,
                 Outcome::Failed(why.clone()),
-                true,
+                BootKind::Network,
             )),
             Network::Kernel => self.boot(kernel, &[]),
             Network::Modules(modules) => self.boot(kernel, modules),
@@ -78,7 +78,7 @@ impl NetBench {
             modules,
             program::Extras::default(),
         )?;
-        let mut run = super::run(kernel, &initrd, &self.request, true)?;
+        let mut run = super::run(kernel, &initrd, &self.request, BootKind::Network)?;
         drop(initrd);
         check(&mut run, &peer.finish());
         Ok(run)
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn figures_need_the_peers_traffic_and_its_errors_fail_the_run() {
-        let mut run = Run::without_boot(&[], Outcome::Failed(String::new()), true);
+        let mut run = Run::without_boot(&[], Outcome::Failed(String::new()), BootKind::Network);
         run.outcomes = vec![
             ("tcp_tx".into(), measured(2, Some(1_000_000))),
             ("tcp_rx".into(), measured(2, Some(1_000_000))),

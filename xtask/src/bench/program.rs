@@ -11,7 +11,9 @@
 //! it also holds Debian's BusyBox with its applet links (`/bin/sh`, `/usr/bin/awk`, ...),
 //! as the interactive system's archive does; when fork_exec_dynamic is selected,
 //! `/bench-dynamic-target` and the interpreter and libraries it loads (ld.so, libc.so.6, at
-//! their paths). The same archive boots Tessera and Linux,
+//! their paths). The Debian benchmarks' boot has an archive of its own: Debian's root file
+//! system (`target/rootfs/debian`) with the same files added ([`debian_archive`]). The
+//! same archive boots Tessera and Linux,
 //! except that Linux's archive for the network boot also has `/bench-modules/`: the
 //! virtio-net modules and their load order (`order`), which the program loads.
 
@@ -135,7 +137,7 @@ pub fn build() -> Result<Programs, String> {
         dynamic_target: out.join("bench-dynamic-target"),
     };
     compile(
-        &["bench.c", "cases.c", "workloads.c", "net.c"],
+        &["bench.c", "cases.c", "workloads.c", "debian.c", "net.c"],
         &["-static", "-O2", "-Wall", "-Werror"],
         &programs.bench,
     )?;
@@ -178,6 +180,22 @@ pub struct Contents {
 /// The archive: the skeleton every initramfs has, the program as `/init`, the exec
 /// targets, the arguments, the modules and BusyBox.
 pub fn archive(contents: Contents) -> Archive {
+    let mut archive = Archive::new();
+    fill(&mut archive, contents);
+    archive
+}
+
+/// The archive of the Debian boot: the Debian tree, then what [`archive`] holds (the
+/// program as `/init`; Tessera and Linux start it as they start rootfs-init).
+pub fn debian_archive(tree: &Path, contents: Contents) -> Result<Archive, String> {
+    let mut archive = Archive::new();
+    crate::rootfs_boot::add_tree(&mut archive, tree, "")?;
+    fill(&mut archive, contents);
+    Ok(archive)
+}
+
+/// Adds to `archive` what [`archive`] holds.
+fn fill(archive: &mut Archive, contents: Contents) {
     let Contents {
         bench,
         exec_target,
@@ -186,15 +204,14 @@ pub fn archive(contents: Contents) -> Archive {
         modules,
         extras: Extras { busybox, dynamic },
     } = contents;
-    let mut archive = Archive::new();
-    initrd::skeleton(&mut archive);
+    initrd::skeleton(archive);
     archive
         .file("init", 0o755, bench)
         .file("bench-exec-target", 0o755, exec_target)
         .file("bench-big-target", 0o755, big_target)
         .file("bench-args", 0o644, args.into_bytes());
     if let Some(busybox) = busybox {
-        initrd::add_busybox(&mut archive, &busybox.binary, &busybox.applets);
+        initrd::add_busybox(archive, &busybox.binary, &busybox.applets);
     }
     if let Some(dynamic) = dynamic {
         archive.file("bench-dynamic-target", 0o755, dynamic.target);
@@ -213,7 +230,6 @@ pub fn archive(contents: Contents) -> Archive {
         }
         archive.file("bench-modules/order", 0o644, order.into_bytes());
     }
-    archive
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -237,17 +253,36 @@ pub fn initrd(
             .ok_or_else(|| format!("{}: not a module file name", path.display()))?;
         packed.push((name.to_string(), read(path)?));
     }
-    initrd::Private::write(
-        name,
-        &archive(Contents {
-            bench: read(&programs.bench)?,
-            exec_target: read(&programs.exec_target)?,
-            big_target: read(&programs.big_target)?,
-            args: args.to_string(),
-            modules: packed,
-            extras,
-        }),
-    )
+    initrd::Private::write(name, &archive(contents(programs, args, packed, extras)?))
+}
+
+/// What an archive holds for these programs, arguments, modules and extras.
+fn contents(
+    programs: &Programs,
+    args: &str,
+    modules: Vec<(String, Vec<u8>)>,
+    extras: Extras,
+) -> Result<Contents, String> {
+    Ok(Contents {
+        bench: read(&programs.bench)?,
+        exec_target: read(&programs.exec_target)?,
+        big_target: read(&programs.big_target)?,
+        args: args.to_string(),
+        modules,
+        extras,
+    })
+}
+
+/// Writes the Debian boot's archive (the tree at `tree`, the programs, these arguments)
+/// as this process's `target/initrd/<name>-<pid>.cpio`, deleted when the result is dropped.
+pub fn debian_initrd(
+    name: &str,
+    programs: &Programs,
+    args: &str,
+    tree: &Path,
+) -> Result<initrd::Private, String> {
+    let contents = contents(programs, args, Vec::new(), Extras::default())?;
+    initrd::Private::write(name, &debian_archive(tree, contents)?)
 }
 
 #[cfg(test)]
@@ -311,6 +346,30 @@ mod tests {
     }
 
     #[test]
+    fn the_debian_archive_is_the_tree_plus_the_program() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-tree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("usr/bin")).unwrap();
+        std::fs::write(dir.join("usr/bin/python3"), "PY").unwrap();
+        std::os::unix::fs::symlink("usr/bin", dir.join("bin")).unwrap();
+        let entries = parse(
+            &debian_archive(&dir, contents(vec![], None))
+                .unwrap()
+                .to_bytes(),
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let get = |n: &str| entries.iter().find(|e| e.name == n).unwrap();
+        assert_eq!(get("usr/bin/python3").data, b"PY");
+        assert_eq!(get("bin").data, b"usr/bin");
+        assert_eq!(get("init").data, b"BENCH");
+        assert_eq!(get("bench-args").data, b"quick\n");
+        assert_eq!(get("dev/console").rdev, (5, 1));
+        // The other boots' archive is exactly what it was: no tree in it.
+        let plain = parse(&archive(contents(vec![], None)).to_bytes());
+        assert!(!plain.iter().any(|e| e.name.starts_with("usr")));
+    }
+
+    #[test]
     fn modules_go_with_their_load_order() {
         let modules = vec![
             ("virtio_ring.ko".to_string(), b"RING".to_vec()),
@@ -329,6 +388,9 @@ mod tests {
     #[test]
     fn c_paths_match_the_archive() {
         let header = std::fs::read_to_string(source_dir().join("bench.h")).unwrap();
+        let debian = std::fs::read_to_string(source_dir().join("debian.c")).unwrap();
+        assert!(debian.contains("#define PYTHON \"/usr/bin/python3\""));
+        assert!(debian.contains("#define BASH \"/bin/bash\""));
         assert!(header.contains("#define EXEC_TARGET \"/bench-exec-target\""));
         assert!(header.contains("#define BIG_TARGET \"/bench-big-target\""));
         assert!(header.contains("#define DYNAMIC_TARGET \"/bench-dynamic-target\""));

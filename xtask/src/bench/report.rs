@@ -19,7 +19,7 @@ use super::json;
 use super::parse::Outcome;
 use super::stats::{self, Summary};
 use super::target::Identity;
-use super::{Machine, Run, mode_name};
+use super::{BootKind, Machine, Run, mode_name};
 use crate::qemu::Mode;
 
 /// The command line that produced a report (`cargo xtask ab --a baseline ...`).
@@ -121,6 +121,7 @@ fn machine_json(m: &Machine) -> json::Machine {
         cpu_model: m.cpu_model.into(),
         host_cpu: m.host_cpu.clone(),
         memory_mib: m.memory_mib,
+        debian_memory_mib: m.debian_memory_mib,
         smp: 1,
     }
 }
@@ -209,7 +210,7 @@ pub fn single_table(s: &Single) -> String {
         .partition(|(name, _)| catalog::is_network(name));
     let (workloads, calls): (Vec<_>, Vec<_>) = system
         .into_iter()
-        .partition(|(name, _)| catalog::is_workload(name));
+        .partition(|(name, _)| catalog::per_run(name));
     for (workload, rows) in [(false, calls), (true, workloads)] {
         if !rows.is_empty() {
             let (first, iters, unit) = table_words(s.mode, workload);
@@ -492,13 +493,9 @@ impl Comparison {
                 })
                 .collect()
         });
-        let count = |network: bool| {
+        let count = |kind: BootKind| {
             runs.iter()
-                .map(|r| {
-                    r.iter()
-                        .filter(|r| r.network == network && r.booted)
-                        .count()
-                })
+                .map(|r| r.iter().filter(|r| r.boot == kind && r.booted).count())
                 .max()
                 .unwrap_or(0)
         };
@@ -507,8 +504,10 @@ impl Comparison {
             machine,
             mode,
             quick,
-            runs: count(false),
-            net_runs: count(true),
+            // The system-call and Debian boots run as many times each (either may be
+            // absent).
+            runs: count(BootKind::System).max(count(BootKind::Debian)),
+            net_runs: count(BootKind::Network),
             rows,
             problems,
             command: command_line(),
@@ -570,6 +569,12 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         "- Machine: {}, `-cpu {}`, {} MiB, 1 CPU, TCG; host CPU: {}\n",
         c.machine.qemu, c.machine.cpu_model, c.machine.memory_mib, c.machine.host_cpu
     ));
+    if let Some(mib) = c.machine.debian_memory_mib {
+        out.push_str(&format!(
+            "- Debian benchmarks: boots of their own, Debian's root file system as the \
+             archive, {mib} MiB for both kernels\n"
+        ));
+    }
     if !system.is_empty() {
         out.push_str(&match c.mode {
             Mode::Icount if !varied => format!(
@@ -616,7 +621,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         c.command
     ));
     let (workloads, calls): (Vec<&Row>, Vec<&Row>) =
-        system.iter().partition(|r| catalog::is_workload(&r.name));
+        system.iter().partition(|r| catalog::per_run(&r.name));
     for (workload, rows) in [(false, calls), (true, workloads)] {
         if rows.is_empty() {
             continue;

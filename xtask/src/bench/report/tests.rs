@@ -29,6 +29,7 @@ fn machine() -> Machine {
         cpu_model: "max",
         host_cpu: "Test CPU <&>".into(),
         memory_mib: 128,
+        debian_memory_mib: None,
     }
 }
 
@@ -52,7 +53,7 @@ fn run(getpid: u64, stat: Outcome, pipe_iters: u64) -> Run {
         verdict: Exit::Success,
         seconds: 12.0,
         console: String::new(),
-        network: false,
+        boot: BootKind::System,
         booted: true,
     }
 }
@@ -364,7 +365,7 @@ fn net_run(ms_per_mb: u64, us_per_conn: u64) -> Run {
         verdict: Exit::Success,
         seconds: 5.0,
         console: String::new(),
-        network: true,
+        boot: BootKind::Network,
         booted: true,
     }
 }
@@ -378,7 +379,7 @@ fn without_network() -> Comparison {
         super::super::Run::without_boot(
             &["tcp_tx", "tcp_connect"],
             Outcome::NotApplicable("`baseline` has no network (net = \"none\")".into()),
-            true,
+            BootKind::Network,
         ),
     ];
     // ab boots no network for B when A has none.
