@@ -20,7 +20,7 @@ use tessera_ipc::{IPC_INFO, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, layout};
 use tessera_platform::vm::USER_END;
 
 use super::{CALLER, now, pid};
-use crate::mm::vm::{Backing, Prot, SharedAnon, Vm};
+use crate::mm::vm::{Backing, Prot, SharedAnon, with_current as with_vm};
 use crate::variants::SubsystemLock;
 
 const PAGE: u64 = 4096;
@@ -134,19 +134,6 @@ pub fn shmget(key: i32, size: u64, flags: i32) -> KResult<isize> {
     )?;
     segments.total_pages += pages;
     Ok(id as isize)
-}
-
-/// Runs `f` on the current address space, locked, then the write-backs it queued.
-fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
-    let task = crate::process::current();
-    let (result, write_backs) = {
-        let cell = task.vm();
-        let mut guard = cell.lock();
-        let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
-        (f(vm), vm.take_write_backs())
-    };
-    crate::mm::vm::run_write_backs(write_backs);
-    result
 }
 
 pub fn shmat(shmid: i32, addr: u64, flags: i32) -> KResult<isize> {

@@ -1123,6 +1123,21 @@ impl Drop for Vm {
     }
 }
 
+/// Runs `f` on the current task's address space, locked; then, unlocked, the write-backs of
+/// shared pages its unmappings queued (no file operation runs under the lock). EFAULT for a
+/// task without one.
+pub fn with_current<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
+    let task = crate::process::current();
+    let (result, write_backs) = {
+        let cell = task.vm();
+        let mut guard = cell.lock();
+        let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
+        (f(vm), vm.take_write_backs())
+    };
+    run_write_backs(write_backs);
+    result
+}
+
 /// Runs write-backs an address space queued ([`Vm::take_write_backs`]), once its lock is
 /// released.
 pub fn run_write_backs(write_backs: Vec<WriteBack>) {

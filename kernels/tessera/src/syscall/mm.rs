@@ -13,24 +13,10 @@ use tessera_platform::vm::USER_END;
 use super::args::{Args, Decode};
 use crate::fs::OpenFile;
 use crate::fs::file::MapTarget;
-use crate::mm::vm::{Backing, Prot, SharedAnon, Vm};
+use crate::mm::vm::{Backing, Prot, SharedAnon, with_current as with_vm};
 use crate::process::current;
 
 const PAGE: u64 = 4096;
-
-/// Runs `f` on the current address space, locked; then, unlocked, the write-backs of shared
-/// pages its unmappings queued (no file operation runs under the lock: see `mm::vm`).
-fn with_vm<T>(f: impl FnOnce(&mut Vm) -> KResult<T>) -> KResult<T> {
-    let task = current();
-    let (result, write_backs) = {
-        let cell = task.vm();
-        let mut guard = cell.lock();
-        let vm = guard.as_mut().ok_or(Errno::EFAULT)?;
-        (f(vm), vm.take_write_backs())
-    };
-    crate::mm::vm::run_write_backs(write_backs);
-    result
-}
 
 /// `len` rounded up to whole pages (Linux's `PAGE_ALIGN`), if the range it makes from `addr`
 /// ends below 2^64; `None` when the rounding or the end wraps (each call gives Linux's errno
