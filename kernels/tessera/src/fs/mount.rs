@@ -37,14 +37,13 @@ fn mount_flags(requested: u64) -> u64 {
     flags
 }
 
-/// What the root file system (the tmpfs the initramfs is unpacked into) is mounted as:
-/// Linux's `rootfs`, made by the kernel itself, so without `relatime`.
-
 /// The file system types mount takes (`/proc/filesystems` lists them; the `match` in
 /// [`mount`] makes them).
 #[allow(dead_code, reason = "for procfs, which a config may leave out")]
 pub const TYPES: [&str; 6] = ["sysfs", "tmpfs", "ramfs", "devtmpfs", "proc", "devpts"];
 
+/// What the root file system (the tmpfs the initramfs is unpacked into) is mounted as:
+/// Linux's `rootfs`, made by the kernel itself, so without `relatime`.
 pub fn root_info() -> MountInfo {
     MountInfo {
         source: b"rootfs".to_vec(),
