@@ -943,6 +943,39 @@ pub fn umount(a: &Args) -> KResult<isize> {
     kfs::mount::umount(&target).map(|()| 0)
 }
 
+/// Moves up to `count` bytes through a kernel buffer a chunk at a time (sendfile's and
+/// copy_file_range's loop): `read(done, buf)` fills `buf` from `done` bytes into the copy
+/// (0 at the end of the input), `write(done, data)` takes `data` there. It stops at the end,
+/// at a short write, or at an error, which is the call's only if nothing moved yet; between
+/// chunks the others may run, and a task being killed stops. The bytes written.
+fn copy_chunks(
+    count: usize,
+    mut read: impl FnMut(u64, &mut [u8]) -> KResult<usize>,
+    mut write: impl FnMut(u64, &[u8]) -> KResult<usize>,
+) -> KResult<usize> {
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut total = 0;
+    while total < count && (total == 0 || sched::keep_going()) {
+        let want = (count - total).min(buf.len());
+        let n = match read(total as u64, &mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let written = match write(total as u64, &buf[..n]) {
+            Ok(w) => w,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += written;
+        if written < n {
+            break;
+        }
+    }
+    Ok(total)
+}
+
 /// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags): copies between two regular
 /// files of one file system through a kernel buffer, at the given offsets (the file offsets,
 /// advanced, where a pointer is NULL), as Linux's generic path (`fs/read_write.c`,
@@ -1002,28 +1035,13 @@ pub fn copy_file_range(a: &Args) -> KResult<isize> {
     {
         return Err(Errno::EINVAL);
     }
-    let mut buf = vec![0u8; count.min(CHUNK)];
-    let mut total = 0;
-    while total < count && (total == 0 || sched::keep_going()) {
-        let want = (count - total).min(buf.len());
-        let n = match input.ops.read(pos_in, &mut buf[..want], false) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        let written = match out.ops.write(pos_out, &buf[..n], false) {
-            Ok(w) => w,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += written;
-        pos_in += written as u64;
-        pos_out += written as u64;
-        if written < n {
-            break;
-        }
-    }
+    let total = copy_chunks(
+        count,
+        |done, buf| input.ops.read(pos_in + done, buf, false),
+        |done, data| out.ops.write(pos_out + done, data, false),
+    )?;
+    pos_in += total as u64;
+    pos_out += total as u64;
     for (ptr, f, at) in [(a[1], &input, pos_in), (a[3], &out, pos_out)] {
         if ptr != 0 {
             user::write_u64(ptr, at)?;
@@ -1082,34 +1100,16 @@ pub fn sendfile(a: &Args) -> KResult<isize> {
     }) {
         return Err(Errno::EINVAL);
     }
-    let mut buf = vec![0u8; count.min(CHUNK)];
-    let mut total = 0;
-    while total < count && (total == 0 || sched::keep_going()) {
-        let want = (count - total).min(buf.len());
-        let n = match offset {
-            Some(at) => input.read_at(at, &mut buf[..want]),
-            None => input.read(&mut buf[..want]),
-        };
-        let n = match n {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        if n == 0 {
-            break;
-        }
-        let written = match out.write(&buf[..n]) {
-            Ok(w) => w,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += written;
-        if let Some(at) = offset.as_mut() {
-            *at += written as u64;
-        }
-        if written < n {
-            break;
-        }
+    let total = copy_chunks(
+        count,
+        |done, buf| match offset {
+            Some(at) => input.read_at(at + done, buf),
+            None => input.read(buf),
+        },
+        |_, data| out.write(data),
+    )?;
+    if let Some(at) = offset.as_mut() {
+        *at += total as u64;
     }
     if let (Some(at), true) = (offset, a[2] != 0) {
         user::write_u64(a[2], at)?;
