@@ -40,9 +40,7 @@ pub fn semtimedop(a: &Args) -> KResult<isize> {
     let timeout = if let Some(at) = a.ptr(3).nonnull() {
         let mut b = [0u8; 16];
         at.read_into(&mut b)?;
-        let sec = i64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
-        let nsec = i64::from_le_bytes(b[8..].try_into().expect("8 bytes"));
-        Some((sec, nsec))
+        Some(b)
     } else {
         None
     };
@@ -53,7 +51,7 @@ fn semtimedop_common(
     semid: i32,
     sops: u64,
     nsops: u32,
-    timeout: Option<(i64, i64)>,
+    timeout: Option<[u8; 16]>,
 ) -> KResult<isize> {
     if nsops < 1 || semid < 0 {
         return Err(Errno::EINVAL);
@@ -66,13 +64,9 @@ fn semtimedop_common(
         .chunks_exact(SemBuf::SIZE)
         .map(SemBuf::from_bytes)
         .collect();
-    let timeout = match timeout {
-        Some((sec, nsec)) if sec < 0 || !(0..1_000_000_000).contains(&nsec) => {
-            return Err(Errno::EINVAL);
-        }
-        Some((sec, nsec)) => Some(crate::time::to_ns(sec as u64, nsec as u64)),
-        None => None,
-    };
+    let timeout = timeout
+        .map(|raw| super::args::timespec_ns(&raw))
+        .transpose()?;
     sem::semtimedop(semid, ops, timeout)
 }
 
