@@ -8,6 +8,7 @@
 pub mod exec;
 pub mod exit;
 pub mod futex;
+pub mod pid;
 pub mod sched;
 pub mod signal;
 pub mod task;

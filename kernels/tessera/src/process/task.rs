@@ -27,6 +27,7 @@ use tessera_platform::fpu::FpuState;
 use tessera_platform::usermode::KernelStack;
 use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
 
+use super::pid::PidCursor;
 use super::sched::WaitQueue;
 use super::signal::{Pending, SigHand, SignalState};
 use crate::fs::{FdTable, FsContext};
@@ -268,9 +269,33 @@ fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
     limits
 }
 
-/// Every task until it is released (strong references: a blocked task lives here).
-static TASKS: SpinLock<BTreeMap<Pid, Arc<Task>>, IrqSave> = SpinLock::new(BTreeMap::new());
-static NEXT_PID: AtomicU32 = AtomicU32::new(1);
+/// Every task until it is released (strong references: a blocked task lives here), and
+/// the id allocator, which asks the table which ids are in use.
+static TASKS: SpinLock<TaskTable, IrqSave> = SpinLock::new(TaskTable {
+    tasks: BTreeMap::new(),
+    pids: PidCursor::new(),
+});
+
+struct TaskTable {
+    tasks: BTreeMap<Pid, Arc<Task>>,
+    pids: PidCursor,
+}
+
+impl TaskTable {
+    /// A free id. Between this and the task's insertion the id is in no table, but the
+    /// cursor has moved past it: only `pid_max` allocations in between could hand it out
+    /// again, and creating a task does not wait.
+    fn alloc_pid(&mut self) -> KResult<Pid> {
+        let tasks = &self.tasks;
+        self.pids.alloc(|pid| {
+            tasks.contains_key(&pid)
+                || tasks.values().any(|t| {
+                    t.process.pgid.load(Ordering::Relaxed) == pid
+                        || t.process.sid.load(Ordering::Relaxed) == pid
+                })
+        })
+    }
+}
 /// Task objects alive (released or not): what the leak accounting counts (`live`).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
@@ -301,8 +326,8 @@ impl Task {
     /// A new task: a thread of `shares.process`, or the leader of a new process. The
     /// caller fills in what it inherits and makes it runnable.
     pub fn new(name: &str, shares: Shares) -> KResult<Arc<Task>> {
+        let tid = TASKS.lock().alloc_pid()?;
         let slot = super::sched::alloc_slot()?;
-        let tid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
         let process = shares.process.unwrap_or_else(|| Process::new(tid));
         LIVE.fetch_add(1, Ordering::Relaxed);
         let task = Arc::new(Task {
@@ -334,7 +359,7 @@ impl Task {
             *task.process.leader.lock() = Arc::downgrade(&task);
         }
         task.process.threads.lock().push(task.clone());
-        TASKS.lock().insert(tid, task.clone());
+        TASKS.lock().tasks.insert(tid, task.clone());
         Ok(task)
     }
 
@@ -391,7 +416,7 @@ impl Task {
     /// Forgets a released task: its stack, its slot and its entry in the task table.
     pub fn unregister(&self) {
         drop(self.kernel_stack.lock().take());
-        TASKS.lock().remove(&self.tid);
+        TASKS.lock().tasks.remove(&self.tid);
         super::sched::free_slot(self.slot());
     }
 
@@ -437,18 +462,18 @@ pub fn live() -> usize {
 /// Tasks created since boot (Linux's `total_forks`: every pid handed out).
 #[allow(dead_code, reason = "for procfs, which a config may leave out")]
 pub fn created() -> u64 {
-    u64::from(NEXT_PID.load(Ordering::Relaxed) - 1)
+    TASKS.lock().pids.created()
 }
 
 /// The pid most recently handed out.
 #[allow(dead_code, reason = "for procfs, which a config may leave out")]
 pub fn last_pid() -> Pid {
-    NEXT_PID.load(Ordering::Relaxed) - 1
+    TASKS.lock().pids.last()
 }
 
 /// The task with this id, if it exists (zombies included).
 pub fn find(tid: Pid) -> Option<Arc<Task>> {
-    TASKS.lock().get(&tid).cloned()
+    TASKS.lock().tasks.get(&tid).cloned()
 }
 
 /// The leader of the process with this id (`kill(pid)`, `/proc/PID`): a thread id finds
@@ -464,13 +489,14 @@ pub fn find_process(pid: Pid) -> Option<Arc<Task>> {
 
 /// Every task, in id order.
 pub fn all() -> Vec<Arc<Task>> {
-    TASKS.lock().values().cloned().collect()
+    TASKS.lock().tasks.values().cloned().collect()
 }
 
 /// Every process's leader, in pid order.
 pub fn all_processes() -> Vec<Arc<Task>> {
     TASKS
         .lock()
+        .tasks
         .values()
         .filter(|t| t.is_leader())
         .cloned()

@@ -9,7 +9,7 @@
 //! | [`cpuinfo`] | `cpuinfo` |
 //! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
 //! | [`mounts`] | `/proc/PID/mounts` |
-//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname` |
+//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname`, `pid_max` |
 //!
 //! Inode numbers: the root is 1, the files of the root are small fixed numbers, and
 //! everything under `/proc/PID` is numbered from the pid ([`pid_ino`]), so a number names
@@ -266,6 +266,78 @@ impl Inode for Text {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
         read_text(&(self.make)()?, offset, buf)
+    }
+}
+
+/// A file holding one integer that a write changes (the `/proc/sys` files Linux reads and
+/// writes with `proc_dointvec_minmax`, and `/proc/PID` tunables): reads give the value and
+/// a newline; a write at position 0 is parsed as Linux parses it (spaces, an optional
+/// sign, decimal digits, then only spaces or a newline: anything else, an empty write or
+/// a number out of `i64`, is EINVAL) and handed to `set`, which checks the range. A write
+/// at another position is ignored (returns 0), as with Linux's `sysctl_writes_strict`;
+/// truncation (`O_TRUNC`) is accepted and does nothing.
+struct IntFile {
+    ino: u64,
+    mode: u32,
+    get: Box<dyn Fn() -> i64 + Send + Sync>,
+    set: Box<dyn Fn(i64) -> KResult<()> + Send + Sync>,
+}
+
+impl IntFile {
+    fn inode(
+        ino: u64,
+        mode: u32,
+        get: impl Fn() -> i64 + Send + Sync + 'static,
+        set: impl Fn(i64) -> KResult<()> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(IntFile {
+            ino,
+            mode,
+            get: Box::new(get),
+            set: Box::new(set),
+        })
+    }
+}
+
+/// The integer a write to an [`IntFile`] holds (see there).
+fn parse_int(text: &[u8]) -> KResult<i64> {
+    let text = text.trim_ascii();
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(Errno::EINVAL);
+    }
+    let magnitude = digits.iter().try_fold(0i64, |n, d| {
+        n.checked_mul(10)?.checked_add(i64::from(d - b'0'))
+    });
+    let magnitude = magnitude.ok_or(Errno::EINVAL)?;
+    Ok(if negative { -magnitude } else { magnitude })
+}
+
+impl Inode for IntFile {
+    fn metadata(&self) -> KResult<Metadata> {
+        Ok(meta(self.ino, S_IFREG | self.mode, 1))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Regular
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        read_text(format!("{}\n", (self.get)()).as_bytes(), offset, buf)
+    }
+    fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
+        if offset != 0 {
+            return Ok(0);
+        }
+        (self.set)(parse_int(buf)?)?;
+        Ok(buf.len())
+    }
+    fn truncate(&self, _len: u64) -> KResult<()> {
+        Ok(())
     }
 }
 

@@ -1,7 +1,8 @@
 //! `/proc/sys/kernel/`: the system's names, as Linux's `kernel/utsname_sysctl.c` shows them
 //! (read-only here): `ostype`, `osrelease`, `version`, `hostname`, `domainname`, each a
 //! line. procps reads `osrelease` to learn the kernel's version (top shows the steal
-//! column from 2.6.11 on); `hostname` is what sethostname set.
+//! column from 2.6.11 on); `hostname` is what sethostname set. And `pid_max`, the bound
+//! of process ids, which root may change (`process/pid.rs`).
 
 use alloc::format;
 use alloc::string::String;
@@ -11,20 +12,24 @@ use alloc::vec::Vec;
 use tessera_abi::{Errno, KResult};
 use tessera_vfs::{FileType, Inode};
 
-use super::{Dir, Listing, Text};
+use super::{Dir, IntFile, Listing, Text};
+use crate::process::pid;
 
 /// Inode numbers: `/proc/sys` 11 (a file of the root), `kernel` 12, its files from 13.
 const SYS_INO: u64 = 11;
 const KERNEL_INO: u64 = 12;
 
 /// The files of `/proc/sys/kernel`: name, inode number.
-const KERNEL_FILES: [(&[u8], u64); 5] = [
+const KERNEL_FILES: [(&[u8], u64); 6] = [
     (b"ostype", 13),
     (b"osrelease", 14),
     (b"version", 15),
     (b"hostname", 16),
     (b"domainname", 17),
+    (b"pid_max", PID_MAX_INO),
 ];
+
+const PID_MAX_INO: u64 = 18;
 
 /// `/proc/sys`.
 pub(super) fn sys() -> Arc<dyn Inode> {
@@ -75,6 +80,14 @@ impl Listing for Kernel {
             .iter()
             .find(|(n, _)| *n == name)
             .ok_or(Errno::ENOENT)?;
+        if ino == PID_MAX_INO {
+            return Ok(IntFile::inode(
+                ino,
+                0o644,
+                || i64::from(pid::max()),
+                pid::set_max,
+            ));
+        }
         Ok(Text::inode(ino, 0o444, move || Ok(value(ino))))
     }
     fn entries(&self) -> KResult<Vec<(u64, FileType, Vec<u8>)>> {
