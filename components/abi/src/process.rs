@@ -32,6 +32,9 @@ pub const CLONE_UNTRACED: u64 = 0x80_0000;
 /// `CLONE_NEWNET` (`linux/sched.h`) and `CLONE_NEWNS`: new namespaces (not supported here).
 pub const CLONE_NEW_NAMESPACES: u64 =
     CLONE_NEWNS | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000;
+/// `CLONE_NEWTIME` (`linux/sched.h`): a new time namespace; valid for unshare and clone3
+/// only (for clone it is a bit of the exit signal's byte).
+pub const CLONE_NEWTIME: u64 = 0x80;
 /// `CLONE_NEWUSER` (`linux/sched.h`).
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 /// `CLONE_IO` (`linux/sched.h`): share the I/O context.

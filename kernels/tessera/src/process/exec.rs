@@ -258,6 +258,9 @@ fn load(
         ss: 0x1b,
         ..TrapFrame::default()
     };
+    // A table shared with another process (CLONE_FILES) is copied first, as Linux's
+    // begin_new_exec does: close-on-exec is this program's business only.
+    task.unshare_files();
     task.files.lock().close_on_exec();
     task.sighand.lock().clear_handlers();
     task.signals.lock().altstack = super::signal::AltStack::default();

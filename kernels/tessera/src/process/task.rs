@@ -23,6 +23,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsiz
 
 use tessera_abi::KResult;
 use tessera_abi::process::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_STACK};
+use tessera_platform::current::SwapSlot;
 use tessera_platform::fpu::FpuState;
 use tessera_platform::usermode::KernelStack;
 use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
@@ -219,8 +220,13 @@ pub struct Task {
     /// The address space: shared by the tasks cloned with CLONE_VM (threads, vfork
     /// children); execve puts a new one here, exit an empty one.
     vm: SubsystemLock<Arc<VmCell>>,
-    pub files: Arc<Files>,
-    pub fs: Arc<SubsystemLock<FsContext>>,
+    /// The descriptor table: shared by the tasks cloned with CLONE_FILES; replaced by a
+    /// private copy by [`Task::unshare_files`]. Read as a plain field (`task.files.lock()`):
+    /// the slot's contract (`SwapSlot`) is that only this task replaces it.
+    pub files: SwapSlot<Files>,
+    /// Working directory, root and umask: shared by the tasks cloned with CLONE_FS;
+    /// replaced by a private copy by [`Task::unshare_fs`], under the same contract.
+    pub fs: SwapSlot<SubsystemLock<FsContext>>,
     /// Signal actions: shared by the tasks cloned with CLONE_SIGHAND.
     pub sighand: Arc<SpinLock<SigHand, IrqSave>>,
     pub process: Arc<Process>,
@@ -336,8 +342,8 @@ impl Task {
             state: SpinLock::new(TaskState::Runnable),
             kernel_stack: SubsystemLock::new(Some(KernelStack::new())),
             vm: SubsystemLock::new(shares.vm),
-            files: shares.files,
-            fs: shares.fs,
+            files: SwapSlot::new(shares.files),
+            fs: SwapSlot::new(shares.fs),
             sighand: shares.sighand,
             process,
             signals: SpinLock::new(SignalState::default()),
@@ -393,6 +399,27 @@ impl Task {
     /// Runs in `vm` from now on (execve); returns the one it ran in.
     pub fn replace_vm(&self, vm: Arc<VmCell>) -> Arc<VmCell> {
         core::mem::replace(&mut *self.vm.lock(), vm)
+    }
+
+    /// Gives this task a private copy of its descriptor table when another task shares it
+    /// (Linux's `unshare_fd`, for unshare, close_range and execve); the files stay open in
+    /// both tables. Only the task itself calls this (the slot's contract).
+    pub fn unshare_files(&self) {
+        if self.files.is_shared() {
+            let copy = Files::new(self.files.lock().clone());
+            self.files.replace(copy).release();
+        }
+    }
+
+    /// Gives this task a private copy of its working directory, root and umask when
+    /// another task shares them (CLONE_FS; Linux's `unshare_fs`). Only the task itself
+    /// calls this.
+    pub fn unshare_fs(&self) {
+        // Two references: the slot's and the one `arc` just made.
+        if Arc::strong_count(&self.fs.arc()) > 2 {
+            let copy = self.fs.lock().clone();
+            self.fs.replace(Arc::new(SubsystemLock::new(copy)));
+        }
     }
 
     /// Ends a vfork: wakes the parent waiting for the child to exec or exit.

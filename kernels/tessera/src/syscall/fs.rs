@@ -1055,9 +1055,8 @@ pub fn copy_file_range(a: &Args) -> KResult<isize> {
 /// close_range(first, last, flags): closes (with CLOSE_RANGE_CLOEXEC, marks close-on-exec)
 /// every open descriptor from `first` to `last`; EINVAL for unknown flags or `first` past
 /// `last` (Linux's `fs/file.c`, `__close_range`). CLOSE_RANGE_UNSHARE first gives the
-/// caller a table of its own; Tessera cannot yet swap a thread's table for a copy, so with
-/// a table shared with other threads (CLONE_FILES) that flag is EINVAL, and without one
-/// there is nothing to unshare.
+/// caller a table of its own when it shares one (CLONE_FILES), so the other tasks keep
+/// their descriptors.
 pub fn close_range(a: &Args) -> KResult<isize> {
     const CLOSE_RANGE_UNSHARE: u64 = 1 << 1;
     const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
@@ -1067,8 +1066,8 @@ pub fn close_range(a: &Args) -> KResult<isize> {
         return Err(Errno::EINVAL);
     }
     let task = current();
-    if flags & CLOSE_RANGE_UNSHARE != 0 && task.files.is_shared() {
-        return Err(Errno::EINVAL);
+    if flags & CLOSE_RANGE_UNSHARE != 0 {
+        task.unshare_files();
     }
     // Closed files go after the lock is released (a last close may do file work).
     let closed = task.files.lock().close_range(

@@ -170,6 +170,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::getpid => process::getpid(),
         sys::clone => process::clone(a, frame),
         sys::clone3 => process::clone3(a, frame),
+        sys::unshare => process::unshare(a),
         sys::fork => process::fork(frame),
         sys::vfork => process::vfork(frame),
         sys::execve => process::execve(a, frame),

@@ -7,9 +7,9 @@ use tessera_abi::mm::TASK_SIZE_MAX;
 use tessera_abi::process::{
     __WALL, __WCLONE, __WNOTHREAD, CLONE_ARGS_SIZE, CLONE_ARGS_SIZE_VER0, CLONE_CHILD_CLEARTID,
     CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_INTO_CGROUP,
-    CLONE_NEW_NAMESPACES, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
-    CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL, P_ALL, P_PGID, P_PID, WCONTINUED,
-    WEXITED, WNOHANG, WNOWAIT, WUNTRACED, exited_status,
+    CLONE_NEW_NAMESPACES, CLONE_NEWTIME, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD,
+    CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL,
+    P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED, exited_status,
 };
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
@@ -91,12 +91,12 @@ fn clone_task(frame: &TrapFrame, req: &CloneRequest) -> KResult<Arc<Task>> {
         Arc::new(SubsystemLock::new(copy))
     };
     let files = if has(CLONE_FILES) {
-        parent.files.share()
+        parent.files.arc().share()
     } else {
         Files::new(parent.files.lock().clone())
     };
     let fs = if has(CLONE_FS) {
-        parent.fs.clone()
+        parent.fs.arc()
     } else {
         Arc::new(SubsystemLock::new(parent.fs.lock().clone()))
     };
@@ -243,6 +243,56 @@ pub fn clone(a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         tls: a.ulong(4),
     };
     do_clone(frame, &req)
+}
+
+/// unshare(flags): gives the caller its own copy of what it shares with other tasks, as
+/// Linux's `ksys_unshare`: CLONE_FILES (the descriptor table), CLONE_FS (working
+/// directory, root, umask), CLONE_SYSVSEM (like exit: the caller's SEM_UNDO adjustments
+/// are applied and dropped). CLONE_THREAD, CLONE_SIGHAND and CLONE_VM cannot be unshared
+/// and succeed only when there is nothing to unshare (else EINVAL); CLONE_VM implies
+/// CLONE_SIGHAND, which implies CLONE_THREAD, as on Linux. Namespaces are EINVAL, as on a
+/// Linux built without them; other bits EINVAL.
+pub fn unshare(a: &Args) -> KResult<isize> {
+    // Linux's prototype: unsigned long unshare_flags.
+    let mut flags = a.ulong(0);
+    let known = CLONE_THREAD
+        | CLONE_FS
+        | CLONE_SIGHAND
+        | CLONE_VM
+        | CLONE_FILES
+        | CLONE_SYSVSEM
+        | CLONE_NEW_NAMESPACES
+        | CLONE_NEWTIME;
+    if flags & !known != 0 || flags & (CLONE_NEW_NAMESPACES | CLONE_NEWTIME) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_VM != 0 {
+        flags |= CLONE_SIGHAND;
+    }
+    if flags & CLONE_SIGHAND != 0 {
+        flags |= CLONE_THREAD;
+    }
+    let task = current();
+    if flags & CLONE_THREAD != 0 && task.process.threads.lock().len() > 1 {
+        return Err(Errno::EINVAL);
+    }
+    // One reference per task sharing them (for the address space, one more: `vm()`'s).
+    if flags & CLONE_SIGHAND != 0 && Arc::strong_count(&task.sighand) > 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_VM != 0 && Arc::strong_count(&task.vm()) > 2 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_FS != 0 {
+        task.unshare_fs();
+    }
+    if flags & CLONE_FILES != 0 {
+        task.unshare_files();
+    }
+    if flags & CLONE_SYSVSEM != 0 {
+        crate::ipc::sem::exit_process(task.tgid());
+    }
+    Ok(0)
 }
 
 /// clone3(struct clone_args *args, size_t size): the arguments in a versioned struct, read
