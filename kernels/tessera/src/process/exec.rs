@@ -269,6 +269,7 @@ fn load(
     task.fs_base.store(0, Ordering::Relaxed);
     tessera_platform::usermode::set_fs_base(0);
     *task.process.exe.lock() = Some(dentry.clone());
+    task.process.did_exec.store(true, Ordering::Relaxed);
     *task.process.exe_deny.lock() = deny;
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     *task.name.lock() =

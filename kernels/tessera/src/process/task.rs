@@ -128,6 +128,9 @@ pub struct Process {
     /// Woken whenever a signal is posted to the process or one of its threads: signalfd
     /// and sigtimedwait wait here (Linux's `sighand->signalfd_wqh`).
     pub signalfd_wait: WaitQueue,
+    /// Whether the process has run execve since its fork (Linux: `PF_FORKNOEXEC` clear):
+    /// its parent may no longer change its process group then (setpgid's EACCES).
+    pub did_exec: AtomicBool,
     /// The program file the process runs (what `/proc/PID/exe` names); none before the
     /// first execve.
     pub exe: SubsystemLock<Option<crate::fs::DentryRef>>,
@@ -170,6 +173,7 @@ impl Process {
             exit_status: AtomicI32::new(0),
             child_exited: WaitQueue::new(),
             signalfd_wait: WaitQueue::new(),
+            did_exec: AtomicBool::new(false),
             exe: SubsystemLock::new(None),
             exe_deny: SubsystemLock::new(Vec::new()),
             real_timer: SpinLock::new((0, 0)),

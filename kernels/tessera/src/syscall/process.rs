@@ -443,15 +443,55 @@ fn target(pid: i32) -> KResult<Arc<Task>> {
     }
 }
 
-/// setpgid(pid_t pid, pid_t pgid).
+/// setpgid(pid_t pid, pid_t pgid): moves the caller or one of its children that has not
+/// run execve yet into process group `pgid` of the caller's session, with Linux's checks
+/// in its order (`kernel/sys.c`): EINVAL for a negative group or a thread that is not its
+/// process's leader, ESRCH for an unknown id or a process that is neither the caller nor
+/// its child, EPERM for a child in another session, EACCES for a child past execve, EPERM
+/// for a session leader and for a group that does not exist in the caller's session.
 pub fn setpgid(a: &Args) -> KResult<isize> {
-    let pgid = a.pid(1);
+    let caller = current();
+    let pid = match a.pid(0) {
+        0 => caller.tgid(),
+        pid => pid as u32,
+    };
+    let pgid = match a.pid(1) {
+        0 => pid as i32,
+        pgid => pgid,
+    };
     if pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    let task = target(a.pid(0))?;
-    let pgid = if pgid == 0 { task.tgid() } else { pgid as u32 };
-    task.process.pgid.store(pgid, Ordering::Relaxed);
+    let pgid = pgid as u32;
+    let target = task::find(pid).ok_or(Errno::ESRCH)?;
+    if !target.is_leader() {
+        return Err(Errno::EINVAL);
+    }
+    let session = caller.process.sid.load(Ordering::Relaxed);
+    let process = &target.process;
+    if process.tgid != caller.tgid() {
+        if target.ppid() != caller.tgid() {
+            return Err(Errno::ESRCH);
+        }
+        if process.sid.load(Ordering::Relaxed) != session {
+            return Err(Errno::EPERM);
+        }
+        if process.did_exec.load(Ordering::Relaxed) {
+            return Err(Errno::EACCES);
+        }
+    }
+    if process.sid.load(Ordering::Relaxed) == process.tgid {
+        return Err(Errno::EPERM);
+    }
+    if pgid != pid
+        && !task::all_processes().iter().any(|t| {
+            t.process.pgid.load(Ordering::Relaxed) == pgid
+                && t.process.sid.load(Ordering::Relaxed) == session
+        })
+    {
+        return Err(Errno::EPERM);
+    }
+    process.pgid.store(pgid, Ordering::Relaxed);
     Ok(0)
 }
 
@@ -472,7 +512,12 @@ pub fn getsid(a: &Args) -> KResult<isize> {
 pub fn setsid() -> KResult<isize> {
     let task = current();
     let (process, pid) = (&task.process, task.tgid());
-    if process.pgid.load(Ordering::Relaxed) == pid {
+    // Linux: EPERM for a session leader, and whenever a process group with the caller's
+    // id exists (its own, or one it left that still has members).
+    if task::all_processes()
+        .iter()
+        .any(|t| t.process.pgid.load(Ordering::Relaxed) == pid)
+    {
         return Err(Errno::EPERM);
     }
     process.sid.store(pid, Ordering::Relaxed);
