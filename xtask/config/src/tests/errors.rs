@@ -267,3 +267,22 @@ fn a_key_that_needs_another_names_both() {
     );
     assert!(!parse_ok(&text).subsystem("userspace").unwrap());
 }
+
+/// Two variants of one component, as a list or as the key twice: refused, naming the file and
+/// the key (the kernel's `variants.rs` would refuse the two features too, but the config is
+/// where a person wrote them).
+#[test]
+fn two_variants_of_one_key() {
+    assert_mentions(
+        &valid_with("page-alloc", r#"page-alloc = ["bitmap", "buddy"]"#),
+        &[
+            "components.page-alloc must be a string, found array",
+            r#""bitmap", "buddy""#,
+        ],
+    );
+    let twice = valid_with(
+        "page-alloc",
+        "page-alloc = \"buddy\"\npage-alloc = \"bitmap\"",
+    );
+    assert_mentions(&twice, &["duplicate key", "page-alloc"]);
+}
