@@ -9,6 +9,11 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod sched;
+mod sigcommon;
+#[cfg(feature = "signals")]
+pub mod signal;
+#[cfg(not(feature = "signals"))]
+#[path = "no_signal.rs"]
 pub mod signal;
 pub mod task;
 

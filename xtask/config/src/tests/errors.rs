@@ -263,9 +263,31 @@ fn a_key_that_needs_another_names_both() {
         "components.net = \"smoltcp\" needs subsystems.sockets = true, found subsystems.sockets = false"
     );
     let text = format!(
-        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
+        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsignals = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
     );
     assert!(!parse_ok(&text).subsystem("userspace").unwrap());
+}
+
+/// BusyBox's shell installs handlers and masks signals: a kernel without them cannot run it,
+/// and handlers without user space are meaningless.
+#[test]
+fn signals_off_refuses_what_needs_them() {
+    let text = VALID.replace("[kernel]\n", "[subsystems]\nsignals = false\n\n[kernel]\n");
+    assert_eq!(
+        parse_err(&text).to_string(),
+        "configs/x.toml: kernel.userland = \"busybox\" needs subsystems.signals = true, found subsystems.signals = false"
+    );
+    let text = format!(
+        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
+    );
+    assert_eq!(
+        parse_err(&text).detail(),
+        "subsystems.signals = true needs subsystems.userspace = true, found subsystems.userspace = false"
+    );
+    let hello = format!(
+        "{MINIMAL}\n[subsystems]\ntty = false\nprocfs = false\nsignals = false\nsockets = false\n\n[kernel]\nuserland = \"hello\"\n"
+    );
+    assert_eq!(parse_ok(&hello).subsystem("signals"), Some(false));
 }
 
 /// Two variants of one component, as a list or as the key twice: refused, naming the file and

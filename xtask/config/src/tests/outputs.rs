@@ -25,6 +25,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "userspace",
             "tty",
             "procfs",
+            "signals",
             "sockets"
         ]
     );
@@ -47,6 +48,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "userspace",
             "tty",
             "procfs",
+            "signals",
             "sockets"
         ]
     );
@@ -88,6 +90,7 @@ fn all_features_cover_every_variant_once() {
             "userspace",
             "tty",
             "procfs",
+            "signals",
             "sockets",
         ]
     );
@@ -113,7 +116,7 @@ fn constants_have_the_expected_lines() {
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
         r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp"), ("sched", "round-robin"), ("vdso", "on")];"#,
-        r#"pub const SUBSYSTEMS: &[(&str, bool)] = &[("userspace", true), ("tty", true), ("procfs", true), ("sockets", true)];"#,
+        r#"pub const SUBSYSTEMS: &[(&str, bool)] = &[("userspace", true), ("tty", true), ("procfs", true), ("signals", true), ("sockets", true)];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),
