@@ -36,7 +36,11 @@ fn main() {
         let var = format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"));
         let enabled = env::var_os(var).is_some();
         if enabled != wanted.contains(&feature) {
-            wrong.push(format!("{}{feature}", if enabled { "+" } else { "-" }));
+            // The key the feature belongs to, with the config's value of it.
+            let key = tessera_config::feature_key(&feature)
+                .and_then(|key| Some(format!(" ({key} = {})", config.value(&key)?)))
+                .unwrap_or_default();
+            wrong.push(format!("{}{feature}{key}", if enabled { "+" } else { "-" }));
         }
     }
     let opt_level = env::var("OPT_LEVEL").unwrap_or_default();

@@ -1,11 +1,11 @@
-//! The single enabled variant, compiled only when exactly one variant feature is on: the safe
-//! page wrappers and `VARIANT` at the crate root, and (with `c-abi`) the exported C symbols, all
-//! resolve to it here.
+//! The active variant: `erms` when its feature is on, else `simple` (see the crate docs). The
+//! safe page wrappers and `VARIANT` at the crate root, and (with `c-abi`) the exported C
+//! symbols, all resolve to it here.
 
 #[cfg(feature = "c-abi")]
 mod c_abi;
 
-#[cfg(feature = "simple")]
+#[cfg(not(feature = "erms"))]
 use crate::simple as variant;
 
 #[cfg(feature = "erms")]

@@ -50,26 +50,26 @@
 //! | `copy_page(dst, src)`  | copy 4096 non-overlapping bytes                          |
 //! | `NAME`                 | the variant's name, `"simple"` or `"erms"`               |
 //!
-//! When exactly one variant feature is enabled, the crate root also has the safe
-//! `zero_page(&mut [u8; 4096])`, `copy_page(&mut [u8; 4096], &[u8; 4096])` and `VARIANT`,
-//! all resolving to that variant; with `c-abi` the C symbols forward to it too.
-//! Enabling `c-abi` with both variants or with none is a `compile_error!`.
+//! The crate root also has the safe `zero_page(&mut [u8; 4096])`, `copy_page(&mut [u8; 4096],
+//! &[u8; 4096])` and `VARIANT`, all resolving to the active variant; with `c-abi` the C symbols
+//! forward to it too. The active variant is `erms` when its feature is on, else `simple`
+//! (compiled then even without its feature). That a kernel enables exactly one is not checked
+//! here, so that host tests and benches build with both: the kernel's config validation
+//! checks it, and its selection point (`variants.rs`) refuses two or none with a
+//! `compile_error!`.
 //!
 //! # Which variant did the kernel get?
-//! A default (two-variant) build has no single variant, so no host test can assert `VARIANT`.
-//! The kernel is meant to prove its choice at run time by printing `tessera_memops::VARIANT`
-//! in its boot log, where the benchmark harness can read and check it against the config; the
-//! linked code itself can be checked by disassembling the kernel's `memcpy` symbol
-//! (`rep movsq` means `erms`). Single-variant host
-//! builds (`cargo test -p tessera-memops --no-default-features --features simple`) run a test
-//! that `VARIANT` names the enabled variant.
+//! The kernel proves its choice at run time by printing `tessera_memops::VARIANT` in its boot
+//! log, where the benchmark harness can read and check it against the config; the linked code
+//! itself can be checked by disassembling the kernel's `memcpy` symbol (`rep movsq` means
+//! `erms`). Host builds run a test that `VARIANT` names the active variant.
 //!
 //! # Adding a variant
 //! 1. Add a feature to `Cargo.toml` with a comment saying what the variant does.
 //! 2. Write `src/<name>.rs` with the functions of the table above (re-export
 //!    `crate::compare::{memcmp, bcmp}` unless the variant has its own) and `pub const NAME`.
-//! 3. Declare it below as `#[cfg(feature = "<name>")] pub mod <name>;`, extend the
-//!    exactly-one-variant `cfg`s here and the `use ... as variant` in `src/active.rs`.
+//! 3. Declare it below as `#[cfg(feature = "<name>")] pub mod <name>;` and give it its place
+//!    in the `use ... as variant` order of `src/active.rs`.
 //! 4. Add it to the `variant_suite!` list in `tests/memops.rs` and to `benches/memops.rs`.
 //!
 //! # Safety and `#![no_builtins]`
@@ -89,36 +89,21 @@
 #![no_builtins]
 #![warn(missing_docs)]
 
-#[cfg(all(feature = "c-abi", feature = "simple", feature = "erms"))]
-compile_error!(
-    "tessera-memops: `c-abi` forwards the C symbols to one variant, but both `simple` and `erms` \
-     are enabled (depend on it with default-features = false and pick one)"
-);
-#[cfg(all(feature = "c-abi", not(any(feature = "simple", feature = "erms"))))]
-compile_error!("tessera-memops: `c-abi` needs exactly one variant feature: `simple` or `erms`");
 #[cfg(all(feature = "erms", not(target_arch = "x86_64")))]
 compile_error!("tessera-memops: the `erms` variant uses x86_64 string instructions");
 
 /// Size in bytes of the pages `zero_page` and `copy_page` work on.
 pub const PAGE_SIZE: usize = 4096;
 
-#[cfg(any(feature = "simple", feature = "erms"))]
 mod compare;
 
-#[cfg(feature = "simple")]
+// Compiled with its feature, and without any variant feature (then it is the active one).
+#[cfg(any(feature = "simple", not(feature = "erms")))]
 pub mod simple;
 
 #[cfg(feature = "erms")]
 pub mod erms;
 
-#[cfg(any(
-    all(feature = "simple", not(feature = "erms")),
-    all(feature = "erms", not(feature = "simple"))
-))]
 mod active;
 
-#[cfg(any(
-    all(feature = "simple", not(feature = "erms")),
-    all(feature = "erms", not(feature = "simple"))
-))]
 pub use active::{VARIANT, copy_page, zero_page};

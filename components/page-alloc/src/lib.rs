@@ -25,6 +25,17 @@
 //! | `free_pages`, `total` | O(1)                                | O(1)                         |
 //! | metadata              | 3 bits per frame + about 48 words   | 9 bytes per frame            |
 //!
+//! # Policies for user frames
+//!
+//! Two more config keys choose what the kernel does with the frames it hands to user space:
+//! each is one trait and two unit types, always compiled (they are a few constants), of which
+//! the kernel's `variants.rs` names one.
+//!
+//! | Key            | Trait           | Variants                          |
+//! |----------------|-----------------|-----------------------------------|
+//! | `page-zero`    | [`PageZero`]    | [`ZeroOnce`], [`ZeroTwice`]       |
+//! | `file-private` | [`FilePrivate`] | [`PrivateCopy`], [`PrivateShare`] |
+//!
 //! # Adding a variant
 //! 1. Write `src/<name>.rs` with a type implementing [`PageAllocator`] (no `unsafe`, state only
 //!    in `meta`, `alloc` never panics, `free` rejects bad blocks without changing state).
@@ -40,10 +51,12 @@
 pub mod bitmap;
 #[cfg(feature = "buddy")]
 pub mod buddy;
+mod file_private;
 #[cfg(test)]
 mod testsuite;
 mod zero;
 
+pub use file_private::{FileFrame, FilePrivate, PrivateCopy, PrivateShare};
 pub use zero::{PageZero, ZeroOnce, ZeroTwice};
 
 /// A physical frame number (physical address >> 12).

@@ -1,8 +1,11 @@
 //! Which variant of each component this kernel was compiled with.
 //!
 //! One place names them all: to add a variant, add its feature in `Cargo.toml`, its schema
-//! entry in `xtask/config`, and an arm here. Two variants of one component at once is a
-//! compile error, never a silent priority.
+//! entry in `xtask/config`, and an arm here. Config validation lets a config choose exactly
+//! one variant of each component, and the build script refuses features other than the
+//! config's; a hand-made feature set with two variants of one component, or none, is the
+//! compile error here, never a silent priority. The components themselves do not check it, so
+//! that their host tests build with every variant.
 
 use tessera_page_alloc::PageAllocator;
 use tessera_sync::IrqPolicy;
@@ -88,7 +91,7 @@ const USER_NAMES: [&str; 8] = [
     <PathBuf as tessera_vfs::PathReader>::NAME,
     <Pipe as tessera_pipe::PipePolicy>::NAME,
     <PageZero as tessera_page_alloc::PageZero>::NAME,
-    FILE_PRIVATE,
+    <FilePrivate as tessera_page_alloc::FilePrivate>::NAME,
     user::DCACHE,
     LOOKUP,
     TMPFS_STAT,
@@ -99,6 +102,21 @@ const USER_NAMES: [&str; 8] = [NOT_COMPILED; 8];
 
 /// What [`COMPILED`] says of a component whose code is not in this kernel.
 pub const NOT_COMPILED: &str = "(not compiled)";
+
+#[cfg(feature = "userspace")]
+cfg_if::cfg_if! {
+    if #[cfg(all(feature = "file-private-copy", feature = "file-private-share"))] {
+        compile_error!("two file-private variants selected: enable exactly one of file-private-copy, file-private-share");
+    } else if #[cfg(feature = "file-private-copy")] {
+        /// Where pages of private file mappings get their frames (see `mm::vm`).
+        pub type FilePrivate = tessera_page_alloc::PrivateCopy;
+    } else if #[cfg(feature = "file-private-share")] {
+        /// Where pages of private file mappings get their frames (see `mm::vm`).
+        pub type FilePrivate = tessera_page_alloc::PrivateShare;
+    } else {
+        compile_error!("no file-private variant selected: enable one of file-private-copy, file-private-share");
+    }
+}
 
 #[cfg(feature = "userspace")]
 cfg_if::cfg_if! {
@@ -140,13 +158,39 @@ macro_rules! one_of {
     }};
 }
 
-/// Private file mappings: `copy` or `share` (see `mm::vm`).
-#[cfg(feature = "userspace")]
-pub const FILE_PRIVATE: &str =
-    one_of!("file-private", "file-private-copy" => "copy", "file-private-share" => "share");
-/// Whether private file mappings map the page cache's frames copy-on-write.
-#[cfg(feature = "userspace")]
-pub const FILE_PRIVATE_SHARED: bool = cfg!(feature = "file-private-share");
+/// Whether two strings are equal, in a constant expression (`==` on `&str` is not `const`).
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// memops and lock resolve inside their crates (the platform layer and other components use
+// them too): exactly one feature each, and the crate resolved to that one (not to another a
+// dependency turned on).
+const _: () = assert!(
+    same(
+        tessera_memops::VARIANT,
+        one_of!("memops", "memops-simple" => "simple", "memops-erms" => "erms")
+    ),
+    "tessera-memops resolved to another variant than the memops-* feature names"
+);
+const _: () = assert!(
+    same(
+        <SubsystemPolicy as IrqPolicy>::NAME,
+        one_of!("lock", "lock-irq-save" => "irq-save", "lock-no-irq" => "no-irq")
+    ),
+    "tessera-sync's SubsystemPolicy is another variant than the lock-* feature names"
+);
 
 /// The vDSO: `off` or `on` (see `mm::vdso`).
 pub const VDSO: &str = one_of!("vdso", "vdso-off" => "off", "vdso-on" => "on");

@@ -32,6 +32,7 @@
 //! | [`Config::value`] | any key's value by dotted name |
 //! | [`Config::cargo_features`] | kernel features to enable: `<component>-<variant>`, `lock-tracking` |
 //! | [`all_cargo_features`] | every feature any config can produce (the kernel declares these) |
+//! | [`feature_key`] | the dotted key a feature comes from (`page-alloc-buddy`: `components.page-alloc`) |
 //! | [`Config::rust_constants`] | `pub const` items for the kernel (`CONFIG_NAME`, `MEMORY_MIB`, ...) |
 //! | [`reference_markdown`] | the text of `docs/configs.md` |
 //!
@@ -58,7 +59,7 @@ mod validate;
 
 pub use config::{Config, LTO_ENV, Value};
 pub use error::ConfigError;
-pub use outputs::all_cargo_features;
+pub use outputs::{all_cargo_features, feature_key};
 pub use reference::reference_markdown;
 pub use validate::{available_configs, load, parse};
 

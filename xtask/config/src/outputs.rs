@@ -29,6 +29,14 @@ pub fn all_cargo_features() -> Vec<String> {
         .collect()
 }
 
+/// The dotted key whose value turns `feature` on (`page-alloc-buddy` -> `components.page-alloc`),
+/// for messages about a feature set that disagrees with a config.
+pub fn feature_key(feature: &str) -> Option<String> {
+    all_keys()
+        .find(|(_, key)| key_features(key).iter().any(|(f, _)| f == feature))
+        .map(|(dotted, _)| dotted)
+}
+
 impl Config {
     /// The kernel crate's features this config turns on, in schema order: one
     /// `<component>-<variant>` per component, plus `lock-tracking` when enabled.

@@ -392,6 +392,13 @@ pub static SECTIONS: &[Section] = &[
                 "The `proc` file system; without it `mount -t proc` fails with ENODEV.",
             ),
             subsystem(
+                "signals",
+                "Signal handlers and what serves them: rt_sigaction, masks, rt_sigreturn and the \
+                 signal frame, alternate stacks, sigsuspend, sigtimedwait, signalfd; without them \
+                 every signal takes its default action (terminate, stop, continue, ignore) and \
+                 those calls return ENOSYS.",
+            ),
+            subsystem(
                 "sockets",
                 "The socket system calls and Unix domain sockets (`tessera-net`); without them \
                  the socket calls return ENOSYS. `net = \"smoltcp\"` needs them.",

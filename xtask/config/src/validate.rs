@@ -121,8 +121,11 @@ const REQUIREMENTS: &[(&str, &str, &str, &str)] = &[
     ("kernel.userland", "hello", "subsystems.userspace", "true"),
     ("kernel.userland", "busybox", "subsystems.userspace", "true"),
     ("kernel.userland", "busybox", "subsystems.tty", "true"),
+    // The shell installs handlers (SIGINT, SIGCHLD, job control) and masks signals.
+    ("kernel.userland", "busybox", "subsystems.signals", "true"),
     ("subsystems.tty", "true", "subsystems.userspace", "true"),
     ("subsystems.procfs", "true", "subsystems.userspace", "true"),
+    ("subsystems.signals", "true", "subsystems.userspace", "true"),
     ("subsystems.sockets", "true", "subsystems.userspace", "true"),
     (
         "components.net",

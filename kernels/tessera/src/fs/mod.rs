@@ -21,6 +21,7 @@ pub mod procfs;
 #[cfg(not(feature = "procfs"))]
 #[path = "no_procfs.rs"]
 pub mod procfs;
+#[cfg(feature = "signals")]
 pub mod signalfd;
 pub mod stat;
 pub mod timerfd;

@@ -11,18 +11,40 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use tessera_abi::events::{SFD_NONBLOCK, SIGNALFD_SIGINFO_SIZE};
+use tessera_abi::events::{
+    SFD_NONBLOCK, SIGNALFD_SIGINFO_SIZE, SSI_ADDR, SSI_CODE, SSI_PID, SSI_SIGNO, SSI_STATUS,
+    SSI_UID,
+};
 use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 
 use super::file::{FileOps, O_RDWR, OpenFile};
 use super::stat::Stat;
 use crate::process::sched::WaitQueue;
-use crate::process::signal::{self, SIGKILL, SIGSTOP};
+use crate::process::signal::{self, SIGCHLD, SIGKILL, SIGSTOP, SigInfo};
 
 /// A signalfd: the signals it reads.
 pub struct SignalFd {
     mask: AtomicU64,
+}
+
+/// The `struct signalfd_siginfo` a signalfd read returns for `sig`: the fields Linux's
+/// `signalfd_copyinfo` fills for this kind of siginfo (a fault's address; a sender's
+/// pid and uid, and a child's status).
+fn record(info: SigInfo, sig: u32) -> [u8; SIGNALFD_SIGINFO_SIZE] {
+    let mut b = [0u8; SIGNALFD_SIGINFO_SIZE];
+    b[SSI_SIGNO..SSI_SIGNO + 4].copy_from_slice(&sig.to_le_bytes());
+    b[SSI_CODE..SSI_CODE + 4].copy_from_slice(&info.code.to_le_bytes());
+    if info.is_fault(sig) {
+        b[SSI_ADDR..SSI_ADDR + 8].copy_from_slice(&info.addr.to_le_bytes());
+    } else {
+        b[SSI_PID..SSI_PID + 4].copy_from_slice(&info.pid.to_le_bytes());
+        b[SSI_UID..SSI_UID + 4].copy_from_slice(&info.uid.to_le_bytes());
+        if sig == SIGCHLD && info.code > 0 {
+            b[SSI_STATUS..SSI_STATUS + 4].copy_from_slice(&info.status.to_le_bytes());
+        }
+    }
+    b
 }
 
 /// SIGKILL and SIGSTOP are never read through a signalfd.
@@ -69,7 +91,7 @@ impl FileOps for SignalFd {
         let mut next = Some(first);
         let mut done = 0;
         while let Some((sig, info)) = next {
-            buf[done..done + SIGNALFD_SIGINFO_SIZE].copy_from_slice(&info.to_signalfd_bytes(sig));
+            buf[done..done + SIGNALFD_SIGINFO_SIZE].copy_from_slice(&record(info, sig));
             done += SIGNALFD_SIGINFO_SIZE;
             next = if done / SIGNALFD_SIGINFO_SIZE < count {
                 signal::take_in(&task, mask)

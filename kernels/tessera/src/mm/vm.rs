@@ -25,7 +25,8 @@ use crate::mm::user_frames::{
     alloc_user_frame, alloc_user_frame_filled, release_user_frame, share_user_frame,
     share_user_frames, user_frame_refs,
 };
-use crate::variants::SubsystemLock;
+use crate::variants::{FilePrivate, SubsystemLock};
+use tessera_page_alloc::FileFrame;
 use tessera_vfs::{Inode, inode_key};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -780,8 +781,10 @@ impl Vm {
         };
         let from = page - vma.start;
         let at = offset + from;
+        let whole = from + PAGE <= *limit;
         let cached =
-            vma.shared || (crate::variants::FILE_PRIVATE_SHARED && !write && from + PAGE <= *limit);
+            <FilePrivate as tessera_page_alloc::FilePrivate>::frame(vma.shared, write, whole)
+                == FileFrame::Cached;
         if cached {
             // The page cache's frame: as it is for a shared mapping (seen by every mapping and
             // by read()), read-only and copy-on-write for a private one (whoever writes gets a

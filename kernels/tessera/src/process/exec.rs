@@ -262,8 +262,7 @@ fn load(
     // begin_new_exec does: close-on-exec is this program's business only.
     task.unshare_files();
     task.files.lock().close_on_exec();
-    task.sighand.lock().clear_handlers();
-    task.signals.lock().altstack = super::signal::AltStack::default();
+    super::signal::reset_on_exec(&task);
     task.clear_child_tid.store(0, Ordering::Relaxed);
     FpuState::restore_initial();
     task.fs_base.store(0, Ordering::Relaxed);

@@ -142,8 +142,7 @@ pub fn continue_process(process: &Process) {
 
 fn notify_parent(process: &Process, code: i32, status: i32) {
     if let Some(parent) = process.parent() {
-        let nocldstop = parent.sighand.lock().action(SIGCHLD).flags & signal::SA_NOCLDSTOP != 0;
-        if !nocldstop {
+        if !signal::nocldstop(&parent) {
             signal::send_info(
                 &parent,
                 SIGCHLD,

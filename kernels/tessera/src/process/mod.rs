@@ -10,6 +10,11 @@ pub mod exit;
 pub mod futex;
 pub mod pid;
 pub mod sched;
+mod sigcommon;
+#[cfg(feature = "signals")]
+pub mod signal;
+#[cfg(not(feature = "signals"))]
+#[path = "no_signal.rs"]
 pub mod signal;
 pub mod task;
 

@@ -576,6 +576,7 @@ impl WaitQueue {
 
     /// [`WaitQueue::wait_until`] with a deadline (clock ns): `Ok(None)` once the clock
     /// reaches it with `ready()` still None.
+    #[allow(dead_code, reason = "for sigtimedwait, which a config may leave out")]
     pub fn wait_until_deadline<T>(
         &self,
         interruptible: bool,

@@ -1,9 +1,11 @@
-//! Signals: actions, masks, pending sets, delivery on the way back to user mode, and the
-//! Linux x86_64 `rt_sigframe` that handlers run on and `rt_sigreturn` restores.
+//! Signals with handlers (`[subsystems] signals = true`): actions, masks, pending sets with
+//! each sender's siginfo, alternate stacks, delivery on the way back to user mode, and the
+//! Linux x86_64 `rt_sigframe` that handlers run on and `rt_sigreturn` restores. A kernel
+//! without them compiles `no_signal.rs` in its place, with the same API; what both share is
+//! in `sigcommon.rs`.
 
 use alloc::sync::Arc;
 
-use tessera_abi::process::{WCOREFLAG, exit_code, term_sig};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::fpu::{self, FpuState};
 use tessera_platform::trap::TrapFrame;
@@ -11,11 +13,9 @@ use tessera_platform::usercopy::{copy_from_user, copy_to_user};
 
 use core::sync::atomic::Ordering;
 
-use super::task::{Process, Task};
+use super::task::Task;
 
-use tessera_abi::events::{
-    SIGNALFD_SIGINFO_SIZE, SSI_ADDR, SSI_CODE, SSI_PID, SSI_SIGNO, SSI_STATUS, SSI_UID,
-};
+pub use super::sigcommon::*;
 pub use tessera_abi::signal::*;
 
 /// `struct k_sigaction` as rt_sigaction passes it.
@@ -45,91 +45,6 @@ impl SigAction {
             .enumerate()
         {
             b[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
-        }
-        b
-    }
-}
-
-/// Who sent a signal and why: what a SA_SIGINFO handler finds in its `siginfo_t`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SigInfo {
-    pub code: i32,
-    pub pid: u32,
-    pub uid: u32,
-    /// SIGCHLD: the exit status or the signal.
-    pub status: i32,
-    /// Fault signals: the faulting address.
-    pub addr: u64,
-}
-
-impl SigInfo {
-    /// From kill/tkill by `pid`.
-    pub fn user(code: i32, pid: u32) -> Self {
-        SigInfo {
-            code,
-            pid,
-            ..SigInfo::default()
-        }
-    }
-
-    /// From the kernel itself (SIGPIPE, terminal signals).
-    pub fn kernel() -> Self {
-        SigInfo {
-            code: SI_KERNEL,
-            ..SigInfo::default()
-        }
-    }
-
-    /// SIGCHLD's (and waitid's) for child `pid` that ended with wait status `status`.
-    pub fn of_child(pid: u32, status: i32) -> Self {
-        let (code, status) = match term_sig(status) {
-            0 => (CLD_EXITED, exit_code(status)),
-            sig if status & WCOREFLAG != 0 => (CLD_DUMPED, sig),
-            sig => (CLD_KILLED, sig),
-        };
-        SigInfo {
-            code,
-            pid,
-            status,
-            ..SigInfo::default()
-        }
-    }
-
-    /// Whether the fields are a fault's (the address) rather than a sender's.
-    fn is_fault(self, sig: u32) -> bool {
-        matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0
-    }
-
-    /// The `struct signalfd_siginfo` a signalfd read returns: the fields Linux's
-    /// `signalfd_copyinfo` fills for this kind of siginfo (a fault's address; a sender's
-    /// pid and uid, and a child's status).
-    pub fn to_signalfd_bytes(self, sig: u32) -> [u8; SIGNALFD_SIGINFO_SIZE] {
-        let mut b = [0u8; SIGNALFD_SIGINFO_SIZE];
-        b[SSI_SIGNO..SSI_SIGNO + 4].copy_from_slice(&sig.to_le_bytes());
-        b[SSI_CODE..SSI_CODE + 4].copy_from_slice(&self.code.to_le_bytes());
-        if self.is_fault(sig) {
-            b[SSI_ADDR..SSI_ADDR + 8].copy_from_slice(&self.addr.to_le_bytes());
-        } else {
-            b[SSI_PID..SSI_PID + 4].copy_from_slice(&self.pid.to_le_bytes());
-            b[SSI_UID..SSI_UID + 4].copy_from_slice(&self.uid.to_le_bytes());
-            if sig == SIGCHLD && self.code > 0 {
-                b[SSI_STATUS..SSI_STATUS + 4].copy_from_slice(&self.status.to_le_bytes());
-            }
-        }
-        b
-    }
-
-    /// The `siginfo_t`.
-    pub fn to_bytes(self, sig: u32) -> [u8; SIGINFO_SIZE] {
-        let mut b = [0u8; SIGINFO_SIZE];
-        b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
-        b[8..12].copy_from_slice(&self.code.to_le_bytes());
-        if self.is_fault(sig) {
-            b[16..24].copy_from_slice(&self.addr.to_le_bytes());
-        } else {
-            b[16..20].copy_from_slice(&self.pid.to_le_bytes());
-            b[20..24].copy_from_slice(&self.uid.to_le_bytes());
-            b[24..28].copy_from_slice(&self.status.to_le_bytes());
         }
         b
     }
@@ -238,17 +153,12 @@ impl SigHand {
     fn ignored(&self, sig: u32) -> bool {
         let action = self.action(sig);
         action.handler == SIG_IGN
-            || (action.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
+            || (action.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
     }
 
     /// Whether `sig` kills the process when delivered (default action terminate or core).
     fn fatal(&self, sig: u32) -> bool {
-        sig == SIGKILL
-            || (self.action(sig).handler == SIG_DFL
-                && matches!(
-                    default_action(sig),
-                    Default_::Terminate | Default_::CoreDump
-                ))
+        sig == SIGKILL || (self.action(sig).handler == SIG_DFL && fatal_by_default(sig))
     }
 }
 
@@ -328,34 +238,20 @@ pub struct SignalState {
     pub altstack: AltStack,
 }
 
-pub const fn bit(sig: u32) -> u64 {
-    1 << (sig - 1)
-}
-
 const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
-
-/// What a signal does when its action is SIG_DFL.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Default_ {
-    Terminate,
-    CoreDump,
-    Ignore,
-    Stop,
-}
-
-fn default_action(sig: u32) -> Default_ {
-    match sig {
-        SIGCHLD | SIGURG | SIGWINCH | SIGCONT => Default_::Ignore,
-        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Stop,
-        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
-        | SIGSYS => Default_::CoreDump,
-        _ => Default_::Terminate,
-    }
-}
 
 impl SignalState {
     fn unblocked(&self) -> u64 {
         !(self.blocked & !UNBLOCKABLE)
+    }
+
+    /// A fresh state with `other`'s mask: what a leader that an exec from another thread
+    /// replaces starts with.
+    pub fn with_mask_of(other: &SignalState) -> SignalState {
+        SignalState {
+            blocked: other.blocked,
+            ..SignalState::default()
+        }
     }
 }
 
@@ -379,39 +275,10 @@ pub fn pending(task: &Task) -> u64 {
     task.signals.lock().pending.bits | task.process.shared_pending.lock().bits
 }
 
-/// Sends `sig` from the kernel to `task`'s process.
-pub fn send(task: &Arc<Task>, sig: u32) {
-    send_info(task, sig, SigInfo::kernel());
-}
-
-/// Job control side effects of sending `sig` to a process (Linux's `prepare_signal`):
-/// SIGCONT (and SIGKILL) continues a stopped process and cancels pending stops; a stop
-/// cancels a pending SIGCONT.
-fn prepare(process: &Process, sig: u32) {
-    let discard = |sigs: &[u32]| {
-        for thread in process.live_threads() {
-            let mut state = thread.signals.lock();
-            for &s in sigs {
-                state.pending.discard(s);
-            }
-        }
-        let mut shared = process.shared_pending.lock();
-        for &s in sigs {
-            shared.discard(s);
-        }
-    };
-    if sig == SIGCONT || sig == SIGKILL {
-        discard(&[SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
-        super::exit::continue_process(process);
-    } else if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
-        discard(&[SIGCONT]);
-    }
-}
-
 /// Whether the signal is dropped at sending: ignored, or init's without a handler. Init gets
 /// only the signals it has a handler for, SIGKILL and SIGSTOP included, so that no process
 /// can stop the machine (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`). A
-/// fault in init itself still kills it (`force_signal`). A signal the task blocks is never
+/// fault in init itself still kills it (`force`). A signal the task blocks is never
 /// dropped (Linux's `sig_ignored`): its action may change before it is unblocked, and
 /// sigwait and signalfd take blocked signals whatever their action.
 fn dropped(task: &Task, sig: u32) -> bool {
@@ -421,6 +288,11 @@ fn dropped(task: &Task, sig: u32) -> bool {
     let hand = task.sighand.lock();
     (hand.ignored(sig) && sig != SIGKILL)
         || (task.tgid() == 1 && hand.action(sig).handler == SIG_DFL)
+}
+
+/// Sends `sig` from the kernel to `task`'s process.
+pub fn send(task: &Arc<Task>, sig: u32) {
+    send_info(task, sig, SigInfo::kernel());
 }
 
 /// Sends `sig` to `task`'s process with its siginfo (0 only checks that it exists): pending
@@ -457,37 +329,6 @@ pub fn send_info(task: &Arc<Task>, sig: u32, info: SigInfo) {
     wake_for_signal(target);
 }
 
-/// Ends every thread of `process` but `except` (the caller of exit_group or execve): each
-/// gets SIGKILL, which it takes on its way back to user mode. With `exit`, the process is
-/// exiting as a whole with that wait status (exit_group, a fatal signal), which every
-/// thread ends with.
-pub fn kill_group(process: &Process, exit: Option<i32>, except: Option<&Arc<Task>>) {
-    if let Some(status) = exit {
-        process.exit_status.store(status, Ordering::Relaxed);
-        process.group_exit.store(true, Ordering::Relaxed);
-    }
-    for thread in process.live_threads() {
-        if except.is_some_and(|e| Arc::ptr_eq(e, &thread)) {
-            continue;
-        }
-        thread
-            .signals
-            .lock()
-            .pending
-            .post(SIGKILL, SigInfo::kernel());
-        if thread.state() == super::task::TaskState::Stopped {
-            *thread.state.lock() = super::task::TaskState::Blocked;
-        }
-        wake_for_signal(&thread);
-    }
-}
-
-/// A signal for `task` is pending: its return-to-user path looks, and a sleep ends.
-fn wake_for_signal(task: &Arc<Task>) {
-    crate::process::sched::set_signal_hint(task, true);
-    super::sched::wake(task);
-}
-
 /// SIGPIPE for a write to a pipe or socket nobody reads: to the writing thread, as Linux.
 pub fn sigpipe() {
     send_thread(&super::current(), SIGPIPE, SigInfo::kernel());
@@ -518,6 +359,73 @@ pub fn send_thread(task: &Arc<Task>, sig: u32, info: SigInfo) {
     }
 }
 
+/// A synchronous fault signal for `task`, the current task: blocked or ignored, it still
+/// kills (as on Linux's `force_sig_info`); a handler takes it.
+pub fn force(task: &Arc<Task>, sig: u32, info: SigInfo) {
+    {
+        let mut hand = task.sighand.lock();
+        let action = &mut hand.actions[sig as usize - 1];
+        if action.handler == SIG_IGN {
+            action.handler = SIG_DFL;
+        }
+    }
+    let mut state = task.signals.lock();
+    state.blocked &= !bit(sig);
+    state.pending.post(sig, info);
+    crate::process::sched::set_signal_hint(task, true);
+}
+
+/// A new task's signal state from its creator's (clone): the mask, and the alternate stack
+/// when `keeps_altstack` (Linux's `sas_ss_reset` clears it for a thread with a stack of its
+/// own: CLONE_VM without CLONE_VFORK).
+pub fn inherit(parent: &Task, child: &Task, keeps_altstack: bool) {
+    let mine = parent.signals.lock();
+    let mut signals = child.signals.lock();
+    signals.blocked = mine.blocked;
+    if keeps_altstack {
+        signals.altstack = mine.altstack;
+    }
+}
+
+/// What execve keeps: ignored signals stay ignored, handlers go back to default, and the
+/// alternate stack goes.
+pub fn reset_on_exec(task: &Task) {
+    task.sighand.lock().clear_handlers();
+    task.signals.lock().altstack = AltStack::default();
+}
+
+/// Whether `parent` asked not to hear of its children's stops and continues (SA_NOCLDSTOP).
+pub fn nocldstop(parent: &Task) -> bool {
+    parent.sighand.lock().action(SIGCHLD).flags & SA_NOCLDSTOP != 0
+}
+
+/// A task's signal sets for `/proc/PID/status`; ignored (SIG_IGN) and caught (a handler) as
+/// Linux's `collect_sigign_sigcatch`.
+#[allow(dead_code, reason = "for procfs, which a config may leave out")]
+pub fn masks(task: &Task) -> SigMasks {
+    let (blocked, pending) = {
+        let signals = task.signals.lock();
+        (signals.blocked, signals.pending.bits)
+    };
+    let shared = task.process.shared_pending.lock().bits;
+    let (mut ignored, mut caught) = (0u64, 0u64);
+    let sighand = task.sighand.lock();
+    for sig in 1..=NSIG {
+        match sighand.action(sig).handler {
+            SIG_IGN => ignored |= bit(sig),
+            SIG_DFL => {}
+            _ => caught |= bit(sig),
+        }
+    }
+    SigMasks {
+        pending,
+        shared,
+        blocked,
+        ignored,
+        caught,
+    }
+}
+
 /// Whether this thread has a deliverable signal (for callers holding its lock).
 pub fn has_deliverable_locked(task: &Task, state: &SignalState) -> bool {
     deliverable(task, state) != 0
@@ -537,41 +445,14 @@ pub fn has_deliverable(task: &Task) -> bool {
     deliverable(task, &state) != 0
 }
 
-/// How a system call a signal interrupted (EINTR) goes on if no handler runs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Restart {
-    /// It returns EINTR.
-    No,
-    /// It runs again with its arguments (SA_RESTART for a handler).
-    Syscall,
-    /// It goes on from its restart block (`restart_syscall`); a handler sees EINTR.
-    Block,
-    /// It runs again with its arguments, after a handler too (Linux's ERESTARTNOINTR: a
-    /// futex PI lock wait).
-    Always,
-}
-
 /// Called before returning to user mode: runs the default action or sets up the handler of
 /// the lowest deliverable signal. `restart`: the frame is a syscall that returned EINTR
 /// and may be restarted: transparently when no handler runs (the signal was ignored or
 /// stopped the task), or if the handler asked for SA_RESTART.
 pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
-    // Back to the `syscall` instruction (2 bytes), with the original number or
-    // restart_syscall's.
-    let restart_syscall = |frame: &mut TrapFrame| {
-        frame.rax = frame.error_code;
-        frame.rip -= 2;
-    };
-    let restart_block = |frame: &mut TrapFrame| {
-        frame.rax = tessera_abi::sysno::restart_syscall;
-        frame.rip -= 2;
-    };
+    let mut task = task;
     loop {
-        if task.process.group_stop.load(Ordering::Relaxed)
-            && !task.process.group_exit.load(Ordering::Relaxed)
-        {
-            // Another thread took a stop signal: this one stops too, until SIGCONT.
-            super::exit::stop_current(&task);
+        if stop_if_group_stopped(&task) {
             continue;
         }
         let (sig, action, info) = {
@@ -595,45 +476,15 @@ pub fn deliver(task: Arc<Task>, frame: &mut TrapFrame, restart: Restart) {
                 // a mask change sets the hint again.
                 crate::process::sched::set_signal_hint(&task, false);
                 drop(state);
-                match restart {
-                    Restart::Syscall | Restart::Always => restart_syscall(frame),
-                    Restart::Block => restart_block(frame),
-                    Restart::No => {}
-                }
+                restart_without_handler(frame, restart);
                 return;
             };
             (sig, task.sighand.lock().action(sig), info)
         };
-        let exec_owner = task.process.exec_owner.load(Ordering::Relaxed);
-        if task.process.group_exit.load(Ordering::Relaxed)
-            || (exec_owner != 0 && exec_owner != task.tid)
-        {
-            // The process is exiting, or another thread's execve is ending this one: the
-            // thread ends, whatever it was sent.
-            super::exit::exit_task(task, 0);
-        }
-        // Init takes no default action but a fault's and SIGKILL's (Linux's
-        // SIGNAL_UNKILLABLE, checked again at delivery): what it blocked was kept at
-        // sending (`dropped`) for sigwait and signalfd, and goes here.
-        if task.tgid() == 1
-            && action.handler == SIG_DFL
-            && !matches!(sig, SIGKILL | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP)
-        {
-            continue;
-        }
+        task = end_if_exiting(task);
         match action.handler {
             SIG_IGN if sig != SIGKILL => continue,
-            SIG_DFL | SIG_IGN => match default_action(sig) {
-                _ if sig == SIGKILL => super::exit::exit_group(task, sig as i32),
-                Default_::Ignore => continue,
-                Default_::Stop => {
-                    super::exit::stop_process(&task, sig);
-                    continue;
-                }
-                Default_::Terminate => super::exit::exit_group(task, sig as i32),
-                // RLIMIT_CORE is 0: no core file is written, so no core flag (0x80), as Linux.
-                Default_::CoreDump => super::exit::exit_group(task, sig as i32),
-            },
+            SIG_DFL | SIG_IGN => task = run_default(task, sig),
             _ => {
                 match restart {
                     Restart::Syscall if action.flags & SA_RESTART != 0 => restart_syscall(frame),

@@ -127,6 +127,10 @@ pub struct Process {
     pub child_exited: WaitQueue,
     /// Woken whenever a signal is posted to the process or one of its threads: signalfd
     /// and sigtimedwait wait here (Linux's `sighand->signalfd_wqh`).
+    #[allow(
+        dead_code,
+        reason = "for signalfd and sigtimedwait, which a config may leave out"
+    )]
     pub signalfd_wait: WaitQueue,
     /// Whether the process has run execve since its fork (Linux: `PF_FORKNOEXEC` clear):
     /// its parent may no longer change its process group then (setpgid's EACCES).
@@ -466,8 +470,7 @@ impl Task {
         leader.replace_vm(self.vm());
         *leader.fpu.lock() = self.fpu.lock().clone();
         // The leader was killed for the exec: it starts clean, with this thread's mask.
-        let mut signals = SignalState::default();
-        signals.blocked = self.signals.lock().blocked;
+        let signals = SignalState::with_mask_of(&self.signals.lock());
         *leader.signals.lock() = signals;
         *leader.name.lock() = self.name.lock().clone();
         *leader.state.lock() = TaskState::Runnable;

@@ -1,11 +1,10 @@
-//! epoll, eventfd, timerfd and signalfd: argument decoding and Linux's checks, in Linux's
-//! order (`fs/eventpoll.c`, `fs/eventfd.c`, `fs/timerfd.c`, `fs/signalfd.c`); the objects
-//! are `fs::epoll`, `fs::eventfd`, `fs::timerfd` and `fs::signalfd`.
+//! epoll, eventfd and timerfd: argument decoding and Linux's checks, in Linux's order
+//! (`fs/eventpoll.c`, `fs/eventfd.c`, `fs/timerfd.c`); the objects are `fs::epoll`,
+//! `fs::eventfd` and `fs::timerfd`. signalfd is with the signal calls (`signal.rs`).
 
 use alloc::sync::Arc;
 
 use tessera_abi::events::*;
-use tessera_abi::signal::SIGSET_SIZE;
 use tessera_abi::time::{
     CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
 };
@@ -14,16 +13,15 @@ use tessera_abi::{Errno, KResult};
 use super::args::{self, Args, Decode, UserPtr, user_range};
 use crate::fs::OpenFile;
 use crate::fs::epoll::{self, Epoll, Timeout};
-use crate::fs::signalfd::SignalFd;
 use crate::fs::timerfd::TimerFd;
 use crate::process::current;
 
 /// Installs `file` at the lowest free fd.
-fn install(file: Arc<OpenFile>, cloexec: bool) -> KResult<isize> {
+pub(super) fn install(file: Arc<OpenFile>, cloexec: bool) -> KResult<isize> {
     Ok(current().files.lock().insert(file, cloexec)? as isize)
 }
 
-fn file(fd: i32) -> KResult<Arc<OpenFile>> {
+pub(super) fn file(fd: i32) -> KResult<Arc<OpenFile>> {
     current().files.lock().get(fd)
 }
 
@@ -227,32 +225,4 @@ pub fn timerfd_gettime(a: &Args) -> KResult<isize> {
     let (left, interval) = timer.get();
     a.ptr(1).write_bytes(&itimerspec_bytes(left, interval))?;
     Ok(0)
-}
-
-/// signalfd(int fd, const sigset_t *mask, size_t sizemask).
-pub fn signalfd(a: &Args) -> KResult<isize> {
-    signalfd_with(a.fd(0), a.ptr(1), a.size(2), 0)
-}
-
-/// signalfd4(int fd, const sigset_t *mask, size_t sizemask, int flags): flags (EINVAL),
-/// the size (EINVAL unless 8), the mask (EFAULT), then a new signalfd for fd -1, or a new
-/// mask for an existing one (EBADF, EINVAL if not a signalfd).
-pub fn signalfd4(a: &Args) -> KResult<isize> {
-    signalfd_with(a.fd(0), a.ptr(1), a.size(2), a.uint(3))
-}
-
-fn signalfd_with(fd: i32, mask_addr: UserPtr, size: usize, flags: u32) -> KResult<isize> {
-    if flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 || size != SIGSET_SIZE {
-        return Err(Errno::EINVAL);
-    }
-    let mask = mask_addr.read_u64()?;
-    if fd == -1 {
-        return install(
-            crate::fs::signalfd::new_signalfd(mask, flags),
-            flags & SFD_CLOEXEC != 0,
-        );
-    }
-    let file = file(fd)?;
-    SignalFd::of(&file).ok_or(Errno::EINVAL)?.set_mask(mask);
-    Ok(fd as isize)
 }

@@ -5,12 +5,29 @@
 //! returns ENOSYS and is logged once with its name. The list of implemented calls is
 //! `docs/syscalls.md`.
 
+/// Defines each named call as ENOSYS: the calls of a subsystem a config leaves out
+/// (`no_sockets.rs`, `no_signal.rs`).
+#[allow(
+    unused_macros,
+    reason = "used only by the modules of subsystems a config leaves out"
+)]
+macro_rules! enosys {
+    ($($name:ident),* $(,)?) => {
+        $(
+            pub fn $name(_a: &Args) -> tessera_abi::KResult<isize> {
+                Err(tessera_abi::Errno::ENOSYS)
+            }
+        )*
+    };
+}
+
 mod args;
 mod cpu;
 mod events;
 mod fs;
 mod futex;
 mod ipc;
+mod kill;
 mod locks;
 pub mod misc;
 mod mm;
@@ -27,6 +44,10 @@ pub mod profile;
 #[cfg(not(feature = "syscall-profiler"))]
 #[path = "no_profiler.rs"]
 pub mod profile;
+#[cfg(feature = "signals")]
+mod signal;
+#[cfg(not(feature = "signals"))]
+#[path = "no_signal.rs"]
 mod signal;
 mod time;
 
@@ -144,7 +165,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::madvise => mm::madvise(a),
         sys::dup => fs::dup(a),
         sys::dup2 => fs::dup2(a),
-        sys::pause => signal::pause(),
+        sys::pause => kill::pause(),
         sys::nanosleep => time::nanosleep(a),
         sys::getitimer => time::getitimer(a),
         sys::alarm => time::alarm(a),
@@ -176,7 +197,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::execve => process::execve(a, frame),
         sys::exit => process::exit(a),
         sys::wait4 => process::wait4(a),
-        sys::kill => signal::kill(a),
+        sys::kill => kill::kill(a),
         sys::uname => misc::uname(a),
         sys::sethostname => misc::set_uts_name(a, false),
         sys::setdomainname => misc::set_uts_name(a, true),
@@ -240,7 +261,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::umount2 => fs::umount(a),
         sys::reboot => misc::reboot(a),
         sys::gettid => process::gettid(),
-        sys::tkill => signal::tkill(a),
+        sys::tkill => kill::tkill(a),
         sys::time => time::time(a),
         sys::futex => futex::futex(a),
         sys::sched_getaffinity => cpu::sched_getaffinity(a),
@@ -256,7 +277,7 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::exit_group => process::exit_group(a),
         sys::epoll_wait => events::epoll_wait(a),
         sys::epoll_ctl => events::epoll_ctl(a),
-        sys::tgkill => signal::tgkill(a),
+        sys::tgkill => kill::tgkill(a),
         sys::utimes => fs::utimes(a),
         sys::waitid => process::waitid(a),
         sys::openat => fs::openat(a),
@@ -285,13 +306,13 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::get_robust_list => futex::get_robust_list(a),
         sys::utimensat => fs::utimensat(a),
         sys::epoll_pwait => events::epoll_pwait(a),
-        sys::signalfd => events::signalfd(a),
+        sys::signalfd => signal::signalfd(a),
         sys::timerfd_create => events::timerfd_create(a),
         sys::eventfd => events::eventfd(a),
         sys::timerfd_settime => events::timerfd_settime(a),
         sys::timerfd_gettime => events::timerfd_gettime(a),
         sys::accept4 => net::accept4(a),
-        sys::signalfd4 => events::signalfd4(a),
+        sys::signalfd4 => signal::signalfd4(a),
         sys::eventfd2 => events::eventfd2(a),
         sys::epoll_create1 => events::epoll_create1(a),
         sys::dup3 => fs::dup3(a),
@@ -373,22 +394,7 @@ fn user_exception(frame: &mut TrapFrame, cr2: u64) {
         17 => sig::SIGBUS,
         _ => sig::SIGSEGV,
     };
-    force_signal(&task, signal, info);
-}
-
-/// A synchronous fault signal: blocked or ignored, it still kills (as on Linux).
-fn force_signal(task: &alloc::sync::Arc<crate::process::Task>, signal: u32, info: sig::SigInfo) {
-    {
-        let mut hand = task.sighand.lock();
-        let action = &mut hand.actions[signal as usize - 1];
-        if action.handler == sig::SIG_IGN {
-            action.handler = sig::SIG_DFL;
-        }
-    }
-    let mut state = task.signals.lock();
-    state.blocked &= !sig::bit(signal);
-    state.pending.post(signal, info);
-    crate::process::sched::set_signal_hint(task, true);
+    sig::force(&task, signal, info);
 }
 
 fn page_fault_in_usercopy(addr: u64, error_code: u64) -> bool {

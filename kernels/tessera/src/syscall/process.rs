@@ -138,16 +138,9 @@ fn clone_task(frame: &TrapFrame, req: &CloneRequest) -> KResult<Arc<Task>> {
             new_parent.process.children.lock().push(child.clone());
         }
     }
-    {
-        let mine = parent.signals.lock();
-        let mut signals = child.signals.lock();
-        signals.blocked = mine.blocked;
-        // A thread with its own stack starts without the alternate one (Linux's
-        // sas_ss_reset for CLONE_VM without CLONE_VFORK).
-        if !has(CLONE_VM) || has(CLONE_VFORK) {
-            signals.altstack = mine.altstack;
-        }
-    }
+    // A thread with its own stack starts without the alternate one (Linux's sas_ss_reset
+    // for CLONE_VM without CLONE_VFORK).
+    signal::inherit(&parent, &child, !has(CLONE_VM) || has(CLONE_VFORK));
     // The parent's registers are live (the kernel never touches them): saved straight into
     // the child's image.
     child.fpu.lock().save();

@@ -1,4 +1,8 @@
-//! Signal syscalls.
+//! The signal-handling system calls (`[subsystems] signals = true`): actions, masks, the
+//! alternate stack, the return from a handler, waits for signals (sigsuspend, sigtimedwait,
+//! the masks of ppoll, pselect6 and epoll_pwait) and signalfd. Sending (kill, tkill,
+//! tgkill) is in `kill.rs`, in every kernel; `no_signal.rs` stands in for this file in a
+//! kernel without handlers.
 
 use tessera_abi::{Errno, KResult};
 use tessera_platform::trap::TrapFrame;
@@ -8,7 +12,11 @@ use crate::process::signal::{
     self as sig, NSIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSET_SIZE, SIGSTOP,
     SigAction,
 };
-use crate::process::{current, sched, task};
+use tessera_abi::events::{SFD_CLOEXEC, SFD_NONBLOCK};
+
+use super::events::{file, install};
+use crate::fs::signalfd::SignalFd;
+use crate::process::{current, sched};
 
 /// A signal number from an `int`: 1 to NSIG, else EINVAL.
 fn valid(signal: i32) -> KResult<u32> {
@@ -188,93 +196,6 @@ pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> KResult<isize> {
     Ok(0)
 }
 
-/// kill(pid_t pid, int sig). -INT_MIN has no pid_t: ESRCH, as Linux's kill_something_info.
-pub fn kill(a: &Args) -> KResult<isize> {
-    let pid = a.pid(0);
-    if pid == i32::MIN {
-        return Err(Errno::ESRCH);
-    }
-    send_from_user(pid, a.int(1), sig::SI_USER)
-}
-
-fn send_from_user(pid: i32, signal: i32, code: i32) -> KResult<isize> {
-    let signal = u32::try_from(signal).map_err(|_| Errno::EINVAL)?;
-    if signal > NSIG {
-        return Err(Errno::EINVAL);
-    }
-    let me = current();
-    let targets: alloc::vec::Vec<_> = match pid {
-        p if p > 0 => alloc::vec![task::find_process(p as u32).ok_or(Errno::ESRCH)?],
-        0 => group(me.process.pgid.load(core::sync::atomic::Ordering::Relaxed)),
-        -1 => task::all_processes()
-            .into_iter()
-            .filter(|t| t.tgid() != 1 && t.tgid() != me.tgid())
-            .collect(),
-        p => group(p.unsigned_abs()),
-    };
-    if targets.is_empty() {
-        return Err(Errno::ESRCH);
-    }
-    for target in targets {
-        if !target.process.exited() {
-            sig::send_info(&target, signal, sig::SigInfo::user(code, me.tgid()));
-        }
-    }
-    Ok(0)
-}
-
-/// Live processes of a process group (their leaders).
-pub fn group(pgid: u32) -> alloc::vec::Vec<alloc::sync::Arc<task::Task>> {
-    task::all_processes()
-        .into_iter()
-        .filter(|t| t.process.pgid.load(core::sync::atomic::Ordering::Relaxed) == pgid)
-        .collect()
-}
-
-/// Sends `signal` to thread `tid` (of process `tgid` when given): tkill, tgkill.
-fn send_to_thread(tgid: Option<u32>, tid: u32, signal: i32) -> KResult<isize> {
-    let signal = u32::try_from(signal).map_err(|_| Errno::EINVAL)?;
-    if signal > NSIG {
-        return Err(Errno::EINVAL);
-    }
-    let target = task::find(tid)
-        .filter(|t| tgid.is_none_or(|g| t.tgid() == g))
-        .filter(|t| t.state() != task::TaskState::Zombie)
-        .ok_or(Errno::ESRCH)?;
-    let me = current();
-    sig::send_thread(
-        &target,
-        signal,
-        sig::SigInfo::user(sig::SI_TKILL, me.tgid()),
-    );
-    Ok(0)
-}
-
-/// tkill(pid_t tid, int sig).
-pub fn tkill(a: &Args) -> KResult<isize> {
-    let tid = a.pid(0);
-    if tid <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    send_to_thread(None, tid as u32, a.int(1))
-}
-
-/// tgkill(pid_t tgid, pid_t tid, int sig).
-pub fn tgkill(a: &Args) -> KResult<isize> {
-    let (tgid, tid) = (a.pid(0), a.pid(1));
-    if tgid <= 0 || tid <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    send_to_thread(Some(tgid as u32), tid as u32, a.int(2))
-}
-
-/// pause: waits for a signal; always EINTR.
-pub fn pause() -> KResult<isize> {
-    let queue = sched::WaitQueue::new();
-    let _ = queue.wait_until(true, || None::<()>);
-    Err(Errno::EINTR)
-}
-
 /// rt_sigtimedwait(const sigset_t *uthese, siginfo_t *uinfo, const struct __kernel_timespec
 /// *uts, size_t sigsetsize): takes a pending signal of `set` (normally blocked) without
 /// running its handler; EAGAIN at the timeout, EINTR if another signal is delivered
@@ -306,4 +227,32 @@ pub fn rt_sigtimedwait(a: &Args) -> KResult<isize> {
         uinfo.write_bytes(&info.to_bytes(signal))?;
     }
     Ok(signal as isize)
+}
+
+/// signalfd(int fd, const sigset_t *mask, size_t sizemask).
+pub fn signalfd(a: &Args) -> KResult<isize> {
+    signalfd_with(a.fd(0), a.ptr(1), a.size(2), 0)
+}
+
+/// signalfd4(int fd, const sigset_t *mask, size_t sizemask, int flags): flags (EINVAL),
+/// the size (EINVAL unless 8), the mask (EFAULT), then a new signalfd for fd -1, or a new
+/// mask for an existing one (EBADF, EINVAL if not a signalfd).
+pub fn signalfd4(a: &Args) -> KResult<isize> {
+    signalfd_with(a.fd(0), a.ptr(1), a.size(2), a.uint(3))
+}
+
+fn signalfd_with(fd: i32, mask_addr: UserPtr, size: usize, flags: u32) -> KResult<isize> {
+    if flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 || size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mask = mask_addr.read_u64()?;
+    if fd == -1 {
+        return install(
+            crate::fs::signalfd::new_signalfd(mask, flags),
+            flags & SFD_CLOEXEC != 0,
+        );
+    }
+    let file = file(fd)?;
+    SignalFd::of(&file).ok_or(Errno::EINVAL)?.set_mask(mask);
+    Ok(fd as isize)
 }

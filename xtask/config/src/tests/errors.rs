@@ -263,7 +263,48 @@ fn a_key_that_needs_another_names_both() {
         "components.net = \"smoltcp\" needs subsystems.sockets = true, found subsystems.sockets = false"
     );
     let text = format!(
-        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
+        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsignals = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
     );
     assert!(!parse_ok(&text).subsystem("userspace").unwrap());
+}
+
+/// BusyBox's shell installs handlers and masks signals: a kernel without them cannot run it,
+/// and handlers without user space are meaningless.
+#[test]
+fn signals_off_refuses_what_needs_them() {
+    let text = VALID.replace("[kernel]\n", "[subsystems]\nsignals = false\n\n[kernel]\n");
+    assert_eq!(
+        parse_err(&text).to_string(),
+        "configs/x.toml: kernel.userland = \"busybox\" needs subsystems.signals = true, found subsystems.signals = false"
+    );
+    let text = format!(
+        "{MINIMAL}\n[subsystems]\nuserspace = false\ntty = false\nprocfs = false\nsockets = false\n\n[kernel]\nuserland = \"none\"\n"
+    );
+    assert_eq!(
+        parse_err(&text).detail(),
+        "subsystems.signals = true needs subsystems.userspace = true, found subsystems.userspace = false"
+    );
+    let hello = format!(
+        "{MINIMAL}\n[subsystems]\ntty = false\nprocfs = false\nsignals = false\nsockets = false\n\n[kernel]\nuserland = \"hello\"\n"
+    );
+    assert_eq!(parse_ok(&hello).subsystem("signals"), Some(false));
+}
+
+/// Two variants of one component, as a list or as the key twice: refused, naming the file and
+/// the key (the kernel's `variants.rs` would refuse the two features too, but the config is
+/// where a person wrote them).
+#[test]
+fn two_variants_of_one_key() {
+    assert_mentions(
+        &valid_with("page-alloc", r#"page-alloc = ["bitmap", "buddy"]"#),
+        &[
+            "components.page-alloc must be a string, found array",
+            r#""bitmap", "buddy""#,
+        ],
+    );
+    let twice = valid_with(
+        "page-alloc",
+        "page-alloc = \"buddy\"\npage-alloc = \"bitmap\"",
+    );
+    assert_mentions(&twice, &["duplicate key", "page-alloc"]);
 }

@@ -1,7 +1,7 @@
 //! Cargo features and generated constants.
 
 use super::{MINIMAL, VALID, parse_ok, valid_with};
-use crate::all_cargo_features;
+use crate::{all_cargo_features, feature_key};
 
 #[test]
 fn features_are_one_per_component_plus_lock_tracking() {
@@ -25,6 +25,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "userspace",
             "tty",
             "procfs",
+            "signals",
             "sockets"
         ]
     );
@@ -47,6 +48,7 @@ fn features_are_one_per_component_plus_lock_tracking() {
             "userspace",
             "tty",
             "procfs",
+            "signals",
             "sockets"
         ]
     );
@@ -88,6 +90,7 @@ fn all_features_cover_every_variant_once() {
             "userspace",
             "tty",
             "procfs",
+            "signals",
             "sockets",
         ]
     );
@@ -113,7 +116,7 @@ fn constants_have_the_expected_lines() {
         "pub const TIMER_HZ: u32 = 250;",
         r#"pub const LOG_LEVEL: &str = "debug";"#,
         r#"pub const COMPONENTS: &[(&str, &str)] = &[("page-alloc", "buddy"), ("memops", "erms"), ("lock", "no-irq"), ("path-buf", "stack"), ("pipe", "fast"), ("page-zero", "once"), ("file-private", "share"), ("dcache", "hashbrown"), ("lookup", "fast"), ("tmpfs-stat", "lockfree"), ("net", "smoltcp"), ("sched", "round-robin"), ("vdso", "on")];"#,
-        r#"pub const SUBSYSTEMS: &[(&str, bool)] = &[("userspace", true), ("tty", true), ("procfs", true), ("sockets", true)];"#,
+        r#"pub const SUBSYSTEMS: &[(&str, bool)] = &[("userspace", true), ("tty", true), ("procfs", true), ("signals", true), ("sockets", true)];"#,
     ] {
         assert!(
             constants.lines().any(|l| l == line),
@@ -162,4 +165,21 @@ fn constants_escape_strings() {
     let constants = parse_ok(&text).rust_constants();
     let line = r#"pub const CONFIG_DESCRIPTION: &str = "quote \" backslash \\ newline \n end";"#;
     assert!(constants.lines().any(|l| l == line), "{constants}");
+}
+
+#[test]
+fn feature_key_names_the_key_a_feature_comes_from() {
+    assert_eq!(
+        feature_key("page-alloc-buddy").as_deref(),
+        Some("components.page-alloc")
+    );
+    assert_eq!(
+        feature_key("lock-tracking").as_deref(),
+        Some("profile.lock-tracking")
+    );
+    assert_eq!(feature_key("procfs").as_deref(), Some("subsystems.procfs"));
+    assert_eq!(feature_key("page-alloc-slab"), None);
+    for feature in all_cargo_features() {
+        assert!(feature_key(&feature).is_some(), "{feature} has no key");
+    }
 }

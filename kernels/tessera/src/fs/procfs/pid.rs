@@ -243,24 +243,13 @@ fn stat(task: &Task) -> KResult<String> {
 fn status(task: &Task) -> KResult<String> {
     let name = task.name.lock().clone();
     let (vsize, rss) = memory_of(task);
-    let (blocked, pending) = {
-        let signals = task.signals.lock();
-        (signals.blocked, signals.pending.bits)
-    };
-    let shared = task.process.shared_pending.lock().bits;
-    // The actions: ignored (SIG_IGN) and caught (a handler), as Linux's `collect_sigign_sigcatch`.
-    let (mut ignored, mut caught) = (0u64, 0u64);
-    {
-        let sighand = task.sighand.lock();
-        for sig in 1..=crate::process::signal::NSIG {
-            let handler = sighand.action(sig).handler;
-            if handler == crate::process::signal::SIG_IGN {
-                ignored |= crate::process::signal::bit(sig);
-            } else if handler != crate::process::signal::SIG_DFL {
-                caught |= crate::process::signal::bit(sig);
-            }
-        }
-    }
+    let crate::process::signal::SigMasks {
+        pending,
+        shared,
+        blocked,
+        ignored,
+        caught,
+    } = crate::process::signal::masks(task);
     Ok(format!(
         "Name:\t{name}\nState:\t{} ({})\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\n\
          Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n\
