@@ -311,6 +311,7 @@ pub fn boot(image: &Path, memory_mib: u32, initrd: &Path, mode: Mode) -> Boot {
     Boot {
         image: image.to_path_buf(),
         memory_mib,
+        cpus: 1,
         append: APPEND.into(),
         mode,
         initrd: Some(initrd.to_path_buf()),

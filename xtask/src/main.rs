@@ -72,7 +72,7 @@ commands:
   build  [--config NAME|PATH]            build target/kernels/NAME/kernel.elf
   run    [--config NAME|PATH] [--append ARGS] [--mode icount|wall] [--timeout SECONDS]
          [--initrd FILE.cpio | --init STATIC-BINARY | --rootfs debian|DIR]
-         [--kernel tessera|linux] [--memory MIB] [--hostfwd RULE]... [-- CMD ARGS...]
+         [--kernel tessera|linux] [--memory MIB] [--cpus N] [--hostfwd RULE]... [-- CMD ARGS...]
                                          build and boot in QEMU (default config: fast) with
                                          the BusyBox initramfs, or the given archive, or one
                                          binary packed as /init, or a root file system tree
@@ -80,7 +80,8 @@ commands:
                                          bash on the console, or CMD run there (run exits
                                          with its status); --kernel linux boots Debian's
                                          Linux 6.1 instead; --memory: RAM in MiB (default:
-                                         the config's; 512 for a root file system)
+                                         the config's; 512 for a root file system); --cpus:
+                                         CPUs (default: the config's kernel.cpus; Linux 1)
   rootfs debian [--packages a,b,...] [--output DIR]
                                          a Debian root file system from Debian's .debs and
                                          their dependencies (fetched once into

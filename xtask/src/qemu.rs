@@ -1,7 +1,8 @@
 //! Booting a kernel in QEMU (TCG: these machines have no KVM), on the terminal or captured.
 //!
 //! The same flags serve every use, so that a benchmark of Tessera and one of Linux differ only
-//! in the kernel: `-machine q35 -cpu max -m MEM -smp 1`, the debug-exit device, `-no-reboot`.
+//! in the kernel: `-machine q35 -cpu max -m MEM -smp N` (N: the config's `kernel.cpus`; 1 for
+//! Linux), the debug-exit device, `-no-reboot`.
 //! `--mode icount` adds `-icount shift=0,align=off,sleep=off`: one virtual nanosecond per guest
 //! instruction, so a guest timing a loop measures instructions, identically on every run; and
 //! `-rtc base=2026-01-01T00:00:00,clock=vm` ([`ICOUNT_RTC`]): the real-time clock starts at a
@@ -51,6 +52,8 @@ pub struct Boot {
     /// The kernel image given to `-kernel` (Tessera's ELF or Linux's bzImage).
     pub image: PathBuf,
     pub memory_mib: u32,
+    /// CPUs (`-smp`).
+    pub cpus: u32,
     /// The kernel command line.
     pub append: String,
     pub mode: Mode,
@@ -115,6 +118,7 @@ impl Boot {
         Boot {
             image: kernel.elf.clone(),
             memory_mib: kernel.config.memory_mib,
+            cpus: kernel.config.cpus,
             append: append.into(),
             mode,
             initrd: None,
@@ -125,7 +129,8 @@ impl Boot {
     /// The QEMU command line, without the console wiring.
     pub(crate) fn command(&self) -> Command {
         let mut qemu = Command::new(setup::QEMU);
-        qemu.args(["-machine", "q35", "-cpu", "max", "-smp", "1"])
+        qemu.args(["-machine", "q35", "-cpu", "max"])
+            .args(["-smp", &self.cpus.to_string()])
             .args(["-m", &format!("{}M", self.memory_mib)])
             .arg("-kernel")
             .arg(&self.image)
@@ -154,6 +159,25 @@ impl Boot {
     }
 }
 
+/// Option `--NAME N`, a whole number in `range` (`what` names its unit in the error).
+fn number_in(
+    args: &mut Args,
+    name: &str,
+    range: std::ops::RangeInclusive<u32>,
+    what: &str,
+) -> Result<Option<u32>, String> {
+    args.value(name)?
+        .map(|text| match text.parse::<u32>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(format!(
+                "--{name} {text}: {what}from {} to {}",
+                range.start(),
+                range.end()
+            )),
+        })
+        .transpose()
+}
+
 /// `cargo xtask run`: build, then boot on this terminal. Ctrl-A X leaves QEMU.
 ///
 /// The initramfs: `--initrd FILE` as given, `--init PATH` packs that one static binary as
@@ -176,13 +200,8 @@ pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
                 .map_err(|_| format!("--timeout {t}: a number of seconds"))
         })
         .transpose()?;
-    let memory = args
-        .value("memory")?
-        .map(|m| match m.parse::<u32>() {
-            Ok(mib @ 32..=4096) => Ok(mib),
-            _ => Err(format!("--memory {m}: MiB, from 32 to 4096")),
-        })
-        .transpose()?;
+    let memory = number_in(args, "memory", 32..=4096, "MiB, ")?;
+    let cpus = number_in(args, "cpus", 1..=64, "")?;
     let linux = match args.value("kernel")?.as_deref() {
         None | Some("tessera") => false,
         Some("linux") => true,
@@ -243,6 +262,7 @@ pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
             .as_deref()
             .ok_or("--kernel linux needs an initramfs (--rootfs, --initrd or --init)")?;
         let mut boot = crate::linux::boot(&image, memory_mib, initrd, mode);
+        boot.cpus = cpus.unwrap_or(1);
         if let Some(append) = &append {
             boot.append = format!("{} {append}", boot.append);
         }
@@ -252,6 +272,7 @@ pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
         let mut boot = Boot::tessera(&kernel, append.as_deref().unwrap_or_default(), mode);
         boot.initrd = initrd;
         boot.memory_mib = memory_mib;
+        boot.cpus = cpus.unwrap_or(kernel.config.cpus);
         if kernel.config.variant("net") == Some("smoltcp") {
             if hostfwd.is_empty() {
                 hostfwd.push(default_hostfwd().ok_or(
@@ -273,7 +294,7 @@ pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
         boot
     };
     eprintln!(
-        "xtask: booting {}{} in QEMU ({} mode, {} MiB); Ctrl-A X quits",
+        "xtask: booting {}{} in QEMU ({} mode, {} MiB, {} CPU(s)); Ctrl-A X quits",
         kernel::display_path(&boot.image),
         boot.initrd
             .as_ref()
@@ -284,7 +305,8 @@ pub fn run_command(args: &mut Args) -> Result<std::process::ExitCode, String> {
         } else {
             "wall"
         },
-        boot.memory_mib
+        boot.memory_mib,
+        boot.cpus
     );
     let mut qemu = boot.command();
     // A multiplexed stdio console: the guest gets Ctrl-C (signal=off), Ctrl-A X reaches QEMU.

@@ -256,6 +256,9 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
         report.check("fuzz/leak-can-fail", || fuzz_leak_can_fail(fast, verbose));
     }
+    if let Some(debug) = kernels.iter().find(|k| k.config.name == "debug") {
+        report.check("smp/debug", || smp(debug, verbose));
+    }
     for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
         report.check(&format!("hello/{}", kernel.config.name), || {
             hello(kernel, verbose)
@@ -409,6 +412,27 @@ fn hello(kernel: &Kernel, verbose: bool) -> Result<(), String> {
         ],
     )?;
     succeeded(&run)
+}
+
+/// Several CPUs: the kernel finds them in the ACPI MADT and starts them all (wall mode with
+/// 4, icount with 2: a wait of the boot CPU must never depend on QEMU scheduling another
+/// vCPU), then runs its self-tests on the boot CPU and powers off.
+fn smp(kernel: &Kernel, verbose: bool) -> Result<(), String> {
+    for (cpus, mode) in [(4, Mode::Wall), (2, Mode::Icount)] {
+        let mut boot = Boot::tessera(kernel, "", mode);
+        boot.cpus = cpus;
+        let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+        expect_in_order(
+            &run.output,
+            &[
+                format!("  cpus       {cpus} online of {cpus} in the ACPI MADT"),
+                "selftests: ".into(),
+            ],
+        )
+        .map_err(|why| format!("-smp {cpus}: {why}"))?;
+        succeeded(&run)?;
+    }
+    Ok(())
 }
 
 /// Processes that exit or die of a signal give back all they held (userland/checks/leaks.c);

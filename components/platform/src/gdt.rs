@@ -93,3 +93,17 @@ pub(crate) fn init() {
         load_tss(TSS_SELECTOR);
     }
 }
+
+/// Loads the boot CPU's GDT on another CPU and its segment registers (not the TSS: its
+/// descriptor is marked busy by the boot CPU, and a parked CPU never changes privilege).
+pub(crate) fn load_on_other_cpu() {
+    let gdt = GDT.get().expect("the boot CPU loads the GDT first");
+    gdt.load();
+    // SAFETY: as in init: the selectors index descriptors of the GDT just loaded.
+    unsafe {
+        CS::set_reg(KERNEL_CODE);
+        DS::set_reg(KERNEL_DATA);
+        ES::set_reg(KERNEL_DATA);
+        SS::set_reg(KERNEL_DATA);
+    }
+}

@@ -54,6 +54,7 @@ pub mod pci;
 mod report;
 pub mod rtc;
 mod serial;
+pub mod smp;
 mod start;
 pub mod timer;
 pub mod trap;

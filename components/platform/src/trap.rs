@@ -410,6 +410,11 @@ pub(crate) fn init() {
         // reads or writes the IDT while it is filled.
         unsafe { IDT[vector] = gate };
     }
+    load_idt();
+}
+
+/// Loads the IDT on this CPU (the boot CPU's `init` filled it).
+pub(crate) fn load_idt() {
     let pointer = DescriptorTablePointer {
         limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16,
         base: VirtAddr::new(core::ptr::addr_of!(IDT) as u64),

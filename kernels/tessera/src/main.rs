@@ -62,7 +62,8 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     tessera_platform::console::init_log(config::LOG_LEVEL);
     variants::check_against_config();
     mm::init(boot);
-    banner(boot);
+    let cpus = tessera_platform::smp::start_cpus();
+    banner(boot, &cpus);
     tessera_platform::trap::set_tick_hook(on_tick);
     tessera_platform::start_timer(config::TIMER_HZ);
     // After the timer: starting it reprograms the interrupt controller's masks.
@@ -81,7 +82,7 @@ fn kernel_main(boot: &'static BootInfo) -> ! {
     }
 }
 
-fn banner(boot: &BootInfo) {
+fn banner(boot: &BootInfo, cpus: &tessera_platform::smp::Cpus) {
     let (smep, smap) = tessera_platform::cpu::protections();
     let on = |b: bool| if b { "on" } else { "off" };
     let mib = |pages: usize| pages as f64 * 4096.0 / (1024.0 * 1024.0);
@@ -130,5 +131,18 @@ fn banner(boot: &BootInfo) {
         on(smep),
         on(smap)
     );
+    match cpus.error {
+        None => println!(
+            "  cpus       {} online of {} in the ACPI MADT (config: {}); this one runs \
+             everything, the others are parked",
+            cpus.online,
+            cpus.found,
+            config::CPUS
+        ),
+        Some(error) => println!(
+            "  cpus       1 (no usable ACPI MADT: {error:?}; config: {})",
+            config::CPUS
+        ),
+    }
     println!("  cmdline    \"{}\"", boot.cmdline());
 }

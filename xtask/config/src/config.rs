@@ -32,6 +32,8 @@ pub struct Config {
     pub memory_mib: u32,
     /// `kernel.timer-hz`.
     pub timer_hz: u32,
+    /// `kernel.cpus`.
+    pub cpus: u32,
     /// `kernel.log-level`.
     pub log_level: String,
     /// `kernel.userland`.
@@ -98,6 +100,7 @@ impl Config {
             "profile.syscall-profiler" => Value::Bool(self.syscall_profiler),
             "kernel.memory-mib" => Value::Int(self.memory_mib.into()),
             "kernel.timer-hz" => Value::Int(self.timer_hz.into()),
+            "kernel.cpus" => Value::Int(self.cpus.into()),
             "kernel.log-level" => Value::Text(self.log_level.clone()),
             "kernel.userland" => Value::Text(self.userland.clone()),
             _ => match dotted.split_once('.')? {

@@ -116,6 +116,7 @@ impl Config {
                 "u32",
                 self.timer_hz.to_string(),
             ),
+            (key_doc("kernel.cpus"), "CPUS", "u32", self.cpus.to_string()),
             (
                 key_doc("kernel.log-level"),
                 "LOG_LEVEL",

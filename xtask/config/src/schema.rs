@@ -446,6 +446,15 @@ pub static SECTIONS: &[Section] = &[
                 doc: "Timer interrupt frequency in Hz.",
             },
             Key {
+                name: "cpus",
+                ty: KeyType::Int { min: 1, max: 64 },
+                default: KeyDefault::Int(1),
+                features: Features::None,
+                doc: "CPUs of the machine: QEMU's `-smp` (`cargo xtask run --cpus N` overrides \
+                      it). The kernel finds them in the ACPI MADT and starts them; for now \
+                      the others are parked and the boot CPU runs everything.",
+            },
+            Key {
                 name: "log-level",
                 ty: KeyType::Choice(&[
                     Variant {

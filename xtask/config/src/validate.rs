@@ -299,6 +299,7 @@ impl Settings {
                 .collect(),
             memory_mib: self.int("kernel.memory-mib"),
             timer_hz: self.int("kernel.timer-hz"),
+            cpus: self.int("kernel.cpus"),
             log_level: self.text("kernel.log-level"),
             userland: self.text("kernel.userland"),
         }

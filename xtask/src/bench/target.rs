@@ -211,6 +211,8 @@ impl Prepared {
         Boot {
             image: self.image.clone(),
             memory_mib: self.memory_mib,
+            // One CPU for every kernel and config: the benchmarks measure one CPU's work.
+            cpus: 1,
             append: self.append.clone(),
             mode,
             initrd: Some(initrd.to_path_buf()),
