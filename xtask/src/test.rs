@@ -14,7 +14,8 @@
 //! 6. Link checks: the memops variant in each image is the configured one.
 //! 7. A scripted BusyBox session on every config (files, pipelines, jobs, Ctrl-C, signals).
 //! 8. The userland test programs on Tessera (fast and baseline) compared with Linux
-//!    (`cargo xtask conform`).
+//!    (`cargo xtask conform`), each Tessera boot checked for leaks, and that leak check
+//!    shown to fail on a zombie.
 //! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
 //!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
 //! 10. The syscall fuzzer (`cargo xtask fuzz`) on `debug` and `fast` with fixed seeds and on
@@ -255,6 +256,11 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     }
     if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
         report.check("fuzz/leak-can-fail", || fuzz_leak_can_fail(fast, verbose));
+        // The conform runs' leak check (each Tessera boot of conform/* below) must fail on
+        // a zombie left on purpose.
+        report.check("conform/leak-can-fail", || {
+            crate::conform::leak_can_fail(&fast.config, verbose)
+        });
     }
     for kernel in kernels.iter().filter(|k| k.config.userland == "hello") {
         report.check(&format!("hello/{}", kernel.config.name), || {

@@ -9,7 +9,7 @@
 //! | [`cpuinfo`] | `cpuinfo` |
 //! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
 //! | [`mounts`] | `/proc/PID/mounts` |
-//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname` |
+//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname`; `/proc/sys/vm/drop_caches` |
 //!
 //! Inode numbers: the root is 1, the files of the root are small fixed numbers, and
 //! everything under `/proc/PID` is numbered from the pid ([`pid_ino`]), so a number names
@@ -93,7 +93,7 @@ const ROOT_FILES: [(&[u8], u64, FileType); 12] = [
     (b"filesystems", FILESYSTEMS_INO, FileType::Regular),
 ];
 
-/// Inode numbers of `version` and `filesystems` (after `sys/kernel/`'s, 11 to 18).
+/// Inode numbers of `version` and `filesystems` (after `sys/`'s, 11 to 20).
 const VERSION_INO: u64 = 30;
 const FILESYSTEMS_INO: u64 = 31;
 
@@ -220,14 +220,17 @@ impl<L: Listing> Inode for Dir<L> {
 }
 
 type MakeText = Box<dyn Fn() -> KResult<Vec<u8>> + Send + Sync>;
+type StoreText = Box<dyn Fn(&[u8]) -> KResult<()> + Send + Sync>;
 
-/// A read-only file whose text is made at each read (Linux's `seq_file` files make theirs at
-/// each read too; a reader that reads in several calls may see the state change between
-/// them, which Linux limits to record boundaries).
+/// A file whose text is made at each read (Linux's `seq_file` files make theirs at each read
+/// too; a reader that reads in several calls may see the state change between them, which
+/// Linux limits to record boundaries), and, for the few that take a value
+/// ([`Text::writable`]), stored by each write.
 struct Text {
     ino: u64,
     mode: u32,
     make: MakeText,
+    store: Option<StoreText>,
 }
 
 impl Text {
@@ -250,8 +253,58 @@ impl Text {
             ino,
             mode,
             make: Box::new(make),
+            store: None,
         })
     }
+
+    /// A text file that takes a value: each write hands its bytes (the whole value: Linux's
+    /// writers of such files parse each write on its own, whatever the offset) to `store`,
+    /// and counts them all written when `store` accepts them. Opening it with `O_TRUNC`
+    /// changes nothing, as on Linux.
+    fn writable(
+        ino: u64,
+        mode: u32,
+        make: impl Fn() -> KResult<String> + Send + Sync + 'static,
+        store: impl Fn(&[u8]) -> KResult<()> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Text {
+            ino,
+            mode,
+            make: Box::new(move || make().map(String::into_bytes)),
+            store: Some(Box::new(store)),
+        })
+    }
+}
+
+/// A decimal (or, with `0x` or `0`, hexadecimal or octal) integer written to a procfs file,
+/// as Linux's `kstrtoint` reads it after `strstrip` (`oom_score_adj`) and `proc_dointvec`
+/// does (sysctl files): white space around it is allowed, anything else is EINVAL, and so is
+/// a value outside `int`.
+fn parse_int(bytes: &[u8]) -> KResult<i32> {
+    let text = core::str::from_utf8(bytes)
+        .map_err(|_| Errno::EINVAL)?
+        .trim();
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        (16, hex)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+        return Err(Errno::EINVAL);
+    }
+    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| Errno::EINVAL)?;
+    let value = if negative { -magnitude } else { magnitude };
+    i32::try_from(value).map_err(|_| Errno::EINVAL)
 }
 
 impl Inode for Text {
@@ -266,6 +319,14 @@ impl Inode for Text {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
         read_text(&(self.make)()?, offset, buf)
+    }
+    fn write_at(&self, _offset: u64, buf: &[u8]) -> KResult<usize> {
+        let store = self.store.as_ref().ok_or(Errno::EINVAL)?;
+        store(buf)?;
+        Ok(buf.len())
+    }
+    fn truncate(&self, _len: u64) -> KResult<()> {
+        self.store.as_ref().map(|_| ()).ok_or(Errno::EINVAL)
     }
 }
 
