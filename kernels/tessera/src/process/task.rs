@@ -144,6 +144,9 @@ pub struct Process {
     pub membarrier_registered: AtomicU32,
     /// Timer ticks of the threads that have exited (user, system).
     pub dead_ticks: SpinLock<(u64, u64), IrqSave>,
+    /// `/proc/PID/oom_score_adj`: -1000 (never chosen by the OOM killer) to 1000; inherited
+    /// over fork, kept over exec, as Linux's `signal_struct`'s.
+    pub oom_score_adj: AtomicI32,
     /// When the process was created (monotonic clock, ns since boot).
     #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub start_ns: u64,
@@ -176,6 +179,7 @@ impl Process {
             children_ticks: SpinLock::new((0, 0)),
             membarrier_registered: AtomicU32::new(0),
             dead_ticks: SpinLock::new((0, 0)),
+            oom_score_adj: AtomicI32::new(0),
             start_ns: tessera_platform::clock::now_ns(),
         })
     }

@@ -7,7 +7,7 @@
 //! | this one | the root directory, `/proc/self`, `/proc/mounts` (a link to `self/mounts`, as on Linux) |
 //! | [`system`] | `meminfo`, `uptime`, `stat`, `loadavg`, `kmsg`, `kernel_usage` (Tessera's own) |
 //! | [`cpuinfo`] | `cpuinfo` |
-//! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
+//! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps`, `oom_score`, `oom_score_adj` |
 //! | [`mounts`] | `/proc/PID/mounts` |
 //! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname`; `/proc/sys/vm/drop_caches` |
 //!
@@ -277,9 +277,9 @@ impl Text {
 }
 
 /// A decimal (or, with `0x` or `0`, hexadecimal or octal) integer written to a procfs file,
-/// as Linux's `kstrtoint` reads it after `strstrip` (`oom_score_adj`) and `proc_dointvec`
-/// does (sysctl files): white space around it is allowed, anything else is EINVAL, and so is
-/// a value outside `int`.
+/// as Linux's `kstrtoint` reads it after `strstrip` (`oom_score_adj`): white space around
+/// it is allowed, anything else is EINVAL, a value outside `int` ERANGE. (Sysctl files read
+/// theirs with `proc_dointvec`, whose overflow is EINVAL: their callers map it.)
 fn parse_int(bytes: &[u8]) -> KResult<i32> {
     let text = core::str::from_utf8(bytes)
         .map_err(|_| Errno::EINVAL)?
@@ -302,9 +302,9 @@ fn parse_int(bytes: &[u8]) -> KResult<i32> {
     if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
         return Err(Errno::EINVAL);
     }
-    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| Errno::EINVAL)?;
+    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| Errno::ERANGE)?;
     let value = if negative { -magnitude } else { magnitude };
-    i32::try_from(value).map_err(|_| Errno::EINVAL)
+    i32::try_from(value).map_err(|_| Errno::ERANGE)
 }
 
 impl Inode for Text {

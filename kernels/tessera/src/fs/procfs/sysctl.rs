@@ -101,7 +101,7 @@ impl Listing for Vm {
 /// A write to `drop_caches`: 1 to 4 (Linux's `drop_caches_sysctl_handler`, bounded by
 /// `SYSCTL_ONE` and `SYSCTL_FOUR`); bit 1 frees the unused page cache.
 fn drop_caches(bytes: &[u8]) -> KResult<()> {
-    let value = parse_int(bytes)?;
+    let value = parse_int(bytes).map_err(|_| Errno::EINVAL)?;
     if !(1..=4).contains(&value) {
         return Err(Errno::EINVAL);
     }
