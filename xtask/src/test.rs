@@ -237,6 +237,7 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
         report.check("leaks/fast", || leaks(fast, false, verbose));
         report.check("leaks/can-fail", || leaks(fast, true, verbose));
+        report.check("exhaust/fast", || exhaust(fast, verbose));
     }
     // The syscall fuzzer (docs/reliability.md): fixed seeds on debug (overflow checks, lock
     // tracking) and fast, the seed of the day, and a leak on purpose the check must report.
@@ -442,6 +443,53 @@ fn leaks(kernel: &Kernel, zombies: bool, verbose: bool) -> Result<(), String> {
         return Err(format!("{line}\n{}", run.verdict.describe()));
     }
     println!("{line}");
+    Ok(())
+}
+
+/// RAM of the `exhaust` boot: small, so that running it out is quick.
+const EXHAUST_MEMORY_MIB: u32 = 64;
+
+/// The kernel's memory run out through what users may make it hold (a file and many files in
+/// the root file system, pipes in many processes; userland/checks/exhaust.c): every step
+/// must fail with its errno, the machine must go on, and the usage readings before and after
+/// must pass the leak check of the fuzzer and conform.
+fn exhaust(kernel: &Kernel, verbose: bool) -> Result<(), String> {
+    let mut archive = crate::cpio::Archive::new();
+    crate::initrd::skeleton(&mut archive);
+    let program = crate::userland::exhaust()?;
+    let bytes = std::fs::read(&program).map_err(|e| format!("{}: {e}", program.display()))?;
+    archive.file("init", 0o755, bytes);
+    let initrd = crate::initrd::Private::write("exhaust", &archive)?;
+    let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+    boot.initrd = Some(initrd.to_path_buf());
+    boot.memory_mib = EXHAUST_MEMORY_MIB;
+    let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+    let lines: Vec<&str> = run
+        .output
+        .lines()
+        .filter(|l| l.starts_with("exhaust: ") && !l.starts_with("exhaust: usage "))
+        .collect();
+    let done = lines.last() == Some(&"exhaust: done");
+    if !done || run.verdict != Verdict::Success {
+        return Err(format!(
+            "{}\n{}\n{}",
+            lines.join("\n"),
+            run.verdict.describe(),
+            tail(&run.output, 30)
+        ));
+    }
+    let (Some(before), Some(after)) = (
+        crate::fuzz::usage(&run.output, "exhaust", "before"),
+        crate::fuzz::usage(&run.output, "exhaust", "after"),
+    ) else {
+        return Err("no usage readings".into());
+    };
+    let account = crate::fuzz::account(&before, &after);
+    let found = crate::fuzz::leaks(&before, &after);
+    if !found.is_empty() {
+        return Err(format!("a leak: {} (usage: {account})", found.join("; ")));
+    }
+    println!("{}\nexhaust: usage {account}", lines.join("\n"));
     Ok(())
 }
 

@@ -21,8 +21,8 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use tessera_abi::KResult;
 use tessera_abi::process::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_STACK};
+use tessera_abi::{Errno, KResult};
 use tessera_platform::fpu::FpuState;
 use tessera_platform::usermode::KernelStack;
 use tessera_sync::{IrqSave, SpinLock, SubsystemLock};
@@ -305,6 +305,12 @@ impl Task {
     /// A new task: a thread of `shares.process`, or the leader of a new process. The
     /// caller fills in what it inherits and makes it runnable.
     pub fn new(name: &str, shares: Shares) -> KResult<Arc<Task>> {
+        // The kernel stack (64 KiB) must not dig into the kernel's reserve, and may not be had
+        // at all: ENOMEM, as Linux's fork when `dup_task_struct` finds no memory.
+        crate::mm::user_frames::headroom(16)
+            .then_some(())
+            .ok_or(Errno::ENOMEM)?;
+        let stack = KernelStack::try_new().ok_or(Errno::ENOMEM)?;
         let slot = super::sched::alloc_slot()?;
         let tid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
         let process = shares.process.unwrap_or_else(|| Process::new(tid));
@@ -313,7 +319,7 @@ impl Task {
             tid,
             slot: AtomicUsize::new(slot),
             state: SpinLock::new(TaskState::Runnable),
-            kernel_stack: SubsystemLock::new(Some(KernelStack::new())),
+            kernel_stack: SubsystemLock::new(Some(stack)),
             vm: SubsystemLock::new(shares.vm),
             files: shares.files,
             fs: shares.fs,

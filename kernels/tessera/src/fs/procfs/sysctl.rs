@@ -3,9 +3,10 @@
 //! line. procps reads `osrelease` to learn the kernel's version (top shows the steal
 //! column from 2.6.11 on); `hostname` is what sethostname set.
 //!
-//! `/proc/sys/vm/drop_caches` (write-only, as Linux's `fs/drop_caches.c`): writing 1 (or 3)
-//! frees the page cache's pages no mapping uses, 2 (the slab caches) and 4 (quiet) change
-//! nothing here; anything but 1 to 4 is EINVAL. The conformance runner's leak check writes
+//! `/proc/sys/vm/drop_caches` (write-only, as Linux's `fs/drop_caches.c`): bit 1 frees the
+//! page cache's pages no mapping uses, bit 2 (Linux: the slab caches) the frames of the
+//! kernel heap's size classes that hold no block in use, 4 (quiet) changes nothing here;
+//! anything but 1 to 4 is EINVAL. The conformance runner's leak check writes
 //! it before each usage reading.
 
 use alloc::format;
@@ -99,7 +100,8 @@ impl Listing for Vm {
 }
 
 /// A write to `drop_caches`: 1 to 4 (Linux's `drop_caches_sysctl_handler`, bounded by
-/// `SYSCTL_ONE` and `SYSCTL_FOUR`); bit 1 frees the unused page cache.
+/// `SYSCTL_ONE` and `SYSCTL_FOUR`); bit 1 frees the unused page cache, bit 2 the heap's
+/// unused frames.
 fn drop_caches(bytes: &[u8]) -> KResult<()> {
     let value = parse_int(bytes).map_err(|_| Errno::EINVAL)?;
     if !(1..=4).contains(&value) {
@@ -107,6 +109,9 @@ fn drop_caches(bytes: &[u8]) -> KResult<()> {
     }
     if value & 1 != 0 {
         crate::mm::pagecache::shrink();
+    }
+    if value & 2 != 0 {
+        tessera_platform::heap::reclaim();
     }
     Ok(())
 }
