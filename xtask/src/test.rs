@@ -19,7 +19,9 @@
 //! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
 //!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
 //! 10. The syscall fuzzer (`cargo xtask fuzz`) on `debug` and `fast` with fixed seeds and on
-//!     `debug` with the seed of the day, and its leak check shown to fail on a zombie.
+//!     `debug` with the seed of the day, and its leak check shown to fail on a zombie; the
+//!     kernel's memory run out through files and pipes (`exhaust/fast`): errors, no panic,
+//!     the memory back.
 //! 11. The benchmark harness end to end: quick icount runs (identical twice), the
 //!     workloads and the Debian benchmarks in quick mode on `fast` and on Linux (every
 //!     run's output checked by the program), and quick network runs on `fast` and on Linux (its modules loaded by the
