@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -183,6 +184,21 @@ CHECK_HELPER int child_status(int (*fn)(void))
     if (syscall(SYS_wait4, pid, &status, 0, NULL) != pid)
         return -1;
     return status;
+}
+
+/* Touches anonymous memory, 16 MiB at a time, until the kernel kills the process (or
+ * 8 GiB: 3; 2 when mmap fails). What the out-of-memory checks run in a child. */
+CHECK_HELPER int touch_memory_until_killed(void)
+{
+    for (int i = 0; i < 512; i++) {
+        size_t len = 16 << 20;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return 2;
+        for (size_t at = 0; at < len; at += 4096)
+            p[at] = 1;
+    }
+    return 3;
 }
 
 CHECK_HELPER int scratch_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)

@@ -242,8 +242,8 @@ static void file_mappings(void)
     close(fd);
 }
 
-/* Sets this process's oom_score_adj (Linux's /proc/PID/oom_score_adj; Tessera has none and
- * picks by size alone, so a failure is ignored). */
+/* Sets this process's oom_score_adj (/proc/PID/oom_score_adj; a failure is ignored: the
+ * child that exhausts memory is the largest process anyway). */
 static void oom_score_adj(const char *value)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY);
@@ -255,19 +255,11 @@ static void oom_score_adj(const char *value)
     }
 }
 
-/* Touches anonymous memory, 16 MiB at a time, until the kernel kills it (or 8 GiB). */
+/* Touches anonymous memory until the kernel kills it. */
 static int exhaust(void)
 {
     oom_score_adj("1000"); /* the victim, whatever else the machine holds */
-    for (int i = 0; i < 512; i++) {
-        size_t len = 16 << 20;
-        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return 2;
-        for (size_t at = 0; at < len; at += 4096)
-            p[at] = 1;
-    }
-    return 3;
+    return touch_memory_until_killed();
 }
 
 /* Memory exhausted: the OOM killer ends the process that holds the most (this child), the

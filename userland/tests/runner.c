@@ -15,6 +15,17 @@
  * A program still running after TEST_SECONDS is killed with its process group (the
  * runner says so and goes on), so one hang does not hide the later programs' results.
  *
+ * Leak check (docs/reliability.md): as process 1 on a kernel that has /proc/kernel_usage
+ * (Tessera's own), the runner prints the kernel's usage before the first program and again
+ * after "=== done", once every child has been reaped and /tmp emptied:
+ *
+ *     runner: usage before: free F cached C heap-pages P heap H tasks T files O
+ *     runner: usage after: ...
+ *
+ * and `cargo xtask conform` compares the two (outside the compared lines, so Linux, which
+ * has no such file, prints neither). With /conform-leak in the archive, the runner leaves
+ * one zombie before the last reading: a leak the check must report.
+ *
  * It prepares what the tests need itself: a console on fds 0-2, a tmpfs on /tmp (unless
  * /tmp is already a mount of its own), proc on /proc. On a development host, run it as
  * `runner DIR` (not as process 1) to run the programs in DIR; it exits 0 when all passed.
@@ -65,6 +76,62 @@ static void prepare(void)
         say("runner: mkdir /proc: %s", errno_name(errno));
     if (!mounted("/proc", "/") && mount("proc", "/proc", "proc", 0, NULL) != 0)
         say("runner: mount proc on /proc: %s", errno_name(errno));
+}
+
+/* The kernel's usage: free pages, cached pages, heap pages, heap bytes, tasks, open files. */
+#define USAGE_FIELDS 6
+static const char *const usage_keys[USAGE_FIELDS][2] = {
+    {"FreePages:", "free"},  {"CachedPages:", "cached"}, {"HeapPages:", "heap-pages"},
+    {"HeapBytes:", "heap"}, {"Tasks:", "tasks"},        {"OpenFiles:", "files"},
+};
+
+/* Reads /proc/kernel_usage into `u` after dropping the page cache (whose pages and their
+ * bookkeeping grow with every program run: not a leak); -1 when there is no such file. */
+static int read_usage(long u[USAGE_FIELDS])
+{
+    char text[512];
+    int fd = open("/proc/kernel_usage", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int drop = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (drop >= 0) {
+        if (write(drop, "1", 1) != 1)
+            say("runner: drop_caches: %s", errno_name(errno));
+        close(drop);
+    }
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    text[n] = 0;
+    for (int i = 0; i < USAGE_FIELDS; i++) {
+        const char *found = strstr(text, usage_keys[i][0]);
+        u[i] = found ? strtol(found + strlen(usage_keys[i][0]), NULL, 10) : -1;
+    }
+    return 0;
+}
+
+static void print_usage(const char *when, const long u[USAGE_FIELDS])
+{
+    char line[256];
+    int at = snprintf(line, sizeof line, "runner: usage %s:", when);
+    for (int i = 0; i < USAGE_FIELDS; i++)
+        at += snprintf(line + at, sizeof line - at, " %s %ld", usage_keys[i][1], u[i]);
+    say("%s", line);
+}
+
+/* Reaps every child left (orphans the programs left behind), waiting up to 2 s for those
+ * still on their way out; processes still running then stay, and the leak check sees them. */
+static void reap_all(void)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        pid_t got;
+        while ((got = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (got < 0)
+            return; /* ECHILD: none left */
+        usleep(20000);
+    }
 }
 
 static int by_name(const void *a, const void *b)
@@ -160,6 +227,10 @@ int main(int argc, char **argv)
     char *names[MAX_TESTS];
     int count = list_tests(dir, names);
     int failed = count == 0;
+    long before[USAGE_FIELDS], after[USAGE_FIELDS];
+    int have_usage = init && read_usage(before) == 0;
+    if (have_usage)
+        print_usage("before", before);
     for (int i = 0; i < count; i++) {
         say("=== %s", names[i]);
         int status = run(dir, names[i]);
@@ -174,6 +245,23 @@ int main(int argc, char **argv)
     say("=== done");
     if (!init)
         return failed;
+    reap_all();
+    nftw("/tmp", scratch_remove, 16, FTW_DEPTH | FTW_PHYS); /* what the programs left; /tmp stays (a mount point) */
+    if (access("/conform-leak", F_OK) == 0) {
+        if (fork() == 0)
+            _exit(0); /* a zombie on purpose: never reaped */
+        say("runner: leaving a zombie on purpose");
+        sleep(1);
+    }
+    /* What goes last (a task's stack, a socket's timer) may need a moment: read until the
+     * tasks and open files are back to the first reading's, at most 50 times. */
+    for (int i = 0; have_usage && i < 50; i++) {
+        if (read_usage(after) != 0 || (after[4] <= before[4] && after[5] <= before[5]))
+            break;
+        usleep(20000);
+    }
+    if (have_usage)
+        print_usage("after", after);
     sync();
     reboot(RB_POWER_OFF);
     say("runner: reboot(RB_POWER_OFF): %s", errno_name(errno));

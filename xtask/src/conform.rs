@@ -20,13 +20,20 @@
 //! and no kernel panic was printed; Tessera: its success exit code). With `--kernel both`
 //! (the default) Linux must pass and Tessera's lines must equal Linux's; a mismatch prints
 //! a unified diff (`-` Linux, `+` Tessera). `--kernel linux` validates the tests alone.
+//!
+//! Each Tessera boot is also checked for leaks ([`leak_check`]): the runner prints the
+//! kernel's usage (`/proc/kernel_usage`, the page cache dropped first) before the first
+//! program and after `=== done`, once every child is reaped and `/tmp` emptied, and the two
+//! readings are judged as the fuzzer's are (`fuzz::leaks`: the same tasks and open files,
+//! at most `fuzz::HEAP_SLACK` more heap bytes and `fuzz::PAGE_SLACK` fewer pages).
+//! [`leak_can_fail`] shows the check fails on a zombie the runner leaves on purpose.
 
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::exit::{Code, Verdict};
 use crate::qemu::{self, Boot, Mode};
-use crate::{initrd, kernel, linux, userland};
+use crate::{fuzz, initrd, kernel, linux, userland};
 
 /// Generous: Linux boots and runs every program (both builds) in about 20 s under TCG.
 /// A hang is caught; the runner's own watchdog kills a program after 60 s.
@@ -208,6 +215,12 @@ fn conform_batch(
         if run.kernel == "linux" && run.output.contains("Kernel panic") {
             found.push("Linux panicked (did the runner fail to power off?)".into());
         }
+        if run.kernel == "tessera" && found.is_empty() {
+            match leak_check(&run.output) {
+                Ok(account) => println!("conform: tessera: no leak ({account})"),
+                Err(leak) => found.push(leak),
+            }
+        }
         report(run, &found);
         if !found.is_empty() {
             code = worse(code, run.verdict, expected);
@@ -229,6 +242,58 @@ fn conform_batch(
     }
     Ok(code)
 }
+
+/// The leak check of a Tessera run: the runner's usage readings before the first program and
+/// after the last, compared as the fuzzer compares its own (`fuzz::leaks`). `Ok` with both
+/// readings side by side, or what leaked.
+pub fn leak_check(output: &str) -> Result<String, String> {
+    let (Some(before), Some(after)) = (
+        fuzz::usage(output, "runner", "before"),
+        fuzz::usage(output, "runner", "after"),
+    ) else {
+        return Err("the runner printed no usage readings (`runner: usage before/after`)".into());
+    };
+    let account = fuzz::account(&before, &after);
+    let found = fuzz::leaks(&before, &after);
+    if found.is_empty() {
+        return Ok(account);
+    }
+    Err(format!(
+        "a leak once every test process was gone: {} (usage: {account})",
+        found.join("; ")
+    ))
+}
+
+/// The leak check must fail when something leaks: `config`'s kernel runs one small program
+/// with the runner told (`/conform-leak`) to leave a zombie before its last reading, and the
+/// check must report one task more.
+pub fn leak_can_fail(config: &tessera_config::Config, verbose: bool) -> Result<(), String> {
+    let programs = userland::build()?;
+    let selected = programs.select(Some(LEAK_PROGRAM), Some(userland::Libc::Glibc))?;
+    let archive = initrd::conform_leaking(&programs, &selected)?;
+    let built = kernel::build(config)?;
+    let mut boot = Boot::tessera(&built, "", Mode::Wall);
+    boot.initrd = Some(archive.to_path_buf());
+    let run = run("tessera", &boot, DEFAULT_TIMEOUT, verbose)?;
+    let tests: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
+    let found = assess(&run, Verdict::Success, &tests);
+    if !found.is_empty() {
+        return Err(format!("the run itself failed: {}", found.join("; ")));
+    }
+    match leak_check(&run.output) {
+        Err(leak) if leak.contains("tasks: 1 before, 2 after") => {
+            println!("conform: the zombie left on purpose was reported: {leak}");
+            Ok(())
+        }
+        Err(other) => Err(format!("expected a leak of one task, got: {other}")),
+        Ok(account) => Err(format!(
+            "a zombie left on purpose was not reported (usage: {account})"
+        )),
+    }
+}
+
+/// The program [`leak_can_fail`] runs (its static glibc build): small and quick.
+const LEAK_PROGRAM: &str = "fpu";
 
 /// The exit code after a failure: a hang or panic says so, anything else is a test failure.
 fn worse(current: Code, verdict: Verdict, expected: Verdict) -> Code {

@@ -146,9 +146,11 @@ pub fn progress(output: &str) -> Progress {
     found
 }
 
-/// `fuzz: usage WHEN: free F cached C heap H tasks T files O`.
-pub fn usage(output: &str, when: &str) -> Option<Usage> {
-    let prefix = format!("fuzz: usage {when}: ");
+/// `WHO: usage WHEN: free F cached C heap-pages P heap H tasks T files O`, the last such line:
+/// what the fuzzer (`fuzz`) and the conformance runner (`runner`) print of
+/// `/proc/kernel_usage`.
+pub fn usage(output: &str, who: &str, when: &str) -> Option<Usage> {
+    let prefix = format!("{who}: usage {when}: ");
     let line = output.lines().rev().find_map(|l| l.strip_prefix(&prefix))?;
     let words: Vec<&str> = line.split_whitespace().collect();
     let value = |key: &str| -> Option<i64> {
@@ -194,6 +196,20 @@ pub fn leaks(before: &Usage, after: &Usage) -> Vec<String> {
         ));
     }
     found
+}
+
+/// Two readings side by side, one line: `tasks 1 -> 1, open files 2 -> 2, heap +N bytes,
+/// free pages +M`.
+pub fn account(before: &Usage, after: &Usage) -> String {
+    format!(
+        "tasks {} -> {}, open files {} -> {}, heap {:+} bytes, free pages {:+}",
+        before.tasks,
+        after.tasks,
+        before.files,
+        after.files,
+        after.heap - before.heap,
+        pages_not_lost(after) - pages_not_lost(before)
+    )
 }
 
 /// Pages nothing but the heap holds: free, cached (given back on demand), and the heap's
@@ -395,23 +411,17 @@ pub fn check(kernel: &Kernel, options: &Options, echo: bool) -> Result<String, (
     if options.batch.is_some() {
         return Ok(figures(&run));
     }
-    let (Some(before), Some(after)) = (usage(&run.output, "before"), usage(&run.output, "after"))
-    else {
+    let (Some(before), Some(after)) = (
+        usage(&run.output, "fuzz", "before"),
+        usage(&run.output, "fuzz", "after"),
+    ) else {
         return Err((
             Code::TestFailure,
             format!("the fuzzer printed no usage readings\n{tail}"),
         ));
     };
     let found = leaks(&before, &after);
-    let account = format!(
-        "tasks {} -> {}, open files {} -> {}, heap {:+} bytes, free pages {:+}",
-        before.tasks,
-        after.tasks,
-        before.files,
-        after.files,
-        after.heap - before.heap,
-        pages_not_lost(&after) - pages_not_lost(&before)
-    );
+    let account = account(&before, &after);
     if !found.is_empty() {
         return Err((
             Code::TestFailure,
@@ -582,8 +592,8 @@ fuzz: usage after: free 990 cached 12 heap-pages 301 heap 501000 tasks 2 files 4
                 done: true
             }
         );
-        let before = usage(OUTPUT, "before").unwrap();
-        let after = usage(OUTPUT, "after").unwrap();
+        let before = usage(OUTPUT, "fuzz", "before").unwrap();
+        let after = usage(OUTPUT, "fuzz", "after").unwrap();
         assert_eq!(before.heap, 500_000);
         assert_eq!(after.tasks, 2);
         assert_eq!(progress("nothing\n"), Progress::default());

@@ -194,21 +194,30 @@ pub fn busybox() -> Result<PathBuf, String> {
 /// test programs, `conform`'s batches) in `/tests`, with the interpreters and libraries if
 /// a dynamic build is among them.
 pub fn conform(programs: &Programs, batch: &[Program], name: &str) -> Result<PathBuf, String> {
+    write(name, &runner_archive(programs, batch)?)
+}
+
+/// The runner as `/init` and `batch` in `/tests` (with the libraries the dynamic builds load).
+fn runner_archive(programs: &Programs, batch: &[Program]) -> Result<Archive, String> {
     let mut archive = Archive::new();
     skeleton(&mut archive);
     archive.file("init", 0o755, read(&programs.runner.path)?);
     add_programs(&mut archive, batch, &programs.libraries)?;
-    write(name, &archive)
+    Ok(archive)
 }
 
 /// `conform --only`: the runner as `/init` and only `selected` in `/tests`, as this
 /// process's own archive (`target/initrd/conform-only-<pid>.cpio`, deleted when dropped).
 pub fn conform_subset(programs: &Programs, selected: &[Program]) -> Result<Private, String> {
-    let mut archive = Archive::new();
-    skeleton(&mut archive);
-    archive.file("init", 0o755, read(&programs.runner.path)?);
-    add_programs(&mut archive, selected, &programs.libraries)?;
-    Private::write("conform-only", &archive)
+    Private::write("conform-only", &runner_archive(programs, selected)?)
+}
+
+/// [`conform_subset`] with `/conform-leak`, which tells the runner to leave a zombie before
+/// its last usage reading: the archive of the leak check's can-fail test.
+pub fn conform_leaking(programs: &Programs, selected: &[Program]) -> Result<Private, String> {
+    let mut archive = runner_archive(programs, selected)?;
+    archive.file("conform-leak", 0o644, Vec::new());
+    Private::write("conform-leak", &archive)
 }
 
 /// `target/initrd/single-init.cpio`: one static binary as `/init`.

@@ -14,11 +14,14 @@
 //! 6. Link checks: the memops variant in each image is the configured one.
 //! 7. A scripted BusyBox session on every config (files, pipelines, jobs, Ctrl-C, signals).
 //! 8. The userland test programs on Tessera (fast and baseline) compared with Linux
-//!    (`cargo xtask conform`).
+//!    (`cargo xtask conform`), each Tessera boot checked for leaks, and that leak check
+//!    shown to fail on a zombie.
 //! 9. Networking on every config with `net = "smoltcp"` (`nettest`): transfers both ways
 //!    through QEMU's user network, connection churn, an abandoned transfer, `nc`.
 //! 10. The syscall fuzzer (`cargo xtask fuzz`) on `debug` and `fast` with fixed seeds and on
-//!     `debug` with the seed of the day, and its leak check shown to fail on a zombie.
+//!     `debug` with the seed of the day, and its leak check shown to fail on a zombie; the
+//!     kernel's memory run out through files and pipes (`exhaust/fast`): errors, no panic,
+//!     the memory back.
 //! 11. The benchmark harness end to end: quick icount runs (identical twice), the
 //!     workloads and the Debian benchmarks in quick mode on `fast` and on Linux (every
 //!     run's output checked by the program), and quick network runs on `fast` and on Linux (its modules loaded by the
@@ -236,6 +239,7 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
         report.check("leaks/fast", || leaks(fast, false, verbose));
         report.check("leaks/can-fail", || leaks(fast, true, verbose));
+        report.check("exhaust/fast", || exhaust(fast, verbose));
     }
     // The syscall fuzzer (docs/reliability.md): fixed seeds on debug (overflow checks, lock
     // tracking) and fast, the seed of the day, and a leak on purpose the check must report.
@@ -255,6 +259,11 @@ pub fn test_command(args: &mut Args) -> Result<Code, String> {
     }
     if let Some(fast) = kernels.iter().find(|k| k.config.name == "fast") {
         report.check("fuzz/leak-can-fail", || fuzz_leak_can_fail(fast, verbose));
+        // The conform runs' leak check (each Tessera boot of conform/* below) must fail on
+        // a zombie left on purpose.
+        report.check("conform/leak-can-fail", || {
+            crate::conform::leak_can_fail(&fast.config, verbose)
+        });
     }
     if let Some(debug) = kernels.iter().find(|k| k.config.name == "debug") {
         report.check("smp/debug", || smp(debug, verbose));
@@ -460,6 +469,53 @@ fn leaks(kernel: &Kernel, zombies: bool, verbose: bool) -> Result<(), String> {
         return Err(format!("{line}\n{}", run.verdict.describe()));
     }
     println!("{line}");
+    Ok(())
+}
+
+/// RAM of the `exhaust` boot: small, so that running it out is quick.
+const EXHAUST_MEMORY_MIB: u32 = 64;
+
+/// The kernel's memory run out through what users may make it hold (a file and many files in
+/// the root file system, pipes in many processes; userland/checks/exhaust.c): every step
+/// must fail with its errno, the machine must go on, and the usage readings before and after
+/// must pass the leak check of the fuzzer and conform.
+fn exhaust(kernel: &Kernel, verbose: bool) -> Result<(), String> {
+    let mut archive = crate::cpio::Archive::new();
+    crate::initrd::skeleton(&mut archive);
+    let program = crate::userland::exhaust()?;
+    let bytes = std::fs::read(&program).map_err(|e| format!("{}: {e}", program.display()))?;
+    archive.file("init", 0o755, bytes);
+    let initrd = crate::initrd::Private::write("exhaust", &archive)?;
+    let mut boot = Boot::tessera(kernel, "", Mode::Wall);
+    boot.initrd = Some(initrd.to_path_buf());
+    boot.memory_mib = EXHAUST_MEMORY_MIB;
+    let run = qemu::run_captured(&boot, BOOT_TIMEOUT, verbose)?;
+    let lines: Vec<&str> = run
+        .output
+        .lines()
+        .filter(|l| l.starts_with("exhaust: ") && !l.starts_with("exhaust: usage "))
+        .collect();
+    let done = lines.last() == Some(&"exhaust: done");
+    if !done || run.verdict != Verdict::Success {
+        return Err(format!(
+            "{}\n{}\n{}",
+            lines.join("\n"),
+            run.verdict.describe(),
+            tail(&run.output, 30)
+        ));
+    }
+    let (Some(before), Some(after)) = (
+        crate::fuzz::usage(&run.output, "exhaust", "before"),
+        crate::fuzz::usage(&run.output, "exhaust", "after"),
+    ) else {
+        return Err("no usage readings".into());
+    };
+    let account = crate::fuzz::account(&before, &after);
+    let found = crate::fuzz::leaks(&before, &after);
+    if !found.is_empty() {
+        return Err(format!("a leak: {} (usage: {account})", found.join("; ")));
+    }
+    println!("{}\nexhaust: usage {account}", lines.join("\n"));
     Ok(())
 }
 

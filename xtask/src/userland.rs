@@ -498,6 +498,12 @@ pub fn leaks() -> Result<PathBuf, String> {
     single("userland/checks/leaks.c", "leaks", &[])
 }
 
+/// `userland/checks/exhaust.c`: the kernel's memory run out through files, pipes...: errors,
+/// not panics, and the memory back (static glibc).
+pub fn exhaust() -> Result<PathBuf, String> {
+    single("userland/checks/exhaust.c", "exhaust", &[])
+}
+
 /// `userland/fuzz/fuzz.c`: the seeded syscall fuzzer (`cargo xtask fuzz`). Without the stack
 /// protector: its call loop goes on whatever FS base a call left (glibc keeps the canary
 /// behind FS).

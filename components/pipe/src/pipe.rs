@@ -156,6 +156,12 @@ impl Pipe {
         Ok(PipeRead::Data(done))
     }
 
+    /// Whether the first write is still to allocate the ring's buffer ([`crate::PIPE_CAPACITY`]
+    /// bytes): the kernel asks whether memory has room for it first.
+    pub fn needs_buffer(&self) -> bool {
+        self.ring.unallocated()
+    }
+
     /// Writes up to `len` bytes with `PIPE_BUF` atomicity.
     ///
     /// A write of at most [`PIPE_BUF`] bytes is all-or-nothing: it returns
@@ -165,6 +171,8 @@ impl Pipe {
     /// of at most `PIPE_BUF` bytes then waits for room for all of it, which only delays it:
     /// the reader drains the ring eventually.) A zero-length write returns `Wrote(0)` even
     /// with no reader, as on Linux; otherwise no reader gives [`PipeWrite::BrokenPipe`].
+    ///
+    /// The first write allocates the ring's buffer: ENOMEM when the heap has no room.
     ///
     /// `copy_in` fills each offered slice (at most two per call) from the next user bytes and
     /// returns how many it copied; fewer than offered ends the write. It returns
@@ -188,6 +196,7 @@ impl Pipe {
         if free == 0 || (len <= PIPE_BUF && free < len) {
             return Ok(PipeWrite::WouldBlock);
         }
+        self.ring.reserve()?;
         let target = len.min(free);
         let mut done = 0;
         while done < target {

@@ -3,6 +3,9 @@
 
 use alloc::boxed::Box;
 use alloc::vec;
+use alloc::vec::Vec;
+
+use tessera_abi::{Errno, KResult};
 
 use crate::PIPE_CAPACITY;
 
@@ -36,6 +39,25 @@ impl PipeRing {
             head: 0,
             len: 0,
         }
+    }
+
+    /// Whether the buffer is still to be allocated (by [`reserve`](Self::reserve) or the first
+    /// [`writable_contiguous`](Self::writable_contiguous)).
+    pub fn unallocated(&self) -> bool {
+        self.buf.is_none()
+    }
+
+    /// Allocates the buffer if it is not yet: ENOMEM, rather than a panic, when the heap has
+    /// no room for it.
+    pub fn reserve(&mut self) -> KResult<()> {
+        if self.buf.is_none() {
+            let mut buf = Vec::new();
+            buf.try_reserve_exact(PIPE_CAPACITY)
+                .map_err(|_| Errno::ENOMEM)?;
+            buf.resize(PIPE_CAPACITY, 0);
+            self.buf = Some(buf.into_boxed_slice());
+        }
+        Ok(())
     }
 
     /// Bytes stored (what `FIONREAD` reports).

@@ -9,6 +9,13 @@
 //! The page allocator is a component the kernel chooses by config, so the heap reaches it
 //! through the [`FrameSource`] the kernel registers with [`init`]. Before that, every
 //! allocation fails (and the out-of-memory panic says so).
+//!
+//! A size class keeps the frames it took, so that a burst of small allocations freed again
+//! (tens of thousands of files created and removed) would keep its frames from user memory
+//! for good. [`reclaim`], which the kernel calls when memory is short, gives back every frame
+//! whose blocks are all free: it counts the free blocks of each frame in a side table (one
+//! `u16` a frame of the span [`init`] is given, zero between calls), so that allocating and
+//! freeing pay nothing for it.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::null_mut;
@@ -28,9 +35,24 @@ pub trait FrameSource: Sync {
 
 const CLASSES: [usize; 8] = [16, 32, 64, 128, 256, 512, 1024, 2048];
 
+/// Where [`reclaim`]'s per-frame counts of free blocks live: the first frame of the span, how many
+/// frames it has, and the address of its `u16` counts (0 before [`init`]).
+#[derive(Clone, Copy)]
+struct Counts {
+    first_pfn: usize,
+    pages: usize,
+    base: usize,
+}
+
+/// A count's mark during [`reclaim`]: the frame's blocks are out of the free list and the
+/// frame goes back to the page allocator.
+const RECLAIMING: u16 = u16::MAX;
+
 struct Heap {
     /// Head of each size class's free list (0 = empty); the next pointer lives in the block.
     free: Mutex<[usize; CLASSES.len()]>,
+    /// [`reclaim`]'s counts (used under `free`'s lock).
+    counts: Once<Counts>,
     source: Once<&'static dyn FrameSource>,
     in_use: AtomicUsize,
     /// Frames taken from the page allocator and not given back: the size classes keep
@@ -41,6 +63,7 @@ struct Heap {
 
 static HEAP: Heap = Heap {
     free: Mutex::new([0; CLASSES.len()]),
+    counts: Once::new(),
     source: Once::new(),
     in_use: AtomicUsize::new(0),
     frames: AtomicUsize::new(0),
@@ -51,9 +74,96 @@ static GLOBAL: KernelHeap = KernelHeap;
 
 struct KernelHeap;
 
-/// Connects the heap to the kernel's page allocator.
-pub fn init(source: &'static dyn FrameSource) {
+/// Connects the heap to the kernel's page allocator, whose frames are `pages` frames from
+/// `first_pfn` on: [`reclaim`]'s counts come from it (two bytes a frame; without them, if
+/// they cannot be had, the size classes keep their frames for good).
+pub fn init(source: &'static dyn FrameSource, first_pfn: usize, pages: usize) {
     HEAP.source.call_once(|| source);
+    let bytes = pages * core::mem::size_of::<u16>();
+    let order = bytes
+        .div_ceil(PAGE_SIZE)
+        .next_power_of_two()
+        .trailing_zeros();
+    if let Some(pfn) = source.alloc_frames(order) {
+        let base = frame_addr(pfn);
+        // SAFETY: the 2^order frames were just given to us, are mapped in the direct map and
+        // hold at least `bytes` bytes; they are never given back.
+        unsafe { core::ptr::write_bytes(base as *mut u8, 0, bytes) };
+        HEAP.counts.call_once(|| Counts {
+            first_pfn,
+            pages,
+            base,
+        });
+    }
+}
+
+/// Gives every frame of a size class whose blocks are all free back to the page allocator;
+/// returns how many. Counts each frame's free blocks by walking the free lists, unlinks the
+/// blocks of the frames whose blocks are all there, and frees those frames (a few ms with
+/// tens of thousands of free blocks): for when memory is short, not for every allocation.
+pub fn reclaim() -> usize {
+    let (Some(counts), Some(source)) = (HEAP.counts.get().copied(), HEAP.source()) else {
+        return 0;
+    };
+    let mut freed = 0;
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let mut free = HEAP.free.lock();
+        let mut marked = false;
+        for (class, head) in free.iter_mut().enumerate() {
+            let per_frame = (PAGE_SIZE / CLASSES[class]) as u16;
+            // Both walks: every block in a free list is a free block of this class, in a
+            // frame of the span, whose first word is the next block (0 at the end); `prev`
+            // points at the list head or at a kept block's first word. Blocks of marked
+            // frames are unlinked and left untouched until their frame is freed, after the
+            // walks. The free lists' lock is held, so the counts are ours.
+            // SAFETY: see above.
+            unsafe {
+                let mut block = *head;
+                while block != 0 {
+                    *count_of(&counts, block) += 1;
+                    block = *(block as *const usize);
+                }
+                let mut prev: *mut usize = head;
+                let mut block = *prev;
+                while block != 0 {
+                    let next = *(block as *const usize);
+                    let count = count_of(&counts, block);
+                    if *count == per_frame || *count == RECLAIMING {
+                        *count = RECLAIMING;
+                        marked = true;
+                        *prev = next;
+                    } else {
+                        prev = block as *mut usize;
+                    }
+                    block = next;
+                }
+            }
+        }
+        for index in 0..counts.pages {
+            // SAFETY: index < pages: a count of the span, in frames we own.
+            let count = unsafe { &mut *(counts.base as *mut u16).add(index) };
+            if marked && *count == RECLAIMING {
+                source.free_frames(counts.first_pfn + index, 0);
+                freed += 1;
+            }
+            *count = 0;
+        }
+        HEAP.frames.fetch_sub(freed, Ordering::Relaxed);
+    });
+    freed
+}
+
+/// The count of the frame holding `block` (a size class's block, so a frame of the span).
+///
+/// # Safety
+/// `block` lies in a frame of `counts`' span; the caller holds the free lists' lock.
+unsafe fn count_of(counts: &Counts, block: usize) -> &'static mut u16 {
+    let pfn = (block as u64 - PHYS_OFFSET) as usize / PAGE_SIZE;
+    let index = pfn - counts.first_pfn;
+    debug_assert!(index < counts.pages);
+    // SAFETY: per the contract, index is within the span's counts, which we own; the lock
+    // makes this the only reference.
+    unsafe { &mut *(counts.base as *mut u16).add(index) }
 }
 
 /// Bytes currently allocated from the heap (requested sizes rounded to their block).

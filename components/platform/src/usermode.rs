@@ -207,20 +207,28 @@ impl KernelStack {
     /// A stack on the heap (not cleared: a stack is written before it is read, and clearing
     /// 64 KiB would be most of the cost of a fork).
     pub fn new() -> Self {
+        Self::try_new().unwrap_or_else(|| {
+            alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<StackMemory>())
+        })
+    }
+
+    /// [`new`](Self::new), or `None` when the heap has no 64 KiB for it (a fork that finds no
+    /// memory fails with ENOMEM instead of panicking).
+    pub fn try_new() -> Option<Self> {
         // Built in place: 64 KiB would not fit a kernel stack as a temporary.
         let layout = core::alloc::Layout::new::<StackMemory>();
-        // SAFETY: the layout is non-zero-sized; a null result is handled; the memory holds
-        // arbitrary bytes, and every byte pattern is a valid [u8; N]; the Box owns it.
+        // SAFETY: the layout is non-zero-sized; a null result is returned as None; the memory
+        // holds arbitrary bytes, and every byte pattern is a valid [u8; N]; the Box owns it.
         let memory = unsafe {
             let ptr = alloc::alloc::alloc(layout) as *mut StackMemory;
             if ptr.is_null() {
-                alloc::alloc::handle_alloc_error(layout);
+                return None;
             }
             alloc::boxed::Box::from_raw(ptr)
         };
         let mut stack = KernelStack { memory };
         stack.memory.0[..8].copy_from_slice(&STACK_CANARY.to_le_bytes());
-        stack
+        Some(stack)
     }
 
     /// Panics if the stack overflowed its bottom (the canary was overwritten).

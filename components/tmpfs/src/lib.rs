@@ -98,6 +98,7 @@ pub(crate) struct Shared {
     page_limit: Option<u64>,
     live_inodes: AtomicU64,
     inode_limit: Option<u64>,
+    room: Option<fn(u64) -> bool>,
 }
 
 impl Shared {
@@ -109,6 +110,9 @@ impl Shared {
     /// A fresh inode number (counted as live until [`Shared::inode_gone`]); ENOSPC when the
     /// instance has its inode limit's worth alive (Linux's `shmem_reserve_inode`).
     pub(crate) fn new_ino(&self) -> KResult<u64> {
+        if !self.has_room(1) {
+            return Err(Errno::ENOSPC);
+        }
         let limit = self.inode_limit.unwrap_or(u64::MAX);
         self.live_inodes
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |live| {
@@ -123,8 +127,16 @@ impl Shared {
         self.live_inodes.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Whether memory has room for `pages` more (see [`Limits::room`]).
+    fn has_room(&self, pages: u64) -> bool {
+        self.room.is_none_or(|room| room(pages))
+    }
+
     /// A zeroed page, within the page limit and without panicking when memory runs out.
     pub(crate) fn alloc_page(&self) -> KResult<Box<[u8]>> {
+        if !self.has_room(1) {
+            return Err(Errno::ENOSPC);
+        }
         let used = self.used_pages.fetch_add(1, Ordering::Relaxed);
         if self.page_limit.is_some_and(|limit| used >= limit) {
             self.used_pages.fetch_sub(1, Ordering::Relaxed);
@@ -146,12 +158,17 @@ impl Shared {
 }
 
 /// The size limits of a tmpfs instance (`None`: none).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Limits {
     /// Most pages of file data.
     pub pages: Option<u64>,
     /// Most inodes alive, the root included.
     pub inodes: Option<u64>,
+    /// Whether memory has room for `n` more pages (the kernel's headroom check): asked
+    /// before each page of file data and each new inode, ENOSPC when it says no, so that a
+    /// file system without a size limit (the root file system, as Linux's rootfs) fills up
+    /// instead of exhausting the kernel's memory. `None`: always room (host tests).
+    pub room: Option<fn(u64) -> bool>,
 }
 
 /// Usage figures of a tmpfs instance, for `statfs`.
@@ -190,7 +207,7 @@ impl<S: StatVariant> Tmpfs<S> {
             clock,
             Limits {
                 pages: Some(max_pages),
-                inodes: None,
+                ..Limits::default()
             },
         )
     }
@@ -211,6 +228,7 @@ impl<S: StatVariant> Tmpfs<S> {
             page_limit: limits.pages,
             live_inodes: AtomicU64::new(0),
             inode_limit: limits.inodes.map(|n| n.max(1)),
+            room: limits.room,
         });
         let root = TmpInode::new_root(&shared);
         Tmpfs { shared, root }

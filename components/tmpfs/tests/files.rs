@@ -101,8 +101,8 @@ fn the_page_limit_gives_enospc_and_partial_writes<S: StatVariant>() {
 
 fn the_inode_limit_counts_the_root_and_gives_enospc<S: StatVariant>() {
     let limits = Limits {
-        pages: None,
         inodes: Some(3),
+        ..Limits::default()
     };
     let fs = Tmpfs::<S>::with_limits(DEV, clock, limits);
     let root = fs.root();
@@ -337,6 +337,39 @@ fn inode_numbers_are_unique_and_inodes_are_counted<S: StatVariant>() {
     assert_eq!(fs.stats().inodes, 49);
 }
 
+thread_local! {
+    /// Room for this many more pages, as the kernel's headroom check would say (per thread:
+    /// each variant's test runs in its own).
+    static ROOM: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn no_room_is_enospc_for_data_and_inodes_alike<S: StatVariant>() {
+    let room = |pages| ROOM.with(|room| room.get() >= pages);
+    let limits = Limits {
+        room: Some(room),
+        ..Limits::default()
+    };
+    ROOM.with(|room| room.set(10));
+    let fs = Tmpfs::<S>::with_limits(DEV, clock, limits);
+    let root = fs.root();
+    let f = root.create(b"f", S_IFREG | 0o600, 0).unwrap();
+    assert_eq!(f.write_at(0, &[1; 8192]).unwrap(), 8192);
+    ROOM.with(|room| room.set(0));
+    assert_eq!(f.write_at(8192, &[1; 10]).err(), Some(Errno::ENOSPC));
+    assert_eq!(
+        f.write_at(0, &[2; 10]).unwrap(),
+        10,
+        "a page it has needs no room"
+    );
+    assert_eq!(
+        root.create(b"g", S_IFREG | 0o600, 0).err(),
+        Some(Errno::ENOSPC)
+    );
+    assert_eq!(root.mkdir(b"d", 0o755).err(), Some(Errno::ENOSPC));
+    ROOM.with(|room| room.set(10));
+    root.create(b"g", S_IFREG | 0o600, 0).unwrap();
+}
+
 both_stats!(
     root_reports_what_linux_tmpfs_does,
     writes_extend_holes_read_as_zeros_and_cost_nothing,
@@ -349,6 +382,7 @@ both_stats!(
     timestamps_follow_linux_rules,
     chown_clears_setuid_and_setgid_of_executables_only,
     inode_numbers_are_unique_and_inodes_are_counted,
+    no_room_is_enospc_for_data_and_inodes_alike,
 );
 
 /// With a stat feature on (as in the kernel), the kernel aliases name that variant.

@@ -115,6 +115,27 @@ struct HashInner {
     sweep_at: usize,
 }
 
+impl HashInner {
+    /// A table that grew for many names (tens of thousands of files made and removed) gives
+    /// its memory back once it is less than an eighth full: its entries move to a table of
+    /// twice their number (at least the initial capacity), when one can be had. Geometric, so
+    /// O(1) amortised per removal.
+    fn shrink_if_sparse(&mut self) {
+        let (len, capacity) = (self.map.len(), self.map.capacity());
+        if capacity <= 4 * DCACHE_INITIAL_CAPACITY || len >= capacity / 8 {
+            return;
+        }
+        let mut smaller = HashMap::default();
+        if smaller
+            .try_reserve((2 * len).max(DCACHE_INITIAL_CAPACITY))
+            .is_ok()
+        {
+            smaller.extend(self.map.drain());
+            self.map = smaller;
+        }
+    }
+}
+
 /// Variant `hashbrown`: a hash map (parent dentry id, name) -> child dentry.
 pub struct HashDcache {
     inner: SubsystemLock<HashInner>,
@@ -166,6 +187,11 @@ impl Dcache for HashDcache {
             name: name.to_vec(),
         };
         let mut inner = self.inner.lock();
+        // A table that cannot grow (memory is short: its doubling is one large allocation)
+        // leaves the dentry uncached rather than panicking: a cache may miss.
+        if inner.map.try_reserve(1).is_err() {
+            return;
+        }
         // Dentries leaving the cache are dropped unlocked: dropping one may drop its inode,
         // which is file system code.
         let replaced = inner.map.insert(key, child);
@@ -197,7 +223,10 @@ impl Dcache for HashDcache {
     }
 
     fn remove(&self, parent: u64, name: &[u8]) -> Option<Arc<Dentry>> {
-        self.inner.lock().map.remove(&KeyRef { parent, name })
+        let mut inner = self.inner.lock();
+        let removed = inner.map.remove(&KeyRef { parent, name });
+        inner.shrink_if_sparse();
+        removed
     }
 
     fn remove_mount(&self, mount_id: u64) {

@@ -162,6 +162,16 @@ fn heap() -> Outcome {
         "heap kept {} frames after freeing everything",
         free_before - free_after
     );
+    // ...until memory is short: reclaim gives back the frames whose blocks are all free
+    // (4,096 blocks of 64 bytes fill 64 frames).
+    let blocks: Vec<Box<[u8; 64]>> = (0..4096).map(|_| Box::new([1; 64])).collect();
+    drop(blocks);
+    let held = heap::frames_held();
+    let freed = heap::reclaim();
+    check!(
+        freed >= 64 && heap::frames_held() == held - freed,
+        "reclaim gave back {freed} frames of {held}"
+    );
     Ok(())
 }
 

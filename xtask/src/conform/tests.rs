@@ -228,3 +228,32 @@ fn batches_keep_to_the_budget_static_first() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_leak_check_reads_the_runner_s_usage_lines_and_judges_them_as_the_fuzzer_does() {
+    let console = |after: &str| {
+        format!(
+            "runner: usage before: free 24893 cached 65 heap-pages 3370 heap 13569297 tasks 1 \
+             files 2\n=== files\nok open\n=== files exit 0\n=== done\nrunner: usage after: \
+             {after}\ntessera: power off\n"
+        )
+    };
+    // Within the tolerances: a conform run's figures (heap +13,936 bytes, 7 pages fewer).
+    let clean = console("free 24786 cached 76 heap-pages 3459 heap 13583233 tasks 1 files 2");
+    let account = leak_check(&clean).unwrap();
+    assert_eq!(
+        account,
+        "tasks 1 -> 1, open files 2 -> 2, heap +13936 bytes, free pages -7"
+    );
+    // The usage lines lie outside the compared region: Linux prints none.
+    assert!(!extract(&clean).unwrap().iter().any(|l| l.contains("usage")));
+    let zombie = console("free 24770 cached 76 heap-pages 3459 heap 13585233 tasks 2 files 2");
+    let leak = leak_check(&zombie).unwrap_err();
+    assert!(leak.contains("tasks: 1 before, 2 after"), "{leak}");
+    let pages = console("free 24000 cached 76 heap-pages 3459 heap 13583233 tasks 1 files 2");
+    assert!(leak_check(&pages).unwrap_err().contains("memory: "));
+    assert!(
+        leak_check("=== done\n").is_err(),
+        "no readings is a failure"
+    );
+}

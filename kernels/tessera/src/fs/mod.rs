@@ -120,9 +120,15 @@ pub fn new_tmpfs() -> Arc<dyn Inode> {
     new_tmpfs_with(tessera_tmpfs::Limits::default())
 }
 
-/// A new, empty tmpfs with `limits` (`mount -t tmpfs -o size=...,nr_inodes=...`).
+/// A new, empty tmpfs with `limits` (`mount -t tmpfs -o size=...,nr_inodes=...`). Every
+/// tmpfs, limited or not, also stops short of the memory the kernel keeps for itself
+/// (`mm::user_frames::headroom`: ENOSPC).
 pub fn new_tmpfs_with(limits: tessera_tmpfs::Limits) -> Arc<dyn Inode> {
     let dev = NEXT_DEV.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let limits = tessera_tmpfs::Limits {
+        room: Some(|pages| crate::mm::user_frames::headroom(pages as usize)),
+        ..limits
+    };
     tessera_tmpfs::KernelTmpfs::with_limits(dev, now, limits).root()
 }
 

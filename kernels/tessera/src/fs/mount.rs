@@ -64,6 +64,7 @@ pub fn tmpfs_options(data: &[u8]) -> KResult<(tessera_tmpfs::Limits, Option<u32>
     let mut limits = tessera_tmpfs::Limits {
         pages: Some(half),
         inodes: Some(half),
+        ..Default::default()
     };
     let mut mode = None;
     let data = data.split(|&b| b == 0).next().unwrap_or_default();

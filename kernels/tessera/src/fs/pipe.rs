@@ -198,6 +198,14 @@ impl PipeEnd {
         while written < len || len == 0 {
             let step = wait(&self.shared.writable, || {
                 let mut pipe = self.shared.pipe.lock();
+                // The first write allocates the ring: only with the kernel's reserve left.
+                if pipe.needs_buffer()
+                    && !crate::mm::user_frames::headroom(
+                        tessera_pipe::PIPE_CAPACITY / tessera_platform::mm::PAGE_SIZE,
+                    )
+                {
+                    return Some(Err(Errno::ENOMEM));
+                }
                 let mut done = written;
                 let result = pipe.try_write(len - written, &mut |room: &mut [u8]| {
                     let n = copy(room, done)?;

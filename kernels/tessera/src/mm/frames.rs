@@ -49,7 +49,7 @@ pub fn init(boot: &BootInfo) {
     );
     FRAMES.call_once(|| SpinLock::new(alloc));
     SPAN.call_once(|| (first as Pfn, pages));
-    heap::init(&HEAP_FRAMES);
+    heap::init(&HEAP_FRAMES, first as usize, pages);
 }
 
 /// (managed, free) page counts.

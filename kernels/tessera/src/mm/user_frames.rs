@@ -30,6 +30,28 @@ fn refs() -> &'static tessera_sync::SubsystemLock<FrameRefs> {
     })
 }
 
+/// Whether `pages` more frames can go to what a user's request makes the kernel hold (file
+/// data in a tmpfs, a pipe's buffer) and still leave `USER_RESERVE` free: such requests
+/// stop where user memory stops, so that the kernel's own allocations, whose failure panics
+/// (the heap cannot report it), keep the reserve. When short, the page cache first gives back
+/// the pages no mapping uses and the heap the frames of its size classes that hold no block
+/// in use ([`reclaim`]). The caller fails the request (ENOSPC, ENOMEM) on `false`.
+pub fn headroom(pages: usize) -> bool {
+    let enough = || {
+        let free = frames().lock().free_pages();
+        free >= USER_RESERVE.load(Ordering::Relaxed).saturating_add(pages)
+    };
+    enough() || (reclaim() > 0 && enough())
+}
+
+/// Memory is short: gives back the page cache's pages no mapping uses and the heap's frames
+/// that hold no block in use (`tessera_platform::heap::reclaim`); how many frames came back.
+#[cold]
+#[inline(never)]
+pub fn reclaim() -> usize {
+    crate::mm::pagecache::shrink() + tessera_platform::heap::reclaim()
+}
+
 /// A zeroed frame for user memory, with one reference.
 ///
 /// How often it is cleared is the config's `page-zero` variant
@@ -42,7 +64,8 @@ pub fn alloc_user_frame() -> Result<Pfn, AllocError> {
 /// every byte (a page of a file read straight into it needs no zeroing first).
 ///
 /// When RAM is exhausted, the page cache gives back the file pages nobody maps (see
-/// `mm::pagecache::shrink`) and the allocation is tried once more. Never call this with the
+/// `mm::pagecache::shrink`), the heap its unused frames, and the allocation is tried once
+/// more. Never call this with the
 /// page cache's lock held.
 pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError> {
     let pfn = take_user_frame().or_else(retry_after_shrink)?;
@@ -53,11 +76,12 @@ pub fn alloc_user_frame_filled(fill: impl FnOnce(Pfn)) -> Result<Pfn, AllocError
     Ok(pfn)
 }
 
-/// Out of frames: gives back the unmapped page cache pages, then tries once more.
+/// Out of frames: gives back the unmapped page cache pages and the heap's unused frames
+/// ([`reclaim`]), then tries once more.
 #[cold]
 #[inline(never)]
 fn retry_after_shrink(error: AllocError) -> Result<Pfn, AllocError> {
-    if crate::mm::pagecache::shrink() > 0 {
+    if reclaim() > 0 {
         take_user_frame()
     } else {
         Err(error)

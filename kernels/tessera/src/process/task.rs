@@ -21,8 +21,8 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use tessera_abi::KResult;
 use tessera_abi::process::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_STACK};
+use tessera_abi::{Errno, KResult};
 use tessera_platform::current::SwapSlot;
 use tessera_platform::fpu::FpuState;
 use tessera_platform::usermode::KernelStack;
@@ -153,6 +153,9 @@ pub struct Process {
     pub membarrier_registered: AtomicU32,
     /// Timer ticks of the threads that have exited (user, system).
     pub dead_ticks: SpinLock<(u64, u64), IrqSave>,
+    /// `/proc/PID/oom_score_adj`: -1000 (never chosen by the OOM killer) to 1000; inherited
+    /// over fork, kept over exec, as Linux's `signal_struct`'s.
+    pub oom_score_adj: AtomicI32,
     /// When the process was created (monotonic clock, ns since boot).
     #[allow(dead_code, reason = "for procfs, which a config may leave out")]
     pub start_ns: u64,
@@ -186,6 +189,7 @@ impl Process {
             children_ticks: SpinLock::new((0, 0)),
             membarrier_registered: AtomicU32::new(0),
             dead_ticks: SpinLock::new((0, 0)),
+            oom_score_adj: AtomicI32::new(0),
             start_ns: tessera_platform::clock::now_ns(),
         })
     }
@@ -340,6 +344,12 @@ impl Task {
     /// A new task: a thread of `shares.process`, or the leader of a new process. The
     /// caller fills in what it inherits and makes it runnable.
     pub fn new(name: &str, shares: Shares) -> KResult<Arc<Task>> {
+        // The kernel stack (64 KiB) must not dig into the kernel's reserve, and may not be had
+        // at all: ENOMEM, as Linux's fork when `dup_task_struct` finds no memory.
+        crate::mm::user_frames::headroom(16)
+            .then_some(())
+            .ok_or(Errno::ENOMEM)?;
+        let stack = KernelStack::try_new().ok_or(Errno::ENOMEM)?;
         let tid = TASKS.lock().alloc_pid()?;
         let slot = super::sched::alloc_slot()?;
         let process = shares.process.unwrap_or_else(|| Process::new(tid));
@@ -348,7 +358,7 @@ impl Task {
             tid,
             slot: AtomicUsize::new(slot),
             state: SpinLock::new(TaskState::Runnable),
-            kernel_stack: SubsystemLock::new(Some(KernelStack::new())),
+            kernel_stack: SubsystemLock::new(Some(stack)),
             vm: SubsystemLock::new(shares.vm),
             files: SwapSlot::new(shares.files),
             fs: SwapSlot::new(shares.fs),

@@ -128,6 +128,10 @@ fn clone_task(frame: &TrapFrame, req: &CloneRequest) -> KResult<Arc<Task>> {
         *to.exe.lock() = from.exe.lock().clone();
         *to.exe_deny.lock() = from.exe_deny.lock().clone();
         *to.rlimits.lock() = *from.rlimits.lock();
+        to.oom_score_adj.store(
+            from.oom_score_adj.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         to.pgid
             .store(from.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
         to.sid

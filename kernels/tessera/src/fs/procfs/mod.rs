@@ -7,9 +7,9 @@
 //! | this one | the root directory, `/proc/self`, `/proc/mounts` (a link to `self/mounts`, as on Linux) |
 //! | [`system`] | `meminfo`, `uptime`, `stat`, `loadavg`, `kmsg`, `kernel_usage` (Tessera's own) |
 //! | [`cpuinfo`] | `cpuinfo` |
-//! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps` |
+//! | [`pid`] | `/proc/PID/`: `stat`, `cmdline`, `comm`, `status`, `exe`, `fd/`, `maps`, `oom_score`, `oom_score_adj` |
 //! | [`mounts`] | `/proc/PID/mounts` |
-//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname`, `pid_max` |
+//! | [`sysctl`] | `/proc/sys/kernel/`: `ostype`, `osrelease`, `version`, `hostname`, `domainname`, `pid_max`; `/proc/sys/vm/drop_caches` |
 //!
 //! Inode numbers: the root is 1, the files of the root are small fixed numbers, and
 //! everything under `/proc/PID` is numbered from the pid ([`pid_ino`]), so a number names
@@ -93,7 +93,7 @@ const ROOT_FILES: [(&[u8], u64, FileType); 12] = [
     (b"filesystems", FILESYSTEMS_INO, FileType::Regular),
 ];
 
-/// Inode numbers of `version` and `filesystems` (after `sys/kernel/`'s, 11 to 18).
+/// Inode numbers of `version` and `filesystems` (after `sys/`'s, 11 to 20).
 const VERSION_INO: u64 = 30;
 const FILESYSTEMS_INO: u64 = 31;
 
@@ -220,14 +220,17 @@ impl<L: Listing> Inode for Dir<L> {
 }
 
 type MakeText = Box<dyn Fn() -> KResult<Vec<u8>> + Send + Sync>;
+type StoreText = Box<dyn Fn(&[u8]) -> KResult<()> + Send + Sync>;
 
-/// A read-only file whose text is made at each read (Linux's `seq_file` files make theirs at
-/// each read too; a reader that reads in several calls may see the state change between
-/// them, which Linux limits to record boundaries).
+/// A file whose text is made at each read (Linux's `seq_file` files make theirs at each read
+/// too; a reader that reads in several calls may see the state change between them, which
+/// Linux limits to record boundaries), and, for the few that take a value
+/// ([`Text::writable`]), stored by each write.
 struct Text {
     ino: u64,
     mode: u32,
     make: MakeText,
+    store: Option<StoreText>,
 }
 
 impl Text {
@@ -250,8 +253,58 @@ impl Text {
             ino,
             mode,
             make: Box::new(make),
+            store: None,
         })
     }
+
+    /// A text file that takes a value: each write hands its bytes (the whole value: Linux's
+    /// writers of such files parse each write on its own, whatever the offset) to `store`,
+    /// and counts them all written when `store` accepts them. Opening it with `O_TRUNC`
+    /// changes nothing, as on Linux.
+    fn writable(
+        ino: u64,
+        mode: u32,
+        make: impl Fn() -> KResult<String> + Send + Sync + 'static,
+        store: impl Fn(&[u8]) -> KResult<()> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Text {
+            ino,
+            mode,
+            make: Box::new(move || make().map(String::into_bytes)),
+            store: Some(Box::new(store)),
+        })
+    }
+}
+
+/// A decimal (or, with `0x` or `0`, hexadecimal or octal) integer written to a procfs file,
+/// as Linux's `kstrtoint` reads it after `strstrip` (`oom_score_adj`): white space around
+/// it is allowed, anything else is EINVAL, a value outside `int` ERANGE. (Sysctl files read
+/// theirs with `proc_dointvec`, whose overflow is EINVAL: their callers map it.)
+fn parse_int(bytes: &[u8]) -> KResult<i32> {
+    let text = core::str::from_utf8(bytes)
+        .map_err(|_| Errno::EINVAL)?
+        .trim();
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        (16, hex)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+        return Err(Errno::EINVAL);
+    }
+    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| Errno::ERANGE)?;
+    let value = if negative { -magnitude } else { magnitude };
+    i32::try_from(value).map_err(|_| Errno::ERANGE)
 }
 
 impl Inode for Text {
@@ -267,40 +320,21 @@ impl Inode for Text {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
         read_text(&(self.make)()?, offset, buf)
     }
-}
-
-/// A file holding one integer that a write changes (the `/proc/sys` files Linux reads and
-/// writes with `proc_dointvec_minmax`, and `/proc/PID` tunables): reads give the value and
-/// a newline; a write at position 0 is parsed as Linux parses it (spaces, an optional
-/// sign, decimal digits, then only spaces or a newline: anything else, an empty write or
-/// a number out of `i64`, is EINVAL) and handed to `set`, which checks the range. A write
-/// at another position is ignored (returns 0), as with Linux's `sysctl_writes_strict`;
-/// truncation (`O_TRUNC`) is accepted and does nothing.
-struct IntFile {
-    ino: u64,
-    mode: u32,
-    get: Box<dyn Fn() -> i64 + Send + Sync>,
-    set: Box<dyn Fn(i64) -> KResult<()> + Send + Sync>,
-}
-
-impl IntFile {
-    fn inode(
-        ino: u64,
-        mode: u32,
-        get: impl Fn() -> i64 + Send + Sync + 'static,
-        set: impl Fn(i64) -> KResult<()> + Send + Sync + 'static,
-    ) -> Arc<dyn Inode> {
-        Arc::new(IntFile {
-            ino,
-            mode,
-            get: Box::new(get),
-            set: Box::new(set),
-        })
+    fn write_at(&self, _offset: u64, buf: &[u8]) -> KResult<usize> {
+        let store = self.store.as_ref().ok_or(Errno::EINVAL)?;
+        store(buf)?;
+        Ok(buf.len())
+    }
+    fn truncate(&self, _len: u64) -> KResult<()> {
+        self.store.as_ref().map(|_| ()).ok_or(Errno::EINVAL)
     }
 }
 
-/// The integer a write to an [`IntFile`] holds (see there).
-fn parse_int(text: &[u8]) -> KResult<i64> {
+/// The integer a write to a `/proc/sys` file holds, parsed as Linux's `proc_dointvec_minmax`
+/// parses it (with `sysctl_writes_strict`): spaces, an optional sign, decimal digits, then
+/// only spaces or a newline; anything else, an empty write or a number out of `i64` is
+/// EINVAL (the caller checks the range).
+fn parse_sysctl_int(text: &[u8]) -> KResult<i64> {
     let text = text.trim_ascii();
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -314,31 +348,6 @@ fn parse_int(text: &[u8]) -> KResult<i64> {
     });
     let magnitude = magnitude.ok_or(Errno::EINVAL)?;
     Ok(if negative { -magnitude } else { magnitude })
-}
-
-impl Inode for IntFile {
-    fn metadata(&self) -> KResult<Metadata> {
-        Ok(meta(self.ino, S_IFREG | self.mode, 1))
-    }
-    fn file_type(&self) -> FileType {
-        FileType::Regular
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
-        read_text(format!("{}\n", (self.get)()).as_bytes(), offset, buf)
-    }
-    fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
-        if offset != 0 {
-            return Ok(0);
-        }
-        (self.set)(parse_int(buf)?)?;
-        Ok(buf.len())
-    }
-    fn truncate(&self, _len: u64) -> KResult<()> {
-        Ok(())
-    }
 }
 
 fn read_text(bytes: &[u8], offset: u64, buf: &mut [u8]) -> KResult<usize> {

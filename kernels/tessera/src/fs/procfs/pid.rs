@@ -26,7 +26,7 @@ use crate::process::sched;
 use crate::process::task::{self, Task, TaskState};
 
 /// The entries of `/proc/PID/`: name, number (see [`pid_ino`]) and type.
-const FILES: [(&[u8], u64, FileType); 11] = [
+const FILES: [(&[u8], u64, FileType); 13] = [
     (b"stat", 1, FileType::Regular),
     (b"cmdline", 2, FileType::Regular),
     (b"comm", 3, FileType::Regular),
@@ -38,11 +38,16 @@ const FILES: [(&[u8], u64, FileType); 11] = [
     (b"task", TASK_DIR, FileType::Directory),
     (b"environ", ENVIRON, FileType::Regular),
     (b"statm", STATM, FileType::Regular),
+    (b"oom_score", OOM_SCORE, FileType::Regular),
+    (b"oom_score_adj", OOM_SCORE_ADJ, FileType::Regular),
 ];
 
-/// The numbers of `environ` and `statm` (after the directories' numbers).
+/// The numbers of `environ`, `statm`, `oom_score` and `oom_score_adj` (after the
+/// directories' numbers).
 const ENVIRON: u64 = 11;
 const STATM: u64 = 12;
+const OOM_SCORE: u64 = 13;
+const OOM_SCORE_ADJ: u64 = 14;
 
 /// The number of `task/`, and of each `task/TID/` directory (numbered from the tid, like the
 /// files in it, but apart from `/proc/TID` itself so that no directory has its ancestor's
@@ -55,6 +60,27 @@ const FD_INO: u64 = 4096;
 
 fn task_of(pid: u32) -> KResult<Arc<Task>> {
     task::find(pid).ok_or(Errno::ESRCH)
+}
+
+/// The leader of `pid`'s process (what `/proc/TID/` of a thread shows process-wide values of).
+fn leader_of(pid: u32) -> KResult<Arc<Task>> {
+    task_of(pid)?.process.leader().ok_or(Errno::ESRCH)
+}
+
+/// A write to `oom_score_adj`, as Linux's `oom_score_adj_write`: at most 12 bytes are read
+/// (`PROC_NUMBUF` less its terminator), an integer (`kstrtoint` after `strstrip`) from -1000
+/// to 1000, EINVAL otherwise. Everyone is root here, so lowering it needs no check (Linux:
+/// `CAP_SYS_RESOURCE` below the value root last set).
+fn set_oom_score_adj(pid: u32, bytes: &[u8]) -> KResult<()> {
+    let value = super::parse_int(&bytes[..bytes.len().min(12)])?;
+    if !(crate::mm::oom::OOM_SCORE_ADJ_MIN..=crate::mm::oom::OOM_SCORE_ADJ_MAX).contains(&value) {
+        return Err(Errno::EINVAL);
+    }
+    task_of(pid)?
+        .process
+        .oom_score_adj
+        .store(value, Ordering::Relaxed);
+    Ok(())
 }
 
 fn name_of(pid: u32) -> KResult<String> {
@@ -110,6 +136,18 @@ impl Listing for PidDir {
                 strings(&*task_of(pid)?, |vm| vm.args.clone())
             }),
             STATM => Text::inode(ino, 0o444, move || statm(&*task_of(pid)?)),
+            OOM_SCORE => Text::inode(ino, 0o444, move || {
+                Ok(format!("{}\n", crate::mm::oom::score(&*leader_of(pid)?)))
+            }),
+            OOM_SCORE_ADJ => Text::writable(
+                ino,
+                0o644,
+                move || {
+                    let adj = task_of(pid)?.process.oom_score_adj.load(Ordering::Relaxed);
+                    Ok(format!("{adj}\n"))
+                },
+                move |bytes| set_oom_score_adj(pid, bytes),
+            ),
             ENVIRON => Text::bytes(ino, 0o400, move || {
                 strings(&*task_of(pid)?, |vm| vm.env.clone())
             }),
