@@ -87,6 +87,27 @@ fn read_entry(table: u64, index: u64) -> u64 {
     unsafe { entry_ptr(table, index).read_volatile() }
 }
 
+/// The first index in `from..to` whose entry is not zero: the walks over mostly empty
+/// tables (fork, exit, munmap) spend their time here, so the entries are read four at a
+/// time as plain memory (one OR and one branch per four) instead of one volatile read each.
+/// A racing hardware update of an accessed or dirty bit changes only non-zero entries,
+/// which the caller reads again with `read_entry`.
+fn next_used(table: u64, from: u64, to: u64) -> Option<u64> {
+    // SAFETY: `table` is a page-table frame owned by a PageTable (or the kernel's PML4),
+    // mapped in the direct map, 4 KiB long and 8-byte aligned: 512 u64 entries.
+    let entries = unsafe { &*(phys_to_virt(table) as *const [u64; 512]) };
+    let (from, to) = (from as usize, (to as usize).min(512));
+    let mut index = from;
+    while index + 4 <= to {
+        let chunk = &entries[index..index + 4];
+        if chunk[0] | chunk[1] | chunk[2] | chunk[3] != 0 {
+            break;
+        }
+        index += 4;
+    }
+    (index..to).find(|&i| entries[i] != 0).map(|i| i as u64)
+}
+
 fn write_entry(table: u64, index: u64, value: u64) {
     // SAFETY: as in read_entry; the PageTable that owns `table` is borrowed mutably.
     unsafe { entry_ptr(table, index).write_volatile(value) }
@@ -298,7 +319,9 @@ impl PageTable {
         let limit = if level == 0 { 256 } else { 512 };
         let first = start.saturating_sub(base) >> shift;
         let last = ((end - 1).saturating_sub(base) >> shift).min(limit - 1);
-        for index in first..=last {
+        let mut next = first;
+        while let Some(index) = next_used(table, next, last + 1) {
+            next = index + 1;
             let va = base + index * span;
             let entry = read_entry(table, index);
             if level == 3 {
@@ -405,13 +428,19 @@ impl PageTable {
     pub fn destroy(&mut self, frames: &dyn FrameSource) {
         assert!(!self.is_active(), "destroying the active address space");
         assert!(self.root != 0, "page table destroyed twice");
+        // Frees the tables below `table` (a level 0 to 2 table): a level 2 entry names a
+        // last-level table, freed without looking inside (its pages were unmapped before).
         fn free_level(table: u64, level: u32, frames: &dyn FrameSource) {
             let count = if level == 0 { 256 } else { 512 };
-            for index in 0..count {
+            let mut from = 0;
+            while let Some(index) = next_used(table, from, count) {
+                from = index + 1;
                 let entry = read_entry(table, index);
-                if entry & PRESENT != 0 && level < 3 {
+                if entry & PRESENT != 0 {
                     let next = entry & ADDR_MASK;
-                    free_level(next, level + 1, frames);
+                    if level < 2 {
+                        free_level(next, level + 1, frames);
+                    }
                     frames.free_frames((next / PAGE_SIZE as u64) as usize, 0);
                 }
             }
