@@ -1,7 +1,10 @@
 /*
  * misc: the system calls a libc and a shell make around everything else. uname,
- * sethostname and setdomainname, getrandom, clocks, user and group ids, sysinfo, resource
- * limits (prlimit64), sched_yield, arch_prctl, ioctl on a non-terminal, unknown system
+ * sethostname and setdomainname, getrandom (its flags, a count past a page boundary or
+ * past MAX_RW_COUNT: the bytes before the fault; EFAULT), clocks, user and group ids,
+ * sysinfo, resource limits (prlimit64: Linux 6.1's defaults, every resource, the order of
+ * its checks, another process's limits, RLIMIT_NOFILE's nr_open), priorities (ESRCH),
+ * prctl's task name (cut at 15 bytes, EFAULT), sched_yield, arch_prctl, ioctl on a non-terminal, unknown system
  * call numbers (ENOSYS); and what procps reads besides the figures: /proc/sys/kernel/
  * (uname's fields; top decides from osrelease which CPU columns the kernel has) and the
  * identity lines of /proc/PID/status that ps selects by (State with its name, Tgid, Pid,
@@ -10,7 +13,10 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -87,6 +93,40 @@ static void randomness(void)
     CHECK_ERR("getrandom with unknown flags -> EINVAL", getrandom(a, 16, 0x100), EINVAL);
     CHECK_ERR("getrandom into a bad pointer -> EFAULT", syscall(SYS_getrandom, (void *)1, 16, 0),
               EFAULT);
+    CHECK_EQ("getrandom GRND_RANDOM", getrandom(a, 16, GRND_RANDOM), 16);
+    CHECK_EQ("getrandom GRND_RANDOM|GRND_NONBLOCK", getrandom(a, 16, GRND_RANDOM | GRND_NONBLOCK),
+             16);
+    CHECK_EQ("getrandom GRND_INSECURE (4)", syscall(SYS_getrandom, a, 16, 4), 16);
+    CHECK_EQ("getrandom GRND_INSECURE|GRND_NONBLOCK", syscall(SYS_getrandom, a, 16, 4 | 1), 16);
+    CHECK_ERR("getrandom GRND_RANDOM|GRND_INSECURE -> EINVAL",
+              syscall(SYS_getrandom, a, 16, GRND_RANDOM | 4), EINVAL);
+    CHECK_ERR("getrandom's flags come before its buffer -> EINVAL",
+              syscall(SYS_getrandom, (void *)1, 16, 8), EINVAL);
+    CHECK_EQ("getrandom of 0 bytes into NULL", syscall(SYS_getrandom, NULL, 0, 0), 0);
+    CHECK_ERR("getrandom into the kernel half -> EFAULT",
+              syscall(SYS_getrandom, (void *)0xffff800000000000UL, 16, 0), EFAULT);
+    CHECK_EQ("getrandom's flags are an unsigned int (2^32 is 0)",
+             syscall(SYS_getrandom, a, 16, 1UL << 32), 16);
+    /* Low in memory (a hint), so that MAX_RW_COUNT bytes from it stay in the user half. */
+    unsigned char *pages = mmap((void *)(1UL << 32), 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                                -1, 0);
+    REQUIRE("mmap", pages != MAP_FAILED);
+    munmap(pages + 2 * 4096, 4096);
+    CHECK_EQ("getrandom across the end of memory returns the bytes before it",
+             syscall(SYS_getrandom, pages + 2 * 4096 - 100, 200, 0), 100);
+    CHECK_EQ("getrandom of SIZE_MAX bytes: cut at MAX_RW_COUNT, stopped at the hole",
+             syscall(SYS_getrandom, pages, (size_t)-1, 0), 2 * 4096);
+    munmap(pages, 2 * 4096);
+    size_t four = 4 << 20;
+    unsigned char *lots = malloc(four);
+    CHECK_EQ("getrandom of 4 MiB in one call", getrandom(lots, four, 0), (long)four);
+    size_t zero_run = 0, longest = 0;
+    for (size_t i = four - 8192; i < four; i++) {
+        zero_run = lots[i] ? 0 : zero_run + 1;
+        longest = zero_run > longest ? zero_run : longest;
+    }
+    CHECK("... random to its end", longest < 16);
+    free(lots);
 
     /* Devices give as much as asked in one read (what `dd bs=1M count=1` relies on). */
     size_t big = 1 << 20;
@@ -195,6 +235,137 @@ static void limits(void)
     int st;
     waitpid(pid, &st, 0);
     CHECK_EQ("root may raise a hard limit it lowered", st, 0);
+}
+
+/* Linux 6.1's limits of init (`INIT_RLIMITS`), which every test process inherits. */
+static void default_limits(void)
+{
+    struct rlimit lim;
+    static const int unlimited[] = {RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_RSS,
+                                    RLIMIT_AS, RLIMIT_LOCKS, RLIMIT_RTTIME};
+    int all = 1;
+    for (size_t i = 0; i < sizeof unlimited / sizeof unlimited[0]; i++) {
+        getrlimit(unlimited[i], &lim);
+        all &= lim.rlim_cur == RLIM_INFINITY && lim.rlim_max == RLIM_INFINITY;
+    }
+    CHECK("CPU, FSIZE, DATA, RSS, AS, LOCKS and RTTIME are unlimited", all);
+    getrlimit(RLIMIT_STACK, &lim);
+    CHECK("RLIMIT_STACK is 8 MiB, no hard limit",
+          lim.rlim_cur == 8 << 20 && lim.rlim_max == RLIM_INFINITY);
+    getrlimit(RLIMIT_NOFILE, &lim);
+    CHECK("RLIMIT_NOFILE is 1024 of 4096", lim.rlim_cur == 1024 && lim.rlim_max == 4096);
+    getrlimit(RLIMIT_MEMLOCK, &lim);
+    CHECK("RLIMIT_MEMLOCK is 8 MiB both", lim.rlim_cur == 8 << 20 && lim.rlim_max == 8 << 20);
+    getrlimit(RLIMIT_MSGQUEUE, &lim);
+    CHECK("RLIMIT_MSGQUEUE is 819200 both", lim.rlim_cur == 819200 && lim.rlim_max == 819200);
+    getrlimit(RLIMIT_NICE, &lim);
+    CHECK("RLIMIT_NICE is 0 both", lim.rlim_cur == 0 && lim.rlim_max == 0);
+    getrlimit(RLIMIT_RTPRIO, &lim);
+    CHECK("RLIMIT_RTPRIO is 0 both", lim.rlim_cur == 0 && lim.rlim_max == 0);
+    struct rlimit nproc, sigpending;
+    getrlimit(RLIMIT_NPROC, &nproc);
+    getrlimit(RLIMIT_SIGPENDING, &sigpending);
+    CHECK("RLIMIT_NPROC: a finite number, soft = hard",
+          nproc.rlim_cur == nproc.rlim_max && nproc.rlim_cur > 0 && nproc.rlim_cur != RLIM_INFINITY);
+    CHECK("RLIMIT_SIGPENDING is RLIMIT_NPROC",
+          sigpending.rlim_cur == nproc.rlim_cur && sigpending.rlim_max == nproc.rlim_max);
+}
+
+static void prlimit_rules(void)
+{
+    struct rlimit lim, old;
+    int every = 1;
+    for (int r = 0; r < 16; r++)
+        every &= prlimit(0, r, NULL, &lim) == 0;
+    CHECK("prlimit64 reads every resource below 16", every);
+    CHECK_ERR("resource 16 -> EINVAL", syscall(SYS_prlimit64, 0, 16, NULL, &lim), EINVAL);
+    CHECK_ERR("the new limit is read first: a bad one with a bad resource -> EFAULT",
+              syscall(SYS_prlimit64, 0, 1000, (void *)8, NULL), EFAULT);
+    CHECK_ERR("the process before the resource -> ESRCH",
+              syscall(SYS_prlimit64, 999999, 1000, NULL, &lim), ESRCH);
+    CHECK_ERR("a negative pid -> ESRCH", syscall(SYS_prlimit64, -5, RLIMIT_CPU, NULL, &lim), ESRCH);
+    CHECK_EQ("the resource is an unsigned int (2^32 + RLIMIT_CPU)",
+             syscall(SYS_prlimit64, 0, (1UL << 32) | RLIMIT_CPU, NULL, &lim), 0);
+    CHECK_EQ("the pid is an int (2^32 is the caller)",
+             syscall(SYS_prlimit64, 1UL << 32, RLIMIT_CPU, NULL, &lim), 0);
+    CHECK_EQ("prlimit64 of the caller's own pid", prlimit(getpid(), RLIMIT_CPU, NULL, &lim), 0);
+    CHECK_ERR("setrlimit reads the limit first: a bad one with a bad resource -> EFAULT",
+              syscall(SYS_setrlimit, 1000, (void *)8), EFAULT);
+    CHECK_ERR("getrlimit checks the resource first -> EINVAL",
+              syscall(SYS_getrlimit, 1000, (void *)8), EINVAL);
+
+    struct rlimit cpu = {20, RLIM_INFINITY};
+    CHECK_ERR("a bad old-limit pointer -> EFAULT",
+              syscall(SYS_prlimit64, 0, RLIMIT_CPU, &cpu, (void *)8), EFAULT);
+    CHECK("... the new limit is set all the same",
+          getrlimit(RLIMIT_CPU, &lim) == 0 && lim.rlim_cur == 20);
+    struct rlimit inf = {RLIM_INFINITY, RLIM_INFINITY};
+    CHECK_EQ("back to RLIM_INFINITY, the old one returned", prlimit(0, RLIMIT_CPU, &inf, &old), 0);
+    CHECK("... the old limit was 20", old.rlim_cur == 20 && old.rlim_max == RLIM_INFINITY);
+    getrlimit(RLIMIT_NOFILE, &old);
+    struct rlimit nr_open = {1024, 1024 * 1024};
+    CHECK_EQ("root raises RLIMIT_NOFILE's hard limit to nr_open", prlimit(0, RLIMIT_NOFILE, &nr_open, NULL), 0);
+    struct rlimit past = {1024, 1024 * 1024 + 1};
+    CHECK_ERR("... past nr_open -> EPERM", prlimit(0, RLIMIT_NOFILE, &past, NULL), EPERM);
+    CHECK_EQ("... the old limits back", prlimit(0, RLIMIT_NOFILE, &old, NULL), 0);
+    struct rlimit memlock = {1 << 20, 64 << 20};
+    CHECK_EQ("root raises RLIMIT_MEMLOCK's hard limit", prlimit(0, RLIMIT_MEMLOCK, &memlock, &old), 0);
+    prlimit(0, RLIMIT_MEMLOCK, &old, NULL);
+
+    /* Another process's limits: a child that waits, changed by its parent. */
+    int go[2], back[2];
+    pipe(go);
+    pipe(back);
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        read(go[0], &c, 1);
+        struct rlimit mine;
+        getrlimit(RLIMIT_NOFILE, &mine);
+        int fd, last = -1;
+        while ((fd = dup(0)) >= 0)
+            last = fd;
+        _exit(mine.rlim_cur == 50 && mine.rlim_max == 2000 && last == 49 ? 0 : 1);
+    }
+    struct rlimit theirs = {50, 2000};
+    CHECK_EQ("prlimit64 of a child", prlimit(child, RLIMIT_NOFILE, &theirs, &old), 0);
+    CHECK("... its old limit was the parent's", old.rlim_cur == 1024 && old.rlim_max == 4096);
+    CHECK_EQ("prlimit64 reads the child's new limit", prlimit(child, RLIMIT_NOFILE, NULL, &lim), 0);
+    CHECK("... 50 of 2000", lim.rlim_cur == 50 && lim.rlim_max == 2000);
+    CHECK("the caller's own limit is untouched",
+          getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur == 1024);
+    write(go[1], "x", 1);
+    int st;
+    waitpid(child, &st, 0);
+    CHECK_EQ("the child sees 50 of 2000 and gets descriptors up to 49", st, 0);
+    close(go[0]);
+    close(go[1]);
+    close(back[0]);
+    close(back[1]);
+}
+
+static void priorities_and_names(void)
+{
+    CHECK_ERR("getpriority of a missing process -> ESRCH", getpriority(PRIO_PROCESS, 999999), ESRCH);
+    CHECK_ERR("setpriority of a missing process -> ESRCH",
+              setpriority(PRIO_PROCESS, 999999, 0), ESRCH);
+    CHECK_ERR("getpriority of an empty process group -> ESRCH", getpriority(PRIO_PGRP, 999999),
+              ESRCH);
+    CHECK_EQ("getpriority of the caller's group", getpriority(PRIO_PGRP, 0), 0);
+    CHECK_EQ("getpriority of the caller's pid", getpriority(PRIO_PROCESS, getpid()), 0);
+    CHECK_ERR("getpriority of a user who runs nothing -> ESRCH", getpriority(PRIO_USER, 4242),
+              ESRCH);
+    CHECK_ERR("getpriority with an unknown which -> EINVAL", getpriority(3, 0), EINVAL);
+    CHECK_ERR("getgroups with a negative size -> EINVAL", syscall(SYS_getgroups, -1, NULL), EINVAL);
+
+    char name[32] = {0};
+    CHECK_OK("PR_SET_NAME with a long name", prctl(PR_SET_NAME, "a-very-long-task-name-indeed"));
+    prctl(PR_GET_NAME, name);
+    CHECK_STR("... cut to 15 bytes", name, "a-very-long-tas");
+    CHECK_ERR("PR_SET_NAME from a bad address -> EFAULT", prctl(PR_SET_NAME, (char *)8), EFAULT);
+    prctl(PR_GET_NAME, name);
+    CHECK_STR("... the name is kept", name, "a-very-long-tas");
+    prctl(PR_SET_NAME, "misc");
 }
 
 static void system_info(void)
@@ -326,6 +497,9 @@ int main(void)
     randomness();
     clocks();
     limits();
+    default_limits();
+    prlimit_rules();
+    priorities_and_names();
     system_info();
     kernel_names();
     return check_exit();

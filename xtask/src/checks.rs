@@ -237,53 +237,31 @@ fn misplaced_feature_tests(text: &str) -> Vec<usize> {
     misplaced
 }
 
-/// The system-call modules (`kernels/tessera/src/syscall/`) that still index the raw
-/// argument array (`a[0]`...) instead of decoding it with `syscall/args.rs`. Converting one
-/// means taking it off this list: the check then keeps it converted, and fails while a
-/// converted module is still listed.
-const RAW_ARGS_TO_CONVERT: [&str; 2] = ["fs.rs", "misc.rs"];
-
 /// The modules that see the registers by design: the decoder itself, and the dispatch
 /// (which builds the array and prints it in a trace line).
 const RAW_ARGS_BY_DESIGN: [&str; 2] = ["args.rs", "mod.rs"];
 
 /// Every system-call handler decodes its arguments through `syscall/args.rs` (the types of
-/// Linux's prototypes), except the modules of [`RAW_ARGS_TO_CONVERT`]: no other module of
-/// `kernels/tessera/src/syscall` indexes the raw array (`a[N]`, `args[N]`).
+/// Linux's prototypes): no module of `kernels/tessera/src/syscall` but those of
+/// [`RAW_ARGS_BY_DESIGN`] indexes the raw array (`a[N]`, `args[N]`).
 pub fn typed_syscall_args(root: &Path) -> Result<(), String> {
     let dir = root.join("kernels/tessera/src/syscall");
     let mut problems = Vec::new();
-    let mut seen = Vec::new();
     for file in rust_files(&dir) {
         let name = file
             .strip_prefix(&dir)
             .unwrap_or(&file)
             .display()
             .to_string();
-        seen.push(name.clone());
         if RAW_ARGS_BY_DESIGN.contains(&name.as_str()) {
             continue;
         }
         let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
-        let lines = raw_argument_indexing(&text);
-        match (RAW_ARGS_TO_CONVERT.contains(&name.as_str()), lines.is_empty()) {
-            (false, false) => problems.extend(lines.iter().map(|line| {
-                format!(
-                    "syscall/{name}:{line}: indexes the raw arguments; decode them with syscall/args.rs"
-                )
-            })),
-            (true, true) => problems.push(format!(
-                "syscall/{name} indexes no raw argument any more: take it off RAW_ARGS_TO_CONVERT (xtask/src/checks.rs)"
-            )),
-            _ => {}
-        }
-    }
-    for name in RAW_ARGS_TO_CONVERT {
-        if !seen.iter().any(|s| s == name) {
-            problems.push(format!(
-                "syscall/{name} is gone: take it off RAW_ARGS_TO_CONVERT (xtask/src/checks.rs)"
-            ));
-        }
+        problems.extend(raw_argument_indexing(&text).iter().map(|line| {
+            format!(
+                "syscall/{name}:{line}: indexes the raw arguments; decode them with syscall/args.rs"
+            )
+        }));
     }
     if problems.is_empty() {
         Ok(())

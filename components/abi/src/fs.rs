@@ -119,6 +119,24 @@ pub const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// `statx` mask: every field of `struct stat` (`STATX_BASIC_STATS` of `linux/stat.h`).
 pub const STATX_BASIC_STATS: u32 = 0x7ff;
+/// `statx` mask: the birth time (`stx_btime`).
+pub const STATX_BTIME: u32 = 0x800;
+/// `statx` mask: the mount id (`stx_mnt_id`).
+pub const STATX_MNT_ID: u32 = 0x1000;
+/// `statx` mask: a bit reserved for extending `struct statx`; asking for it is EINVAL.
+pub const STATX__RESERVED: u32 = 0x8000_0000;
+/// `stx_attributes`: the file cannot be changed (`chattr +i`).
+pub const STATX_ATTR_IMMUTABLE: u64 = 0x10;
+/// `stx_attributes`: the file can only be appended to (`chattr +a`).
+pub const STATX_ATTR_APPEND: u64 = 0x20;
+/// `stx_attributes`: the file is not a candidate for backup (`chattr +d`).
+pub const STATX_ATTR_NODUMP: u64 = 0x40;
+/// `stx_attributes`: a directory that is an automount trigger.
+pub const STATX_ATTR_AUTOMOUNT: u64 = 0x1000;
+/// `stx_attributes`: the root of a mount.
+pub const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
+/// `stx_attributes`: the file is in the DAX (direct access) state.
+pub const STATX_ATTR_DAX: u64 = 0x20_0000;
 
 /// `access`: does the file exist (`F_OK`).
 pub const F_OK: u32 = 0;
@@ -223,6 +241,17 @@ pub const SEEK_SET: u32 = 0;
 pub const SEEK_CUR: u32 = 1;
 /// `lseek`: from the end.
 pub const SEEK_END: u32 = 2;
+/// `lseek`: the next data at or after the offset.
+pub const SEEK_DATA: u32 = 3;
+/// `lseek`: the next hole at or after the offset (the end of a file is one); the last
+/// `whence` (`SEEK_MAX`).
+pub const SEEK_HOLE: u32 = 4;
+
+/// `umount2` flags (`include/linux/fs.h`): force, lazy (detach), expire, don't follow.
+pub const MNT_FORCE: u32 = 1;
+pub const MNT_DETACH: u32 = 2;
+pub const MNT_EXPIRE: u32 = 4;
+pub const UMOUNT_NOFOLLOW: u32 = 8;
 
 /// `renameat2`: fail with EEXIST instead of replacing the target.
 pub const RENAME_NOREPLACE: u32 = 1;

@@ -123,8 +123,20 @@ pub const WCOREFLAG: i32 = 0x80;
 pub const RLIMIT_STACK: usize = 3;
 /// `RLIMIT_CORE` (`asm-generic/resource.h`): core file size, in bytes.
 pub const RLIMIT_CORE: usize = 4;
+/// `RLIMIT_NPROC` (`asm-generic/resource.h`): processes of the user.
+pub const RLIMIT_NPROC: usize = 6;
 /// `RLIMIT_NOFILE` (`asm-generic/resource.h`): one more than the highest descriptor number.
 pub const RLIMIT_NOFILE: usize = 7;
+/// `RLIMIT_MEMLOCK` (`asm-generic/resource.h`): locked memory, in bytes.
+pub const RLIMIT_MEMLOCK: usize = 8;
+/// `RLIMIT_SIGPENDING` (`asm-generic/resource.h`): queued signals of the user.
+pub const RLIMIT_SIGPENDING: usize = 11;
+/// `RLIMIT_MSGQUEUE` (`asm-generic/resource.h`): bytes in POSIX message queues.
+pub const RLIMIT_MSGQUEUE: usize = 12;
+/// `RLIMIT_NICE` (`asm-generic/resource.h`): the ceiling of the nice value, as 20 - nice.
+pub const RLIMIT_NICE: usize = 13;
+/// `RLIMIT_RTPRIO` (`asm-generic/resource.h`): the ceiling of the real-time priority.
+pub const RLIMIT_RTPRIO: usize = 14;
 /// `RLIM_NLIMITS` (`asm-generic/resource.h`): the number of resources, `RLIMIT_*` < this.
 pub const RLIM_NLIMITS: usize = 16;
 /// `RLIM_INFINITY` (`asm-generic/resource.h`): no limit.

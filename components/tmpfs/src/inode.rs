@@ -81,6 +81,8 @@ pub struct TmpInode<S: StatVariant> {
     pub(crate) ino: u64,
     pub(crate) kind: FileType,
     rdev: u64,
+    /// When it was made (`stx_btime`), which never changes.
+    created: Timespec,
     pub(crate) fs: Arc<Shared>,
     /// This inode's own `Arc` (for handing out `Arc<dyn Inode>` and parent pointers).
     pub(crate) this: Weak<TmpInode<S>>,
@@ -138,6 +140,7 @@ impl<S: StatVariant> TmpInode<S> {
                 ino,
                 kind,
                 rdev,
+                created: now,
                 fs: fs.clone(),
                 this: this.clone(),
                 cells,
@@ -249,6 +252,10 @@ impl<S: StatVariant> Inode for TmpInode<S> {
 
     fn file_type(&self) -> FileType {
         self.kind
+    }
+
+    fn btime(&self) -> Option<Timespec> {
+        Some(self.created)
     }
 
     /// Regular files (Linux's `shmem_mmap`); directories and the rest have no `mmap`.

@@ -159,6 +159,12 @@ pub trait Inode: Send + Sync {
     /// The inode as `Any`, so the kernel can recognise its own inode types (downcast).
     fn as_any(&self) -> &dyn Any;
 
+    /// When the inode was made (statx's `stx_btime`), for file systems that keep it (tmpfs,
+    /// as Linux's shmem since 5.18); `None` for the others.
+    fn btime(&self) -> Option<Timespec> {
+        None
+    }
+
     /// Whether the VFS may cache this directory's children. File systems whose directories
     /// change without going through the VFS (e.g. a procfs listing processes) say `false`.
     fn cache_children(&self) -> bool {

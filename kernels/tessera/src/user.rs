@@ -108,6 +108,15 @@ pub fn read_cstr_growing(addr: u64, max: usize, too_long: Errno) -> KResult<Vec<
     }
 }
 
+/// Whether `len` bytes from `addr` lie in the user half: Linux's `access_ok`
+/// (`include/asm-generic/access_ok.h`: `len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX -
+/// len`, the same as an end that neither wraps nor passes `TASK_SIZE_MAX`).
+#[inline(always)]
+pub fn access_ok(addr: u64, len: u64) -> bool {
+    addr.checked_add(len)
+        .is_some_and(|end| end <= tessera_abi::mm::TASK_SIZE_MAX)
+}
+
 /// A path argument read from user memory (dereferences to its bytes, without the NUL).
 pub use tessera_vfs::PathArg as UserPath;
 

@@ -8,6 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use tessera_abi::fs::MAX_RW_COUNT;
 use tessera_abi::poll::PollEvents;
 use tessera_abi::{Errno, KResult};
 use tessera_sync::SubsystemLock;
@@ -210,12 +211,19 @@ impl OpenFile {
         self.flags() & O_NONBLOCK != 0
     }
 
-    /// read(2) into user memory: at the file offset, advancing it only by what reached the
-    /// user (a fault consumes nothing).
-    pub fn read_user(&self, addr: u64, len: usize) -> KResult<usize> {
+    /// read(2) into user memory, as Linux's `vfs_read`: EBADF unless open for reading,
+    /// EFAULT unless all `count` bytes from `addr` are user memory (`access_ok`, before any
+    /// byte moves), then at most `MAX_RW_COUNT` bytes at the file offset, advancing it only
+    /// by what reached the user (a fault consumes nothing). Inlined into read's path.
+    #[inline(always)]
+    pub fn read_user(&self, addr: u64, count: usize) -> KResult<usize> {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
+        if !crate::user::access_ok(addr, count as u64) {
+            return Err(Errno::EFAULT);
+        }
+        let len = count.min(MAX_RW_COUNT);
         if !self.ops.positional() {
             return self.ops.read_user(0, addr, len, self.nonblock());
         }
@@ -225,11 +233,18 @@ impl OpenFile {
         Ok(n)
     }
 
-    /// write(2) from user memory, one step (the caller loops for long writes).
-    pub fn write_user(&self, addr: u64, len: usize) -> KResult<usize> {
+    /// write(2) from user memory, one step of at most `MAX_RW_COUNT` bytes (the caller loops
+    /// for long writes), checked as [`OpenFile::read_user`] (Linux's `vfs_write`). Inlined
+    /// into write's path.
+    #[inline(always)]
+    pub fn write_user(&self, addr: u64, count: usize) -> KResult<usize> {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
+        if !crate::user::access_ok(addr, count as u64) {
+            return Err(Errno::EFAULT);
+        }
+        let len = count.min(MAX_RW_COUNT);
         if !self.ops.positional() {
             return self.ops.write_user(0, addr, len, self.nonblock());
         }

@@ -53,11 +53,14 @@ impl Stat {
         b
     }
 
-    /// The 256-byte `struct statx` with every basic field (STATX_BASIC_STATS).
-    pub fn to_statx_bytes(self) -> [u8; 256] {
+    /// The 256-byte `struct statx`: every basic field (STATX_BASIC_STATS) and what `extra`
+    /// adds (its mask bits, attributes, birth time and mount id). Fields nothing filled are
+    /// 0, as Linux's `cp_statx` leaves them.
+    pub fn to_statx_bytes(self, extra: &StatxExtra) -> [u8; 256] {
         let mut b = [0u8; 256];
-        put(&mut b, 0, &STATX_BASIC_STATS.to_le_bytes());
+        put(&mut b, 0, &(STATX_BASIC_STATS | extra.mask).to_le_bytes());
         put(&mut b, 4, &(self.blksize as u32).to_le_bytes());
+        put(&mut b, 8, &extra.attributes.to_le_bytes());
         put(&mut b, 16, &(self.nlink as u32).to_le_bytes());
         put(&mut b, 20, &self.uid.to_le_bytes());
         put(&mut b, 24, &self.gid.to_le_bytes());
@@ -65,9 +68,11 @@ impl Stat {
         put(&mut b, 32, &self.ino.to_le_bytes());
         put(&mut b, 40, &self.size.to_le_bytes());
         put(&mut b, 48, &self.blocks.to_le_bytes());
+        put(&mut b, 56, &extra.attributes_mask.to_le_bytes());
+        let btime = extra.btime.unwrap_or_default();
         for (at, t) in [
             (64, self.atime),
-            (80, self.ctime),
+            (80, btime),
             (96, self.ctime),
             (112, self.mtime),
         ] {
@@ -78,6 +83,23 @@ impl Stat {
         put(&mut b, 132, &minor(self.rdev).to_le_bytes());
         put(&mut b, 136, &major(self.dev).to_le_bytes());
         put(&mut b, 140, &minor(self.dev).to_le_bytes());
+        put(&mut b, 144, &extra.mnt_id.to_le_bytes());
         b
     }
+}
+
+/// What statx reports beyond `struct stat` (Linux 6.1's `vfs_statx`, `vfs_getattr_nosec`
+/// and the file system's `getattr`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatxExtra {
+    /// `stx_mask` bits besides STATX_BASIC_STATS (STATX_BTIME, STATX_MNT_ID).
+    pub mask: u32,
+    /// `stx_attributes` (STATX_ATTR_*).
+    pub attributes: u64,
+    /// `stx_attributes_mask`: the attributes the file system can report.
+    pub attributes_mask: u64,
+    /// `stx_btime`, when the file system keeps it and it was asked for.
+    pub btime: Option<Time>,
+    /// `stx_mnt_id`.
+    pub mnt_id: u64,
 }

@@ -21,7 +21,10 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use tessera_abi::process::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_STACK};
+use tessera_abi::process::{
+    RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE,
+    RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RTPRIO, RLIMIT_SIGPENDING, RLIMIT_STACK,
+};
 use tessera_abi::{Errno, KResult};
 use tessera_platform::current::SwapSlot;
 use tessera_platform::fpu::FpuState;
@@ -274,9 +277,15 @@ pub struct Task {
     pub start_ns: u64,
 }
 
-/// Linux's defaults: unlimited, but for the stack (8 MiB soft), core files (0) and open files
-/// (1024 soft).
+/// Linux 6.1's defaults (`INIT_RLIMITS`, `include/asm-generic/resource.h`, and
+/// `fork_init`): unlimited, but for the stack (8 MiB soft), core files (0), open files (1024
+/// soft), locked memory (8 MiB, `MLOCK_LIMIT`), POSIX message queues (819,200 bytes,
+/// `MQ_BYTES_MAX`), nice and real-time priority ceilings (0), and processes and queued
+/// signals: half of `max_threads`, which is a thread per 32 pages of RAM (a 16 KiB stack
+/// taking an eighth of its memory), at least 20.
 fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
+    const MLOCK_LIMIT: u64 = 8 << 20;
+    const MQ_BYTES_MAX: u64 = 819_200;
     let mut limits = [(RLIM_INFINITY, RLIM_INFINITY); RLIM_NLIMITS];
     limits[RLIMIT_STACK] = (crate::mm::vm::STACK_SIZE, RLIM_INFINITY);
     limits[RLIMIT_CORE] = (0, RLIM_INFINITY);
@@ -284,6 +293,19 @@ fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
         crate::fs::file::DEFAULT_FD_LIMIT as u64,
         crate::fs::file::MAX_FDS as u64,
     );
+    limits[RLIMIT_MEMLOCK] = (MLOCK_LIMIT, MLOCK_LIMIT);
+    limits[RLIMIT_MSGQUEUE] = (MQ_BYTES_MAX, MQ_BYTES_MAX);
+    limits[RLIMIT_NICE] = (0, 0);
+    limits[RLIMIT_RTPRIO] = (0, 0);
+    // Counted once: RAM does not change, and fork need not take the frame allocator's lock.
+    static THREADS: AtomicU64 = AtomicU64::new(0);
+    let mut threads = THREADS.load(Ordering::Relaxed);
+    if threads == 0 {
+        threads = (crate::mm::page_counts().0 as u64 / 32).max(20) / 2;
+        THREADS.store(threads, Ordering::Relaxed);
+    }
+    limits[RLIMIT_NPROC] = (threads, threads);
+    limits[RLIMIT_SIGPENDING] = (threads, threads);
     limits
 }
 

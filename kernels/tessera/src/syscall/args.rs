@@ -8,6 +8,8 @@
 //! | `int`, `pid_t`, `clockid_t`, an `int fd` | [`Decode::int`], [`Decode::pid`], [`Decode::fd`] | the low 32 bits, signed |
 //! | `unsigned int`, `u32`, an `unsigned int fd`, a flags word of 32 bits | [`Decode::uint`] (`fd` for a descriptor) | the low 32 bits |
 //! | `unsigned long` (addresses as numbers, the mm calls' flags) | [`Decode::ulong`] | all 64 bits |
+//! | `long`, `off_t` (lseek's offset) | [`Decode::long`] | all 64 bits, signed |
+//! | `umode_t` (a mode: `unsigned short`) | [`Decode::mode`] | the low 16 bits |
 //! | `size_t` | [`Decode::size`] | all 64 bits, as a `usize` |
 //! | `loff_t` | [`Decode::offset`] | all 64 bits; negative is the call's errno |
 //! | `T __user *` | [`Decode::ptr`] | a [`UserPtr`]; [`user_range`] checks it with a length (Linux's `access_ok`) |
@@ -23,7 +25,6 @@
 
 use alloc::vec::Vec;
 
-use tessera_abi::mm::TASK_SIZE_MAX;
 use tessera_abi::{Errno, KResult};
 
 use crate::time::{KTIME_MAX, to_ns};
@@ -42,6 +43,10 @@ pub trait Decode {
     fn uint(&self, i: usize) -> u32;
     /// An `unsigned long` argument: the whole register.
     fn ulong(&self, i: usize) -> u64;
+    /// A `long` or `off_t` argument: the whole register, signed.
+    fn long(&self, i: usize) -> i64;
+    /// A `umode_t` argument (an `unsigned short`).
+    fn mode(&self, i: usize) -> u32;
     /// A `size_t` argument.
     fn size(&self, i: usize) -> usize;
     /// A `pid_t` argument (an `int`).
@@ -49,10 +54,6 @@ pub trait Decode {
     /// A file descriptor, `int fd` or `unsigned int fd` (module doc).
     fn fd(&self, i: usize) -> i32;
     /// A `loff_t` argument: `negative` when it is below 0 (each call says which errno).
-    #[allow(
-        dead_code,
-        reason = "for fs.rs's offsets, converted after its branches merge"
-    )]
     fn offset(&self, i: usize, negative: Errno) -> KResult<u64>;
     /// A user pointer.
     fn ptr(&self, i: usize) -> UserPtr;
@@ -70,6 +71,14 @@ impl Decode for Args {
     #[inline(always)]
     fn ulong(&self, i: usize) -> u64 {
         self[i]
+    }
+    #[inline(always)]
+    fn long(&self, i: usize) -> i64 {
+        self[i] as i64
+    }
+    #[inline(always)]
+    fn mode(&self, i: usize) -> u32 {
+        u32::from(self[i] as u16)
     }
     #[inline(always)]
     fn size(&self, i: usize) -> usize {
@@ -157,7 +166,10 @@ impl UserPtr {
         user::write_u64(self.0, value)
     }
 
-    /// A path (`const char __user *filename`): EFAULT, ENAMETOOLONG, ENOENT.
+    /// A path (`const char __user *filename`): EFAULT, ENAMETOOLONG, ENOENT. Inlined as
+    /// `user::read_path` is: the path may be a page-sized buffer on the stack, which a call
+    /// boundary would copy.
+    #[inline(always)]
     pub fn read_path(self) -> KResult<user::UserPath> {
         user::read_path(self.0)
     }
@@ -176,11 +188,11 @@ impl UserPtr {
 }
 
 /// `ptr` if `len` bytes from it lie in the user half, else EFAULT: Linux's `access_ok`
-/// (`include/asm-generic/access_ok.h`: `len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX -
-/// len`), which a call makes before it does anything with a buffer it knows the length of.
+/// ([`user::access_ok`]), which a call makes before it does anything with a buffer it
+/// knows the length of.
 #[inline]
 pub fn user_range(ptr: UserPtr, len: u64) -> KResult<UserPtr> {
-    if len <= TASK_SIZE_MAX && ptr.0 <= TASK_SIZE_MAX - len {
+    if user::access_ok(ptr.0, len) {
         Ok(ptr)
     } else {
         Err(Errno::EFAULT)
