@@ -1,8 +1,9 @@
 //! File system numbers: file types and permission bits (`st_mode`), directory entry types,
 //! name limits, `open`/`*at`/`access`/`fcntl` flags, timestamps, device numbers and I/O
-//! limits, mount flags and `statfs` numbers (`linux/stat.h`, `asm-generic/fcntl.h`,
-//! `linux/fcntl.h`, `unistd.h`, `linux/limits.h`, `linux/kdev_t.h`, `linux/fs.h`,
-//! `linux/mount.h`, `linux/uio.h`, `linux/magic.h`, `linux/statfs.h`).
+//! limits, splice flags, mount flags and `statfs` numbers (`linux/stat.h`,
+//! `asm-generic/fcntl.h`, `linux/fcntl.h`, `unistd.h`, `linux/limits.h`, `linux/kdev_t.h`,
+//! `linux/fs.h`, `linux/splice.h`, `linux/mount.h`, `linux/uio.h`, `linux/magic.h`,
+//! `linux/statfs.h`).
 //!
 //! The generic file ioctls (`FIONREAD`, `FIONBIO`, `FIOCLEX`, `FIONCLEX`) are defined with the
 //! terminal ones in [`crate::termios`] (they share `asm-generic/ioctls.h`) and re-exported here.
@@ -98,6 +99,18 @@ pub const PATH_MAX: usize = 4096;
 pub const MAXSYMLINKS: u32 = 40;
 /// Writes to a pipe of at most this many bytes are atomic (`PIPE_BUF` of `linux/limits.h`).
 pub const PIPE_BUF: usize = 4096;
+
+/// `splice`, `tee` and `vmsplice` flags (`linux/splice.h`): move pages instead of copying
+/// (a hint).
+pub const SPLICE_F_MOVE: u32 = 0x01;
+/// Do not block on the pipe (the other end blocks as its own file's flags say).
+pub const SPLICE_F_NONBLOCK: u32 = 0x02;
+/// More data follows (a hint for sockets).
+pub const SPLICE_F_MORE: u32 = 0x04;
+/// `vmsplice`: the pages are a gift to the kernel (a hint).
+pub const SPLICE_F_GIFT: u32 = 0x08;
+/// Every flag the calls accept; any other bit is EINVAL (`SPLICE_F_ALL`).
+pub const SPLICE_F_ALL: u32 = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
 
 /// `dirfd` meaning "the current working directory".
 pub const AT_FDCWD: i32 = -100;

@@ -13,6 +13,10 @@
 //! | [`Pipe::close_reader`] / [`close_writer`](Pipe::close_writer) | uncount it; `true` if it was the last | wake the other side's sleepers |
 //! | [`Pipe::try_read`] | copy out what is buffered | `Data(n)`: wake writers; `WouldBlock`: sleep (or `EAGAIN`); `Eof`: return 0 |
 //! | [`Pipe::try_write`] | copy in with `PIPE_BUF` atomicity | `Wrote(n)`: wake readers, loop for the rest; `WouldBlock`: sleep; `BrokenPipe`: `SIGPIPE` + `EPIPE` |
+//! | [`Pipe::try_peek`] then [`consume`](Pipe::consume) | copy out, hold the bytes, then consume as many as the destination took (splice into a file) | `Data(n)`: write the file with the lock dropped, `consume` what it took, wake writers and readers |
+//! | [`Pipe::peek`] | copy out without consuming (tee) | |
+//! | [`Pipe::try_reserve`] then [`commit`](Pipe::commit) | promise room without `PIPE_BUF` atomicity, then fill it (splice from a file, vmsplice) | `Wrote(k)`: read the source with the lock dropped, `commit`, wake readers |
+//! | [`Pipe::read_status`] | what `try_read` would answer, without copying | wait for input (splice between pipes) |
 //! | [`Pipe::poll_read`] / [`poll_write`](Pipe::poll_write) | Linux's `pipe_poll` bits | |
 //! | [`Pipe::len`] | bytes buffered | `FIONREAD` |
 //!

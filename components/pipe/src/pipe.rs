@@ -40,6 +40,12 @@ pub struct Pipe {
     ring: PipeRing,
     readers: usize,
     writers: usize,
+    /// A reader peeked with [`try_peek`](Self::try_peek) and has not said yet how much it
+    /// consumes: other reads wait (as Linux's readers wait for the pipe's mutex).
+    held: bool,
+    /// Room promised by [`try_reserve`](Self::try_reserve) and not yet committed: no other
+    /// write may take it.
+    reserved: usize,
 }
 
 impl Pipe {
@@ -50,6 +56,8 @@ impl Pipe {
             ring: PipeRing::new(),
             readers: 0,
             writers: 0,
+            held: false,
+            reserved: 0,
         }
     }
 
@@ -106,9 +114,25 @@ impl Pipe {
         self.ring.is_empty()
     }
 
-    /// Bytes a write could add right now.
+    /// Bytes a write could add right now (room reserved by [`try_reserve`](Self::try_reserve)
+    /// is not free).
     pub fn free(&self) -> usize {
-        self.ring.free()
+        self.ring.free() - self.reserved
+    }
+
+    /// What [`try_read`](Self::try_read) would answer now, without copying: `Data(len)`
+    /// when bytes are buffered and no reader holds them ([`try_peek`](Self::try_peek)),
+    /// `WouldBlock` while empty with a writer open or held, `Eof` when empty with none.
+    pub fn read_status(&self) -> PipeRead {
+        if self.held {
+            PipeRead::WouldBlock
+        } else if !self.ring.is_empty() {
+            PipeRead::Data(self.ring.len())
+        } else if self.writers == 0 {
+            PipeRead::Eof
+        } else {
+            PipeRead::WouldBlock
+        }
     }
 
     /// Reads as much as is buffered and the destination takes.
@@ -121,7 +145,8 @@ impl Pipe {
     /// yet, otherwise the bytes already read are (as Linux does).
     ///
     /// The kernel answers a zero-length `read` with 0 before calling this; Linux does not
-    /// block or report EOF for it.
+    /// block or report EOF for it. While another reader holds the bytes
+    /// ([`try_peek`](Self::try_peek)), this is `WouldBlock`.
     ///
     /// # Panics
     /// If `copy_out` claims more bytes than it was offered.
@@ -129,12 +154,8 @@ impl Pipe {
         &mut self,
         copy_out: &mut dyn FnMut(&[u8]) -> KResult<usize>,
     ) -> KResult<PipeRead> {
-        if self.ring.is_empty() {
-            return Ok(if self.writers == 0 {
-                PipeRead::Eof
-            } else {
-                PipeRead::WouldBlock
-            });
+        if self.ring.is_empty() || self.held {
+            return Ok(self.read_status());
         }
         let mut done = 0;
         while !self.ring.is_empty() {
@@ -192,7 +213,7 @@ impl Pipe {
         if self.readers == 0 {
             return Ok(PipeWrite::BrokenPipe);
         }
-        let free = self.ring.free();
+        let free = self.free();
         if free == 0 || (len <= PIPE_BUF && free < len) {
             return Ok(PipeWrite::WouldBlock);
         }
@@ -218,6 +239,112 @@ impl Pipe {
         Ok(PipeWrite::Wrote(done))
     }
 
+    /// Copies out the buffered bytes without consuming them, as [`try_read`](Self::try_read)
+    /// would (same `copy_out` contract, same outcomes), and holds them: until
+    /// [`consume`](Self::consume) says how many of them went, other reads and peeks see
+    /// `WouldBlock`. This is how the kernel moves bytes from a pipe into a file without
+    /// holding the pipe's lock across the file's write (Linux's `splice` holds the pipe's
+    /// mutex there), consuming only what the file took. `Data(n)` always leaves the hold
+    /// taken, even for `n == 0`; an error or another outcome takes none.
+    pub fn try_peek(
+        &mut self,
+        copy_out: &mut dyn FnMut(&[u8]) -> KResult<usize>,
+    ) -> KResult<PipeRead> {
+        if self.ring.is_empty() || self.held {
+            return Ok(self.read_status());
+        }
+        let n = self.peek(copy_out)?;
+        self.held = true;
+        Ok(PipeRead::Data(n))
+    }
+
+    /// Ends the hold of [`try_peek`](Self::try_peek): the first `n` of the bytes it copied
+    /// are consumed, the rest stay for the next read.
+    ///
+    /// # Panics
+    /// Without a hold, or if `n` is more than is buffered.
+    pub fn consume(&mut self, n: usize) {
+        assert!(self.held, "pipe: consume without try_peek");
+        self.held = false;
+        self.ring.consume(n);
+    }
+
+    /// Copies the buffered bytes out, oldest first, without consuming them and whoever holds
+    /// them (`tee`): `copy_out` as for [`try_read`](Self::try_read). Returns the bytes
+    /// copied: 0 when empty, an error only when `copy_out` failed before any byte.
+    ///
+    /// # Panics
+    /// If `copy_out` claims more bytes than it was offered.
+    pub fn peek(&self, copy_out: &mut dyn FnMut(&[u8]) -> KResult<usize>) -> KResult<usize> {
+        let (first, second) = self.ring.readable();
+        let mut done = 0;
+        for chunk in [first, second] {
+            if chunk.is_empty() {
+                break;
+            }
+            let offered = chunk.len();
+            match copy_out(chunk) {
+                Ok(n) => {
+                    assert!(n <= offered, "pipe: copy_out took {n} of {offered} bytes");
+                    done += n;
+                    if n < offered {
+                        break;
+                    }
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(done)
+    }
+
+    /// Reserves room for up to `len` bytes, without `PIPE_BUF` atomicity (as Linux's
+    /// `splice` and `vmsplice` fill a pipe: whatever room there is): `Wrote(k)`, `k` bytes
+    /// (at least one) are this writer's until [`commit`](Self::commit), and other writes
+    /// see that much less room. The kernel reserves, drops the pipe's lock to read the
+    /// source (a file, a socket: a read it cannot undo), and commits what it read. No room
+    /// is `WouldBlock`, no reader `BrokenPipe`; `len == 0` reserves nothing (`Wrote(0)`).
+    pub fn try_reserve(&mut self, len: usize) -> PipeWrite {
+        if len == 0 {
+            return PipeWrite::Wrote(0);
+        }
+        if self.readers == 0 {
+            return PipeWrite::BrokenPipe;
+        }
+        let k = len.min(self.free());
+        if k == 0 {
+            return PipeWrite::WouldBlock;
+        }
+        self.reserved += k;
+        PipeWrite::Wrote(k)
+    }
+
+    /// Ends a reservation of `reserved` bytes ([`try_reserve`](Self::try_reserve)'s `k`):
+    /// `data` (at most that long) is appended, and the room it does not use is free again.
+    /// The room is there whatever happened meanwhile: reads only add to it, and the last
+    /// reader's close leaves the bytes to nobody, as a write just before it would.
+    ///
+    /// # Panics
+    /// If `data` is longer than `reserved`, or `reserved` more than is reserved.
+    pub fn commit(&mut self, reserved: usize, data: &[u8]) {
+        assert!(
+            data.len() <= reserved && reserved <= self.reserved,
+            "pipe: commit of {} bytes into {reserved} of {} reserved",
+            data.len(),
+            self.reserved
+        );
+        self.reserved -= reserved;
+        let mut done = 0;
+        while done < data.len() {
+            let space = self.ring.writable_contiguous();
+            let n = space.len().min(data.len() - done);
+            assert!(n > 0, "pipe: reserved room gone");
+            space[..n].copy_from_slice(&data[done..done + n]);
+            self.ring.commit_write(n);
+            done += n;
+        }
+    }
+
     /// Readiness of a read end, as Linux's `pipe_poll` reports it: `POLLIN | POLLRDNORM`
     /// when data is buffered, `POLLHUP` when no writer is open (both at once while the last
     /// bytes remain).
@@ -233,11 +360,12 @@ impl Pipe {
     }
 
     /// Readiness of a write end: `POLLOUT | POLLWRNORM` when a [`PIPE_BUF`]-sized write
-    /// would not block (Linux asks for one free page, which is the same room), `POLLERR`
+    /// would not block (Linux asks for one free page, which is the same room; reserved room
+    /// is not free), `POLLERR`
     /// when no reader is open (possibly together with `POLLOUT`, as on Linux).
     pub fn poll_write(&self) -> PollEvents {
         let mut events = PollEvents::empty();
-        if self.ring.free() >= PIPE_BUF {
+        if self.free() >= PIPE_BUF {
             events |= PollEvents::OUT | PollEvents::WRNORM;
         }
         if self.readers == 0 {

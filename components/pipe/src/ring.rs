@@ -85,6 +85,18 @@ impl PipeRing {
         }
     }
 
+    /// All the stored bytes, oldest first, as the slice up to the wrap point and the one
+    /// after it (empty unless the data wraps).
+    pub fn readable(&self) -> (&[u8], &[u8]) {
+        match &self.buf {
+            Some(buf) if self.head + self.len > PIPE_CAPACITY => (
+                &buf[self.head..],
+                &buf[..self.head + self.len - PIPE_CAPACITY],
+            ),
+            _ => (self.readable_contiguous(), &[]),
+        }
+    }
+
     /// Drops the `n` oldest bytes (after copying them out).
     ///
     /// # Panics
@@ -199,6 +211,18 @@ mod tests {
         assert_eq!(first[first.len() - 10..], data[..10]);
         ring.consume(first.len());
         assert_eq!(ring.readable_contiguous(), &data[10..50]);
+    }
+
+    #[test]
+    fn readable_is_both_sides_of_the_wrap() {
+        let mut ring = PipeRing::new();
+        assert_eq!(ring.readable(), (&[][..], &[][..]));
+        let data: alloc::vec::Vec<u8> = (0..PIPE_CAPACITY).map(|i| i as u8).collect();
+        write(&mut ring, &data);
+        ring.consume(PIPE_CAPACITY - 3);
+        write(&mut ring, &[7, 8]);
+        let (first, second) = ring.readable();
+        assert_eq!((first, second), (&data[PIPE_CAPACITY - 3..], &[7u8, 8][..]));
     }
 
     #[test]

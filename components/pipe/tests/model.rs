@@ -1,5 +1,6 @@
-//! Property test: random reads, writes, opens and closes against a `VecDeque` model of
-//! Linux's pipe rules (PIPE_BUF atomicity, partial large writes, EOF, EPIPE, faults).
+//! Property test: random reads, writes, peeks and consumes, reservations and commits, opens
+//! and closes against a `VecDeque` model of Linux's pipe rules (PIPE_BUF atomicity, partial
+//! large writes, EOF, EPIPE, faults) and of the holds and reservations splice uses.
 
 mod common;
 
@@ -21,6 +22,25 @@ enum Op {
     Read {
         len: usize,
         valid: Option<usize>,
+    },
+    /// `try_peek(len)` (the hold taken on data).
+    Peek {
+        len: usize,
+        valid: Option<usize>,
+    },
+    /// `consume` of this share (per mille) of the held bytes, if held.
+    Consume {
+        share: usize,
+    },
+    /// `try_reserve(len)`: the reservation stays open until a `Commit`.
+    Reserve {
+        len: usize,
+    },
+    /// Commits the open reservation `which` (modulo their number) with this share of its
+    /// room filled.
+    Commit {
+        which: usize,
+        share: usize,
     },
     OpenReader,
     CloseReader,
@@ -46,6 +66,10 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (size(), valid()).prop_map(|(len, valid)| Op::Write { len, valid }),
         8 => (size(), valid()).prop_map(|(len, valid)| Op::Read { len, valid }),
+        3 => (size(), valid()).prop_map(|(len, valid)| Op::Peek { len, valid }),
+        3 => (0..=1000usize).prop_map(|share| Op::Consume { share }),
+        3 => size().prop_map(|len| Op::Reserve { len }),
+        3 => (0..8usize, 0..=1000usize).prop_map(|(which, share)| Op::Commit { which, share }),
         1 => Just(Op::OpenReader),
         1 => Just(Op::CloseReader),
         1 => Just(Op::OpenWriter),
@@ -58,9 +82,30 @@ struct Model {
     data: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// Bytes a peek copied and holds (`None`: no hold).
+    held: Option<usize>,
+    /// Open reservations.
+    reserved: Vec<usize>,
 }
 
 impl Model {
+    fn free(&self) -> usize {
+        PIPE_CAPACITY - self.data.len() - self.reserved.iter().sum::<usize>()
+    }
+
+    /// What a read or a peek answers before copying, if it does not copy.
+    fn read_status(&self) -> Option<PipeRead> {
+        if self.held.is_some() {
+            Some(PipeRead::WouldBlock)
+        } else if !self.data.is_empty() {
+            None
+        } else if self.writers == 0 {
+            Some(PipeRead::Eof)
+        } else {
+            Some(PipeRead::WouldBlock)
+        }
+    }
+
     fn write(&mut self, src: &[u8], valid: usize) -> KResult<PipeWrite> {
         let len = src.len();
         if len == 0 {
@@ -69,7 +114,7 @@ impl Model {
         if self.readers == 0 {
             return Ok(PipeWrite::BrokenPipe);
         }
-        let free = PIPE_CAPACITY - self.data.len();
+        let free = self.free();
         if free == 0 || (len <= PIPE_BUF && free < len) {
             return Ok(PipeWrite::WouldBlock);
         }
@@ -81,20 +126,39 @@ impl Model {
         Ok(PipeWrite::Wrote(n))
     }
 
-    fn read(&mut self, len: usize, valid: usize) -> (KResult<PipeRead>, Vec<u8>) {
-        if self.data.is_empty() {
-            let r = if self.writers == 0 {
-                PipeRead::Eof
-            } else {
-                PipeRead::WouldBlock
-            };
+    /// A read, or with `peek` a peek (nothing consumed, the hold taken).
+    fn read(&mut self, len: usize, valid: usize, peek: bool) -> (KResult<PipeRead>, Vec<u8>) {
+        if let Some(r) = self.read_status() {
             return (Ok(r), Vec::new());
         }
         if valid == 0 && len > 0 {
             return (Err(Errno::EFAULT), Vec::new());
         }
         let n = len.min(valid).min(self.data.len());
+        if peek {
+            self.held = Some(n);
+            return (
+                Ok(PipeRead::Data(n)),
+                self.data.range(..n).copied().collect(),
+            );
+        }
         (Ok(PipeRead::Data(n)), self.data.drain(..n).collect())
+    }
+
+    fn reserve(&mut self, len: usize) -> PipeWrite {
+        if len == 0 {
+            return PipeWrite::Wrote(0);
+        }
+        if self.readers == 0 {
+            return PipeWrite::BrokenPipe;
+        }
+        match len.min(self.free()) {
+            0 => PipeWrite::WouldBlock,
+            k => {
+                self.reserved.push(k);
+                PipeWrite::Wrote(k)
+            }
+        }
     }
 }
 
@@ -106,7 +170,13 @@ proptest! {
         let mut pipe = Pipe::new();
         pipe.open_reader();
         pipe.open_writer();
-        let mut model = Model { data: VecDeque::new(), readers: 1, writers: 1 };
+        let mut model = Model {
+            data: VecDeque::new(),
+            readers: 1,
+            writers: 1,
+            held: None,
+            reserved: Vec::new(),
+        };
         let mut stamp = 0u8;
 
         for op in ops {
@@ -124,9 +194,35 @@ proptest! {
                     let mut dst = UserDst::new(len);
                     dst.valid = valid.unwrap_or(len);
                     let got = pipe.try_read(&mut |s| dst.copy_out(s));
-                    let (want, bytes) = model.read(len, dst.valid);
+                    let (want, bytes) = model.read(len, dst.valid, false);
                     prop_assert_eq!(got, want);
                     prop_assert_eq!(dst.buf, bytes);
+                }
+                Op::Peek { len, valid } => {
+                    let mut dst = UserDst::new(len);
+                    dst.valid = valid.unwrap_or(len);
+                    let got = pipe.try_peek(&mut |s| dst.copy_out(s));
+                    let (want, bytes) = model.read(len, dst.valid, true);
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(dst.buf, bytes);
+                }
+                Op::Consume { share } => {
+                    if let Some(held) = model.held.take() {
+                        let n = held * share / 1000;
+                        pipe.consume(n);
+                        model.data.drain(..n);
+                    }
+                }
+                Op::Reserve { len } => {
+                    prop_assert_eq!(pipe.try_reserve(len), model.reserve(len));
+                }
+                Op::Commit { which, share } => {
+                    if !model.reserved.is_empty() {
+                        let k = model.reserved.remove(which % model.reserved.len());
+                        let data: Vec<u8> = (0..k * share / 1000).map(|_| { stamp = stamp.wrapping_add(1); stamp }).collect();
+                        pipe.commit(k, &data);
+                        model.data.extend(&data);
+                    }
                 }
                 Op::OpenReader => { pipe.open_reader(); model.readers += 1; }
                 Op::OpenWriter => { pipe.open_writer(); model.writers += 1; }
@@ -141,13 +237,18 @@ proptest! {
                 Op::CloseReader | Op::CloseWriter => {}
             }
             prop_assert_eq!(pipe.len(), model.data.len());
-            prop_assert_eq!(pipe.free(), PIPE_CAPACITY - model.data.len());
+            prop_assert_eq!(pipe.free(), model.free());
+            prop_assert_eq!(
+                pipe.read_status(),
+                model.read_status().unwrap_or(PipeRead::Data(model.data.len()))
+            );
+            let mut all = Vec::new();
+            let peeked = pipe.peek(&mut |s| { all.extend_from_slice(s); Ok(s.len()) });
+            prop_assert_eq!(peeked, Ok(model.data.len()));
+            prop_assert!(all.iter().eq(model.data.iter()), "peek sees every byte, in order");
             prop_assert_eq!(pipe.poll_read().contains(PollEvents::IN), !model.data.is_empty());
             prop_assert_eq!(pipe.poll_read().contains(PollEvents::HUP), model.writers == 0);
-            prop_assert_eq!(
-                pipe.poll_write().contains(PollEvents::OUT),
-                PIPE_CAPACITY - model.data.len() >= PIPE_BUF
-            );
+            prop_assert_eq!(pipe.poll_write().contains(PollEvents::OUT), model.free() >= PIPE_BUF);
             prop_assert_eq!(pipe.poll_write().contains(PollEvents::ERR), model.readers == 0);
         }
     }

@@ -9,9 +9,20 @@
 //! - `simple`: every operation enqueues on the wait queue before trying, bounces through a
 //!   kernel buffer (two copies per direction), and always takes the other queue's lock to
 //!   wake it.
+//!
+//! splice, tee and vmsplice (`syscall/splice.rs`) move bytes between a pipe and a file, two
+//! pipes, or a pipe and user memory. The pipe's lock is a spin lock, never held across a
+//! file's read or write: [`PipeEnd::drain`] peeks into a kernel buffer, writes the file with
+//! the lock dropped and consumes only what the file took (the bytes held meanwhile, other
+//! readers wait), [`PipeEnd::fill`] reserves room, reads the source with the lock dropped
+//! and commits what it gave, and [`pipe_to_pipe`] copies between two rings under both
+//! locks (taken in address order). Each is a copy where Linux moves page references. A read
+//! that finds the bytes held waits as for an empty pipe, as Linux's waits for the pipe's
+//! mutex, except that with `O_NONBLOCK` it is EAGAIN.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use alloc::vec;
 
 use tessera_abi::fs::FIONREAD;
 use tessera_abi::poll::PollEvents;
@@ -22,7 +33,7 @@ use tessera_sync::{SpinLock, SubsystemLock};
 use super::DentryRef;
 use super::file::{FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile};
 use super::stat::{S_IFIFO, Stat};
-use crate::process::sched::WaitQueue;
+use crate::process::sched::{self, WaitQueue};
 use crate::variants::Pipe as PipeVariant;
 
 /// A pipe shared by its ends.
@@ -119,6 +130,12 @@ pub fn reopen(file: &OpenFile, flags: u32) -> Option<KResult<Arc<OpenFile>>> {
     };
     let ops: Arc<dyn FileOps> = end.shared.end(reader);
     Some(Ok(OpenFile::new(ops, flags)))
+}
+
+/// The pipe end `file` is (of a pipe from pipe2 or of a fifo), for the calls that take a
+/// pipe (Linux's `get_pipe_info`).
+pub fn end_of(file: &OpenFile) -> Option<&PipeEnd> {
+    file.ops.as_any()?.downcast_ref::<PipeEnd>()
 }
 
 /// A fifo's end closed: its pipe leaves the table if no end is left.
@@ -356,5 +373,252 @@ impl FileOps for PipeEnd {
         if let Some(key) = self.shared.fifo {
             forget_fifo(key, &self.shared);
         }
+    }
+}
+
+/// The most bytes [`PipeEnd::drain`] holds and copies in one step (the ring's size).
+const DRAIN_CHUNK: usize = tessera_pipe::PIPE_CAPACITY;
+
+/// Wakes the tasks that wait on `queue` without telling its watches: a hold or a
+/// reservation ended, which changes no poll answer.
+fn wake_blocked(queue: &WaitQueue) {
+    if queue.has_waiters() {
+        queue.wake_tasks();
+    }
+}
+
+impl PipeEnd {
+    /// Whether `other` is an end of the same pipe.
+    pub fn same_pipe(&self, other: &PipeEnd) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Peeks up to `buf.len()` bytes into `buf` (the hold taken on `Data`).
+    fn peek_into(&self, buf: &mut [u8]) -> KResult<PipeRead> {
+        let mut got = 0;
+        self.shared.pipe.lock().try_peek(&mut |chunk: &[u8]| {
+            let n = chunk.len().min(buf.len() - got);
+            buf[got..got + n].copy_from_slice(&chunk[..n]);
+            got += n;
+            Ok(n)
+        })
+    }
+
+    /// Moves up to `len` bytes out of this pipe (a read end) into `sink`, which returns how
+    /// many of the bytes it is given it took (a file's write, a copy to user memory): Linux's
+    /// `splice_from_pipe`. The first step waits for data as a read does (`nonblock`:
+    /// `EAGAIN`; no writer: 0); later steps take only what is there. Each step holds the
+    /// bytes it peeked while `sink` runs without the pipe's lock, then consumes what `sink`
+    /// took; a step `sink` takes less of, or fails in, ends the call (its error is the
+    /// call's if nothing moved yet).
+    pub fn drain(
+        &self,
+        len: usize,
+        nonblock: bool,
+        sink: &mut dyn FnMut(&[u8]) -> KResult<usize>,
+    ) -> KResult<usize> {
+        if !self.reader {
+            return Err(Errno::EBADF);
+        }
+        let mut buf = vec![0u8; len.min(DRAIN_CHUNK)];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            let peeked = if done == 0 {
+                wait(&self.shared.readable, || {
+                    match self.peek_into(&mut buf[..want]) {
+                        Ok(PipeRead::WouldBlock) if !nonblock => None,
+                        other => Some(other),
+                    }
+                })??
+            } else if sched::keep_going() {
+                self.peek_into(&mut buf[..want])?
+            } else {
+                break;
+            };
+            let n = match peeked {
+                PipeRead::Data(n) => n,
+                PipeRead::Eof => break,
+                PipeRead::WouldBlock if done == 0 => return Err(Errno::EAGAIN),
+                PipeRead::WouldBlock => break,
+            };
+            let taken = sink(&buf[..n]);
+            let took = taken.as_ref().map_or(0, |&w| w.min(n));
+            self.shared.pipe.lock().consume(took);
+            if took > 0 {
+                wake(&self.shared.writable, PollEvents::OUT | PollEvents::WRNORM);
+            }
+            wake_blocked(&self.shared.readable);
+            match taken {
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+                Ok(_) => done += took,
+            }
+            if took < n {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Puts up to `len` bytes from `source` into this pipe (a write end) in one step, as
+    /// Linux's `splice` from a file and `vmsplice` do: waits for room as a write does (no
+    /// reader: `SIGPIPE` and `EPIPE`; `nonblock`: `EAGAIN`), but takes whatever room there
+    /// is (no `PIPE_BUF` atomicity). The room is reserved while `source` fills a kernel
+    /// buffer of that size without the pipe's lock (it may block, or fail: its error is the
+    /// call's), then what it gave is committed. The bytes put in.
+    pub fn fill(
+        &self,
+        len: usize,
+        nonblock: bool,
+        source: &mut dyn FnMut(&mut [u8]) -> KResult<usize>,
+    ) -> KResult<usize> {
+        if self.reader {
+            return Err(Errno::EBADF);
+        }
+        let reserved = wait(&self.shared.writable, || {
+            match self.shared.pipe.lock().try_reserve(len) {
+                PipeWrite::Wrote(k) => Some(Ok(k)),
+                PipeWrite::BrokenPipe => Some(Err(Errno::EPIPE)),
+                PipeWrite::WouldBlock if nonblock => Some(Err(Errno::EAGAIN)),
+                PipeWrite::WouldBlock => None,
+            }
+        })?;
+        let k = match reserved {
+            Ok(k) => k,
+            Err(Errno::EPIPE) => {
+                crate::process::signal::sigpipe();
+                return Err(Errno::EPIPE);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut buf = vec![0u8; k];
+        let given = source(&mut buf);
+        let n = given.as_ref().map_or(0, |&n| n.min(k));
+        self.shared.pipe.lock().commit(k, &buf[..n]);
+        if n > 0 {
+            wake(&self.shared.readable, PollEvents::IN | PollEvents::RDNORM);
+        }
+        if n < k {
+            // Room that was reserved is free again: writers and pollers may go on.
+            wake(&self.shared.writable, PollEvents::OUT | PollEvents::WRNORM);
+        }
+        given.map(|_| n)
+    }
+}
+
+/// Runs `f` on the pipes of `input` and `output` (two different pipes), both locked: in the
+/// order of their addresses, so that two calls between the same pipes in opposite
+/// directions cannot deadlock (Linux's `pipe_double_lock`).
+fn lock_both<R>(
+    input: &PipeShared,
+    output: &PipeShared,
+    f: impl FnOnce(&mut Pipe, &mut Pipe) -> R,
+) -> R {
+    let (a, b) = (
+        input as *const PipeShared as usize,
+        output as *const PipeShared as usize,
+    );
+    if a < b {
+        let mut i = input.pipe.lock();
+        let mut o = output.pipe.lock();
+        f(&mut i, &mut o)
+    } else {
+        let mut o = output.pipe.lock();
+        let mut i = input.pipe.lock();
+        f(&mut i, &mut o)
+    }
+}
+
+/// splice between two pipes (`consume`) or tee (not): copies up to `len` bytes from the
+/// front of `input`'s pipe (a read end) to the back of `output`'s (a write end), as much
+/// as `output` has room for, without `PIPE_BUF` atomicity. Linux's `splice_pipe_to_pipe`
+/// and `link_pipe`, in their order: wait for input (`nonblock`: `EAGAIN`; no writer: go
+/// on), then for room (no reader: `SIGPIPE` and `EPIPE`; `nonblock`: `EAGAIN`); then, both
+/// locked, no reader is `EPIPE`, an input empty with no writer is 0, and nothing to move
+/// (another task was faster) is, for splice, another wait, for tee, 0.
+pub fn pipe_to_pipe(
+    input: &PipeEnd,
+    output: &PipeEnd,
+    len: usize,
+    nonblock: bool,
+    consume: bool,
+) -> KResult<usize> {
+    let (inp, out) = (&*input.shared, &*output.shared);
+    let broken = || {
+        crate::process::signal::sigpipe();
+        Err(Errno::EPIPE)
+    };
+    loop {
+        wait(&inp.readable, || match inp.pipe.lock().read_status() {
+            PipeRead::WouldBlock if nonblock => Some(Err(Errno::EAGAIN)),
+            PipeRead::WouldBlock => None,
+            _ => Some(Ok(())),
+        })??;
+        let room = wait(&out.writable, || {
+            let pipe = out.pipe.lock();
+            if pipe.free() > 0 {
+                Some(Ok(()))
+            } else if pipe.readers() == 0 {
+                Some(Err(Errno::EPIPE))
+            } else if nonblock {
+                Some(Err(Errno::EAGAIN))
+            } else {
+                None
+            }
+        })?;
+        match room {
+            Err(Errno::EPIPE) => return broken(),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+        let moved = lock_both(inp, out, |i, o| {
+            if o.readers() == 0 {
+                return Err(Errno::EPIPE);
+            }
+            let status = i.read_status();
+            let ready = if consume {
+                matches!(status, PipeRead::Data(_))
+            } else {
+                !i.is_empty()
+            };
+            if !ready || o.free() == 0 {
+                return Ok(match status {
+                    PipeRead::Eof => Some(0),
+                    _ if !consume => Some(0),
+                    _ if nonblock => return Err(Errno::EAGAIN),
+                    _ => None,
+                });
+            }
+            let n = len.min(i.len()).min(o.free());
+            let mut copied = 0;
+            let mut copy = |chunk: &[u8]| -> KResult<usize> {
+                let take = chunk.len().min(n - copied);
+                if let PipeWrite::Wrote(k) = o.try_reserve(take) {
+                    o.commit(k, &chunk[..take]);
+                }
+                copied += take;
+                Ok(take)
+            };
+            if consume {
+                i.try_read(&mut copy)?;
+            } else {
+                i.peek(&mut copy)?;
+            }
+            Ok(Some(copied))
+        });
+        let n = match moved {
+            Err(Errno::EPIPE) => return broken(),
+            Err(e) => return Err(e),
+            Ok(None) => continue,
+            Ok(Some(n)) => n,
+        };
+        if n > 0 {
+            wake(&out.readable, PollEvents::IN | PollEvents::RDNORM);
+            if consume {
+                wake(&inp.writable, PollEvents::OUT | PollEvents::WRNORM);
+            }
+        }
+        return Ok(n);
     }
 }

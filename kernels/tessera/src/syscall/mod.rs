@@ -49,6 +49,7 @@ mod signal;
 #[cfg(not(feature = "signals"))]
 #[path = "no_signal.rs"]
 mod signal;
+mod splice;
 mod time;
 
 use alloc::collections::BTreeSet;
@@ -172,6 +173,9 @@ fn dispatch(nr: u64, a: &Args, frame: &mut TrapFrame) -> KResult<isize> {
         sys::setitimer => time::setitimer(a),
         sys::sendfile => fs::sendfile(a),
         sys::copy_file_range => fs::copy_file_range(a),
+        sys::splice => splice::splice(a),
+        sys::tee => splice::tee(a),
+        sys::vmsplice => splice::vmsplice(a),
         sys::close_range => fs::close_range(a),
         sys::socket => net::socket_call(a),
         sys::connect => net::connect(a),
