@@ -10,8 +10,33 @@
 
 use core::arch::global_asm;
 
+/// The switch to long mode that the boot CPU (here) and every other CPU (`smp.rs`'s
+/// trampoline) make in 32-bit protected mode with paging off: CR4.PAE, CR3 = the boot page
+/// tables (the first GiB at 0 and at the kernel's address), EFER.LME|NXE, CR0.PG|WP. A far
+/// jump to a 64-bit code segment follows it.
+macro_rules! enter_long_mode {
+    () => {
+        r#"
+    mov %cr4, %eax
+    or $(1 << 5), %eax
+    mov %eax, %cr4
+    mov $boot_pml4, %eax
+    mov %eax, %cr3
+    mov $0xc0000080, %ecx
+    rdmsr
+    or $((1 << 8) | (1 << 11)), %eax
+    wrmsr
+    mov %cr0, %eax
+    or $((1 << 31) | (1 << 16)), %eax
+    mov %eax, %cr0
+"#
+    };
+}
+pub(crate) use enter_long_mode;
+
 global_asm!(
-    r#"
+    concat!(
+        r#"
     .section .note.Xen, "a", @note
     .p2align 2
     .long 4              /* namesz: "Xen\0" */
@@ -71,18 +96,9 @@ pvh_start32:
     jne 1b
 
     /* CR4.PAE; CR3; EFER.LME|NXE; CR0.PG|WP. */
-    mov %cr4, %eax
-    or $(1 << 5), %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $0xc0000080, %ecx
-    rdmsr
-    or $((1 << 8) | (1 << 11)), %eax
-    wrmsr
-    mov %cr0, %eax
-    or $((1 << 31) | (1 << 16)), %eax
-    mov %eax, %cr0
+"#,
+        enter_long_mode!(),
+        r#"
 
     lgdt boot_gdtr
     ljmp $0x08, $long_mode_entry
@@ -135,7 +151,8 @@ boot_pdpt:
     .skip 4096
 boot_pd:
     .skip 4096
-"#,
+"#
+    ),
     options(att_syntax)
 );
 

@@ -24,7 +24,8 @@ use crate::mm::{PAGE_SIZE, direct_map_end, phys_to_virt};
 const TRAMPOLINE: u64 = 0x8000;
 
 global_asm!(
-    r#"
+    concat!(
+        r#"
     .equ AP_TRAMPOLINE_ADDR, 0x8000
     .section .rodata.ap_trampoline, "a"
     .global AP_TRAMPOLINE_START
@@ -49,18 +50,9 @@ ap_prot:
     mov %eax, %es
     mov %eax, %ss
     /* CR4.PAE; CR3 = the boot tables; EFER.LME|NXE; CR0.PG|WP: as boot.rs does. */
-    mov %cr4, %eax
-    or $(1 << 5), %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $0xc0000080, %ecx
-    rdmsr
-    or $((1 << 8) | (1 << 11)), %eax
-    wrmsr
-    mov %cr0, %eax
-    or $((1 << 31) | (1 << 16)), %eax
-    mov %eax, %cr0
+"#,
+        crate::boot::enter_long_mode!(),
+        r#"
     ljmp $0x18, $(AP_TRAMPOLINE_ADDR + ap_long - AP_TRAMPOLINE_START)
 
     .code64
@@ -96,7 +88,8 @@ ap_high:
 1:
     hlt
     jmp 1b
-"#,
+"#
+    ),
     options(att_syntax)
 );
 
