@@ -82,28 +82,27 @@ pub(crate) fn init() {
         );
         gdt
     });
+    load_with_segments(gdt);
+    // SAFETY: the selector indexes the TSS descriptor appended above, in the GDT just loaded,
+    // which lives forever in a static and points at a static TSS.
+    unsafe { load_tss(TSS_SELECTOR) };
+}
+
+/// Loads `gdt` and the kernel's code and data selectors into the segment registers.
+fn load_with_segments(gdt: &'static GlobalDescriptorTable) {
     gdt.load();
-    // SAFETY: the selectors index the descriptors appended above, in the GDT just loaded, which
-    // lives forever in a static; the TSS descriptor points at a static TSS.
+    // SAFETY: the selectors index the kernel code and data descriptors that `init` appended
+    // (and checked) in this GDT, just loaded; it lives forever in a static.
     unsafe {
         CS::set_reg(KERNEL_CODE);
         DS::set_reg(KERNEL_DATA);
         ES::set_reg(KERNEL_DATA);
         SS::set_reg(KERNEL_DATA);
-        load_tss(TSS_SELECTOR);
     }
 }
 
 /// Loads the boot CPU's GDT on another CPU and its segment registers (not the TSS: its
 /// descriptor is marked busy by the boot CPU, and a parked CPU never changes privilege).
 pub(crate) fn load_on_other_cpu() {
-    let gdt = GDT.get().expect("the boot CPU loads the GDT first");
-    gdt.load();
-    // SAFETY: as in init: the selectors index descriptors of the GDT just loaded.
-    unsafe {
-        CS::set_reg(KERNEL_CODE);
-        DS::set_reg(KERNEL_DATA);
-        ES::set_reg(KERNEL_DATA);
-        SS::set_reg(KERNEL_DATA);
-    }
+    load_with_segments(GDT.get().expect("the boot CPU loads the GDT first"));
 }
